@@ -1,0 +1,300 @@
+"""The command line, and the only composition root: concrete objects are built here.
+
+Exit codes: 0 success; 1 a SchedulerError (printed as one line, plus a hint), or a command
+that found problems (``check``, ``lint``); 2 bad usage (argparse); 3 a bug (traceback);
+130 interrupted.
+
+Imports of heavy libraries stay inside the command functions so that ``--help``, ``check``,
+``preview`` and ``plan`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NoReturn
+
+from scheduler import __version__
+from scheduler.errors import CampaignError, SchedulerError, UsageError
+
+if TYPE_CHECKING:
+    from scheduler.settings import Settings
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+# --- error handling -------------------------------------------------------------------------
+
+
+def _print_error(exc: SchedulerError) -> None:
+    if isinstance(exc, CampaignError):
+        for problem in exc.problems:
+            print(str(problem), file=sys.stderr)
+        n = len(exc.problems)
+        print(f"{n} problem{'s' if n != 1 else ''} found", file=sys.stderr)
+        return
+    print(f"error: {exc.message}", file=sys.stderr)
+    if exc.hint:
+        print(f"hint: {exc.hint}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    try:
+        return handler(args)
+    except SchedulerError as exc:
+        _print_error(exc)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `scheduler plan | head`: the reader went away; not an error of ours.
+        return 0
+    except Exception:
+        traceback.print_exc()
+        print(
+            "this is a bug in the scheduler: please report it with the traceback above",
+            file=sys.stderr,
+        )
+        return 3
+
+
+# --- shared helpers -------------------------------------------------------------------------
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    from scheduler.settings import Settings
+
+    return Settings.load(
+        ledger=getattr(args, "ledger", None),
+        outbox=getattr(args, "outbox", None),
+        secrets=getattr(args, "secrets", None),
+    )
+
+
+def not_yet(name: str) -> NoReturn:
+    raise UsageError(f"'{name}' is not available in this build")
+
+
+# --- commands -------------------------------------------------------------------------------
+# Each command is a small function: parse nothing, build objects, call the package, print.
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    not_yet("check")
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    not_yet("preview")
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    not_yet("plan")
+
+
+def cmd_export_ics(args: argparse.Namespace) -> int:
+    not_yet("export-ics")
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    not_yet("lint")
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    not_yet("review")
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    not_yet("approve")
+
+
+def cmd_reject(args: argparse.Namespace) -> int:
+    not_yet("reject")
+
+
+def cmd_comment(args: argparse.Namespace) -> int:
+    not_yet("comment")
+
+
+def cmd_override(args: argparse.Namespace) -> int:
+    not_yet("override")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    not_yet("status")
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    not_yet("resolve")
+
+
+def cmd_accounts_check(args: argparse.Namespace) -> int:
+    not_yet("accounts check")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    not_yet("run")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    not_yet("demo")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    not_yet("serve")
+
+
+def cmd_team_invite(args: argparse.Namespace) -> int:
+    not_yet("team invite")
+
+
+# --- the parser -----------------------------------------------------------------------------
+
+
+def _ledger_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--ledger",
+        metavar="PATH_OR_URL",
+        help="SQLite file or database URL (default: $SCHEDULER_LEDGER, else the data directory)",
+    )
+
+
+def _actor_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--as",
+        dest="actor",
+        metavar="EMAIL",
+        help="who is acting (default: git config user.email); must be on the campaign team",
+    )
+
+
+def _draft_target(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", metavar="PATH", help="campaign file or folder")
+    p.add_argument("post", metavar="POST", help="post id")
+    p.add_argument("--account", help="one account only (default: every account of the post)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scheduler",
+        description="Plan campaign posts as YAML, review the exact drafts, publish them once.",
+    )
+    parser.add_argument("--version", action="version", version=f"scheduler {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("check", cmd_check, "validate campaign files and render every draft")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="campaign files or folders")
+
+    p = add("preview", cmd_preview, "show each draft exactly as it would be sent")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--post", help="only this post id")
+    p.add_argument("--platform", help="only this platform")
+
+    p = add("plan", cmd_plan, "the campaign week as a calendar, in local time and UTC")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = add("export-ics", cmd_export_ics, "write the posts as an ICS calendar")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+
+    p = add("lint", cmd_lint, "safe-messaging and accessibility findings for every draft")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = add("review", cmd_review, "drafts awaiting your decision, with a diff since approval")
+    p.add_argument("path", metavar="PATH")
+    _ledger_options(p)
+    _actor_option(p)
+
+    p = add("approve", cmd_approve, "approve a post's drafts as they stand now")
+    _draft_target(p)
+    p.add_argument("--comment", help="a note to keep with the approval")
+    _ledger_options(p)
+    _actor_option(p)
+
+    p = add("reject", cmd_reject, "send a post's drafts back with a reason")
+    _draft_target(p)
+    p.add_argument("--reason", required=True, help="what must change (required)")
+    _ledger_options(p)
+    _actor_option(p)
+
+    p = add("comment", cmd_comment, "leave a comment on a post's drafts")
+    _draft_target(p)
+    p.add_argument("--text", "-m", required=True, help="the comment")
+    _ledger_options(p)
+    _actor_option(p)
+
+    p = add("override", cmd_override, "record a reasoned override of a blocking care finding")
+    _draft_target(p)
+    p.add_argument("--rule", required=True, help="the care rule id, e.g. sm-method")
+    p.add_argument("--reason", required=True, help="why this wording is right here")
+    _ledger_options(p)
+    _actor_option(p)
+
+    p = add("status", cmd_status, "each draft's state, approvals, outcome and next step")
+    p.add_argument("path", metavar="PATH", nargs="?", help="campaign (default: every campaign)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _ledger_options(p)
+
+    p = add("resolve", cmd_resolve, "settle a draft whose outcome is unknown")
+    _draft_target(p)
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--published", metavar="URL", help="it did go out, at this address")
+    g.add_argument("--not-published", action="store_true", help="it did not go out: retry it")
+    g.add_argument("--give-up", action="store_true", help="do not publish it at all")
+    _ledger_options(p)
+    _actor_option(p)
+
+    accounts = sub.add_parser("accounts", help="account credentials")
+    acc_sub = accounts.add_subparsers(title="commands", metavar="COMMAND")
+    p = acc_sub.add_parser("check", help="verify every account of a campaign")
+    p.set_defaults(handler=cmd_accounts_check)
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--secrets", metavar="FILE", help="secrets file (default: $SCHEDULER_SECRETS)")
+
+    p = add("run", cmd_run, "the daemon: publish approved drafts at their times")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    _ledger_options(p)
+    p.add_argument("--outbox", metavar="DIR", help="the sandbox outbox folder")
+    p.add_argument("--secrets", metavar="FILE", help="secrets file")
+    p.add_argument("--log-json", action="store_true", help="log one JSON object per line")
+    p.add_argument("--exit-when-done", action="store_true", help="stop when nothing is left")
+
+    p = add("demo", cmd_demo, "run the daemon end to end on a demo campaign, sandbox only")
+    _ledger_options(p)
+    p.add_argument("--outbox", metavar="DIR", help="the sandbox outbox folder")
+
+    p = add("serve", cmd_serve, "the review web pages for collaborators")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    _ledger_options(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+
+    team = sub.add_parser("team", help="review page sign-in")
+    team_sub = team.add_subparsers(title="commands", metavar="COMMAND")
+    p = team_sub.add_parser("invite", help="print a one-time sign-in link for a team member")
+    p.set_defaults(handler=cmd_team_invite)
+    p.add_argument("email", metavar="EMAIL")
+    p.add_argument("--campaign", metavar="PATH", required=True)
+    p.add_argument("--base-url", default="http://127.0.0.1:8000")
+    _ledger_options(p)
+
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

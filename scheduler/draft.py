@@ -1,0 +1,216 @@
+"""A Draft: one post for one account, exactly as it would be sent.
+
+``scheduler.render`` makes Drafts from a campaign; the ledger stores them (as ``to_payload()``);
+the care lint and the review pages read them; the daemon turns them into PublishRequests.
+
+The content hash covers everything that would be sent to the platform (text parts, media
+digests and alt text, content warning, language, labels, visibility, reply settings, link
+card) and nothing that would not (the due time, the source location, the author). Approvals
+are bound to the hash; the ledger voids them separately when the due time moves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+HASH_VERSION = "d1"
+
+
+@dataclass(frozen=True, slots=True)
+class DraftKey:
+    campaign: str
+    post_id: str
+    account: str
+
+    def __str__(self) -> str:
+        return f"{self.campaign}/{self.post_id}@{self.account}"
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """An image (or other file) inside the campaign folder."""
+
+    path: str  # relative to the campaign folder, POSIX separators
+    sha256: str
+    mime: str
+    size: int
+    alt: str
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Facet:
+    """A rich-text entity; offsets are UTF-8 byte offsets into the part's text (Bluesky)."""
+
+    kind: str  # "link" | "mention" | "tag"
+    start: int
+    end: int
+    value: str  # uri, handle (without @) or tag (without #)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCard:
+    url: str
+    title: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One post of a thread (a single post is a thread of one part)."""
+
+    text: str
+    media: tuple[Media, ...] = ()
+    facets: tuple[Facet, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    campaign: str
+    post_id: str
+    account: str
+    platform: str  # registry name: "x", "mastodon", "bluesky", "linkedin", "threads", "sandbox"
+    due: datetime  # aware, UTC
+    timezone: str  # the campaign's IANA zone, for showing times to people
+    parts: tuple[Part, ...]
+    content_warning: str | None = None
+    language: str | None = None
+    labels: tuple[str, ...] = ()  # Bluesky self-labels
+    visibility: str | None = None  # Mastodon
+    reply_settings: str | None = None  # X
+    link: LinkCard | None = None
+    author: str | None = None  # team member email; may never approve this draft
+    latest: datetime | None = None  # aware UTC; after this the post is missed
+    source: str = ""  # "path:line" of the post in the campaign files
+    content_hash: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.content_hash:
+            object.__setattr__(self, "content_hash", content_hash(self))
+
+    @property
+    def key(self) -> DraftKey:
+        return DraftKey(self.campaign, self.post_id, self.account)
+
+    def sent_content(self) -> dict[str, Any]:
+        """The canonical form of what would be sent; the content hash is taken over this."""
+        return {
+            "platform": self.platform,
+            "parts": [
+                {
+                    "text": p.text,
+                    "media": [{"sha256": m.sha256, "mime": m.mime, "alt": m.alt} for m in p.media],
+                    "facets": [[f.kind, f.start, f.end, f.value] for f in p.facets],
+                }
+                for p in self.parts
+            ],
+            "content_warning": self.content_warning,
+            "language": self.language,
+            "labels": sorted(self.labels),
+            "visibility": self.visibility,
+            "reply_settings": self.reply_settings,
+            "link": None
+            if self.link is None
+            else {
+                "url": self.link.url,
+                "title": self.link.title,
+                "description": self.link.description,
+            },
+        }
+
+    def to_payload(self) -> dict[str, Any]:
+        """Everything needed to rebuild this Draft, as JSON-compatible data."""
+        return {
+            "campaign": self.campaign,
+            "post_id": self.post_id,
+            "account": self.account,
+            "platform": self.platform,
+            "due": self.due.isoformat(),
+            "timezone": self.timezone,
+            "parts": [
+                {
+                    "text": p.text,
+                    "media": [
+                        {
+                            "path": m.path,
+                            "sha256": m.sha256,
+                            "mime": m.mime,
+                            "size": m.size,
+                            "alt": m.alt,
+                            "width": m.width,
+                            "height": m.height,
+                        }
+                        for m in p.media
+                    ],
+                    "facets": [[f.kind, f.start, f.end, f.value] for f in p.facets],
+                }
+                for p in self.parts
+            ],
+            "content_warning": self.content_warning,
+            "language": self.language,
+            "labels": list(self.labels),
+            "visibility": self.visibility,
+            "reply_settings": self.reply_settings,
+            "link": None
+            if self.link is None
+            else {
+                "url": self.link.url,
+                "title": self.link.title,
+                "description": self.link.description,
+            },
+            "author": self.author,
+            "latest": None if self.latest is None else self.latest.isoformat(),
+            "source": self.source,
+            "content_hash": self.content_hash,
+        }
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Draft:
+        link = data.get("link")
+        latest = data.get("latest")
+        return cls(
+            campaign=data["campaign"],
+            post_id=data["post_id"],
+            account=data["account"],
+            platform=data["platform"],
+            due=datetime.fromisoformat(data["due"]),
+            timezone=data["timezone"],
+            parts=tuple(
+                Part(
+                    text=p["text"],
+                    media=tuple(Media(**m) for m in p.get("media", ())),
+                    facets=tuple(Facet(*f) for f in p.get("facets", ())),
+                )
+                for p in data["parts"]
+            ),
+            content_warning=data.get("content_warning"),
+            language=data.get("language"),
+            labels=tuple(data.get("labels", ())),
+            visibility=data.get("visibility"),
+            reply_settings=data.get("reply_settings"),
+            link=None if link is None else LinkCard(**link),
+            author=data.get("author"),
+            latest=None if latest is None else datetime.fromisoformat(latest),
+            source=data.get("source", ""),
+            content_hash=data.get("content_hash", ""),
+        )
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def content_hash(draft: Draft) -> str:
+    digest = hashlib.sha256(canonical_json(draft.sent_content()).encode("utf-8")).hexdigest()
+    return f"{HASH_VERSION}:{digest}"
+
+
+def idempotency_key(key: DraftKey, content_hash: str, part_index: int) -> str:
+    """Stable across attempts: the same draft part under the same content always maps here."""
+    raw = f"{key.campaign}\x1f{key.post_id}\x1f{key.account}\x1f{content_hash}\x1f{part_index}"
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]

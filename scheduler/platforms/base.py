@@ -1,0 +1,254 @@
+"""The Publisher protocol, its request and result types, and the platform errors.
+
+A publisher turns one PublishRequest (a thread of one or more parts for one account) into
+posts, and reports each part as soon as it exists so the caller can store it and resume a
+thread after a crash. It never imports the campaign, the ledger or approval code.
+
+Errors raised by publishers are always one of the classes below, chained (``from``) to the
+foreign exception (requests, tweepy) that caused them:
+
+    PublishError
+    ├── RateLimited(retry_after)   wait, then retry; other posts of the account wait too
+    ├── Transient                  nothing was applied; retry with backoff
+    ├── OutcomeUnknown             the post may exist: call ``find`` before any new attempt
+    └── Permanent                  do not retry this content
+        ├── AuthFailed             a person must reconnect the account
+        ├── Invalid                the platform rejected the content
+        ├── Duplicate              the platform says it already has this text
+        └── Forbidden              the account may not do this
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from scheduler.errors import PublishError
+
+__all__ = [
+    "AccountInfo",
+    "AuthFailed",
+    "Duplicate",
+    "Forbidden",
+    "Invalid",
+    "LinkCardRequest",
+    "MediaUpload",
+    "OutcomeUnknown",
+    "PartRequest",
+    "PartResult",
+    "Permanent",
+    "PlatformRules",
+    "PublishError",
+    "PublishRequest",
+    "PublishResult",
+    "Publisher",
+    "RateLimited",
+    "Transient",
+]
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+class _PlatformError(PublishError):
+    def __init__(
+        self,
+        message: str,
+        *,
+        platform: str = "",
+        platform_message: str | None = None,
+        status: int | None = None,
+        part_index: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.platform = platform
+        self.platform_message = platform_message  # the platform's own words, for people
+        self.status = status
+        self.part_index = part_index
+
+
+class RateLimited(_PlatformError):
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after  # seconds from now, when the platform said so
+
+
+class Transient(_PlatformError):
+    retryable = True
+
+
+class OutcomeUnknown(_PlatformError):
+    """The request may have been applied. Reconcile (``Publisher.find``) before retrying."""
+
+    retryable = False
+
+
+class Permanent(_PlatformError):
+    retryable = False
+
+
+class AuthFailed(Permanent):
+    """Credentials were refused; a person must reconnect the account."""
+
+
+class Invalid(Permanent):
+    pass
+
+
+class Duplicate(Permanent):
+    pass
+
+
+class Forbidden(Permanent):
+    pass
+
+
+# --- requests and results -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MediaUpload:
+    file: Path  # absolute path of the file to upload
+    mime: str
+    alt: str
+    size: int
+    sha256: str
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCardRequest:
+    url: str
+    title: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PartRequest:
+    text: str
+    media: tuple[MediaUpload, ...] = ()
+    # Bluesky facets: (kind, byte_start, byte_end, value) with kind in link|mention|tag.
+    facets: tuple[tuple[str, int, int, str], ...] = ()
+    # Stable per (draft, content hash, part): the same on every attempt.
+    idempotency_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PartResult:
+    index: int
+    remote_id: str  # X tweet id, Mastodon status id, Bluesky at:// uri
+    url: str  # public web address
+    extra: dict[str, str] = field(default_factory=dict)  # e.g. Bluesky cid
+
+
+@dataclass(frozen=True, slots=True)
+class PublishRequest:
+    account: str
+    parts: tuple[PartRequest, ...]
+    created_at: datetime  # the due instant (aware UTC); Bluesky TIDs and createdAt use it
+    content_warning: str | None = None
+    language: str | None = None
+    labels: tuple[str, ...] = ()
+    visibility: str | None = None
+    reply_settings: str | None = None
+    link: LinkCardRequest | None = None
+    # Parts already published by earlier attempts, in order; publishing resumes after them.
+    done: tuple[PartResult, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    parts: tuple[PartResult, ...]
+
+    @property
+    def url(self) -> str:
+        return self.parts[0].url if self.parts else ""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    platform: str
+    account: str
+    remote_id: str
+    handle: str
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformRules:
+    """What a platform accepts; used by ``check`` and by the publisher itself."""
+
+    platform: str
+    max_chars: int
+    max_media: int = 4
+    max_image_bytes: int = 5_000_000
+    max_alt_chars: int = 1000
+    image_mimes: tuple[str, ...] = ("image/png", "image/jpeg", "image/gif", "image/webp")
+    supports_cw: bool = False
+    supports_language: bool = False
+    supports_labels: bool = False
+
+
+PartCallback = Callable[[PartResult], None]
+
+
+class Publisher(Protocol):
+    platform: str
+    rules: PlatformRules
+
+    def publish(
+        self, request: PublishRequest, on_part: PartCallback | None = None
+    ) -> PublishResult:
+        """Publish every part not in ``request.done``, calling ``on_part`` as each one exists.
+
+        Raises a PublishError subclass; ``part_index`` on the error says which part failed.
+        """
+        ...
+
+    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
+        """After an OutcomeUnknown: the part if it exists on the platform, else None.
+
+        Raises OutcomeUnknown again when the platform cannot tell.
+        """
+        ...
+
+    def verify(self) -> AccountInfo:
+        """Check the credentials; AuthFailed with a plain message when they do not work."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# --- construction ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSpec:
+    """An account as the campaign names it, with its non-secret settings."""
+
+    name: str
+    platform: str
+    # e.g. {"instance": "https://mastodon.example"}, {"handle": "x.bsky.social",
+    # "service": "https://bsky.social"}, {"username": "mhaw"}; never secrets.
+    settings: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlatformContext:
+    """What the composition root hands every publisher factory."""
+
+    clock: Any  # scheduler.clock.Clock
+    credentials: Any  # scheduler.credentials.CredentialStore
+    state_dir: Path  # where publishers persist sessions and rotated tokens (mode 600 files)
+    outbox: Path  # the sandbox publisher's folder
+    timeout: float = 30.0  # seconds for connect and for read, on every HTTP call
+
+
+PublisherFactory = Callable[[AccountSpec, PlatformContext], Publisher]
