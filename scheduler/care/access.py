@@ -223,12 +223,12 @@ class AllCaps:
             run: list[tuple[int, int]] = []
             for m in [*LETTERS.finditer(main), None]:
                 word = m.group() if m is not None else ""
-                shouting = len(word) >= 2 and word.isupper() and word.lower() not in allow
-                if shouting and m is not None:
+                capitals = word.isupper()
+                if capitals and len(word) >= 2 and word.lower() not in allow and m is not None:
                     run.append((m.start(), m.end()))
                     continue
-                if len(word) == 1 and word.isupper() and run:
-                    continue  # "A", "I" inside a shouted run
+                if capitals and run:
+                    continue  # "A", "I", "US" inside a shouted run: neither count nor break it
                 if len(run) >= 3:
                     yield ctx.finding(
                         self.info.id, "warn", self.message, field, (run[0][0], run[-1][1])
