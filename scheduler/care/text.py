@@ -25,6 +25,7 @@ URL = re.compile(
 MENTION = re.compile(r"(?<![\w])@[\w.-]+(?:@[\w.-]+)?")
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»)]*\s+|\n+")
 WORD = re.compile(r"[\w']+")
+CLAUSE_BREAK = re.compile(r"[;:—–]|,\s+(?:but|and|so|yet)\s|\s-\s")
 QUOTES = re.compile(
     r"\"[^\"\n]{1,240}\"|“[^”\n]{1,240}”|«[^»\n]{1,240}»|„[^“”\n]{1,240}[“”]"
     r"|(?<!\w)‘.{1,240}?’(?!\w)|(?<!\w)'.{1,240}?'(?!\w)"
@@ -129,8 +130,11 @@ class Analysis:
         return False
 
     def words_before(self, span: Span, n: int = 3) -> list[str]:
+        """Up to n words before the span, within its clause (a negator before a colon or
+        semicolon does not reach past it: "not brave: it's selfish")."""
         s_start, _ = self.sentence(span[0])
-        return [w.lower() for w in WORD.findall(self.view[s_start : span[0]])][-n:]
+        before = CLAUSE_BREAK.split(self.view[s_start : span[0]])[-1]
+        return [w.lower() for w in WORD.findall(before)][-n:]
 
     def sentence_words(self, span: Span) -> list[str]:
         s_start, s_end = self.sentence(span[0])
