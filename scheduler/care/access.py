@@ -22,6 +22,8 @@ from scheduler.care.text import WORD
 ALT_LIMITS: dict[str, int] = {"x": 1000, "mastodon": 1500, "bluesky": 2000}
 
 FILE_NAME = re.compile(r"^[\w\-. ]+\.(?:jpe?g|png|gif|webp|heic|bmp|tiff?|svg)$", re.IGNORECASE)
+# Cheap pre-check before the exact (slower) emoji tokenizer: symbols and pictographs.
+LIKELY_EMOJI = re.compile("[\u2190-\u2bff\u3030\u303d\u3297\u3299\U0001f000-\U0001faff]")
 EmojiAt = tuple[int, int, str]  # start, end, the emoji
 LETTERS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 
@@ -92,8 +94,7 @@ class AltWeak:
                 "Screen readers already say it's an image, so 'image of' or 'photo of' is "
                 "wasted; start with what it shows."
             )
-        stripped = emoji.replace_emoji(re.sub(r"#\w+", " ", alt), "")
-        if not re.search(r"\w", stripped):
+        if not re.search(r"[^\W_]", re.sub(r"#\w+", " ", alt)):
             return "This alt text is only hashtags or emoji."
         part = ctx.draft.parts[field.part or 0].text
         if " ".join(alt.lower().split()) == " ".join(part.strip().lower().split()):
@@ -139,7 +140,7 @@ class EmojiRun:
     def check(self, ctx: DraftContext) -> Iterator[Finding]:
         for field in ctx.texts:
             raw = field.text.raw
-            if raw.isascii():
+            if raw.isascii() or len(LIKELY_EMOJI.findall(raw)) < 2:
                 continue
             found = [(e["match_start"], e["match_end"], e["emoji"]) for e in emoji.emoji_list(raw)]
             if not found:

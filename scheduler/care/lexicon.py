@@ -118,33 +118,38 @@ _TRIGGER_LEN = 3
 _DIGIT = "\x00d"  # "a word starting with a digit", as a trigger
 
 
-def _firsts(items: list[Any], i: int = 0) -> set[str]:
-    """The literal text (up to 3 characters, lower case) any match of items[i:] starts with.
+def _firsts(items: list[Any], i: int = 0, need: int = _TRIGGER_LEN) -> set[str]:
+    """The literal text (up to ``need`` characters, lower case) any match of items[i:]
+    starts with.
 
     An empty string in the result means a match can start with something that is not a
-    fixed literal (a digit class, a wildcard), so the entry cannot be skipped by a cheap test.
+    fixed literal (a wildcard, a class), so the entry cannot be skipped by a cheap test.
     """
-    if i >= len(items):
+    if need <= 0 or i >= len(items):
         return {""}
     op, av = items[i]
     name = str(op)
     if name == "LITERAL":
-        return {(chr(av).lower() + rest)[:_TRIGGER_LEN] for rest in _firsts(items, i + 1)}
+        ch = chr(av).lower()
+        return {ch if rest == _DIGIT else ch + rest for rest in _firsts(items, i + 1, need - 1)}
     if name in ("AT", "ASSERT", "ASSERT_NOT"):
-        return _firsts(items, i + 1)
+        return _firsts(items, i + 1, need)
     if name == "SUBPATTERN":
-        return _firsts(list(av[-1].data) + list(items[i + 1 :]))
+        return _firsts([*av[-1].data, *items[i + 1 :]], 0, need)
     if name == "BRANCH":
         out: set[str] = set()
         for branch in av[1]:
-            out |= _firsts(list(branch.data) + list(items[i + 1 :]))
+            out |= _firsts([*branch.data, *items[i + 1 :]], 0, need)
         return out
     if name == "IN" and any(str(o) == "CATEGORY" and str(a) == "CATEGORY_DIGIT" for o, a in av):
         return {_DIGIT}
     if name in ("MAX_REPEAT", "MIN_REPEAT"):
         low, _high, sub = av
-        once = _firsts(list(sub.data) + list(items[i + 1 :])) if low <= 1 else _firsts(sub.data)
-        return once | _firsts(items, i + 1) if low == 0 else once
+        if low == 0:
+            return _firsts([*sub.data, *items[i + 1 :]], 0, need) | _firsts(items, i + 1, need)
+        if low == 1:
+            return _firsts([*sub.data, *items[i + 1 :]], 0, need)
+        return _firsts(list(sub.data), 0, need)
     return {""}
 
 
