@@ -26,10 +26,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from scheduler.accounts import AccountSpec
 from scheduler.errors import PublishError
 
 __all__ = [
     "AccountInfo",
+    "AccountSpec",
     "AuthFailed",
     "Duplicate",
     "Forbidden",
@@ -227,17 +229,6 @@ class Publisher(Protocol):
 
 
 # --- construction ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class AccountSpec:
-    """An account as the campaign names it, with its non-secret settings."""
-
-    name: str
-    platform: str
-    # e.g. {"instance": "https://mastodon.example"}, {"handle": "x.bsky.social",
-    # "service": "https://bsky.social"}, {"username": "mhaw"}; never secrets.
-    settings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
