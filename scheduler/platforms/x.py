@@ -342,11 +342,19 @@ class XPublisher:
                     self._refresh(token)
                     continue
                 raise classify(
-                    exc, action=action, now=self._clock.now(), part_index=part_index
+                    exc,
+                    action=action,
+                    now=self._clock.now(),
+                    part_index=part_index,
+                    secrets=self.auth.secrets(),
                 ) from exc
             except _FOREIGN as exc:
                 raise classify(
-                    exc, action=action, now=self._clock.now(), part_index=part_index
+                    exc,
+                    action=action,
+                    now=self._clock.now(),
+                    part_index=part_index,
+                    secrets=self.auth.secrets(),
                 ) from exc
         raise AssertionError("unreachable")
 
