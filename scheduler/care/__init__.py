@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from scheduler.care.base import CareError, CareSettingsError, Finding, Rule, RuleInfo, Severity
 from scheduler.care.engine import ALL_RULES, Linter, blocking, lint_drafts, rule_infos, worst
+from scheduler.care.gate import block_rules
 from scheduler.care.policy import CarePolicy, RuleLevel
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "RuleInfo",
     "RuleLevel",
     "Severity",
+    "block_rules",
     "blocking",
     "lint_drafts",
     "rule_infos",
