@@ -142,6 +142,10 @@ class SqlLedger(ClaimOps):
                     return self._sync_once(conn, campaign_id, drafts, now=now, rule=rule)
             except Conflict:
                 continue
+            except IntegrityError:
+                # Another sync inserted the same new drafts first (PostgreSQL): start again,
+                # and this time they are there to compare with.
+                continue
         raise LedgerUnavailable(
             f"sync of {campaign_id} kept meeting concurrent changes",
             hint="try again in a moment",
@@ -270,8 +274,11 @@ class SqlLedger(ClaimOps):
                 ).rowcount,
                 len(back),
             )
+            by_reason: dict[str, list[DraftKey]] = {}
             for ch in plan.edit:
-                self._void(conn, [ch.draft.key], at=now, reason=ch.reason)
+                by_reason.setdefault(ch.reason, []).append(ch.draft.key)
+            for reason, keys in by_reason.items():
+                self._void(conn, keys, at=now, reason=reason)
             log += [
                 self._event(
                     ch.draft.key,
