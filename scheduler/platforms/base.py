@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from scheduler.draft import PartResult
 from scheduler.errors import PublishError
 
 __all__ = [
@@ -138,14 +139,6 @@ class PartRequest:
     facets: tuple[tuple[str, int, int, str], ...] = ()
     # Stable per (draft, content hash, part): the same on every attempt.
     idempotency_key: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class PartResult:
-    index: int
-    remote_id: str  # X tweet id, Mastodon status id, Bluesky at:// uri
-    url: str  # public web address
-    extra: dict[str, str] = field(default_factory=dict)  # e.g. Bluesky cid
 
 
 @dataclass(frozen=True, slots=True)
