@@ -21,16 +21,18 @@ foreign exception (requests, tweepy) that caused them:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from scheduler.accounts import AccountSpec
 from scheduler.draft import PartResult
 from scheduler.errors import PublishError
 
 __all__ = [
     "AccountInfo",
+    "AccountSpec",
     "AuthFailed",
     "Duplicate",
     "Forbidden",
@@ -220,17 +222,6 @@ class Publisher(Protocol):
 
 
 # --- construction ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class AccountSpec:
-    """An account as the campaign names it, with its non-secret settings."""
-
-    name: str
-    platform: str
-    # e.g. {"instance": "https://mastodon.example"}, {"handle": "x.bsky.social",
-    # "service": "https://bsky.social"}, {"username": "mhaw"}; never secrets.
-    settings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
