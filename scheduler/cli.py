@@ -14,7 +14,7 @@ import argparse
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from scheduler import __version__
 from scheduler.errors import CampaignError, SchedulerError, UsageError
@@ -129,11 +129,94 @@ def cmd_override(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    not_yet("status")
+    import json
+
+    from scheduler.clock import SystemClock
+    from scheduler.daemon.base import DaemonOptions
+    from scheduler.daemon.status import build, render
+
+    settings = settings_from(args)
+    clock = SystemClock()
+    campaign_id = _campaign_id(args.path) if args.path else None
+    ledger = _open_ledger(settings, clock)
+    try:
+        records = ledger.list(campaign=campaign_id)
+    finally:
+        ledger.close()
+    options = DaemonOptions.from_env(settings.env)
+    report = build(records, now=clock.now(), max_lateness=options.max_lateness)
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        if not records:
+            where = f"campaign {campaign_id}" if campaign_id else "the ledger"
+            print(f"nothing in {where} yet (run `scheduler run` or `scheduler approve` first)")
+        for line in render(report):
+            print(line)
+    return 1 if report["counts"]["problems"] else 0
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    not_yet("resolve")
+    from scheduler.campaign import load_campaign
+    from scheduler.clock import SystemClock
+    from scheduler.draft import DraftKey
+
+    settings = settings_from(args)
+    clock = SystemClock()
+    campaign = load_campaign(args.path)
+    actor = _actor(args, campaign)
+    try:
+        post = campaign.post(args.post)
+    except KeyError:
+        raise UsageError(
+            f"campaign {campaign.id} has no post {args.post!r}",
+            hint="`scheduler plan PATH` lists the post ids",
+        ) from None
+    accounts = campaign.accounts_of(post)
+    if args.account:
+        if args.account not in accounts:
+            raise UsageError(
+                f"post {args.post!r} is not published to account {args.account!r}",
+                hint=f"its accounts: {', '.join(accounts)}",
+            )
+        accounts = [args.account]
+    outcome = "published" if args.published else "not_published" if args.not_published else "give_up"
+    ledger = _open_ledger(settings, clock)
+    try:
+        settled = 0
+        for account in accounts:
+            key = DraftKey(campaign.id, post.id, account)
+            record = ledger.get(key)
+            if str(record.state) != "outcome_unknown":
+                if args.account or len(accounts) == 1:
+                    raise UsageError(
+                        f"{key} is {record.state}, not outcome_unknown: nothing to resolve",
+                        hint="`scheduler status` shows every draft's state",
+                    )
+                continue
+            print(f"{key}: outcome unknown")
+            print(f"  last error: {record.last_error or '-'}")
+            for attempt in ledger.attempts(key):
+                print(
+                    f"  attempt {attempt.number} by {attempt.owner} at "
+                    f"{attempt.started_at.isoformat(timespec='seconds')}: "
+                    f"{attempt.outcome or 'no outcome recorded'}"
+                    + (f" ({attempt.error_class})" if attempt.error_class else "")
+                )
+            for part in record.parts_done:
+                print(f"  part {part.index + 1} is recorded as published: {part.url}")
+            ledger.resolve(key, actor=actor, outcome=outcome, url=args.published, now=clock.now())
+            after = ledger.get(key)
+            print(f"  resolved by {actor}: now {after.state}")
+            settled += 1
+        if not settled:
+            raise UsageError(
+                f"no draft of post {args.post!r} has an unknown outcome",
+                hint="`scheduler status` shows every draft's state",
+            )
+    finally:
+        ledger.close()
+    return 0
 
 
 def cmd_accounts_check(args: argparse.Namespace) -> int:
@@ -141,11 +224,166 @@ def cmd_accounts_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    not_yet("run")
+    from scheduler.clock import SystemClock
+    from scheduler.credentials import CredentialStore
+    from scheduler.daemon.base import DaemonOptions
+    from scheduler.daemon.report import Reporter
+    from scheduler.daemon.runner import Daemon
+    from scheduler.daemon.source import CampaignFiles
+    from scheduler.log import EventLog
+    from scheduler.notify import FanOut, notifiers_from_env
+
+    settings = settings_from(args)
+    clock = SystemClock()
+    log = EventLog(sys.stderr, json_lines=args.log_json, clock=clock)
+    source = CampaignFiles(args.paths)
+    options = DaemonOptions.from_env(settings.env, exit_when_done=args.exit_when_done)
+    notifiers = notifiers_from_env(settings.env)
+    reporter = Reporter(log, FanOut(notifiers) if notifiers else None)
+    credentials = CredentialStore(settings.env, settings.secrets_file)
+    ledger = _open_ledger(settings, clock)
+    holder: list[Any] = []
+
+    def spec_of(campaign: str, account: str) -> Any:
+        return holder[0].campaigns[campaign].accounts[account]
+
+    publisher_for = _publisher_factory(
+        settings, clock, credentials, sandbox=args.sandbox
+    )(spec_of)
+    daemon = Daemon(
+        ledger, source, publisher_for, clock=clock, options=options, reporter=reporter
+    )
+    holder.append(daemon)
+    try:
+        return daemon.run()
+    finally:
+        ledger.close()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    not_yet("demo")
+    import tempfile
+    from pathlib import Path
+
+    from scheduler.clock import SystemClock
+    from scheduler.credentials import CredentialStore
+    from scheduler.demo import run_demo
+    from scheduler.log import EventLog
+
+    from scheduler.settings import Settings
+
+    clock = SystemClock()
+    folder = Path(tempfile.mkdtemp(prefix="scheduler-demo-"))
+    stamp = clock.now().strftime("%Y%m%d-%H%M%S")
+    campaign_id = f"demo-{stamp}"
+    # The demo's ledger is its own unless one is named, so a demo never mixes with real work.
+    ledger_arg = args.ledger or str(folder / "demo-ledger.sqlite3")
+    settings = Settings.load(ledger=ledger_arg, outbox=args.outbox)
+    log_path = folder / "daemon.log"
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        full_log = EventLog(log_file, clock=clock)
+        ledger = _open_ledger(settings, clock)
+        credentials = CredentialStore({}, None)
+        try:
+            code = run_demo(
+                ledger=ledger,
+                folder=folder / "campaign",
+                campaign_id=campaign_id,
+                outbox=settings.outbox,
+                publisher_factory=_publisher_factory(settings, clock, credentials, sandbox=True),
+                clock=clock,
+                full_log=full_log,
+            )
+        finally:
+            ledger.close()
+    print(f"DEMO: the daemon's full log is {log_path}; its ledger {redact(settings.ledger)}")
+    return code
+
+
+def redact(url: str) -> str:
+    from scheduler.settings import redact_url
+
+    return redact_url(url)
+
+
+def _open_ledger(settings: Settings, clock: Any) -> Any:
+    from scheduler.ledger import open_ledger
+
+    if settings.ledger.startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(settings.ledger.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return open_ledger(settings.ledger, clock=clock)
+
+
+def _campaign_id(path: str) -> str:
+    from scheduler.campaign import load_campaign
+
+    return load_campaign(path).id
+
+
+def _actor(args: argparse.Namespace, campaign: Any) -> str:
+    """Who is acting: --as, else git's user.email; they must be on the campaign's team."""
+    import subprocess
+
+    actor = getattr(args, "actor", None)
+    if not actor:
+        try:
+            found = subprocess.run(
+                ["git", "config", "user.email"], capture_output=True, text=True, timeout=5
+            )
+            actor = found.stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            actor = ""
+    if not actor:
+        raise UsageError("who is acting?", hint="pass --as EMAIL (a member of the campaign team)")
+    team = {m.email.lower() for m in campaign.team}
+    if team and actor.lower() not in team:
+        raise UsageError(
+            f"{actor} is not on the team of campaign {campaign.id}",
+            hint="pass --as EMAIL with a team member's address",
+        )
+    return actor.lower()
+
+
+def _publisher_factory(
+    settings: Settings, clock: Any, credentials: Any, *, sandbox: bool
+) -> Callable[[Callable[[str, str], Any]], Callable[[Any], Any]]:
+    """A function from ``spec_of(campaign, account)`` to the daemon's ``publisher_for``.
+
+    Each worker thread keeps its own publisher per account (HTTP sessions are not shared
+    between threads). With ``sandbox`` every account writes to the outbox instead, keeping
+    its real platform's rules (``as_platform``).
+    """
+    import threading
+    from dataclasses import replace
+
+    from scheduler.platforms import build_publisher
+    from scheduler.platforms.base import PlatformContext
+
+    context = PlatformContext(
+        clock=clock,
+        credentials=credentials,
+        state_dir=settings.data_dir / "state",
+        outbox=settings.outbox,
+    )
+    local = threading.local()
+
+    def make(spec_of: Callable[[str, str], Any]) -> Callable[[Any], Any]:
+        def publisher_for(draft: Any) -> Any:
+            spec = spec_of(draft.campaign, draft.account)
+            if sandbox and spec.platform != "sandbox":
+                settings_ = {"as_platform": spec.platform}
+                spec = replace(spec, platform="sandbox", settings=settings_)
+            cache: dict[Any, Any] = getattr(local, "cache", None) or {}
+            local.cache = cache
+            marker = (spec.name, spec.platform, tuple(sorted(spec.settings.items())))
+            if marker not in cache:
+                cache[marker] = build_publisher(spec, context)
+            return cache[marker]
+
+        return publisher_for
+
+    return make
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -273,6 +511,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--secrets", metavar="FILE", help="secrets file")
     p.add_argument("--log-json", action="store_true", help="log one JSON object per line")
     p.add_argument("--exit-when-done", action="store_true", help="stop when nothing is left")
+    p.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="write every post to the outbox instead of the networks (a rehearsal)",
+    )
 
     p = add("demo", cmd_demo, "run the daemon end to end on a demo campaign, sandbox only")
     _ledger_options(p)

@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from scheduler.accounts import AccountSpec
 from scheduler.daemon.retry import RetryPolicy
 from scheduler.draft import Draft
 from scheduler.errors import ConfigError, SchedulerError
@@ -108,6 +109,7 @@ class Loaded:
     timezone: str
     drafts: list[Draft]
     rule: Any = None  # scheduler.ledger.ApprovalRule, passed to Ledger.sync
+    accounts: dict[str, AccountSpec] = field(default_factory=dict)
 
 
 class CampaignSource(Protocol):

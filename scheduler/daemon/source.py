@@ -62,6 +62,7 @@ class CampaignFiles:
                     timezone=campaign.timezone,
                     drafts=list(drafts),
                     rule=approval_rule(campaign),
+                    accounts={name: acc.spec(name) for name, acc in campaign.accounts.items()},
                 )
             )
         self._signature = signature
