@@ -80,7 +80,7 @@ class Response:
 
 @dataclass
 class Fault:
-    kind: str  # "status" | "delay" | "drop_before" | "drop_after"
+    kind: str  # "status" | "delay" | "drop_before" | "drop_after" | "pass"
     response: Response | None = None
     seconds: float = 0.0
 
@@ -93,6 +93,11 @@ class Fault:
     def delay(cls, seconds: float) -> Fault:
         """Handle normally (the post is stored) but answer only after ``seconds``."""
         return cls("delay", seconds=seconds)
+
+    @classmethod
+    def passthrough(cls) -> Fault:
+        """Handle this request normally: queued before a fault, it lets calls through first."""
+        return cls("pass")
 
     @classmethod
     def drop_before(cls) -> Fault:
@@ -162,7 +167,9 @@ class FakeServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
