@@ -180,7 +180,9 @@ def cmd_resolve(args: argparse.Namespace) -> int:
                 hint=f"its accounts: {', '.join(accounts)}",
             )
         accounts = [args.account]
-    outcome = "published" if args.published else "not_published" if args.not_published else "give_up"
+    outcome = (
+        "published" if args.published else "not_published" if args.not_published else "give_up"
+    )
     ledger = _open_ledger(settings, clock)
     try:
         settled = 0
@@ -247,12 +249,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     def spec_of(campaign: str, account: str) -> Any:
         return holder[0].campaigns[campaign].accounts[account]
 
-    publisher_for = _publisher_factory(
-        settings, clock, credentials, sandbox=args.sandbox
-    )(spec_of)
-    daemon = Daemon(
-        ledger, source, publisher_for, clock=clock, options=options, reporter=reporter
-    )
+    publisher_for = _publisher_factory(settings, clock, credentials, sandbox=args.sandbox)(spec_of)
+    daemon = Daemon(ledger, source, publisher_for, clock=clock, options=options, reporter=reporter)
     holder.append(daemon)
     try:
         return daemon.run()
@@ -262,40 +260,76 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     import tempfile
+    import threading
     from pathlib import Path
 
+    from scheduler import demo
     from scheduler.clock import SystemClock
     from scheduler.credentials import CredentialStore
-    from scheduler.demo import run_demo
+    from scheduler.daemon.base import DaemonOptions
+    from scheduler.daemon.report import Reporter
+    from scheduler.daemon.retry import RetryPolicy
+    from scheduler.daemon.runner import Daemon
+    from scheduler.daemon.source import CampaignFiles
+    from scheduler.daemon.status import build
     from scheduler.log import EventLog
-
     from scheduler.settings import Settings
 
     clock = SystemClock()
     folder = Path(tempfile.mkdtemp(prefix="scheduler-demo-"))
-    stamp = clock.now().strftime("%Y%m%d-%H%M%S")
-    campaign_id = f"demo-{stamp}"
+    campaign_id = f"demo-{clock.now().strftime('%Y%m%d-%H%M%S')}"
     # The demo's ledger is its own unless one is named, so a demo never mixes with real work.
-    ledger_arg = args.ledger or str(folder / "demo-ledger.sqlite3")
-    settings = Settings.load(ledger=ledger_arg, outbox=args.outbox)
+    settings = Settings.load(
+        ledger=args.ledger or str(folder / "demo-ledger.sqlite3"), outbox=args.outbox
+    )
+    path = demo.write_demo_campaign(folder / "campaign", campaign_id)
+    demo.intro(sys.stdout, campaign_id=campaign_id, folder=path.parent, outbox=settings.outbox)
+    options = DaemonOptions(
+        sweep_interval=0.5,
+        reload_interval=1.0,
+        remind_ahead=2.0,
+        lease=30.0,
+        grace=10.0,
+        exit_when_done=True,
+        retry=RetryPolicy(base=2.0, factor=2.0, cap=10.0, jitter=0.2),
+    )
     log_path = folder / "daemon.log"
-    with open(log_path, "w", encoding="utf-8") as log_file:
-        full_log = EventLog(log_file, clock=clock)
-        ledger = _open_ledger(settings, clock)
-        credentials = CredentialStore({}, None)
-        try:
-            code = run_demo(
-                ledger=ledger,
-                folder=folder / "campaign",
-                campaign_id=campaign_id,
-                outbox=settings.outbox,
-                publisher_factory=_publisher_factory(settings, clock, credentials, sandbox=True),
+    ledger = _open_ledger(settings, clock)
+    try:
+        with open(log_path, "w", encoding="utf-8") as log_file:
+            progress = demo.Progress(sys.stdout, EventLog(log_file, clock=clock), clock)
+            source = demo.DemoSource(CampaignFiles([path]), clock.now())
+            loaded = source.load()
+            demo.approve_for_demo(ledger, loaded, clock.now())
+            specs = {(c.campaign_id, name): s for c in loaded for name, s in c.accounts.items()}
+            publisher_for = _publisher_factory(
+                settings, clock, CredentialStore({}, None), sandbox=True
+            )(lambda campaign, account: demo.rehearsal_spec(specs[(campaign, account)]))
+            daemon = Daemon(
+                ledger,
+                source,
+                publisher_for,
                 clock=clock,
-                full_log=full_log,
+                options=options,
+                reporter=Reporter(progress),
             )
-        finally:
-            ledger.close()
-    print(f"DEMO: the daemon's full log is {log_path}; its ledger {redact(settings.ledger)}")
+            # A safety net: the demo never runs for more than a minute and a half.
+            timer = threading.Timer(90.0, daemon.request_stop)
+            timer.daemon = True
+            timer.start()
+            try:
+                daemon.run()
+            finally:
+                timer.cancel()
+            report = build(
+                ledger.list(campaign=campaign_id),
+                now=clock.now(),
+                max_lateness=options.max_lateness,
+            )
+    finally:
+        ledger.close()
+    code = demo.summary(report, sys.stdout, settings.outbox)
+    print(f"DEMO: the daemon's full log: {log_path}; its ledger: {redact(settings.ledger)}")
     return code
 
 

@@ -11,21 +11,14 @@ and never published; one account fails once on purpose, to show a retry.
 from __future__ import annotations
 
 import struct
-import sys
 import zlib
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 
+from scheduler.approval import approve
 from scheduler.clock import Clock
-from scheduler.daemon.base import DaemonOptions, Loaded, PublisherFor
-from scheduler.daemon.report import Reporter
-from scheduler.daemon.retry import RetryPolicy
-from scheduler.daemon.runner import Daemon
-from scheduler.daemon.source import CampaignFiles
-from scheduler.daemon.status import build, local_time
 from scheduler.log import EventSink
 
 DEMO_APPROVER = "demo-approver@demo.invalid"
@@ -131,17 +124,17 @@ def write_demo_campaign(folder: Path, campaign_id: str) -> Path:
 class DemoSource:
     """The demo campaign, with its posts moved to a few seconds from the demo's start."""
 
-    def __init__(self, files: CampaignFiles, start: datetime, *, spacing: float = 1.5) -> None:
+    def __init__(self, files: Any, start: datetime, *, spacing: float = 1.5) -> None:
         self.files = files
         self.start = start
         self.spacing = spacing
         self._slots: dict[str, datetime] = {}
 
     def changed(self) -> bool:
-        return self.files.changed()
+        return bool(self.files.changed())
 
-    def load(self) -> list[Loaded]:
-        result: list[Loaded] = []
+    def load(self) -> list[Any]:
+        result: list[Any] = []
         for loaded in self.files.load():
             drafts = []
             for draft in sorted(loaded.drafts, key=lambda d: (d.due, d.post_id, d.account)):
@@ -160,7 +153,7 @@ class DemoSource:
 class Progress:
     """Shows the daemon's events as short lines for a person; keeps the full log too."""
 
-    SHOWN = {
+    SHOWN: ClassVar[dict[str, str]] = {
         "publishing": "publishing",
         "part_published": "  posted",
         "published": "published",
@@ -200,87 +193,47 @@ class Progress:
         self.out.flush()
 
 
-def run_demo(
-    *,
-    ledger: Any,
-    folder: Path,
-    campaign_id: str,
-    outbox: Path,
-    publisher_factory: Callable[[Callable[[str, str], Any]], PublisherFor],
-    clock: Clock,
-    full_log: EventSink,
-    out: TextIO = sys.stdout,
-    time_limit: float = 90.0,
-) -> int:
-    """Run the demo; returns 0 when every approved post was published."""
-    path = write_demo_campaign(folder, campaign_id)
-    start = clock.now()
-    source = DemoSource(CampaignFiles([path]), start)
+def approve_for_demo(ledger: Any, loaded: list[Any], now: datetime) -> int:
+    """Sync the demo campaign and approve its drafts as the demo approver, labelled as such.
+
+    The unapproved post is left alone on purpose. Returns the number of approvals.
+    """
+    count = 0
+    for campaign in loaded:
+        ledger.sync(campaign.campaign_id, campaign.drafts, now=now, rule=campaign.rule)
+        for draft in campaign.drafts:
+            if draft.post_id == UNAPPROVED_POST:
+                continue
+            approve(
+                ledger,
+                draft.key,
+                DEMO_APPROVER,
+                draft.content_hash,
+                policy=campaign.policy,
+                now=now,
+                comment=DEMO_COMMENT,
+            )
+            count += 1
+    return count
+
+
+def rehearsal_spec(spec: Any) -> Any:
+    """One account fails once on purpose, to show a retry (a sandbox setting only)."""
+    if spec.name != FLAKY_ACCOUNT:
+        return spec
+    return replace(spec, settings={**spec.settings, "fail_first": "transient", "fail_times": "1"})
+
+
+def intro(out: TextIO, *, campaign_id: str, folder: Path, outbox: Path) -> None:
     out.write(
         f"DEMO: campaign {campaign_id} written to {folder}\n"
         f"DEMO: posts go to the sandbox outbox {outbox} (nothing is sent to any network)\n"
         f"DEMO: posts are approved automatically as {DEMO_APPROVER} (demo approvals)\n\n"
     )
-    loaded = source.load()
-    for campaign in loaded:
-        ledger.sync(campaign.campaign_id, campaign.drafts, now=start, rule=campaign.rule)
-        for draft in campaign.drafts:
-            if draft.post_id == UNAPPROVED_POST:
-                continue
-            ledger.decide(
-                draft.key,
-                kind="approve",
-                actor=DEMO_APPROVER,
-                content_hash=draft.content_hash,
-                now=start,
-                comment=DEMO_COMMENT,
-                rule=campaign.rule,
-            )
-    specs = {name: spec for c in loaded for name, spec in c.accounts.items()}
-
-    def spec_of(campaign: str, account: str) -> Any:
-        spec = specs[account]
-        if account == FLAKY_ACCOUNT:
-            # One rehearsed failure, to show a retry (a sandbox setting, never a real one).
-            settings = {**spec.settings, "fail_first": "transient", "fail_times": "1"}
-            spec = replace(spec, settings=settings)
-        return spec
-
-    progress = Progress(out, full_log, clock)
-    options = DaemonOptions(
-        sweep_interval=0.5,
-        reload_interval=1.0,
-        remind_ahead=2.0,
-        lease=30.0,
-        grace=10.0,
-        exit_when_done=True,
-        retry=RetryPolicy(base=2.0, factor=2.0, cap=10.0, jitter=0.2),
-    )
-    reporter = Reporter(progress)
-    daemon = Daemon(
-        ledger,
-        source,
-        publisher_factory(spec_of),
-        clock=clock,
-        options=options,
-        reporter=reporter,
-    )
-    import threading
-
-    timer = threading.Timer(time_limit, daemon.request_stop)
-    timer.daemon = True
-    timer.start()
-    try:
-        daemon.run()
-    finally:
-        timer.cancel()
-    return summary(ledger, campaign_id, clock, out, outbox, options.max_lateness)
 
 
-def summary(
-    ledger: Any, campaign_id: str, clock: Clock, out: TextIO, outbox: Path, max_lateness: float
-) -> int:
-    report = build(ledger.list(campaign=campaign_id), now=clock.now(), max_lateness=max_lateness)
+def summary(report: dict[str, Any], out: TextIO, outbox: Path) -> int:
+    """What was published where, and what was not and why; 0 when all went as planned."""
     out.write("\nDEMO: what happened\n")
     published = report["published"]
     for item in published:
@@ -301,6 +254,5 @@ def summary(
         f"\nDEMO: {len(published)} post(s) published to the sandbox outbox {outbox}; "
         f"the unapproved post was reported and not published.\n"
         f"DEMO: see each post as it would be sent: ls {outbox}\n"
-        f"DEMO: times shown in the campaign's zone, e.g. {local_time(clock.now(), 'Europe/London')}\n"
     )
     return 0 if pending == 0 else 1

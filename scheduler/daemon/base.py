@@ -110,6 +110,7 @@ class Loaded:
     drafts: list[Draft]
     rule: Any = None  # scheduler.ledger.ApprovalRule, passed to Ledger.sync
     accounts: dict[str, AccountSpec] = field(default_factory=dict)
+    policy: Any = None  # scheduler.approval.Policy, for people's decisions
 
 
 class CampaignSource(Protocol):

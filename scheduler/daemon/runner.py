@@ -229,11 +229,12 @@ class Daemon:
             return
         if str(record.state) not in UNAPPROVED:
             return
-        minutes = max(0, round((record.due - now).total_seconds() / 60))
+        seconds = max(0, round((record.due - now).total_seconds()))
+        ahead = f"{seconds} s" if seconds < 120 else f"{round(seconds / 60)} min"
         summary = (
             "due now but not approved: it will not be published until it is approved"
             if at_due
-            else f"due in {minutes} min and not approved yet"
+            else f"due in {ahead} and not approved yet"
         )
         self.reporter.notice(
             Notice(

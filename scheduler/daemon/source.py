@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from scheduler.approval import Policy
 from scheduler.daemon.base import Loaded
 from scheduler.errors import UsageError
 
@@ -54,6 +55,7 @@ class CampaignFiles:
         for path in self.paths:
             campaign = load_campaign(path)
             drafts = render_campaign(campaign)
+            policy = approval_policy(campaign)
             loaded.append(
                 Loaded(
                     campaign_id=campaign.id,
@@ -61,7 +63,8 @@ class CampaignFiles:
                     root=Path(campaign.root),
                     timezone=campaign.timezone,
                     drafts=list(drafts),
-                    rule=approval_rule(campaign),
+                    rule=policy.rule(),
+                    policy=policy,
                     accounts={name: acc.spec(name) for name, acc in campaign.accounts.items()},
                 )
             )
@@ -69,29 +72,6 @@ class CampaignFiles:
         return loaded
 
 
-def approval_rule(campaign: Any) -> Any:
-    """The campaign's approval policy as the ledger counts it (role names become emails)."""
-    try:
-        from scheduler import approval
-
-        rule_for = getattr(approval, "rule_for", None) or getattr(approval, "approval_rule", None)
-    except ImportError:
-        rule_for = None
-    if rule_for is not None:
-        return rule_for(campaign)
-    from scheduler.ledger import ApprovalRule
-
-    policy = campaign.approval
-    approvers: frozenset[str] | None = None
-    if policy.approvers is not None:
-        allowed: set[str] = set()
-        for entry in policy.approvers:
-            entry_l = entry.lower()
-            for member in campaign.team:
-                roles = {r.lower() for r in member.roles}
-                if member.email.lower() == entry_l or entry_l in roles:
-                    allowed.add(member.email.lower())
-            if "@" in entry_l:
-                allowed.add(entry_l)
-        approvers = frozenset(allowed)
-    return ApprovalRule(required=policy.required, approvers=approvers)
+def approval_policy(campaign: Any) -> Policy:
+    """The campaign's approval policy (role names resolved against the team)."""
+    return Policy.from_campaign(campaign)
