@@ -364,7 +364,7 @@ class Renderer:
                     (*loc, "text"),
                     f"too long for {platform} (account {account_name!r}, {which}): {count}",
                     f"shorten it by {over_text}, split it into a thread, "
-                    f"or give a {platform} variant",
+                    f"or add a variant for {platform}",
                 )
                 ok = False
             part_facets = facets(text) if platform == "bluesky" else ()
