@@ -13,13 +13,31 @@ import re
 import sys
 import threading
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
 
-from scheduler.clock import Clock, SystemClock
-from scheduler.settings import Secret, redact_url
-
 REDACTED = "***"
+
+_URL_PASSWORD = re.compile(
+    r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<at>@)", re.I
+)
+
+
+class _Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class _UtcNow:
+    """Used only when no clock is given (this module sits beside scheduler.clock)."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def _is_secret(value: Any) -> bool:
+    # scheduler.settings.Secret, recognised without importing it (same layer).
+    return type(value).__name__ == "Secret" and hasattr(value, "reveal")
+
 
 # Field names that hold credentials whatever their value looks like.
 _SECRET_NAME = re.compile(
@@ -47,7 +65,7 @@ class EventSink(Protocol):
 
 def scrub_text(text: str) -> str:
     """Remove credentials from free text: URL passwords, bearer tokens, webhook paths."""
-    text = redact_url(text)
+    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}{REDACTED}{m['at']}", text)
     for pattern, replacement in _SECRET_TEXT:
         text = pattern.sub(replacement, text)
     return text
@@ -55,7 +73,7 @@ def scrub_text(text: str) -> str:
 
 def scrub(name: str, value: Any) -> Any:
     """The value of field ``name`` as it may be logged."""
-    if isinstance(value, Secret):
+    if _is_secret(value):
         return REDACTED
     if _SECRET_NAME.search(name) and value not in (None, "", False):
         return REDACTED
@@ -94,12 +112,12 @@ class EventLog:
         stream: TextIO | None = None,
         *,
         json_lines: bool = False,
-        clock: Clock | None = None,
+        clock: _Clock | None = None,
         quiet: bool = False,
     ) -> None:
         self._stream = stream
         self.json_lines = json_lines
-        self._clock = clock or SystemClock()
+        self._clock: _Clock = clock or _UtcNow()
         self._lock = threading.Lock()
         self.quiet = quiet  # only warnings and errors
 
