@@ -15,12 +15,13 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from scheduler import __version__
 from scheduler.errors import CampaignError, SchedulerError, UsageError
 
 if TYPE_CHECKING:
+    from scheduler.ledger import DraftRecord, SyncReport
     from scheduler.settings import Settings
 
 Handler = Callable[[argparse.Namespace], int]
@@ -261,20 +262,231 @@ def cmd_lint(args: argparse.Namespace) -> int:
     not_yet("lint")
 
 
+# --- review and approval (helpers) ----------------------------------------------------------
+
+
+class _Workflow:
+    """A campaign loaded from its files and synced into the ledger, ready for decisions."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from scheduler.approval import Policy
+        from scheduler.campaign import load_campaign
+        from scheduler.clock import SystemClock
+        from scheduler.ledger import open_ledger
+        from scheduler.render import render_campaign
+
+        self.clock = SystemClock()
+        self.campaign = load_campaign(args.path)
+        drafts = render_campaign(self.campaign)
+        self.policy = Policy.from_campaign(self.campaign)
+        self.ledger = open_ledger(settings_from(args).ledger, clock=self.clock)
+        report = self.ledger.sync(
+            self.campaign.id, drafts, now=self.clock.now(), rule=self.policy.rule()
+        )
+        _print_sync(report)
+
+    def actor(self, args: argparse.Namespace) -> str:
+        email = args.actor or _git_email(self.campaign.root)
+        if not email:
+            raise UsageError(
+                "who is acting? no --as EMAIL given and `git config user.email` is not set",
+                hint="pass --as EMAIL (an email on the campaign's team)",
+            )
+        member = self.policy.require_member(email, self.campaign.id)
+        return member.email
+
+    def targets(self, args: argparse.Namespace) -> list[DraftRecord]:
+        records = [r for r in self.ledger.list(self.campaign.id) if r.key.post_id == args.post]
+        if not records:
+            known = sorted({p.id for p in self.campaign.posts})
+            raise UsageError(
+                f"no post {args.post!r} in campaign {self.campaign.id}",
+                hint=f"posts: {', '.join(known[:20])}" if known else None,
+            )
+        if args.account:
+            chosen = [r for r in records if r.key.account == args.account]
+            if not chosen:
+                accounts = ", ".join(r.key.account for r in records)
+                raise UsageError(
+                    f"post {args.post!r} is not sent to account {args.account!r}",
+                    hint=f"its accounts: {accounts}",
+                )
+            records = chosen
+        return records
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+def _git_email(folder: object) -> str | None:
+    import subprocess
+
+    try:
+        found = subprocess.run(
+            ["git", "config", "user.email"],
+            cwd=str(folder),
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found.stdout.strip() or None
+
+
+def _print_sync(report: SyncReport) -> None:
+    parts = [
+        f"{len(report.created)} new" if report.created else "",
+        f"{len(report.changed)} changed (back to review)" if report.changed else "",
+        f"{len(report.restored)} back in the files (to review)" if report.restored else "",
+        f"{len(report.cancelled)} removed (cancelled)" if report.cancelled else "",
+        f"{len(report.requeued)} recounted under a new policy" if report.requeued else "",
+    ]
+    said = [p for p in parts if p]
+    if said:
+        print(f"ledger: {', '.join(said)}", file=sys.stderr)
+    for key in report.frozen:
+        print(
+            f"ledger: {key} changed in the files after it started going out; "
+            "the ledger keeps the version being published",
+            file=sys.stderr,
+        )
+
+
+def _expected_hash(args: argparse.Namespace, record: DraftRecord) -> str:
+    """The version the person decides on: --hash (what they reviewed) or the files now."""
+    wanted = str(getattr(args, "hash", None) or "")
+    if not wanted:
+        return record.content_hash
+    bare = record.content_hash.split(":", 1)[-1]
+    if len(wanted) >= 6 and (bare.startswith(wanted) or record.content_hash == wanted):
+        return record.content_hash
+    return wanted  # the ledger refuses it as stale, saying what it is now
+
+
+def _decide_each(
+    args: argparse.Namespace,
+    verb: str,
+    act: Callable[[_Workflow, DraftRecord, str], DraftRecord],
+) -> int:
+    from scheduler.approval import next_step
+
+    flow = _Workflow(args)
+    try:
+        actor = flow.actor(args)
+        for record in flow.targets(args):
+            if verb == "approved" and any(a.actor == actor for a in record.approvals):
+                print(f"{record.key}: already approved by you ({actor})")
+                continue
+            after = act(flow, record, actor)
+            step = next_step(after, flow.policy.rule(), flow.clock.now())
+            print(f"{after.key}: {verb}, recorded as {actor} -> {after.state.value}; {step}")
+    finally:
+        flow.close()
+    return 0
+
+
 def cmd_review(args: argparse.Namespace) -> int:
-    not_yet("review")
+    from scheduler.approval import awaiting, counted
+    from scheduler.review import diff_since_approval, local_time, preview_lines, short_hash
+
+    flow = _Workflow(args)
+    try:
+        actor = flow.actor(args)
+        records = flow.ledger.list(flow.campaign.id)
+        rule = flow.policy.rule()
+        mine = awaiting(records, actor, flow.policy)
+        print(f"{len(mine)} draft{'s' if len(mine) != 1 else ''} awaiting {actor}")
+        for record in mine:
+            print()
+            print(
+                f"== {record.key.post_id} @ {record.key.account} ({record.draft.platform})  "
+                f"{local_time(record.due, record.draft.timezone)}  "
+                f"approvals {counted(record, rule)}/{rule.required}  "
+                f"version {short_hash(record.content_hash)}"
+            )
+            if record.author:
+                print(f"   by {record.author}")
+            changed = diff_since_approval(flow.ledger, record)
+            if changed is not None:
+                previous, diff = changed
+                print(f"   changed since {previous.actor} approved it ({previous.void_reason}):")
+                for line in diff:
+                    print(f"   {line}")
+            else:
+                for line in preview_lines(record.draft):
+                    print(f"   {line}")
+            print(
+                f"   -> scheduler approve {args.path} {record.key.post_id} "
+                f"--account {record.key.account} --hash {short_hash(record.content_hash)}"
+            )
+        returned = [
+            r for r in records if r.state.value == "rejected" and (r.author or "").lower() == actor
+        ]
+        for record in returned:
+            reason = next(
+                (
+                    d.comment
+                    for d in reversed(flow.ledger.approvals(record.key))
+                    if d.kind == "reject"
+                ),
+                "",
+            )
+            print(f"\nreturned to you: {record.key.post_id} @ {record.key.account}: {reason}")
+    finally:
+        flow.close()
+    return 0
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    not_yet("approve")
+    from scheduler import approval
+
+    def act(flow: _Workflow, record: DraftRecord, actor: str) -> DraftRecord:
+        return approval.approve(
+            flow.ledger,
+            record.key,
+            actor,
+            _expected_hash(args, record),
+            policy=flow.policy,
+            now=flow.clock.now(),
+            comment=args.comment,
+        )
+
+    return _decide_each(args, "approved", act)
 
 
 def cmd_reject(args: argparse.Namespace) -> int:
-    not_yet("reject")
+    from scheduler import approval
+
+    def act(flow: _Workflow, record: DraftRecord, actor: str) -> DraftRecord:
+        return approval.reject(
+            flow.ledger,
+            record.key,
+            actor,
+            _expected_hash(args, record),
+            reason=args.reason,
+            policy=flow.policy,
+            now=flow.clock.now(),
+        )
+
+    return _decide_each(args, "rejected", act)
 
 
 def cmd_comment(args: argparse.Namespace) -> int:
-    not_yet("comment")
+    from scheduler import approval
+
+    def act(flow: _Workflow, record: DraftRecord, actor: str) -> DraftRecord:
+        return approval.comment(
+            flow.ledger,
+            record.key,
+            actor,
+            record.content_hash,
+            text=args.text,
+            policy=flow.policy,
+            now=flow.clock.now(),
+        )
+
+    return _decide_each(args, "commented", act)
 
 
 def cmd_override(args: argparse.Namespace) -> int:
@@ -287,90 +499,88 @@ def cmd_status(args: argparse.Namespace) -> int:
     from scheduler.clock import SystemClock
     from scheduler.daemon.base import DaemonOptions
     from scheduler.daemon.status import build, render
+    from scheduler.ledger import open_ledger
+    from scheduler.review import status_rows, status_table
 
-    settings = settings_from(args)
     clock = SystemClock()
-    campaign_id = _campaign_id(args.path) if args.path else None
-    ledger = _open_ledger(settings, clock)
+    settings = settings_from(args)
+    if args.path:
+        flow = _Workflow(args)
+        ledger, campaigns = flow.ledger, [flow.campaign.id]
+    else:
+        ledger = open_ledger(settings.ledger, clock=clock)
+        campaigns = ledger.campaigns()
     try:
-        records = ledger.list(campaign=campaign_id)
+        rows = []
+        records = []
+        for campaign in campaigns:
+            found = ledger.list(campaign)
+            records += found
+            rows += status_rows(found, ledger.rule, clock.now())
     finally:
         ledger.close()
+    # What the daemon knows: in flight, retries with their next attempt, URLs, problems.
     options = DaemonOptions.from_env(settings.env)
     report = build(records, now=clock.now(), max_lateness=options.max_lateness)
     if args.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
-    else:
-        if not records:
-            where = f"campaign {campaign_id}" if campaign_id else "the ledger"
-            print(f"nothing in {where} yet (run `scheduler run` or `scheduler approve` first)")
-        for line in render(report):
-            print(line)
-    return 1 if report["counts"]["problems"] else 0
+        print(json.dumps({"drafts": rows, **report}, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("no drafts in the ledger yet: run `scheduler review PATH` or `scheduler run PATH`")
+        return 0
+    for campaign in campaigns:
+        mine = [r for r in rows if r["campaign"] == campaign]
+        if mine:
+            print(f"campaign {campaign}")
+            print(status_table(mine))
+    print()
+    for line in render(report):
+        print(line)
+    return 0
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    from scheduler.campaign import load_campaign
-    from scheduler.clock import SystemClock
-    from scheduler.draft import DraftKey
-
-    settings = settings_from(args)
-    clock = SystemClock()
-    campaign = load_campaign(args.path)
-    actor = _actor(args, campaign)
+    flow = _Workflow(args)
     try:
-        post = campaign.post(args.post)
-    except KeyError:
-        raise UsageError(
-            f"campaign {campaign.id} has no post {args.post!r}",
-            hint="`scheduler plan PATH` lists the post ids",
-        ) from None
-    accounts = campaign.accounts_of(post)
-    if args.account:
-        if args.account not in accounts:
+        actor = flow.actor(args)
+        records = flow.targets(args)
+        unknown = [r for r in records if r.state.value == "outcome_unknown"]
+        if not unknown:
+            states = ", ".join(f"{r.key.account}: {r.state.value}" for r in records)
             raise UsageError(
-                f"post {args.post!r} is not published to account {args.account!r}",
-                hint=f"its accounts: {', '.join(accounts)}",
+                f"post {args.post!r} has no draft whose outcome is unknown ({states})",
+                hint="`scheduler status` shows every draft's state",
             )
-        accounts = [args.account]
-    outcome = (
-        "published" if args.published else "not_published" if args.not_published else "give_up"
-    )
-    ledger = _open_ledger(settings, clock)
-    try:
-        settled = 0
-        for account in accounts:
-            key = DraftKey(campaign.id, post.id, account)
-            record = ledger.get(key)
-            if str(record.state) != "outcome_unknown":
-                if args.account or len(accounts) == 1:
-                    raise UsageError(
-                        f"{key} is {record.state}, not outcome_unknown: nothing to resolve",
-                        hint="`scheduler status` shows every draft's state",
-                    )
-                continue
+        outcome: Literal["published", "not_published", "give_up"] = (
+            "published" if args.published else "not_published" if args.not_published else "give_up"
+        )
+        for record in unknown:
+            key = record.key
+            # The evidence first: what was tried, and what the platform said.
             print(f"{key}: outcome unknown")
             print(f"  last error: {record.last_error or '-'}")
-            for attempt in ledger.attempts(key):
+            for attempt in flow.ledger.attempts(key):
                 print(
                     f"  attempt {attempt.number} by {attempt.owner} at "
                     f"{attempt.started_at.isoformat(timespec='seconds')}: "
                     f"{attempt.outcome or 'no outcome recorded'}"
                     + (f" ({attempt.error_class})" if attempt.error_class else "")
+                    + (f": {attempt.platform_message}" if attempt.platform_message else "")
                 )
             for part in record.parts_done:
                 print(f"  part {part.index + 1} is recorded as published: {part.url}")
-            ledger.resolve(key, actor=actor, outcome=outcome, url=args.published, now=clock.now())
-            after = ledger.get(key)
-            print(f"  resolved by {actor}: now {after.state}")
-            settled += 1
-        if not settled:
-            raise UsageError(
-                f"no draft of post {args.post!r} has an unknown outcome",
-                hint="`scheduler status` shows every draft's state",
+            flow.ledger.resolve(
+                key, actor=actor, outcome=outcome, url=args.published, now=flow.clock.now()
             )
+            after = flow.ledger.get(key)
+            note = {
+                "published": "recorded as published",
+                "not_published": "the daemon will publish it again (it was not out)",
+                "give_up": "it will not be published",
+            }[outcome]
+            print(f"  resolved by {actor}: now {after.state.value}; {note}")
     finally:
-        ledger.close()
+        flow.close()
     return 0
 
 
@@ -502,36 +712,6 @@ def _open_ledger(settings: Settings, clock: Any) -> Any:
     return open_ledger(settings.ledger, clock=clock)
 
 
-def _campaign_id(path: str) -> str:
-    from scheduler.campaign import load_campaign
-
-    return load_campaign(path).id
-
-
-def _actor(args: argparse.Namespace, campaign: Any) -> str:
-    """Who is acting: --as, else git's user.email; they must be on the campaign's team."""
-    import subprocess
-
-    actor = getattr(args, "actor", None)
-    if not actor:
-        try:
-            found = subprocess.run(
-                ["git", "config", "user.email"], capture_output=True, text=True, timeout=5
-            )
-            actor = found.stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            actor = ""
-    if not actor:
-        raise UsageError("who is acting?", hint="pass --as EMAIL (a member of the campaign team)")
-    team = {m.email.lower() for m in campaign.team}
-    if team and actor.lower() not in team:
-        raise UsageError(
-            f"{actor} is not on the team of campaign {campaign.id}",
-            hint="pass --as EMAIL with a team member's address",
-        )
-    return actor.lower()
-
-
 def _publisher_factory(
     settings: Settings, clock: Any, credentials: Any, *, sandbox: bool
 ) -> Callable[[Callable[[str, str], Any]], Callable[[Any], Any]]:
@@ -601,6 +781,14 @@ def _actor_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _hash_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--hash",
+        metavar="VERSION",
+        help="the version you reviewed (shown by review); refused if the draft changed since",
+    )
+
+
 def _draft_target(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", metavar="PATH", help="campaign file or folder")
     p.add_argument("post", metavar="POST", help="post id")
@@ -648,12 +836,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("approve", cmd_approve, "approve a post's drafts as they stand now")
     _draft_target(p)
     p.add_argument("--comment", help="a note to keep with the approval")
+    _hash_option(p)
     _ledger_options(p)
     _actor_option(p)
 
     p = add("reject", cmd_reject, "send a post's drafts back with a reason")
     _draft_target(p)
     p.add_argument("--reason", required=True, help="what must change (required)")
+    _hash_option(p)
     _ledger_options(p)
     _actor_option(p)
 

@@ -49,19 +49,25 @@ def is_tid(value: str) -> bool:
     return bool(_TID.match(value))
 
 
-def part_instant(created_at: datetime, part_index: int) -> datetime:
-    """The instant a part claims: the due time plus one microsecond per thread position, so
-    the parts of a thread sort in order and never share a key."""
-    return created_at.astimezone(UTC) + timedelta(microseconds=part_index)
+def _digest(idempotency_key: str) -> bytes:
+    return hashlib.sha256(idempotency_key.encode("utf-8")).digest()
+
+
+def part_instant(created_at: datetime, idempotency_key: str, part_index: int) -> datetime:
+    """The instant a part claims, used both in its record key and as its ``createdAt``: the
+    due time, plus one second per thread position (so the parts of a thread sort in order),
+    plus a sub-second offset from the idempotency key (so a changed post due at the same
+    time gets a different key)."""
+    offset = int.from_bytes(_digest(idempotency_key)[2:6], "big") % 1_000_000
+    return created_at.astimezone(UTC) + timedelta(seconds=part_index, microseconds=offset)
 
 
 def record_key(created_at: datetime, idempotency_key: str, part_index: int) -> str:
-    """The rkey of one draft part: the same on every attempt (time from the due instant, the
-    clock id from the idempotency key), so a retry can never create a second record."""
-    instant = part_instant(created_at, part_index)
+    """The rkey of one draft part, the same on every attempt, so a retry can never create a
+    second record: the part's instant, and a clock id taken from the idempotency key."""
+    instant = part_instant(created_at, idempotency_key, part_index)
     micros = (instant - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    digest = hashlib.sha256(idempotency_key.encode("utf-8")).digest()
-    clock_id = int.from_bytes(digest[:2], "big") % 1024
+    clock_id = int.from_bytes(_digest(idempotency_key)[:2], "big") % 1024
     return encode_tid(micros, clock_id)
 
 

@@ -288,7 +288,9 @@ class SandboxPublisher:
                 )
             record = atproto.post_record(
                 text=part.text,
-                created_at=atproto.part_instant(request.created_at, index),
+                created_at=atproto.part_instant(
+                    request.created_at, part_key(request, index), index
+                ),
                 facets=atproto.facet_objects(facets, lambda h: f"did:sandbox:{h}"),
                 langs=[request.language] if request.language else None,
                 labels=request.labels,

@@ -222,3 +222,17 @@ def test_secrets_never_show(
         shown += [repr(publisher), str(vars(publisher)), caplog.text]
         for text in shown:
             assert h.secret not in text
+
+
+@pytest.mark.parametrize("cls", [pytest.param(h, id=h.name) for h in HARNESSES if h.dedupes])
+def test_publishing_a_published_request_again_posts_nothing(
+    cls: type[Harness], tmp_path: Path
+) -> None:
+    """A caller that lost every result (no `done`) repeats the whole request: the platform's
+    dedupe (replayed idempotency key, taken record key, stored outbox file) answers."""
+    for h in _running(cls, tmp_path):
+        request = h.request("once", "and once")
+        first = h.publisher().publish(request)
+        again = h.publisher().publish(request)
+        assert_chain(h, ["once", "and once"])
+        assert [p.remote_id for p in again.parts] == [p.remote_id for p in first.parts]
