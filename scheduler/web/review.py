@@ -1,0 +1,147 @@
+"""What the pages show of the ledger, and the decisions they record through
+``scheduler.approval`` (the same policy as the command line)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from scheduler import approval
+from scheduler.draft import Draft, DraftKey
+from scheduler.ledger.base import Decision, DraftRecord, Ledger
+from scheduler.web.preview import DiffLine, DraftView, diff, draft_view
+from scheduler.web.workspace import Loaded
+
+VERBS = {
+    "approve": "approved",
+    "reject": "asked for changes",
+    "comment": "commented",
+    "override": "recorded an override",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ShownApproval:
+    name: str
+    email: str
+    at: datetime
+    comment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShownDecision:
+    kind: str
+    verb: str
+    name: str
+    at: datetime
+    comment: str | None
+    voided: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Panel:
+    """One draft of a post, with everything its review needs."""
+
+    view: DraftView
+    state: str
+    required: int
+    approvals: tuple[ShownApproval, ...]
+    decisions: tuple[ShownDecision, ...]
+    diff: tuple[DiffLine, ...]
+    approved_before: bool
+    may_approve: bool
+    may_reject: bool
+    why_not: str | None
+
+
+class Review:
+    """The ledger as the review pages see it."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def records(self, campaign: str) -> list[DraftRecord]:
+        return self.ledger.list(campaign=campaign)
+
+    def record(self, key: DraftKey) -> DraftRecord:
+        return self.ledger.get(key)
+
+    def panel(self, loaded: Loaded, record: DraftRecord, email: str) -> Panel:
+        tz = ZoneInfo(loaded.campaign.timezone)
+        decisions = self.ledger.approvals(record.key)
+        previous = self.last_approved(record.key, decisions)
+        may, why = approval_allowed(loaded, record.draft, email)
+        state = str(record.state)
+        return Panel(
+            view=draft_view(record.draft),
+            state=state,
+            required=int(loaded.campaign.approval.required),
+            approvals=tuple(
+                ShownApproval(loaded.member_name(d.actor), d.actor, d.at.astimezone(tz), d.comment)
+                for d in record.approvals
+            ),
+            decisions=tuple(
+                ShownDecision(
+                    kind=d.kind,
+                    verb=VERBS.get(d.kind, d.kind),
+                    name=loaded.member_name(d.actor),
+                    at=d.at.astimezone(tz),
+                    comment=d.comment,
+                    voided=d.content_hash != record.content_hash,
+                )
+                for d in decisions
+                if d.kind != "approve" or d.comment or not d.valid
+            ),
+            diff=diff(previous, record.draft) if previous is not None else (),
+            approved_before=previous is not None,
+            may_approve=may and state in ("draft", "approved", "scheduled"),
+            may_reject=state in ("draft", "approved", "scheduled", "retry_wait", "rejected"),
+            why_not=why,
+        )
+
+    def last_approved(self, key: DraftKey, decisions: list[Decision]) -> Draft | None:
+        """The draft as it stood at its most recent approval, if the ledger still knows it."""
+        finder = getattr(self.ledger, "approved_draft", None)
+        if finder is None:
+            return None
+        found: Draft | None = finder(key)
+        return found
+
+    # --- decisions, through the same policy as the command line -------------------------
+
+    def approve(
+        self, loaded: Loaded, key: DraftKey, actor: str, content_hash: str, comment: str | None,
+        now: datetime,
+    ) -> DraftRecord:
+        return approval.approve(
+            self.ledger, key, actor=actor, content_hash=content_hash, comment=comment,
+            campaign=loaded.campaign, now=now,
+        )
+
+    def reject(
+        self, loaded: Loaded, key: DraftKey, actor: str, content_hash: str, reason: str,
+        now: datetime,
+    ) -> DraftRecord:
+        return approval.reject(
+            self.ledger, key, actor=actor, content_hash=content_hash, reason=reason,
+            campaign=loaded.campaign, now=now,
+        )
+
+    def comment(
+        self, loaded: Loaded, key: DraftKey, actor: str, content_hash: str, text: str,
+        now: datetime,
+    ) -> DraftRecord:
+        return approval.comment(
+            self.ledger, key, actor=actor, content_hash=content_hash, text=text,
+            campaign=loaded.campaign, now=now,
+        )
+
+
+def approval_allowed(loaded: Loaded, draft: Draft, email: str) -> tuple[bool, str | None]:
+    """Whether to offer the approve button; the ledger enforces the policy either way."""
+    checker: Any = getattr(approval, "may_approve", None)
+    if checker is None:
+        return True, None
+    return checker(loaded.campaign, email, draft)  # type: ignore[no-any-return]
