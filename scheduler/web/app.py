@@ -110,5 +110,7 @@ def create_app(
             SchedulerError: scheduler_error,
         },
     )
+    # "/media/x/" must not be redirected to a different route; unknown paths are just 404.
+    app.router.redirect_slashes = False
     app.state.site = site
     return app

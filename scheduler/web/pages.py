@@ -103,7 +103,8 @@ class Pages:
             loaded = self._invited_campaign(invite.email, invite.campaign)
         except SignInRefused as exc:
             return _sign_in_refused(site, request, exc)
-        pre = new_token()
+        # Reuse the browser's pre-sign-in token, so that two open tabs both work.
+        pre = request.cookies.get(PRESIGNIN_COOKIE) or new_token()
         response = site.page(
             request,
             "signin.html",
@@ -217,11 +218,21 @@ class Pages:
     async def post(self, request: Request) -> Response:
         session = self.site.require(request)
         loaded = self.site.campaign(session, request.path_params["campaign"])
+        post_id = request.path_params["post"]
         notices: list[Notice] = []
         done = request.query_params.get("done")
-        if done in DONE:
+        if done in DONE and self._still_current(loaded, post_id, request.query_params):
             notices.append(Notice("ok", DONE[done]))
-        return self._post_page(request, session, loaded, request.path_params["post"], notices)
+        return self._post_page(request, session, loaded, post_id, notices)
+
+    def _still_current(self, loaded: Loaded, post_id: str, query: Any) -> bool:
+        """A "recorded" notice is shown only while the draft is the version decided on."""
+        key = DraftKey(loaded.id, post_id, str(query.get("account", "")))
+        try:
+            current = self.site.review.record(key).content_hash
+        except NotFound:
+            return False
+        return _version(current) == query.get("v")
 
     def _post_page(
         self,
@@ -287,7 +298,9 @@ class Pages:
         key = DraftKey(loaded.id, post_id, account)
         shown_hash = _form_text(form, "content_hash")
         try:
-            perform(site, loaded, key, session.email, action, shown_hash, form_fields(form))
+            record = perform(
+                site, loaded, key, session.email, action, shown_hash, form_fields(form)
+            )
         except FieldMissing as exc:
             return self._post_page(
                 request, session, loaded, post_id, [Notice("error", str(exc))], status=400
@@ -307,8 +320,10 @@ class Pages:
             return self._post_page(
                 request, session, loaded, post_id, [Notice("error", str(exc))], status=status
             )
+        version = _version(record.content_hash)
         return RedirectResponse(
-            f"/c/{_q(loaded.id)}/post/{_q(post_id)}?done={action}#draft-{_q(account)}",
+            f"/c/{_q(loaded.id)}/post/{_q(post_id)}?done={action}&account={_q(account)}"
+            f"&v={version}#draft-{_q(account)}",
             status_code=303,
         )
 
@@ -346,6 +361,10 @@ def perform(
     if not text:
         raise FieldMissing("A comment cannot be empty.")
     return review.comment(loaded, key, actor, shown_hash, text, now)  # type: ignore[no-any-return]
+
+
+def _version(content_hash: str) -> str:
+    return content_hash.split(":")[-1][:16]
 
 
 def _q(value: str) -> str:

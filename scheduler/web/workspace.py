@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scheduler.clock import Clock
 from scheduler.draft import Draft, DraftKey
 from scheduler.errors import CampaignError
 
 
 Loader = Callable[[Path], Any]
 Renderer = Callable[[Any], list[Draft]]
-Syncer = Callable[[str, list[Draft]], object]
+Syncer = Callable[[Any, list[Draft]], object]  # (campaign, its drafts)
 
 
 @dataclass
@@ -77,7 +76,6 @@ class Workspace:
     load: Loader
     render: Renderer
     sync: Syncer
-    clock: Clock
     _loaded: dict[Path, Loaded] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -101,7 +99,7 @@ class Workspace:
             current.fingerprint = seen
             current.problem = str(exc)
             return
-        self.sync(str(campaign.id), drafts)
+        self.sync(campaign, drafts)
         self._loaded[path] = Loaded(
             path=path,
             campaign=campaign,
