@@ -165,9 +165,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     ledger, auth = _web_stores(settings, clock)
     workspace = _web_workspace(args.paths, ledger, clock)
     workspace.refresh()  # a campaign that does not load stops here, with every problem
-    app = create_app(
-        ledger=ledger, workspace=workspace, auth=auth, clock=clock, settings=settings
-    )
+    app = create_app(ledger=ledger, workspace=workspace, auth=auth, clock=clock, settings=settings)
     where = f"http://{args.host}:{args.port}"
     print(f"review pages at {where} (Ctrl-C stops)", file=sys.stderr)
     if not is_loopback(args.host):

@@ -56,8 +56,10 @@ def record_json(record: DraftRecord) -> dict[str, Any]:
                 "text": part.text,
                 "count": pv.count,
                 "limit": pv.limit,
-                "media": [{"path": m.path, "alt": m.alt, "mime": m.mime, "url": mv.url}
-                          for m, mv in zip(part.media, pv.media, strict=True)],
+                "media": [
+                    {"path": m.path, "alt": m.alt, "mime": m.mime, "url": mv.url}
+                    for m, mv in zip(part.media, pv.media, strict=True)
+                ],
             }
             for part, pv in zip(record.draft.parts, view.parts, strict=True)
         ],
@@ -164,14 +166,22 @@ class Api:
         except ValueError:
             return error(400, "bad_json", "The body is not valid JSON.")
         if not isinstance(body, dict) or not all(
-            isinstance(v, str) for k, v in body.items() if k in ("content_hash", "comment", "reason", "text")
+            isinstance(v, str)
+            for k, v in body.items()
+            if k in ("content_hash", "comment", "reason", "text")
         ):
             return error(400, "bad_body", "The body must be an object of strings.")
         key = DraftKey(loaded.id, request.path_params["post"], request.path_params["account"])
         fields = {k: str(body.get(k) or "").strip()[:4000] for k in ("comment", "reason", "text")}
         try:
             record = perform(
-                site, loaded, key, session.email, action, str(body.get("content_hash") or ""), fields
+                site,
+                loaded,
+                key,
+                session.email,
+                action,
+                str(body.get("content_hash") or ""),
+                fields,
             )
         except FieldMissing as exc:
             return error(400, "missing_field", exc.message)

@@ -1,8 +1,8 @@
 """The web family's shared types and errors.
 
-    WebError                  (a SchedulerError)
-    ├── SignInRefused         an invite link that is unknown, used or expired
-    └── NotSignedIn           a request without a valid session
+WebError                  (a SchedulerError)
+├── SignInRefused         an invite link that is unknown, used or expired
+└── NotSignedIn           a request without a valid session
 """
 
 from __future__ import annotations

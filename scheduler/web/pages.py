@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
@@ -225,7 +225,7 @@ class Pages:
             notices.append(Notice("ok", DONE[done]))
         return self._post_page(request, session, loaded, post_id, notices)
 
-    def _still_current(self, loaded: Loaded, post_id: str, query: Any) -> bool:
+    def _still_current(self, loaded: Loaded, post_id: str, query: QueryParams) -> bool:
         """A "recorded" notice is shown only while the draft is the version decided on."""
         key = DraftKey(loaded.id, post_id, str(query.get("account", "")))
         try:
@@ -246,9 +246,7 @@ class Pages:
     ) -> Response:
         site = self.site
         records = [r for r in site.review.records(loaded.id) if str(r.state) != "cancelled"]
-        mine = sorted(
-            (r for r in records if r.key.post_id == post_id), key=lambda r: r.key.account
-        )
+        mine = sorted((r for r in records if r.key.post_id == post_id), key=lambda r: r.key.account)
         if not mine:
             raise HTTPException(404, "There is no such post in this campaign.")
         order = sorted({(r.due, r.key.post_id) for r in records})
@@ -351,16 +349,16 @@ def perform(
     now = site.now()
     review = site.review
     if action == "approve":
-        return review.approve(loaded, key, actor, shown_hash, fields.get("comment") or None, now)  # type: ignore[no-any-return]
+        return review.approve(loaded, key, actor, shown_hash, fields.get("comment") or None, now)
     if action == "reject":
         reason = fields.get("reason") or ""
         if not reason:
             raise FieldMissing("A rejection needs a reason: say what must change.")
-        return review.reject(loaded, key, actor, shown_hash, reason, now)  # type: ignore[no-any-return]
+        return review.reject(loaded, key, actor, shown_hash, reason, now)
     text = fields.get("text") or ""
     if not text:
         raise FieldMissing("A comment cannot be empty.")
-    return review.comment(loaded, key, actor, shown_hash, text, now)  # type: ignore[no-any-return]
+    return review.comment(loaded, key, actor, shown_hash, text, now)
 
 
 def _version(content_hash: str) -> str:

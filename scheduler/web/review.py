@@ -111,34 +111,66 @@ class Review:
     # --- decisions, through the same policy as the command line -------------------------
 
     def approve(
-        self, loaded: Loaded, key: DraftKey, actor: str, content_hash: str, comment: str | None,
+        self,
+        loaded: Loaded,
+        key: DraftKey,
+        actor: str,
+        content_hash: str,
+        comment: str | None,
         now: datetime,
     ) -> DraftRecord:
         return approval.approve(
-            self.ledger, key, actor=actor, content_hash=content_hash, comment=comment,
-            campaign=loaded.campaign, now=now,
+            self.ledger,
+            key,
+            actor=actor,
+            content_hash=content_hash,
+            comment=comment,
+            campaign=loaded.campaign,
+            now=now,
         )
 
     def reject(
-        self, loaded: Loaded, key: DraftKey, actor: str, content_hash: str, reason: str,
+        self,
+        loaded: Loaded,
+        key: DraftKey,
+        actor: str,
+        content_hash: str,
+        reason: str,
         now: datetime,
     ) -> DraftRecord:
         return approval.reject(
-            self.ledger, key, actor=actor, content_hash=content_hash, reason=reason,
-            campaign=loaded.campaign, now=now,
+            self.ledger,
+            key,
+            actor=actor,
+            content_hash=content_hash,
+            reason=reason,
+            campaign=loaded.campaign,
+            now=now,
         )
 
     def comment(
-        self, loaded: Loaded, key: DraftKey, actor: str, content_hash: str, text: str,
+        self,
+        loaded: Loaded,
+        key: DraftKey,
+        actor: str,
+        content_hash: str,
+        text: str,
         now: datetime,
     ) -> DraftRecord:
         return approval.comment(
-            self.ledger, key, actor=actor, content_hash=content_hash, text=text,
-            campaign=loaded.campaign, now=now,
+            self.ledger,
+            key,
+            actor=actor,
+            content_hash=content_hash,
+            text=text,
+            campaign=loaded.campaign,
+            now=now,
         )
 
 
-def approval_allowed(rule: ApprovalRule, record: DraftRecord, email: str) -> tuple[bool, str | None]:
+def approval_allowed(
+    rule: ApprovalRule, record: DraftRecord, email: str
+) -> tuple[bool, str | None]:
     """Whether to offer the approve button; the ledger enforces the policy either way."""
     me = email.strip().lower()
     author = (record.draft.author or "").lower()

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheduler.clock import Clock
 from scheduler.web.base import NotSignedIn, Session
+from scheduler.web.review import Review
 from scheduler.web.store import AuthStore
 from scheduler.web.tokens import csrf_for, same
 from scheduler.web.workspace import Loaded, Workspace
@@ -135,7 +136,7 @@ class Site:
     """The objects every route needs, and the checks every route makes."""
 
     def __init__(
-        self, *, workspace: Workspace, review: Any, auth: AuthStore, clock: Clock
+        self, *, workspace: Workspace, review: Review, auth: AuthStore, clock: Clock
     ) -> None:
         self.workspace = workspace
         self.review = review

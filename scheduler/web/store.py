@@ -145,9 +145,7 @@ class AuthStore:
         if row is None:
             raise SignInRefused("unknown", "This sign-in link is not valid.", hint=again)
         if row.used_at is not None:
-            raise SignInRefused(
-                "used", "This sign-in link has already been used.", hint=again
-            )
+            raise SignInRefused("used", "This sign-in link has already been used.", hint=again)
         if _utc(row.expires_at) <= now:
             raise SignInRefused("expired", "This sign-in link has expired.", hint=again)
 
@@ -201,7 +199,9 @@ class AuthStore:
             with self.engine.begin() as conn:
                 conn.execute(
                     sessions.update()
-                    .where(sessions.c.token_hash == token_hash(token), sessions.c.ended_at.is_(None))
+                    .where(
+                        sessions.c.token_hash == token_hash(token), sessions.c.ended_at.is_(None)
+                    )
                     .values(ended_at=now)
                 )
 

@@ -18,7 +18,6 @@ from typing import Any
 from scheduler.draft import Draft, DraftKey
 from scheduler.errors import CampaignError
 
-
 Loader = Callable[[Path], Any]
 Renderer = Callable[[Any], list[Draft]]
 Syncer = Callable[[Any, list[Draft]], object]  # (campaign, its drafts)

@@ -157,10 +157,11 @@ class Web:
 
 
 def build_web(tmp_path: Path, ledger_url: str | None = None) -> Web:
-    from scheduler import approval
     from scheduler.campaign import load_campaign
     from scheduler.ledger import open_ledger
     from scheduler.render import render_campaign
+
+    from scheduler import approval
     from scheduler.web.app import create_app
     from scheduler.web.store import AuthStore
     from scheduler.web.workspace import Workspace

@@ -64,7 +64,9 @@ def test_another_sessions_csrf_token_does_not_work(web: Web) -> None:
     sam = web.signed_in("sam@example.org")
     html, _ = page_and_csrf(web, rui)
     _, sams_csrf = page_and_csrf(web, sam)
-    refused = rui.post(BASE + "/approve", data={"csrf": sams_csrf, "content_hash": shown_hash(html)})
+    refused = rui.post(
+        BASE + "/approve", data={"csrf": sams_csrf, "content_hash": shown_hash(html)}
+    )
     assert refused.status_code == 403
 
 

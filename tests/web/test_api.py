@@ -133,9 +133,7 @@ def test_the_openapi_document_describes_every_api_route(web: Web) -> None:
     rui = web.signed_in("rui@example.org")
     doc = rui.get("/api/openapi.json").json()
     assert doc["openapi"].startswith("3.")
-    described = {
-        (path, method.upper()) for path, item in doc["paths"].items() for method in item
-    }
+    described = {(path, method.upper()) for path, item in doc["paths"].items() for method in item}
     from starlette.routing import Route
 
     served: set[tuple[str, str]] = set()

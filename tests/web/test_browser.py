@@ -80,9 +80,7 @@ def test_invite_approve_edit_voids_and_screenshots(web: Web, page: Any, tmp_path
         expect(page.get_by_role("heading", level=1)).to_have_text(
             "Mental Health Awareness Week (test)"
         )
-        expect(page.locator("table.calendar caption")).to_have_text(
-            "Week of Monday 11 May 2026"
-        )
+        expect(page.locator("table.calendar caption")).to_have_text("Week of Monday 11 May 2026")
         page.screenshot(path=str(tmp_path / "calendar.png"), full_page=True)
 
         page.get_by_role("link", name=re.compile("day1-story")).click()
@@ -137,7 +135,9 @@ def test_a_week_approved_without_javascript(web: Web, browser: Any, tmp_path: Pa
     """The whole journey from the invite link: every draft of the week approved in turn."""
     from playwright.sync_api import expect
 
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1280, "height": 900}
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:

@@ -177,7 +177,7 @@ def test_no_secret_reaches_a_page(web: Web, monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_a_broken_edit_keeps_the_last_good_version_with_the_problem(web: Web) -> None:
     client = web.signed_in("rui@example.org")
-    web.edit("    time: \"12:30\"", "    time: \"25:99\"")
+    web.edit('    time: "12:30"', '    time: "25:99"')
     html = client.get("/c/mhaw-test").text
     assert "The campaign files have a problem" in html
     assert "25:99" in html

@@ -19,8 +19,14 @@ from tests.web.drafts import facet, make_draft, media
             "see https://mind.org.uk/help. thanks",
             [("text", "see "), ("link", "https://mind.org.uk/help"), ("text", ". thanks")],
         ),
-        ("#MHAW and #Run2026!", [("tag", "#MHAW"), ("text", " and "), ("tag", "#Run2026"), ("text", "!")]),
-        ("thanks @runtalkrun@mastodon.social", [("text", "thanks "), ("mention", "@runtalkrun@mastodon.social")]),
+        (
+            "#MHAW and #Run2026!",
+            [("tag", "#MHAW"), ("text", " and "), ("tag", "#Run2026"), ("text", "!")],
+        ),
+        (
+            "thanks @runtalkrun@mastodon.social",
+            [("text", "thanks "), ("mention", "@runtalkrun@mastodon.social")],
+        ),
         ("mail a@b.org, not a mention", [("text", "mail a@b.org, not a mention")]),
         ("C#sharp is not a tag", [("text", "C#sharp is not a tag")]),
     ],
