@@ -70,6 +70,20 @@ class Part:
 
 
 @dataclass(frozen=True, slots=True)
+class PartResult:
+    """One published part of a thread, as the platform reported it.
+
+    Defined here rather than in ``platforms.base`` (which re-exports it) because the ledger
+    stores these and may not import the platforms package.
+    """
+
+    index: int
+    remote_id: str  # X tweet id, Mastodon status id, Bluesky at:// uri
+    url: str  # public web address
+    extra: dict[str, str] = field(default_factory=dict)  # e.g. Bluesky cid
+
+
+@dataclass(frozen=True, slots=True)
 class Draft:
     campaign: str
     post_id: str

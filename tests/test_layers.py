@@ -18,6 +18,7 @@ LAYERS: dict[str, int] = {
     "log": 1,
     "credentials": 2,
     "draft": 2,
+    "accounts": 2,
     "campaign": 3,
     "text": 3,
     "render": 4,

@@ -21,15 +21,18 @@ foreign exception (requests, tweepy) that caused them:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from scheduler.accounts import AccountSpec
+from scheduler.draft import PartResult
 from scheduler.errors import PublishError
 
 __all__ = [
     "AccountInfo",
+    "AccountSpec",
     "AuthFailed",
     "Duplicate",
     "Forbidden",
@@ -141,14 +144,6 @@ class PartRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class PartResult:
-    index: int
-    remote_id: str  # X tweet id, Mastodon status id, Bluesky at:// uri
-    url: str  # public web address
-    extra: dict[str, str] = field(default_factory=dict)  # e.g. Bluesky cid
-
-
-@dataclass(frozen=True, slots=True)
 class PublishRequest:
     account: str
     parts: tuple[PartRequest, ...]
@@ -227,17 +222,6 @@ class Publisher(Protocol):
 
 
 # --- construction ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class AccountSpec:
-    """An account as the campaign names it, with its non-secret settings."""
-
-    name: str
-    platform: str
-    # e.g. {"instance": "https://mastodon.example"}, {"handle": "x.bsky.social",
-    # "service": "https://bsky.social"}, {"username": "mhaw"}; never secrets.
-    settings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

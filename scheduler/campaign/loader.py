@@ -1,0 +1,478 @@
+"""Campaign files to a validated Campaign, reporting every problem at once.
+
+A campaign is one YAML file (the header: id, title, timezone, accounts, ... and usually
+posts), optionally with ``include:`` of further files that hold more ``posts``; or a folder,
+whose ``*.yaml`` files are read in name order, exactly one of them being the header.
+
+Problems are collected rather than raised one by one: the YAML of every file, the header,
+each post, and the cross-references between them (accounts, team, snippets, times), so a
+single ``check`` shows everything that needs fixing.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from scheduler.campaign.model import (
+    PLATFORMS,
+    RESERVED_POST_KEYS,
+    Campaign,
+    CampaignHeader,
+    Content,
+    Post,
+)
+from scheduler.campaign.problems import (
+    PostSource,
+    Problem,
+    SourceMap,
+    did_you_mean,
+    from_validation,
+)
+from scheduler.campaign.schedule import TimeProblem, resolve_post, suggest_zone, zone
+from scheduler.campaign.yamlread import MAX_BYTES, Positions, YamlProblem, read_yaml
+from scheduler.errors import CampaignError
+
+HEADER_KEYS = frozenset(CampaignHeader.model_fields)
+PART_KEYS = frozenset({"posts"})
+
+
+@dataclass
+class _File:
+    path: Path
+    shown: str  # as the user would recognise it (relative to what they typed)
+    data: Any
+    positions: Positions
+
+
+def load_campaign(path: str | Path) -> Campaign:
+    """Load and validate a campaign file or folder. Raises CampaignError listing every problem."""
+    return _Loader(path).load()
+
+
+class _Loader:
+    def __init__(self, path: str | Path) -> None:
+        self.arg = str(path)
+        self.path = Path(path)
+        self.problems: list[Problem] = []
+
+    def problem(self, shown: str, message: str, hint: str | None = None) -> None:
+        self.problems.append(Problem(shown, 0, 0, "", message, hint))
+
+    # --- reading files ---------------------------------------------------------------------
+
+    def read(self, path: Path, shown: str) -> _File | None:
+        try:
+            size = path.stat().st_size
+            if size > MAX_BYTES:
+                self.problem(
+                    shown,
+                    f"file is too large ({size:,} bytes; the limit is {MAX_BYTES:,})",
+                    "split the campaign over several files",
+                )
+                return None
+            raw = path.read_bytes()
+        except OSError as exc:
+            self.problem(shown, f"cannot read: {exc.strerror or exc}")
+            return None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            self.problems.append(
+                Problem(shown, line, 1, "", "not valid UTF-8 text", "save the file as UTF-8")
+            )
+            return None
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        try:
+            data, positions = read_yaml(text, shown)
+        except YamlProblem as exc:
+            self.problems.append(Problem(shown, exc.line, exc.col, "", exc.message, exc.hint))
+            return None
+        if data is None:
+            self.problem(shown, "the file is empty", "a campaign file holds a mapping of keys")
+            return None
+        if not isinstance(data, dict):
+            self.problems.append(
+                Problem(
+                    shown,
+                    1,
+                    1,
+                    "",
+                    "a campaign file must be a mapping of keys (id, title, ... or posts)",
+                    None,
+                )
+            )
+            return None
+        return _File(path, shown, data, positions)
+
+    def files(self) -> tuple[_File | None, list[_File], Path]:
+        """(header, other files, campaign root)."""
+        if not self.path.exists():
+            self.problem(self.arg, "no such file or folder")
+            return None, [], self.path
+        if self.path.is_dir():
+            root = self.path
+            names = sorted(
+                p.name
+                for p in self.path.iterdir()
+                if p.suffix in (".yaml", ".yml") and p.is_file() and not p.name.startswith(".")
+            )
+            if not names:
+                self.problem(self.arg, "no .yaml files in this folder")
+                return None, [], root
+            read = [self.read(root / n, os.path.join(self.arg, n)) for n in names]
+            loaded = [f for f in read if f is not None]
+            headers = [f for f in loaded if "id" in f.data]
+            if len(headers) > 1:
+                for extra in headers[1:]:
+                    line, col = extra.positions.find(("id",))
+                    self.problems.append(
+                        Problem(
+                            extra.shown,
+                            line,
+                            col,
+                            "id",
+                            f"a second campaign header (the first is {headers[0].shown})",
+                            "keep one header file; other files hold only posts",
+                        )
+                    )
+            if not headers:
+                if len(loaded) == len(read):
+                    self.problem(
+                        self.arg,
+                        "no file in this folder is the campaign header",
+                        "one file needs id, title, timezone and accounts",
+                    )
+                return None, loaded, root
+            header = headers[0]
+            others = [f for f in loaded if f is not header and f not in headers]
+        else:
+            root = self.path.resolve().parent
+            header_or_none = self.read(self.path, self.arg)
+            if header_or_none is None:
+                return None, [], root
+            header = header_or_none
+            others = []
+        others.extend(self.includes(header, root, {f.path.resolve() for f in [header, *others]}))
+        return header, others, root
+
+    def includes(self, header: _File, root: Path, seen: set[Path]) -> list[_File]:
+        items = header.data.get("include")
+        if items is None:
+            return []
+        if isinstance(items, str):
+            items = [items]
+        if not isinstance(items, list):
+            return []  # the header model reports the wrong type
+        out: list[_File] = []
+        base_shown = os.path.dirname(header.shown)
+        for i, item in enumerate(items):
+            if not isinstance(item, str):
+                continue
+            line, col = header.positions.find(("include", i))
+            where = f"include[{i}]"
+            matches = sorted(glob.glob(str(root / item))) if glob.has_magic(item) else None
+            targets = [Path(m) for m in matches] if matches is not None else [root / item]
+            if matches == []:
+                self.problems.append(
+                    Problem(header.shown, line, col, where, f"{item!r} matches no file", None)
+                )
+            for target in targets:
+                try:
+                    resolved = target.resolve()
+                    resolved.relative_to(root.resolve())
+                except ValueError:
+                    self.problems.append(
+                        Problem(
+                            header.shown,
+                            line,
+                            col,
+                            where,
+                            f"{item!r} is outside the campaign folder",
+                            "included files must be inside the header file's folder",
+                        )
+                    )
+                    continue
+                if not resolved.is_file():
+                    self.problems.append(
+                        Problem(header.shown, line, col, where, f"no such file {item!r}", None)
+                    )
+                    continue
+                if resolved in seen:
+                    continue
+                seen.add(resolved)
+                rel = os.path.relpath(resolved, root.resolve())
+                shown = os.path.normpath(os.path.join(base_shown, rel))
+                f = self.read(resolved, shown)
+                if f is not None:
+                    if "id" in f.data:
+                        self.problems.append(
+                            Problem(
+                                header.shown,
+                                line,
+                                col,
+                                where,
+                                f"{item!r} is a campaign header, not a file of posts",
+                                None,
+                            )
+                        )
+                        continue
+                    out.append(f)
+        return out
+
+    # --- validating ------------------------------------------------------------------------
+
+    def load(self) -> Campaign:
+        header_file, others, root = self.files()
+        header: CampaignHeader | None = None
+        sources = SourceMap(header_file.positions if header_file else Positions(self.arg))
+        if header_file is not None:
+            raw = {k: v for k, v in header_file.data.items() if k != "posts"}
+            try:
+                header = CampaignHeader.model_validate(raw)
+            except ValidationError as exc:
+                self.problems.extend(
+                    from_validation(exc, CampaignHeader, header_file.positions, ())
+                )
+        for f in others:
+            for key in f.data:
+                if key in PART_KEYS:
+                    continue
+                line, col = f.positions.find((key,))
+                if key in HEADER_KEYS:
+                    message = f"{key!r} belongs in the campaign header file"
+                    hint: str | None = "files other than the header hold only 'posts'"
+                else:
+                    message = f"unknown key {key!r}"
+                    hint = did_you_mean(key, ["posts"]) or "files of posts hold only 'posts'"
+                self.problems.append(Problem(f.shown, line, col, key, message, hint))
+
+        posts: list[Post] = []
+        for f in ([header_file] if header_file else []) + others:
+            raw_posts = f.data.get("posts")
+            if raw_posts is None:
+                continue
+            if not isinstance(raw_posts, list):
+                line, col = f.positions.find(("posts",))
+                self.problems.append(
+                    Problem(
+                        f.shown,
+                        line,
+                        col,
+                        "posts",
+                        "'posts' must be a list",
+                        "start each post with '- id: ...'",
+                    )
+                )
+                continue
+            for i, item in enumerate(raw_posts):
+                post = self.post(f, i, item)
+                if post is not None:
+                    posts.append(post)
+                    sources.posts.append(PostSource(f.positions, ("posts", i)))
+
+        if header is not None and header_file is not None:
+            self.cross_check(header, posts, sources)
+        if self.problems:
+            raise CampaignError([*self.ordered(header_file, others)])
+        assert header is not None and header_file is not None
+        campaign = Campaign.model_construct(
+            **{name: getattr(header, name) for name in CampaignHeader.model_fields},
+            posts=posts,
+            root=root.resolve(),
+            files=[header_file.path.resolve(), *(f.path.resolve() for f in others)],
+        )
+        campaign._sources = sources
+        return campaign
+
+    def post(self, f: _File, i: int, item: Any) -> Post | None:
+        if isinstance(item, dict):
+            bad = RESERVED_POST_KEYS.intersection(item)
+            for key in sorted(bad):
+                line, col = f.positions.find(("posts", i, key))
+                self.problems.append(
+                    Problem(
+                        f.shown,
+                        line,
+                        col,
+                        f"posts[{i}].{key}",
+                        f"unknown key {key!r}",
+                        "the scheduler works this out itself; remove it",
+                    )
+                )
+            if bad:
+                item = {k: v for k, v in item.items() if k not in bad}
+        try:
+            post = Post.model_validate(item)
+        except ValidationError as exc:
+            self.problems.extend(from_validation(exc, Post, f.positions, ("posts", i)))
+            return None
+        line, _ = f.positions.find(("posts", i))
+        post.source = f"{f.shown}:{line}"
+        return post
+
+    def cross_check(self, header: CampaignHeader, posts: list[Post], src: SourceMap) -> None:
+        add = self.problems.append
+        try:
+            zone(header.timezone)
+            tz_ok = True
+        except ValueError as exc:
+            add(src.header_problem(("timezone",), str(exc), suggest_zone(header.timezone)))
+            tz_ok = False
+
+        emails = {m.email for m in header.team}
+        roles = {r for m in header.team for r in m.roles}
+        seen_emails: dict[str, int] = {}
+        for i, m in enumerate(header.team):
+            if m.email in seen_emails:
+                add(
+                    src.header_problem(
+                        ("team", i, "email"),
+                        f"{m.email} is on the team twice",
+                        "list each person once, with all their roles",
+                    )
+                )
+            seen_emails[m.email] = i
+        approvers = header.approval.approvers
+        if approvers is not None:
+            for j, who in enumerate(approvers):
+                if who.lower() not in emails and who not in roles:
+                    known = sorted(emails | roles)
+                    add(
+                        src.header_problem(
+                            ("approval", "approvers", j),
+                            f"{who!r} is neither a team member's email nor a team role",
+                            did_you_mean(who, known)
+                            or ("team: " + ", ".join(known) if known else "add a team"),
+                        )
+                    )
+        eligible = {
+            m.email
+            for m in header.team
+            if approvers is None
+            or m.email in {a.lower() for a in approvers}
+            or set(m.roles) & set(approvers)
+        }
+        if header.team and len(eligible) < header.approval.required:
+            add(
+                src.header_problem(
+                    ("approval", "required"),
+                    f"{header.approval.required} approvals are required but only "
+                    f"{len(eligible)} team member{'s' if len(eligible) != 1 else ''} may approve",
+                    "lower 'required' or add approvers",
+                )
+            )
+        if header.defaults.footer and header.defaults.footer not in header.snippets:
+            add(
+                src.header_problem(
+                    ("defaults", "footer"),
+                    f"no snippet named {header.defaults.footer!r}",
+                    did_you_mean(header.defaults.footer, header.snippets)
+                    or "define it under 'snippets'",
+                )
+            )
+
+        first_seen: dict[str, int] = {}
+        account_names = list(header.accounts)
+        for i, post in enumerate(posts):
+            if post.id in first_seen:
+                path, line, _ = src.post_place(first_seen[post.id])
+                add(
+                    src.post_problem(
+                        i,
+                        ("id",),
+                        f"duplicate post id {post.id!r} (first at {path}:{line})",
+                        "post ids must be unique within a campaign; rename one",
+                    )
+                )
+            else:
+                first_seen[post.id] = i
+            for j, name in enumerate(post.accounts or []):
+                if name not in header.accounts:
+                    add(
+                        src.post_problem(
+                            i,
+                            ("accounts", j),
+                            f"no account named {name!r}",
+                            did_you_mean(name, account_names)
+                            or "accounts: " + ", ".join(account_names),
+                        )
+                    )
+            targets = post.accounts if post.accounts is not None else account_names
+            platforms = {header.accounts[a].platform for a in targets if a in header.accounts}
+            for key in post.variants:
+                if key in header.accounts:
+                    if key not in targets:
+                        add(
+                            src.post_problem(
+                                i,
+                                ("variants", key),
+                                f"variant for account {key!r}, which this post does not use",
+                                "add the account to 'accounts' or remove the variant",
+                            )
+                        )
+                elif key in PLATFORMS:
+                    if key not in platforms:
+                        add(
+                            src.post_problem(
+                                i,
+                                ("variants", key),
+                                f"variant for {key}, but this post has no {key} account",
+                                "remove the variant, or add a " + key + " account",
+                            )
+                        )
+                else:
+                    add(
+                        src.post_problem(
+                            i,
+                            ("variants", key),
+                            f"{key!r} is neither an account name nor a platform",
+                            did_you_mean(key, [*account_names, *PLATFORMS])
+                            or "use an account name or one of: " + ", ".join(PLATFORMS),
+                        )
+                    )
+            if post.author is not None and post.author not in emails:
+                add(
+                    src.post_problem(
+                        i,
+                        ("author",),
+                        f"{post.author!r} is not on the campaign team",
+                        did_you_mean(post.author, emails) or "add them under 'team'",
+                    )
+                )
+            self.check_footers(i, post, header, src)
+            if tz_ok:
+                try:
+                    post.local, post.due, post.latest_due = resolve_post(post, header)
+                except TimeProblem as exc:
+                    add(
+                        src.post_problem(
+                            i, (exc.where,), f"post {post.id!r}: {exc.message}", exc.hint
+                        )
+                    )
+
+    def check_footers(self, i: int, post: Post, header: CampaignHeader, src: SourceMap) -> None:
+        contents: list[tuple[tuple[str, ...], Content]] = [((), post)]
+        contents += [(("variants", k), v) for k, v in post.variants.items()]
+        for loc, content in contents:
+            if content.footer and content.footer not in header.snippets:
+                self.problems.append(
+                    src.post_problem(
+                        i,
+                        (*loc, "footer"),
+                        f"no snippet named {content.footer!r}",
+                        did_you_mean(content.footer, header.snippets)
+                        or "define it under 'snippets' in the header",
+                    )
+                )
+
+    def ordered(self, header: _File | None, others: list[_File]) -> list[Problem]:
+        order = {f.shown: n for n, f in enumerate(([header] if header else []) + others)}
+        return sorted(self.problems, key=lambda p: (order.get(p.path, -1), p.path, p.line, p.col))

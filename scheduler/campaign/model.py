@@ -1,0 +1,478 @@
+"""The campaign file format as pydantic models.
+
+Every model forbids unknown keys, so a typo is an error rather than a silently ignored
+setting. Validators raise ``problem(message, hint)`` so that the loader can print a hint
+next to the message. Fields the loader fills in after validation (``root``, ``files``, and a
+post's resolved times and source) are refused when they appear in a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import model_validator as _model_validator
+from pydantic_core import PydanticCustomError
+
+from scheduler.accounts import AccountSpec
+from scheduler.campaign.problems import SourceMap
+
+PLATFORMS = ("x", "mastodon", "bluesky", "linkedin", "threads", "sandbox")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+BLUESKY_LABELS = ("sexual", "nudity", "porn", "graphic-media")
+
+# Settings each platform's accounts may carry (all optional unless listed in _REQUIRED).
+ACCOUNT_SETTINGS: dict[str, tuple[str, ...]] = {
+    "x": ("username", "reply_settings"),
+    "mastodon": ("instance", "max_chars", "visibility"),
+    "bluesky": ("handle", "service"),
+    "linkedin": ("author",),
+    "threads": ("username",),
+    "sandbox": ("as_platform", "max_chars"),
+}
+_REQUIRED: dict[str, tuple[str, ...]] = {"mastodon": ("instance",), "bluesky": ("handle",)}
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+_TAG = re.compile(r"^#?(\w+)$")
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_HANDLE = re.compile(r"^(?=.{3,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}$")
+
+
+def problem(message: str, hint: str | None = None) -> PydanticCustomError:
+    """A validation error the loader prints as ``message (hint: ...)``."""
+    return PydanticCustomError("campaign", "{message}", {"message": message, "hint": hint or ""})
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m and any(m.groups()):
+            d, h, mins = (int(g) if g else 0 for g in m.groups())
+            return timedelta(days=d, hours=h, minutes=mins)
+        if value.strip().upper().startswith("P"):
+            return value  # ISO 8601, parsed by pydantic
+        raise problem(f"{value!r} is not a duration", "write e.g. 30m, 2h, 1h30m or 1d")
+    if isinstance(value, bool):
+        raise problem(f"{value!r} is not a duration", "write e.g. 30m, 2h, 1h30m or 1d")
+    if isinstance(value, int):
+        raise problem(
+            f"{value!r} is not a duration", f"add a unit: {value}m for minutes, {value}h for hours"
+        )
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def _hashtags(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.split()
+    if not isinstance(value, list):
+        return value
+    out: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            raise problem(
+                f"{item!r} is not a hashtag", "write hashtags as words, e.g. MentalHealth"
+            )
+        m = _TAG.match(item.strip())
+        if not m:
+            raise problem(
+                f"{item!r} is not a hashtag",
+                "a hashtag is letters, digits and _ only, e.g. MentalHealthAwarenessWeek",
+            )
+        if m.group(1).isdigit():
+            raise problem(f"{item!r} is not a hashtag", "a hashtag needs at least one letter")
+        out.append(m.group(1))
+    return out
+
+
+Hashtags = Annotated[list[str], BeforeValidator(_hashtags)]
+
+
+def _http_url(value: str, what: str) -> str:
+    if not re.match(r"^https?://[^\s/]+\.[^\s/]+(/\S*)?$|^https?://[^\s/]+(:\d+)?(/\S*)?$", value):
+        raise problem(f"{what} {value!r} is not a web address", "write it as https://host/...")
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class RuleSetting(Strict):
+    level: Literal["off", "warn", "block"]
+    reason: str = ""
+
+
+def _rule_setting(value: Any) -> Any:
+    return {"level": value} if isinstance(value, str) else value
+
+
+class CareSettings(Strict):
+    locale: str | None = None  # BCP 47, e.g. "en-GB": chooses the support lines suggested
+    rules: dict[str, Annotated[RuleSetting, BeforeValidator(_rule_setting)]] = Field(
+        default_factory=dict
+    )
+
+
+class Member(Strict):
+    name: str
+    email: str
+    roles: list[str] = Field(default_factory=list)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        if not _EMAIL.match(v):
+            raise problem(f"{v!r} is not an email address", "write it as name@example.org")
+        return v.lower()
+
+
+class ApprovalPolicy(Strict):
+    required: int = Field(default=1, ge=1, le=10)
+    approvers: list[str] | None = None  # emails or role names; None: any team member
+
+
+class Account(Strict):
+    """One account the campaign posts to. Credentials are never here (see credentials.py)."""
+
+    platform: Literal["x", "mastodon", "bluesky", "linkedin", "threads", "sandbox"]
+    instance: str | None = None  # mastodon: https://instance.example
+    handle: str | None = None  # bluesky: name.bsky.social
+    service: str | None = None  # bluesky: the PDS, default https://bsky.social
+    username: str | None = None  # x, threads: without @
+    max_chars: int | None = Field(default=None, ge=1, le=100_000)  # mastodon instance limit
+    visibility: Literal["public", "unlisted", "private", "direct"] | None = None
+    reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
+    author: str | None = None  # linkedin: urn:li:person:... or urn:li:organization:...
+    as_platform: Literal["x", "mastodon", "bluesky", "linkedin", "threads"] | None = None
+
+    @_model_validator(mode="after")
+    def _settings_fit_platform(self) -> Account:
+        allowed = ACCOUNT_SETTINGS[self.platform]
+        for name in self.model_fields_set - {"platform"}:
+            if name not in allowed:
+                takes = ", ".join(allowed) or "no settings"
+                raise problem(
+                    f"{name!r} is not a setting of a {self.platform} account",
+                    f"a {self.platform} account takes: {takes}",
+                )
+        for name in _REQUIRED.get(self.platform, ()):
+            if getattr(self, name) is None:
+                raise problem(
+                    f"a {self.platform} account needs {name!r}",
+                    "e.g. instance: https://mastodon.social"
+                    if name == "instance"
+                    else "e.g. handle: yourname.bsky.social",
+                )
+        if self.instance is not None:
+            _http_url(self.instance, "instance")
+        if self.service is not None:
+            _http_url(self.service, "service")
+        if self.handle is not None:
+            handle = self.handle.removeprefix("@")
+            if not _HANDLE.match(handle):
+                raise problem(
+                    f"handle {self.handle!r} is not a Bluesky handle", "e.g. yourname.bsky.social"
+                )
+            self.handle = handle
+        if self.username is not None:
+            self.username = self.username.removeprefix("@")
+        return self
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """The non-secret settings as strings, for publishers."""
+        return {
+            name: str(getattr(self, name))
+            for name in ACCOUNT_SETTINGS[self.platform]
+            if getattr(self, name) is not None
+        }
+
+    @property
+    def text_platform(self) -> str:
+        """The platform whose text rules apply (a sandbox account may stand in for another)."""
+        if self.platform == "sandbox" and self.as_platform:
+            return self.as_platform
+        return self.platform
+
+    def spec(self, name: str) -> AccountSpec:
+        return AccountSpec(name=name, platform=self.platform, settings=self.settings)
+
+
+class Defaults(Strict):
+    max_lateness: Duration = timedelta(hours=2)  # a post not out by due + this is missed
+    visibility: Literal["public", "unlisted", "private", "direct"] | None = None
+    reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
+    time: str | None = None  # default local time of day for posts that give only a day
+    dst: Literal["earlier", "later"] | None = None  # how to settle DST gaps and overlaps
+    hashtags_at: Literal["first", "last"] = "first"  # which part of a thread gets hashtags
+    footer: str | None = None  # a snippet appended to the last part of every post
+    cw_prefix: bool = True  # on platforms without a CW field, start the text with "CW: ..."
+    min_gap: Duration = timedelta(minutes=30)  # plan flags closer posts on one account
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, v: str | None) -> str | None:
+        return None if v is None else _check_hhmm(v)
+
+
+def _check_hhmm(v: str) -> str:
+    m = _HHMM.match(v.strip())
+    if not m:
+        raise problem(f"{v!r} is not a time of day", "write it as HH:MM, e.g. 08:30 or 19:00")
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
+def parse_hhmm(v: str) -> dt.time:
+    hh, mm = v.split(":")
+    return dt.time(int(hh), int(mm))
+
+
+class MediaItem(Strict):
+    file: str  # relative to the campaign folder
+    alt: str
+
+    @field_validator("alt")
+    @classmethod
+    def _alt(cls, v: str) -> str:
+        if not v.strip():
+            raise problem(
+                "alt text is empty",
+                "describe what the image shows for people using screen readers",
+            )
+        return v.strip()
+
+
+class LinkSpec(Strict):
+    url: str
+    title: str | None = None
+    description: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return _http_url(v.strip(), "link")
+
+
+class PartSpec(Strict):
+    text: str
+    media: list[MediaItem] = Field(default_factory=list, max_length=4)
+
+
+def _labels(value: Any) -> Any:
+    if isinstance(value, list):
+        for item in value:
+            if item not in BLUESKY_LABELS:
+                raise problem(
+                    f"{item!r} is not a Bluesky self-label",
+                    "allowed: " + ", ".join(BLUESKY_LABELS),
+                )
+    return value
+
+
+Labels = Annotated[list[str], BeforeValidator(_labels)]
+
+
+class Content(Strict):
+    """What a post says; a variant overrides any of it for one platform or account."""
+
+    text: str | None = None
+    thread: list[PartSpec] | None = Field(default=None, min_length=1)
+    media: list[MediaItem] | None = Field(default=None, max_length=4)
+    cw: str | None = None  # Mastodon spoiler text; a "CW:" line elsewhere (defaults.cw_prefix)
+    hashtags: Hashtags | None = None
+    link: LinkSpec | None = None
+    labels: Labels | None = None
+    language: str | None = None
+    visibility: Literal["public", "unlisted", "private", "direct"] | None = None
+    reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
+    footer: str | None = None  # snippet name; "" turns the default footer off
+
+    @_model_validator(mode="after")
+    def _text_or_thread(self) -> Content:
+        if self.text is not None and self.thread is not None:
+            raise problem(
+                "a post has either 'text' or 'thread', not both",
+                "put the first part's text as the first item of 'thread'",
+            )
+        if self.thread is not None and self.media is not None:
+            raise problem(
+                "with 'thread', give 'media' inside each part", "move 'media' into a thread item"
+            )
+        return self
+
+
+class Variant(Content):
+    pass
+
+
+# Keys the loader sets itself; a file may not.
+RESERVED_POST_KEYS = frozenset({"due", "local", "latest_due", "source", "index"})
+
+
+class Post(Content):
+    id: str
+    day: int | None = Field(default=None, ge=1, le=366)  # campaign day: 1 = week_start
+    weekday: (
+        Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] | None
+    ) = None
+    date: dt.date | None = None
+    time: str | None = None  # local HH:MM
+    at: dt.datetime | None = None  # local date and time in one
+    dst: Literal["earlier", "later"] | None = None
+    accounts: list[str] | None = None  # default: every account of the campaign
+    variants: dict[str, Variant] = Field(default_factory=dict)
+    vars: dict[str, Any] = Field(default_factory=dict)
+    campaign_hashtags: bool = True
+    author: str | None = None  # a team member's email
+    latest: dt.datetime | None = None  # local; after this the post is missed
+    max_lateness: Duration | None = None
+    # Filled in by the loader:
+    local: dt.datetime | None = None  # aware, campaign timezone
+    due: dt.datetime | None = None  # aware, UTC
+    latest_due: dt.datetime | None = None  # aware, UTC
+    source: str = ""  # "path:line"
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise problem(
+                f"post id {v!r} is not allowed",
+                "use letters, digits, '-', '_' and '.', starting with a letter or digit",
+            )
+        return v
+
+    @field_validator("weekday", mode="before")
+    @classmethod
+    def _weekday(cls, v: Any) -> Any:
+        return v.lower() if isinstance(v, str) else v
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, v: str | None) -> str | None:
+        return None if v is None else _check_hhmm(v)
+
+    @field_validator("at", "latest")
+    @classmethod
+    def _naive(cls, v: dt.datetime | None) -> dt.datetime | None:
+        if v is not None and v.tzinfo is not None:
+            raise problem(
+                "give a local date and time without a UTC offset",
+                "times are read in the campaign's timezone, e.g. 2026-05-11 08:30",
+            )
+        return v
+
+    @field_validator("author")
+    @classmethod
+    def _author(cls, v: str | None) -> str | None:
+        return None if v is None else v.lower()
+
+    @_model_validator(mode="after")
+    def _when(self) -> Post:
+        if self.text is None and self.thread is None:
+            raise problem("a post needs 'text' or 'thread'", "add text: | and the words")
+        placed = [k for k in ("day", "weekday", "date") if getattr(self, k) is not None]
+        if self.at is not None and (placed or self.time is not None):
+            raise problem(
+                "'at' gives the date and time; do not combine it with day, weekday, date or time",
+                "remove 'at', or remove the others",
+            )
+        if self.at is None and not placed:
+            raise problem(
+                "a post needs a day: 'day', 'weekday', 'date' or 'at'",
+                "e.g. day: 1 and time: '08:30', or at: 2026-05-11 08:30",
+            )
+        if len(placed) > 1:
+            raise problem(
+                f"give only one of day, weekday and date (found {', '.join(placed)})",
+                "keep the one you mean",
+            )
+        if self.latest is not None and self.max_lateness is not None:
+            raise problem("give 'latest' or 'max_lateness', not both", "keep one")
+        return self
+
+    @property
+    def parts_spec(self) -> list[PartSpec]:
+        if self.thread is not None:
+            return self.thread
+        return [PartSpec(text=self.text or "", media=self.media or [])]
+
+
+class CampaignHeader(Strict):
+    """Everything in the header file except posts."""
+
+    id: str
+    title: str
+    timezone: str
+    language: str = "en"
+    week_start: dt.date | None = None  # day 1 of the campaign
+    accounts: dict[str, Account] = Field(min_length=1)
+    team: list[Member] = Field(default_factory=list)
+    approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
+    care: CareSettings = Field(default_factory=CareSettings)
+    defaults: Defaults = Field(default_factory=Defaults)
+    hashtags: Hashtags = Field(default_factory=list)
+    vars: dict[str, Any] = Field(default_factory=dict)
+    snippets: dict[str, str] = Field(default_factory=dict)
+    include: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise problem(
+                f"campaign id {v!r} is not allowed",
+                "use letters, digits, '-', '_' and '.', e.g. mhaw-2026",
+            )
+        return v
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str) -> str:
+        if not re.match(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", v):
+            raise problem(f"{v!r} is not a language code", "use an ISO 639-1 code such as en or cy")
+        return v
+
+    @field_validator("accounts")
+    @classmethod
+    def _account_names(cls, v: dict[str, Account]) -> dict[str, Account]:
+        for name in v:
+            if not _ID.match(name) or name in PLATFORMS:
+                raise problem(
+                    f"account name {name!r} is not allowed",
+                    "use letters, digits, '-' and '_', and not a platform name "
+                    "(e.g. mhaw-mastodon)",
+                )
+        return v
+
+
+class Campaign(CampaignHeader):
+    """A loaded campaign: the header, every post, and where it came from."""
+
+    posts: list[Post] = Field(default_factory=list)
+    root: Path = Path(".")
+    files: list[Path] = Field(default_factory=list)
+    _sources: SourceMap | None = PrivateAttr(default=None)
+
+    @property
+    def sources(self) -> SourceMap | None:
+        """Where the header and each post came from (None for a campaign built in code)."""
+        return self._sources
+
+    def post(self, post_id: str) -> Post:
+        for p in self.posts:
+            if p.id == post_id:
+                return p
+        raise KeyError(post_id)
+
+    def accounts_of(self, post: Post) -> list[str]:
+        return list(self.accounts) if post.accounts is None else list(post.accounts)

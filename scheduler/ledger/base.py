@@ -1,0 +1,328 @@
+"""The ledger's interface, its record types and its errors.
+
+The ledger is the single source of truth: drafts keyed by (campaign, post id, account) with
+their content hash, payload, due instant and state; decisions bound to a hash; an
+append-only event row for every state change; one row per publish attempt. The daemon works
+through the claim API (claim, renew, record_part, finish, retry_later, give_up, release);
+people through decisions (``scheduler.approval``) and ``resolve``.
+
+    LedgerError
+    ├── LedgerUnavailable    cannot connect / locked too long           retryable
+    ├── MigrationError       schema older or newer than this release
+    ├── NotFound             no such campaign, post or draft
+    ├── TransitionError      a state change the state machine forbids
+    ├── StaleHash            decided on a hash that is no longer current
+    ├── PolicyError          approval policy refuses the actor
+    └── LeaseLost            another worker owns the claim now
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from scheduler.draft import Draft, DraftKey, PartResult
+from scheduler.errors import LedgerError
+from scheduler.ledger.states import State, allowed_actions
+
+__all__ = [
+    "ApprovalRule",
+    "Attempt",
+    "Claim",
+    "Decision",
+    "DecisionKind",
+    "DraftRecord",
+    "Event",
+    "LeaseLost",
+    "Ledger",
+    "LedgerError",
+    "LedgerUnavailable",
+    "MigrationError",
+    "NotFound",
+    "PolicyError",
+    "StaleHash",
+    "State",
+    "SyncReport",
+    "TransitionError",
+]
+
+DecisionKind = Literal["approve", "reject", "comment", "override"]
+ResolveOutcome = Literal["published", "not_published", "give_up"]
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class LedgerUnavailable(LedgerError):
+    retryable = True
+
+
+class MigrationError(LedgerError):
+    pass
+
+
+class NotFound(LedgerError):
+    pass
+
+
+class TransitionError(LedgerError):
+    def __init__(
+        self, key: DraftKey | str, state: State, action: str, target: State | None = None
+    ) -> None:
+        allowed = allowed_actions(state)
+        where = f" to {target.value}" if target is not None else ""
+        super().__init__(
+            f"{key}: cannot {action}{where} a draft that is {state.value}",
+            hint=f"from {state.value} the allowed actions are: {', '.join(allowed) or 'none'}",
+        )
+        self.key = key
+        self.state = state
+        self.action = action
+        self.allowed = allowed
+
+
+class StaleHash(LedgerError):
+    pass
+
+
+class PolicyError(LedgerError):
+    pass
+
+
+class LeaseLost(LedgerError):
+    pass
+
+
+# --- records --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRule:
+    """The campaign's approval policy reduced to what the ledger needs to count approvals.
+
+    ``approvers`` holds the emails allowed to approve (roles already resolved by
+    ``scheduler.approval``), or None when any team member may. The author of a draft never
+    counts, whatever the rule says.
+    """
+
+    required: int = 1
+    approvers: frozenset[str] | None = None
+
+    def counts(self, actor: str, author: str | None) -> bool:
+        if author is not None and actor.lower() == author.lower():
+            return False
+        return self.approvers is None or actor.lower() in self.approvers
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "required": self.required,
+            "approvers": None if self.approvers is None else sorted(self.approvers),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ApprovalRule:
+        approvers = data.get("approvers")
+        return cls(
+            required=int(data.get("required", 1)),
+            approvers=None if approvers is None else frozenset(a.lower() for a in approvers),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    key: DraftKey
+    actor: str
+    kind: DecisionKind
+    content_hash: str
+    at: datetime
+    comment: str | None = None
+    rule: str | None = None  # the care rule of an override
+    voided_at: datetime | None = None  # set when an edit or time change voided it
+    void_reason: str | None = None
+    id: int = 0
+
+    @property
+    def valid(self) -> bool:
+        return self.voided_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    key: DraftKey
+    at: datetime
+    action: str
+    from_state: State | None
+    to_state: State | None
+    actor: str | None = None
+    content_hash: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    key: DraftKey
+    number: int
+    owner: str
+    started_at: datetime
+    content_hash: str
+    ended_at: datetime | None = None
+    outcome: str | None = None  # published|retry|failed|missed|outcome_unknown|released|...
+    error_class: str | None = None
+    platform_message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRecord:
+    key: DraftKey
+    draft: Draft
+    content_hash: str
+    due: datetime
+    latest: datetime | None
+    state: State
+    approved_hash: str | None
+    approvals: tuple[Decision, ...]  # current, valid approvals of the current hash
+    next_attempt: datetime | None
+    attempts: int
+    lease_owner: str | None
+    lease_until: datetime | None
+    parts_done: tuple[PartResult, ...]
+    last_error: str | None
+    updated_at: datetime
+
+    @property
+    def author(self) -> str | None:
+        return self.draft.author
+
+    @property
+    def is_approved(self) -> bool:
+        """The current content is the approved content."""
+        return self.approved_hash is not None and self.approved_hash == self.content_hash
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A lease on one draft, held by one worker, for one publish attempt."""
+
+    key: DraftKey
+    owner: str
+    token: str  # unique to this claim; a later claim by anyone replaces it
+    draft: Draft
+    content_hash: str
+    attempt: int  # 1 for the first attempt
+    claimed_at: datetime
+    lease_until: datetime
+    parts_done: tuple[PartResult, ...] = ()
+    # The previous holder's lease expired mid-publish: reconcile before posting again.
+    takeover: bool = False
+    previous_state: State = State.APPROVED
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    campaign: str
+    created: tuple[DraftKey, ...] = ()
+    changed: tuple[DraftKey, ...] = ()  # hash or due time changed: approvals voided
+    restored: tuple[DraftKey, ...] = ()  # cancelled earlier, back in the files
+    cancelled: tuple[DraftKey, ...] = ()  # removed from the files
+    # Changes the ledger refused to apply: the stored version may already be out.
+    frozen: tuple[DraftKey, ...] = ()
+    requeued: tuple[DraftKey, ...] = ()  # approval state changed by a new policy
+    unchanged: int = 0
+
+    @property
+    def touched(self) -> int:
+        return (
+            len(self.created)
+            + len(self.changed)
+            + len(self.restored)
+            + len(self.cancelled)
+            + len(self.requeued)
+        )
+
+
+# --- the interface --------------------------------------------------------------------------
+
+
+Lease = timedelta | float
+
+
+class Ledger(Protocol):
+    url: str
+
+    def sync(
+        self,
+        campaign_id: str,
+        drafts: Sequence[Draft],
+        *,
+        now: datetime,
+        rule: ApprovalRule | None = None,
+    ) -> SyncReport: ...
+
+    def get(self, key: DraftKey) -> DraftRecord: ...
+
+    def list(
+        self, campaign: str | None = None, states: Iterable[State | str] | None = None
+    ) -> list[DraftRecord]: ...
+
+    def campaigns(self) -> builtins.list[str]: ...
+
+    def rule(self, campaign: str) -> ApprovalRule: ...
+
+    def events(self, key: DraftKey) -> builtins.list[Event]: ...
+
+    def approvals(self, key: DraftKey) -> builtins.list[Decision]: ...
+
+    def attempts(self, key: DraftKey) -> builtins.list[Attempt]: ...
+
+    def decide(
+        self,
+        key: DraftKey,
+        *,
+        kind: DecisionKind,
+        actor: str,
+        content_hash: str,
+        now: datetime,
+        comment: str | None = None,
+        rule_id: str | None = None,
+        rule: ApprovalRule | None = None,
+    ) -> DraftRecord: ...
+
+    def claim(self, key: DraftKey, *, owner: str, now: datetime, lease: Lease) -> Claim | None: ...
+
+    def claim_due(
+        self, *, owner: str, now: datetime, lease: Lease, limit: int = 10
+    ) -> builtins.list[Claim]: ...
+
+    def renew(self, claim: Claim, *, now: datetime, lease: Lease) -> Claim: ...
+
+    def record_part(self, claim: Claim, part: PartResult, *, now: datetime) -> Claim: ...
+
+    def finish(self, claim: Claim, *, now: datetime) -> None: ...
+
+    def retry_later(
+        self, claim: Claim, *, next_attempt: datetime, error: BaseException | str, now: datetime
+    ) -> None: ...
+
+    def give_up(
+        self, claim: Claim, *, state: State | str, reason: BaseException | str, now: datetime
+    ) -> None: ...
+
+    def release(self, claim: Claim, *, now: datetime) -> None: ...
+
+    def resolve(
+        self,
+        key: DraftKey,
+        *,
+        actor: str,
+        outcome: ResolveOutcome,
+        url: str | None = None,
+        now: datetime,
+    ) -> DraftRecord: ...
+
+    def mark_missed(self, key: DraftKey, *, reason: str, now: datetime) -> None: ...
+
+    def close(self) -> None: ...

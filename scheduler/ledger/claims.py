@@ -1,0 +1,472 @@
+"""The daemon's side of the ledger: claims under a lease, and what happened to each attempt.
+
+A claim is one conditional UPDATE: it succeeds only for a draft whose current content hash
+is the approved hash, whose time has come and whose window is open, that is approved (or
+waiting for a retry that is due, or publishing under a lease that has expired). On
+PostgreSQL candidates are first locked with FOR UPDATE SKIP LOCKED, so workers sharing a
+ledger never wait for nor take each other's rows; SQLite serialises writers (BEGIN
+IMMEDIATE), and the same conditional UPDATE makes the claim atomic there.
+
+Each claim carries a token. Everything a worker does afterwards names the token, and fails
+with LeaseLost once another worker has claimed the draft. A published part is stored even
+then (it exists on the platform whatever the lease says), and LeaseLost follows.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from scheduler.clock import ensure_utc
+from scheduler.draft import Draft, DraftKey, PartResult
+from scheduler.ledger import tables as t
+from scheduler.ledger.base import Claim, DraftRecord, LeaseLost, LedgerError, ResolveOutcome
+from scheduler.ledger.core import (
+    LedgerCore,
+    key_of,
+    key_where,
+    parts_from_json,
+    parts_to_json,
+)
+from scheduler.ledger.states import State, check
+
+Lease = timedelta | float
+
+GIVE_UP_STATES = (State.FAILED, State.MISSED, State.OUTCOME_UNKNOWN)
+
+
+def _lease(lease: Lease) -> timedelta:
+    value = lease if isinstance(lease, timedelta) else timedelta(seconds=lease)
+    if value <= timedelta(0):
+        raise ValueError("a lease must be positive")
+    return value
+
+
+def describe_error(error: BaseException | str) -> tuple[str, str | None, str | None]:
+    """(message for people, error class, the platform's own words) of a failure."""
+    if isinstance(error, BaseException):
+        message = str(error) or type(error).__name__
+        platform_message = getattr(error, "platform_message", None)
+        return message, type(error).__name__, platform_message
+    return error, None, None
+
+
+def claimable(now: datetime) -> ColumnElement[bool]:
+    d = t.drafts
+    return and_(
+        d.c.approved_hash.is_not(None),
+        d.c.approved_hash == d.c.content_hash,
+        d.c.due <= now,
+        or_(d.c.latest.is_(None), d.c.latest >= now),
+        or_(
+            d.c.state.in_([State.APPROVED.value, State.SCHEDULED.value]),
+            and_(
+                d.c.state == State.RETRY_WAIT.value,
+                or_(d.c.next_attempt.is_(None), d.c.next_attempt <= now),
+            ),
+            and_(d.c.state == State.PUBLISHING.value, d.c.lease_until < now),
+        ),
+    )
+
+
+class ClaimOps(LedgerCore):
+    # --- claiming ---------------------------------------------------------------------------
+
+    def claim(self, key: DraftKey, *, owner: str, now: datetime, lease: Lease) -> Claim | None:
+        """Claim one draft if it may be published now; None if it may not (or is taken)."""
+        found = self._claim(owner, ensure_utc(now), _lease(lease), key=key, limit=1)
+        return found[0] if found else None
+
+    def claim_due(self, *, owner: str, now: datetime, lease: Lease, limit: int = 10) -> list[Claim]:
+        """Claim up to ``limit`` drafts that may be published now, earliest due first."""
+        return self._claim(owner, ensure_utc(now), _lease(lease), key=None, limit=limit)
+
+    def _claim(
+        self, owner: str, now: datetime, lease: timedelta, *, key: DraftKey | None, limit: int
+    ) -> list[Claim]:
+        d = t.drafts
+        cond = claimable(now)
+        if key is not None:
+            cond = and_(cond, key_where(d, key))
+        claims: list[Claim] = []
+        with self._write() as conn:
+            candidates = conn.execute(
+                select(d.c.campaign, d.c.post_id, d.c.account, d.c.state, d.c.attempts)
+                .where(cond)
+                .order_by(d.c.due, d.c.campaign, d.c.post_id, d.c.account)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for cand in candidates:
+                claim = self._claim_row(
+                    conn, key_of(cand), State(cand.state), cond, owner, now, lease
+                )
+                if claim is not None:
+                    claims.append(claim)
+        return claims
+
+    def _claim_row(
+        self,
+        conn: Connection,
+        key: DraftKey,
+        previous: State,
+        cond: ColumnElement[bool],
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+    ) -> Claim | None:
+        d = t.drafts
+        check("claim", key, previous, State.PUBLISHING)
+        token = uuid.uuid4().hex
+        row = conn.execute(
+            update(d)
+            .where(key_where(d, key), cond)
+            .values(
+                state=State.PUBLISHING.value,
+                lease_owner=owner,
+                lease_token=token,
+                lease_until=now + lease,
+                next_attempt=None,
+                attempts=d.c.attempts + 1,
+                version=d.c.version + 1,
+                updated_at=now,
+            )
+            .returning(d)
+        ).first()
+        if row is None:
+            return None  # taken between the look and the claim
+        takeover = previous is State.PUBLISHING
+        if takeover:
+            self._end_attempt(conn, key, row.attempts - 1, now, "lease_expired")
+        conn.execute(
+            t.attempts.insert().values(
+                campaign=key.campaign,
+                post_id=key.post_id,
+                account=key.account,
+                number=row.attempts,
+                owner=owner,
+                content_hash=row.content_hash,
+                started_at=now,
+            )
+        )
+        self._log(
+            conn,
+            self._event(
+                key,
+                at=now,
+                action="claim",
+                from_state=previous,
+                to_state=State.PUBLISHING,
+                actor=owner,
+                content_hash=row.content_hash,
+                detail={"attempt": row.attempts, "lease_until": (now + lease).isoformat()},
+            ),
+        )
+        return Claim(
+            key=key,
+            owner=owner,
+            token=token,
+            draft=Draft.from_payload(json.loads(row.payload)),
+            content_hash=row.content_hash,
+            attempt=row.attempts,
+            claimed_at=now,
+            lease_until=now + lease,
+            parts_done=parts_from_json(row.parts_done),
+            takeover=takeover,
+            previous_state=previous,
+        )
+
+    @staticmethod
+    def _end_attempt(
+        conn: Connection,
+        key: DraftKey,
+        number: int,
+        now: datetime,
+        outcome: str,
+        error_class: str | None = None,
+        platform_message: str | None = None,
+    ) -> None:
+        a = t.attempts
+        conn.execute(
+            update(a)
+            .where(key_where(a, key), a.c.number == number, a.c.ended_at.is_(None))
+            .values(
+                ended_at=now,
+                outcome=outcome,
+                error_class=error_class,
+                platform_message=platform_message,
+            )
+        )
+
+    def _held(self, conn: Connection, claim: Claim, action: str) -> Any:
+        """The draft row, locked, if ``claim`` still holds it; LeaseLost otherwise."""
+        row = self._lock(conn, claim.key)
+        if row.lease_token != claim.token or row.state != State.PUBLISHING.value:
+            holder = row.lease_owner or "nobody"
+            raise LeaseLost(
+                f"{claim.key}: cannot {action}: the claim of {claim.owner} was replaced "
+                f"(state {row.state}, held by {holder})",
+                hint="stop working on this draft; the current holder reconciles it",
+            )
+        return row
+
+    # --- while publishing -------------------------------------------------------------------
+
+    def renew(self, claim: Claim, *, now: datetime, lease: Lease) -> Claim:
+        now = ensure_utc(now)
+        until = now + _lease(lease)
+        d = t.drafts
+        with self._write() as conn:
+            self._held(conn, claim, "renew")
+            conn.execute(
+                update(d)
+                .where(key_where(d, claim.key))
+                .values(lease_until=until, version=d.c.version + 1, updated_at=now)
+            )
+        return replace(claim, lease_until=until)
+
+    def record_part(self, claim: Claim, part: PartResult, *, now: datetime) -> Claim:
+        """Store a published part at once; a crash after this never posts it again."""
+        now = ensure_utc(now)
+        d = t.drafts
+        lost: LeaseLost | None = None
+        with self._write() as conn:
+            row = self._lock(conn, claim.key)
+            if row.content_hash != claim.content_hash:
+                raise LedgerError(
+                    f"{claim.key}: part {part.index} belongs to version {claim.content_hash}, "
+                    f"but the draft is now {row.content_hash}"
+                )
+            if row.lease_token != claim.token:
+                lost = LeaseLost(
+                    f"{claim.key}: part {part.index} was stored, but another worker "
+                    f"({row.lease_owner or 'nobody'}) holds the draft now"
+                )
+            parts = {p.index: p for p in parts_from_json(row.parts_done)}
+            if part.index not in parts:
+                parts[part.index] = part
+                conn.execute(
+                    update(d)
+                    .where(key_where(d, claim.key))
+                    .values(
+                        parts_done=parts_to_json(parts.values()),
+                        version=d.c.version + 1,
+                        updated_at=now,
+                    )
+                )
+                self._log(
+                    conn,
+                    self._event(
+                        claim.key,
+                        at=now,
+                        action="record_part",
+                        from_state=State(row.state),
+                        to_state=State(row.state),
+                        actor=claim.owner,
+                        content_hash=row.content_hash,
+                        detail={"index": part.index, "remote_id": part.remote_id, "url": part.url},
+                    ),
+                )
+        if lost is not None:
+            raise lost
+        return replace(claim, parts_done=tuple(sorted(parts.values(), key=lambda p: p.index)))
+
+    # --- ending an attempt ------------------------------------------------------------------
+
+    def _end(
+        self,
+        claim: Claim,
+        *,
+        action: str,
+        target: State,
+        now: datetime,
+        outcome: str,
+        error: BaseException | str | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
+        now = ensure_utc(now)
+        d = t.drafts
+        message, error_class, platform_message = (
+            describe_error(error) if error is not None else (None, None, None)
+        )
+        with self._write() as conn:
+            row = self._held(conn, claim, action)
+            check(action, claim.key, State(row.state), target)
+            if target is State.PUBLISHED:
+                total = len(claim.draft.parts)
+                done = len(parts_from_json(row.parts_done))
+                if done < total:
+                    raise LedgerError(
+                        f"{claim.key}: cannot finish with {done} of {total} parts recorded",
+                        hint="record each part (record_part) as soon as it is published",
+                    )
+            conn.execute(
+                update(d)
+                .where(key_where(d, claim.key))
+                .values(
+                    state=target.value,
+                    lease_owner=None,
+                    lease_token=None,
+                    lease_until=None,
+                    last_error=message,
+                    version=d.c.version + 1,
+                    updated_at=now,
+                    **(values or {}),
+                )
+            )
+            self._end_attempt(
+                conn, claim.key, claim.attempt, now, outcome, error_class, platform_message
+            )
+            detail: dict[str, Any] = {"attempt": claim.attempt}
+            if message:
+                detail["error"] = message
+            if values and values.get("next_attempt") is not None:
+                detail["next_attempt"] = values["next_attempt"].isoformat()
+            self._log(
+                conn,
+                self._event(
+                    claim.key,
+                    at=now,
+                    action=action,
+                    from_state=State.PUBLISHING,
+                    to_state=target,
+                    actor=claim.owner,
+                    content_hash=row.content_hash,
+                    detail=detail,
+                ),
+            )
+
+    def finish(self, claim: Claim, *, now: datetime) -> None:
+        self._end(claim, action="finish", target=State.PUBLISHED, now=now, outcome="published")
+
+    def retry_later(
+        self, claim: Claim, *, next_attempt: datetime, error: BaseException | str, now: datetime
+    ) -> None:
+        self._end(
+            claim,
+            action="retry_later",
+            target=State.RETRY_WAIT,
+            now=now,
+            outcome="retry",
+            error=error,
+            values={"next_attempt": ensure_utc(next_attempt)},
+        )
+
+    def give_up(
+        self, claim: Claim, *, state: State | str, reason: BaseException | str, now: datetime
+    ) -> None:
+        target = State(state)
+        if target not in GIVE_UP_STATES:
+            raise LedgerError(
+                f"{claim.key}: give_up leads to failed, missed or outcome_unknown, not {target}"
+            )
+        self._end(
+            claim, action="give_up", target=target, now=now, outcome=target.value, error=reason
+        )
+
+    def release(self, claim: Claim, *, now: datetime) -> None:
+        self._end(claim, action="release", target=State.SCHEDULED, now=now, outcome="released")
+
+    # --- people and windows -----------------------------------------------------------------
+
+    def resolve(
+        self,
+        key: DraftKey,
+        *,
+        actor: str,
+        outcome: ResolveOutcome,
+        url: str | None = None,
+        now: datetime,
+    ) -> DraftRecord:
+        """A person says what became of a post whose outcome was unknown."""
+        now = ensure_utc(now)
+        targets = {
+            "published": State.PUBLISHED,
+            "not_published": State.RETRY_WAIT,
+            "give_up": State.FAILED,
+        }
+        if outcome not in targets:
+            raise LedgerError(f"unknown outcome {outcome!r}: use {', '.join(targets)}")
+        target = targets[outcome]
+        d = t.drafts
+        with self._write() as conn:
+            row = self._lock(conn, key)
+            check("resolve", key, State(row.state), target)
+            values: dict[str, Any] = {}
+            if target is State.PUBLISHED and url:
+                parts = {p.index: p for p in parts_from_json(row.parts_done)}
+                index = len(parts)
+                parts[index] = PartResult(index, "", url, {"resolved_by": actor})
+                values["parts_done"] = parts_to_json(parts.values())
+            if target is State.RETRY_WAIT:
+                values["next_attempt"] = now
+            if target is State.FAILED:
+                values["last_error"] = f"given up by {actor}"
+            conn.execute(
+                update(d)
+                .where(key_where(d, key))
+                .values(state=target.value, version=d.c.version + 1, updated_at=now, **values)
+            )
+            self._log(
+                conn,
+                self._event(
+                    key,
+                    at=now,
+                    action="resolve",
+                    from_state=State(row.state),
+                    to_state=target,
+                    actor=actor,
+                    content_hash=row.content_hash,
+                    detail={"outcome": outcome, "url": url},
+                ),
+            )
+            return self._record_in(conn, key)
+
+    def mark_missed(self, key: DraftKey, *, reason: str, now: datetime) -> None:
+        """The window closed before the draft could go out; a person is told by status."""
+        now = ensure_utc(now)
+        d = t.drafts
+        with self._write() as conn:
+            row = self._lock(conn, key)
+            state = State(row.state)
+            check("mark_missed", key, state, State.MISSED)
+            if state is State.PUBLISHING and row.lease_until is not None and row.lease_until >= now:
+                raise LeaseLost(
+                    f"{key}: {row.lease_owner} is publishing it under a lease until "
+                    f"{row.lease_until.isoformat()}",
+                    hint="let the holder finish or wait for the lease to expire",
+                )
+            conn.execute(
+                update(d)
+                .where(key_where(d, key))
+                .values(
+                    state=State.MISSED.value,
+                    approved_hash=row.approved_hash,
+                    lease_owner=None,
+                    lease_token=None,
+                    lease_until=None,
+                    last_error=reason,
+                    version=d.c.version + 1,
+                    updated_at=now,
+                )
+            )
+            if state is State.PUBLISHING:
+                self._end_attempt(conn, key, row.attempts, now, "missed")
+            self._log(
+                conn,
+                self._event(
+                    key,
+                    at=now,
+                    action="mark_missed",
+                    from_state=state,
+                    to_state=State.MISSED,
+                    content_hash=row.content_hash,
+                    detail={"reason": reason},
+                ),
+            )

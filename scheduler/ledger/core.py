@@ -1,0 +1,325 @@
+"""The ledger's engine on SQLAlchemy Core: SQLite (embedded default) and PostgreSQL (psycopg 3).
+
+SQLite runs in WAL mode with a busy timeout; every writing transaction begins IMMEDIATE, so
+two writers queue for the lock instead of failing when a read turns into a write.
+PostgreSQL runs at READ COMMITTED; rows a decision depends on are locked (FOR UPDATE), the
+daemon's claims skip rows locked by another worker (SKIP LOCKED), and a sync writes each
+row only if its ``version`` is still the one it read, starting again otherwise.
+
+Foreign errors are translated here: a database that cannot be reached or stays locked is
+LedgerUnavailable (retryable); nothing from SQLAlchemy leaks past this module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    and_,
+    bindparam,
+    create_engine,
+    event,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
+
+from scheduler.clock import Clock
+from scheduler.draft import Draft, DraftKey, PartResult
+from scheduler.ledger import tables as t
+from scheduler.ledger.base import (
+    ApprovalRule,
+    Decision,
+    DraftRecord,
+    LedgerError,
+    LedgerUnavailable,
+    NotFound,
+)
+from scheduler.ledger.migrations import migrate
+from scheduler.ledger.states import State
+from scheduler.settings import redact_url
+
+BUSY_TIMEOUT_S = 10.0
+VOIDABLE = ("approve", "reject", "override")
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` and use psycopg 3 for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def short(content_hash: str | None) -> str:
+    if not content_hash:
+        return "-"
+    return content_hash.split(":", 1)[-1][:10]
+
+
+def key_of(row: Any) -> DraftKey:
+    return DraftKey(row.campaign, row.post_id, row.account)
+
+
+def key_where(table: Any, key: DraftKey) -> ColumnElement[bool]:
+    return and_(
+        table.c.campaign == key.campaign,
+        table.c.post_id == key.post_id,
+        table.c.account == key.account,
+    )
+
+
+def parts_from_json(text: str | None) -> tuple[PartResult, ...]:
+    if not text:
+        return ()
+    return tuple(
+        PartResult(p["index"], p["remote_id"], p["url"], dict(p.get("extra") or {}))
+        for p in json.loads(text)
+    )
+
+
+def parts_to_json(parts: Iterable[PartResult]) -> str:
+    return json.dumps(
+        [
+            {"index": p.index, "remote_id": p.remote_id, "url": p.url, "extra": dict(p.extra)}
+            for p in sorted(parts, key=lambda p: p.index)
+        ],
+        sort_keys=True,
+    )
+
+
+class Conflict(Exception):
+    """A row changed between a sync's read and its write; the sync starts again."""
+
+
+def _make_engine(url: str) -> Engine:
+    sa_url = make_url(url)
+    if sa_url.get_backend_name() == "sqlite":
+        database = sa_url.database
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            sa_url, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False}
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Transactions are ours to begin (below), not the sqlite3 module's.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            read = conn.get_execution_options().get("ledger_read", False)
+            conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
+
+        return engine
+    if sa_url.get_backend_name() == "postgresql":
+        return create_engine(sa_url, pool_pre_ping=True)
+    raise LedgerError(
+        f"unsupported ledger URL {redact_url(url)!r}",
+        hint="use a file path, sqlite:///PATH or postgresql://USER@HOST/DB",
+    )
+
+
+class LedgerCore:
+    """Engine, transactions and the row readers every ledger operation shares."""
+
+    def __init__(self, url: str, *, clock: Clock) -> None:
+        self.url = normalise_url(url)
+        self.clock = clock
+        try:
+            self.engine = _make_engine(self.url)
+            migrate(self.engine, now=clock.now())
+        except SQLAlchemyError as exc:
+            raise self._unavailable(exc) from exc
+
+    def __repr__(self) -> str:
+        return f"SqlLedger({redact_url(self.url)!r})"
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    # --- transactions -----------------------------------------------------------------------
+
+    def _unavailable(self, exc: BaseException) -> LedgerError:
+        detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0:1]
+        reason = detail[0] if detail else type(exc).__name__
+        return LedgerUnavailable(
+            f"ledger {redact_url(self.url)} unavailable: {redact_url(reason)}",
+            hint="check that the database is running and reachable, then try again",
+        )
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except (OperationalError, DBAPIError) as exc:
+            if isinstance(exc, IntegrityError):
+                raise
+            raise self._unavailable(exc) from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(ledger_read=True)
+                with conn.begin():
+                    yield conn
+        except (OperationalError, DBAPIError) as exc:
+            raise self._unavailable(exc) from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- events and decisions ---------------------------------------------------------------
+
+    @staticmethod
+    def _event(
+        key: DraftKey,
+        *,
+        at: datetime,
+        action: str,
+        from_state: State | None,
+        to_state: State | None,
+        actor: str | None = None,
+        content_hash: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "campaign": key.campaign,
+            "post_id": key.post_id,
+            "account": key.account,
+            "at": at,
+            "action": action,
+            "from_state": None if from_state is None else from_state.value,
+            "to_state": None if to_state is None else to_state.value,
+            "actor": actor,
+            "content_hash": content_hash,
+            "detail": json.dumps(detail or {}, sort_keys=True),
+        }
+
+    def _log(self, conn: Connection, *events: dict[str, Any]) -> None:
+        if events:
+            conn.execute(t.events.insert(), list(events))
+
+    @staticmethod
+    def _void(conn: Connection, keys: Sequence[DraftKey], *, at: datetime, reason: str) -> None:
+        if not keys:
+            return
+        d = t.decisions
+        conn.execute(
+            update(d)
+            .where(
+                d.c.campaign == bindparam("k_campaign"),
+                d.c.post_id == bindparam("k_post_id"),
+                d.c.account == bindparam("k_account"),
+                d.c.voided_at.is_(None),
+                d.c.kind.in_(VOIDABLE),
+            )
+            .values(voided_at=at, void_reason=reason),
+            [
+                {"k_campaign": k.campaign, "k_post_id": k.post_id, "k_account": k.account}
+                for k in keys
+            ],
+        )
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def _lock(self, conn: Connection, key: DraftKey) -> Row[Any]:
+        row = conn.execute(
+            select(t.drafts).where(key_where(t.drafts, key)).with_for_update()
+        ).first()
+        if row is None:
+            raise NotFound(f"no draft {key} in the ledger", hint="run a sync (check) first")
+        return row
+
+    def _records(self, conn: Connection, where: ColumnElement[bool] | None) -> list[DraftRecord]:
+        d, dec = t.drafts, t.decisions
+        q = select(d).order_by(d.c.campaign, d.c.due, d.c.post_id, d.c.account)
+        aq = (
+            select(dec)
+            .join(
+                d,
+                and_(
+                    d.c.campaign == dec.c.campaign,
+                    d.c.post_id == dec.c.post_id,
+                    d.c.account == dec.c.account,
+                    d.c.content_hash == dec.c.content_hash,
+                ),
+            )
+            .where(dec.c.kind == "approve", dec.c.voided_at.is_(None))
+            .order_by(dec.c.id)
+        )
+        if where is not None:
+            q = q.where(where)
+            aq = aq.where(where)
+        approvals: dict[DraftKey, list[Decision]] = {}
+        for row in conn.execute(aq):
+            approvals.setdefault(key_of(row), []).append(decision_from_row(row))
+        return [
+            record_from_row(row, tuple(approvals.get(key_of(row), ()))) for row in conn.execute(q)
+        ]
+
+    def _record_in(self, conn: Connection, key: DraftKey) -> DraftRecord:
+        found = self._records(conn, key_where(t.drafts, key))
+        if not found:
+            raise NotFound(f"no draft {key} in the ledger", hint="run a sync (check) first")
+        return found[0]
+
+    @staticmethod
+    def _rule_in(conn: Connection, campaign: str) -> ApprovalRule:
+        text = conn.execute(select(t.campaigns.c.rule).where(t.campaigns.c.id == campaign)).scalar()
+        return ApprovalRule() if text is None else ApprovalRule.from_json(json.loads(text))
+
+
+def decision_from_row(row: Any) -> Decision:
+    return Decision(
+        key=key_of(row),
+        actor=row.actor,
+        kind=row.kind,
+        content_hash=row.content_hash,
+        at=row.at,
+        comment=row.comment,
+        rule=row.rule,
+        voided_at=row.voided_at,
+        void_reason=row.void_reason,
+        id=row.id,
+    )
+
+
+def record_from_row(row: Any, approvals: tuple[Decision, ...]) -> DraftRecord:
+    return DraftRecord(
+        key=key_of(row),
+        draft=Draft.from_payload(json.loads(row.payload)),
+        content_hash=row.content_hash,
+        due=row.due,
+        latest=row.latest,
+        state=State(row.state),
+        approved_hash=row.approved_hash,
+        approvals=approvals,
+        next_attempt=row.next_attempt,
+        attempts=row.attempts,
+        lease_owner=row.lease_owner,
+        lease_until=row.lease_until,
+        parts_done=parts_from_json(row.parts_done),
+        last_error=row.last_error,
+        updated_at=row.updated_at,
+    )

@@ -1,0 +1,92 @@
+"""Named, ordered migrations, each recorded in ``schema_migrations`` when applied.
+
+Opening a ledger applies whatever is missing, in order, each in its own transaction, so an
+upgrade never loses a ledger and running the migrations twice does nothing. A ledger that
+records a migration this release does not know was written by a newer release: it is
+refused rather than guessed at.
+
+Rules for adding one: append to MIGRATIONS, never edit or reorder an applied one, and write
+it so that it is correct on a ledger created by any earlier release.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, select, text
+
+from scheduler.ledger import tables
+from scheduler.ledger.base import MigrationError
+
+
+def _initial(conn: Connection) -> None:
+    tables.metadata.create_all(conn, tables=tables.INITIAL_TABLES, checkfirst=True)
+
+
+_INDEXES = [
+    "CREATE INDEX IF NOT EXISTS ix_drafts_claimable ON drafts (state, due)",
+    "CREATE INDEX IF NOT EXISTS ix_decisions_key ON decisions (campaign, post_id, account)",
+    "CREATE INDEX IF NOT EXISTS ix_events_key ON events (campaign, post_id, account, id)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS ux_attempts_key_number"
+    " ON attempts (campaign, post_id, account, number)",
+    # One valid approval per person per hash, whatever races between two terminals.
+    "CREATE UNIQUE INDEX IF NOT EXISTS ux_decisions_one_approval"
+    " ON decisions (campaign, post_id, account, actor, content_hash)"
+    " WHERE kind = 'approve' AND voided_at IS NULL",
+]
+
+
+def _indexes(conn: Connection) -> None:
+    for statement in _INDEXES:
+        conn.execute(text(statement))
+
+
+Migration = tuple[str, Callable[[Connection], None]]
+
+MIGRATIONS: list[Migration] = [
+    ("0001_initial", _initial),
+    ("0002_indexes", _indexes),
+]
+
+
+def _lock(conn: Connection) -> None:
+    # Two processes opening a new ledger at once: one migrates, the other waits. (SQLite
+    # transactions here begin IMMEDIATE, which serialises them already.)
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema()))"))
+
+
+def applied(engine: Engine) -> list[str]:
+    with engine.begin() as conn:
+        _lock(conn)
+        tables.schema_migrations.create(conn, checkfirst=True)
+        rows = conn.execute(
+            select(tables.schema_migrations.c.name).order_by(tables.schema_migrations.c.name)
+        )
+        return [row[0] for row in rows]
+
+
+def migrate(engine: Engine, *, now: datetime) -> list[str]:
+    """Apply the missing migrations; return the names applied now."""
+    known = [name for name, _ in MIGRATIONS]
+    done: list[str] = []
+    with engine.begin() as conn:
+        _lock(conn)
+        tables.schema_migrations.create(conn, checkfirst=True)
+    for name, apply in MIGRATIONS:
+        with engine.begin() as conn:
+            _lock(conn)
+            present = {row[0] for row in conn.execute(select(tables.schema_migrations.c.name))}
+            unknown = sorted(present - set(known))
+            if unknown:
+                raise MigrationError(
+                    f"this ledger was written by a newer release (migrations {', '.join(unknown)})",
+                    hint="upgrade the scheduler before using this ledger",
+                )
+            if name in present:
+                continue
+            apply(conn)
+            conn.execute(tables.schema_migrations.insert().values(name=name, applied_at=now))
+            done.append(name)
+    return done

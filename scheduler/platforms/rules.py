@@ -1,0 +1,148 @@
+"""Each platform's text and media rules, and the length a platform would count for a post.
+
+Publishers check a part against these rules before sending anything, so that a post the
+platform would refuse fails as ``Invalid`` with the count and the limit, not as an HTTP 422.
+The counting follows PLATFORMS.md: X weighted length (twitter-text v3), Mastodon graphemes
+with URLs as 23 and remote mentions as ``@user`` plus the content warning, Bluesky graphemes
+and UTF-8 bytes with URLs counted in full.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import replace
+
+import regex
+
+from scheduler.platforms.base import Invalid, PartRequest, PlatformRules
+
+RULES: dict[str, PlatformRules] = {
+    "x": PlatformRules(
+        platform="x",
+        max_chars=280,
+        max_media=4,
+        max_image_bytes=5_000_000,
+        max_alt_chars=1000,
+    ),
+    "mastodon": PlatformRules(
+        platform="mastodon",
+        max_chars=500,
+        max_media=4,
+        max_image_bytes=16_777_216,
+        max_alt_chars=1500,
+        supports_cw=True,
+        supports_language=True,
+    ),
+    "bluesky": PlatformRules(
+        platform="bluesky",
+        max_chars=300,
+        max_media=4,
+        # The lexicon allows 2,000,000 but older servers and the docs say 1,000,000.
+        max_image_bytes=1_000_000,
+        max_alt_chars=2000,
+        image_mimes=("image/png", "image/jpeg", "image/webp", "image/gif"),
+        supports_language=True,
+        supports_labels=True,
+    ),
+    "sandbox": PlatformRules(
+        platform="sandbox",
+        max_chars=10_000,
+        max_media=4,
+        max_image_bytes=50_000_000,
+        max_alt_chars=5000,
+        supports_cw=True,
+        supports_language=True,
+        supports_labels=True,
+    ),
+}
+
+BLUESKY_MAX_BYTES = 3000
+MASTODON_URL_LENGTH = 23
+
+_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+_REMOTE_MENTION = re.compile(r"(?<![\w@])(@[A-Za-z0-9_]+)@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_GRAPHEME = regex.compile(r"\X")
+
+
+def rules_for(platform: str, *, max_chars: int | None = None) -> PlatformRules:
+    base = RULES.get(platform, RULES["sandbox"])
+    return base if max_chars is None else replace(base, max_chars=max_chars)
+
+
+def graphemes(text: str) -> int:
+    return len(_GRAPHEME.findall(text))
+
+
+def mastodon_length(text: str, content_warning: str | None = None, url_length: int = 23) -> int:
+    body = _URL.sub("x" * url_length, text)
+    body = _REMOTE_MENTION.sub(lambda m: m.group(1), body)
+    return graphemes(body) + graphemes(content_warning or "")
+
+
+def x_length(text: str) -> int:
+    import twitter_text  # imported here: only publishing needs it
+
+    return int(twitter_text.parse_tweet(unicodedata.normalize("NFC", text)).weightedLength)
+
+
+def length(platform: str, text: str, content_warning: str | None = None) -> int:
+    """The length ``platform`` counts for one part (with its CW where the platform counts it)."""
+    if platform == "x":
+        return x_length(text)
+    if platform == "mastodon":
+        return mastodon_length(text, content_warning)
+    return graphemes(text)
+
+
+def check_part(
+    rules: PlatformRules, part: PartRequest, index: int, content_warning: str | None = None
+) -> None:
+    """Raise Invalid when the part breaks one of the platform's rules."""
+    platform = rules.platform
+    # Mastodon repeats the CW on every part of a thread and counts it in each.
+    counted = length(platform, part.text, content_warning if rules.supports_cw else None)
+    if counted > rules.max_chars:
+        raise Invalid(
+            f"part {index + 1} is {counted} characters long; {platform} allows {rules.max_chars}",
+            platform=platform,
+            part_index=index,
+            hint="shorten the text or split it into a thread",
+        )
+    if platform == "bluesky":
+        size = len(part.text.encode("utf-8"))
+        if size > BLUESKY_MAX_BYTES:
+            raise Invalid(
+                f"part {index + 1} is {size} bytes long; bluesky allows {BLUESKY_MAX_BYTES}",
+                platform=platform,
+                part_index=index,
+            )
+    if len(part.media) > rules.max_media:
+        raise Invalid(
+            f"part {index + 1} has {len(part.media)} images; {platform} allows {rules.max_media}",
+            platform=platform,
+            part_index=index,
+        )
+    for media in part.media:
+        name = media.file.name
+        if media.size > rules.max_image_bytes:
+            raise Invalid(
+                f"part {index + 1}: {name} is {media.size} bytes; "
+                f"{platform} allows {rules.max_image_bytes}",
+                platform=platform,
+                part_index=index,
+            )
+        if len(media.alt) > rules.max_alt_chars:
+            raise Invalid(
+                f"part {index + 1}: the alt text of {name} is {len(media.alt)} characters; "
+                f"{platform} allows {rules.max_alt_chars}",
+                platform=platform,
+                part_index=index,
+            )
+        if media.mime not in rules.image_mimes:
+            raise Invalid(
+                f"part {index + 1}: {name} is {media.mime}; {platform} takes "
+                f"{', '.join(rules.image_mimes)}",
+                platform=platform,
+                part_index=index,
+            )

@@ -1,0 +1,382 @@
+"""The X publisher: tweepy 4.17 ``Client`` for posts, v2 media upload for images.
+
+A thread is posted part by part, each a reply (``in_reply_to_tweet_id``) to the one before;
+each part is reported through ``on_part`` as soon as X gave it an id, and a later attempt
+resumes after ``PublishRequest.done``, replying to the last part that exists.
+
+X has no idempotency key. So:
+
+* a create that may have reached X without a clear answer (5xx, read timeout, connection lost)
+  raises OutcomeUnknown, and ``find`` looks for the part among the account's recent posts
+  (``GET /2/users/:id/tweets``: same text once URLs, entities and spacing are normalised, posted
+  since the due time minus a margin, replying to the right parent);
+* a 403 "duplicate content" answer is reconciled the same way at once, because it usually
+  means an earlier, unanswered attempt went through: if the post is found it is the result,
+  otherwise the answer stands as Duplicate.
+
+Account settings (non-secret): ``username`` (else read once with ``get_me``), ``user_id``,
+``api_base`` (default https://api.x.com; tweepy's hard-coded host is redirected there through
+the session), ``token_url`` and ``client_id`` for OAuth 2.0, ``auth`` (oauth1|oauth2),
+``find_margin_minutes`` (default 15).
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import requests
+import tweepy
+from twitter_text import parse_tweet
+from twitter_text.extract_urls import extract_urls_with_indices
+
+from scheduler.platforms.base import (
+    AccountInfo,
+    AccountSpec,
+    AuthFailed,
+    Duplicate,
+    Invalid,
+    OutcomeUnknown,
+    PartCallback,
+    PartRequest,
+    PartResult,
+    PlatformContext,
+    PlatformRules,
+    PublishRequest,
+    PublishResult,
+    Transient,
+)
+from scheduler.platforms.x_auth import XAuth, auth_for
+from scheduler.platforms.x_errors import Action, classify, raise_for_status
+from scheduler.platforms.x_http import DEFAULT_API_BASE, build_session, install_redaction
+from scheduler.platforms.x_media import upload_image
+
+T = TypeVar("T")
+
+RULES = PlatformRules(
+    platform="x",
+    max_chars=280,
+    max_media=4,
+    max_image_bytes=5_000_000,
+    max_alt_chars=1000,
+    image_mimes=("image/png", "image/jpeg", "image/gif", "image/webp"),
+)
+PUBLIC_BASE = "https://x.com"
+DEFAULT_FIND_MARGIN = timedelta(minutes=15)
+FIND_PAGE_SIZE = 100
+FIND_MAX_PAGES = 5
+
+_FOREIGN = (tweepy.TweepyException, requests.RequestException, ValueError, KeyError, TypeError)
+
+
+def normalise(text: str) -> str:
+    """Text as comparable across what we sent and what X returns (t.co links, &amp;, NFC)."""
+    text = unicodedata.normalize("NFC", html.unescape(text))
+    cut = sorted((u["indices"] for u in extract_urls_with_indices(text)), key=lambda ix: ix[0])
+    pieces: list[str] = []
+    last = 0
+    for start, end in cut:
+        pieces.append(text[last:start])
+        last = end
+    pieces.append(text[last:])
+    return " ".join("".join(pieces).split()).casefold()
+
+
+def _tweet_time(raw: object) -> datetime | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class XPublisher:
+    platform = "x"
+    rules = RULES
+
+    def __init__(self, spec: AccountSpec, context: PlatformContext) -> None:
+        self.spec = spec
+        self._clock = context.clock
+        self.api_base = (spec.settings.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+        self.session = build_session(self.api_base, context.timeout)
+        self.auth: XAuth = auth_for(spec, context, self.api_base)
+        install_redaction(self.auth.secrets())
+        self.client = tweepy.Client(return_type=dict, wait_on_rate_limit=False)
+        self.client.session = self.session
+        self.auth.apply(self.client)
+        self._username = (spec.settings.get("username") or "").lstrip("@") or None
+        self._user_id = spec.settings.get("user_id") or self.auth.user_id_hint()
+        minutes = spec.settings.get("find_margin_minutes")
+        self._margin = timedelta(minutes=float(minutes)) if minutes else DEFAULT_FIND_MARGIN
+
+    # --- the protocol -------------------------------------------------------------------
+
+    def publish(
+        self, request: PublishRequest, on_part: PartCallback | None = None
+    ) -> PublishResult:
+        done = list(request.done)
+        if len(done) > len(request.parts):
+            raise Invalid(
+                f"x: {len(done)} parts are recorded as posted but the thread has "
+                f"{len(request.parts)}",
+                platform="x",
+            )
+        for index in range(len(done), len(request.parts)):
+            self._check(request.parts[index], index)
+        if len(done) == len(request.parts):
+            return PublishResult(tuple(done))
+        # Known before the first post, so that building a URL can never fail after one.
+        self._identity()
+        parent = done[-1].remote_id if done else None
+        for index in range(len(done), len(request.parts)):
+            part = request.parts[index]
+            media_ids = [self._upload(m, index) for m in part.media]
+            result = self._create(request, index, part, parent, media_ids, done)
+            done.append(result)
+            parent = result.remote_id
+            if on_part is not None:
+                on_part(result)
+        return PublishResult(tuple(done))
+
+    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
+        if not 0 <= part_index < len(request.parts):
+            raise Invalid(f"x: the thread has no part {part_index + 1}", platform="x")
+        parent = (
+            request.done[part_index - 1].remote_id if 0 < part_index <= len(request.done) else None
+        )
+        try:
+            return self._search(request, part_index, parent, request.done[:part_index])
+        except Transient as exc:
+            raise OutcomeUnknown(
+                f"x: cannot tell whether part {part_index + 1} exists: {exc.message}",
+                platform="x",
+                platform_message=exc.platform_message,
+                status=exc.status,
+                part_index=part_index,
+            ) from exc
+
+    def verify(self) -> AccountInfo:
+        body = self._call("read", lambda: self.client.get_me(user_auth=self.auth.user_auth))
+        data = body.get("data") or {}
+        user_id, username = str(data.get("id", "")), str(data.get("username", ""))
+        if self._username and username and self._username.lower() != username.lower():
+            raise AuthFailed(
+                f"x: the credentials of account {self.spec.name!r} belong to @{username}, "
+                f"not @{self._username}",
+                platform="x",
+                hint="fix the account's username setting or its credentials",
+            )
+        self._user_id, self._username = user_id or self._user_id, username or self._username
+        return AccountInfo(
+            platform="x",
+            account=self.spec.name,
+            remote_id=user_id,
+            handle=username,
+            url=f"{PUBLIC_BASE}/{username}" if username else "",
+        )
+
+    def close(self) -> None:
+        self.session.close()
+
+    # --- steps --------------------------------------------------------------------------
+
+    def _check(self, part: PartRequest, index: int) -> None:
+        where = f"part {index + 1}"
+        if not part.text.strip() and not part.media:
+            raise Invalid(f"x: {where} is empty", platform="x", part_index=index)
+        weighted = parse_tweet(unicodedata.normalize("NFC", part.text)).weightedLength
+        if weighted > RULES.max_chars:
+            raise Invalid(
+                f"x: {where} is {weighted} characters long as X counts them; "
+                f"X allows {RULES.max_chars}",
+                platform="x",
+                part_index=index,
+                hint="shorten the text or split it into a thread",
+            )
+        if len(part.media) > RULES.max_media:
+            raise Invalid(
+                f"x: {where} has {len(part.media)} images; X allows {RULES.max_media}",
+                platform="x",
+                part_index=index,
+            )
+        for media in part.media:
+            problem = None
+            if media.mime not in RULES.image_mimes:
+                problem = f"is {media.mime}; X takes {', '.join(RULES.image_mimes)}"
+            elif media.size > RULES.max_image_bytes:
+                problem = f"is {media.size} bytes; X allows {RULES.max_image_bytes}"
+            elif len(media.alt) > RULES.max_alt_chars:
+                problem = f"has {len(media.alt)} characters of alt text; X allows 1000"
+            if problem:
+                raise Invalid(
+                    f"x: {where}: {media.file.name} {problem}", platform="x", part_index=index
+                )
+
+    def _identity(self) -> tuple[str, str]:
+        if not (self._user_id and self._username):
+            self.verify()
+        if not (self._user_id and self._username):
+            raise Transient("x: the account's id and username could not be read", platform="x")
+        return str(self._user_id), str(self._username)
+
+    def _url(self, tweet_id: str) -> str:
+        return f"{PUBLIC_BASE}/{self._username}/status/{tweet_id}"
+
+    def _upload(self, media: Any, index: int) -> str:
+        def go() -> str:
+            return upload_image(
+                self.session, self.api_base, self.auth.requests_auth(), media, raise_for_status
+            )
+
+        return self._call("upload", go, part_index=index)
+
+    def _create(
+        self,
+        request: PublishRequest,
+        index: int,
+        part: PartRequest,
+        parent: str | None,
+        media_ids: list[str],
+        done: list[PartResult],
+    ) -> PartResult:
+        kwargs: dict[str, Any] = {"user_auth": self.auth.user_auth}
+        if part.text:
+            kwargs["text"] = part.text
+        if parent is not None:
+            kwargs["in_reply_to_tweet_id"] = parent
+        if media_ids:
+            kwargs["media_ids"] = media_ids
+        if request.reply_settings:
+            kwargs["reply_settings"] = request.reply_settings
+
+        def go() -> str:
+            return str(self.client.create_tweet(**kwargs)["data"]["id"])
+
+        try:
+            tweet_id = self._call("create", go, part_index=index)
+        except Duplicate as dup:
+            # Usually our own earlier attempt, whose answer never arrived: look for it.
+            try:
+                found = self._search(request, index, parent, done)
+            except (Transient, OutcomeUnknown) as exc:
+                raise OutcomeUnknown(
+                    f"x: X says part {index + 1} is already posted, and the account's "
+                    f"recent posts could not be read to confirm it: {exc.message}",
+                    platform="x",
+                    platform_message=dup.platform_message,
+                    status=dup.status,
+                    part_index=index,
+                ) from dup
+            if found is not None:
+                return found
+            raise Duplicate(
+                f"x: X refuses part {index + 1} as a duplicate of an earlier post that is not "
+                "among this account's posts since the due time",
+                platform="x",
+                platform_message=dup.platform_message,
+                status=dup.status,
+                part_index=index,
+                hint="change the text, or delete the earlier post on X",
+            ) from dup
+        return PartResult(index=index, remote_id=tweet_id, url=self._url(tweet_id))
+
+    def _search(
+        self,
+        request: PublishRequest,
+        index: int,
+        parent: str | None,
+        exclude: list[PartResult] | tuple[PartResult, ...],
+    ) -> PartResult | None:
+        """The account's post matching part ``index``, posted since the due time (less margin)."""
+        user_id, _ = self._identity()
+        want = normalise(request.parts[index].text)
+        since = request.created_at - self._margin
+        skip = {p.remote_id for p in exclude}
+        token: str | None = None
+        matches: list[tuple[datetime, str]] = []
+        for _page in range(FIND_MAX_PAGES):
+            params: dict[str, Any] = {
+                "start_time": since,
+                "max_results": FIND_PAGE_SIZE,
+                "tweet_fields": ["created_at", "referenced_tweets"],
+                "user_auth": self.auth.user_auth,
+            }
+            if token:
+                params["pagination_token"] = token
+            body = self._read_timeline(user_id, params)
+            for tweet in body.get("data") or []:
+                tid = str(tweet.get("id", ""))
+                if not tid or tid in skip or normalise(str(tweet.get("text", ""))) != want:
+                    continue
+                replied = [
+                    str(r.get("id"))
+                    for r in tweet.get("referenced_tweets") or []
+                    if r.get("type") == "replied_to"
+                ]
+                if index == 0 and replied:
+                    continue
+                if index > 0 and (not replied or (parent is not None and parent not in replied)):
+                    continue
+                created = _tweet_time(tweet.get("created_at"))
+                if created is not None and created < since:
+                    continue
+                matches.append((created or request.created_at, tid))
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                break
+        else:
+            if not matches:
+                raise OutcomeUnknown(
+                    f"x: too many posts since the due time to tell whether part {index + 1} exists",
+                    platform="x",
+                    part_index=index,
+                    hint="check the account on X and resolve the post by hand",
+                )
+        if not matches:
+            return None
+        _, tid = min(matches)  # the earliest: an accidental second copy is not ours to claim
+        return PartResult(index=index, remote_id=tid, url=self._url(tid))
+
+    # --- calling X ----------------------------------------------------------------------
+
+    def _read_timeline(self, user_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        def go() -> dict[str, Any]:
+            body: dict[str, Any] = self.client.get_users_tweets(user_id, **params)
+            return body
+
+        return self._call("read", go)
+
+    def _call(self, action: Action, fn: Callable[[], T], *, part_index: int | None = None) -> T:
+        """Run one X call; refresh an OAuth 2.0 token once on expiry; classify failures."""
+        if self.auth.needs_refresh():
+            self._refresh(None)
+        for attempt in range(2):
+            token = self.auth.current_token()
+            try:
+                return fn()
+            except tweepy.Unauthorized as exc:
+                # A 401 means nothing was applied, so the same call may be sent again.
+                if attempt == 0 and self.auth.can_refresh():
+                    self._refresh(token)
+                    continue
+                raise classify(
+                    exc, action=action, now=self._clock.now(), part_index=part_index
+                ) from exc
+            except _FOREIGN as exc:
+                raise classify(
+                    exc, action=action, now=self._clock.now(), part_index=part_index
+                ) from exc
+        raise AssertionError("unreachable")
+
+    def _refresh(self, failed_token: str | None) -> None:
+        self.auth.refresh(self.session, failed_token=failed_token)
+        self.auth.apply(self.client)
+        install_redaction(self.auth.secrets())
+
+
+def create(spec: AccountSpec, context: PlatformContext) -> XPublisher:
+    return XPublisher(spec, context)

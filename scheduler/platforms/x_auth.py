@@ -1,0 +1,344 @@
+"""How the X publisher signs its calls: OAuth 1.0a user context or OAuth 2.0 user tokens.
+
+Credentials come from the CredentialStore by account name:
+
+* OAuth 1.0a: ``consumer_key``, ``consumer_secret``, ``access_token``, ``access_token_secret``.
+* OAuth 2.0 (authorization code + PKCE, scopes ``tweet.read tweet.write users.read
+  media.write offline.access``): ``client_id`` (``client_secret`` for a confidential client),
+  ``access_token`` and/or ``refresh_token``.
+
+The account's ``auth`` setting (``oauth1``/``oauth2``) picks one; without it the presence of a
+consumer key means OAuth 1.0a.
+
+X rotates OAuth 2.0 refresh tokens and each one works once: a refresh that is not stored is a
+lost account. So a new pair is written to ``<state_dir>/x-<account>.tokens.json`` (temp file,
+fsync, os.replace, mode 600) before it is used, and once that file exists it is preferred to
+the pair in the credentials. Refreshes hold a file lock and re-read the file first, so two
+processes sharing the state folder never spend the same refresh token twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import requests
+import tweepy
+from requests.auth import AuthBase, HTTPBasicAuth
+
+from scheduler.clock import Clock
+from scheduler.errors import ConfigError
+from scheduler.platforms.base import AccountSpec, AuthFailed, PlatformContext
+from scheduler.platforms.x_errors import classify, raise_for_status
+from scheduler.settings import Secret
+
+OAUTH1_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+# Refresh a little before X's stated expiry so a call never leaves with a dying token.
+EXPIRY_MARGIN = timedelta(seconds=60)
+
+
+class XAuth(Protocol):
+    kind: str
+    user_auth: bool  # tweepy's flag: True signs with OAuth 1.0a
+
+    def apply(self, client: Any) -> None:
+        """Put the current credentials on a tweepy.Client."""
+        ...
+
+    def requests_auth(self) -> AuthBase:
+        """Signing for our own requests (media upload, metadata)."""
+        ...
+
+    def user_id_hint(self) -> str | None: ...
+
+    def can_refresh(self) -> bool: ...
+
+    def needs_refresh(self) -> bool: ...
+
+    def refresh(self, session: requests.Session, *, failed_token: str | None) -> None: ...
+
+    def current_token(self) -> str | None: ...
+
+    def secrets(self) -> list[str]: ...
+
+
+class OAuth1UserAuth:
+    kind = "oauth1"
+    user_auth = True
+
+    def __init__(self, fields: dict[str, Secret]) -> None:
+        self._f = {name: fields[name] for name in OAUTH1_FIELDS}
+
+    def apply(self, client: Any) -> None:
+        for name in OAUTH1_FIELDS:
+            setattr(client, name, self._f[name].reveal())
+
+    def requests_auth(self) -> AuthBase:
+        handler = tweepy.OAuth1UserHandler(*(self._f[n].reveal() for n in OAUTH1_FIELDS))
+        auth: AuthBase = handler.apply_auth()
+        return auth
+
+    def user_id_hint(self) -> str | None:
+        # An OAuth 1.0a access token starts with the numeric id of its user.
+        head, sep, _ = self._f["access_token"].reveal().partition("-")
+        return head if sep and head.isdigit() else None
+
+    def can_refresh(self) -> bool:
+        return False
+
+    def needs_refresh(self) -> bool:
+        return False
+
+    def refresh(self, session: requests.Session, *, failed_token: str | None) -> None:
+        raise AuthFailed(
+            "x: OAuth 1.0a tokens cannot be refreshed",
+            platform="x",
+            hint="create a new access token and secret for the account",
+        )
+
+    def current_token(self) -> str | None:
+        return self._f["access_token"].reveal()
+
+    def secrets(self) -> list[str]:
+        return [self._f[n].reveal() for n in OAUTH1_FIELDS]
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: Secret
+    refresh_token: Secret | None
+    expires_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "access_token": self.access_token.reveal(),
+            "refresh_token": None if self.refresh_token is None else self.refresh_token.reveal(),
+            "expires_at": None if self.expires_at is None else self.expires_at.isoformat(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TokenPair:
+        refresh = data.get("refresh_token")
+        expires = data.get("expires_at")
+        return cls(
+            access_token=Secret(str(data.get("access_token") or "")),
+            refresh_token=Secret(str(refresh)) if refresh else None,
+            expires_at=datetime.fromisoformat(expires) if expires else None,
+        )
+
+
+class TokenStore:
+    """One account's latest OAuth 2.0 token pair, on disk, written atomically with mode 600."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> TokenPair | None:
+        try:
+            raw = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: cannot read the stored X tokens ({exc})") from exc
+        try:
+            return TokenPair.from_json(json.loads(raw))
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ConfigError(
+                f"{self.path}: the stored X tokens are unreadable",
+                hint="delete the file and put a fresh token pair in the credentials",
+            ) from exc
+
+    def save(self, pair: TokenPair) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+            os.write(fd, json.dumps(pair.to_json()).encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, self.path)
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+class _Bearer(AuthBase):
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Authorization"] = f"Bearer {self._token}"
+        return r
+
+
+class OAuth2UserAuth:
+    kind = "oauth2"
+    user_auth = False
+
+    def __init__(
+        self,
+        *,
+        pair: TokenPair,
+        client_id: str | None,
+        client_secret: Secret | None,
+        token_url: str,
+        store: TokenStore,
+        clock: Clock,
+    ) -> None:
+        self._pair = pair
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._token_url = token_url
+        self._store = store
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def apply(self, client: Any) -> None:
+        client.bearer_token = self._pair.access_token.reveal()
+
+    def requests_auth(self) -> AuthBase:
+        return _Bearer(self._pair.access_token.reveal())
+
+    def user_id_hint(self) -> str | None:
+        return None
+
+    def can_refresh(self) -> bool:
+        return self._pair.refresh_token is not None and bool(self._client_id)
+
+    def needs_refresh(self) -> bool:
+        if not self._pair.access_token:
+            return True
+        expires = self._pair.expires_at
+        return expires is not None and self._clock.now() >= expires - EXPIRY_MARGIN
+
+    def current_token(self) -> str | None:
+        return self._pair.access_token.reveal() or None
+
+    def secrets(self) -> list[str]:
+        values = [self._pair.access_token.reveal()]
+        if self._pair.refresh_token is not None:
+            values.append(self._pair.refresh_token.reveal())
+        if self._client_secret is not None:
+            values.append(self._client_secret.reveal())
+        return values
+
+    def refresh(self, session: requests.Session, *, failed_token: str | None) -> None:
+        """Exchange the refresh token for a new pair, unless another process already did."""
+        with self._lock, self._store.locked():
+            on_disk = self._store.load()
+            if on_disk is not None and on_disk.access_token.reveal() not in (
+                failed_token,
+                self._pair.access_token.reveal(),
+            ):
+                self._pair = on_disk  # someone else refreshed meanwhile: use theirs
+                return
+            if on_disk is not None:
+                self._pair = on_disk
+            if not self.can_refresh():
+                raise AuthFailed(
+                    "x: the access token expired and there is no refresh token to renew it",
+                    platform="x",
+                    hint="authorise the app again with the offline.access scope",
+                )
+            assert self._pair.refresh_token is not None
+            form = {
+                "grant_type": "refresh_token",
+                "refresh_token": self._pair.refresh_token.reveal(),
+            }
+            auth: AuthBase | None = None
+            if self._client_secret:
+                auth = HTTPBasicAuth(str(self._client_id), self._client_secret.reveal())
+            else:
+                form["client_id"] = str(self._client_id)
+            try:
+                response = session.post(self._token_url, data=form, auth=auth)
+                raise_for_status(response)
+                body = response.json()
+                access = str(body["access_token"])
+            except (tweepy.TweepyException, requests.RequestException, ValueError) as exc:
+                raise classify(exc, action="token", now=self._clock.now()) from exc
+            except (KeyError, TypeError) as exc:
+                raise AuthFailed(
+                    "x: the token endpoint answered without an access token", platform="x"
+                ) from exc
+            new_refresh = body.get("refresh_token")
+            expires_in = body.get("expires_in")
+            pair = TokenPair(
+                access_token=Secret(access),
+                refresh_token=Secret(str(new_refresh)) if new_refresh else self._pair.refresh_token,
+                expires_at=(
+                    self._clock.now() + timedelta(seconds=float(expires_in))
+                    if isinstance(expires_in, int | float)
+                    else None
+                ),
+            )
+            # Stored before use: if we die now the next process still holds a live pair.
+            self._store.save(pair)
+            self._pair = pair
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def token_store_for(spec: AccountSpec, context: PlatformContext) -> TokenStore:
+    return TokenStore(Path(context.state_dir) / f"x-{_slug(spec.name)}.tokens.json")
+
+
+def auth_for(spec: AccountSpec, context: PlatformContext, api_base: str) -> XAuth:
+    """Build the account's signer from its credentials (and stored tokens)."""
+    fields = context.credentials.fields(spec.name)
+    mode = spec.settings.get("auth") or ("oauth1" if fields.get("consumer_key") else "oauth2")
+    if mode == "oauth1":
+        return OAuth1UserAuth(context.credentials.require(spec.name, *OAUTH1_FIELDS))
+    if mode != "oauth2":
+        raise ConfigError(
+            f"account {spec.name!r}: unknown X auth {mode!r}", hint="use oauth1 or oauth2"
+        )
+    store = token_store_for(spec, context)
+    stored = store.load()
+    if stored is not None:
+        pair = stored
+    else:
+        access = fields.get("access_token")
+        refresh = fields.get("refresh_token")
+        if not access and not refresh:
+            context.credentials.require(spec.name, "access_token")  # raises, naming the places
+        pair = TokenPair(access_token=access or Secret(""), refresh_token=refresh or None)
+    client_id_secret = fields.get("client_id")
+    client_id = client_id_secret.reveal() if client_id_secret else spec.settings.get("client_id")
+    token_url = spec.settings.get("token_url") or f"{api_base.rstrip('/')}/2/oauth2/token"
+    return OAuth2UserAuth(
+        pair=pair,
+        client_id=client_id,
+        client_secret=fields.get("client_secret") or None,
+        token_url=token_url,
+        store=store,
+        clock=context.clock,
+    )

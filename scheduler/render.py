@@ -1,0 +1,483 @@
+"""Campaign to Drafts: one Draft per (post, account), exactly as it would be sent.
+
+Texts are Jinja2 templates run in a sandbox with StrictUndefined, so a template cannot reach
+Python internals and a misspelt variable is an error, not an empty string. A template error
+points at the line of the YAML file where the template text is.
+
+How a post's text is assembled, per account:
+
+1. the content: the post's own, overridden field by field by a variant for the account's
+   platform, then by a variant for the account itself;
+2. each part's template rendered with the campaign vars, the post vars, ``post``,
+   ``account``, ``platform`` and ``campaign`` in scope (``snippet('name')`` inserts a
+   snippet, rendered in the same scope);
+3. the footer snippet (the post's ``footer``, else ``defaults.footer``) appended to the
+   last part;
+4. the link URL appended to the first part when the text does not contain it already;
+5. hashtags: the campaign's (unless ``campaign_hashtags: false``) then the post's, without
+   repeats (case-insensitive) and without any tag the text already contains, on a line of
+   their own at the end of the first part (or the last: ``defaults.hashtags_at``);
+6. on platforms without a content warning field, ``CW: <warning>`` as the first line
+   (unless ``defaults.cw_prefix: false``).
+
+Every part is then counted with the platform's rules; over-limit parts, missing or
+unsuitable media are problems, all reported together in one CampaignError.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import BaseLoader, StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import Template as JinjaTemplate
+from jinja2.sandbox import SandboxedEnvironment
+from jinja2.utils import pass_context
+
+from scheduler.campaign.media import MediaFile, MediaProblem, inspect
+from scheduler.campaign.model import Account, Campaign, Content, MediaItem, PartSpec, Post
+from scheduler.campaign.problems import Problem, where_of
+from scheduler.campaign.yamlread import Loc
+from scheduler.draft import Draft, LinkCard, Media, Part
+from scheduler.errors import CampaignError
+from scheduler.text import facets, rules_for
+
+_OVERRIDABLE = tuple(Content.model_fields)
+_TEMPLATE_MARKS = ("{{", "{%", "{#")
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def camelcase(value: Any) -> str:
+    """'mental health awareness week' -> 'MentalHealthAwarenessWeek' (screen readers say each
+    word of a CamelCase hashtag; existing capitals inside a word are kept: 'RunTalkRun')."""
+    words = _WORD.findall(str(value))
+    return "".join(w[:1].upper() + w[1:] for w in words)
+
+
+def hashtag(value: Any) -> str:
+    return "#" + camelcase(value)
+
+
+def join_and(values: Any, last: str = "and") -> str:
+    items = [str(v) for v in values]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {last} " + items[-1]
+
+
+class _SnippetLoader(BaseLoader):
+    def __init__(self, snippets: dict[str, str]) -> None:
+        self.snippets = snippets
+
+    def get_source(self, environment: Any, template: str) -> tuple[str, str, Callable[[], bool]]:
+        if template not in self.snippets:
+            from jinja2 import TemplateNotFound
+
+            raise TemplateNotFound(template)
+        return self.snippets[template], f"<snippet {template}>", lambda: True
+
+
+def make_environment(snippets: dict[str, str]) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        loader=_SnippetLoader(snippets),
+        auto_reload=False,
+    )
+    env.filters["camelcase"] = camelcase
+    env.filters["hashtag"] = hashtag
+    env.filters["join_and"] = join_and
+
+    @pass_context
+    def snippet(context: Any, name: str) -> str:
+        return env.get_template(name).render(context.get_all()).strip()
+
+    env.globals["snippet"] = snippet
+    return env
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _TemplateFailure(Exception):
+    message: str
+    lineno: int | None
+    snippet: str | None  # the failure is inside this snippet
+    hint: str | None = None
+
+
+def _explain(exc: BaseException) -> tuple[str, str | None]:
+    if isinstance(exc, TemplateSyntaxError):
+        return f"template syntax: {exc.message}", "check the {{ }} and {% %} pairs"
+    text = str(exc)
+    if "is undefined" in text:
+        return (
+            f"template: {text}",
+            "define it under 'vars' (campaign or post), or check the spelling",
+        )
+    if type(exc).__name__ == "SecurityError":
+        return f"template: not allowed: {text}", "templates may only use values and filters"
+    return f"template: {text}", None
+
+
+def _failure_from(exc: BaseException, snippet_names: set[str]) -> _TemplateFailure:
+    message, hint = _explain(exc)
+    if isinstance(exc, TemplateSyntaxError):
+        name = exc.filename or ""
+        snip = name[len("<snippet ") : -1] if name.startswith("<snippet ") else None
+        return _TemplateFailure(message, exc.lineno, snip, hint)
+    lineno: int | None = None
+    snip = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == "<template>":
+            lineno, snip = frame.lineno, None
+        elif frame.filename.startswith("<snippet "):
+            name = frame.filename[len("<snippet ") : -1]
+            if name in snippet_names:
+                lineno, snip = frame.lineno, name
+    return _TemplateFailure(message, lineno, snip, hint)
+
+
+# --- the renderer ----------------------------------------------------------------------------
+
+
+class Renderer:
+    def __init__(self, campaign: Campaign) -> None:
+        self.campaign = campaign
+        self.env = make_environment(dict(campaign.snippets))
+        self.templates: dict[str, JinjaTemplate | str] = {}
+        self.media: dict[str, MediaFile | MediaProblem] = {}
+        self.problems: list[Problem] = []
+        self.reported: set[tuple[str, int, int, str]] = set()
+        self.base_vars: dict[str, Any] = dict(campaign.vars)
+        self.base_vars["campaign"] = {
+            "id": campaign.id,
+            "title": campaign.title,
+            "timezone": campaign.timezone,
+            "language": campaign.language,
+            "week_start": campaign.week_start,
+            "hashtags": list(campaign.hashtags),
+        }
+
+    # -- problems --
+
+    def add(self, problem: Problem) -> None:
+        key = (problem.path, problem.line, problem.col, problem.message)
+        if key not in self.reported:
+            self.reported.add(key)
+            self.problems.append(problem)
+
+    def post_problem(self, index: int, loc: Loc, message: str, hint: str | None = None) -> None:
+        src = self.campaign.sources
+        if src is None:
+            where = where_of(("posts", index, *loc))
+            self.add(Problem("<campaign>", 0, 0, where, message, hint))
+        else:
+            self.add(src.post_problem(index, loc, message, hint))
+
+    def template_problem(self, index: int, loc: Loc, failure: _TemplateFailure) -> None:
+        src = self.campaign.sources
+        if src is None:
+            self.post_problem(index, loc, failure.message, failure.hint)
+            return
+        if failure.snippet is not None:
+            sloc: Loc = ("snippets", failure.snippet)
+            path, line = src.header_text_line(sloc)
+            line += (failure.lineno or 1) - 1
+            self.add(Problem(path, line, 1, where_of(sloc), failure.message, failure.hint))
+            return
+        path, line = src.post_text_line(index, loc)
+        line += (failure.lineno or 1) - 1
+        prefix = src.posts[index].prefix
+        self.add(Problem(path, line, 1, where_of(prefix + loc), failure.message, failure.hint))
+
+    # -- templates --
+
+    def render_text(self, source: str, scope: dict[str, Any]) -> str:
+        if not any(mark in source for mark in _TEMPLATE_MARKS):
+            return source
+        compiled = self.templates.get(source)
+        if compiled is None:
+            try:
+                compiled = self.env.from_string(source)
+            except TemplateSyntaxError as exc:
+                raise _failure_from(exc, set(self.campaign.snippets)) from exc
+            self.templates[source] = compiled
+        assert not isinstance(compiled, str)
+        try:
+            return compiled.render(scope)
+        except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
+            raise _failure_from(exc, set(self.campaign.snippets)) from exc
+
+    def snippet_text(self, name: str, scope: dict[str, Any]) -> str:
+        try:
+            return self.env.get_template(name).render(scope).strip()
+        except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
+            raise _failure_from(exc, set(self.campaign.snippets)) from exc
+
+    # -- media --
+
+    def media_file(self, name: str) -> MediaFile | MediaProblem:
+        found = self.media.get(name)
+        if found is None:
+            try:
+                found = inspect(self.campaign.root, name)
+            except MediaProblem as exc:
+                found = exc
+            except OSError as exc:
+                found = MediaProblem(f"cannot read {name!r}: {exc.strerror or exc}")
+            self.media[name] = found
+        return found
+
+    # -- one draft --
+
+    def content_for(
+        self, post: Post, account_name: str, account: Account
+    ) -> tuple[dict[str, Any], dict[str, Loc]]:
+        """The effective content fields, and for each the loc it came from."""
+        values: dict[str, Any] = {name: getattr(post, name) for name in _OVERRIDABLE}
+        origin: dict[str, Loc] = {name: () for name in _OVERRIDABLE}
+        for key in (account.platform, account.text_platform, account_name):
+            variant = post.variants.get(key)
+            if variant is None:
+                continue
+            for name in variant.model_fields_set:
+                values[name] = getattr(variant, name)
+                origin[name] = ("variants", key)
+                if name == "text":
+                    values["thread"] = None
+                elif name == "thread":
+                    values["text"] = None
+                    values["media"] = None
+        return values, origin
+
+    def draft(self, index: int, post: Post, account_name: str, account: Account) -> Draft | None:
+        c = self.campaign
+        values, origin = self.content_for(post, account_name, account)
+        platform = account.text_platform
+        scope = dict(self.base_vars)
+        scope.update(post.vars)
+        scope["post"] = {
+            "id": post.id,
+            "day": post.day,
+            "weekday": post.local.strftime("%A") if post.local else post.weekday,
+            "date": post.local.date() if post.local else post.date,
+            "time": post.local.strftime("%H:%M") if post.local else post.time,
+            "hashtags": list(values["hashtags"] or []),
+        }
+        scope["account"] = {"name": account_name, "platform": account.platform, **account.settings}
+        scope["platform"] = platform
+
+        specs: list[tuple[PartSpec, Loc]]
+        if values["thread"] is not None:
+            base: Loc = origin["thread"]
+            specs = [(p, (*base, "thread", k)) for k, p in enumerate(values["thread"])]
+        else:
+            text_loc: Loc = (*origin["text"], "text")
+            specs = [
+                (PartSpec(text=values["text"] or "", media=values["media"] or []), text_loc[:-1])
+            ]
+
+        texts: list[str] = []
+        ok = True
+        for spec, loc in specs:
+            text_loc = (*loc, "text")
+            try:
+                texts.append(self.render_text(spec.text, scope).strip())
+            except _TemplateFailure as failure:
+                self.template_problem(index, text_loc, failure)
+                ok = False
+                texts.append("\ufffd")  # a stand-in, so the part is not also called empty
+
+        footer = values["footer"] if values["footer"] is not None else c.defaults.footer
+        if footer:
+            try:
+                extra = self.snippet_text(footer, scope)
+            except _TemplateFailure as failure:
+                self.template_problem(index, (*origin["footer"], "footer"), failure)
+                ok = False
+                extra = ""
+            if extra:
+                texts[-1] = f"{texts[-1]}\n\n{extra}" if texts[-1] else extra
+
+        link = values["link"]
+        if link is not None and not any(link.url in t for t in texts):
+            texts[0] = f"{texts[0]}\n\n{link.url}" if texts[0] else link.url
+
+        tags = list(c.hashtags) if post.campaign_hashtags else []
+        tags += list(values["hashtags"] or [])
+        line = hashtag_line(tags, "\n".join(texts))
+        if line:
+            at = 0 if c.defaults.hashtags_at == "first" else len(texts) - 1
+            texts[at] = f"{texts[at]}\n\n{line}" if texts[at] else line
+
+        cw: str | None = values["cw"]
+        rules = rules_for(platform, account.max_chars)
+        content_warning: str | None = None
+        if cw:
+            if rules.supports_cw:
+                content_warning = cw
+            elif c.defaults.cw_prefix:
+                texts[0] = f"CW: {cw}\n\n{texts[0]}"
+
+        parts: list[Part] = []
+        total = len(specs)
+        for k, ((spec, loc), text) in enumerate(zip(specs, texts, strict=True)):
+            media: list[Media] = []
+            if len(spec.media) > rules.media.max_media:
+                self.post_problem(
+                    index,
+                    (*loc, "media"),
+                    f"{len(spec.media)} images, but {platform} takes at most "
+                    f"{rules.media.max_media} per post",
+                    "split them over thread parts",
+                )
+                ok = False
+            for m, item in enumerate(spec.media):
+                got = self.media_item(index, (*loc, "media", m), item, platform, rules.media)
+                if got is None:
+                    ok = False
+                else:
+                    media.append(got)
+            if not text and not media:
+                self.post_problem(index, (*loc, "text"), "this part is empty", "write some text")
+                ok = False
+            count = rules.count(text, content_warning if k == 0 else None)
+            if ok and not count.ok:
+                which = f"part {k + 1} of {total}" if total > 1 else "the post"
+                over = count.used - count.limit
+                if over <= 0 and count.extra_used is not None and count.extra_limit is not None:
+                    over_text = _amount(count.extra_used - count.extra_limit, count.extra_unit)
+                else:
+                    over_text = _amount(over, count.unit)
+                self.post_problem(
+                    index,
+                    (*loc, "text"),
+                    f"too long for {platform} (account {account_name!r}, {which}): {count}",
+                    f"shorten it by {over_text}, split it into a thread, "
+                    f"or add a variant for {platform}",
+                )
+                ok = False
+            part_facets = facets(text) if platform == "bluesky" else ()
+            parts.append(Part(text=text, media=tuple(media), facets=part_facets))
+        if not ok:
+            return None
+
+        labels = tuple(values["labels"] or ()) if platform == "bluesky" else ()
+        visibility = None
+        if platform == "mastodon":
+            visibility = values["visibility"] or account.visibility or c.defaults.visibility
+        reply_settings = None
+        if platform == "x":
+            reply_settings = (
+                values["reply_settings"] or account.reply_settings or c.defaults.reply_settings
+            )
+        assert post.due is not None, "the loader resolves every post's time"
+        return Draft(
+            campaign=c.id,
+            post_id=post.id,
+            account=account_name,
+            platform=account.platform,
+            due=post.due,
+            timezone=c.timezone,
+            parts=tuple(parts),
+            content_warning=content_warning,
+            language=values["language"] or c.language,
+            labels=labels,
+            visibility=visibility,
+            reply_settings=reply_settings,
+            link=None
+            if link is None
+            else LinkCard(url=link.url, title=link.title, description=link.description),
+            author=post.author,
+            latest=post.latest_due,
+            source=post.source,
+        )
+
+    def media_item(
+        self, index: int, loc: Loc, item: MediaItem, platform: str, limits: Any
+    ) -> Media | None:
+        found = self.media_file(item.file)
+        if isinstance(found, MediaProblem):
+            self.post_problem(index, (*loc, "file"), found.message, found.hint)
+            return None
+        ok = True
+        if found.mime not in limits.mimes:
+            self.post_problem(
+                index, (*loc, "file"), f"{platform} does not take {found.mime} images", None
+            )
+            ok = False
+        if found.size > limits.max_image_bytes:
+            self.post_problem(
+                index,
+                (*loc, "file"),
+                f"{item.file!r} is {found.size:,} bytes; {platform} takes at most "
+                f"{limits.max_image_bytes:,}",
+                "make the image smaller",
+            )
+            ok = False
+        if len(item.alt) > limits.max_alt_chars:
+            self.post_problem(
+                index,
+                (*loc, "alt"),
+                f"alt text is {len(item.alt)} characters; {platform} takes at most "
+                f"{limits.max_alt_chars}",
+                "describe the key content more briefly",
+            )
+            ok = False
+        if not ok:
+            return None
+        return Media(
+            path=found.path,
+            sha256=found.sha256,
+            mime=found.mime,
+            size=found.size,
+            alt=item.alt,
+            width=found.width,
+            height=found.height,
+        )
+
+    def render(self) -> list[Draft]:
+        drafts: list[Draft] = []
+        for index, post in enumerate(self.campaign.posts):
+            for name in self.campaign.accounts_of(post):
+                account = self.campaign.accounts.get(name)
+                if account is None:
+                    continue  # the loader reports unknown accounts
+                d = self.draft(index, post, name, account)
+                if d is not None:
+                    drafts.append(d)
+        if self.problems:
+            raise CampaignError([*self.problems])
+        return drafts
+
+
+def _amount(n: int, unit: str) -> str:
+    return f"{n} {unit.removesuffix('s') if n == 1 else unit}"
+
+
+def hashtag_line(tags: list[str], text: str) -> str:
+    """'#A #B' for the tags not yet in ``text``, first spelling kept, no repeats."""
+    present = {m.lower() for m in re.findall(r"(?<![\w#])#(\w+)", text)}
+    out: list[str] = []
+    for tag in tags:
+        low = tag.lower()
+        if low in present:
+            continue
+        present.add(low)
+        out.append("#" + tag)
+    return " ".join(out)
+
+
+def render_campaign(campaign: Campaign) -> list[Draft]:
+    """One Draft per (post, account). Raises CampaignError listing every problem."""
+    return Renderer(campaign).render()

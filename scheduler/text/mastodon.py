@@ -1,0 +1,42 @@
+"""Mastodon: graphemes of the content warning plus the text; every http(s) URL counts 23;
+a remote mention ``@user@domain`` counts as ``@user``. The limit is per instance (500 by
+default; an account's ``max_chars`` sets it)."""
+
+from __future__ import annotations
+
+import re
+
+from scheduler.text.base import Count, MediaLimits
+from scheduler.text.graphemes import graphemes
+from scheduler.text.urls import find_urls
+
+LIMIT = 500
+URL_LENGTH = 23
+_REMOTE_MENTION = re.compile(r"(?<![\w/])(@\w+(?:[.\-]\w+)*)@[\w.\-]+\.\w+", re.UNICODE)
+
+
+def mastodon_length(text: str, content_warning: str | None = None) -> int:
+    spans = find_urls(text)
+    if spans:
+        pieces: list[str] = []
+        last = 0
+        for start, end in spans:
+            pieces.append(text[last:start])
+            pieces.append("x" * URL_LENGTH)
+            last = end
+        pieces.append(text[last:])
+        text = "".join(pieces)
+    text = _REMOTE_MENTION.sub(r"\1", text)
+    return graphemes(text) + (graphemes(content_warning) if content_warning else 0)
+
+
+class MastodonRules:
+    platform = "mastodon"
+    supports_cw = True
+    media = MediaLimits(max_media=4, max_image_bytes=16_777_216, max_alt_chars=1500)
+
+    def __init__(self, limit: int = LIMIT) -> None:
+        self.limit = limit
+
+    def count(self, text: str, content_warning: str | None = None) -> Count:
+        return Count(mastodon_length(text, content_warning), self.limit, "characters")

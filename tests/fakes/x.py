@@ -1,0 +1,392 @@
+"""A fake X API v2 on 127.0.0.1: posts, the user timeline, v2 media, OAuth 2.0 refresh.
+
+Bodies and headers follow PLATFORMS.md section 1 and X's v2 docs: ``201 {"data": {"id",
+"text", "edit_history_tweet_ids"}}`` for a post, RFC 7807 problem bodies for errors (the
+duplicate answer is the 403 X sends for repeated text), ``x-rate-limit-*`` headers with a reset
+in epoch seconds. The timeline returns text the way X does: ``&``/``<``/``>`` escaped, every
+URL replaced by a t.co link, and a t.co link appended for attached media.
+
+Authentication is checked loosely but for real: an OAuth 1.0a header must carry the account's
+access token; a bearer token must be one the fake issued and has not expired or rotated away.
+Refresh tokens are single-use; replaying a spent one revokes the whole token family, as X does.
+
+What was posted stays in ``tweets`` so tests can assert exactly-once.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import re
+import secrets
+import string
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
+from twitter_text import parse_tweet
+from twitter_text.extract_urls import extract_urls_with_indices
+
+from tests.fakes.base import FakeServer, Fault, Request, Response, route
+
+CREATE = "/2/tweets"
+TIMELINE = "/2/users/{id}/tweets"
+ME = "/2/users/me"
+UPLOAD = "/2/media/upload"
+METADATA = "/2/media/metadata"
+TOKEN = "/2/oauth2/token"
+
+_TCO_ALPHABET = string.ascii_letters + string.digits
+DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content."
+TOO_LONG = (
+    "Your Tweet text is too long. For more information on how Twitter determines text length "
+    "see https://github.com/twitter/twitter-text."
+)
+
+
+def problem(status: int, title: str, detail: str, ptype: str = "about:blank") -> dict[str, Any]:
+    return {"title": title, "detail": detail, "type": ptype, "status": status}
+
+
+def invalid_request(message: str) -> dict[str, Any]:
+    return {
+        "errors": [{"message": message}],
+        "title": "Invalid Request",
+        "detail": "One or more parameters to your request was invalid.",
+        "type": "https://api.twitter.com/2/problems/invalid-request",
+    }
+
+
+@dataclass
+class Tweet:
+    id: str
+    text: str
+    author_id: str
+    created_at: datetime
+    in_reply_to: str | None = None
+    media_ids: list[str] = field(default_factory=list)
+    reply_settings: str | None = None
+
+
+@dataclass
+class Media:
+    id: str
+    data: bytes
+    mime: str
+    category: str
+    alt: str | None = None
+
+
+class FakeX(FakeServer):
+    def __init__(
+        self,
+        *,
+        clock: Any = None,
+        user_id: str = "1500000000000000001",
+        username: str = "mhaw_test",
+    ) -> None:
+        super().__init__()
+        self.clock = clock
+        self.user_id = user_id
+        self.username = username
+        self.oauth1_token = f"{user_id}-oauth1accesstoken"
+        self.tweets: list[Tweet] = []
+        self.media: dict[str, Media] = {}
+        self._ids = itertools.count(1_790_000_000_000_000_000)
+        self._media_ids = itertools.count(1_880_000_000_000_000_000)
+        self._state = threading.RLock()
+        self.access_tokens: dict[str, int] = {}  # token -> family
+        self.refresh_tokens: dict[str, int] = {}  # live token -> family
+        self.spent_refresh: dict[str, int] = {}
+        self._families = itertools.count(1)
+        self.refresh_count = 0
+        self.remaining = 200
+
+    # --- helpers for tests ------------------------------------------------------------
+
+    def reset(self, clock: Any = None) -> None:
+        """Forget everything (posts, media, tokens, faults, the request log)."""
+        with self._state, self.lock:
+            self.clock = clock
+            self.tweets.clear()
+            self.media.clear()
+            self.access_tokens.clear()
+            self.refresh_tokens.clear()
+            self.spent_refresh.clear()
+            self.refresh_count = 0
+            self.remaining = 200
+            self.requests.clear()
+            self._faults.clear()
+
+    def now(self) -> datetime:
+        return self.clock.now() if self.clock is not None else datetime.now(UTC)
+
+    def texts(self) -> list[str]:
+        with self._state:
+            return [t.text for t in self.tweets]
+
+    def issue_tokens(self) -> tuple[str, str]:
+        """A fresh OAuth 2.0 access/refresh pair, as after the user authorised the app."""
+        with self._state:
+            return self._issue(next(self._families))
+
+    def _issue(self, family: int) -> tuple[str, str]:
+        access = "at-" + secrets.token_urlsafe(12)
+        refresh = "rt-" + secrets.token_urlsafe(12)
+        self.access_tokens[access] = family
+        self.refresh_tokens[refresh] = family
+        return access, refresh
+
+    def expire_access_tokens(self) -> None:
+        with self._state:
+            self.access_tokens.clear()
+
+    def rate_limit(self, method: str, path: str, *, reset_in: int = 60, cap24: bool = False) -> int:
+        """Queue a 429 with X's headers; returns the reset instant (epoch seconds)."""
+        reset = int(self.now().timestamp()) + reset_in
+        headers = {
+            "x-rate-limit-limit": "200",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(reset),
+        }
+        body = problem(429, "Too Many Requests", "Too Many Requests")
+        if cap24:
+            headers["x-user-limit-24hour-limit"] = "300"
+            headers["x-user-limit-24hour-remaining"] = "0"
+            headers["x-user-limit-24hour-reset"] = str(reset + 86_400)
+            body = problem(
+                429,
+                "UsageCapExceeded",
+                "Usage cap exceeded: Monthly product cap",
+                "https://api.twitter.com/2/problems/usage-capped",
+            )
+        self.inject(method, path, Fault.status(429, body, headers))
+        return reset
+
+    def server_error(self, method: str, path: str, status: int = 503) -> None:
+        titles = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+        title = titles.get(status, "Server Error")
+        self.inject(method, path, Fault.status(status, problem(status, title, title)))
+
+    # --- auth ---------------------------------------------------------------------------
+
+    def _authorised(self, request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        if header.startswith("OAuth "):
+            found = re.search(r'oauth_token="([^"]*)"', header)
+            return found is not None and unquote(found.group(1)) == self.oauth1_token
+        if header.startswith("Bearer "):
+            with self._state:
+                return header[len("Bearer ") :] in self.access_tokens
+        return False
+
+    def _unauthorised(self) -> Response:
+        return Response(401, problem(401, "Unauthorized", "Unauthorized"))
+
+    def _limits(self) -> dict[str, str]:
+        with self._state:
+            self.remaining = max(0, self.remaining - 1)
+            remaining = self.remaining
+        return {
+            "x-rate-limit-limit": "200",
+            "x-rate-limit-remaining": str(remaining),
+            "x-rate-limit-reset": str(int(self.now().timestamp()) + 900),
+        }
+
+    # --- routes -------------------------------------------------------------------------
+
+    @route("POST", CREATE)
+    def create_tweet(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._unauthorised()
+        body = request.json() or {}
+        text = str(body.get("text") or "")
+        media_ids = [str(m) for m in (body.get("media") or {}).get("media_ids", [])]
+        reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
+        if not text and not media_ids:
+            return Response(400, invalid_request("Either text or media must be present."))
+        if parse_tweet(text).weightedLength > 280:
+            return Response(400, problem(400, "Bad Request", TOO_LONG), self._limits())
+        with self._state:
+            if any(m not in self.media for m in media_ids):
+                return Response(400, invalid_request("Your media IDs are invalid."))
+            if reply_to is not None and not any(t.id == str(reply_to) for t in self.tweets):
+                return Response(
+                    400,
+                    invalid_request(
+                        "The Tweet you are replying to has been deleted or is not visible."
+                    ),
+                )
+            if text and any(t.text == text for t in self.tweets):
+                return Response(403, problem(403, "Forbidden", DUPLICATE_DETAIL), self._limits())
+            tweet = Tweet(
+                id=str(next(self._ids)),
+                text=text,
+                author_id=self.user_id,
+                created_at=self.now(),
+                in_reply_to=None if reply_to is None else str(reply_to),
+                media_ids=media_ids,
+                reply_settings=body.get("reply_settings"),
+            )
+            self.tweets.append(tweet)
+        data = {
+            "id": tweet.id,
+            "text": self._as_returned(tweet),
+            "edit_history_tweet_ids": [tweet.id],
+        }
+        return Response(201, {"data": data}, self._limits())
+
+    @route("GET", ME)
+    def me(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._unauthorised()
+        data = {"id": self.user_id, "name": "MHAW test account", "username": self.username}
+        return Response(200, {"data": data}, self._limits())
+
+    @route("GET", TIMELINE)
+    def timeline(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._unauthorised()
+        if request.params["id"] != self.user_id:
+            return Response(403, problem(403, "Forbidden", "Not this account's timeline."))
+        max_results = int(request.arg("max_results", "10") or 10)
+        if not 5 <= max_results <= 100:
+            return Response(400, invalid_request("max_results must be between 5 and 100"))
+        fields = set((request.arg("tweet.fields") or "").split(","))
+        start = request.arg("start_time")
+        since_id = request.arg("since_id")
+        offset = int(request.arg("pagination_token") or 0)
+        with self._state:
+            tweets = sorted(self.tweets, key=lambda t: int(t.id), reverse=True)
+        if start:
+            after = datetime.fromisoformat(start.replace("Z", "+00:00"))
+            tweets = [t for t in tweets if t.created_at >= after]
+        if since_id:
+            tweets = [t for t in tweets if int(t.id) > int(since_id)]
+        page = tweets[offset : offset + max_results]
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if page:
+            meta["newest_id"], meta["oldest_id"] = page[0].id, page[-1].id
+        if offset + max_results < len(tweets):
+            meta["next_token"] = str(offset + max_results)
+        out: dict[str, Any] = {"meta": meta}
+        if page:
+            out["data"] = [self._timeline_item(t, fields) for t in page]
+        return Response(200, out, self._limits())
+
+    def _timeline_item(self, tweet: Tweet, fields: set[str]) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "id": tweet.id,
+            "text": self._as_returned(tweet),
+            "edit_history_tweet_ids": [tweet.id],
+        }
+        if "created_at" in fields:
+            item["created_at"] = tweet.created_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        if "referenced_tweets" in fields and tweet.in_reply_to:
+            item["referenced_tweets"] = [{"type": "replied_to", "id": tweet.in_reply_to}]
+        return item
+
+    @staticmethod
+    def _tco() -> str:
+        return "https://t.co/" + "".join(secrets.choice(_TCO_ALPHABET) for _ in range(10))
+
+    def _as_returned(self, tweet: Tweet) -> str:
+        text, pieces, last = tweet.text, [], 0
+        for url in sorted(extract_urls_with_indices(text), key=lambda u: u["indices"][0]):
+            start, end = url["indices"]
+            pieces.append(html.escape(text[last:start], quote=False))
+            pieces.append(self._tco())
+            last = end
+        pieces.append(html.escape(text[last:], quote=False))
+        out = "".join(pieces)
+        if tweet.media_ids:
+            out = f"{out} {self._tco()}".strip()
+        return out
+
+    @route("POST", UPLOAD)
+    def upload(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._unauthorised()
+        form = request.form()
+        data = (form.get("media") or [None])[0]
+        category = (form.get("media_category") or [""])[0]
+        mime = (form.get("media_type") or ["application/octet-stream"])[0]
+        if not isinstance(data, bytes) or not data:
+            return Response(400, invalid_request("media is required"))
+        if category != "tweet_image":
+            return Response(400, invalid_request(f"media_category {category!r} needs chunks"))
+        if len(data) > 5_000_000:
+            return Response(400, invalid_request("File size exceeds 5242880 bytes."))
+        media = Media(str(next(self._media_ids)), data, str(mime), str(category))
+        with self._state:
+            self.media[media.id] = media
+        body = {
+            "data": {
+                "id": media.id,
+                "media_key": f"3_{media.id}",
+                "size": len(data),
+                "expires_after_secs": 86_400,
+                "image": {"image_type": media.mime},
+            }
+        }
+        return Response(200, body, self._limits())
+
+    @route("POST", METADATA)
+    def metadata(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._unauthorised()
+        body = request.json() or {}
+        media_id = str(body.get("id", ""))
+        alt = ((body.get("metadata") or {}).get("alt_text") or {}).get("text")
+        with self._state:
+            media = self.media.get(media_id)
+            if media is None:
+                return Response(400, invalid_request("Unknown media id."))
+            if not isinstance(alt, str) or len(alt) > 1000:
+                return Response(400, invalid_request("alt_text.text must be 1 to 1000 chars"))
+            media.alt = alt
+        data = {"id": media_id, "associated_metadata": {"alt_text": {"text": alt}}}
+        return Response(200, {"data": data}, self._limits())
+
+    @route("POST", TOKEN)
+    def token(self, request: Request) -> Response:
+        form = {k: v[0] for k, v in request.form().items()}
+        if form.get("grant_type") != "refresh_token":
+            return Response(400, {"error": "unsupported_grant_type"})
+        has_basic = request.headers.get("authorization", "").startswith("Basic ")
+        if not (has_basic or form.get("client_id")):
+            return Response(
+                401,
+                {"error": "unauthorized_client", "error_description": "Missing client id"},
+            )
+        refresh = str(form.get("refresh_token", ""))
+        invalid = {
+            "error": "invalid_request",
+            "error_description": "Value passed for the token was invalid.",
+        }
+        with self._state:
+            family = self.refresh_tokens.pop(refresh, None)
+            if family is None:
+                spent = self.spent_refresh.get(refresh)
+                if spent is not None:  # replay of a rotated token: the family is revoked
+                    for table in (self.access_tokens, self.refresh_tokens):
+                        for tok in [t for t, f in table.items() if f == spent]:
+                            del table[tok]
+                return Response(400, invalid)
+            self.spent_refresh[refresh] = family
+            for tok in [t for t, f in self.access_tokens.items() if f == family]:
+                del self.access_tokens[tok]
+            access, new_refresh = self._issue(family)
+            self.refresh_count += 1
+        return Response(
+            200,
+            {
+                "token_type": "bearer",
+                "expires_in": 7200,
+                "access_token": access,
+                "scope": "tweet.read tweet.write users.read media.write offline.access",
+                "refresh_token": new_refresh,
+            },
+        )

@@ -1,0 +1,500 @@
+"""The X publisher against the loopback fake X (tests/fakes/x.py), faults included.
+
+tweepy reaches the fake through the publisher's session: the account's ``api_base`` setting
+points at 127.0.0.1 and the session's adapter sends tweepy's hard-coded host there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import stat
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from scheduler.clock import FixedClock
+from scheduler.credentials import CredentialStore, env_name
+from scheduler.platforms import build_publisher
+from scheduler.platforms.base import (
+    AccountSpec,
+    AuthFailed,
+    Duplicate,
+    Invalid,
+    MediaUpload,
+    OutcomeUnknown,
+    PartRequest,
+    PartResult,
+    PlatformContext,
+    PublishRequest,
+    RateLimited,
+    Transient,
+)
+from scheduler.platforms.x import XPublisher, normalise
+from tests.fakes.base import Fault
+from tests.fakes.x import CREATE, TIMELINE, UPLOAD, FakeX
+
+ACCOUNT = "mhaw-x"
+CONSUMER_SECRET = "consumer-secret-value-123"
+ACCESS_SECRET = "access-secret-value-456"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock("2026-05-11T08:00:00+00:00")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeX]:
+    # One server per module: stopping one costs half a second (serve_forever's poll).
+    with FakeX() as running:
+        yield running
+
+
+@pytest.fixture
+def fake(server: FakeX, clock: FixedClock) -> FakeX:
+    server.reset(clock)
+    return server
+
+
+def oauth1_env(fake: FakeX) -> dict[str, str]:
+    return {
+        env_name(ACCOUNT, "consumer_key"): "consumer-key-abc",
+        env_name(ACCOUNT, "consumer_secret"): CONSUMER_SECRET,
+        env_name(ACCOUNT, "access_token"): fake.oauth1_token,
+        env_name(ACCOUNT, "access_token_secret"): ACCESS_SECRET,
+    }
+
+
+def oauth2_env(access: str, refresh: str) -> dict[str, str]:
+    return {
+        env_name(ACCOUNT, "client_id"): "client-id-xyz",
+        env_name(ACCOUNT, "access_token"): access,
+        env_name(ACCOUNT, "refresh_token"): refresh,
+    }
+
+
+def publisher(
+    fake: FakeX,
+    clock: FixedClock,
+    tmp_path: Path,
+    *,
+    env: dict[str, str] | None = None,
+    settings: dict[str, str] | None = None,
+    timeout: float = 2.0,
+) -> XPublisher:
+    context = PlatformContext(
+        clock=clock,
+        credentials=CredentialStore(oauth1_env(fake) if env is None else env, None),
+        state_dir=tmp_path / "state",
+        outbox=tmp_path / "outbox",
+        timeout=timeout,
+    )
+    api_base = (settings or {}).get("api_base") or fake.base_url
+    spec = AccountSpec(ACCOUNT, "x", {**(settings or {}), "api_base": api_base})
+    pub = build_publisher(spec, context)
+    assert isinstance(pub, XPublisher)
+    return pub
+
+
+def thread(clock: FixedClock, *texts: str, done: tuple[PartResult, ...] = ()) -> PublishRequest:
+    return PublishRequest(
+        account=ACCOUNT,
+        parts=tuple(PartRequest(text=t) for t in texts),
+        created_at=clock.now(),
+        done=done,
+    )
+
+
+def image(tmp_path: Path, name: str, alt: str) -> MediaUpload:
+    path = tmp_path / name
+    data = b"\x89PNG\r\n\x1a\n" + name.encode() * 50
+    path.write_bytes(data)
+    return MediaUpload(
+        file=path,
+        mime="image/png",
+        alt=alt,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+# --- the happy paths ----------------------------------------------------------------------
+
+
+def test_single_post_with_oauth1(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
+    pub = publisher(fake, clock, tmp_path)
+    result = pub.publish(thread(clock, "It's okay not to be okay. #MentalHealthAwarenessWeek"))
+    assert fake.texts() == ["It's okay not to be okay. #MentalHealthAwarenessWeek"]
+    (part,) = result.parts
+    assert part.remote_id == fake.tweets[0].id
+    assert result.url == f"https://x.com/mhaw_test/status/{part.remote_id}"
+    (create,) = fake.calls("POST", CREATE)
+    assert create.headers["authorization"].startswith("OAuth ")
+    pub.close()
+
+
+def test_username_from_settings_needs_no_lookup(
+    fake: FakeX, clock: FixedClock, tmp_path: Path
+) -> None:
+    pub = publisher(fake, clock, tmp_path, settings={"username": "@mhaw_test"})
+    pub.publish(thread(clock, "Talking helps."))
+    assert not fake.calls("GET", "/2/users/me")
+
+
+def test_username_is_read_once(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
+    pub = publisher(fake, clock, tmp_path)
+    pub.publish(thread(clock, "one"))
+    result = pub.publish(thread(clock, "two"))
+    assert len(fake.calls("GET", "/2/users/me")) == 1
+    assert result.url.startswith("https://x.com/mhaw_test/status/")
+
+
+def test_thread_replies_to_the_previous_part(
+    fake: FakeX, clock: FixedClock, tmp_path: Path
+) -> None:
+    seen: list[PartResult] = []
+    result = publisher(fake, clock, tmp_path).publish(
+        thread(clock, "1/3 A thread on anxiety.", "2/3 Breathe slowly.", "3/3 You are not alone."),
+        seen.append,
+    )
+    assert [p.index for p in seen] == [0, 1, 2]
+    assert seen == list(result.parts)
+    first, second, third = fake.tweets
+    assert first.in_reply_to is None
+    assert second.in_reply_to == first.id
+    assert third.in_reply_to == second.id
+
+
+def test_images_with_alt_text(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
+    media = (
+        image(tmp_path, "a.png", "A hand holding a mug of tea."),
+        image(tmp_path, "b.png", "A quiet park bench at dawn."),
+    )
+    request = PublishRequest(
+        account=ACCOUNT,
+        parts=(PartRequest(text="Small things that help.", media=media),),
+        created_at=clock.now(),
+    )
+    publisher(fake, clock, tmp_path).publish(request)
+    (tweet,) = fake.tweets
+    assert len(tweet.media_ids) == 2
+    assert [fake.media[m].alt for m in tweet.media_ids] == [m.alt for m in media]
+    assert all(fake.media[m].category == "tweet_image" for m in tweet.media_ids)
+    assert fake.media[tweet.media_ids[0]].data == media[0].file.read_bytes()
+
+
+def test_reply_settings_are_sent(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
+    request = PublishRequest(
+        account=ACCOUNT,
+        parts=(PartRequest(text="Replies limited."),),
+        created_at=clock.now(),
+        reply_settings="mentionedUsers",
+    )
+    publisher(fake, clock, tmp_path).publish(request)
+    assert fake.tweets[0].reply_settings == "mentionedUsers"
+
+
+def test_verify(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
+    info = publisher(fake, clock, tmp_path).verify()
+    assert (info.platform, info.account, info.handle) == ("x", ACCOUNT, "mhaw_test")
+    assert info.remote_id == fake.user_id
+    assert info.url == "https://x.com/mhaw_test"
+
+
+def test_verify_names_the_wrong_account(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
+    pub = publisher(fake, clock, tmp_path, settings={"username": "someone_else"})
+    with pytest.raises(AuthFailed, match="@mhaw_test, not @someone_else"):
+        pub.verify()
+
+
+# --- refused before anything is sent -------------------------------------------------------
+
+
+def test_too_long_is_refused_before_sending(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
+    with pytest.raises(Invalid, match="281 characters") as info:
+        publisher(fake, clock, tmp_path).publish(thread(clock, "ok", "a" * 281))
+    assert info.value.part_index == 1
+    assert fake.requests == []
+
+
+def test_x_refusing_the_text_is_invalid(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
+    # CJK counts double: our check and X's agree, so force X's answer through a fault.
+    fake.inject("POST", CREATE, Fault.status(400, {"detail": "Your Tweet text is too long."}))
+    with pytest.raises(Invalid) as info:
+        publisher(fake, clock, tmp_path).publish(thread(clock, "short"))
+    assert info.value.platform_message == "Your Tweet text is too long."
+    assert fake.texts() == []
+
+
+# --- faults on the create call: exactly once ------------------------------------------------
+
+
+def test_dropped_connection_after_storing_is_found(
+    fake: FakeX, clock: FixedClock, tmp_path: Path
+) -> None:
+    pub = publisher(fake, clock, tmp_path)
+    request = thread(clock, "Reach out to someone today. https://www.mind.org.uk/ & more")
+    fake.inject("POST", CREATE, Fault.drop_after())
+    with pytest.raises(OutcomeUnknown) as info:
+        pub.publish(request)
+    assert info.value.part_index == 0
+    found = pub.find(request, 0)
+    assert found is not None and found.remote_id == fake.tweets[0].id
+    assert found.url.endswith(f"/status/{found.remote_id}")
+    assert len(fake.tweets) == 1
+
+
+def test_slow_answer_past_the_timeout_is_found(
+    fake: FakeX, clock: FixedClock, tmp_path: Path
+) -> None:
+    pub = publisher(fake, clock, tmp_path, timeout=0.3)
+    request = thread(clock, "Slow but posted.")
+    pub.verify()  # the identity lookup must not eat the injected delay
+    fake.inject("POST", CREATE, Fault.delay(1.0))
+    with pytest.raises(OutcomeUnknown, match="ReadTimeout"):
+        pub.publish(request)
+    found = pub.find(request, 0)
+    assert found is not None and [t.id for t in fake.tweets] == [found.remote_id]
+
+
+def test_server_error_before_storing_finds_nothing_then_retries(
+    fake: FakeX, clock: FixedClock, tmp_path: Path
+) -> None:
+    pub = publisher(fake, clock, tmp_path)
+    request = thread(clock, "Try again later.")
+    fake.server_error("POST", CREATE, 503)
+    with pytest.raises(OutcomeUnknown) as info:
+        pub.publish(request)
+    assert info.value.status == 503
+    assert pub.find(request, 0) is None
+    pub.publish(request)
+    assert fake.texts() == ["Try again later."]
+
+
+def test_retry_without_find_is_reconciled_through_the_duplicate_answer(
+    fake: FakeX, clock: FixedClock, tmp_path: Path
+) -> None:
+    pub = publisher(fake, clock, tmp_path)
+    request = thread(clock, "Posted once, answered never.")
+    fake.inject("POST", CREATE, Fault.drop_after())
+    with pytest.raises(OutcomeUnknown):
+        pub.publish(request)
+    result = pub.publish(request)  # a careless retry: X says duplicate, we find ours
+    assert [t.id for t in fake.tweets] == [result.parts[0].remote_id]
+    assert len(fake.calls("POST", CREATE)) == 2
+
+
+def test_duplicate_of_an_old_post_stays_duplicate(
+    fake: FakeX, clock: FixedClock, tmp_path: Path
+) -> None:
+    pub = publisher(fake, clock, tmp_path)
+    pub.publish(thread(clock, "Same words as last year."))
+    clock.advance(timedelta(days=365))
+    with pytest.raises(Duplicate) as info:
+        pub.publish(thread(clock, "Same words as last year."))
+    assert "duplicate content" in (info.value.platform_message or "")
+    assert len(fake.tweets) == 1
+
+
+def test_thread_resumes_after_a_failed_part(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
+    pub = publisher(fake, clock, tmp_path, settings={"username": "mhaw_test"})
+    texts = ("1/3 first", "2/3 second", "3/3 third")
+    stored: list[PartResult] = []
+
+    def on_part(part: PartResult) -> None:
+        stored.append(part)
+        if len(stored) == 1:  # part 2 will be stored by X but never answered
+            fake.inject("POST", CREATE, Fault.drop_after())
+
+    with pytest.raises(OutcomeUnknown) as info:
+        pub.publish(thread(clock, *texts), on_part)
+    assert info.value.part_index == 1 and len(stored) == 1
+    found = pub.find(thread(clock, *texts, done=tuple(stored)), 1)
+    assert found is not None and found.index == 1
+    resumed = pub.publish(thread(clock, *texts, done=(*stored, found)))
+    assert [t.text for t in fake.tweets] == list(texts)
+    assert fake.tweets[2].in_reply_to == found.remote_id == fake.tweets[1].id
+    assert [p.remote_id for p in resumed.parts] == [t.id for t in fake.tweets]
+
+
+def test_connection_refused_is_transient(clock: FixedClock, tmp_path: Path) -> None:
+    with FakeX(clock=clock) as gone:
+        url = gone.base_url  # stopped below: its port now refuses connections
+    settings = {"username": "mhaw_test", "user_id": "1", "api_base": url}
+    pub = publisher(gone, clock, tmp_path, settings=settings)
+    with pytest.raises(Transient):
+        pub.publish(thread(clock, "nobody home"))
+
+
+# --- rate limits, media faults --------------------------------------------------------------
+
+
+def test_rate_limited_with_reset(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
+    pub = publisher(fake, clock, tmp_path, settings={"username": "mhaw_test"})
+    fake.rate_limit("POST", CREATE, reset_in=90)
+    with pytest.raises(RateLimited) as info:
+        pub.publish(thread(clock, "later"))
+    assert info.value.retry_after == 90
+    assert fake.texts() == []
+
+
+def test_daily_cap(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
+    pub = publisher(fake, clock, tmp_path, settings={"username": "mhaw_test"})
+    fake.rate_limit("POST", CREATE, reset_in=90, cap24=True)
+    with pytest.raises(RateLimited) as info:
+        pub.publish(thread(clock, "tomorrow"))
+    assert info.value.retry_after == 90 + 86_400
+
+
+def test_media_upload_failure_posts_nothing(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
+    request = PublishRequest(
+        account=ACCOUNT,
+        parts=(PartRequest(text="with image", media=(image(tmp_path, "a.png", "alt"),)),),
+        created_at=clock.now(),
+    )
+    pub = publisher(fake, clock, tmp_path)
+    fake.server_error("POST", UPLOAD, 503)
+    with pytest.raises(Transient):
+        pub.publish(request)
+    fake.inject("POST", UPLOAD, Fault.drop_after())
+    with pytest.raises(Transient):
+        pub.publish(request)
+    assert fake.texts() == []
+    pub.publish(request)
+    assert fake.texts() == ["with image"]
+
+
+def test_find_that_cannot_read_says_outcome_unknown(
+    fake: FakeX, clock: FixedClock, tmp_path: Path
+) -> None:
+    pub = publisher(fake, clock, tmp_path)
+    request = thread(clock, "unsure")
+    pub.verify()
+    fake.server_error("GET", TIMELINE, 503)
+    with pytest.raises(OutcomeUnknown, match="cannot tell"):
+        pub.find(request, 0)
+
+
+# --- OAuth 2.0 --------------------------------------------------------------------------------
+
+
+def test_oauth2_refreshes_on_401_and_persists_the_rotated_pair(
+    fake: FakeX, clock: FixedClock, tmp_path: Path
+) -> None:
+    access, refresh = fake.issue_tokens()
+    env = oauth2_env(access, refresh)
+    pub = publisher(fake, clock, tmp_path, env=env)
+    pub.publish(thread(clock, "bearer one"))
+    assert fake.calls("POST", CREATE)[0].headers["authorization"] == f"Bearer {access}"
+
+    fake.expire_access_tokens()
+    pub.publish(thread(clock, "bearer two"))
+    assert fake.refresh_count == 1
+    stored = tmp_path / "state" / f"x-{ACCOUNT}.tokens.json"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert refresh not in stored.read_text()
+
+    # A new process with the same (now spent) credentials uses the stored pair instead.
+    fake.expire_access_tokens()
+    again = publisher(fake, clock, tmp_path, env=env)
+    again.publish(thread(clock, "bearer three"))
+    assert fake.refresh_count == 2
+    assert fake.texts() == ["bearer one", "bearer two", "bearer three"]
+
+
+def test_oauth2_refreshes_before_expiry(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
+    access, refresh = fake.issue_tokens()
+    pub = publisher(fake, clock, tmp_path, env=oauth2_env(access, refresh))
+    fake.expire_access_tokens()
+    pub.publish(thread(clock, "first"))  # 401, refresh, retry
+    clock.advance(timedelta(hours=2))  # past expires_in: refreshed before the call
+    pub.publish(thread(clock, "second"))
+    assert fake.refresh_count == 2
+    # the second post went out once, with the token from the proactive refresh
+    (second,) = [r for r in fake.calls("POST", CREATE) if r.json() == {"text": "second"}]
+    assert second.headers["authorization"] == f"Bearer {next(iter(fake.access_tokens))}"
+
+
+def test_oauth2_with_only_a_refresh_token(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
+    _, refresh = fake.issue_tokens()
+    env = {env_name(ACCOUNT, "client_id"): "cid", env_name(ACCOUNT, "refresh_token"): refresh}
+    publisher(fake, clock, tmp_path, env=env).publish(thread(clock, "fresh"))
+    assert fake.texts() == ["fresh"]
+
+
+def test_oauth2_refused_refresh_token_needs_a_person(
+    fake: FakeX, clock: FixedClock, tmp_path: Path
+) -> None:
+    pub = publisher(fake, clock, tmp_path, env=oauth2_env("at-unknown", "rt-unknown"))
+    with pytest.raises(AuthFailed, match="refresh token was refused") as info:
+        pub.publish(thread(clock, "never"))
+    assert "Value passed for the token was invalid" in (info.value.platform_message or "")
+    assert fake.texts() == []
+
+
+def test_oauth1_401_is_auth_failed(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
+    env = oauth1_env(fake) | {env_name(ACCOUNT, "access_token"): "1-revoked"}
+    pub = publisher(fake, clock, tmp_path, env=env, settings={"username": "u", "user_id": "1"})
+    with pytest.raises(AuthFailed) as info:
+        pub.publish(thread(clock, "no"))
+    assert info.value.status == 401
+
+
+def test_missing_credentials_name_the_variables(clock: FixedClock, tmp_path: Path) -> None:
+    from scheduler.errors import ConfigError
+
+    with FakeX(clock=clock) as fake, pytest.raises(ConfigError, match="access_token_secret"):
+        publisher(fake, clock, tmp_path, env={env_name(ACCOUNT, "consumer_key"): "ck"})
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+
+def test_secrets_never_reach_the_logs(
+    fake: FakeX, clock: FixedClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    access, refresh = fake.issue_tokens()
+    caplog.set_level(logging.DEBUG)
+    pub = publisher(fake, clock, tmp_path, env=oauth2_env(access, refresh))
+    pub.publish(thread(clock, "logged"))
+    fake.expire_access_tokens()
+    pub.publish(thread(clock, "logged again"))
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Authorization" in text  # tweepy did log its headers...
+    assert access not in text and refresh not in text  # ...without the token
+    for token in list(fake.access_tokens) + list(fake.refresh_tokens):
+        assert token not in text
+
+
+def test_oauth1_secrets_never_reach_the_logs(
+    fake: FakeX, clock: FixedClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    publisher(fake, clock, tmp_path).publish(thread(clock, "signed"))
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in (CONSUMER_SECRET, ACCESS_SECRET, fake.oauth1_token):
+        assert secret not in text
+
+
+# --- reconciliation text matching -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sent", "returned"),
+    [
+        ("Tea & talk <3", "Tea &amp; talk &lt;3"),
+        ("Help: https://www.mind.org.uk/information-support/", "Help: https://t.co/AbCdEf1234"),
+        ("Help: samaritans.org today", "Help: https://t.co/xyz today"),
+        ("Photo day", "Photo day https://t.co/media12345"),
+        ("Cafe\u0301", "Café"),
+    ],
+)
+def test_normalise_matches_what_x_returns(sent: str, returned: str) -> None:
+    assert normalise(sent) == normalise(returned)
+
+
+def test_normalise_keeps_different_texts_apart() -> None:
+    assert normalise("2/3 Breathe") != normalise("3/3 Breathe")
