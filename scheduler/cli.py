@@ -382,13 +382,14 @@ def _web_stores(settings: Settings, clock: Clock) -> tuple[Ledger, AuthStore]:
 def _web_workspace(paths: Sequence[str], ledger: Ledger, clock: Clock) -> Workspace:
     from pathlib import Path
 
-    from scheduler import approval
+    from scheduler.approval import Policy
     from scheduler.campaign import load_campaign
     from scheduler.render import render_campaign
     from scheduler.web.workspace import Workspace
 
     def sync(campaign: Any, drafts: list[Draft]) -> object:
-        return approval.sync(ledger, campaign, drafts, now=clock.now())
+        rule = Policy.from_campaign(campaign).rule()
+        return ledger.sync(campaign.id, drafts, now=clock.now(), rule=rule)
 
     return Workspace(
         paths=[Path(p) for p in paths], load=load_campaign, render=render_campaign, sync=sync

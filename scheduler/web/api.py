@@ -16,13 +16,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from scheduler.draft import DraftKey
+from scheduler.errors import UsageError
 from scheduler.ledger.base import DraftRecord, NotFound, PolicyError, StaleHash, TransitionError
 from scheduler.web.openapi import document
 from scheduler.web.pages import DONE, FieldMissing, perform
-from scheduler.web.preview import draft_view
-from scheduler.web.review import Panel
+from scheduler.web.review import Panel, view_of
 from scheduler.web.site import Site
 from scheduler.web.tokens import csrf_for
+from scheduler.web.workspace import Loaded
 
 MAX_BODY = 64 * 1024
 
@@ -31,8 +32,8 @@ def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": code, "message": message, **extra}, status_code=status)
 
 
-def record_json(record: DraftRecord) -> dict[str, Any]:
-    view = draft_view(record.draft)
+def record_json(loaded: Loaded, record: DraftRecord) -> dict[str, Any]:
+    view = view_of(loaded, record.draft)
     return {
         "campaign": record.key.campaign,
         "post_id": record.key.post_id,
@@ -134,7 +135,7 @@ class Api:
         session = self.site.require(request)
         loaded = self.site.campaign(session, request.path_params["campaign"])
         records = self.site.review.records(loaded.id)
-        return JSONResponse([record_json(r) for r in records])
+        return JSONResponse([record_json(loaded, r) for r in records])
 
     async def draft(self, request: Request) -> Response:
         site = self.site
@@ -146,7 +147,7 @@ class Api:
         except NotFound:
             return error(404, "not_found", "There is no such draft in this campaign.")
         panel = site.review.panel(loaded, record, session.email)
-        return JSONResponse({**record_json(record), **panel_json(panel)})
+        return JSONResponse({**record_json(loaded, record), **panel_json(panel)})
 
     async def decide(self, request: Request) -> Response:
         site = self.site
@@ -187,14 +188,14 @@ class Api:
             return error(400, "missing_field", exc.message)
         except StaleHash as exc:
             current = site.review.record(key)
-            return error(409, "stale_hash", exc.message, current=record_json(current))
+            return error(409, "stale_hash", exc.message, current=record_json(loaded, current))
         except NotFound:
             return error(404, "not_found", "There is no such draft in this campaign.")
-        except PolicyError as exc:
+        except (PolicyError, UsageError) as exc:
             return error(403, "policy", exc.message, hint=exc.hint)
         except TransitionError as exc:
             return error(409, "transition", exc.message, hint=exc.hint)
-        return JSONResponse(record_json(record))
+        return JSONResponse(record_json(loaded, record))
 
 
 def http_error_json(exc: HTTPException) -> JSONResponse:

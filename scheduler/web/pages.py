@@ -17,7 +17,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from scheduler.draft import DraftKey
-from scheduler.errors import SchedulerError
+from scheduler.errors import SchedulerError, UsageError
 from scheduler.ledger.base import DraftRecord, NotFound, PolicyError, StaleHash, TransitionError
 from scheduler.web.base import SESSION_TTL, Session, SignInRefused
 from scheduler.web.calendar import build
@@ -57,18 +57,6 @@ def _sign_in_refused(site: Site, request: Request, exc: SignInRefused) -> Respon
         text=exc.message,
         hint=exc.hint,
         link=None,
-    )
-
-
-def awaiting(records: list[DraftRecord], email: str) -> int:
-    """Drafts in review that this person could still approve."""
-    me = email.lower()
-    return sum(
-        1
-        for r in records
-        if str(r.state) == "draft"
-        and (r.draft.author or "").lower() != me
-        and all(a.actor.lower() != me for a in r.approvals)
     )
 
 
@@ -212,7 +200,7 @@ class Pages:
             session=session,
             loaded=loaded,
             weeks=weeks,
-            awaiting=awaiting(live, session.email),
+            awaiting=site.review.awaiting(loaded, live, session.email),
         )
 
     async def post(self, request: Request) -> Response:
@@ -313,8 +301,8 @@ class Pages:
             )
         except NotFound as exc:
             raise HTTPException(404, "There is no such draft in this campaign.") from exc
-        except (PolicyError, TransitionError) as exc:
-            status = 403 if isinstance(exc, PolicyError) else 409
+        except (PolicyError, UsageError, TransitionError) as exc:
+            status = 409 if isinstance(exc, TransitionError) else 403
             return self._post_page(
                 request, session, loaded, post_id, [Notice("error", str(exc))], status=status
             )

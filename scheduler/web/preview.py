@@ -14,6 +14,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from scheduler.draft import Draft, Facet, Part
+from scheduler.text import TextRules, rules_for
 
 PLATFORM_LABELS = {
     "x": "X",
@@ -56,12 +57,10 @@ class PartView:
     segments: tuple[Segment, ...]
     media: tuple[MediaView, ...]
     count: int
-    limit: int | None
+    limit: int
     unit: str
-
-    @property
-    def over(self) -> bool:
-        return self.limit is not None and self.count > self.limit
+    over: bool
+    also: str | None = None  # a second limit, e.g. Bluesky's "41/3000 bytes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +134,12 @@ def media_url(campaign: str, path: str) -> str:
     return f"/media/{quote(campaign, safe='')}/{quote(path)}"
 
 
-def _part_view(draft: Draft, index: int, part: Part) -> PartView:
-    count, limit, unit = measure(draft, index)
+def _part_view(draft: Draft, index: int, part: Part, rules: TextRules) -> PartView:
+    # The content warning counts once, with the first part (as `scheduler preview` counts it).
+    count = rules.count(part.text, draft.content_warning if index == 0 else None)
+    also = None
+    if count.extra_used is not None and count.extra_limit is not None:
+        also = f"{count.extra_used} / {count.extra_limit} {count.extra_unit}"
     return PartView(
         number=index + 1,
         segments=segments(part.text, part.facets),
@@ -151,13 +154,17 @@ def _part_view(draft: Draft, index: int, part: Part) -> PartView:
             )
             for m in part.media
         ),
-        count=count,
-        limit=limit,
-        unit=unit,
+        count=count.used,
+        limit=count.limit,
+        unit=count.unit,
+        over=not count.ok,
+        also=also,
     )
 
 
-def draft_view(draft: Draft) -> DraftView:
+def draft_view(draft: Draft, rules: TextRules | None = None) -> DraftView:
+    """``rules`` are the account's text rules (a Mastodon instance may allow more)."""
+    rules = rules or rules_for(draft.platform)
     return DraftView(
         campaign=draft.campaign,
         post_id=draft.post_id,
@@ -172,16 +179,9 @@ def draft_view(draft: Draft) -> DraftView:
         link_url=draft.link.url if draft.link else None,
         link_title=draft.link.title if draft.link else None,
         link_description=draft.link.description if draft.link else None,
-        parts=tuple(_part_view(draft, i, p) for i, p in enumerate(draft.parts)),
+        parts=tuple(_part_view(draft, i, p, rules) for i, p in enumerate(draft.parts)),
         content_hash=draft.content_hash,
     )
-
-
-def measure(draft: Draft, index: int) -> tuple[int, int | None, str]:
-    """(count, limit, unit) for one part, by the platform's own counting rule."""
-    from scheduler.web.counting import count_part
-
-    return count_part(draft, index)
 
 
 # --- what changed -------------------------------------------------------------------------

@@ -8,8 +8,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from scheduler import approval
+from scheduler.approval import Policy
 from scheduler.draft import Draft, DraftKey
-from scheduler.ledger.base import ApprovalRule, Decision, DraftRecord, Ledger
+from scheduler.ledger.base import Decision, DraftRecord, Ledger
+from scheduler.text import TextRules, rules_for
 from scheduler.web.preview import DiffLine, DraftView, diff, draft_view
 from scheduler.web.workspace import Loaded
 
@@ -55,6 +57,22 @@ class Panel:
     why_not: str | None
 
 
+def policy_of(loaded: Loaded) -> Policy:
+    return Policy.from_campaign(loaded.campaign)
+
+
+def rules_of(loaded: Loaded, draft: Draft) -> TextRules:
+    """The account's text rules: its platform (or the one a sandbox stands in for), its limit."""
+    account = loaded.campaign.accounts.get(draft.account)
+    if account is None:
+        return rules_for(draft.platform)
+    return rules_for(account.text_platform, account.max_chars)
+
+
+def view_of(loaded: Loaded, draft: Draft) -> DraftView:
+    return draft_view(draft, rules_of(loaded, draft))
+
+
 class Review:
     """The ledger as the review pages see it."""
 
@@ -67,16 +85,20 @@ class Review:
     def record(self, key: DraftKey) -> DraftRecord:
         return self.ledger.get(key)
 
+    def awaiting(self, loaded: Loaded, records: list[DraftRecord], email: str) -> int:
+        return len(approval.awaiting(records, email, policy_of(loaded)))
+
     def panel(self, loaded: Loaded, record: DraftRecord, email: str) -> Panel:
         tz = ZoneInfo(loaded.campaign.timezone)
+        policy = policy_of(loaded)
         decisions = self.ledger.approvals(record.key)
-        previous = self.last_approved(record.key, decisions)
-        may, why = approval_allowed(self.ledger.rule(record.key.campaign), record, email)
+        previous = self.last_approved(record, decisions)
+        may, why = approval_allowed(policy, record, email)
         state = str(record.state)
         return Panel(
-            view=draft_view(record.draft),
+            view=view_of(loaded, record.draft),
             state=state,
-            required=int(loaded.campaign.approval.required),
+            required=policy.required,
             approvals=tuple(
                 ShownApproval(loaded.member_name(d.actor), d.actor, d.at.astimezone(tz), d.comment)
                 for d in record.approvals
@@ -95,18 +117,15 @@ class Review:
             ),
             diff=diff(previous, record.draft) if previous is not None else (),
             approved_before=previous is not None,
-            may_approve=may and state in ("draft", "approved", "scheduled"),
-            may_reject=state in ("draft", "approved", "scheduled", "retry_wait", "rejected"),
+            may_approve=may and approval.can("approve", record.state),
+            may_reject=approval.can("reject", record.state),
             why_not=why,
         )
 
-    def last_approved(self, key: DraftKey, decisions: list[Decision]) -> Draft | None:
-        """The draft as it stood at its most recent approval, if the ledger still knows it."""
-        finder = getattr(self.ledger, "approved_draft", None)
-        if finder is None:
-            return None
-        found: Draft | None = finder(key)
-        return found
+    def last_approved(self, record: DraftRecord, decisions: list[Decision]) -> Draft | None:
+        """The draft as it stood at its most recent approval, when that was another version."""
+        del record, decisions
+        return None
 
     # --- decisions, through the same policy as the command line -------------------------
 
@@ -122,11 +141,11 @@ class Review:
         return approval.approve(
             self.ledger,
             key,
-            actor=actor,
-            content_hash=content_hash,
-            comment=comment,
-            campaign=loaded.campaign,
+            actor,
+            content_hash,
+            policy=policy_of(loaded),
             now=now,
+            comment=comment,
         )
 
     def reject(
@@ -139,13 +158,7 @@ class Review:
         now: datetime,
     ) -> DraftRecord:
         return approval.reject(
-            self.ledger,
-            key,
-            actor=actor,
-            content_hash=content_hash,
-            reason=reason,
-            campaign=loaded.campaign,
-            now=now,
+            self.ledger, key, actor, content_hash, reason=reason, policy=policy_of(loaded), now=now
         )
 
     def comment(
@@ -158,25 +171,16 @@ class Review:
         now: datetime,
     ) -> DraftRecord:
         return approval.comment(
-            self.ledger,
-            key,
-            actor=actor,
-            content_hash=content_hash,
-            text=text,
-            campaign=loaded.campaign,
-            now=now,
+            self.ledger, key, actor, content_hash, text=text, policy=policy_of(loaded), now=now
         )
 
 
-def approval_allowed(
-    rule: ApprovalRule, record: DraftRecord, email: str
-) -> tuple[bool, str | None]:
-    """Whether to offer the approve button; the ledger enforces the policy either way."""
+def approval_allowed(policy: Policy, record: DraftRecord, email: str) -> tuple[bool, str | None]:
+    """Whether to offer the approve button; scheduler.approval enforces the policy either way."""
     me = email.strip().lower()
-    author = (record.draft.author or "").lower()
-    if author == me:
+    if (record.author or "").lower() == me:
         return False, "You wrote this post, so another team member approves it."
-    if not rule.counts(me, record.draft.author):
+    if not policy.may_approve(me):
         return False, (
             "The campaign's approval policy does not list you as an approver; "
             "you can still comment or ask for changes."

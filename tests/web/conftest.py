@@ -157,11 +157,10 @@ class Web:
 
 
 def build_web(tmp_path: Path, ledger_url: str | None = None) -> Web:
+    from scheduler.approval import Policy
     from scheduler.campaign import load_campaign
     from scheduler.ledger import open_ledger
     from scheduler.render import render_campaign
-
-    from scheduler import approval
     from scheduler.web.app import create_app
     from scheduler.web.store import AuthStore
     from scheduler.web.workspace import Workspace
@@ -181,7 +180,8 @@ def build_web(tmp_path: Path, ledger_url: str | None = None) -> Web:
     auth = AuthStore(ledger.engine)
 
     def sync(campaign: Any, drafts: list[Any]) -> object:
-        return approval.sync(ledger, campaign, drafts, now=clock.now())
+        rule = Policy.from_campaign(campaign).rule()
+        return ledger.sync(campaign.id, drafts, now=clock.now(), rule=rule)
 
     workspace = Workspace(
         paths=[root / "campaign.yaml", other / "campaign.yaml"],

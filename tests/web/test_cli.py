@@ -19,6 +19,9 @@ from scheduler.clock import FixedClock, SystemClock
 from tests.conftest import ROOT
 from tests.web.conftest import CAMPAIGN_YAML, hidden_fields, png
 
+INVITE = ["team", "invite"]
+SCHEDULER = [sys.executable, "-m", "scheduler"]
+BASE_9000 = "http://127.0.0.1:9000/"
 LINK = re.compile(r"^(http://127\.0\.0\.1:9000)/signin/([A-Za-z0-9_-]{40,})$")
 
 
@@ -39,8 +42,16 @@ def test_invite_prints_a_one_time_link(
 
     url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     code = main(
-        ["team", "invite", "RUI@example.org", "--campaign", str(campaign), "--ledger", url]
-        + ["--base-url", "http://127.0.0.1:9000/"]
+        [
+            *INVITE,
+            "RUI@example.org",
+            "--campaign",
+            str(campaign),
+            "--ledger",
+            url,
+            "--base-url",
+            BASE_9000,
+        ]
     )
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -65,8 +76,16 @@ def test_invite_refuses_someone_off_the_team(
     assert "eve@example.org is not on the team of campaign mhaw-test" in err
     assert "hint:" in err
     code = main(
-        ["team", "invite", "rui@example.org", "--campaign", str(campaign), "--ledger", url]
-        + ["--valid-hours", "0"]
+        [
+            *INVITE,
+            "rui@example.org",
+            "--campaign",
+            str(campaign),
+            "--ledger",
+            url,
+            "--valid-hours",
+            "0",
+        ]
     )
     assert code == 1 and "--valid-hours" in capsys.readouterr().err
 
@@ -95,9 +114,9 @@ def test_serve_runs_the_review_pages(campaign: Path, tmp_path: Path) -> None:
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SCHEDULER_HOME": str(tmp_path / "home")}
     base = f"http://127.0.0.1:{port}"
+    where = ["--campaign", str(campaign), "--ledger", url, "--base-url", base]
     invite = subprocess.run(
-        [sys.executable, "-m", "scheduler", "team", "invite", "rui@example.org"]
-        + ["--campaign", str(campaign), "--ledger", url, "--base-url", base],
+        [*SCHEDULER, *INVITE, "rui@example.org", *where],
         capture_output=True,
         text=True,
         env=env,
@@ -105,8 +124,7 @@ def test_serve_runs_the_review_pages(campaign: Path, tmp_path: Path) -> None:
     )
     link = invite.stdout.strip()
     server = subprocess.Popen(
-        [sys.executable, "-m", "scheduler", "serve", str(campaign), "--ledger", url]
-        + ["--port", str(port)],
+        [*SCHEDULER, "serve", str(campaign), "--ledger", url, "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -96,9 +96,9 @@ def test_the_calendar_shows_the_week_in_the_campaign_timezone(web: Web) -> None:
     assert "<strong>5</strong> drafts await your decision" in html
 
 
-def test_the_author_has_nothing_awaiting_on_their_own_post(web: Web) -> None:
+def test_only_approvers_have_drafts_awaiting_them(web: Web) -> None:
     html = web.signed_in("ana@example.org").get("/c/mhaw-test").text
-    assert "<strong>3</strong> drafts await your decision" in html
+    assert "Nothing awaits your decision." in html  # a writer, not an approver
 
 
 def test_the_preview_shows_thread_media_alt_cw_and_counts(web: Web) -> None:
