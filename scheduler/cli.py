@@ -23,7 +23,7 @@ from scheduler.errors import CampaignError, SchedulerError, UsageError
 if TYPE_CHECKING:
     from scheduler.clock import Clock
     from scheduler.draft import Draft
-    from scheduler.ledger import Ledger
+    from scheduler.ledger import DraftRecord, Ledger, SyncReport
     from scheduler.settings import Settings
     from scheduler.web.store import AuthStore
     from scheduler.web.workspace import Workspace
@@ -266,20 +266,231 @@ def cmd_lint(args: argparse.Namespace) -> int:
     not_yet("lint")
 
 
+# --- review and approval (helpers) ----------------------------------------------------------
+
+
+class _Workflow:
+    """A campaign loaded from its files and synced into the ledger, ready for decisions."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from scheduler.approval import Policy
+        from scheduler.campaign import load_campaign
+        from scheduler.clock import SystemClock
+        from scheduler.ledger import open_ledger
+        from scheduler.render import render_campaign
+
+        self.clock = SystemClock()
+        self.campaign = load_campaign(args.path)
+        drafts = render_campaign(self.campaign)
+        self.policy = Policy.from_campaign(self.campaign)
+        self.ledger = open_ledger(settings_from(args).ledger, clock=self.clock)
+        report = self.ledger.sync(
+            self.campaign.id, drafts, now=self.clock.now(), rule=self.policy.rule()
+        )
+        _print_sync(report)
+
+    def actor(self, args: argparse.Namespace) -> str:
+        email = args.actor or _git_email(self.campaign.root)
+        if not email:
+            raise UsageError(
+                "who is acting? no --as EMAIL given and `git config user.email` is not set",
+                hint="pass --as EMAIL (an email on the campaign's team)",
+            )
+        member = self.policy.require_member(email, self.campaign.id)
+        return member.email
+
+    def targets(self, args: argparse.Namespace) -> list[DraftRecord]:
+        records = [r for r in self.ledger.list(self.campaign.id) if r.key.post_id == args.post]
+        if not records:
+            known = sorted({p.id for p in self.campaign.posts})
+            raise UsageError(
+                f"no post {args.post!r} in campaign {self.campaign.id}",
+                hint=f"posts: {', '.join(known[:20])}" if known else None,
+            )
+        if args.account:
+            chosen = [r for r in records if r.key.account == args.account]
+            if not chosen:
+                accounts = ", ".join(r.key.account for r in records)
+                raise UsageError(
+                    f"post {args.post!r} is not sent to account {args.account!r}",
+                    hint=f"its accounts: {accounts}",
+                )
+            records = chosen
+        return records
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+def _git_email(folder: object) -> str | None:
+    import subprocess
+
+    try:
+        found = subprocess.run(
+            ["git", "config", "user.email"],
+            cwd=str(folder),
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found.stdout.strip() or None
+
+
+def _print_sync(report: SyncReport) -> None:
+    parts = [
+        f"{len(report.created)} new" if report.created else "",
+        f"{len(report.changed)} changed (back to review)" if report.changed else "",
+        f"{len(report.restored)} back in the files (to review)" if report.restored else "",
+        f"{len(report.cancelled)} removed (cancelled)" if report.cancelled else "",
+        f"{len(report.requeued)} recounted under a new policy" if report.requeued else "",
+    ]
+    said = [p for p in parts if p]
+    if said:
+        print(f"ledger: {', '.join(said)}", file=sys.stderr)
+    for key in report.frozen:
+        print(
+            f"ledger: {key} changed in the files after it started going out; "
+            "the ledger keeps the version being published",
+            file=sys.stderr,
+        )
+
+
+def _expected_hash(args: argparse.Namespace, record: DraftRecord) -> str:
+    """The version the person decides on: --hash (what they reviewed) or the files now."""
+    wanted = str(getattr(args, "hash", None) or "")
+    if not wanted:
+        return record.content_hash
+    bare = record.content_hash.split(":", 1)[-1]
+    if len(wanted) >= 6 and (bare.startswith(wanted) or record.content_hash == wanted):
+        return record.content_hash
+    return wanted  # the ledger refuses it as stale, saying what it is now
+
+
+def _decide_each(
+    args: argparse.Namespace,
+    verb: str,
+    act: Callable[[_Workflow, DraftRecord, str], DraftRecord],
+) -> int:
+    from scheduler.approval import next_step
+
+    flow = _Workflow(args)
+    try:
+        actor = flow.actor(args)
+        for record in flow.targets(args):
+            if verb == "approved" and any(a.actor == actor for a in record.approvals):
+                print(f"{record.key}: already approved by you ({actor})")
+                continue
+            after = act(flow, record, actor)
+            step = next_step(after, flow.policy.rule(), flow.clock.now())
+            print(f"{after.key}: {verb}, recorded as {actor} -> {after.state.value}; {step}")
+    finally:
+        flow.close()
+    return 0
+
+
 def cmd_review(args: argparse.Namespace) -> int:
-    not_yet("review")
+    from scheduler.approval import awaiting, counted
+    from scheduler.review import diff_since_approval, local_time, preview_lines, short_hash
+
+    flow = _Workflow(args)
+    try:
+        actor = flow.actor(args)
+        records = flow.ledger.list(flow.campaign.id)
+        rule = flow.policy.rule()
+        mine = awaiting(records, actor, flow.policy)
+        print(f"{len(mine)} draft{'s' if len(mine) != 1 else ''} awaiting {actor}")
+        for record in mine:
+            print()
+            print(
+                f"== {record.key.post_id} @ {record.key.account} ({record.draft.platform})  "
+                f"{local_time(record.due, record.draft.timezone)}  "
+                f"approvals {counted(record, rule)}/{rule.required}  "
+                f"version {short_hash(record.content_hash)}"
+            )
+            if record.author:
+                print(f"   by {record.author}")
+            changed = diff_since_approval(flow.ledger, record)
+            if changed is not None:
+                previous, diff = changed
+                print(f"   changed since {previous.actor} approved it ({previous.void_reason}):")
+                for line in diff:
+                    print(f"   {line}")
+            else:
+                for line in preview_lines(record.draft):
+                    print(f"   {line}")
+            print(
+                f"   -> scheduler approve {args.path} {record.key.post_id} "
+                f"--account {record.key.account} --hash {short_hash(record.content_hash)}"
+            )
+        returned = [
+            r for r in records if r.state.value == "rejected" and (r.author or "").lower() == actor
+        ]
+        for record in returned:
+            reason = next(
+                (
+                    d.comment
+                    for d in reversed(flow.ledger.approvals(record.key))
+                    if d.kind == "reject"
+                ),
+                "",
+            )
+            print(f"\nreturned to you: {record.key.post_id} @ {record.key.account}: {reason}")
+    finally:
+        flow.close()
+    return 0
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    not_yet("approve")
+    from scheduler import approval
+
+    def act(flow: _Workflow, record: DraftRecord, actor: str) -> DraftRecord:
+        return approval.approve(
+            flow.ledger,
+            record.key,
+            actor,
+            _expected_hash(args, record),
+            policy=flow.policy,
+            now=flow.clock.now(),
+            comment=args.comment,
+        )
+
+    return _decide_each(args, "approved", act)
 
 
 def cmd_reject(args: argparse.Namespace) -> int:
-    not_yet("reject")
+    from scheduler import approval
+
+    def act(flow: _Workflow, record: DraftRecord, actor: str) -> DraftRecord:
+        return approval.reject(
+            flow.ledger,
+            record.key,
+            actor,
+            _expected_hash(args, record),
+            reason=args.reason,
+            policy=flow.policy,
+            now=flow.clock.now(),
+        )
+
+    return _decide_each(args, "rejected", act)
 
 
 def cmd_comment(args: argparse.Namespace) -> int:
-    not_yet("comment")
+    from scheduler import approval
+
+    def act(flow: _Workflow, record: DraftRecord, actor: str) -> DraftRecord:
+        return approval.comment(
+            flow.ledger,
+            record.key,
+            actor,
+            record.content_hash,
+            text=args.text,
+            policy=flow.policy,
+            now=flow.clock.now(),
+        )
+
+    return _decide_each(args, "commented", act)
 
 
 def cmd_override(args: argparse.Namespace) -> int:
@@ -287,7 +498,37 @@ def cmd_override(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    not_yet("status")
+    import json
+
+    from scheduler.clock import SystemClock
+    from scheduler.ledger import open_ledger
+    from scheduler.review import status_rows, status_table
+
+    clock = SystemClock()
+    if args.path:
+        flow = _Workflow(args)
+        ledger, campaigns = flow.ledger, [flow.campaign.id]
+    else:
+        ledger = open_ledger(settings_from(args).ledger, clock=clock)
+        campaigns = ledger.campaigns()
+    try:
+        rows = []
+        for campaign in campaigns:
+            rows += status_rows(ledger.list(campaign), ledger.rule, clock.now())
+    finally:
+        ledger.close()
+    if args.json:
+        print(json.dumps({"drafts": rows}, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("no drafts in the ledger yet: run `scheduler review PATH` or `scheduler run PATH`")
+        return 0
+    for campaign in campaigns:
+        mine = [r for r in rows if r["campaign"] == campaign]
+        if mine:
+            print(f"campaign {campaign}")
+            print(status_table(mine))
+    return 0
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
@@ -416,6 +657,14 @@ def _actor_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _hash_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--hash",
+        metavar="VERSION",
+        help="the version you reviewed (shown by review); refused if the draft changed since",
+    )
+
+
 def _draft_target(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", metavar="PATH", help="campaign file or folder")
     p.add_argument("post", metavar="POST", help="post id")
@@ -463,12 +712,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("approve", cmd_approve, "approve a post's drafts as they stand now")
     _draft_target(p)
     p.add_argument("--comment", help="a note to keep with the approval")
+    _hash_option(p)
     _ledger_options(p)
     _actor_option(p)
 
     p = add("reject", cmd_reject, "send a post's drafts back with a reason")
     _draft_target(p)
     p.add_argument("--reason", required=True, help="what must change (required)")
+    _hash_option(p)
     _ledger_options(p)
     _actor_option(p)
 

@@ -88,6 +88,10 @@ def test_edit_voids_approval_keeps_history_and_returns_to_review(ledger: SqlLedg
     assert history[0].void_reason == "edited"
     assert history[0].content_hash == make_draft("p1").content_hash
     assert states(ledger)[-1] == ("approved", "draft")
+    # The approved version is kept, so a reviewer can see what changed.
+    assert ledger.version(edited.key, history[0].content_hash) == make_draft("p1")
+    assert ledger.version(edited.key, edited.content_hash) == edited
+    assert ledger.version(edited.key, "d1:unknown") is None
 
 
 def test_due_time_change_voids_approval(ledger: SqlLedger) -> None:

@@ -28,17 +28,21 @@ def test_migrations_from_empty_then_again_keep_the_ledger(
     assert second.get(make_draft().key).state is State.DRAFT
 
 
-def test_an_interrupted_upgrade_resumes(
+def test_upgrade_from_the_previous_release_keeps_and_backfills(
     ledger_url: str, open_at: Callable[[str], SqlLedger]
 ) -> None:
     ledger = open_at(ledger_url)
-    ledger.sync("mhaw", [make_draft()], now=T0)
+    d = make_draft()
+    ledger.sync("mhaw", [d], now=T0)
+    # Turn it into a ledger as the release before 0003_versions left it.
     with ledger.engine.begin() as conn:
-        conn.execute(text("DELETE FROM schema_migrations WHERE name = '0002_indexes'"))
+        conn.execute(text("DROP TABLE versions"))
+        conn.execute(text("DELETE FROM schema_migrations WHERE name = '0003_versions'"))
     ledger.close()
     again = open_at(ledger_url)
-    assert applied(again.engine)[-1] == "0002_indexes"
-    assert again.get(make_draft().key).state is State.DRAFT
+    assert applied(again.engine)[-1] == "0003_versions"
+    assert again.get(d.key).state is State.DRAFT
+    assert again.version(d.key, d.content_hash) == d
 
 
 def test_a_ledger_from_a_newer_release_is_refused(

@@ -276,6 +276,10 @@ class Ledger(Protocol):
 
     def approvals(self, key: DraftKey) -> builtins.list[Decision]: ...
 
+    def version(
+        self, key: DraftKey, content_hash: str, *, at: datetime | None = None
+    ) -> Draft | None: ...
+
     def attempts(self, key: DraftKey) -> builtins.list[Attempt]: ...
 
     def decide(

@@ -42,11 +42,29 @@ def _indexes(conn: Connection) -> None:
         conn.execute(text(statement))
 
 
+def _versions(conn: Connection) -> None:
+    tables.versions.create(conn, checkfirst=True)
+    conn.execute(
+        text(
+            "CREATE INDEX IF NOT EXISTS ix_versions_key"
+            " ON versions (campaign, post_id, account, content_hash)"
+        )
+    )
+    # Ledgers from before this migration: their current payloads are the first versions.
+    conn.execute(
+        text(
+            "INSERT INTO versions (campaign, post_id, account, content_hash, payload, at)"
+            " SELECT campaign, post_id, account, content_hash, payload, updated_at FROM drafts"
+        )
+    )
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_indexes", _indexes),
+    ("0003_versions", _versions),
 ]
 
 

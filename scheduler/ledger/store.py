@@ -87,6 +87,18 @@ class SqlLedger(ClaimOps):
             rows = conn.execute(select(dec).where(key_where(dec, key)).order_by(dec.c.id)).all()
         return [decision_from_row(r) for r in rows]
 
+    def version(
+        self, key: DraftKey, content_hash: str, *, at: datetime | None = None
+    ) -> Draft | None:
+        """The draft as it stood under ``content_hash`` (the latest such, as of ``at``)."""
+        v = t.versions
+        q = select(v.c.payload).where(key_where(v, key), v.c.content_hash == content_hash)
+        if at is not None:
+            q = q.where(v.c.at <= ensure_utc(at))
+        with self._read() as conn:
+            payload = conn.execute(q.order_by(v.c.at.desc()).limit(1)).scalar()
+        return None if payload is None else Draft.from_payload(json.loads(payload))
+
     def attempts(self, key: DraftKey) -> builtins.list[Attempt]:
         a = t.attempts
         with self._read() as conn:
@@ -333,6 +345,24 @@ class SqlLedger(ClaimOps):
                 )
                 for k, c in zip(removed, plan.remove, strict=True)
             ]
+        versions = [(dr, payload) for dr, payload in plan.create] + [
+            (ch.draft, ch.payload) for ch in back
+        ]
+        if versions:
+            conn.execute(
+                t.versions.insert(),
+                [
+                    {
+                        "campaign": campaign,
+                        "post_id": dr.post_id,
+                        "account": dr.account,
+                        "content_hash": dr.content_hash,
+                        "payload": payload,
+                        "at": now,
+                    }
+                    for dr, payload in versions
+                ],
+            )
         self._log(conn, *log)
         requeued = self._apply_rule(conn, campaign, rule, now=now)
         return SyncReport(

@@ -152,4 +152,16 @@ attempts = Table(
     ForeignKeyConstraint(list(KEY), [f"drafts.{c}" for c in KEY]),
 )
 
+# Every version of a draft's payload the ledger has held (added by migration 0003), so a
+# reviewer can see what changed since the version they approved.
+versions = Table(
+    "versions",
+    metadata,
+    *_key_columns(),
+    Column("content_hash", String(100), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    ForeignKeyConstraint(list(KEY), [f"drafts.{c}" for c in KEY]),
+)
+
 INITIAL_TABLES = [campaigns, drafts, decisions, events, attempts]

@@ -17,7 +17,12 @@ X has no idempotency key. So:
 Account settings (non-secret): ``username`` (else read once with ``get_me``), ``user_id``,
 ``api_base`` (default https://api.x.com; tweepy's hard-coded host is redirected there through
 the session), ``token_url`` and ``client_id`` for OAuth 2.0, ``auth`` (oauth1|oauth2),
-``find_margin_minutes`` (default 15).
+``find_margin_minutes`` (default 15), ``threads``: ``reply`` (default) or ``separate``.
+
+Since February 2026 X refuses programmatic replies on self-serve tiers unless the replied-to
+author mentioned or quoted the account; whether a reply to one's own post is exempt is not
+documented. ``threads: separate`` posts the later parts as standalone posts for accounts where
+replies are refused (the refusal itself is a Forbidden naming the part).
 """
 
 from __future__ import annotations
@@ -30,9 +35,9 @@ from typing import Any, TypeVar
 
 import requests
 import tweepy
-from twitter_text import parse_tweet
 from twitter_text.extract_urls import extract_urls_with_indices
 
+from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
     AccountInfo,
     AccountSpec,
@@ -44,11 +49,11 @@ from scheduler.platforms.base import (
     PartRequest,
     PartResult,
     PlatformContext,
-    PlatformRules,
     PublishRequest,
     PublishResult,
     Transient,
 )
+from scheduler.platforms.rules import check_part, rules_for
 from scheduler.platforms.x_auth import XAuth, auth_for
 from scheduler.platforms.x_errors import Action, classify, raise_for_status
 from scheduler.platforms.x_http import DEFAULT_API_BASE, build_session, install_redaction
@@ -56,14 +61,7 @@ from scheduler.platforms.x_media import upload_image
 
 T = TypeVar("T")
 
-RULES = PlatformRules(
-    platform="x",
-    max_chars=280,
-    max_media=4,
-    max_image_bytes=5_000_000,
-    max_alt_chars=1000,
-    image_mimes=("image/png", "image/jpeg", "image/gif", "image/webp"),
-)
+RULES = rules_for("x")
 PUBLIC_BASE = "https://x.com"
 DEFAULT_FIND_MARGIN = timedelta(minutes=15)
 FIND_PAGE_SIZE = 100
@@ -110,6 +108,12 @@ class XPublisher:
         self.auth.apply(self.client)
         self._username = (spec.settings.get("username") or "").lstrip("@") or None
         self._user_id = spec.settings.get("user_id") or self.auth.user_id_hint()
+        self._threads = spec.settings.get("threads", "reply")
+        if self._threads not in ("reply", "separate"):
+            raise ConfigError(
+                f"account {spec.name!r}: threads must be 'reply' or 'separate', "
+                f"not {self._threads!r}"
+            )
         minutes = spec.settings.get("find_margin_minutes")
         self._margin = timedelta(minutes=float(minutes)) if minutes else DEFAULT_FIND_MARGIN
 
@@ -185,36 +189,9 @@ class XPublisher:
     # --- steps --------------------------------------------------------------------------
 
     def _check(self, part: PartRequest, index: int) -> None:
-        where = f"part {index + 1}"
         if not part.text.strip() and not part.media:
-            raise Invalid(f"x: {where} is empty", platform="x", part_index=index)
-        weighted = parse_tweet(unicodedata.normalize("NFC", part.text)).weightedLength
-        if weighted > RULES.max_chars:
-            raise Invalid(
-                f"x: {where} is {weighted} characters long as X counts them; "
-                f"X allows {RULES.max_chars}",
-                platform="x",
-                part_index=index,
-                hint="shorten the text or split it into a thread",
-            )
-        if len(part.media) > RULES.max_media:
-            raise Invalid(
-                f"x: {where} has {len(part.media)} images; X allows {RULES.max_media}",
-                platform="x",
-                part_index=index,
-            )
-        for media in part.media:
-            problem = None
-            if media.mime not in RULES.image_mimes:
-                problem = f"is {media.mime}; X takes {', '.join(RULES.image_mimes)}"
-            elif media.size > RULES.max_image_bytes:
-                problem = f"is {media.size} bytes; X allows {RULES.max_image_bytes}"
-            elif len(media.alt) > RULES.max_alt_chars:
-                problem = f"has {len(media.alt)} characters of alt text; X allows 1000"
-            if problem:
-                raise Invalid(
-                    f"x: {where}: {media.file.name} {problem}", platform="x", part_index=index
-                )
+            raise Invalid(f"x: part {index + 1} is empty", platform="x", part_index=index)
+        check_part(self.rules, part, index)
 
     def _identity(self) -> tuple[str, str]:
         if not (self._user_id and self._username):
@@ -246,7 +223,7 @@ class XPublisher:
         kwargs: dict[str, Any] = {"user_auth": self.auth.user_auth}
         if part.text:
             kwargs["text"] = part.text
-        if parent is not None:
+        if parent is not None and self._threads == "reply":
             kwargs["in_reply_to_tweet_id"] = parent
         if media_ids:
             kwargs["media_ids"] = media_ids
@@ -317,9 +294,10 @@ class XPublisher:
                     for r in tweet.get("referenced_tweets") or []
                     if r.get("type") == "replied_to"
                 ]
-                if index == 0 and replied:
-                    continue
-                if index > 0 and (not replied or (parent is not None and parent not in replied)):
+                if index == 0 or self._threads == "separate":
+                    if replied:
+                        continue
+                elif not replied or (parent is not None and parent not in replied):
                     continue
                 created = _tweet_time(tweet.get("created_at"))
                 if created is not None and created < since:
@@ -364,11 +342,19 @@ class XPublisher:
                     self._refresh(token)
                     continue
                 raise classify(
-                    exc, action=action, now=self._clock.now(), part_index=part_index
+                    exc,
+                    action=action,
+                    now=self._clock.now(),
+                    part_index=part_index,
+                    secrets=self.auth.secrets(),
                 ) from exc
             except _FOREIGN as exc:
                 raise classify(
-                    exc, action=action, now=self._clock.now(), part_index=part_index
+                    exc,
+                    action=action,
+                    now=self._clock.now(),
+                    part_index=part_index,
+                    secrets=self.auth.secrets(),
                 ) from exc
         raise AssertionError("unreachable")
 

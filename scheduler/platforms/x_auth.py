@@ -218,6 +218,8 @@ class OAuth2UserAuth:
         self._store = store
         self._clock = clock
         self._lock = threading.Lock()
+        # Replaced tokens stay masked: a server may still echo one back later.
+        self._retired: set[str] = set()
 
     def apply(self, client: Any) -> None:
         client.bearer_token = self._pair.access_token.reveal()
@@ -246,7 +248,13 @@ class OAuth2UserAuth:
             values.append(self._pair.refresh_token.reveal())
         if self._client_secret is not None:
             values.append(self._client_secret.reveal())
-        return values
+        return values + sorted(self._retired)
+
+    def _use(self, pair: TokenPair) -> None:
+        for old in (self._pair.access_token, self._pair.refresh_token):
+            if old:
+                self._retired.add(old.reveal())
+        self._pair = pair
 
     def refresh(self, session: requests.Session, *, failed_token: str | None) -> None:
         """Exchange the refresh token for a new pair, unless another process already did."""
@@ -256,10 +264,10 @@ class OAuth2UserAuth:
                 failed_token,
                 self._pair.access_token.reveal(),
             ):
-                self._pair = on_disk  # someone else refreshed meanwhile: use theirs
+                self._use(on_disk)  # someone else refreshed meanwhile: use theirs
                 return
             if on_disk is not None:
-                self._pair = on_disk
+                self._use(on_disk)
             if not self.can_refresh():
                 raise AuthFailed(
                     "x: the access token expired and there is no refresh token to renew it",
@@ -282,7 +290,9 @@ class OAuth2UserAuth:
                 body = response.json()
                 access = str(body["access_token"])
             except (tweepy.TweepyException, requests.RequestException, ValueError) as exc:
-                raise classify(exc, action="token", now=self._clock.now()) from exc
+                raise classify(
+                    exc, action="token", now=self._clock.now(), secrets=self.secrets()
+                ) from exc
             except (KeyError, TypeError) as exc:
                 raise AuthFailed(
                     "x: the token endpoint answered without an access token", platform="x"
@@ -300,7 +310,7 @@ class OAuth2UserAuth:
             )
             # Stored before use: if we die now the next process still holds a live pair.
             self._store.save(pair)
-            self._pair = pair
+            self._use(pair)
 
 
 def _slug(name: str) -> str:

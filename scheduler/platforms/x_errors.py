@@ -17,6 +17,7 @@ A 403 "duplicate content" answer is classified Duplicate here; the publisher rec
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -34,6 +35,7 @@ from scheduler.platforms.base import (
     RateLimited,
     Transient,
 )
+from scheduler.platforms.x_http import redact
 
 Action = Literal["create", "upload", "read", "token"]
 
@@ -151,11 +153,17 @@ def classify(
     action: Action,
     now: datetime,
     part_index: int | None = None,
+    secrets: Iterable[str] = (),
 ) -> PublishError:
-    """The PublishError for ``exc``; the caller raises it ``from exc``."""
+    """The PublishError for ``exc``; the caller raises it ``from exc``.
+
+    ``secrets`` are masked in the platform's message: servers echo what they were sent.
+    """
     what = _WHAT[action]
     where = f" part {part_index + 1}" if part_index is not None and action == "create" else ""
     said = platform_message(exc)
+    if said is not None:
+        said = redact(said, secrets)
     kw: dict[str, Any] = {"platform": PLATFORM, "platform_message": said, "part_index": part_index}
     quoted = f": {said}" if said else ""
 

@@ -127,14 +127,18 @@ class FakeX(FakeServer):
         with self._state:
             return [t.text for t in self.tweets]
 
-    def issue_tokens(self) -> tuple[str, str]:
+    def issue_tokens(
+        self, access: str | None = None, refresh: str | None = None
+    ) -> tuple[str, str]:
         """A fresh OAuth 2.0 access/refresh pair, as after the user authorised the app."""
         with self._state:
-            return self._issue(next(self._families))
+            return self._issue(next(self._families), access, refresh)
 
-    def _issue(self, family: int) -> tuple[str, str]:
-        access = "at-" + secrets.token_urlsafe(12)
-        refresh = "rt-" + secrets.token_urlsafe(12)
+    def _issue(
+        self, family: int, access: str | None = None, refresh: str | None = None
+    ) -> tuple[str, str]:
+        access = access or "at-" + secrets.token_urlsafe(12)
+        refresh = refresh or "rt-" + secrets.token_urlsafe(12)
         self.access_tokens[access] = family
         self.refresh_tokens[refresh] = family
         return access, refresh

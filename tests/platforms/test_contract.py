@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.platforms.base import PartResult, PublishError, RateLimited
+from scheduler.platforms.base import OutcomeUnknown, PartResult, PublishError, RateLimited
 from tests.platforms import harness as harness_module
 from tests.platforms.harness import ERRORS, RESET_SECONDS, Harness, drive
 
@@ -46,6 +46,14 @@ BLIND_CASES = [
     pytest.param(h, fault, id=f"{h.name}-{fault}")
     for h in HARNESSES
     if h.dedupes
+    for fault in h.faults
+    if fault in ("timeout", "drop_after")
+]
+# Platforms without dedupe (X) must say so instead: an ambiguous create is OutcomeUnknown.
+RECONCILE_CASES = [
+    pytest.param(h, fault, id=f"{h.name}-{fault}")
+    for h in HARNESSES
+    if not h.dedupes
     for fault in h.faults
     if fault in ("timeout", "drop_after")
 ]
@@ -186,6 +194,27 @@ def test_blind_retry_of_the_same_request_posts_once(
         h.inject(fault)
         drive(h, h.request("posted once"), reconcile=False)
         assert_chain(h, ["posted once"])
+
+
+@pytest.mark.parametrize(("cls", "fault"), RECONCILE_CASES)
+def test_without_dedupe_a_lost_answer_is_outcome_unknown_and_found(
+    cls: type[Harness], fault: str, tmp_path: Path
+) -> None:
+    """No idempotency key: the publisher must not report a lost answer as retryable, and
+    ``find`` must locate the post, so the daemon records it instead of posting again."""
+    for h in _running(cls, tmp_path):
+        request = h.request("said once", "and once more")
+        h.inject(fault)
+        with pytest.raises(OutcomeUnknown) as info:
+            h.publisher().publish(request)
+        assert info.value.part_index == 0
+        assert not info.value.retryable
+        found = h.publisher().find(request, 0)
+        assert found is not None
+        assert found.remote_id == h.posted()[0].remote_id
+        result = h.publisher().publish(replace(request, done=(found,)))
+        assert_chain(h, ["said once", "and once more"])
+        assert result.parts[0] == found
 
 
 # --- errors ----------------------------------------------------------------------------------

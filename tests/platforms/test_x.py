@@ -22,6 +22,7 @@ from scheduler.platforms.base import (
     AccountSpec,
     AuthFailed,
     Duplicate,
+    Forbidden,
     Invalid,
     MediaUpload,
     OutcomeUnknown,
@@ -166,6 +167,48 @@ def test_thread_replies_to_the_previous_part(
     assert first.in_reply_to is None
     assert second.in_reply_to == first.id
     assert third.in_reply_to == second.id
+
+
+def test_refused_reply_names_the_part_and_keeps_the_first(
+    fake: FakeX, clock: FixedClock, tmp_path: Path
+) -> None:
+    seen: list[PartResult] = []
+    refusal = {
+        "title": "Forbidden",
+        "detail": "Reply to this conversation is not allowed because you have not been "
+        "mentioned or otherwise engaged by the author of the post you are replying to.",
+        "type": "about:blank",
+        "status": 403,
+    }
+    pub = publisher(fake, clock, tmp_path)
+    pub.verify()
+    request = thread(clock, "1/2 first", "2/2 second")
+
+    def on_part(part: PartResult) -> None:
+        seen.append(part)
+        fake.inject("POST", CREATE, Fault.status(403, refusal))
+
+    with pytest.raises(Forbidden) as info:
+        pub.publish(request, on_part)
+    assert info.value.part_index == 1
+    assert "not allowed" in (info.value.platform_message or "")
+    assert [p.remote_id for p in seen] == [t.id for t in fake.tweets]
+
+
+def test_separate_thread_mode_posts_standalone_parts(
+    fake: FakeX, clock: FixedClock, tmp_path: Path
+) -> None:
+    pub = publisher(fake, clock, tmp_path, settings={"threads": "separate"})
+    request = thread(clock, "1/2 first", "2/2 second")
+    result = pub.publish(request)
+    assert [t.in_reply_to for t in fake.tweets] == [None, None]
+    done = thread(clock, "1/2 first", "2/2 second", done=result.parts[:1])
+    assert pub.find(done, 1) == result.parts[1]
+
+
+def test_empty_part_is_invalid(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
+    with pytest.raises(Invalid, match="empty"):
+        publisher(fake, clock, tmp_path).publish(thread(clock, "  "))
 
 
 def test_images_with_alt_text(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
