@@ -88,7 +88,8 @@ def test_invite_approve_edit_voids_and_screenshots(web: Web, page: Any, tmp_path
         expect(masto.locator("summary").first).to_contain_text("eating disorders")
         image = masto.get_by_role("img", name="A pair of worn blue running shoes by a front door.")
         expect(image).to_be_visible()
-        assert page.evaluate(
+        # Every image loads (served from the campaign folder through the media route).
+        page.wait_for_function(
             "() => Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)"
         )
         page.screenshot(path=str(tmp_path / "preview.png"), full_page=True)
