@@ -11,8 +11,6 @@ import re
 from collections.abc import Iterator
 from importlib import resources
 
-import emoji
-
 from scheduler.care.base import Finding, RuleInfo
 from scheduler.care.context import DraftContext, Field
 from scheduler.care.lexicon import LANGUAGES, raw_language
@@ -24,6 +22,8 @@ ALT_LIMITS: dict[str, int] = {"x": 1000, "mastodon": 1500, "bluesky": 2000}
 FILE_NAME = re.compile(r"^[\w\-. ]+\.(?:jpe?g|png|gif|webp|heic|bmp|tiff?|svg)$", re.IGNORECASE)
 # Cheap pre-check before the exact (slower) emoji tokenizer: symbols and pictographs.
 LIKELY_EMOJI = re.compile("[\u2190-\u2bff\u3030\u303d\u3297\u3299\U0001f000-\U0001faff]")
+# Three capitalised words in a row, for a quick test on ASCII text before the word scan.
+ASCII_CAPS_RUN = re.compile(r"[A-Z][A-Z']+[^A-Za-z]+[A-Z][A-Z']*[^A-Za-z]+[A-Z][A-Z']*")
 EmojiAt = tuple[int, int, str]  # start, end, the emoji
 LETTERS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 
@@ -108,18 +108,12 @@ class HashtagCase:
     info = RuleInfo("a11y-hashtag-case", "warn", "multi-word hashtag not in CamelCase")
 
     def check(self, ctx: DraftContext) -> Iterator[Finding]:
-        allow = ctx.lex.words["hashtag_allow"] | ctx.lex.words["caps_allow"]
+        allow = ctx.lex.hashtags_ok
         for field in ctx.texts:
             for tag in field.text.hashtags:
-                letters = "".join(ch for ch in tag.body if ch.isalpha())
-                if len(letters) < 6 or not (letters.islower() or letters.isupper()):
+                camel = camel_case_for(tag.body, allow)
+                if camel is None:
                     continue
-                if tag.body.lower() in allow:
-                    continue
-                pieces = segment(tag.body.lower())
-                if len(pieces) < 2:
-                    continue
-                camel = "#" + "".join(p[:1].upper() + p[1:] for p in pieces)
                 yield ctx.finding(
                     self.info.id,
                     "warn",
@@ -142,6 +136,8 @@ class EmojiRun:
             raw = field.text.raw
             if raw.isascii() or len(LIKELY_EMOJI.findall(raw)) < 2:
                 continue
+            import emoji  # only for text that may hold emoji: the import is not free
+
             found = [(e["match_start"], e["match_end"], e["emoji"]) for e in emoji.emoji_list(raw)]
             if not found:
                 continue
@@ -219,7 +215,7 @@ class AllCaps:
         for field in ctx.texts:
             text = field.text
             main = text.view[: text.main_len]
-            if not any(ch.isupper() for ch in main):
+            if main.isascii() and not ASCII_CAPS_RUN.search(main):
                 continue
             run: list[tuple[int, int]] = []
             for m in [*LETTERS.finditer(main), None]:
@@ -244,7 +240,7 @@ class PlainLanguage:
     def check(self, ctx: DraftContext) -> Iterator[Finding]:
         for field in ctx.texts:
             text = field.text
-            for span in text.lex.jargon_any.finditer(text.view, text.prefixes):
+            for span in text.lex.jargon_any.finditer(text.view, text.lower):
                 phrase = text.view[span.start() : span.end()]
                 plain = next((p for rx, p in text.lex.jargon if rx.fullmatch(phrase)), None)
                 yield ctx.finding(
@@ -254,10 +250,8 @@ class PlainLanguage:
                     field,
                     (span.start(), span.end()),
                 )
-            for start, end in text.sentences:
-                if start >= text.main_len:
-                    break
-                if len(WORD.findall(text.view[start:end])) > self.max_words:
+            for (start, end), words in text.sentence_lengths():
+                if words > self.max_words:
                     yield ctx.finding(
                         self.info.id,
                         "warn",
@@ -269,6 +263,21 @@ class PlainLanguage:
 
 
 # --- splitting lower-case hashtags ----------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def camel_case_for(body: str, allow: frozenset[str]) -> str | None:
+    """'#mentalhealth' -> '#MentalHealth'; None when the tag is fine as it is."""
+    letters = "".join(ch for ch in body if ch.isalpha())
+    if len(letters) < 6 or not (letters.islower() or letters.isupper()):
+        return None
+    if body.lower() in allow:
+        return None
+    pieces = segment(body.lower())
+    if len(pieces) < 2:
+        return None
+    return "#" + "".join(p[:1].upper() + p[1:] for p in pieces)
+
 
 TWO_LETTER = frozenset(
     [

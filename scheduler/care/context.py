@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 from scheduler.care.base import Finding, Severity, Where
 from scheduler.care.lexicon import BASE_LANGUAGE, LANGUAGES, Lexicon, lexicon_for, primary_language
@@ -44,37 +43,36 @@ class DraftContext:
                     self.alts.append(Field("alt", i, j, cache.get(media.alt, self.lex)))
         cw = (draft.content_warning or "").strip()
         self.cw: Field | None = Field("cw", None, None, cache.get(cw, self.lex)) if cw else None
+        self.fields: list[Field] = self.texts + self.alts
+        self._hits = {topic: self._gate_hits(topic) for topic in ("suicide", "ed")}
+        # The post is about suicide or self-harm / eating disorders (text, hashtags, alt text
+        # or content warning).
+        self.suicide = bool(self._hits["suicide"])
+        self.ed = bool(self._hits["ed"])
+        self._support: bool | None = None
 
     # --- topics ---------------------------------------------------------------------------
 
-    @property
-    def fields(self) -> list[Field]:
-        return self.texts + self.alts
-
-    def gate_hits(self, topic: str) -> list[tuple[Field, Span]]:
+    def _gate_hits(self, topic: str) -> list[tuple[Field, Span]]:
         found = [(f, s) for f in self.fields for s in f.text.gates[topic]]
         if self.cw is not None:
             found += [(self.cw, s) for s in self.cw.text.gates[topic]]
         return found
 
-    @cached_property
-    def suicide(self) -> bool:
-        """The post is about suicide or self-harm (text, hashtags, alt text or CW)."""
-        return bool(self.gate_hits("suicide"))
+    def gate_hits(self, topic: str) -> list[tuple[Field, Span]]:
+        """Where the topic words are, in text order (parts, alt texts, then the CW)."""
+        return self._hits[topic]
 
-    @cached_property
-    def ed(self) -> bool:
-        """The post is about eating disorders."""
-        return bool(self.gate_hits("ed"))
-
-    @cached_property
+    @property
     def gives_support(self) -> bool:
         """A support line anywhere in the thread (any part, alt text or link card)."""
-        texts = [f.text.raw for f in self.fields]
-        link = self.draft.link
-        if link is not None:
-            texts += [link.url, link.title or "", link.description or ""]
-        return gives_support(texts)
+        if self._support is None:
+            texts = [f.text.raw for f in self.fields]
+            link = self.draft.link
+            if link is not None:
+                texts += [link.url, link.title or "", link.description or ""]
+            self._support = gives_support(texts)
+        return self._support
 
     @property
     def has_images(self) -> bool:

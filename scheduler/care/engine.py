@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from scheduler.care import access, safe
 from scheduler.care.base import SEVERITY_ORDER, Finding, Rule, RuleInfo
-from scheduler.care.context import DraftContext
-from scheduler.care.policy import CarePolicy
+from scheduler.care.context import MASTODON_LIKE, DraftContext
+from scheduler.care.policy import CarePolicy, RuleLevel
 from scheduler.care.text import AnalysisCache
 from scheduler.draft import Draft
 
@@ -31,8 +32,30 @@ class Linter:
         self.infos: Mapping[str, RuleInfo] = rule_infos(self.rules)
         self.policy.validate(self.infos)
         self._cache = AnalysisCache()
+        self._results: dict[tuple[object, ...], tuple[Draft, tuple[Finding, ...]]] = {}
+        # Each rule with its campaign setting and topic, worked out once, not per draft.
+        self._plan: list[tuple[Rule, RuleLevel | None, str | None]] = []
+        for rule in self.rules:
+            setting = self.policy.level_of(rule.info.id)
+            if setting is None or setting.level != "off":
+                self._plan.append((rule, setting, getattr(rule, "topic", None)))
 
     def lint(self, draft: Draft) -> list[Finding]:
+        # The same words on two accounts get the same findings: lint once, re-address.
+        key = _content_key(draft)
+        known = self._results.get(key)
+        if known is not None:
+            source, findings = known
+            if source.key == draft.key:
+                return list(findings)
+            return [_readdress(f, draft) for f in findings]
+        found = self._lint(draft)
+        if len(self._results) >= 20000:
+            self._results.clear()
+        self._results[key] = (draft, tuple(found))
+        return found
+
+    def _lint(self, draft: Draft) -> list[Finding]:
         ctx = DraftContext(draft, self.policy, self._cache)
         found: list[Finding] = []
         seen: set[tuple[object, ...]] = set()
@@ -46,9 +69,8 @@ class Linter:
                     "check it against the safe-messaging guidance.",
                 )
             )
-        for rule in self.rules:
-            setting = self.policy.level_of(rule.info.id)
-            if setting is not None and setting.level == "off":
+        for rule, setting, topic in self._plan:
+            if (topic == "suicide" and not ctx.suicide) or (topic == "ed" and not ctx.ed):
                 continue
             for finding in rule.check(ctx):
                 key = (finding.rule, finding.where, finding.part, finding.media, finding.start)
@@ -65,6 +87,37 @@ class Linter:
         for draft in drafts:
             found.extend(self.lint(draft))
         return found
+
+
+def _content_key(draft: Draft) -> tuple[object, ...]:
+    """Everything a rule may look at, except which post and account the draft is for.
+
+    The platform only matters for Mastodon content warnings and for alt text over a
+    platform's limit, so X and Bluesky drafts of the same words share a key."""
+    alts = tuple(len(m.alt) for p in draft.parts for m in p.media)
+    platform_matters = draft.platform in MASTODON_LIKE or any(
+        n > min(access.ALT_LIMITS.values()) for n in alts
+    )
+    return (
+        draft.platform if platform_matters else "",
+        tuple(p.text for p in draft.parts),
+        tuple((i, m.path, m.mime, m.alt) for i, p in enumerate(draft.parts) for m in p.media),
+        draft.content_warning,
+        draft.language,
+        draft.labels,
+        draft.link,
+    )
+
+
+def _readdress(finding: Finding, draft: Draft) -> Finding:
+    return replace(
+        finding,
+        campaign=draft.campaign,
+        post_id=draft.post_id,
+        account=draft.account,
+        platform=draft.platform,
+        source=draft.source,
+    )
 
 
 def lint_drafts(drafts: Iterable[Draft], policy: CarePolicy | None = None) -> list[Finding]:

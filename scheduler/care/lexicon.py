@@ -65,13 +65,15 @@ WORD_LISTS: tuple[str, ...] = (
 )
 PHRASE_LISTS: tuple[str, ...] = ("mention_before",)
 
+# The C loader when PyYAML was built with libyaml: the data files load several times faster.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MACRO = re.compile(r"\{([A-Z]+)\}")
 
 
 def _read_yaml(name: str) -> dict[str, Any]:
     try:
         text = resources.files("scheduler.care").joinpath("data").joinpath(name).read_text("utf-8")
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise CareError(
             f"care data file {name} cannot be read: {exc}",
@@ -114,69 +116,65 @@ def words_alternation(entries: Iterable[str]) -> re.Pattern[str] | None:
 
 
 _parser: Any = importlib.import_module("re._parser")
-_TRIGGER_LEN = 3
-_DIGIT = "\x00d"  # "a word starting with a digit", as a trigger
 
 
-def _firsts(items: list[Any], i: int = 0, need: int = _TRIGGER_LEN) -> set[str]:
-    """The literal text (up to ``need`` characters, lower case) any match of items[i:]
-    starts with.
+def _required(items: Iterable[Any]) -> set[str] | None:
+    """Literal strings (lower case) one of which every match of this sequence contains, or
+    None when nothing fixed is required. Picks, among the candidates, the set whose shortest
+    string is longest: the most selective cheap test."""
+    candidates: list[set[str]] = []
+    run = ""
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            run += chr(av).lower()
+            continue
+        if run:
+            candidates.append({run})
+            run = ""
+        found: set[str] | None = None
+        if name == "SUBPATTERN":
+            found = _required(av[-1].data)
+        elif name == "BRANCH":
+            alternatives = [_required(branch.data) for branch in av[1]]
+            if all(alt for alt in alternatives):
+                found = set().union(*(alt for alt in alternatives if alt))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT") and av[0] >= 1:
+            found = _required(av[2].data)
+        if found:
+            candidates.append(found)
+    if run:
+        candidates.append({run})
+    if not candidates:
+        return None
+    # On a tie the later literal wins: in "number, then unit" patterns it is the unit.
+    ranked = [(_selectivity(c), i, c) for i, c in enumerate(candidates)]
+    return max(ranked, key=lambda r: (r[0], r[1]))[2]
 
-    An empty string in the result means a match can start with something that is not a
-    fixed literal (a wildcard, a class), so the entry cannot be skipped by a cheap test.
-    """
-    if need <= 0 or i >= len(items):
-        return {""}
-    op, av = items[i]
-    name = str(op)
-    if name == "LITERAL":
-        ch = chr(av).lower()
-        return {ch if rest == _DIGIT else ch + rest for rest in _firsts(items, i + 1, need - 1)}
-    if name in ("AT", "ASSERT", "ASSERT_NOT"):
-        return _firsts(items, i + 1, need)
-    if name == "SUBPATTERN":
-        return _firsts([*av[-1].data, *items[i + 1 :]], 0, need)
-    if name == "BRANCH":
-        out: set[str] = set()
-        for branch in av[1]:
-            out |= _firsts([*branch.data, *items[i + 1 :]], 0, need)
-        return out
-    if name == "IN" and any(str(o) == "CATEGORY" and str(a) == "CATEGORY_DIGIT" for o, a in av):
-        return {_DIGIT}
-    if name in ("MAX_REPEAT", "MIN_REPEAT"):
-        low, _high, sub = av
-        if low == 0:
-            return _firsts([*sub.data, *items[i + 1 :]], 0, need) | _firsts(items, i + 1, need)
-        if low == 1:
-            return _firsts([*sub.data, *items[i + 1 :]], 0, need)
-        return _firsts(list(sub.data), 0, need)
-    return {""}
+
+# Literals this common say nothing about whether a text can match.
+_COMMON = frozenset(
+    {"a", "an", "and", "at", "by", "for", "from", "i", "in", "is", "it", "my", "of", "off"}
+    | {"on", "or", "out", "over", "so", "the", "to", "up", "we", "with", "you", "your"}
+)
+
+
+def _selectivity(candidate: set[str]) -> tuple[int, int]:
+    shortest = min(0 if x.strip() in _COMMON else len(x.strip()) for x in candidate)
+    return shortest, -len(candidate)
 
 
 def triggers(entries: Iterable[str]) -> frozenset[str] | None:
-    """Word-start prefixes one of which must be in a text for any entry to match, or None."""
+    """Strings one of which must occur in a (lower-cased) text for any entry to match, or
+    None when some entry has no such string (the list must always run)."""
     found: set[str] = set()
     for entry in entries:
-        firsts = _firsts(list(_parser.parse(entry, FLAGS).data))
-        if "" in firsts:
+        required = _required(_parser.parse(entry, FLAGS).data)
+        if not required:
             return None
-        found |= firsts
-    return frozenset(found)
-
-
-def word_start_prefixes(text: str) -> frozenset[str]:
-    """Every 1-3 character slice starting a word of the text, lower case (see ``triggers``)."""
-    out: set[str] = set()
-    for m in _WORD_START.finditer(text):
-        i = m.start()
-        chunk = text[i : i + _TRIGGER_LEN].lower()
-        out.update((chunk[:1], chunk[:2], chunk))
-        if chunk[:1].isdigit():
-            out.add(_DIGIT)
-    return frozenset(out)
-
-
-_WORD_START = re.compile(r"(?<!\w)\w")
+        found |= required
+    # A shorter trigger inside a longer one makes the longer redundant.
+    return frozenset(t for t in found if not any(o != t and o in t for o in found))
 
 
 class PatternList:
@@ -199,14 +197,16 @@ class PatternList:
                 raise CareError(f"care data list {self.name} has a bad pattern: {exc}") from exc
         return self._compiled
 
-    def finditer(self, text: str, prefixes: frozenset[str] | None = None) -> list[re.Match[str]]:
+    def finditer(self, text: str, lowered: str | None = None) -> list[re.Match[str]]:
+        """Matches in ``text``; pass ``text.lower()`` as ``lowered`` to skip the scan cheaply
+        when no match is possible."""
         pattern = self._ready()
         if pattern is None:
             return []
         if (
-            prefixes is not None
+            lowered is not None
             and self._triggers is not None
-            and self._triggers.isdisjoint(prefixes)
+            and not any(t in lowered for t in self._triggers)
         ):
             return []
         return list(pattern.finditer(text))
@@ -228,6 +228,11 @@ class Lexicon:
     mention_before: re.Pattern[str] | None
     jargon: tuple[tuple[re.Pattern[str], str], ...]
     jargon_any: PatternList
+
+    @functools.cached_property
+    def hashtags_ok(self) -> frozenset[str]:
+        """Tags that are fine in one case: known campaign tags and acronyms."""
+        return self.words["hashtag_allow"] | self.words["caps_allow"]
 
     def list(self, name: str) -> PatternList:
         return self.lists[name]

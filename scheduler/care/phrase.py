@@ -34,6 +34,11 @@ class PhraseRule:
     scope: tuple[Where, ...] = ("text", "alt")
     severity: Severity | None = None  # default: info.severity
 
+    @property
+    def topic(self) -> str | None:
+        """The engine skips the rule for drafts not about this topic."""
+        return self.gate
+
     def check(self, ctx: DraftContext) -> Iterator[Finding]:
         if self.gate == "suicide" and not ctx.suicide:
             return

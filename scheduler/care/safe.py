@@ -133,6 +133,7 @@ GRAPHIC_LABELS = frozenset({"graphic-media", "gore"})
 
 
 class GraphicMedia:
+    topic = "suicide"
     info = RuleInfo(
         "sm-graphic-media", "block", "images of injuries, scars, means or the scene", False
     )
@@ -216,6 +217,8 @@ class EdBeforeAfter:
     )
 
     def check(self, ctx: DraftContext) -> Iterator[Finding]:
+        if not ctx.media:
+            return
         body = ctx.ed or any(f.text.scan("body_cues") for f in ctx.fields)
         if ctx.has_images and body:
             for field in ctx.texts:

@@ -10,18 +10,17 @@ per distinct text and shared by every draft (and every account) that uses it.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
-from scheduler.care.lexicon import Lexicon, word_start_prefixes
+from scheduler.care.lexicon import Lexicon
 
 HASHTAG = re.compile(r"(?<![\w&/])#(\w+)")
-URL = re.compile(
-    r"(?:https?://|www\.)\S+"
-    r"|(?<![\w@.])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\."
-    r"(?:org|com|net|uk|ie|fr|es|au|nz|ca|us|wales|cymru|info|io|scot|eu|gov|nhs)(?:/\S*)?(?!\w)",
-    re.IGNORECASE,
-)
+_TLD = r"(?:org|com|net|uk|ie|fr|es|au|nz|ca|us|wales|cymru|info|io|scot|eu|gov|nhs)"
+DOMAIN_END = re.compile(r"(?:\." + _TLD + r")+(?:/\S*)?(?!\w)")  # on lower-case text
+URL_STARTS = ("https://", "http://", "www.")
+QUOTE_CHAR = re.compile("[\"“«„‘']")
 MENTION = re.compile(r"(?<![\w])@[\w.-]+(?:@[\w.-]+)?")
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»)]*\s+|\n+")
 WORD = re.compile(r"[\w']+")
@@ -35,7 +34,8 @@ APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'"})
 Span = tuple[int, int]
 
 
-def split_camel(body: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def split_camel(body: str) -> tuple[str, ...]:
     """'MentalHealthAwarenessWeek2026' -> ['Mental', 'Health', 'Awareness', 'Week', '2026']."""
     words: list[str] = []
     cur = ""
@@ -58,7 +58,7 @@ def split_camel(body: str) -> list[str]:
             cur += ch
     if cur:
         words.append(cur)
-    return [w for w in words if w and w != "_"]
+    return tuple(w for w in words if w and w != "_")
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,10 @@ class Analysis:
     urls: list[Span]
     sentences: list[Span]
     quotes: list[Span]
-    prefixes: frozenset[str]
+    lower: str  # the view in lower case, for the lexicons' cheap tests
     gates: dict[str, list[Span]] = field(default_factory=dict)
     _scans: dict[str, list[Span]] = field(default_factory=dict)
+    _lengths: list[tuple[Span, int]] | None = None
 
     # --- finding things -------------------------------------------------------------------
 
@@ -90,10 +91,20 @@ class Analysis:
         """View spans where the named lexicon list matches (memoised per text)."""
         found = self._scans.get(list_name)
         if found is None:
-            matches = self.lex.list(list_name).finditer(self.view, self.prefixes)
+            matches = self.lex.list(list_name).finditer(self.view, self.lower)
             found = [(m.start(), m.end()) for m in matches]
             self._scans[list_name] = found
         return found
+
+    def sentence_lengths(self) -> list[tuple[Span, int]]:
+        """Each sentence of the text itself (not the hashtags) with its number of words."""
+        if self._lengths is None:
+            self._lengths = [
+                ((start, end), len(WORD.findall(self.view[start:end])))
+                for start, end in self.sentences
+                if start < self.main_len
+            ]
+        return self._lengths
 
     def raw_span(self, span: Span) -> Span:
         """Map a view span to the original text (a hashtag's words map to the hashtag)."""
@@ -171,6 +182,33 @@ class Analysis:
         return not set(self.sentence_words(span)).isdisjoint(self.lex.words["first_person"])
 
 
+def find_urls(raw: str) -> list[Span]:
+    """Links with a scheme or www., and bare domains like samaritans.org (not emails)."""
+    low = raw.lower()
+    spans: list[Span] = []
+    for marker in URL_STARTS:
+        i = low.find(marker)
+        while i != -1:
+            j = i
+            while j < len(raw) and not raw[j].isspace():
+                j += 1
+            if not any(start <= i < end for start, end in spans):
+                spans.append((i, j))
+            i = low.find(marker, j)
+    if "." not in raw:
+        return spans
+    for m in DOMAIN_END.finditer(low):
+        if any(start <= m.start() < end for start, end in spans):
+            continue
+        i = m.start()
+        while i > 0 and (raw[i - 1].isalnum() or raw[i - 1] in ".-"):
+            i -= 1
+        if i == m.start() or (i > 0 and raw[i - 1] in "@._"):
+            continue
+        spans.append((i, m.end()))
+    return sorted(spans)
+
+
 def _blank(chars: list[str], start: int, end: int) -> None:
     for i in range(start, end):
         if chars[i] != "\n":
@@ -180,16 +218,19 @@ def _blank(chars: list[str], start: int, end: int) -> None:
 def analyse(raw: str, lex: Lexicon) -> Analysis:
     """Prepare one text for the rules (call through ``AnalysisCache``)."""
     chars = list(raw.translate(APOSTROPHES))
-    urls = [(m.start(), m.end()) for m in URL.finditer(raw)]
+    urls = find_urls(raw)
     for start, end in urls:
         _blank(chars, start, end)
-    for m in MENTION.finditer(raw):
-        _blank(chars, m.start(), m.end())
-    tag_matches = [(m.start(), m.end(), m.group(1)) for m in HASHTAG.finditer(raw)]
+    if "@" in raw:
+        for m in MENTION.finditer(raw):
+            _blank(chars, m.start(), m.end())
+    tag_matches = (
+        [(m.start(), m.end(), m.group(1)) for m in HASHTAG.finditer(raw)] if "#" in raw else []
+    )
     for start, end, _ in tag_matches:
         _blank(chars, start, end)
     main = "".join(chars)
-    idioms = lex.list("idioms").finditer(main, word_start_prefixes(main))
+    idioms = lex.list("idioms").finditer(main, main.lower())
     if idioms:
         for m in idioms:
             _blank(chars, m.start(), m.end())
@@ -221,8 +262,10 @@ def analyse(raw: str, lex: Lexicon) -> Analysis:
         hashtags=hashtags,
         urls=urls,
         sentences=sentences,
-        quotes=[(m.start(), m.end()) for m in QUOTES.finditer(raw)],
-        prefixes=word_start_prefixes(view),
+        quotes=[(m.start(), m.end()) for m in QUOTES.finditer(raw)]
+        if QUOTE_CHAR.search(raw)
+        else [],
+        lower=view.lower(),
     )
     for topic in ("suicide", "ed"):
         spans = list(analysis.scan(f"gate_{topic}"))

@@ -278,3 +278,19 @@ def test_unknown_language_gets_an_info_note_not_silence() -> None:
     findings = lint("Praat met iemand.", lang="nl")
     assert [f.rule for f in findings] == ["care-language"]
     assert findings[0].severity == "info"
+
+
+def test_the_same_words_on_two_accounts_are_reported_for_each_account() -> None:
+    from scheduler.care import CarePolicy, Linter
+    from tests.care.helpers import make_draft
+
+    linter = Linter(CarePolicy(locale="en-GB"))
+    x = make_draft("Let's talk about suicide.", platform="x", id="talk")
+    sky = make_draft("Let's talk about suicide.", platform="bluesky", id="talk2")
+    masto = make_draft("Let's talk about suicide.", platform="mastodon", id="talk3")
+    first, second = linter.lint(x), linter.lint(sky)
+    assert [(f.rule, f.post_id, f.platform) for f in first] == [("sm-no-support", "talk", "x")]
+    assert [(f.rule, f.post_id, f.platform) for f in second] == [
+        ("sm-no-support", "talk2", "bluesky")
+    ]
+    assert {f.rule for f in linter.lint(masto)} == {"sm-no-support", "cw-missing"}
