@@ -356,6 +356,11 @@ class Daemon:
         offset = self.clock.now() - datetime.now(UTC)
         return at - offset
 
+    def run_catch_up(self) -> None:
+        """Run the catch-up of the last plan now (what the timer does right after a start)."""
+        steps, self.pending_catch_up = self.pending_catch_up, ()
+        self._catch_up([s.key for s in steps])
+
     def _catch_up(self, keys: list[DraftKey]) -> None:
         """After downtime: the due drafts, oldest first, one after the other."""
         if keys:
