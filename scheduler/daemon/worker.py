@@ -200,7 +200,7 @@ class Worker:
                     return outcome
                 request = replace(request, done=done)
         except PublishError as exc:
-            return self._failed_attempt(claim, record, exc, end)
+            return self._cannot_tell(claim, request, exc, end)
 
         if not done and now > end:
             reason = (
@@ -237,18 +237,7 @@ class Worker:
         index = len(done)
         if index >= len(request.parts):
             return self._finish(claim, done), claim, done
-        try:
-            found = publisher.find(request, index)
-        except OutcomeUnknown as exc:
-            reason = (
-                f"part {index + 1} of {len(request.parts)} may or may not have been posted "
-                f"and the platform cannot tell: {error_reason(exc)}"
-            )
-            self.ledger.give_up(claim, state="outcome_unknown", reason=reason, now=self.clock.now())
-            self._notice(
-                "outcome_unknown", claim.draft, reason, detail=_evidence(claim, request, index)
-            )
-            return "outcome_unknown", claim, done
+        found = publisher.find(request, index)
         self.reporter.event(
             "reconciled",
             key=str(claim.key),
@@ -263,6 +252,44 @@ class Worker:
         if len(done) >= len(request.parts):
             return self._finish(claim, done), claim, done
         return None, claim, done
+
+    def _cannot_tell(
+        self, claim: Any, request: PublishRequest, exc: PublishError, end: datetime
+    ) -> str:
+        """Reconciliation itself failed: look again later inside the window, else ask a person.
+
+        Nothing is published meanwhile: the next attempt reconciles first again.
+        """
+        now = self.clock.now()
+        index = len(claim.parts_done)
+        decision = decide(
+            OutcomeUnknown(error_reason(exc)),
+            attempts=claim.attempt,
+            now=now,
+            latest=end,
+            policy=self.options.retry,
+            rand=self.rand(),
+        )
+        if decision.action == "retry" and decision.at is not None:
+            error = OutcomeUnknown(f"could not yet tell whether it was posted: {error_reason(exc)}")
+            self.ledger.retry_later(claim, next_attempt=decision.at, error=error, now=now)
+            self.reporter.event(
+                "reconcile_later",
+                "warning",
+                key=str(claim.key),
+                next_attempt=decision.at,
+                error=error_reason(exc),
+            )
+            return "retry_wait"
+        reason = (
+            f"part {index + 1} of {len(request.parts)} may or may not have been posted "
+            f"and the platform cannot tell: {error_reason(exc)}"
+        )
+        self.ledger.give_up(claim, state="outcome_unknown", reason=reason, now=now)
+        self._notice(
+            "outcome_unknown", claim.draft, reason, detail=_evidence(claim, request, index)
+        )
+        return "outcome_unknown"
 
     def _publish(
         self,
