@@ -204,11 +204,9 @@ class Daemon:
         count = 0
         while not self.stopping.is_set():
             now = self.clock.now()
+            # One at a time: a claim taken in a batch could expire while it waits its turn.
             claims = self.ledger.claim_due(
-                owner=self.options.owner,
-                now=now,
-                lease=self.options.lease,
-                limit=self.options.batch,
+                owner=self.options.owner, now=now, lease=self.options.lease, limit=1
             )
             if not claims:
                 break

@@ -195,6 +195,7 @@ class Worker:
             if needs_reconcile(
                 claim, self.ledger.attempts(claim.key), self.ledger.events(claim.key)
             ):
+                claim = self._keep(claim)
                 outcome, claim, done = self._reconcile(claim, request, publisher)
                 if outcome is not None:
                     return outcome
@@ -220,7 +221,19 @@ class Worker:
             )
             self.reporter.event("paused", key=str(claim.key), until=paused)
             return "retry_wait"
-        return self._publish(claim, record, request, publisher, end)
+        return self._publish(self._keep(claim), record, request, publisher, end)
+
+    def _keep(self, claim: Any) -> Any:
+        """Renew the lease if half of it is gone; LeaseLost if another worker holds it now.
+
+        Called before every network step: a worker whose lease ran out must not post,
+        because whoever took the draft over may be posting it at the same moment.
+        """
+        now = self.clock.now()
+        lease_until = getattr(claim, "lease_until", None)
+        if lease_until is None or (lease_until - now).total_seconds() < self.options.lease / 2:
+            return self.ledger.renew(claim, now=now, lease=self.options.lease_delta)
+        return claim
 
     # --- steps ----------------------------------------------------------------------------
 
@@ -313,13 +326,7 @@ class Worker:
             if len(done) < total:
                 if self.stopping.is_set():
                     raise _Stopping
-                lease_until = getattr(holder[0], "lease_until", None)
-                if lease_until is not None and (lease_until - now).total_seconds() < (
-                    self.options.lease / 2
-                ):
-                    holder[0] = self.ledger.renew(
-                        holder[0], now=now, lease=self.options.lease_delta
-                    )
+                holder[0] = self._keep(holder[0])
 
         self.reporter.event(
             "publishing",
