@@ -8,6 +8,7 @@ daemon's ``SCHEDULER_DAEMON_*`` settings.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -156,8 +157,8 @@ class Stage:
                 proc.wait(timeout=30)
 
 
-@pytest.fixture
-def stage(tmp_path: Path) -> Iterator[Stage]:
+@contextlib.contextmanager
+def make_stage(tmp_path: Path, ledger_url: str) -> Iterator[Stage]:
     with (
         FakeMastodon(SystemClock(), honour_idempotency=False) as masto,
         FakeBluesky(SystemClock()) as sky,
@@ -175,20 +176,21 @@ def stage(tmp_path: Path) -> Iterator[Stage]:
             "SCHEDULER_DAEMON_RETRY_BASE": "0.3",
             "SCHEDULER_DAEMON_RETRY_CAP": "2",
             "SCHEDULER_DAEMON_RETRY_MAX_ATTEMPTS": "40",
+            "SCHEDULER_DAEMON_HTTP_TIMEOUT": "1.5",
         }
         for var in ("SCHEDULER_LEDGER", "SCHEDULER_OUTBOX", "SCHEDULER_NOTIFY_WEBHOOK"):
             env.pop(var, None)
-        made = Stage(
-            folder=tmp_path,
-            ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}",
-            masto=masto,
-            sky=sky,
-            env=env,
-        )
+        made = Stage(folder=tmp_path, ledger_url=ledger_url, masto=masto, sky=sky, env=env)
         try:
             yield made
         finally:
             made.close()
+
+
+@pytest.fixture
+def stage(tmp_path: Path) -> Iterator[Stage]:
+    with make_stage(tmp_path, f"sqlite:///{tmp_path / 'ledger.sqlite3'}") as made:
+        yield made
 
 
 def expected_texts(posts: int, threads: int) -> list[str]:
