@@ -25,7 +25,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -87,10 +87,10 @@ def child(ledger_url: str, fake_url: str, total: int, sample: int, spacing: floa
             now=clock.now(),
             rule=rule,
         )
+    later_start = later[0].due
     first_due = clock.now() + timedelta(seconds=4)
     due_now = _drafts(first_due, sample, 0, spacing, "Etc/UTC")
-    everything = due_now + later
-    ledger.sync("bench", everything, now=clock.now(), rule=rule)
+    ledger.sync("bench", due_now + later, now=clock.now(), rule=rule)
     for draft in due_now:
         ledger.decide(
             draft.key,
@@ -103,14 +103,18 @@ def child(ledger_url: str, fake_url: str, total: int, sample: int, spacing: floa
     del due_now, later
 
     class Source:
+        """Renders the drafts afresh on each load, as campaign files would."""
+
         def load(self) -> list[Loaded]:
+            drafts = _drafts(first_due, sample, 0, spacing, "Etc/UTC")
+            drafts += _drafts(later_start, total - sample, sample, 1.0, "Etc/UTC")
             return [
                 Loaded(
                     campaign_id="bench",
                     title="bench",
                     root=Path("."),
                     timezone="Etc/UTC",
-                    drafts=everything,
+                    drafts=drafts,
                     rule=rule,
                     accounts={ACCOUNT: AccountSpec(ACCOUNT, "mastodon", {"instance": fake_url})},
                 )

@@ -19,6 +19,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -144,7 +145,8 @@ class Daemon:
         for campaign in loaded:
             kwargs = {"rule": campaign.rule} if campaign.rule is not None else {}
             report = self.ledger.sync(campaign.campaign_id, campaign.drafts, now=now, **kwargs)
-            self.campaigns[campaign.campaign_id] = campaign
+            # The drafts now live in the ledger; keeping them here too would double the memory.
+            self.campaigns[campaign.campaign_id] = replace(campaign, drafts=[])
             self.roots[campaign.campaign_id] = campaign.root
             self.reporter.event(
                 "synced",
