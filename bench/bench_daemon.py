@@ -76,7 +76,8 @@ def child(ledger_url: str, fake_url: str, total: int, sample: int, spacing: floa
     ledger = open_ledger(ledger_url, clock=clock)
     rule = ApprovalRule(required=1)
     # The drafts that wait (due tomorrow): approved one by one, as people would.
-    later = _drafts(clock.now() + timedelta(days=1), total - sample, sample, 1.0, "Etc/UTC")
+    later_start = clock.now() + timedelta(days=1)
+    later = _drafts(later_start, total - sample, sample, 1.0, "Etc/UTC")
     ledger.sync("bench", later, now=clock.now(), rule=rule)
     for draft in later:
         ledger.decide(
@@ -87,7 +88,6 @@ def child(ledger_url: str, fake_url: str, total: int, sample: int, spacing: floa
             now=clock.now(),
             rule=rule,
         )
-    later_start = later[0].due
     first_due = clock.now() + timedelta(seconds=4)
     due_now = _drafts(first_due, sample, 0, spacing, "Etc/UTC")
     ledger.sync("bench", due_now + later, now=clock.now(), rule=rule)
