@@ -40,6 +40,7 @@ from jinja2.utils import pass_context
 from scheduler.campaign.media import MediaFile, MediaProblem, inspect
 from scheduler.campaign.model import Account, Campaign, Content, MediaItem, PartSpec, Post
 from scheduler.campaign.problems import Problem, where_of
+from scheduler.campaign.schedule import TimeProblem, resolve_post
 from scheduler.campaign.yamlread import Loc
 from scheduler.draft import Draft, LinkCard, Media, Part
 from scheduler.errors import CampaignError
@@ -480,7 +481,7 @@ class Renderer:
             reply_settings = (
                 values["reply_settings"] or account.reply_settings or c.defaults.reply_settings
             )
-        assert post.due is not None, "the loader resolves every post's time"
+        assert post.due is not None
         return Draft(
             campaign=c.id,
             post_id=post.id,
@@ -548,6 +549,14 @@ class Renderer:
     def render(self) -> list[Draft]:
         drafts: list[Draft] = []
         for index, post in enumerate(self.campaign.posts):
+            if post.due is None:  # a campaign built in code rather than by the loader
+                try:
+                    post.local, post.due, post.latest_due = resolve_post(post, self.campaign)
+                except TimeProblem as exc:
+                    self.post_problem(
+                        index, (exc.where,), f"post {post.id!r}: {exc.message}", exc.hint
+                    )
+                    continue
             for name in self.campaign.accounts_of(post):
                 account = self.campaign.accounts.get(name)
                 if account is None:
