@@ -794,7 +794,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     def spec_of(campaign: str, account: str) -> Any:
         return holder[0].campaigns[campaign].accounts[account]
 
-    publisher_for = _publisher_factory(settings, clock, credentials, sandbox=args.sandbox)(spec_of)
+    publisher_for = _publisher_factory(
+        settings, clock, credentials, sandbox=args.sandbox, timeout=options.http_timeout
+    )(spec_of)
     daemon = Daemon(ledger, source, publisher_for, clock=clock, options=options, reporter=reporter)
     holder.append(daemon)
     try:
@@ -895,7 +897,7 @@ def _open_ledger(settings: Settings, clock: Any) -> Any:
 
 
 def _publisher_factory(
-    settings: Settings, clock: Any, credentials: Any, *, sandbox: bool
+    settings: Settings, clock: Any, credentials: Any, *, sandbox: bool, timeout: float = 30.0
 ) -> Callable[[Callable[[str, str], Any]], Callable[[Any], Any]]:
     """A function from ``spec_of(campaign, account)`` to the daemon's ``publisher_for``.
 
@@ -914,6 +916,7 @@ def _publisher_factory(
         credentials=credentials,
         state_dir=settings.data_dir / "state",
         outbox=settings.outbox,
+        timeout=timeout,
     )
     local = threading.local()
 
@@ -960,7 +963,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # The access log would record sign-in links (their tokens are in the path).
         uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
     finally:
-        auth.close()
         ledger.close()
     return 0
 
@@ -988,7 +990,6 @@ def cmd_team_invite(args: argparse.Namespace) -> int:
             email, campaign.id, now=clock.now(), ttl=timedelta(hours=args.valid_hours)
         )
     finally:
-        auth.close()
         ledger.close()
     print(f"{args.base_url.rstrip('/')}/signin/{token}")
     print(
@@ -1000,7 +1001,7 @@ def cmd_team_invite(args: argparse.Namespace) -> int:
 
 
 def _web_stores(settings: Settings, clock: Clock) -> tuple[Ledger, AuthStore]:
-    """The ledger and the sign-in tables, which live in the ledger's database."""
+    """The ledger, and the sign-in tables in the same database (the ledger migrates them)."""
     from scheduler.ledger import open_ledger
     from scheduler.web.store import AuthStore
 
