@@ -22,6 +22,7 @@ from scheduler.errors import CampaignError, SchedulerError, UsageError
 
 if TYPE_CHECKING:
     from scheduler.ledger import DraftRecord, SyncReport
+    from scheduler.platforms.base import PlatformContext
     from scheduler.settings import Settings
 
 Handler = Callable[[argparse.Namespace], int]
@@ -531,8 +532,47 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     not_yet("resolve")
 
 
+def platform_context(settings: Settings) -> PlatformContext:
+    """What every publisher is built with: credentials, the state folder, the outbox."""
+    from scheduler.clock import SystemClock
+    from scheduler.credentials import CredentialStore
+    from scheduler.platforms.base import PlatformContext
+
+    return PlatformContext(
+        clock=SystemClock(),
+        credentials=CredentialStore(settings.env, settings.secrets_file),
+        state_dir=settings.data_dir / "state",
+        outbox=settings.outbox,
+    )
+
+
 def cmd_accounts_check(args: argparse.Namespace) -> int:
-    not_yet("accounts check")
+    from scheduler.campaign import load_campaign
+    from scheduler.platforms import build_publisher
+
+    campaign = load_campaign(args.path)
+    context = platform_context(settings_from(args))
+    failed = 0
+    for name, account in sorted(campaign.accounts.items()):
+        label = f"{name} ({account.platform})"
+        try:
+            publisher = build_publisher(account.spec(name), context)
+            try:
+                info = publisher.verify()
+            finally:
+                publisher.close()
+        except SchedulerError as exc:
+            failed += 1
+            print(f"{label}: FAILED: {exc.message}")
+            if exc.hint:
+                print(f"  hint: {exc.hint}")
+            continue
+        handle = f" as {info.handle}" if info.handle else ""
+        where = f" {info.url}" if info.url else ""
+        print(f"{label}: ok{handle}{where}")
+    if failed:
+        print(f"{failed} of {len(campaign.accounts)} accounts cannot publish", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
