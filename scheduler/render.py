@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import BaseLoader, StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import BaseLoader, StrictUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2 import Template as JinjaTemplate
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import pass_context
@@ -47,6 +47,7 @@ from scheduler.text import facets, rules_for
 
 _OVERRIDABLE = tuple(Content.model_fields)
 _TEMPLATE_MARKS = ("{{", "{%", "{#")
+_ACCOUNT_NAMES = frozenset({"account", "platform"})
 
 
 # --- filters ---------------------------------------------------------------------------------
@@ -154,7 +155,9 @@ class Renderer:
     def __init__(self, campaign: Campaign) -> None:
         self.campaign = campaign
         self.env = make_environment(dict(campaign.snippets))
-        self.templates: dict[str, JinjaTemplate | str] = {}
+        self.templates: dict[str, tuple[JinjaTemplate, bool]] = {}
+        self.rendered: dict[tuple[Any, ...], str] = {}
+        self._snippets_per_account: bool | None = None
         self.media: dict[str, MediaFile | MediaProblem] = {}
         self.problems: list[Problem] = []
         self.reported: set[tuple[str, int, int, str]] = set()
@@ -202,27 +205,65 @@ class Renderer:
 
     # -- templates --
 
-    def render_text(self, source: str, scope: dict[str, Any]) -> str:
+    def _per_account(self, names: set[str]) -> bool:
+        """Whether a template using ``names`` can render differently per account."""
+        if names & _ACCOUNT_NAMES:
+            return True
+        if "snippet" in names:
+            if self._snippets_per_account is None:
+                self._snippets_per_account = False
+                for source in self.campaign.snippets.values():
+                    try:
+                        found = _names(self.env.parse(source))
+                    except TemplateSyntaxError:
+                        continue  # reported when the snippet is rendered
+                    if found & _ACCOUNT_NAMES:
+                        self._snippets_per_account = True
+            return self._snippets_per_account
+        return False
+
+    def render_text(self, source: str, scope: dict[str, Any], key: tuple[Any, ...]) -> str:
+        """Render ``source``; ``key`` names the post (and its hashtags) so that a template
+        that does not depend on the account is rendered once per post, not per account."""
         if not any(mark in source for mark in _TEMPLATE_MARKS):
             return source
         compiled = self.templates.get(source)
         if compiled is None:
             try:
-                compiled = self.env.from_string(source)
+                tree = self.env.parse(source)
+                per_account = self._per_account(_names(tree))
+                compiled = (self.env.from_string(tree), per_account)
             except TemplateSyntaxError as exc:
                 raise _failure_from(exc, set(self.campaign.snippets)) from exc
             self.templates[source] = compiled
-        assert not isinstance(compiled, str)
+        template, per_account = compiled
+        cache_key = (source, *key)
+        if not per_account:
+            done = self.rendered.get(cache_key)
+            if done is not None:
+                return done
         try:
-            return compiled.render(scope)
+            text = template.render(scope)
         except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
             raise _failure_from(exc, set(self.campaign.snippets)) from exc
+        if not per_account:
+            self.rendered[cache_key] = text
+        return text
 
-    def snippet_text(self, name: str, scope: dict[str, Any]) -> str:
+    def snippet_text(self, name: str, scope: dict[str, Any], key: tuple[Any, ...]) -> str:
+        per_account = self._per_account({"snippet"})
+        cache_key = ("\x00snippet", name, *key)
+        if not per_account:
+            done = self.rendered.get(cache_key)
+            if done is not None:
+                return done
         try:
-            return self.env.get_template(name).render(scope).strip()
+            text = self.env.get_template(name).render(scope).strip()
         except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
             raise _failure_from(exc, set(self.campaign.snippets)) from exc
+        if not per_account:
+            self.rendered[cache_key] = text
+        return text
 
     # -- media --
 
@@ -276,6 +317,7 @@ class Renderer:
         }
         scope["account"] = {"name": account_name, "platform": account.platform, **account.settings}
         scope["platform"] = platform
+        key = (index, tuple(scope["post"]["hashtags"]))
 
         specs: list[tuple[PartSpec, Loc]]
         if values["thread"] is not None:
@@ -292,7 +334,7 @@ class Renderer:
         for spec, loc in specs:
             text_loc = (*loc, "text")
             try:
-                texts.append(self.render_text(spec.text, scope).strip())
+                texts.append(self.render_text(spec.text, scope, key).strip())
             except _TemplateFailure as failure:
                 self.template_problem(index, text_loc, failure)
                 ok = False
@@ -301,7 +343,7 @@ class Renderer:
         footer = values["footer"] if values["footer"] is not None else c.defaults.footer
         if footer:
             try:
-                extra = self.snippet_text(footer, scope)
+                extra = self.snippet_text(footer, scope, key)
             except _TemplateFailure as failure:
                 self.template_problem(index, (*origin["footer"], "footer"), failure)
                 ok = False
@@ -463,6 +505,11 @@ class Renderer:
 
 def _amount(n: int, unit: str) -> str:
     return f"{n} {unit.removesuffix('s') if n == 1 else unit}"
+
+
+def _names(tree: nodes.Template) -> set[str]:
+    """Every name a template reads (a superset of its free variables: cheap and safe)."""
+    return {n.name for n in tree.find_all(nodes.Name)}
 
 
 def hashtag_line(tags: list[str], text: str) -> str:
