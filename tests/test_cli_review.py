@@ -174,3 +174,31 @@ def test_the_same_flow_on_postgresql_by_url(
         ]
     finally:
         schema.drop()
+
+
+def test_the_ledger_lives_in_the_data_dir_unless_told_otherwise(
+    campaign: Path,
+    data_home: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run(capsys, "status", str(campaign))
+    assert (data_home / "data" / "ledger.sqlite3").exists()
+    monkeypatch.setenv("SCHEDULER_LEDGER", str(tmp_path / "env.sqlite3"))
+    run(capsys, "status", str(campaign))
+    assert (tmp_path / "env.sqlite3").exists()
+    run(capsys, "status", str(campaign), "--ledger", str(tmp_path / "opt.sqlite3"))
+    assert (tmp_path / "opt.sqlite3").exists()
+
+
+def test_an_unreachable_ledger_is_one_line_without_the_password(
+    campaign: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "postgresql://bo:hunter2@127.0.0.1:1/nowhere"
+    code, out, err = run(capsys, "status", "--ledger", url)
+    assert code == 1
+    assert err.startswith(
+        "error: ledger postgresql+psycopg://bo:***@127.0.0.1:1/nowhere unavailable"
+    )
+    assert "hunter2" not in err + out and "Traceback" not in err

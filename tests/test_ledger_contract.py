@@ -136,6 +136,20 @@ def test_removed_post_is_cancelled_not_deleted_and_comes_back_to_review(
     ]
 
 
+def test_many_posts_edited_and_removed_in_one_sync(ledger: SqlLedger) -> None:
+    drafts = [make_draft(f"p{i}") for i in range(6)]
+    approved_ledger(ledger, *drafts)
+    edited = [make_draft(f"p{i}", text="new words") for i in range(3)]
+    moved = [make_draft("p3", due=DUE + timedelta(hours=1))]
+    report = ledger.sync("mhaw", edited + moved, now=T0)
+    assert len(report.changed) == 4 and len(report.cancelled) == 2
+    assert [r.state.value for r in ledger.list("mhaw")] == ["draft"] * 3 + ["cancelled"] * 2 + [
+        "draft"
+    ]
+    reasons = [ledger.approvals(d.key)[0].void_reason for d in drafts]
+    assert reasons == ["edited"] * 3 + ["rescheduled"] + ["removed from the campaign"] * 2
+
+
 def test_published_post_keeps_its_content_when_the_file_changes(ledger: SqlLedger) -> None:
     approved_ledger(ledger)
     claim = ledger.claim(make_draft().key, owner="w", now=LATER, lease=60)

@@ -270,8 +270,11 @@ class SqlLedger(ClaimOps):
                 ).rowcount,
                 len(back),
             )
+            by_reason: dict[str, list[DraftKey]] = {}
             for ch in plan.edit:
-                self._void(conn, [ch.draft.key], at=now, reason=ch.reason)
+                by_reason.setdefault(ch.reason, []).append(ch.draft.key)
+            for reason, keys in by_reason.items():
+                self._void(conn, keys, at=now, reason=reason)
             log += [
                 self._event(
                     ch.draft.key,
