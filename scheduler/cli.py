@@ -15,7 +15,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from scheduler import __version__
 from scheduler.errors import CampaignError, SchedulerError, UsageError
@@ -498,24 +498,33 @@ def cmd_status(args: argparse.Namespace) -> int:
     import json
 
     from scheduler.clock import SystemClock
+    from scheduler.daemon.base import DaemonOptions
+    from scheduler.daemon.status import build, render
     from scheduler.ledger import open_ledger
     from scheduler.review import status_rows, status_table
 
     clock = SystemClock()
+    settings = settings_from(args)
     if args.path:
         flow = _Workflow(args)
         ledger, campaigns = flow.ledger, [flow.campaign.id]
     else:
-        ledger = open_ledger(settings_from(args).ledger, clock=clock)
+        ledger = open_ledger(settings.ledger, clock=clock)
         campaigns = ledger.campaigns()
     try:
         rows = []
+        records = []
         for campaign in campaigns:
-            rows += status_rows(ledger.list(campaign), ledger.rule, clock.now())
+            found = ledger.list(campaign)
+            records += found
+            rows += status_rows(found, ledger.rule, clock.now())
     finally:
         ledger.close()
+    # What the daemon knows: in flight, retries with their next attempt, URLs, problems.
+    options = DaemonOptions.from_env(settings.env)
+    report = build(records, now=clock.now(), max_lateness=options.max_lateness)
     if args.json:
-        print(json.dumps({"drafts": rows}, indent=2, ensure_ascii=False))
+        print(json.dumps({"drafts": rows, **report}, indent=2, ensure_ascii=False))
         return 0
     if not rows:
         print("no drafts in the ledger yet: run `scheduler review PATH` or `scheduler run PATH`")
@@ -525,11 +534,55 @@ def cmd_status(args: argparse.Namespace) -> int:
         if mine:
             print(f"campaign {campaign}")
             print(status_table(mine))
+    print()
+    for line in render(report):
+        print(line)
     return 0
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    not_yet("resolve")
+    flow = _Workflow(args)
+    try:
+        actor = flow.actor(args)
+        records = flow.targets(args)
+        unknown = [r for r in records if r.state.value == "outcome_unknown"]
+        if not unknown:
+            states = ", ".join(f"{r.key.account}: {r.state.value}" for r in records)
+            raise UsageError(
+                f"post {args.post!r} has no draft whose outcome is unknown ({states})",
+                hint="`scheduler status` shows every draft's state",
+            )
+        outcome: Literal["published", "not_published", "give_up"] = (
+            "published" if args.published else "not_published" if args.not_published else "give_up"
+        )
+        for record in unknown:
+            key = record.key
+            # The evidence first: what was tried, and what the platform said.
+            print(f"{key}: outcome unknown")
+            print(f"  last error: {record.last_error or '-'}")
+            for attempt in flow.ledger.attempts(key):
+                print(
+                    f"  attempt {attempt.number} by {attempt.owner} at "
+                    f"{attempt.started_at.isoformat(timespec='seconds')}: "
+                    f"{attempt.outcome or 'no outcome recorded'}"
+                    + (f" ({attempt.error_class})" if attempt.error_class else "")
+                    + (f": {attempt.platform_message}" if attempt.platform_message else "")
+                )
+            for part in record.parts_done:
+                print(f"  part {part.index + 1} is recorded as published: {part.url}")
+            flow.ledger.resolve(
+                key, actor=actor, outcome=outcome, url=args.published, now=flow.clock.now()
+            )
+            after = flow.ledger.get(key)
+            note = {
+                "published": "recorded as published",
+                "not_published": "the daemon will publish it again (it was not out)",
+                "give_up": "it will not be published",
+            }[outcome]
+            print(f"  resolved by {actor}: now {after.state.value}; {note}")
+    finally:
+        flow.close()
+    return 0
 
 
 def platform_context(settings: Settings) -> PlatformContext:
@@ -576,11 +629,168 @@ def cmd_accounts_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    not_yet("run")
+    from scheduler.clock import SystemClock
+    from scheduler.credentials import CredentialStore
+    from scheduler.daemon.base import DaemonOptions
+    from scheduler.daemon.report import Reporter
+    from scheduler.daemon.runner import Daemon
+    from scheduler.daemon.source import CampaignFiles
+    from scheduler.log import EventLog
+    from scheduler.notify import FanOut, notifiers_from_env
+
+    settings = settings_from(args)
+    clock = SystemClock()
+    log = EventLog(sys.stderr, json_lines=args.log_json, clock=clock)
+    source = CampaignFiles(args.paths)
+    options = DaemonOptions.from_env(settings.env, exit_when_done=args.exit_when_done)
+    notifiers = notifiers_from_env(settings.env)
+    reporter = Reporter(log, FanOut(notifiers) if notifiers else None)
+    credentials = CredentialStore(settings.env, settings.secrets_file)
+    ledger = _open_ledger(settings, clock)
+    holder: list[Any] = []
+
+    def spec_of(campaign: str, account: str) -> Any:
+        return holder[0].campaigns[campaign].accounts[account]
+
+    publisher_for = _publisher_factory(settings, clock, credentials, sandbox=args.sandbox)(spec_of)
+    daemon = Daemon(ledger, source, publisher_for, clock=clock, options=options, reporter=reporter)
+    holder.append(daemon)
+    try:
+        return daemon.run()
+    finally:
+        ledger.close()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    not_yet("demo")
+    import tempfile
+    import threading
+    from pathlib import Path
+
+    from scheduler import demo
+    from scheduler.clock import SystemClock
+    from scheduler.credentials import CredentialStore
+    from scheduler.daemon.base import DaemonOptions
+    from scheduler.daemon.report import Reporter
+    from scheduler.daemon.retry import RetryPolicy
+    from scheduler.daemon.runner import Daemon
+    from scheduler.daemon.source import CampaignFiles
+    from scheduler.daemon.status import build
+    from scheduler.log import EventLog
+    from scheduler.settings import Settings
+
+    clock = SystemClock()
+    folder = Path(tempfile.mkdtemp(prefix="scheduler-demo-"))
+    campaign_id = f"demo-{clock.now().strftime('%Y%m%d-%H%M%S')}"
+    # The demo's ledger is its own unless one is named, so a demo never mixes with real work.
+    settings = Settings.load(
+        ledger=args.ledger or str(folder / "demo-ledger.sqlite3"), outbox=args.outbox
+    )
+    path = demo.write_demo_campaign(folder / "campaign", campaign_id)
+    demo.intro(sys.stdout, campaign_id=campaign_id, folder=path.parent, outbox=settings.outbox)
+    options = DaemonOptions(
+        sweep_interval=0.5,
+        reload_interval=1.0,
+        remind_ahead=2.0,
+        lease=30.0,
+        grace=10.0,
+        exit_when_done=True,
+        retry=RetryPolicy(base=2.0, factor=2.0, cap=10.0, jitter=0.2),
+    )
+    log_path = folder / "daemon.log"
+    ledger = _open_ledger(settings, clock)
+    try:
+        with open(log_path, "w", encoding="utf-8") as log_file:
+            progress = demo.Progress(sys.stdout, EventLog(log_file, clock=clock), clock)
+            source = demo.DemoSource(CampaignFiles([path]), clock.now())
+            loaded = source.load()
+            demo.approve_for_demo(ledger, loaded, clock.now())
+            specs = {(c.campaign_id, name): s for c in loaded for name, s in c.accounts.items()}
+            publisher_for = _publisher_factory(
+                settings, clock, CredentialStore({}, None), sandbox=True
+            )(lambda campaign, account: demo.rehearsal_spec(specs[(campaign, account)]))
+            daemon = Daemon(
+                ledger,
+                source,
+                publisher_for,
+                clock=clock,
+                options=options,
+                reporter=Reporter(progress),
+            )
+            # A safety net: the demo never runs for more than a minute and a half.
+            timer = threading.Timer(90.0, daemon.request_stop)
+            timer.daemon = True
+            timer.start()
+            try:
+                daemon.run()
+            finally:
+                timer.cancel()
+            report = build(
+                ledger.list(campaign=campaign_id),
+                now=clock.now(),
+                max_lateness=options.max_lateness,
+            )
+    finally:
+        ledger.close()
+    code = demo.summary(report, sys.stdout, settings.outbox)
+    print(f"DEMO: the daemon's full log: {log_path}; its ledger: {redact(settings.ledger)}")
+    return code
+
+
+def redact(url: str) -> str:
+    from scheduler.settings import redact_url
+
+    return redact_url(url)
+
+
+def _open_ledger(settings: Settings, clock: Any) -> Any:
+    from scheduler.ledger import open_ledger
+
+    if settings.ledger.startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(settings.ledger.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return open_ledger(settings.ledger, clock=clock)
+
+
+def _publisher_factory(
+    settings: Settings, clock: Any, credentials: Any, *, sandbox: bool
+) -> Callable[[Callable[[str, str], Any]], Callable[[Any], Any]]:
+    """A function from ``spec_of(campaign, account)`` to the daemon's ``publisher_for``.
+
+    Each worker thread keeps its own publisher per account (HTTP sessions are not shared
+    between threads). With ``sandbox`` every account writes to the outbox instead, keeping
+    its real platform's rules (``as_platform``).
+    """
+    import threading
+    from dataclasses import replace
+
+    from scheduler.platforms import build_publisher
+    from scheduler.platforms.base import PlatformContext
+
+    context = PlatformContext(
+        clock=clock,
+        credentials=credentials,
+        state_dir=settings.data_dir / "state",
+        outbox=settings.outbox,
+    )
+    local = threading.local()
+
+    def make(spec_of: Callable[[str, str], Any]) -> Callable[[Any], Any]:
+        def publisher_for(draft: Any) -> Any:
+            spec = spec_of(draft.campaign, draft.account)
+            if sandbox and spec.platform != "sandbox":
+                settings_ = {"as_platform": spec.platform}
+                spec = replace(spec, platform="sandbox", settings=settings_)
+            cache: dict[Any, Any] = getattr(local, "cache", None) or {}
+            local.cache = cache
+            marker = (spec.name, spec.platform, tuple(sorted(spec.settings.items())))
+            if marker not in cache:
+                cache[marker] = build_publisher(spec, context)
+            return cache[marker]
+
+        return publisher_for
+
+    return make
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -718,6 +928,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--secrets", metavar="FILE", help="secrets file")
     p.add_argument("--log-json", action="store_true", help="log one JSON object per line")
     p.add_argument("--exit-when-done", action="store_true", help="stop when nothing is left")
+    p.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="write every post to the outbox instead of the networks (a rehearsal)",
+    )
 
     p = add("demo", cmd_demo, "run the daemon end to end on a demo campaign, sandbox only")
     _ledger_options(p)

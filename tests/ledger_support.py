@@ -116,6 +116,19 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema, for tests about PostgreSQL's own behaviour (row locks)."""
+    problem = postgres_problem()
+    if problem:
+        pytest.skip(problem)
+    schema = PgSchema()
+    try:
+        yield schema.url
+    finally:
+        schema.drop()
+
+
+@pytest.fixture
 def open_at(clock: FixedClock) -> Iterator[Callable[[str], SqlLedger]]:
     opened: list[SqlLedger] = []
 

@@ -6,17 +6,20 @@ Each thread opens its own ledger on the same database, as separate processes wou
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
+import pytest
+
 from scheduler.draft import DraftKey, PartResult
 from scheduler.ledger import ApprovalRule, Claim, StaleHash, State
 from scheduler.ledger.store import SqlLedger
-from tests.ledger_support import T0, clock, ledger_url, make_draft, open_at
+from tests.ledger_support import T0, clock, ledger_url, make_draft, open_at, postgres_url
 
-__all__ = ["clock", "ledger_url", "open_at"]
+__all__ = ["clock", "ledger_url", "open_at", "postgres_url"]
 
 LATER = T0 + timedelta(hours=2)
 R = TypeVar("R")
@@ -162,3 +165,40 @@ def test_sync_while_a_daemon_claims_is_safe(
             # Only an edit stops a post; the edit is in and awaits review.
             assert e.content_hash != d.content_hash
             assert rec.state is State.DRAFT and rec.content_hash == e.content_hash
+
+
+def test_two_first_syncs_of_one_campaign_at_once(
+    ledger_url: str, open_at: Callable[[str], SqlLedger]
+) -> None:
+    a, b = open_at(ledger_url), open_at(ledger_url)
+    drafts = [make_draft(f"p{i:03d}") for i in range(50)]
+    results = together(
+        lambda: a.sync("mhaw", drafts, now=T0), lambda: b.sync("mhaw", drafts, now=T0)
+    )
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    created = sorted(len(r.created) for r in results if not isinstance(r, BaseException))
+    assert created == [0, 50]
+    assert len(a.list("mhaw")) == 50
+    assert all(len([e for e in a.events(d.key) if e.action == "create"]) == 1 for d in drafts)
+
+
+@pytest.mark.postgres
+def test_claims_skip_rows_another_worker_has_locked(
+    postgres_url: str, open_at: Callable[[str], SqlLedger]
+) -> None:
+    ledger = open_at(postgres_url)
+    drafts = [make_draft(f"p{i}") for i in range(3)]
+    ledger.sync("mhaw", drafts, now=T0)
+    for d in drafts:
+        ledger.decide(d.key, kind="approve", actor="rev@x.org", content_hash=d.content_hash, now=T0)
+    other = open_at(postgres_url)
+    with other.engine.connect() as conn:
+        conn.exec_driver_sql("SET lock_timeout = '5s'")
+        # Another worker is in the middle of claiming p0: its row is locked.
+        conn.exec_driver_sql("SELECT 1 FROM drafts WHERE post_id = 'p0' FOR UPDATE")
+        started = time.monotonic()
+        claims = ledger.claim_due(owner="w", now=LATER, lease=60, limit=10)
+        assert time.monotonic() - started < 2  # did not wait for the lock
+        assert sorted(c.key.post_id for c in claims) == ["p1", "p2"]
+        conn.rollback()
+    assert [c.key.post_id for c in ledger.claim_due(owner="w", now=LATER, lease=60)] == ["p0"]

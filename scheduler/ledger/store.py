@@ -142,6 +142,10 @@ class SqlLedger(ClaimOps):
                     return self._sync_once(conn, campaign_id, drafts, now=now, rule=rule)
             except Conflict:
                 continue
+            except IntegrityError:
+                # Another sync inserted the same new drafts first (PostgreSQL): start again,
+                # and this time they are there to compare with.
+                continue
         raise LedgerUnavailable(
             f"sync of {campaign_id} kept meeting concurrent changes",
             hint="try again in a moment",

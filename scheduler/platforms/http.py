@@ -186,15 +186,16 @@ def _never_sent(exc: BaseException) -> bool:
 
 def error_text(response: requests.Response) -> tuple[str | None, str | None]:
     """(error code, message) from a JSON error body; the text of anything else, shortened."""
+    status_line = f"{response.status_code} {response.reason or ''}".strip()
     try:
         body = response.json()
     except (ValueError, json.JSONDecodeError):
         text = (response.text or "").strip()
         if not text or text.lstrip().startswith("<"):
-            return None, f"{response.status_code} {response.reason}".strip()
+            return None, status_line
         return None, text[:300]
     if not isinstance(body, dict):
-        return None, f"{response.status_code} {response.reason}".strip()
+        return None, status_line
     code = body.get("error")
     message = body.get("message") or body.get("error_description") or body.get("detail")
     if isinstance(code, str) and not isinstance(message, str):

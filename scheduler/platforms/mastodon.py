@@ -231,17 +231,32 @@ class MastodonPublisher:
         body = self._status_body(request, part, parent, media_ids)
         headers = {"Idempotency-Key": part.idempotency_key} if part.idempotency_key else {}
         what = f"posting part {index + 1}"
-        response = self.http.request(
-            "POST", STATUSES, json=body, headers=headers, creates=True, part_index=index, what=what
-        )
-        if response.status_code == 422 and media_ids and self._media_pending(media_ids, index):
-            raise Transient(
-                f"{PLATFORM}: the images of part {index + 1} are still being processed",
-                platform=PLATFORM,
-                status=422,
+        for attempt in range(2):
+            response = self.http.request(
+                "POST",
+                STATUSES,
+                json=body,
+                headers=headers,
+                creates=True,
                 part_index=index,
-                hint="retry in a moment",
+                what=what,
             )
+            if response.status_code != 422 or not media_ids:
+                break
+            pending = self._media_pending(media_ids, index)
+            if not pending:
+                break
+            if attempt == 1:
+                raise Transient(
+                    f"{PLATFORM}: the images of part {index + 1} are still being processed",
+                    platform=PLATFORM,
+                    status=422,
+                    part_index=index,
+                    hint="retry in a moment",
+                )
+            # The server took the upload as done but is still processing it: wait, once.
+            for media_id in pending:
+                self._wait_for_media(media_id, index)
         if response.status_code != 200:
             raise self._failure(response, what=what, creates=True, part_index=index)
         status = json_body(response, platform=PLATFORM, what=what, creates=True)
@@ -330,17 +345,19 @@ class MastodonPublisher:
             self._clock.sleep(delay)
             delay = min(delay * 2, 5.0)
 
-    def _media_pending(self, media_ids: list[str], index: int) -> bool:
+    def _media_pending(self, media_ids: list[str], index: int) -> list[str]:
+        """The uploads the media endpoint still reports as processing (206)."""
+        pending = []
         for media_id in media_ids:
             try:
                 response = self.http.request(
                     "GET", f"/api/v1/media/{media_id}", part_index=index, what="checking an upload"
                 )
             except Transient:
-                return False
+                return []
             if response.status_code == 206:
-                return True
-        return False
+                pending.append(media_id)
+        return pending
 
     # --- reconciliation -------------------------------------------------------------------
 

@@ -106,6 +106,7 @@ class FakeMastodon(FakeServer):
         honour_idempotency: bool = True,
         has_v2_instance: bool = True,
         media_polls: int = 0,
+        claims_ready: bool = False,
     ) -> None:
         super().__init__()
         self.clock: Clock = clock or FixedClock()
@@ -115,6 +116,8 @@ class FakeMastodon(FakeServer):
         self.honour_idempotency = honour_idempotency
         self.has_v2_instance = has_v2_instance
         self.media_polls = media_polls  # GETs answered 206 before an upload is processed
+        # A server that answers an upload 200 with a URL while still processing it.
+        self.claims_ready = claims_ready
         self.statuses: list[Posted] = []
         self.media: dict[str, dict[str, Any]] = {}
         self._idempotency: dict[tuple[str, str], tuple[str, datetime]] = {}
@@ -237,7 +240,7 @@ class FakeMastodon(FakeServer):
                 "polls_left": self.media_polls,
             }
             self.media[media_id] = entry
-        if self.media_polls:
+        if self.media_polls and not self.claims_ready:
             return self.answer(202, self._media_entity(entry))
         entry["url"] = f"{self.base_url}/media/{media_id}/original.png"
         return self.answer(200, self._media_entity(entry))
@@ -295,7 +298,7 @@ class FakeMastodon(FakeServer):
                 entry = self.media.get(media_id)
                 if entry is None:
                     return self.answer(422, {"error": "Validation failed: media not found"})
-                if entry["url"] is None:
+                if entry["url"] is None or entry["polls_left"] > 0:
                     return self.answer(422, {"error": self.msg("not_ready")})
                 attachments.append(self._media_entity(entry))
             sensitive = one("sensitive")

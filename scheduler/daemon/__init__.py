@@ -1,0 +1,17 @@
+"""The daemon: publishes approved drafts at their times, once, and reports what did not go out.
+
+base.py       options, what the daemon is given, errors
+retry.py      backoff, rate-limit headers, the decision after a failed attempt (pure)
+reconcile.py  windows, catch-up, unapproved reminders, reconciliation rules, 429 pauses
+worker.py     one claimed draft: check, reconcile, publish part by part, record
+report.py     the log and the notifier: nothing silent
+runner.py     APScheduler timers derived from the ledger; signals; clean stop
+source.py     campaign files, loaded and watched by mtime
+status.py     what `scheduler status` shows
+"""
+
+from __future__ import annotations
+
+from scheduler.daemon.base import CampaignSource, DaemonError, DaemonOptions, Loaded, PublisherFor
+
+__all__ = ["CampaignSource", "DaemonError", "DaemonOptions", "Loaded", "PublisherFor"]

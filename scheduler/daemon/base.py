@@ -1,0 +1,129 @@
+"""The daemon's interface: its options, what it is given, and its errors.
+
+The daemon publishes approved drafts at their due times. It is given (by the composition root)
+a ledger, a way to get the publisher of an account, the campaign folders, a clock, an event
+log and an optional notifier; it builds nothing concrete itself.
+
+Options come from defaults, overridden by ``SCHEDULER_DAEMON_*`` environment variables (so a
+rehearsal or a test can shorten leases and backoff without code), overridden by arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from scheduler.accounts import AccountSpec
+from scheduler.daemon.retry import RetryPolicy
+from scheduler.draft import Draft
+from scheduler.errors import ConfigError, SchedulerError
+from scheduler.platforms.base import Publisher
+
+__all__ = [
+    "CampaignSource",
+    "DaemonError",
+    "DaemonOptions",
+    "Loaded",
+    "PublisherFor",
+    "new_owner",
+]
+
+
+class DaemonError(SchedulerError):
+    """The daemon cannot start or go on (for example: no campaign could be loaded)."""
+
+
+def new_owner() -> str:
+    """A name for this daemon process, unique among every daemon sharing a ledger."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class DaemonOptions:
+    owner: str = field(default_factory=new_owner)
+    lease: float = 120.0  # seconds a claim is held before another daemon may take it over
+    sweep_interval: float = 5.0  # how often to look for due work the timers did not start
+    reload_interval: float = 2.0  # how often campaign files are checked for changes
+    remind_ahead: float = 3600.0  # report unapproved drafts this long before they are due
+    # A draft without its own latest time may go out this late, and no later.
+    max_lateness: float = 6 * 3600.0
+    workers: int = 4  # posts published at the same time
+    batch: int = 20  # drafts claimed per sweep query
+    grace: float = 30.0  # on SIGTERM, how long in-flight posts may take to finish
+    exit_when_done: bool = False  # stop once nothing is left to publish or to wait for
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **overrides: Any) -> DaemonOptions:
+        """Defaults, then ``SCHEDULER_DAEMON_<FIELD>`` (``SCHEDULER_DAEMON_RETRY_<FIELD>``)."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name in ("owner", "retry"):
+                continue
+            raw = env.get(f"SCHEDULER_DAEMON_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f"SCHEDULER_DAEMON_{f.name.upper()}", raw, f.type)
+        retry_values: dict[str, Any] = {}
+        for f in fields(RetryPolicy):
+            name = f"SCHEDULER_DAEMON_RETRY_{f.name.upper()}"
+            raw = env.get(name)
+            if raw is not None and raw != "":
+                retry_values[f.name] = _parse(name, raw, f.type)
+        if env.get("SCHEDULER_DAEMON_OWNER"):
+            values["owner"] = env["SCHEDULER_DAEMON_OWNER"]
+        options = cls(**values)
+        if retry_values:
+            options = replace(options, retry=replace(options.retry, **retry_values))
+        return replace(options, **overrides) if overrides else options
+
+    @property
+    def lease_delta(self) -> timedelta:
+        return timedelta(seconds=self.lease)
+
+
+def _parse(name: str, raw: str, kind: Any) -> Any:
+    kind = str(kind)
+    try:
+        if "bool" in kind:
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if "int" in kind:
+            return int(raw)
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One campaign as the daemon needs it: its drafts, folder and approval rule."""
+
+    campaign_id: str
+    title: str
+    root: Path  # the campaign folder; media paths resolve inside it
+    timezone: str
+    drafts: list[Draft]
+    rule: Any = None  # scheduler.ledger.ApprovalRule, passed to Ledger.sync
+    accounts: dict[str, AccountSpec] = field(default_factory=dict)
+    policy: Any = None  # scheduler.approval.Policy, for people's decisions
+
+
+class CampaignSource(Protocol):
+    """Where the campaigns come from; the daemon reloads them when ``changed()``."""
+
+    def load(self) -> list[Loaded]:
+        """Every campaign, loaded and rendered; raises CampaignError listing problems."""
+        ...
+
+    def changed(self) -> bool:
+        """True when the files changed since the last ``load`` (cheap: file mtimes)."""
+        ...
+
+
+PublisherFor = Callable[[Draft], Publisher]
+"""Returns the publisher for a draft's account (the composition root decides which)."""

@@ -1,0 +1,170 @@
+"""Deciding what the ledger's state means for the daemon: windows, catch-up, reconciliation.
+
+* Window: a draft may go out from its due time until ``Draft.latest`` (or due + the default
+  maximum lateness); after that it is missed.
+* Catch-up after downtime: due drafts still inside their window go out oldest first; the rest
+  become missed and are reported.
+* Drafts due but not approved are never published; they are reported ahead of time, at the
+  due time, and become missed when their window closes.
+* A claim whose previous attempt may have reached the platform (a lease that expired while
+  publishing, or an OutcomeUnknown) is reconciled with ``Publisher.find`` before any new
+  attempt; what cannot be decided waits for a person as outcome_unknown.
+* A 429 pauses every post of the account until the platform's reset.
+
+``plan`` is a pure function of the ledger's records and the time, so the rules are tested
+as tables; the runner turns its answer into timers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from scheduler.draft import DraftKey
+
+# Ledger states, as their string values (the ledger's State is a StrEnum).
+WAITING = frozenset({"approved", "scheduled", "retry_wait"})
+UNAPPROVED = frozenset({"draft", "rejected"})
+
+
+def window_end(due: datetime, latest: datetime | None, max_lateness: float) -> datetime:
+    """The last instant a draft may go out."""
+    if latest is not None:
+        return latest
+    return due + timedelta(seconds=max_lateness)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """Something the daemon should do for one draft, at a time."""
+
+    at: datetime
+    action: str  # publish | catch_up | missed | remind | not_approved | close_unapproved | report
+    key: DraftKey
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    catch_up: tuple[Step, ...]  # due now, inside the window: oldest first
+    missed: tuple[Step, ...]  # window closed while nobody published them
+    timers: tuple[Step, ...]  # future steps, soonest first
+    problems: tuple[Step, ...]  # already waiting for a person (outcome_unknown)
+
+
+def plan(
+    records: Iterable[Any], *, now: datetime, max_lateness: float, remind_ahead: float
+) -> Plan:
+    """What to do for each draft, from ledger records (anything shaped like DraftRecord)."""
+    catch_up: list[tuple[datetime, Step]] = []
+    missed: list[Step] = []
+    timers: list[Step] = []
+    problems: list[Step] = []
+    for rec in records:
+        state = str(rec.state)
+        key: DraftKey = rec.key
+        end = window_end(rec.due, rec.latest, max_lateness)
+        if state in WAITING:
+            when = rec.due
+            if state == "retry_wait" and rec.next_attempt is not None:
+                when = max(rec.next_attempt, rec.due)
+            if when <= now:
+                if now > end:
+                    missed.append(Step(now, "missed", key, _closed(end)))
+                else:
+                    catch_up.append((rec.due, Step(now, "catch_up", key)))
+            else:
+                timers.append(Step(when, "publish", key))
+        elif state == "publishing":
+            # Another daemon holds it, or one that died did: look again when its lease ends.
+            until = rec.lease_until or now
+            if until <= now:
+                catch_up.append((rec.due, Step(now, "catch_up", key, "lease expired")))
+            else:
+                timers.append(Step(until, "publish", key, "lease ends"))
+        elif state in UNAPPROVED:
+            if now > end:
+                missed.append(Step(now, "close_unapproved", key, _closed(end, approved=False)))
+                continue
+            ahead = rec.due - timedelta(seconds=remind_ahead)
+            if rec.due > now:
+                timers.append(Step(max(ahead, now), "remind", key))
+                timers.append(Step(rec.due, "not_approved", key))
+            else:
+                timers.append(Step(now, "not_approved", key))
+            timers.append(Step(end, "close_unapproved", key, _closed(end, approved=False)))
+        elif state == "outcome_unknown":
+            problems.append(Step(now, "report", key, rec.last_error or "outcome unknown"))
+    catch_up.sort(key=lambda pair: (pair[0], str(pair[1].key)))
+    timers.sort(key=lambda s: (s.at, str(s.key)))
+    return Plan(
+        catch_up=tuple(step for _, step in catch_up),
+        missed=tuple(missed),
+        timers=tuple(timers),
+        problems=tuple(problems),
+    )
+
+
+def _closed(end: datetime, *, approved: bool = True) -> str:
+    when = end.isoformat(timespec="seconds")
+    if approved:
+        return f"its window closed at {when} before it could be published"
+    return f"it was not approved before its window closed at {when}; it was not published"
+
+
+# --- reconciliation -------------------------------------------------------------------------
+
+
+def needs_reconcile(claim: Any, attempts: Sequence[Any], events: Sequence[Any]) -> bool:
+    """True when an earlier attempt may have reached the platform without being recorded.
+
+    That is: the previous holder's lease expired while publishing (``takeover``), or the
+    previous attempt ended with an unknown outcome, or it never ended (a crash). A person who
+    resolved the draft as not published has settled the question.
+    """
+    if getattr(claim, "takeover", False):
+        return True
+    if claim.attempt <= 1:
+        return False
+    for event in reversed(events):
+        action = str(getattr(event, "action", ""))
+        if action in ("claim", "comment", "renew"):
+            continue  # this claim itself, or nothing that settles anything
+        if action == "resolve":
+            return False
+        break
+    previous = [a for a in attempts if a.number < claim.attempt]
+    if not previous:
+        return False
+    last = max(previous, key=lambda a: a.number)
+    outcome = str(last.outcome or "")
+    if last.ended_at is None or outcome in ("", "outcome_unknown"):
+        return True
+    return str(last.error_class or "") == "OutcomeUnknown"
+
+
+class AccountPauses:
+    """Accounts the platform asked us to leave alone until a time (a 429 and its reset)."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    def pause(self, account: str, until: datetime) -> None:
+        with self._lock:
+            current = self._until.get(account)
+            if current is None or until > current:
+                self._until[account] = until
+
+    def until(self, account: str, now: datetime) -> datetime | None:
+        with self._lock:
+            when = self._until.get(account)
+            if when is None:
+                return None
+            if when <= now:
+                del self._until[account]
+                return None
+            return when

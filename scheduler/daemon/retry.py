@@ -1,0 +1,160 @@
+"""When to try again: capped exponential backoff with jitter, honouring what the platform said.
+
+Everything here is a pure function of its arguments (the random draw is passed in), so the
+rules are pinned by table tests and the daemon stores the answer in the ledger: a restarted
+daemon continues the same schedule instead of starting it over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+from scheduler.errors import PublishError, SchedulerError
+from scheduler.platforms.base import OutcomeUnknown, Permanent, RateLimited
+
+# A reset header above this is an absolute Unix time; below it, seconds from now.
+_EPOCH_THRESHOLD = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    base: float = 30.0  # seconds before the first retry
+    factor: float = 2.0
+    cap: float = 3600.0  # no backoff step is longer than this (the platform may ask longer)
+    jitter: float = 0.25  # up to this fraction of each step is removed at random
+    max_attempts: int = 10  # attempts after which a draft fails even inside its window
+    # Several daemons told the same reset time should not all return in the same instant.
+    reset_spread: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with a draft after a failed attempt."""
+
+    action: str  # "retry" | "failed" | "missed"
+    at: datetime | None  # the next attempt, for "retry"
+    reason: str
+    pause_account_until: datetime | None = None  # a 429: the account's other posts wait too
+
+
+def backoff(attempt: int, policy: RetryPolicy, rand: float) -> float:
+    """Seconds to wait after the ``attempt``-th failure (1 = the first); ``rand`` in [0, 1)."""
+    if attempt < 1:
+        attempt = 1
+    # Exponent bounded first: factor ** 2000 would overflow a float.
+    exponent = min(attempt - 1, 64)
+    step = min(policy.cap, policy.base * policy.factor**exponent)
+    return step * (1.0 - policy.jitter * min(max(rand, 0.0), 1.0))
+
+
+def wait_from_headers(headers: Mapping[str, str], now: datetime) -> float | None:
+    """Seconds until the platform lets us try again, from its response headers, if it said.
+
+    ``Retry-After`` (seconds or an HTTP date) wins; otherwise the rate-limit reset in any of
+    the forms the platforms use: X ``x-rate-limit-reset`` (Unix seconds), Mastodon
+    ``X-RateLimit-Reset`` (ISO 8601), Bluesky ``RateLimit-Reset`` (Unix seconds, or seconds
+    from now in the IETF draft's form).
+    """
+    lower = {k.lower(): v.strip() for k, v in headers.items()}
+    retry_after = lower.get("retry-after")
+    if retry_after:
+        seconds = _seconds_or_date(retry_after, now)
+        if seconds is not None:
+            return max(seconds, 0.0)
+    for name in ("x-rate-limit-reset", "x-ratelimit-reset", "ratelimit-reset"):
+        value = lower.get(name)
+        if not value:
+            continue
+        seconds = _reset_value(value, now)
+        if seconds is not None:
+            return max(seconds, 0.0)
+    return None
+
+
+def _seconds_or_date(value: str, now: datetime) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - now).total_seconds()
+
+
+def _reset_value(value: str, now: datetime) -> float | None:
+    try:
+        number = float(value)
+    except ValueError:
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return (when - now).total_seconds()
+    if number >= _EPOCH_THRESHOLD:
+        return number - now.timestamp()
+    return number
+
+
+def error_reason(error: BaseException) -> str:
+    """A person-readable reason, with the platform's own words when it gave any."""
+    platform_message = getattr(error, "platform_message", None)
+    status = getattr(error, "status", None)
+    base = error.message if isinstance(error, SchedulerError) else str(error)
+    if platform_message and platform_message not in base:
+        base = f"{base}: {platform_message}"
+    if status and str(status) not in base:
+        base = f"{base} (HTTP {status})"
+    return base or type(error).__name__
+
+
+def decide(
+    error: PublishError,
+    *,
+    attempts: int,
+    now: datetime,
+    latest: datetime | None,
+    policy: RetryPolicy,
+    rand: float,
+) -> Decision:
+    """The next step after ``error`` on the ``attempts``-th attempt (1 = the first).
+
+    Permanent errors stop at once with the platform's message. Anything retryable is tried
+    again after the backoff, or later if the platform asked for more; a retry that would fall
+    after the post's window (``latest``) makes the post missed instead. OutcomeUnknown is
+    retried like a transient error: the next attempt reconciles before publishing anything.
+    """
+    reason = error_reason(error)
+    if isinstance(error, Permanent):
+        return Decision("failed", None, reason)
+    if not (error.retryable or isinstance(error, OutcomeUnknown)):
+        return Decision("failed", None, reason)
+    if attempts >= policy.max_attempts:
+        return Decision("failed", None, f"gave up after {attempts} attempts: {reason}")
+    delay = backoff(attempts, policy, rand)
+    pause: datetime | None = None
+    if isinstance(error, RateLimited) and error.retry_after is not None:
+        asked = max(float(error.retry_after), 0.0)
+        # Honour the platform's time exactly, plus a little spread so daemons do not collide.
+        delay = asked + policy.reset_spread * rand
+        pause = now + timedelta(seconds=asked)
+    elif isinstance(error, RateLimited):
+        pause = now + timedelta(seconds=delay)
+    at = now + timedelta(seconds=delay)
+    if latest is not None and at > latest:
+        return Decision(
+            "missed",
+            None,
+            f"window closed: the next attempt ({at.isoformat(timespec='seconds')}) would be "
+            f"after the latest time {latest.isoformat(timespec='seconds')}; last error: {reason}",
+            pause_account_until=pause,
+        )
+    return Decision("retry", at, reason, pause_account_until=pause)

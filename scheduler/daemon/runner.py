@@ -1,0 +1,491 @@
+"""The daemon: APScheduler timers derived from the ledger, which stays the single truth.
+
+APScheduler (3.x, BackgroundScheduler, in-memory job store only) holds one timer per draft
+step: publish at the due time or the next attempt, remind about unapproved drafts, close
+their window. Timers are rebuilt from the ledger at start, on every reload (campaign files
+changed on disk, polled by mtime, or SIGHUP) and periodically; a timer that fires re-reads
+the ledger before doing anything, so a stale timer is harmless. A sweep claims whatever the
+timers did not start: drafts approved after the last rebuild, and the work of a daemon that
+died (its lease expired). Several daemons may run against one PostgreSQL ledger.
+
+``reload``, ``fire`` and ``sweep`` do the work and can be driven directly with a FixedClock;
+``run`` adds the timers, the signals and a clean stop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from scheduler.clock import Clock
+from scheduler.daemon.base import CampaignSource, DaemonOptions, Loaded, PublisherFor
+from scheduler.daemon.reconcile import UNAPPROVED, WAITING, AccountPauses, Step, plan, window_end
+from scheduler.daemon.report import Reporter
+from scheduler.daemon.worker import Worker
+from scheduler.draft import DraftKey
+from scheduler.errors import CampaignError, LedgerError, SchedulerError
+from scheduler.notify.base import Notice
+
+ACTIVE = WAITING | {"publishing"}
+
+
+class Daemon:
+    def __init__(
+        self,
+        ledger: Any,
+        source: CampaignSource,
+        publisher_for: PublisherFor,
+        *,
+        clock: Clock,
+        options: DaemonOptions,
+        reporter: Reporter,
+        rand: Callable[[], float] | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.source = source
+        self.clock = clock
+        self.options = options
+        self.reporter = reporter
+        self.pauses = AccountPauses()
+        self.stopping = threading.Event()
+        self.roots: dict[str, Path] = {}
+        self.campaigns: dict[str, Loaded] = {}
+        extra = {"rand": rand} if rand is not None else {}
+        self.worker = Worker(
+            ledger,
+            publisher_for,
+            clock=clock,
+            options=options,
+            reporter=reporter,
+            pauses=self.pauses,
+            roots=self.roots,
+            stopping=self.stopping,
+            **extra,
+        )
+        self._scheduler: Any = None
+        self._timers: dict[str, datetime] = {}  # job id -> run time, as last scheduled
+        self._timers_lock = threading.Lock()
+        self._reload_requested = threading.Event()
+        self._stop_requested = threading.Event()
+        self._inflight = 0
+        self._inflight_cond = threading.Condition()
+        self.outcomes: dict[str, int] = {}
+        self.pending_catch_up: tuple[Step, ...] = ()
+
+    # --- loading ----------------------------------------------------------------------------
+
+    def reload(self) -> bool:
+        """Load the campaigns, sync the ledger, and re-plan; False if the files are broken.
+
+        Broken files never stop a running daemon: it keeps the ledger as it is (which still
+        holds every approved draft) and says what is wrong.
+        """
+        now = self.clock.now()
+        try:
+            loaded = self.source.load()
+        except CampaignError as exc:
+            self.reporter.event(
+                "reload_failed",
+                "error",
+                problems=len(exc.problems),
+                first=str(exc.problems[0]) if exc.problems else str(exc),
+            )
+            return False
+        for campaign in loaded:
+            kwargs = {"rule": campaign.rule} if campaign.rule is not None else {}
+            report = self.ledger.sync(campaign.campaign_id, campaign.drafts, now=now, **kwargs)
+            self.campaigns[campaign.campaign_id] = campaign
+            self.roots[campaign.campaign_id] = campaign.root
+            self.reporter.event(
+                "synced",
+                campaign=campaign.campaign_id,
+                drafts=len(campaign.drafts),
+                created=len(report.created),
+                changed=len(report.changed),
+                cancelled=len(report.cancelled),
+                frozen=len(getattr(report, "frozen", ())),
+            )
+            for key in getattr(report, "frozen", ()):
+                self.reporter.event(
+                    "change_refused",
+                    "warning",
+                    key=str(key),
+                    reason="the post may already be out; the stored version stays",
+                )
+        self.replan()
+        return True
+
+    def records(self) -> list[Any]:
+        found: list[Any] = []
+        for campaign_id in self.campaigns:
+            found.extend(self.ledger.list(campaign=campaign_id))
+        return found
+
+    def replan(self) -> None:
+        """Derive every timer from the ledger; handle what is already late."""
+        now = self.clock.now()
+        the_plan = plan(
+            self.records(),
+            now=now,
+            max_lateness=self.options.max_lateness,
+            remind_ahead=self.options.remind_ahead,
+        )
+        for step in the_plan.missed:
+            self._close(step)
+        for step in the_plan.problems:
+            self.reporter.notice(
+                Notice(
+                    kind="outcome_unknown",
+                    draft=str(step.key),
+                    summary=f"waiting for a person: {step.reason}",
+                    when=now,
+                    detail="run `scheduler status` for the evidence, then `scheduler resolve`",
+                ),
+                once_key="start",
+            )
+        self._set_timers(the_plan.timers, the_plan.catch_up)
+
+    # --- steps ------------------------------------------------------------------------------
+
+    def fire(self, key: DraftKey) -> str | None:
+        """A draft's time came: claim it and publish it, if the ledger agrees."""
+        if self.stopping.is_set():
+            return None
+        now = self.clock.now()
+        try:
+            record = self.ledger.get(key)
+        except LedgerError:
+            return None
+        state = str(record.state)
+        when = record.due
+        if state == "retry_wait" and record.next_attempt is not None:
+            when = max(when, record.next_attempt)
+        if state == "publishing":
+            if record.lease_until is not None and record.lease_until > now:
+                self._schedule_publish(key, record.lease_until)
+                return None
+        elif state not in WAITING:
+            return None
+        elif when > now:
+            self._schedule_publish(key, when)
+            return None
+        paused = self.pauses.until(record.draft.account, now)
+        if paused is not None and not record.parts_done and state != "publishing":
+            self._schedule_publish(key, paused)
+            return None
+        claim = self.ledger.claim(key, owner=self.options.owner, now=now, lease=self.options.lease)
+        if claim is None:
+            if state in WAITING and now > window_end(
+                record.due, record.latest, self.options.max_lateness
+            ):
+                self._close(Step(now, "missed", key, "its window closed before it was claimed"))
+            return None
+        return self._process(claim)
+
+    def _process(self, claim: Any) -> str:
+        outcome = self.worker.process(claim)
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        if outcome == "retry_wait":
+            with contextlib.suppress(LedgerError):
+                record = self.ledger.get(claim.key)
+                if record.next_attempt is not None:
+                    self._schedule_publish(claim.key, record.next_attempt)
+        return outcome
+
+    def sweep(self) -> int:
+        """Claim due work no timer started (late approvals, a dead daemon's leases)."""
+        count = 0
+        while not self.stopping.is_set():
+            now = self.clock.now()
+            claims = self.ledger.claim_due(
+                owner=self.options.owner,
+                now=now,
+                lease=self.options.lease,
+                limit=self.options.batch,
+            )
+            if not claims:
+                break
+            for claim in claims:
+                if self.stopping.is_set():
+                    self.ledger.release(claim, now=self.clock.now())
+                    continue
+                self._process(claim)
+                count += 1
+        return count
+
+    def remind(self, key: DraftKey, *, at_due: bool) -> None:
+        """An unapproved draft is due soon, or now: say so (it will not be published)."""
+        now = self.clock.now()
+        try:
+            record = self.ledger.get(key)
+        except LedgerError:
+            return
+        if str(record.state) not in UNAPPROVED:
+            return
+        seconds = max(0, round((record.due - now).total_seconds()))
+        ahead = f"{seconds} s" if seconds < 120 else f"{round(seconds / 60)} min"
+        summary = (
+            "due now but not approved: it will not be published until it is approved"
+            if at_due
+            else f"due in {ahead} and not approved yet"
+        )
+        self.reporter.notice(
+            Notice(
+                kind="not_approved" if at_due else "not_approved_soon",
+                draft=str(key),
+                summary=summary,
+                when=now,
+                detail=f"state {record.state}; approve it with `scheduler approve`",
+            ),
+            once_key=f"{'due' if at_due else 'ahead'}:{record.content_hash}",
+        )
+
+    def _close(self, step: Step) -> None:
+        """A window closed: an unpublished draft becomes missed, and a person is told."""
+        now = self.clock.now()
+        try:
+            record = self.ledger.get(step.key)
+        except LedgerError:
+            return
+        state = str(record.state)
+        if step.action == "close_unapproved" and state not in UNAPPROVED:
+            return
+        if state not in WAITING | UNAPPROVED:
+            return
+        if now <= window_end(record.due, record.latest, self.options.max_lateness):
+            return
+        try:
+            self.ledger.mark_missed(step.key, reason=step.reason, now=now)
+        except LedgerError as exc:
+            self.reporter.event("ledger_error", "error", key=str(step.key), error=str(exc))
+            return
+        self.reporter.notice(
+            Notice(kind="missed", draft=str(step.key), summary=step.reason, when=now)
+        )
+
+    def is_done(self) -> bool:
+        """Nothing left to publish, to retry or to wait for approval within its window."""
+        now = self.clock.now()
+        for record in self.records():
+            state = str(record.state)
+            if state in ACTIVE:
+                return False
+            if state in UNAPPROVED and now <= window_end(
+                record.due, record.latest, self.options.max_lateness
+            ):
+                return False
+        return True
+
+    # --- timers -----------------------------------------------------------------------------
+
+    def _job_id(self, action: str, key: DraftKey) -> str:
+        return f"{action}:{key}"
+
+    def _set_timers(self, timers: tuple[Step, ...], catch_up: tuple[Step, ...]) -> None:
+        wanted: dict[str, tuple[datetime, Step]] = {}
+        for step in timers:
+            wanted[self._job_id(step.action, step.key)] = (step.at, step)
+        if self._scheduler is None:
+            # Driven by hand (tests): remember the plan, run nothing.
+            with self._timers_lock:
+                self._timers = {job_id: at for job_id, (at, _) in wanted.items()}
+            self.pending_catch_up = catch_up
+            return
+        with self._timers_lock:
+            for job_id in list(self._timers):
+                if job_id not in wanted:
+                    with contextlib.suppress(Exception):
+                        self._scheduler.remove_job(job_id)
+                    del self._timers[job_id]
+            for job_id, (at, step) in wanted.items():
+                if self._timers.get(job_id) == at:
+                    continue
+                self._add_job(job_id, at, step)
+        if catch_up:
+            keys = [s.key for s in catch_up]
+            self._scheduler.add_job(
+                self._guard,
+                "date",
+                run_date=self._run_date(self.clock.now()),
+                args=["catch_up", lambda: self._catch_up(keys)],
+                id="catch_up",
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+
+    def _add_job(self, job_id: str, at: datetime, step: Step) -> None:
+        fn: Callable[[], object]
+        key = step.key
+        if step.action == "publish":
+            fn = lambda: self.fire(key)  # noqa: E731
+        elif step.action == "remind":
+            fn = lambda: self.remind(key, at_due=False)  # noqa: E731
+        elif step.action == "not_approved":
+            fn = lambda: self.remind(key, at_due=True)  # noqa: E731
+        else:
+            fn = lambda: self._close(step)  # noqa: E731
+        self._timers[job_id] = at
+        self._scheduler.add_job(
+            self._guard,
+            "date",
+            run_date=self._run_date(at),
+            args=[job_id, fn],
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def _schedule_publish(self, key: DraftKey, at: datetime) -> None:
+        if self._scheduler is None or self.stopping.is_set():
+            with self._timers_lock:
+                self._timers[self._job_id("publish", key)] = at
+            return
+        with self._timers_lock:
+            self._add_job(self._job_id("publish", key), at, Step(at, "publish", key))
+
+    def _run_date(self, at: datetime) -> datetime:
+        # APScheduler runs on the real clock; an injected clock that runs ahead or behind
+        # (rehearsals) is translated into real time.
+        offset = self.clock.now() - datetime.now(UTC)
+        return at - offset
+
+    def _catch_up(self, keys: list[DraftKey]) -> None:
+        """After downtime: the due drafts, oldest first, one after the other."""
+        if keys:
+            self.reporter.event("catch_up", drafts=len(keys))
+        for key in keys:
+            if self.stopping.is_set():
+                return
+            self.fire(key)
+
+    def _guard(self, name: str, fn: Callable[[], object]) -> None:
+        """Run a timer's work; nothing a timer does may take the daemon down."""
+        with self._timers_lock:
+            self._timers.pop(name, None)
+        with self._inflight_cond:
+            if self.stopping.is_set():
+                return
+            self._inflight += 1
+        try:
+            fn()
+        except SchedulerError as exc:
+            self.reporter.event("step_failed", "error", step=name, error=str(exc))
+        except Exception as exc:  # a bug: say so, keep publishing everything else
+            self.reporter.event("bug", "error", step=name, error=f"{type(exc).__name__}: {exc}")
+            logging.getLogger("scheduler.daemon").exception("unexpected error in %s", name)
+        finally:
+            with self._inflight_cond:
+                self._inflight -= 1
+                self._inflight_cond.notify_all()
+
+    def _periodic(self) -> None:
+        if self._reload_requested.is_set() or self.source.changed():
+            self._reload_requested.clear()
+            self.reporter.event("reload")
+            self.reload()
+        self.sweep()
+        if self.options.exit_when_done and self.is_done():
+            self.reporter.event("done", outcomes=dict(sorted(self.outcomes.items())))
+            self._stop_requested.set()
+
+    # --- running ----------------------------------------------------------------------------
+
+    def request_reload(self) -> None:
+        self._reload_requested.set()
+
+    def request_stop(self) -> None:
+        self._stop_requested.set()
+
+    def start(self) -> None:
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.jobstores.memory import MemoryJobStore
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        # APScheduler's own chatter is not our log format; our guard reports every failure.
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
+        self._scheduler = BackgroundScheduler(
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(max_workers=self.options.workers + 1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+        self.reporter.event(
+            "starting",
+            owner=self.options.owner,
+            ledger=getattr(self.ledger, "url", ""),
+            lease=self.options.lease,
+        )
+        self.reload()
+        interval = min(self.options.sweep_interval, self.options.reload_interval)
+        self._scheduler.add_job(
+            self._guard,
+            "interval",
+            seconds=interval,
+            args=["periodic", self._periodic],
+            id="periodic",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=interval),
+        )
+        self._scheduler.start()
+        self.reporter.event("running", timers=len(self._timers), campaigns=len(self.campaigns))
+
+    def stop(self) -> None:
+        """Start nothing new; let in-flight posts finish (threads release between parts)."""
+        self.stopping.set()
+        if self._scheduler is not None:
+            with contextlib.suppress(Exception):
+                self._scheduler.shutdown(wait=False)
+        deadline = self.clock.monotonic() + self.options.grace
+        with self._inflight_cond:
+            while self._inflight > 0:
+                left = deadline - self.clock.monotonic()
+                if left <= 0:
+                    break
+                self._inflight_cond.wait(min(left, 0.5))
+            remaining = self._inflight
+        if remaining:
+            self.reporter.event(
+                "stopping_with_work_in_flight",
+                "warning",
+                posts=remaining,
+                note="their leases expire and the next daemon reconciles them",
+            )
+        self.reporter.event("stopped", outcomes=dict(sorted(self.outcomes.items())))
+        self.reporter.close(timeout=5.0)
+
+    def run(self) -> int:
+        """Run until SIGTERM/SIGINT (or until done with ``exit_when_done``); returns 0."""
+        previous: dict[int, Any] = {}
+
+        def on_stop(signum: int, frame: FrameType | None) -> None:
+            self.reporter.event("signal", name=signal.Signals(signum).name)
+            self._stop_requested.set()
+
+        def on_hup(signum: int, frame: FrameType | None) -> None:
+            self.reporter.event("signal", name="SIGHUP")
+            self._reload_requested.set()
+
+        handlers: list[tuple[int, Callable[[int, FrameType | None], None]]] = [
+            (signal.SIGTERM, on_stop),
+            (signal.SIGINT, on_stop),
+        ]
+        if hasattr(signal, "SIGHUP"):
+            handlers.append((signal.SIGHUP, on_hup))
+        if threading.current_thread() is threading.main_thread():
+            for signum, handler in handlers:
+                previous[signum] = signal.signal(signum, handler)
+        try:
+            self.start()
+            while not self._stop_requested.wait(0.2):
+                pass
+        finally:
+            self.stop()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        return 0

@@ -1,0 +1,168 @@
+"""What ``scheduler status`` shows: upcoming, in flight, waiting to retry, published, problems.
+
+Built from ledger records only (the ledger is the truth), as plain data for ``--json`` and as
+lines for people, with times in the campaign's timezone and in UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from scheduler.daemon.reconcile import UNAPPROVED, window_end
+
+GROUPS = ("problems", "in_flight", "waiting_to_retry", "upcoming", "published", "other")
+
+PROBLEM_STATES = frozenset({"failed", "missed", "outcome_unknown"})
+
+
+def local_time(instant: datetime | None, zone: str) -> str:
+    if instant is None:
+        return "-"
+    try:
+        local = instant.astimezone(ZoneInfo(zone))
+    except (KeyError, ValueError):
+        local = instant
+    return local.strftime("%a %d %b %H:%M %Z").strip()
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return None if instant is None else instant.isoformat()
+
+
+def entry(record: Any, *, now: datetime, max_lateness: float) -> dict[str, Any]:
+    draft = record.draft
+    state = str(record.state)
+    parts = [{"index": p.index, "url": p.url, "remote_id": p.remote_id} for p in record.parts_done]
+    item: dict[str, Any] = {
+        "key": str(record.key),
+        "campaign": record.key.campaign,
+        "post": record.key.post_id,
+        "account": record.key.account,
+        "platform": draft.platform,
+        "state": state,
+        "due": _iso(record.due),
+        "due_local": local_time(record.due, draft.timezone),
+        "latest": _iso(window_end(record.due, record.latest, max_lateness)),
+        "approved": record.approved_hash is not None
+        and record.approved_hash == record.content_hash,
+        "attempts": record.attempts,
+        "next_attempt": _iso(record.next_attempt),
+        "next_attempt_local": local_time(record.next_attempt, draft.timezone)
+        if record.next_attempt
+        else None,
+        "lease_owner": record.lease_owner,
+        "lease_until": _iso(record.lease_until),
+        "parts": len(draft.parts),
+        "parts_done": parts,
+        "url": parts[0]["url"] if parts else None,
+        "last_error": record.last_error,
+        "problem": None,
+    }
+    item["problem"] = problem_of(record, state, now=now, max_lateness=max_lateness)
+    return item
+
+
+def problem_of(record: Any, state: str, *, now: datetime, max_lateness: float) -> str | None:
+    error = record.last_error or ""
+    if state == "failed":
+        if "reconnect" in error:
+            return f"needs reconnecting: {error}"
+        return f"failed: {error or 'the platform refused it'}"
+    if state == "missed":
+        return f"missed: {error or 'its window closed before it could be published'}"
+    if state == "outcome_unknown":
+        return (
+            f"outcome unknown: {error or 'it may or may not have gone out'}; check the account, "
+            "then run `scheduler resolve`"
+        )
+    if state == "retry_wait" and "reconnect" in error:
+        return f"needs reconnecting: {error}"
+    if state in UNAPPROVED and record.due <= now:
+        end = window_end(record.due, record.latest, max_lateness)
+        if now <= end:
+            return f"due but not approved ({state}): it will not be published until approved"
+    if state == "rejected":
+        return "rejected: waiting for a change to the campaign files"
+    return None
+
+
+def group_of(item: dict[str, Any], *, now: datetime) -> str:
+    state = item["state"]
+    if item["problem"] and state != "retry_wait":
+        return "problems"
+    if state == "publishing":
+        return "in_flight"
+    if state == "retry_wait":
+        return "waiting_to_retry"
+    if state == "published":
+        return "published"
+    if state in ("approved", "scheduled", "draft"):
+        return "upcoming"
+    return "other"
+
+
+def build(records: Iterable[Any], *, now: datetime, max_lateness: float) -> dict[str, Any]:
+    groups: dict[str, list[dict[str, Any]]] = {g: [] for g in GROUPS}
+    for record in records:
+        item = entry(record, now=now, max_lateness=max_lateness)
+        groups[group_of(item, now=now)].append(item)
+    for items in groups.values():
+        items.sort(key=lambda i: (i["due"] or "", i["key"]))
+    counts = {g: len(v) for g, v in groups.items()}
+    return {"now": now.isoformat(), "counts": counts, **groups}
+
+
+def render(report: dict[str, Any]) -> list[str]:
+    """The report as lines for a terminal."""
+    lines: list[str] = []
+    titles = {
+        "problems": "Problems (a person must act)",
+        "in_flight": "In flight",
+        "waiting_to_retry": "Waiting to retry",
+        "upcoming": "Upcoming",
+        "published": "Published",
+        "other": "Other",
+    }
+    for group in GROUPS:
+        items = report[group]
+        if not items:
+            continue
+        lines.append(f"{titles[group]} ({len(items)})")
+        for item in items:
+            lines.append("  " + _line(group, item))
+    counts = report["counts"]
+    lines.append(
+        f"{counts['published']} published, {counts['upcoming']} upcoming, "
+        f"{counts['in_flight']} in flight, {counts['waiting_to_retry']} waiting to retry, "
+        f"{counts['problems']} problem{'s' if counts['problems'] != 1 else ''}"
+    )
+    return lines
+
+
+def _line(group: str, item: dict[str, Any]) -> str:
+    head = f"{item['key']}  {item['due_local']}"
+    if group == "problems":
+        return f"{head}  {item['problem']}"
+    if group == "in_flight":
+        done = len(item["parts_done"])
+        return (
+            f"{head}  publishing by {item['lease_owner']} "
+            f"(part {done}/{item['parts']} done, lease until {item['lease_until']})"
+        )
+    if group == "waiting_to_retry":
+        why = f": {item['last_error']}" if item["last_error"] else ""
+        note = f"  {item['problem']}" if item["problem"] else ""
+        return (
+            f"{head}  attempt {item['attempts']} failed{why}; next attempt "
+            f"{item['next_attempt_local'] or 'as soon as possible'}{note}"
+        )
+    if group == "published":
+        urls = " ".join(p["url"] for p in item["parts_done"]) or "(no address recorded)"
+        return f"{head}  {urls}"
+    if group == "upcoming":
+        approval = "approved" if item["approved"] else "NOT APPROVED"
+        return f"{head}  {approval}"
+    return f"{head}  {item['state']}"

@@ -1,0 +1,474 @@
+"""Publishing one claimed draft: check, reconcile, publish part by part, record the outcome.
+
+The worker holds a claim (a lease on one draft). It publishes only when the claimed content
+is exactly the approved content (the hash is taken again over what will be sent, and every
+media file is read back and compared with the digest that was approved). Each thread part is
+recorded in the ledger as soon as it exists, so a crash resumes at the next part, replying to
+the right parent. Every way out of ``process`` leaves the draft in a state a person can see:
+published, retry_wait (with the next attempt), failed, missed or outcome_unknown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from scheduler.clock import Clock
+from scheduler.daemon.base import DaemonOptions, PublisherFor
+from scheduler.daemon.reconcile import AccountPauses, needs_reconcile, window_end
+from scheduler.daemon.report import Reporter
+from scheduler.daemon.retry import Decision, backoff, decide, error_reason
+from scheduler.draft import Draft, PartResult, content_hash, idempotency_key
+from scheduler.errors import ConfigError, LedgerError, PublishError, SchedulerError
+from scheduler.notify.base import Notice
+from scheduler.platforms.base import (
+    AuthFailed,
+    LinkCardRequest,
+    MediaUpload,
+    OutcomeUnknown,
+    PartRequest,
+    Publisher,
+    PublishRequest,
+)
+
+
+class NotPublishable(SchedulerError):
+    """The claimed draft must not be published as it stands (hash or media mismatch)."""
+
+
+class _Stopping(Exception):
+    """Raised between thread parts when the daemon is asked to stop."""
+
+
+def resolve_media(root: Path, relative: str) -> Path:
+    """The absolute path of a media file, refusing anything outside the campaign folder."""
+    base = root.resolve()
+    candidate = (base / relative).resolve()
+    if not candidate.is_relative_to(base):
+        raise NotPublishable(f"media path {relative!r} leaves the campaign folder {base}")
+    return candidate
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def build_request(
+    draft: Draft, root: Path | None, *, approved_hash: str, done: tuple[PartResult, ...] = ()
+) -> PublishRequest:
+    """The PublishRequest for ``draft``, checked against the approved hash.
+
+    Raises NotPublishable when the content or a media file differs from what was approved.
+    """
+    actual = content_hash(draft)
+    if actual != approved_hash:
+        raise NotPublishable(
+            f"{draft.key}: the content to send ({actual[:15]}…) is not the approved content "
+            f"({approved_hash[:15]}…); not published"
+        )
+    parts: list[PartRequest] = []
+    for index, part in enumerate(draft.parts):
+        media: list[MediaUpload] = []
+        for m in part.media:
+            if root is None:
+                raise NotPublishable(f"{draft.key}: the campaign folder is unknown; media {m.path}")
+            path = resolve_media(root, m.path)
+            try:
+                digest = _sha256(path)
+            except OSError as exc:
+                raise NotPublishable(
+                    f"{draft.key}: media {m.path} cannot be read ({exc.strerror})"
+                ) from exc
+            if digest != m.sha256:
+                raise NotPublishable(
+                    f"{draft.key}: media {m.path} changed since it was approved; not published",
+                    hint="review and approve the draft again",
+                )
+            media.append(
+                MediaUpload(
+                    file=path,
+                    mime=m.mime,
+                    alt=m.alt,
+                    size=m.size,
+                    sha256=m.sha256,
+                    width=m.width,
+                    height=m.height,
+                )
+            )
+        parts.append(
+            PartRequest(
+                text=part.text,
+                media=tuple(media),
+                facets=tuple((f.kind, f.start, f.end, f.value) for f in part.facets),
+                idempotency_key=idempotency_key(draft.key, approved_hash, index),
+            )
+        )
+    link = draft.link
+    return PublishRequest(
+        account=draft.account,
+        parts=tuple(parts),
+        created_at=draft.due,
+        content_warning=draft.content_warning,
+        language=draft.language,
+        labels=draft.labels,
+        visibility=draft.visibility,
+        reply_settings=draft.reply_settings,
+        link=None
+        if link is None
+        else LinkCardRequest(url=link.url, title=link.title, description=link.description),
+        done=done,
+    )
+
+
+class Worker:
+    """Processes claims. Thread-safe: one Worker serves every executor thread."""
+
+    def __init__(
+        self,
+        ledger: Any,
+        publisher_for: PublisherFor,
+        *,
+        clock: Clock,
+        options: DaemonOptions,
+        reporter: Reporter,
+        pauses: AccountPauses,
+        roots: Mapping[str, Path],
+        stopping: threading.Event,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.ledger = ledger
+        self.publisher_for = publisher_for
+        self.clock = clock
+        self.options = options
+        self.reporter = reporter
+        self.pauses = pauses
+        self.roots = roots
+        self.stopping = stopping
+        self.rand = rand
+
+    # --- the one entry point --------------------------------------------------------------
+
+    def process(self, claim: Any) -> str:
+        """Publish the claimed draft; returns the outcome (published, retry_wait, ...)."""
+        key = claim.key
+        try:
+            return self._process(claim)
+        except LedgerError as exc:
+            # The lease will run out and this draft will be reconciled by whoever claims it.
+            self.reporter.event("ledger_error", "error", key=str(key), error=str(exc))
+            return "ledger_error"
+
+    def _process(self, claim: Any) -> str:
+        draft: Draft = claim.draft
+        now = self.clock.now()
+        record = self.ledger.get(claim.key)
+        approved = record.approved_hash
+        if approved is None or approved != claim.content_hash:
+            return self._refuse(claim, "the approval does not match the content hash")
+        try:
+            request = build_request(
+                draft,
+                self.roots.get(draft.campaign),
+                approved_hash=approved,
+                done=tuple(claim.parts_done),
+            )
+        except NotPublishable as exc:
+            return self._refuse(claim, str(exc))
+        try:
+            publisher = self.publisher_for(draft)
+        except ConfigError as exc:
+            return self._needs_reconnect(claim, record, exc)
+
+        end = window_end(record.due, record.latest, self.options.max_lateness)
+        done = tuple(claim.parts_done)
+        try:
+            if needs_reconcile(
+                claim, self.ledger.attempts(claim.key), self.ledger.events(claim.key)
+            ):
+                outcome, claim, done = self._reconcile(claim, request, publisher)
+                if outcome is not None:
+                    return outcome
+                request = replace(request, done=done)
+        except PublishError as exc:
+            return self._failed_attempt(claim, record, exc, end)
+
+        if not done and now > end:
+            reason = (
+                f"its window closed at {end.isoformat(timespec='seconds')} before it "
+                "could be published"
+            )
+            self.ledger.give_up(claim, state="missed", reason=reason, now=now)
+            self._notice("missed", draft, reason)
+            return "missed"
+        paused = self.pauses.until(draft.account, now)
+        if paused is not None and not done:
+            self.ledger.retry_later(
+                claim,
+                next_attempt=paused,
+                error=f"account {draft.account} is rate limited until {paused.isoformat()}",
+                now=now,
+            )
+            self.reporter.event("paused", key=str(claim.key), until=paused)
+            return "retry_wait"
+        return self._publish(claim, record, request, publisher, end)
+
+    # --- steps ----------------------------------------------------------------------------
+
+    def _reconcile(
+        self, claim: Any, request: PublishRequest, publisher: Publisher
+    ) -> tuple[str | None, Any, tuple[PartResult, ...]]:
+        """Look for the part an earlier attempt may have posted.
+
+        Returns (outcome, claim, parts done); an outcome of None means: go on publishing.
+        Only one part can be unrecorded: parts go out in order and each is recorded as soon
+        as it exists.
+        """
+        done = tuple(claim.parts_done)
+        index = len(done)
+        if index >= len(request.parts):
+            return self._finish(claim, done), claim, done
+        try:
+            found = publisher.find(request, index)
+        except OutcomeUnknown as exc:
+            reason = (
+                f"part {index + 1} of {len(request.parts)} may or may not have been posted "
+                f"and the platform cannot tell: {error_reason(exc)}"
+            )
+            self.ledger.give_up(claim, state="outcome_unknown", reason=reason, now=self.clock.now())
+            self._notice(
+                "outcome_unknown", claim.draft, reason, detail=_evidence(claim, request, index)
+            )
+            return "outcome_unknown", claim, done
+        self.reporter.event(
+            "reconciled",
+            key=str(claim.key),
+            part=index + 1,
+            found=found is not None,
+            url=found.url if found else "",
+        )
+        if found is None:
+            return None, claim, done
+        claim = self.ledger.record_part(claim, found, now=self.clock.now()) or claim
+        done = (*done, found)
+        if len(done) >= len(request.parts):
+            return self._finish(claim, done), claim, done
+        return None, claim, done
+
+    def _publish(
+        self,
+        claim: Any,
+        record: Any,
+        request: PublishRequest,
+        publisher: Publisher,
+        end: datetime,
+    ) -> str:
+        holder = [claim]
+        done = list(request.done)
+        total = len(request.parts)
+
+        def on_part(part: PartResult) -> None:
+            now = self.clock.now()
+            holder[0] = self.ledger.record_part(holder[0], part, now=now) or holder[0]
+            done.append(part)
+            self.reporter.event(
+                "part_published", key=str(claim.key), part=f"{part.index + 1}/{total}", url=part.url
+            )
+            if len(done) < total:
+                if self.stopping.is_set():
+                    raise _Stopping
+                lease_until = getattr(holder[0], "lease_until", None)
+                if lease_until is not None and (lease_until - now).total_seconds() < (
+                    self.options.lease / 2
+                ):
+                    holder[0] = self.ledger.renew(
+                        holder[0], now=now, lease=self.options.lease_delta
+                    )
+
+        self.reporter.event(
+            "publishing",
+            key=str(claim.key),
+            attempt=claim.attempt,
+            parts=total,
+            resume_at=len(done) + 1 if done else None,
+        )
+        try:
+            publisher.publish(request, on_part)
+        except _Stopping:
+            self.ledger.release(holder[0], now=self.clock.now())
+            self.reporter.event("released", key=str(claim.key), parts_done=len(done))
+            return "released"
+        except PublishError as exc:
+            return self._failed_attempt(holder[0], record, exc, end, request, publisher)
+        return self._finish(holder[0], tuple(done))
+
+    def _finish(self, claim: Any, done: tuple[PartResult, ...]) -> str:
+        self.ledger.finish(claim, now=self.clock.now())
+        url = done[0].url if done else ""
+        self._notice("published", claim.draft, f"published ({len(done)} part(s))", url=url)
+        return "published"
+
+    def _failed_attempt(
+        self,
+        claim: Any,
+        record: Any,
+        exc: PublishError,
+        end: datetime,
+        request: PublishRequest | None = None,
+        publisher: Publisher | None = None,
+    ) -> str:
+        now = self.clock.now()
+        draft: Draft = claim.draft
+        if isinstance(exc, OutcomeUnknown) and request is not None and publisher is not None:
+            # The platform may have stored it: look now, while we hold the claim.
+            settled = self._settle_unknown(claim, request, publisher, exc)
+            if settled is not None:
+                return settled
+        if isinstance(exc, AuthFailed):
+            return self._needs_reconnect(claim, record, exc)
+        decision = decide(
+            exc,
+            attempts=claim.attempt,
+            now=now,
+            latest=end,
+            policy=self.options.retry,
+            rand=self.rand(),
+        )
+        if decision.pause_account_until is not None:
+            self.pauses.pause(draft.account, decision.pause_account_until)
+            self.reporter.event(
+                "account_paused",
+                "warning",
+                account=draft.account,
+                until=decision.pause_account_until,
+            )
+        return self._apply(claim, decision, exc)
+
+    def _settle_unknown(
+        self, claim: Any, request: PublishRequest, publisher: Publisher, exc: PublishError
+    ) -> str | None:
+        try:
+            current = self.ledger.get(claim.key)
+        except LedgerError:
+            return None
+        done = tuple(current.parts_done)
+        index = len(done)
+        if index >= len(request.parts):
+            return self._finish(claim, done)
+        try:
+            found = publisher.find(request, index)
+        except PublishError:
+            return None  # the next attempt reconciles first
+        if found is None:
+            return None
+        claim = self.ledger.record_part(claim, found, now=self.clock.now()) or claim
+        self.reporter.event("reconciled", key=str(claim.key), part=index + 1, found=True)
+        if index + 1 >= len(request.parts):
+            return self._finish(claim, (*done, found))
+        return None
+
+    def _apply(self, claim: Any, decision: Decision, exc: PublishError) -> str:
+        now = self.clock.now()
+        draft: Draft = claim.draft
+        if decision.action == "retry":
+            assert decision.at is not None
+            self.ledger.retry_later(claim, next_attempt=decision.at, error=exc, now=now)
+            self.reporter.event(
+                "retry_wait",
+                "warning",
+                key=str(claim.key),
+                attempt=claim.attempt,
+                next_attempt=decision.at,
+                error=decision.reason,
+            )
+            return "retry_wait"
+        if isinstance(exc, OutcomeUnknown):
+            # Out of time or attempts, and it may be out there: a person must decide.
+            self.ledger.give_up(claim, state="outcome_unknown", reason=decision.reason, now=now)
+            self._notice("outcome_unknown", draft, decision.reason)
+            return "outcome_unknown"
+        state = "missed" if decision.action == "missed" else "failed"
+        self.ledger.give_up(claim, state=state, reason=decision.reason, now=now)
+        self._notice(state, draft, decision.reason)
+        return state
+
+    def _needs_reconnect(self, claim: Any, record: Any, exc: SchedulerError) -> str:
+        """Credentials missing or refused: wait (inside the window) for a person to reconnect."""
+        now = self.clock.now()
+        draft: Draft = claim.draft
+        end = window_end(record.due, record.latest, self.options.max_lateness)
+        delay = backoff(claim.attempt, self.options.retry, self.rand())
+        retry_at = now + _seconds(delay)
+        reason = f"account {draft.account} needs reconnecting: {error_reason(exc)}"
+        self.reporter.notice(
+            Notice(
+                kind="needs_reconnect",
+                draft=str(claim.key),
+                summary=reason,
+                when=now,
+                detail="run `scheduler accounts check` after fixing the credentials",
+            ),
+            once_key=draft.account,
+        )
+        if retry_at > end or claim.attempt >= self.options.retry.max_attempts:
+            self.ledger.give_up(claim, state="failed", reason=reason, now=now)
+            self._notice("failed", draft, reason)
+            return "failed"
+        self.pauses.pause(draft.account, retry_at)
+        self.ledger.retry_later(claim, next_attempt=retry_at, error=exc, now=now)
+        return "retry_wait"
+
+    def _refuse(self, claim: Any, reason: str) -> str:
+        now = self.clock.now()
+        self.ledger.give_up(claim, state="failed", reason=reason, now=now)
+        self._notice("failed", claim.draft, reason)
+        return "failed"
+
+    def _notice(
+        self, kind: str, draft: Draft, summary: str, *, url: str = "", detail: str = ""
+    ) -> None:
+        self.reporter.notice(
+            Notice(
+                kind=kind,
+                draft=str(draft.key),
+                summary=summary,
+                when=self.clock.now(),
+                url=url,
+                detail=detail,
+                local_time=_local(draft),
+            )
+        )
+
+
+def _seconds(value: float) -> timedelta:
+    return timedelta(seconds=value)
+
+
+def _local(draft: Draft) -> str:
+    try:
+        from zoneinfo import ZoneInfo
+
+        local = draft.due.astimezone(ZoneInfo(draft.timezone))
+    except (KeyError, ValueError):
+        return draft.due.isoformat()
+    return local.strftime("%a %d %b %Y %H:%M %Z")
+
+
+def _evidence(claim: Any, request: PublishRequest, index: int) -> str:
+    text = request.parts[index].text
+    short = text if len(text) <= 120 else text[:119] + "…"
+    return (
+        f"attempt {claim.attempt}; looked for part {index + 1} with idempotency key "
+        f"{request.parts[index].idempotency_key}; text: {short!r}. "
+        "Check the account, then run `scheduler resolve` with --published URL, "
+        "--not-published or --give-up."
+    )

@@ -1,0 +1,214 @@
+"""The retry rules, as tables: backoff steps, headers, and the decision after each error."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from scheduler.daemon.retry import Decision, RetryPolicy, backoff, decide, wait_from_headers
+from scheduler.platforms.base import (
+    AuthFailed,
+    Duplicate,
+    Invalid,
+    OutcomeUnknown,
+    PublishError,
+    RateLimited,
+    Transient,
+)
+
+NOW = datetime(2026, 5, 11, 8, 0, tzinfo=UTC)
+POLICY = RetryPolicy(base=30, factor=2, cap=3600, jitter=0.25, max_attempts=10, reset_spread=2)
+
+
+@pytest.mark.parametrize(
+    ("attempt", "rand", "expected"),
+    [
+        (1, 0.0, 30.0),  # first retry: the base
+        (2, 0.0, 60.0),
+        (3, 0.0, 120.0),
+        (7, 0.0, 1920.0),
+        (8, 0.0, 3600.0),  # capped
+        (50, 0.0, 3600.0),
+        (5000, 0.0, 3600.0),  # no overflow
+        (1, 1.0, 22.5),  # jitter removes up to a quarter
+        (1, 0.5, 26.25),
+        (8, 0.999, 3600.0 * (1 - 0.25 * 0.999)),
+        (0, 0.0, 30.0),  # nonsense attempt numbers are treated as the first
+        (1, 7.0, 22.5),  # rand outside [0, 1] is clamped
+    ],
+)
+def test_backoff(attempt: int, rand: float, expected: float) -> None:
+    assert backoff(attempt, POLICY, rand) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({}, None),
+        ({"Retry-After": "120"}, 120.0),
+        ({"retry-after": "0"}, 0.0),
+        ({"Retry-After": "Mon, 11 May 2026 08:05:00 GMT"}, 300.0),
+        ({"Retry-After": "soon"}, None),
+        # X: Unix seconds
+        ({"x-rate-limit-reset": str(int(NOW.timestamp()) + 900)}, 900.0),
+        # Mastodon: ISO 8601 with microseconds
+        ({"X-RateLimit-Reset": "2026-05-11T08:10:00.000000Z"}, 600.0),
+        # Bluesky: Unix seconds; the IETF draft's delta-seconds form too
+        ({"RateLimit-Reset": str(int(NOW.timestamp()) + 42)}, 42.0),
+        ({"RateLimit-Reset": "42"}, 42.0),
+        # Retry-After wins over a reset header
+        ({"Retry-After": "5", "x-rate-limit-reset": str(int(NOW.timestamp()) + 900)}, 5.0),
+        # A reset in the past means "now", never a negative wait
+        ({"x-rate-limit-reset": str(int(NOW.timestamp()) - 10)}, 0.0),
+        ({"X-RateLimit-Reset": "garbage"}, None),
+    ],
+)
+def test_wait_from_headers(headers: dict[str, str], expected: float | None) -> None:
+    got = wait_from_headers(headers, NOW)
+    if expected is None:
+        assert got is None
+    else:
+        assert got == pytest.approx(expected)
+
+
+def _at(seconds: float) -> datetime:
+    return NOW + timedelta(seconds=seconds)
+
+
+LATE = NOW + timedelta(hours=6)
+
+CASES: list[tuple[str, PublishError, int, datetime | None, float, Decision]] = [
+    (
+        "transient: backoff",
+        Transient("server error", status=503),
+        1,
+        LATE,
+        0.0,
+        Decision("retry", _at(30), "server error (HTTP 503)"),
+    ),
+    (
+        "transient: third attempt",
+        Transient("timeout"),
+        3,
+        LATE,
+        0.0,
+        Decision("retry", _at(120), "timeout"),
+    ),
+    (
+        "outcome unknown: retried, the next attempt reconciles",
+        OutcomeUnknown("connection dropped after sending"),
+        1,
+        LATE,
+        0.0,
+        Decision("retry", _at(30), "connection dropped after sending"),
+    ),
+    (
+        "rate limited with retry-after: honoured exactly, account paused",
+        RateLimited("rate limited", retry_after=900),
+        1,
+        LATE,
+        0.0,
+        Decision("retry", _at(900), "rate limited", pause_account_until=_at(900)),
+    ),
+    (
+        "rate limited: spread added on top of the reset",
+        RateLimited("rate limited", retry_after=900),
+        1,
+        LATE,
+        0.5,
+        Decision("retry", _at(901), "rate limited", pause_account_until=_at(900)),
+    ),
+    (
+        "rate limited without a time: backoff, account paused as long",
+        RateLimited("rate limited"),
+        2,
+        LATE,
+        0.0,
+        Decision("retry", _at(60), "rate limited", pause_account_until=_at(60)),
+    ),
+    (
+        "permanent: stops at once with the platform's words",
+        Invalid("rejected", platform_message="Text character limit of 500 exceeded", status=422),
+        1,
+        LATE,
+        0.0,
+        Decision("failed", None, "rejected: Text character limit of 500 exceeded (HTTP 422)"),
+    ),
+    (
+        "auth failed: stops at once",
+        AuthFailed("The access token is invalid", status=401),
+        1,
+        LATE,
+        0.0,
+        Decision("failed", None, "The access token is invalid (HTTP 401)"),
+    ),
+    (
+        "duplicate: permanent",
+        Duplicate("duplicate content"),
+        2,
+        LATE,
+        0.0,
+        Decision("failed", None, "duplicate content"),
+    ),
+    (
+        "too many attempts",
+        Transient("bad gateway"),
+        10,
+        LATE,
+        0.0,
+        Decision("failed", None, "gave up after 10 attempts: bad gateway"),
+    ),
+    (
+        "next attempt after the window: missed",
+        Transient("overloaded"),
+        4,
+        _at(200),
+        0.0,
+        Decision(
+            "missed",
+            None,
+            "window closed: the next attempt (2026-05-11T08:04:00+00:00) would be after the "
+            "latest time 2026-05-11T08:03:20+00:00; last error: overloaded",
+        ),
+    ),
+    (
+        "reset after the window: missed",
+        RateLimited("rate limited", retry_after=3600),
+        1,
+        _at(600),
+        0.0,
+        Decision(
+            "missed",
+            None,
+            "window closed: the next attempt (2026-05-11T09:00:00+00:00) would be after the "
+            "latest time 2026-05-11T08:10:00+00:00; last error: rate limited",
+            pause_account_until=_at(3600),
+        ),
+    ),
+    (
+        "no window: retry",
+        Transient("timeout"),
+        1,
+        None,
+        0.0,
+        Decision("retry", _at(30), "timeout"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "attempts", "latest", "rand", "expected"),
+    CASES,
+    ids=[c[0] for c in CASES],
+)
+def test_decide(
+    name: str,
+    error: PublishError,
+    attempts: int,
+    latest: datetime | None,
+    rand: float,
+    expected: Decision,
+) -> None:
+    got = decide(error, attempts=attempts, now=NOW, latest=latest, policy=POLICY, rand=rand)
+    assert got == expected
