@@ -22,7 +22,6 @@ from scheduler.errors import CampaignError, SchedulerError, UsageError
 
 if TYPE_CHECKING:
     from scheduler.ledger import DraftRecord, SyncReport
-    from scheduler.platforms.base import PlatformContext
     from scheduler.settings import Settings
 
 Handler = Callable[[argparse.Namespace], int]
@@ -585,47 +584,68 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
-def platform_context(settings: Settings) -> PlatformContext:
-    """What every publisher is built with: credentials, the state folder, the outbox."""
+def cmd_accounts_check(args: argparse.Namespace) -> int:
+    from scheduler.campaign import load_campaign
     from scheduler.clock import SystemClock
     from scheduler.credentials import CredentialStore
+    from scheduler.platforms import build_publisher
     from scheduler.platforms.base import PlatformContext
 
-    return PlatformContext(
+    campaign = load_campaign(args.path)
+    settings = settings_from(args)
+    context = PlatformContext(
         clock=SystemClock(),
         credentials=CredentialStore(settings.env, settings.secrets_file),
         state_dir=settings.data_dir / "state",
         outbox=settings.outbox,
+        timeout=args.timeout,
     )
-
-
-def cmd_accounts_check(args: argparse.Namespace) -> int:
-    from scheduler.campaign import load_campaign
-    from scheduler.platforms import build_publisher
-
-    campaign = load_campaign(args.path)
-    context = platform_context(settings_from(args))
-    failed = 0
+    problems = 0
     for name, account in sorted(campaign.accounts.items()):
-        label = f"{name} ({account.platform})"
+        spec = account.spec(name)
+        label = f"{name} ({spec.platform})"
+        publisher = None
         try:
-            publisher = build_publisher(account.spec(name), context)
-            try:
-                info = publisher.verify()
-            finally:
-                publisher.close()
+            publisher = build_publisher(spec, context)
+            info = publisher.verify()
         except SchedulerError as exc:
-            failed += 1
-            print(f"{label}: FAILED: {exc.message}")
+            problems += 1
+            verdict, words = _account_problem(exc)
+            print(f"{verdict:<11} {label}: {words}")
             if exc.hint:
-                print(f"  hint: {exc.hint}")
+                print(f"{'':<11} hint: {exc.hint}")
             continue
-        handle = f" as {info.handle}" if info.handle else ""
-        where = f" {info.url}" if info.url else ""
-        print(f"{label}: ok{handle}{where}")
-    if failed:
-        print(f"{failed} of {len(campaign.accounts)} accounts cannot publish", file=sys.stderr)
-    return 1 if failed else 0
+        finally:
+            if publisher is not None:
+                publisher.close()
+        who = f"@{info.handle}" if info.handle else info.remote_id
+        print(f"{'ok':<11} {label}: {who}" + (f" {info.url}" if info.url else ""))
+    total = len(campaign.accounts)
+    if problems:
+        print(f"{problems} of {total} account{'s' if total != 1 else ''} need attention")
+        return 1
+    print(f"all {total} account{'s' if total != 1 else ''} ready")
+    return 0
+
+
+def _account_problem(exc: SchedulerError) -> tuple[str, str]:
+    """A plain verdict for one account's failed check: what is wrong, in a word, and why."""
+    from scheduler.errors import ConfigError
+    from scheduler.platforms.base import AuthFailed, OutcomeUnknown, RateLimited, Transient
+
+    if isinstance(exc, ConfigError):
+        verdict = "MISSING" if "missing credential" in exc.message else "MISCONFIGURED"
+        return verdict, exc.message
+    if isinstance(exc, UsageError):
+        return "UNSUPPORTED", exc.message
+    if isinstance(exc, AuthFailed):
+        return "REJECTED", exc.message
+    if isinstance(exc, RateLimited):
+        wait = f" for {exc.retry_after:.0f} s" if exc.retry_after else ""
+        return "BUSY", f"{exc.message}; the platform asks to wait{wait}"
+    if isinstance(exc, Transient | OutcomeUnknown):
+        return "UNREACHABLE", exc.message
+    return "FAILED", exc.message
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -920,6 +940,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_accounts_check)
     p.add_argument("path", metavar="PATH")
     p.add_argument("--secrets", metavar="FILE", help="secrets file (default: $SCHEDULER_SECRETS)")
+    p.add_argument(
+        "--timeout", type=float, default=15.0, metavar="SECONDS", help="per request (default 15)"
+    )
 
     p = add("run", cmd_run, "the daemon: publish approved drafts at their times")
     p.add_argument("paths", nargs="+", metavar="PATH")

@@ -1,70 +1,122 @@
-"""``scheduler accounts check``: every account of a campaign verified, problems said plainly."""
+"""`scheduler accounts check`: each account of a real campaign, verified against fakes."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from scheduler.cli import main
-from tests.campaign.helpers import HEADER, write_campaign
+from scheduler.credentials import env_name
+from scheduler.platforms.mastodon import clear_instance_cache
+from tests.conftest import CAMPAIGNS
+from tests.fakes.bluesky import FakeBluesky
+from tests.fakes.mastodon import FakeMastodon
 
-ACCOUNTS = """\
-accounts:
-  rehearsal: {platform: sandbox, as_platform: mastodon}
-  bird: {platform: x, username: testweek}
-"""
-POSTS = """\
-posts:
-  - id: hello
-    day: 1
-    time: "08:30"
-    text: Hello.
-"""
+TOKEN = "mastodon-token-0123456789"
+PASSWORD = "app-pass-abcd-efgh-ijkl"
 
 
-def campaign(tmp_path: Path) -> Path:
-    start = HEADER.index("accounts:")
-    end = HEADER.index("team:")
-    header = HEADER[:start] + ACCOUNTS + HEADER[end:]
-    return write_campaign(tmp_path / "week", header, POSTS)
+@pytest.fixture
+def fakes() -> Iterator[tuple[FakeMastodon, FakeBluesky]]:
+    clear_instance_cache()
+    with FakeMastodon(token=TOKEN) as mastodon, FakeBluesky(password=PASSWORD) as bluesky:
+        yield mastodon, bluesky
 
 
-def test_missing_x_credentials_are_named(
-    data_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def campaign_at(tmp_path: Path, mastodon_url: str, bluesky: FakeBluesky) -> Path:
+    folder = tmp_path / "mhaw"
+    shutil.copytree(CAMPAIGNS / "mhaw-2026", folder)
+    header = folder / "campaign.yaml"
+    text = header.read_text(encoding="utf-8")
+    text = text.replace("https://mastodon.social", mastodon_url)
+    text = text.replace(
+        "handle: mhaw-stories.bsky.social",
+        f"handle: {bluesky.handle}\n    service: {bluesky.base_url}",
+    )
+    header.write_text(text, encoding="utf-8")
+    return folder
+
+
+def run(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["accounts", "check", str(path), "--timeout", "2"])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_reports_each_account_plainly(
+    fakes: tuple[FakeMastodon, FakeBluesky],
+    tmp_path: Path,
+    data_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code = main(["accounts", "check", str(campaign(tmp_path))])
-    out, err = capsys.readouterr()
+    mastodon, bluesky = fakes
+    monkeypatch.setenv(env_name("mhaw-mastodon", "access_token"), TOKEN)
+    monkeypatch.setenv(env_name("mhaw-bluesky", "app_password"), PASSWORD)
+    for var in [v for v in os.environ if v.startswith("SCHEDULER_SECRET_MHAW_X_")]:
+        monkeypatch.delenv(var)
+    code, out = run(campaign_at(tmp_path, mastodon.base_url, bluesky), capsys)
     assert code == 1
-    assert "rehearsal (sandbox): ok" in out
-    assert "bird (x): FAILED: account 'bird': no X credentials" in out
-    assert "SCHEDULER_SECRET_BIRD_CONSUMER_KEY" in out
-    assert "1 of 2 accounts cannot publish" in err
+    lines = out.splitlines()
+    assert any(
+        line.startswith("ok") and "mhaw-mastodon (mastodon): @mhaw" in line for line in lines
+    )
+    assert any(
+        line.startswith("ok") and "mhaw-bluesky (bluesky): @mhaw.test" in line for line in lines
+    )
+    missing = next(line for line in lines if "mhaw-x (x)" in line)
+    assert missing.startswith("MISSING")
+    assert "SCHEDULER_SECRET_MHAW_X_ACCESS_TOKEN" in out  # says which variable to set
+    assert "1 of 3 accounts need attention" in out
+    assert TOKEN not in out and PASSWORD not in out
 
 
-def test_readable_secrets_file_is_refused(
-    data_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_rejected_and_unreachable(
+    fakes: tuple[FakeMastodon, FakeBluesky],
+    tmp_path: Path,
+    data_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    _, bluesky = fakes
+    monkeypatch.setenv(env_name("mhaw-mastodon", "access_token"), TOKEN)
+    monkeypatch.setenv(env_name("mhaw-bluesky", "app_password"), "not-the-password")
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        code, out = run(campaign_at(tmp_path, url, bluesky), capsys)
+    assert code == 1
+    mastodon_line = next(line for line in out.splitlines() if "mhaw-mastodon" in line)
+    assert mastodon_line.startswith("UNREACHABLE")
+    assert "cannot reach" in mastodon_line
+    bluesky_line = next(line for line in out.splitlines() if "mhaw-bluesky" in line)
+    assert bluesky_line.startswith("REJECTED")
+    assert "app password" in out
+    assert "not-the-password" not in out
+
+
+def test_unsafe_secrets_file_is_refused(
+    fakes: tuple[FakeMastodon, FakeBluesky],
+    tmp_path: Path,
+    data_home: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    mastodon, bluesky = fakes
     secrets = tmp_path / "secrets.toml"
-    secrets.write_text('[accounts.bird]\nconsumer_key = "ck"\n', encoding="utf-8")
+    secrets.write_text(f'[accounts.mhaw-mastodon]\naccess_token = "{TOKEN}"\n')
     secrets.chmod(0o644)
-    code = main(["accounts", "check", str(campaign(tmp_path)), "--secrets", str(secrets)])
-    out, _ = capsys.readouterr()
+    path = campaign_at(tmp_path, mastodon.base_url, bluesky)
+    code = main(["accounts", "check", str(path), "--secrets", str(secrets)])
+    out = capsys.readouterr().out
     assert code == 1
     assert "can be read by other users" in out
-    assert "chmod 600" in out
-    assert "ck" not in out.replace("check", "")
-
-
-def test_incomplete_oauth1_credentials(
-    data_home: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("SCHEDULER_SECRET_BIRD_CONSUMER_KEY", "ck-value")
-    code = main(["accounts", "check", str(campaign(tmp_path))])
-    out, _ = capsys.readouterr()
-    assert code == 1
-    assert "missing credentials consumer_secret, access_token, access_token_secret" in out
-    assert "ck-value" not in out
+    assert f"chmod 600 {secrets}" in out
+    secrets.chmod(0o600)
+    main(["accounts", "check", str(path), "--secrets", str(secrets)])
+    out = capsys.readouterr().out
+    assert next(line for line in out.splitlines() if "mhaw-mastodon" in line).startswith("ok")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,7 +138,7 @@ class BlueskyPublisher:
             "handle": session.handle,
         }
         folder = self._session_file.parent
-        tmp = folder / f".{self._session_file.name}.{os.getpid()}.tmp"
+        tmp = folder / f".{self._session_file.name}.{uuid.uuid4().hex}.tmp"
         try:
             folder.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(OSError):

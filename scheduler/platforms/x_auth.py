@@ -328,7 +328,7 @@ def auth_for(spec: AccountSpec, context: PlatformContext, api_base: str) -> XAut
     if not fields:
         prefix = env_prefix(spec.name)
         raise ConfigError(
-            f"account {spec.name!r}: no X credentials",
+            f"account {spec.name!r}: missing credentials: no X credential field is set",
             hint=f"set {prefix}CONSUMER_KEY, {prefix}CONSUMER_SECRET, {prefix}ACCESS_TOKEN "
             f"and {prefix}ACCESS_TOKEN_SECRET (OAuth 1.0a), or {prefix}CLIENT_ID and "
             f"{prefix}REFRESH_TOKEN (OAuth 2.0), or the same fields in [accounts.{spec.name}] "
