@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from scheduler.ledger import MigrationError, State
 from scheduler.ledger.migrations import MIGRATIONS, applied, migrate
@@ -40,7 +41,7 @@ def test_upgrade_from_the_previous_release_keeps_and_backfills(
         conn.execute(text("DELETE FROM schema_migrations WHERE name = '0003_versions'"))
     ledger.close()
     again = open_at(ledger_url)
-    assert applied(again.engine)[-1] == "0003_versions"
+    assert applied(again.engine) == [name for name, _ in MIGRATIONS]
     assert again.get(d.key).state is State.DRAFT
     assert again.version(d.key, d.content_hash) == d
 
@@ -75,3 +76,14 @@ def test_sqlite_default_file_is_created_in_wal_mode(
         names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
     plain.dispose()
     assert {"drafts", "decisions", "events", "attempts", "schema_migrations"} <= names
+
+
+def test_events_are_append_only_in_the_database(
+    ledger_url: str, open_at: Callable[[str], SqlLedger]
+) -> None:
+    ledger = open_at(ledger_url)
+    ledger.sync("mhaw", [make_draft()], now=T0)
+    for statement in ("UPDATE events SET action = 'x'", "DELETE FROM events"):
+        with pytest.raises(DBAPIError, match="append-only"), ledger.engine.begin() as conn:
+            conn.execute(text(statement))
+    assert [e.action for e in ledger.events(make_draft().key)] == ["create"]

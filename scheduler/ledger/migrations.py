@@ -59,12 +59,40 @@ def _versions(conn: Connection) -> None:
     )
 
 
+def _append_only(conn: Connection) -> None:
+    """History is evidence: the database itself refuses to change or delete an event."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "CREATE OR REPLACE FUNCTION ledger_events_append_only() RETURNS trigger"
+                " AS $$ BEGIN RAISE EXCEPTION 'ledger events are append-only'; END $$"
+                " LANGUAGE plpgsql"
+            )
+        )
+        conn.execute(text("DROP TRIGGER IF EXISTS events_append_only ON events"))
+        conn.execute(
+            text(
+                "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events"
+                " FOR EACH ROW EXECUTE FUNCTION ledger_events_append_only()"
+            )
+        )
+        return
+    for verb in ("UPDATE", "DELETE"):
+        conn.execute(
+            text(
+                f"CREATE TRIGGER IF NOT EXISTS events_no_{verb.lower()} BEFORE {verb} ON events"
+                " BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END"
+            )
+        )
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
     ("0001_initial", _initial),
     ("0002_indexes", _indexes),
     ("0003_versions", _versions),
+    ("0004_append_only_events", _append_only),
 ]
 
 

@@ -1,14 +1,15 @@
-"""The ledger: sync, reads and decisions (claims are in claims.py, engines in core.py)."""
+"""The ledger as one object: reads and decisions here; sync writes in syncing.py, the
+claim API in claims.py, engine and transactions in core.py."""
 
 from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -22,21 +23,18 @@ from scheduler.ledger.base import (
     DecisionKind,
     DraftRecord,
     Event,
-    LedgerError,
-    LedgerUnavailable,
     PolicyError,
     StaleHash,
-    SyncReport,
 )
 from scheduler.ledger.claims import ClaimOps
-from scheduler.ledger.core import Conflict, decision_from_row, key_of, key_where, short
+from scheduler.ledger.core import decision_from_row, key_of, key_where, short
 from scheduler.ledger.states import State, check
-from scheduler.ledger.sync import Current, plan_sync
+from scheduler.ledger.syncing import SyncOps
 
 SYNC_RETRIES = 5
 
 
-class SqlLedger(ClaimOps):
+class SqlLedger(SyncOps, ClaimOps):
     def get(self, key: DraftKey) -> DraftRecord:
         with self._read() as conn:
             return self._record_in(conn, key)
@@ -117,340 +115,6 @@ class SqlLedger(ClaimOps):
             )
             for r in rows
         ]
-
-    # --- sync -------------------------------------------------------------------------------
-
-    def sync(
-        self,
-        campaign_id: str,
-        drafts: Sequence[Draft],
-        *,
-        now: datetime,
-        rule: ApprovalRule | None = None,
-    ) -> SyncReport:
-        now = ensure_utc(now)
-        seen: set[DraftKey] = set()
-        for draft in drafts:
-            if draft.campaign != campaign_id:
-                raise LedgerError(f"draft {draft.key} does not belong to campaign {campaign_id!r}")
-            if draft.key in seen:
-                raise LedgerError(f"draft {draft.key} appears twice in one sync")
-            seen.add(draft.key)
-        for _ in range(SYNC_RETRIES):
-            try:
-                with self._write() as conn:
-                    return self._sync_once(conn, campaign_id, drafts, now=now, rule=rule)
-            except Conflict:
-                continue
-            except IntegrityError:
-                # Another sync inserted the same new drafts first (PostgreSQL): start again,
-                # and this time they are there to compare with.
-                continue
-        raise LedgerUnavailable(
-            f"sync of {campaign_id} kept meeting concurrent changes",
-            hint="try again in a moment",
-        )
-
-    def _sync_once(
-        self,
-        conn: Connection,
-        campaign: str,
-        drafts: Sequence[Draft],
-        *,
-        now: datetime,
-        rule: ApprovalRule | None,
-    ) -> SyncReport:
-        d = t.drafts
-        rows = conn.execute(
-            select(
-                d.c.post_id,
-                d.c.account,
-                d.c.content_hash,
-                d.c.due,
-                d.c.latest,
-                d.c.state,
-                d.c.payload,
-                d.c.version,
-                d.c.parts_done,
-            ).where(d.c.campaign == campaign)
-        ).all()
-        current = [
-            Current(
-                r.post_id,
-                r.account,
-                r.content_hash,
-                r.due,
-                r.latest,
-                State(r.state),
-                r.payload,
-                r.version,
-                r.parts_done not in ("", "[]"),
-            )
-            for r in rows
-        ]
-        plan = plan_sync(campaign, current, drafts)
-        log: list[dict[str, Any]] = []
-
-        if plan.create:
-            conn.execute(
-                d.insert(),
-                [
-                    {
-                        "campaign": campaign,
-                        "post_id": dr.post_id,
-                        "account": dr.account,
-                        "platform": dr.platform,
-                        "content_hash": dr.content_hash,
-                        "payload": payload,
-                        "author": dr.author,
-                        "due": dr.due,
-                        "latest": dr.latest,
-                        "state": State.DRAFT.value,
-                        "attempts": 0,
-                        "parts_done": "[]",
-                        "version": 1,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for dr, payload in plan.create
-                ],
-            )
-            log += [
-                self._event(
-                    dr.key,
-                    at=now,
-                    action="create",
-                    from_state=None,
-                    to_state=State.DRAFT,
-                    content_hash=dr.content_hash,
-                    detail={"due": dr.due.isoformat()},
-                )
-                for dr, _ in plan.create
-            ]
-
-        versioned = update(d).where(
-            d.c.campaign == campaign,
-            d.c.post_id == bindparam("k_post_id"),
-            d.c.account == bindparam("k_account"),
-            d.c.version == bindparam("k_version"),
-        )
-        back = plan.edit + plan.restore
-        if back:
-            for ch in plan.edit:
-                check("edit", ch.draft.key, ch.current.state, State.DRAFT)
-            self._expect(
-                conn.execute(
-                    versioned.values(
-                        platform=bindparam("v_platform"),
-                        content_hash=bindparam("v_hash"),
-                        payload=bindparam("v_payload"),
-                        author=bindparam("v_author"),
-                        due=bindparam("v_due"),
-                        latest=bindparam("v_latest"),
-                        state=State.DRAFT.value,
-                        approved_hash=None,
-                        next_attempt=None,
-                        lease_owner=None,
-                        lease_token=None,
-                        lease_until=None,
-                        last_error=None,
-                        version=d.c.version + 1,
-                        updated_at=now,
-                    ),
-                    [
-                        {
-                            "k_post_id": ch.current.post_id,
-                            "k_account": ch.current.account,
-                            "k_version": ch.current.version,
-                            "v_platform": ch.draft.platform,
-                            "v_hash": ch.draft.content_hash,
-                            "v_payload": ch.payload,
-                            "v_author": ch.draft.author,
-                            "v_due": ch.draft.due,
-                            "v_latest": ch.draft.latest,
-                        }
-                        for ch in back
-                    ],
-                ).rowcount,
-                len(back),
-            )
-            by_reason: dict[str, list[DraftKey]] = {}
-            for ch in plan.edit:
-                by_reason.setdefault(ch.reason, []).append(ch.draft.key)
-            for reason, keys in by_reason.items():
-                self._void(conn, keys, at=now, reason=reason)
-            log += [
-                self._event(
-                    ch.draft.key,
-                    at=now,
-                    action="restore" if ch in plan.restore else "edit",
-                    from_state=ch.current.state,
-                    to_state=State.DRAFT,
-                    content_hash=ch.draft.content_hash,
-                    detail={
-                        "reason": ch.reason,
-                        "old_hash": ch.current.content_hash,
-                        "old_due": ch.current.due.isoformat(),
-                        "due": ch.draft.due.isoformat(),
-                    },
-                )
-                for ch in back
-            ]
-
-        if plan.refresh:
-            self._expect(
-                conn.execute(
-                    versioned.values(
-                        payload=bindparam("v_payload"),
-                        author=bindparam("v_author"),
-                        latest=bindparam("v_latest"),
-                        version=d.c.version + 1,
-                        updated_at=now,
-                    ),
-                    [
-                        {
-                            "k_post_id": ch.current.post_id,
-                            "k_account": ch.current.account,
-                            "k_version": ch.current.version,
-                            "v_payload": ch.payload,
-                            "v_author": ch.draft.author,
-                            "v_latest": ch.draft.latest,
-                        }
-                        for ch in plan.refresh
-                    ],
-                ).rowcount,
-                len(plan.refresh),
-            )
-
-        removed = [DraftKey(campaign, c.post_id, c.account) for c in plan.remove]
-        if plan.remove:
-            self._expect(
-                conn.execute(
-                    versioned.values(
-                        state=State.CANCELLED.value,
-                        approved_hash=None,
-                        next_attempt=None,
-                        version=d.c.version + 1,
-                        updated_at=now,
-                    ),
-                    [
-                        {"k_post_id": c.post_id, "k_account": c.account, "k_version": c.version}
-                        for c in plan.remove
-                    ],
-                ).rowcount,
-                len(plan.remove),
-            )
-            self._void(conn, removed, at=now, reason="removed from the campaign")
-            log += [
-                self._event(
-                    k,
-                    at=now,
-                    action="remove",
-                    from_state=c.state,
-                    to_state=State.CANCELLED,
-                    content_hash=c.content_hash,
-                )
-                for k, c in zip(removed, plan.remove, strict=True)
-            ]
-        versions = [(dr, payload) for dr, payload in plan.create] + [
-            (ch.draft, ch.payload) for ch in back
-        ]
-        if versions:
-            conn.execute(
-                t.versions.insert(),
-                [
-                    {
-                        "campaign": campaign,
-                        "post_id": dr.post_id,
-                        "account": dr.account,
-                        "content_hash": dr.content_hash,
-                        "payload": payload,
-                        "at": now,
-                    }
-                    for dr, payload in versions
-                ],
-            )
-        self._log(conn, *log)
-        requeued = self._apply_rule(conn, campaign, rule, now=now)
-        return SyncReport(
-            campaign=campaign,
-            created=tuple(dr.key for dr, _ in plan.create),
-            changed=tuple(ch.draft.key for ch in plan.edit),
-            restored=tuple(ch.draft.key for ch in plan.restore),
-            cancelled=tuple(removed),
-            frozen=tuple(plan.frozen),
-            requeued=tuple(requeued),
-            unchanged=plan.unchanged,
-        )
-
-    @staticmethod
-    def _expect(rowcount: int, expected: int) -> None:
-        # rowcount is -1 where a driver cannot count an executemany; then trust the version
-        # check of the next sync instead of failing this one.
-        if 0 <= rowcount < expected:
-            raise Conflict()
-
-    def _apply_rule(
-        self, conn: Connection, campaign: str, rule: ApprovalRule | None, *, now: datetime
-    ) -> builtins.list[DraftKey]:
-        c = t.campaigns
-        stored = conn.execute(select(c.c.rule).where(c.c.id == campaign)).scalar()
-        if stored is None:
-            effective = rule or ApprovalRule()
-            conn.execute(
-                c.insert().values(id=campaign, rule=json.dumps(effective.to_json()), synced_at=now)
-            )
-            return []
-        if rule is None or ApprovalRule.from_json(json.loads(stored)) == rule:
-            return []
-        conn.execute(
-            update(c)
-            .where(c.c.id == campaign)
-            .values(rule=json.dumps(rule.to_json()), synced_at=now)
-        )
-        # The policy changed: count every pending or approved draft's approvals again.
-        d = t.drafts
-        records = self._records(
-            conn,
-            and_(
-                d.c.campaign == campaign,
-                d.c.state.in_([State.DRAFT.value, State.APPROVED.value, State.SCHEDULED.value]),
-            ),
-        )
-        moved: list[DraftKey] = []
-        for rec in records:
-            met = _policy_met(rec.approvals, rec.author, rule)
-            target: State | None = None
-            if rec.state is State.DRAFT and met:
-                target = State.APPROVED
-            elif rec.state in (State.APPROVED, State.SCHEDULED) and not met:
-                target = State.DRAFT
-            if target is None:
-                continue
-            conn.execute(
-                update(d)
-                .where(key_where(d, rec.key))
-                .values(
-                    state=target.value,
-                    approved_hash=rec.content_hash if target is State.APPROVED else None,
-                    version=d.c.version + 1,
-                    updated_at=now,
-                )
-            )
-            self._log(
-                conn,
-                self._event(
-                    rec.key,
-                    at=now,
-                    action="policy",
-                    from_state=rec.state,
-                    to_state=target,
-                    content_hash=rec.content_hash,
-                    detail={"rule": rule.to_json()},
-                ),
-            )
-            moved.append(rec.key)
-        return moved
 
     # --- decisions --------------------------------------------------------------------------
 
@@ -575,7 +239,3 @@ class SqlLedger(ClaimOps):
             ),
         )
         return self._record_in(conn, key)
-
-
-def _policy_met(approvals: Sequence[Decision], author: str | None, rule: ApprovalRule) -> bool:
-    return sum(1 for a in approvals if rule.counts(a.actor, author)) >= rule.required
