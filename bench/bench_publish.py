@@ -79,7 +79,6 @@ def bare_loop(n: int) -> float:
         for i in range(n):
             body = {
                 "status": TEXT.format(n=i),
-                "visibility": "public",
                 "spoiler_text": "suicide",
                 "sensitive": True,
                 "language": "en",

@@ -214,7 +214,9 @@ class MastodonPublisher:
     def _status_body(
         self, request: PublishRequest, part: PartRequest, parent: str | None, media: list[str]
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {"status": part.text, "visibility": request.visibility or "public"}
+        body: dict[str, Any] = {"status": part.text}
+        if request.visibility:
+            body["visibility"] = request.visibility  # else the account's own default applies
         if media:
             body["media_ids"] = media
         if request.content_warning:
