@@ -223,7 +223,8 @@ class MastodonPublisher:
             body["spoiler_text"] = request.content_warning
             body["sensitive"] = True
         if request.language:
-            body["language"] = request.language
+            # Mastodon takes ISO 639-1 ("en"), not a regional tag ("en-GB").
+            body["language"] = request.language.split("-")[0].split("_")[0].lower()
         if parent is not None:
             body["in_reply_to_id"] = parent
         return body
