@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,7 +20,7 @@ from scheduler.draft import DraftKey
 from scheduler.errors import UsageError
 from scheduler.ledger.base import DraftRecord, NotFound, PolicyError, StaleHash, TransitionError
 from scheduler.web.openapi import document
-from scheduler.web.pages import DONE, FieldMissing, perform
+from scheduler.web.pages import DONE, FIELDS, FieldMissing, perform
 from scheduler.web.review import Panel, view_of
 from scheduler.web.site import Site
 from scheduler.web.tokens import csrf_for
@@ -78,9 +79,21 @@ def panel_json(panel: Panel) -> dict[str, Any]:
                 "at": d.at.isoformat(),
                 "comment": d.comment,
                 "earlier_version": d.voided,
+                "rule": d.rule,
             }
             for d in panel.decisions
         ],
+        "care": [
+            {
+                "rule": f.rule,
+                "severity": f.severity,
+                "message": f.message,
+                "where": f.location,
+                "excerpt": f.excerpt,
+            }
+            for f in panel.care
+        ],
+        "care_blocks_unresolved": list(panel.unresolved),
         "diff_since_approval": [{"kind": d.kind, "text": d.text} for d in panel.diff],
     }
 
@@ -100,11 +113,11 @@ class Api:
             Route(base + "/{post}/{account}/{action:str}", self.decide, methods=["POST"]),
         ]
 
-    async def openapi(self, request: Request) -> Response:
+    def openapi(self, request: Request) -> Response:
         self.site.require(request)
         return JSONResponse(document())
 
-    async def session(self, request: Request) -> Response:
+    def session(self, request: Request) -> Response:
         session = self.site.require(request)
         self.site.workspace.refresh()
         return JSONResponse(
@@ -116,7 +129,7 @@ class Api:
             }
         )
 
-    async def campaigns(self, request: Request) -> Response:
+    def campaigns(self, request: Request) -> Response:
         session = self.site.require(request)
         self.site.workspace.refresh()
         return JSONResponse(
@@ -131,13 +144,13 @@ class Api:
             ]
         )
 
-    async def drafts(self, request: Request) -> Response:
+    def drafts(self, request: Request) -> Response:
         session = self.site.require(request)
         loaded = self.site.campaign(session, request.path_params["campaign"])
         records = self.site.review.records(loaded.id)
         return JSONResponse([record_json(loaded, r) for r in records])
 
-    async def draft(self, request: Request) -> Response:
+    def draft(self, request: Request) -> Response:
         site = self.site
         session = site.require(request)
         loaded = site.campaign(session, request.path_params["campaign"])
@@ -150,6 +163,11 @@ class Api:
         return JSONResponse({**record_json(loaded, record), **panel_json(panel)})
 
     async def decide(self, request: Request) -> Response:
+        await run_in_threadpool(self.site.require, request)  # no body is read before sign-in
+        raw = await request.body()
+        return await run_in_threadpool(self._decide, request, raw)
+
+    def _decide(self, request: Request, raw: bytes) -> Response:
         site = self.site
         session = site.require(request)
         site.check_csrf(request, session, request.headers.get("x-csrf-token"))
@@ -159,7 +177,6 @@ class Api:
         action = request.path_params["action"]
         if action not in DONE:
             return error(404, "not_found", "There is no such action.")
-        raw = await request.body()
         if len(raw) > MAX_BODY:
             return error(413, "too_large", "The request body is too large.")
         try:
@@ -167,13 +184,11 @@ class Api:
         except ValueError:
             return error(400, "bad_json", "The body is not valid JSON.")
         if not isinstance(body, dict) or not all(
-            isinstance(v, str)
-            for k, v in body.items()
-            if k in ("content_hash", "comment", "reason", "text")
+            isinstance(v, str) for k, v in body.items() if k in ("content_hash", *FIELDS)
         ):
             return error(400, "bad_body", "The body must be an object of strings.")
         key = DraftKey(loaded.id, request.path_params["post"], request.path_params["account"])
-        fields = {k: str(body.get(k) or "").strip()[:4000] for k in ("comment", "reason", "text")}
+        fields = {k: str(body.get(k) or "").strip()[:4000] for k in FIELDS}
         try:
             record = perform(
                 site,
