@@ -961,7 +961,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     try:
         # The access log would record sign-in links (their tokens are in the path).
-        uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            access_log=False,
+            log_level="warning",
+            server_header=False,
+        )
     finally:
         ledger.close()
     return 0
