@@ -360,6 +360,11 @@ def test_refused_credentials_ask_for_a_reconnect_and_retry_in_the_window(rig: Ri
     assert daemon.fire(rig.key("first")) == "retry_wait"
     rig.flush()
     assert ("needs_reconnect", "test-daemon/first@masto") in rig.notifier.kinds()
+    from scheduler.daemon.status import build
+
+    report = build(rig.ledger.list("test-daemon"), now=rig.clock.now(), max_lateness=3600)
+    [waiting] = report["waiting_to_retry"]
+    assert waiting["problem"].startswith("needs reconnecting") and waiting["next_attempt"]
     rig.faults.clear()  # a person reconnected the account
     rig.clock.set(rig.ledger.get(rig.key("first")).next_attempt)
     assert daemon.fire(rig.key("first")) == "published"

@@ -460,7 +460,13 @@ class Worker:
             self._notice("failed", draft, reason)
             return "failed"
         self.pauses.pause(draft.account, retry_at)
-        self.ledger.retry_later(claim, next_attempt=retry_at, error=exc, now=now)
+        # The stored error says "needs reconnecting", so status shows it as a problem.
+        stored: SchedulerError = (
+            AuthFailed(reason, status=getattr(exc, "status", None))
+            if isinstance(exc, AuthFailed)
+            else ConfigError(reason)
+        )
+        self.ledger.retry_later(claim, next_attempt=retry_at, error=stored, now=now)
         return "retry_wait"
 
     def _refuse(self, claim: Any, reason: str) -> str:
