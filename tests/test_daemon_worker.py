@@ -11,7 +11,7 @@ from typing import Any
 from scheduler.daemon.worker import build_request
 from scheduler.draft import PartResult
 from scheduler.platforms.base import OutcomeUnknown, PublishRequest, PublishResult
-from tests.daemon_support import DUE1, DUE2, DUE3, T_START, Rig, at, rig
+from tests.daemon_support import DUE1, DUE2, DUE3, REVIEWER, T_START, Rig, at, rig
 from tests.ledger_support import ledger_url
 
 __all__ = ["ledger_url", "rig"]
@@ -395,3 +395,18 @@ def test_two_daemons_racing_for_one_post_publish_it_once(rig: Rig) -> None:
 
 def test_unknown_start_time_keeps_t_start_meaningful() -> None:
     assert T_START < DUE1 < DUE2 < DUE3
+
+
+def test_a_daemon_claims_only_the_campaigns_it_has_loaded(rig: Rig) -> None:
+    from tests.ledger_support import make_draft
+
+    other = make_draft("elsewhere", campaign="another-campaign", due=DUE1)
+    rig.ledger.sync("another-campaign", [other], now=T_START)
+    rig.ledger.decide(
+        other.key, kind="approve", actor=REVIEWER, content_hash=other.content_hash, now=T_START
+    )
+    daemon = rig.daemon()
+    daemon.reload()
+    at(rig.clock, DUE1)
+    daemon.sweep()
+    assert str(rig.ledger.get(other.key).state) == "approved"  # left for its own daemon
