@@ -109,7 +109,9 @@ def child(ledger_url: str, fake_url: str, total: int, sample: int, spacing: floa
     waiting_from = later_start()
     first_due = clock.now() + timedelta(seconds=4)
     due_now = _drafts(first_due, sample, 0, spacing, "Etc/UTC")
-    ledger.sync("bench", due_now, now=clock.now(), rule=rule)
+    # The whole campaign, as its files would give it: a partial sync would cancel the rest.
+    waiting = _drafts(waiting_from, total - sample, sample, 1.0, "Etc/UTC")
+    ledger.sync("bench", due_now + waiting, now=clock.now(), rule=rule)
     for draft in due_now:
         ledger.decide(
             draft.key,
@@ -119,7 +121,7 @@ def child(ledger_url: str, fake_url: str, total: int, sample: int, spacing: floa
             now=clock.now(),
             rule=rule,
         )
-    del due_now
+    del due_now, waiting
 
     class Source:
         """Renders the drafts afresh on each load, as campaign files would."""
