@@ -410,3 +410,29 @@ def test_a_daemon_claims_only_the_campaigns_it_has_loaded(rig: Rig) -> None:
     at(rig.clock, DUE1)
     daemon.sweep()
     assert str(rig.ledger.get(other.key).state) == "approved"  # left for its own daemon
+
+
+def test_a_publisher_bug_after_posting_is_settled_without_a_second_post(rig: Rig) -> None:
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+
+    class Buggy:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+            self.platform = inner.platform
+            self.rules = inner.rules
+
+        def publish(self, request: PublishRequest, on_part: Any = None) -> PublishResult:
+            self.inner.publish(request)  # posted, but never reported
+            raise KeyError("id")
+
+        def find(self, request: PublishRequest, index: int) -> PartResult | None:
+            found: PartResult | None = self.inner.find(request, index)
+            return found
+
+    rig.wrap = lambda account, publisher: Buggy(publisher)  # type: ignore[assignment, return-value]
+    at(rig.clock, DUE1)
+    assert daemon.fire(rig.key("first")) == "published"
+    assert len(rig.outbox_posts()) == 1
+    assert rig.log.of("bug")[0]["error"].startswith("unexpected error in the sandbox publisher")
