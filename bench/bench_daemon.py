@@ -107,7 +107,9 @@ def child(ledger_url: str, fake_url: str, total: int, sample: int, spacing: floa
     ledger = open_ledger(ledger_url, clock=clock)
     rule = ApprovalRule(required=1)
     waiting_from = later_start()
-    first_due = clock.now() + timedelta(seconds=4)
+    # Far enough ahead that the daemon has loaded and scheduled every draft before the first
+    # falls due, even on a busy machine (lateness is measured from the due time).
+    first_due = clock.now() + timedelta(seconds=6 + total / 1000)
     due_now = _drafts(first_due, sample, 0, spacing, "Etc/UTC")
     # The whole campaign, as its files would give it: a partial sync would cancel the rest.
     waiting = _drafts(waiting_from, total - sample, sample, 1.0, "Etc/UTC")
