@@ -195,13 +195,17 @@ class Renderer:
         if failure.snippet is not None:
             sloc: Loc = ("snippets", failure.snippet)
             path, line = src.header_text_line(sloc)
+            _, key_line, key_col = src.header_place(sloc)
             line += (failure.lineno or 1) - 1
-            self.add(Problem(path, line, 1, where_of(sloc), failure.message, failure.hint))
+            col = key_col if line == key_line else 1
+            self.add(Problem(path, line, col, where_of(sloc), failure.message, failure.hint))
             return
         path, line = src.post_text_line(index, loc)
+        _, key_line, key_col = src.post_place(index, loc)
         line += (failure.lineno or 1) - 1
+        col = key_col if line == key_line else 1
         prefix = src.posts[index].prefix
-        self.add(Problem(path, line, 1, where_of(prefix + loc), failure.message, failure.hint))
+        self.add(Problem(path, line, col, where_of(prefix + loc), failure.message, failure.hint))
 
     # -- templates --
 

@@ -50,6 +50,16 @@ class _File:
     positions: Positions
 
 
+def _similar_email(email: str, emails: set[str]) -> str | None:
+    """A suggestion judged on the part before the @, which is what people mistype."""
+    by_local = {e.partition("@")[0]: e for e in emails}
+    close = did_you_mean(email.partition("@")[0], by_local)
+    if close is None:
+        return None
+    local = close.removeprefix("did you mean '").removesuffix("'?")
+    return f"did you mean {by_local[local]!r}?"
+
+
 def load_campaign(path: str | Path) -> Campaign:
     """Load and validate a campaign file or folder. Raises CampaignError listing every problem."""
     return _Loader(path).load()
@@ -444,7 +454,7 @@ class _Loader:
                         i,
                         ("author",),
                         f"{post.author!r} is not on the campaign team",
-                        did_you_mean(post.author, emails) or "add them under 'team'",
+                        _similar_email(post.author, emails) or "add them under 'team'",
                     )
                 )
             self.check_footers(i, post, header, src)
