@@ -21,8 +21,12 @@ from scheduler import __version__
 from scheduler.errors import CampaignError, SchedulerError, UsageError
 
 if TYPE_CHECKING:
-    from scheduler.ledger import DraftRecord, SyncReport
+    from scheduler.clock import Clock
+    from scheduler.draft import Draft
+    from scheduler.ledger import DraftRecord, Ledger, SyncReport
     from scheduler.settings import Settings
+    from scheduler.web.store import AuthStore
+    from scheduler.web.workspace import Workspace
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -814,11 +818,93 @@ def _publisher_factory(
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    not_yet("serve")
+    import uvicorn
+
+    from scheduler.clock import SystemClock
+    from scheduler.web.app import create_app
+    from scheduler.web.site import is_loopback
+
+    settings = settings_from(args)
+    clock = SystemClock()
+    ledger, auth = _web_stores(settings, clock)
+    workspace = _web_workspace(args.paths, ledger, clock)
+    workspace.refresh()  # a campaign that does not load stops here, with every problem
+    app = create_app(ledger=ledger, workspace=workspace, auth=auth, clock=clock, settings=settings)
+    where = f"http://{args.host}:{args.port}"
+    print(f"review pages at {where} (Ctrl-C stops)", file=sys.stderr)
+    if not is_loopback(args.host):
+        print(
+            "note: sign-in works only over https on this address; put an https proxy in "
+            "front (it may set X-Forwarded-Proto from 127.0.0.1)",
+            file=sys.stderr,
+        )
+    try:
+        # The access log would record sign-in links (their tokens are in the path).
+        uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
+    finally:
+        auth.close()
+        ledger.close()
+    return 0
 
 
 def cmd_team_invite(args: argparse.Namespace) -> int:
-    not_yet("team invite")
+    from datetime import timedelta
+
+    from scheduler.campaign import load_campaign
+    from scheduler.clock import SystemClock
+
+    if args.valid_hours <= 0:
+        raise UsageError("--valid-hours must be more than 0")
+    settings = settings_from(args)
+    clock = SystemClock()
+    campaign = load_campaign(args.campaign)
+    email = args.email.strip().lower()
+    if not any(str(m.email).strip().lower() == email for m in campaign.team):
+        raise UsageError(
+            f"{args.email} is not on the team of campaign {campaign.id}",
+            hint="add them under team: in the campaign file first",
+        )
+    ledger, auth = _web_stores(settings, clock)
+    try:
+        token, invite = auth.create_invite(
+            email, campaign.id, now=clock.now(), ttl=timedelta(hours=args.valid_hours)
+        )
+    finally:
+        auth.close()
+        ledger.close()
+    print(f"{args.base_url.rstrip('/')}/signin/{token}")
+    print(
+        f"a one-time sign-in link for {email} to review {campaign.id}; it works once and "
+        f"expires {invite.expires_at:%Y-%m-%d %H:%M} UTC. Send it privately.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _web_stores(settings: Settings, clock: Clock) -> tuple[Ledger, AuthStore]:
+    """The ledger and the sign-in tables, which live in the ledger's database."""
+    from scheduler.ledger import open_ledger
+    from scheduler.web.store import AuthStore
+
+    ledger = open_ledger(settings.ledger, clock=clock)
+    return ledger, AuthStore(ledger.engine)
+
+
+def _web_workspace(paths: Sequence[str], ledger: Ledger, clock: Clock) -> Workspace:
+    from pathlib import Path
+
+    from scheduler.approval import Policy
+    from scheduler.campaign import load_campaign
+    from scheduler.render import render_campaign
+    from scheduler.web.workspace import Workspace
+
+    def sync(campaign: Any, drafts: list[Draft]) -> object:
+        rule = Policy.from_campaign(campaign).rule()
+        return ledger.sync(campaign.id, drafts, now=clock.now(), rule=rule)
+
+    return Workspace(
+        paths=[Path(p) for p in paths], load=load_campaign, render=render_campaign, sync=sync
+    )
 
 
 # --- the parser -----------------------------------------------------------------------------
@@ -974,6 +1060,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("email", metavar="EMAIL")
     p.add_argument("--campaign", metavar="PATH", required=True)
     p.add_argument("--base-url", default="http://127.0.0.1:8000")
+    p.add_argument(
+        "--valid-hours", type=float, default=72, help="how long the link works (default: 72)"
+    )
     _ledger_options(p)
 
     return parser

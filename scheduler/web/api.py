@@ -1,0 +1,203 @@
+"""A small JSON API for the same reads and decisions as the pages, behind the same sign-in.
+
+A POST needs ``Content-Type: application/json`` and the session's CSRF token in the
+``X-CSRF-Token`` header (``GET /api/session`` returns it). The OpenAPI document at
+``/api/openapi.json`` describes every route.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from scheduler.draft import DraftKey
+from scheduler.errors import UsageError
+from scheduler.ledger.base import DraftRecord, NotFound, PolicyError, StaleHash, TransitionError
+from scheduler.web.openapi import document
+from scheduler.web.pages import DONE, FieldMissing, perform
+from scheduler.web.review import Panel, view_of
+from scheduler.web.site import Site
+from scheduler.web.tokens import csrf_for
+from scheduler.web.workspace import Loaded
+
+MAX_BODY = 64 * 1024
+
+
+def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message, **extra}, status_code=status)
+
+
+def record_json(loaded: Loaded, record: DraftRecord) -> dict[str, Any]:
+    view = view_of(loaded, record.draft)
+    return {
+        "campaign": record.key.campaign,
+        "post_id": record.key.post_id,
+        "account": record.key.account,
+        "platform": record.draft.platform,
+        "due": record.due.isoformat(),
+        "due_local": view.due_local.isoformat(),
+        "state": str(record.state),
+        "content_hash": record.content_hash,
+        "approved_hash": record.approved_hash,
+        "approvals": [
+            {"actor": a.actor, "at": a.at.isoformat(), "comment": a.comment}
+            for a in record.approvals
+        ],
+        "content_warning": view.content_warning,
+        "language": view.language,
+        "labels": list(view.labels),
+        "link": None if record.draft.link is None else {"url": record.draft.link.url},
+        "parts": [
+            {
+                "text": part.text,
+                "count": pv.count,
+                "limit": pv.limit,
+                "media": [
+                    {"path": m.path, "alt": m.alt, "mime": m.mime, "url": mv.url}
+                    for m, mv in zip(part.media, pv.media, strict=True)
+                ],
+            }
+            for part, pv in zip(record.draft.parts, view.parts, strict=True)
+        ],
+    }
+
+
+def panel_json(panel: Panel) -> dict[str, Any]:
+    return {
+        "required": panel.required,
+        "may_approve": panel.may_approve,
+        "decisions": [
+            {
+                "kind": d.kind,
+                "name": d.name,
+                "at": d.at.isoformat(),
+                "comment": d.comment,
+                "earlier_version": d.voided,
+            }
+            for d in panel.decisions
+        ],
+        "diff_since_approval": [{"kind": d.kind, "text": d.text} for d in panel.diff],
+    }
+
+
+class Api:
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    def routes(self) -> list[Route]:
+        base = "/api/campaigns/{campaign}/drafts"
+        return [
+            Route("/api/openapi.json", self.openapi),
+            Route("/api/session", self.session),
+            Route("/api/campaigns", self.campaigns),
+            Route(base, self.drafts),
+            Route(base + "/{post}/{account}", self.draft),
+            Route(base + "/{post}/{account}/{action:str}", self.decide, methods=["POST"]),
+        ]
+
+    async def openapi(self, request: Request) -> Response:
+        self.site.require(request)
+        return JSONResponse(document())
+
+    async def session(self, request: Request) -> Response:
+        session = self.site.require(request)
+        self.site.workspace.refresh()
+        return JSONResponse(
+            {
+                "email": session.email,
+                "csrf_token": csrf_for(session.token),
+                "expires_at": session.expires_at.isoformat(),
+                "campaigns": [c.id for c in self.site.workspace.visible_to(session.email)],
+            }
+        )
+
+    async def campaigns(self, request: Request) -> Response:
+        session = self.site.require(request)
+        self.site.workspace.refresh()
+        return JSONResponse(
+            [
+                {
+                    "id": c.id,
+                    "title": c.campaign.title,
+                    "timezone": c.campaign.timezone,
+                    "problem": c.problem,
+                }
+                for c in self.site.workspace.visible_to(session.email)
+            ]
+        )
+
+    async def drafts(self, request: Request) -> Response:
+        session = self.site.require(request)
+        loaded = self.site.campaign(session, request.path_params["campaign"])
+        records = self.site.review.records(loaded.id)
+        return JSONResponse([record_json(loaded, r) for r in records])
+
+    async def draft(self, request: Request) -> Response:
+        site = self.site
+        session = site.require(request)
+        loaded = site.campaign(session, request.path_params["campaign"])
+        key = DraftKey(loaded.id, request.path_params["post"], request.path_params["account"])
+        try:
+            record = site.review.record(key)
+        except NotFound:
+            return error(404, "not_found", "There is no such draft in this campaign.")
+        panel = site.review.panel(loaded, record, session.email)
+        return JSONResponse({**record_json(loaded, record), **panel_json(panel)})
+
+    async def decide(self, request: Request) -> Response:
+        site = self.site
+        session = site.require(request)
+        site.check_csrf(request, session, request.headers.get("x-csrf-token"))
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            return error(415, "unsupported_media_type", "Send the body as application/json.")
+        loaded = site.campaign(session, request.path_params["campaign"])
+        action = request.path_params["action"]
+        if action not in DONE:
+            return error(404, "not_found", "There is no such action.")
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            return error(413, "too_large", "The request body is too large.")
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            return error(400, "bad_json", "The body is not valid JSON.")
+        if not isinstance(body, dict) or not all(
+            isinstance(v, str)
+            for k, v in body.items()
+            if k in ("content_hash", "comment", "reason", "text")
+        ):
+            return error(400, "bad_body", "The body must be an object of strings.")
+        key = DraftKey(loaded.id, request.path_params["post"], request.path_params["account"])
+        fields = {k: str(body.get(k) or "").strip()[:4000] for k in ("comment", "reason", "text")}
+        try:
+            record = perform(
+                site,
+                loaded,
+                key,
+                session.email,
+                action,
+                str(body.get("content_hash") or ""),
+                fields,
+            )
+        except FieldMissing as exc:
+            return error(400, "missing_field", exc.message)
+        except StaleHash as exc:
+            current = site.review.record(key)
+            return error(409, "stale_hash", exc.message, current=record_json(loaded, current))
+        except NotFound:
+            return error(404, "not_found", "There is no such draft in this campaign.")
+        except (PolicyError, UsageError) as exc:
+            return error(403, "policy", exc.message, hint=exc.hint)
+        except TransitionError as exc:
+            return error(409, "transition", exc.message, hint=exc.hint)
+        return JSONResponse(record_json(loaded, record))
+
+
+def http_error_json(exc: HTTPException) -> JSONResponse:
+    codes = {401: "not_signed_in", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    return error(exc.status_code, codes.get(exc.status_code, "error"), str(exc.detail))

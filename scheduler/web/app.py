@@ -1,0 +1,116 @@
+"""The Starlette application: built from objects the command line made (the composition root
+is scheduler.cli), so tests can build it the same way around a temporary ledger."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from scheduler.clock import Clock
+from scheduler.errors import SchedulerError
+from scheduler.ledger.base import Ledger
+from scheduler.settings import Settings
+from scheduler.web.api import Api, error, http_error_json
+from scheduler.web.base import NotSignedIn
+from scheduler.web.pages import Pages
+from scheduler.web.review import Review
+from scheduler.web.site import HERE, SecurityHeaders, Site
+from scheduler.web.store import AuthStore
+from scheduler.web.workspace import Workspace
+
+TITLES = {
+    400: "That request was not understood",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+}
+
+
+def create_app(
+    *,
+    ledger: Ledger,
+    workspace: Workspace,
+    auth: AuthStore,
+    clock: Clock,
+    settings: Settings | None = None,
+) -> Starlette:
+    """The review site over ``ledger`` for the campaigns in ``workspace``.
+
+    ``settings`` is accepted for symmetry with the other commands; nothing from it is shown.
+    """
+    del settings
+    site = Site(workspace=workspace, review=Review(ledger), auth=auth, clock=clock)
+
+    def api_request(request: Request) -> bool:
+        return request.url.path.startswith("/api/")
+
+    async def not_signed_in(request: Request, exc: Exception) -> Response:
+        if api_request(request):
+            return error(401, "not_signed_in", "Sign in with your invite link first.")
+        return site.page(
+            request,
+            "message.html",
+            status=401,
+            heading="Please sign in",
+            text="These review pages are only for the campaign team. Sign in with the "
+            "one-time link your campaign owner sent you.",
+            hint="If your link has expired or been used, ask for a new one.",
+            link=None,
+        )
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if api_request(request):
+            return http_error_json(exc)
+        session = site.session(request)
+        return site.page(
+            request,
+            "message.html",
+            status=exc.status_code,
+            session=session,
+            heading=TITLES.get(exc.status_code, "Something went wrong"),
+            text=str(exc.detail),
+            hint=None,
+            link="/" if session else None,
+            link_text="Back to your campaigns",
+        )
+
+    async def scheduler_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, SchedulerError)
+        # Our errors never carry secrets (URLs are redacted where they are raised).
+        if api_request(request):
+            return error(503, "unavailable", exc.message, hint=exc.hint)
+        return site.page(
+            request,
+            "message.html",
+            status=503,
+            heading="The review pages cannot do that right now",
+            text=exc.message,
+            hint=exc.hint,
+            link=None,
+        )
+
+    routes = [
+        *Pages(site).routes(),
+        *Api(site).routes(),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={
+            NotSignedIn: not_signed_in,
+            HTTPException: http_error,
+            SchedulerError: scheduler_error,
+        },
+    )
+    # "/media/x/" must not be redirected to a different route; unknown paths are just 404.
+    app.router.redirect_slashes = False
+    app.state.site = site
+    return app

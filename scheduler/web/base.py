@@ -1,0 +1,49 @@
+"""The web family's shared types and errors.
+
+WebError                  (a SchedulerError)
+├── SignInRefused         an invite link that is unknown, used or expired
+└── NotSignedIn           a request without a valid session
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from scheduler.errors import SchedulerError
+
+INVITE_TTL = timedelta(hours=72)
+SESSION_TTL = timedelta(days=7)
+
+
+class WebError(SchedulerError):
+    """Base of the review pages' own errors."""
+
+
+class SignInRefused(WebError):
+    """An invite link cannot be used; ``reason`` is one of unknown, used, expired, not-member."""
+
+    def __init__(self, reason: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason
+
+
+class NotSignedIn(WebError):
+    """The request carries no valid session."""
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    email: str
+    campaign: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A signed-in person. ``token`` is the raw cookie value, kept only in memory."""
+
+    email: str
+    campaign: str
+    expires_at: datetime
+    token: str

@@ -1,0 +1,84 @@
+"""The campaign week as a calendar in the campaign's timezone: weeks of seven days, each day
+listing its posts in time order with the state of every account's draft."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from scheduler.draft import Draft
+from scheduler.web.preview import PLATFORM_LABELS
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One account's draft of a post."""
+
+    account: str
+    platform_label: str
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One post at one local time, with its drafts."""
+
+    post_id: str
+    local_time: datetime
+    slots: tuple[Slot, ...]
+    first_line: str
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    day: date
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    days: tuple[Day, ...]
+
+
+def build(
+    items: Iterable[tuple[Draft, str]], timezone: str, *, start: date | None = None
+) -> tuple[Week, ...]:
+    """Weeks from ``start`` (default: the first post's local day) to the last post's day."""
+    tz = ZoneInfo(timezone)
+    by_post: dict[tuple[str, datetime], list[tuple[Draft, str]]] = defaultdict(list)
+    for draft, state in items:
+        by_post[(draft.post_id, draft.due)].append((draft, state))
+    if not by_post:
+        return ()
+    entries: dict[date, list[Entry]] = defaultdict(list)
+    for (post_id, due), drafts in by_post.items():
+        local = due.astimezone(tz)
+        drafts.sort(key=lambda ds: ds[0].account)
+        first = drafts[0][0].parts[0].text.strip().splitlines() if drafts[0][0].parts else []
+        entries[local.date()].append(
+            Entry(
+                post_id=post_id,
+                local_time=local,
+                slots=tuple(
+                    Slot(d.account, PLATFORM_LABELS.get(d.platform, d.platform), s)
+                    for d, s in drafts
+                ),
+                first_line=first[0] if first else "",
+            )
+        )
+    first_day = min(entries) if start is None else min(start, min(entries))
+    last_day = max(entries)
+    weeks: list[Week] = []
+    day = first_day
+    while day <= last_day:
+        days = []
+        for offset in range(7):
+            current = day + timedelta(days=offset)
+            listed = sorted(entries.get(current, []), key=lambda e: (e.local_time, e.post_id))
+            days.append(Day(current, tuple(listed)))
+        weeks.append(Week(tuple(days)))
+        day += timedelta(days=7)
+    return tuple(weeks)

@@ -1,0 +1,190 @@
+"""What the pages show of the ledger, and the decisions they record through
+``scheduler.approval`` (the same policy as the command line)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from scheduler import approval
+from scheduler.approval import Policy
+from scheduler.draft import Draft, DraftKey
+from scheduler.ledger.base import Decision, DraftRecord, Ledger
+from scheduler.text import TextRules, rules_for
+from scheduler.web.preview import DiffLine, DraftView, diff, draft_view
+from scheduler.web.workspace import Loaded
+
+VERBS = {
+    "approve": "approved",
+    "reject": "asked for changes",
+    "comment": "commented",
+    "override": "recorded an override",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ShownApproval:
+    name: str
+    email: str
+    at: datetime
+    comment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShownDecision:
+    kind: str
+    verb: str
+    name: str
+    at: datetime
+    comment: str | None
+    voided: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Panel:
+    """One draft of a post, with everything its review needs."""
+
+    view: DraftView
+    state: str
+    required: int
+    approvals: tuple[ShownApproval, ...]
+    decisions: tuple[ShownDecision, ...]
+    diff: tuple[DiffLine, ...]
+    approved_before: bool
+    may_approve: bool
+    may_reject: bool
+    why_not: str | None
+
+
+def policy_of(loaded: Loaded) -> Policy:
+    return Policy.from_campaign(loaded.campaign)
+
+
+def rules_of(loaded: Loaded, draft: Draft) -> TextRules:
+    """The account's text rules: its platform (or the one a sandbox stands in for), its limit."""
+    account = loaded.campaign.accounts.get(draft.account)
+    if account is None:
+        return rules_for(draft.platform)
+    return rules_for(account.text_platform, account.max_chars)
+
+
+def view_of(loaded: Loaded, draft: Draft) -> DraftView:
+    return draft_view(draft, rules_of(loaded, draft))
+
+
+class Review:
+    """The ledger as the review pages see it."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def records(self, campaign: str) -> list[DraftRecord]:
+        return self.ledger.list(campaign=campaign)
+
+    def record(self, key: DraftKey) -> DraftRecord:
+        return self.ledger.get(key)
+
+    def awaiting(self, loaded: Loaded, records: list[DraftRecord], email: str) -> int:
+        return len(approval.awaiting(records, email, policy_of(loaded)))
+
+    def panel(self, loaded: Loaded, record: DraftRecord, email: str) -> Panel:
+        tz = ZoneInfo(loaded.campaign.timezone)
+        policy = policy_of(loaded)
+        decisions = self.ledger.approvals(record.key)
+        previous = self.last_approved(record, decisions)
+        may, why = approval_allowed(policy, record, email)
+        state = str(record.state)
+        return Panel(
+            view=view_of(loaded, record.draft),
+            state=state,
+            required=policy.required,
+            approvals=tuple(
+                ShownApproval(loaded.member_name(d.actor), d.actor, d.at.astimezone(tz), d.comment)
+                for d in record.approvals
+            ),
+            decisions=tuple(
+                ShownDecision(
+                    kind=d.kind,
+                    verb=VERBS.get(d.kind, d.kind),
+                    name=loaded.member_name(d.actor),
+                    at=d.at.astimezone(tz),
+                    comment=d.comment,
+                    voided=d.content_hash != record.content_hash,
+                )
+                for d in decisions
+                if d.kind != "approve" or d.comment or not d.valid
+            ),
+            diff=diff(previous, record.draft) if previous is not None else (),
+            approved_before=previous is not None,
+            may_approve=may and approval.can("approve", record.state),
+            may_reject=approval.can("reject", record.state),
+            why_not=why,
+        )
+
+    def last_approved(self, record: DraftRecord, decisions: list[Decision]) -> Draft | None:
+        """The draft as it stood at its most recent approval, when that was another version."""
+        del record, decisions
+        return None
+
+    # --- decisions, through the same policy as the command line -------------------------
+
+    def approve(
+        self,
+        loaded: Loaded,
+        key: DraftKey,
+        actor: str,
+        content_hash: str,
+        comment: str | None,
+        now: datetime,
+    ) -> DraftRecord:
+        return approval.approve(
+            self.ledger,
+            key,
+            actor,
+            content_hash,
+            policy=policy_of(loaded),
+            now=now,
+            comment=comment,
+        )
+
+    def reject(
+        self,
+        loaded: Loaded,
+        key: DraftKey,
+        actor: str,
+        content_hash: str,
+        reason: str,
+        now: datetime,
+    ) -> DraftRecord:
+        return approval.reject(
+            self.ledger, key, actor, content_hash, reason=reason, policy=policy_of(loaded), now=now
+        )
+
+    def comment(
+        self,
+        loaded: Loaded,
+        key: DraftKey,
+        actor: str,
+        content_hash: str,
+        text: str,
+        now: datetime,
+    ) -> DraftRecord:
+        return approval.comment(
+            self.ledger, key, actor, content_hash, text=text, policy=policy_of(loaded), now=now
+        )
+
+
+def approval_allowed(policy: Policy, record: DraftRecord, email: str) -> tuple[bool, str | None]:
+    """Whether to offer the approve button; scheduler.approval enforces the policy either way."""
+    me = email.strip().lower()
+    if (record.author or "").lower() == me:
+        return False, "You wrote this post, so another team member approves it."
+    if not policy.may_approve(me):
+        return False, (
+            "The campaign's approval policy does not list you as an approver; "
+            "you can still comment or ask for changes."
+        )
+    if any(a.actor.lower() == me for a in record.approvals):
+        return False, "You have approved this version."
+    return True, None
