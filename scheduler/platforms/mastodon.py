@@ -39,7 +39,7 @@ from scheduler.platforms.base import (
     Transient,
 )
 from scheduler.platforms.http import HttpClient, Redactor, json_body, mastodon_retry_after
-from scheduler.platforms.rules import check_part, mastodon_length, rules_for
+from scheduler.platforms.rules import check_part, rules_for
 
 PLATFORM = "mastodon"
 STATUSES = "/api/v1/statuses"
@@ -87,7 +87,10 @@ class MastodonPublisher:
             instance = "https://" + instance
         self.account = spec.name
         self.instance = instance
-        self.rules = rules_for(PLATFORM)
+        configured = spec.settings.get("max_chars")
+        # The campaign's max_chars is the limit until the instance tells its own.
+        self._configured_max = int(configured) if configured and configured.isdigit() else None
+        self.rules = rules_for(PLATFORM, max_chars=self._configured_max)
         self._url_length = 23
         self._clock = context.clock
         token = context.credentials.require(spec.name, "access_token")["access_token"]
@@ -140,7 +143,7 @@ class MastodonPublisher:
         return self.rules
 
     def _fetch_limits(self) -> tuple[PlatformRules, int]:
-        base = rules_for(PLATFORM)
+        base = rules_for(PLATFORM, max_chars=self._configured_max)
         config: dict[str, Any] | None = None
         for path in ("/api/v2/instance", "/api/v1/instance"):
             try:
@@ -182,16 +185,14 @@ class MastodonPublisher:
 
     def _check(self, request: PublishRequest) -> None:
         for index in range(len(request.done), len(request.parts)):
-            part = request.parts[index]
-            check_part(self.rules, part, index, request.content_warning)
-            counted = mastodon_length(part.text, request.content_warning, self._url_length)
-            if counted > self.rules.max_chars:
-                raise Invalid(
-                    f"part {index + 1} is {counted} characters long; "
-                    f"{self.instance} allows {self.rules.max_chars}",
-                    platform=PLATFORM,
-                    part_index=index,
-                )
+            check_part(
+                self.rules,
+                request.parts[index],
+                index,
+                request.content_warning,
+                url_length=self._url_length,
+                where=self.instance,
+            )
 
     # --- publish --------------------------------------------------------------------------
 

@@ -86,25 +86,36 @@ def x_length(text: str) -> int:
     return int(twitter_text.parse_tweet(unicodedata.normalize("NFC", text)).weightedLength)
 
 
-def length(platform: str, text: str, content_warning: str | None = None) -> int:
+def length(
+    platform: str, text: str, content_warning: str | None = None, *, url_length: int = 23
+) -> int:
     """The length ``platform`` counts for one part (with its CW where the platform counts it)."""
     if platform == "x":
         return x_length(text)
     if platform == "mastodon":
-        return mastodon_length(text, content_warning)
+        return mastodon_length(text, content_warning, url_length)
     return graphemes(text)
 
 
 def check_part(
-    rules: PlatformRules, part: PartRequest, index: int, content_warning: str | None = None
+    rules: PlatformRules,
+    part: PartRequest,
+    index: int,
+    content_warning: str | None = None,
+    *,
+    url_length: int = 23,
+    where: str | None = None,
 ) -> None:
-    """Raise Invalid when the part breaks one of the platform's rules."""
+    """Raise Invalid when the part breaks one of the platform's rules (``where`` names the
+    server whose limit it is, e.g. a Mastodon instance)."""
     platform = rules.platform
     # Mastodon repeats the CW on every part of a thread and counts it in each.
-    counted = length(platform, part.text, content_warning if rules.supports_cw else None)
+    cw = content_warning if rules.supports_cw else None
+    counted = length(platform, part.text, cw, url_length=url_length)
     if counted > rules.max_chars:
         raise Invalid(
-            f"part {index + 1} is {counted} characters long; {platform} allows {rules.max_chars}",
+            f"part {index + 1} is {counted} characters long; "
+            f"{where or platform} allows {rules.max_chars}",
             platform=platform,
             part_index=index,
             hint="shorten the text or split it into a thread",
