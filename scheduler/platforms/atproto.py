@@ -11,8 +11,11 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import regex
+
+from scheduler.platforms.base import PublishRequest
 
 POST_COLLECTION = "app.bsky.feed.post"
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -199,6 +202,25 @@ def external_embed(uri: str, title: str | None, description: str | None) -> dict
         "$type": "app.bsky.embed.external",
         "external": {"uri": uri, "title": title or "", "description": description or ""},
     }
+
+
+def link_card(request: PublishRequest, index: int) -> dict[str, Any] | None:
+    """The external embed for a part without images: the campaign's card goes with the
+    first part naming its URL (else the first part); any other part with a link gets a card
+    naming the link's site, since Bluesky shows a card only when the post carries one and
+    the server fetches nothing itself."""
+    part = request.parts[index]
+    link = request.link
+    if link is not None:
+        carrier = next((i for i, p in enumerate(request.parts) if link.url in p.text), 0)
+        if carrier == index:
+            return external_embed(link.url, link.title or link.url, link.description)
+        if link.url in part.text:
+            return None
+    for kind, _, _, value in list(part.facets) or find_facets(part.text):
+        if kind == "link":
+            return external_embed(value, urlsplit(value).hostname or value, None)
+    return None
 
 
 def post_url(handle_or_did: str, uri: str) -> str:

@@ -400,13 +400,7 @@ class BlueskyPublisher:
                     for m in part.media
                 ]
             )
-        link = request.link
-        if link is None:
-            return None
-        carrier = next((i for i, p in enumerate(request.parts) if link.url in p.text), 0)
-        if carrier != index:
-            return None
-        return atproto.external_embed(link.url, link.title or link.url, link.description)
+        return atproto.link_card(request, index)
 
     def _upload(self, media: MediaUpload, index: int) -> dict[str, Any]:
         what = f"uploading {media.file.name}"

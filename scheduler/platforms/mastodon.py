@@ -415,6 +415,9 @@ class MastodonPublisher:
                     continue
                 if want_parent is not None and str(status.get("in_reply_to_id")) != want_parent:
                     continue
+                created = _parse_time(status.get("created_at"))
+                if created is not None and created < since:
+                    continue  # the same words posted before this post was due: not ours
                 return self._result(status, part_index)
             oldest = _parse_time(page[-1].get("created_at"))
             if oldest is not None and oldest < since:

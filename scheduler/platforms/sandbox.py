@@ -275,10 +275,8 @@ class SandboxPublisher:
                         for m in part.media
                     ]
                 )
-            elif request.link is not None and index == 0:
-                embed = atproto.external_embed(
-                    request.link.url, request.link.title, request.link.description
-                )
+            else:
+                embed = atproto.link_card(request, index)
             reply = None
             if parent is not None:
                 first = earlier[0]

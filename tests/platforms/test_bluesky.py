@@ -199,7 +199,7 @@ def test_images_link_cards_labels_langs(fake: FakeBluesky, tmp_path: Path) -> No
         "$type": "app.bsky.embed.external",
         "external": {"uri": link.url, "title": "Mind", "description": "Support and information"},
     }
-    assert "embed" not in second
+    assert "embed" not in second  # "Thanks" has no link
     assert first["langs"] == ["en"]
     assert first["labels"] == {
         "$type": "com.atproto.label.defs#selfLabels",
@@ -251,3 +251,17 @@ def test_session_file_never_leaks_into_errors(fake: FakeBluesky, tmp_path: Path)
         publisher(fake, tmp_path).publish(request("x"))
     assert session["accessJwt"] not in str(info.value)
     assert session["accessJwt"] not in (info.value.platform_message or "")  # type: ignore[attr-defined]
+
+
+def test_a_link_without_card_details_gets_a_card_naming_its_site(
+    fake: FakeBluesky, tmp_path: Path
+) -> None:
+    publisher(fake, tmp_path).publish(request("Help: https://www.samaritans.org/contact now"))
+    assert records(fake)[0]["embed"] == {
+        "$type": "app.bsky.embed.external",
+        "external": {
+            "uri": "https://www.samaritans.org/contact",
+            "title": "www.samaritans.org",
+            "description": "",
+        },
+    }

@@ -207,3 +207,15 @@ def test_missing_settings_and_credentials(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         build_publisher(AccountSpec("m", "mastodon", {"instance": "https://x.example"}), context)
     assert "SCHEDULER_SECRET_M_ACCESS_TOKEN" in (info.value.hint or "")
+
+
+def test_find_ignores_the_same_words_posted_before_the_due_time(
+    fake: FakeMastodon, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    assert isinstance(fake.clock, FixedClock)
+    fake.clock.set(DUE - timedelta(days=7))
+    publisher(fake, tmp_path).publish(request("Good morning, Run Talk Run"))  # last week
+    fake.clock.set(DUE)
+    assert publisher(fake, tmp_path).find(request("Good morning, Run Talk Run"), 0) is None
