@@ -4,7 +4,9 @@
   (3,000 drafts: templates, snippets, hashtags, threads, an image, counting, Bluesky facets,
   content hashes). Baseline, on the same file in the same run: ``yaml.load`` with
   ``CSafeLoader``, a bare pydantic model per post, and a plain Jinja2 render of every text
-  for every account. Goal: <= 1.0 s and <= 2x the baseline.
+  for every account. Goal: <= 1.0 s and <= 2x the baseline. A second row makes every text
+  use a filter, so no template can take the substitution-only path and Jinja2 compiles
+  each one (for information).
 * ``cold start``: ``scheduler --help`` against ``python -c pass``. Goal: <= 150 ms more.
 """
 
@@ -19,6 +21,7 @@ import sys
 import tempfile
 import time
 import zlib
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +87,7 @@ def _png(path: Path, width: int, height: int) -> None:
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
 
 
-def write_week(folder: Path, posts: int) -> Path:
+def write_week(folder: Path, posts: int, filters: bool = False) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     _png(folder / "a.png", 64, 36)
     chunks = [HEADER]
@@ -92,7 +95,10 @@ def write_week(folder: Path, posts: int) -> Path:
         day = 1 + n % 7
         minute = (n // 7) * 1
         template = THREAD if n % 5 == 0 else POST
-        chunks.append(template.format(n=n, day=day, hh=6 + minute // 60 % 16, mm=minute % 60))
+        text = template.format(n=n, day=day, hh=6 + minute // 60 % 16, mm=minute % 60)
+        if filters:  # every text needs Jinja2 itself, not only substitution
+            text = text.replace("{{ org }}", "{{ org | title }}")
+        chunks.append(text)
     path = folder / "campaign.yaml"
     path.write_text("".join(chunks), encoding="utf-8")
     return path
@@ -168,26 +174,33 @@ def scheduler_command() -> list[str]:
 def run(quick: bool) -> list[Row]:
     rows: list[Row] = []
     posts = 200 if quick else 1000
-    with tempfile.TemporaryDirectory() as tmp:
-        path = write_week(Path(tmp) / "week", posts)
-        ours(path)  # warm imports and caches outside the timing, for both sides
-        baseline(path)
-        repeat = 3 if quick else 5
-        t_ours = best_of(lambda: ours(path), repeat)
-        t_base = best_of(lambda: baseline(path), repeat)
-        ok = t_ours <= 1.0 and t_ours <= 2 * t_base
-        rows.append(
-            Row(
-                AREA,
-                f"check+render {posts} posts x 3 accounts",
-                t_ours,
-                "s",
-                baseline=t_base,
-                baseline_name="yaml+pydantic+jinja2",
-                goal="<= 1.0 s and <= 2x",
-                ok=ok if not quick else None,
+    cases = [
+        ("", False, "<= 1.0 s and <= 2x"),
+        (", every text with a filter", True, ""),
+    ]
+    for label, filters, goal in cases:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = write_week(Path(tmp) / "week", posts, filters)
+            ours(path)  # warm imports and caches outside the timing, for both sides
+            baseline(path)
+            # Interleaved, best of each: on a shared machine both sides see the same load.
+            t_ours = t_base = float("inf")
+            for _ in range(3 if quick else 7):
+                t_ours = min(t_ours, best_of(partial(ours, path), 1))
+                t_base = min(t_base, best_of(partial(baseline, path), 1))
+            ok = t_ours <= 1.0 and t_ours <= 2 * t_base
+            rows.append(
+                Row(
+                    AREA,
+                    f"check+render {posts} posts x 3 accounts{label}",
+                    t_ours,
+                    "s",
+                    baseline=t_base,
+                    baseline_name="yaml+pydantic+jinja2",
+                    goal=goal,
+                    ok=ok if goal and not quick else None,
+                )
             )
-        )
     repeat = 5 if quick else 15
     t_python = _median_run([sys.executable, "-c", "pass"], repeat)
     t_help = _median_run([*scheduler_command(), "--help"], repeat)

@@ -842,7 +842,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # The access log would record sign-in links (their tokens are in the path).
         uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
     finally:
-        auth.close()
         ledger.close()
     return 0
 
@@ -870,7 +869,6 @@ def cmd_team_invite(args: argparse.Namespace) -> int:
             email, campaign.id, now=clock.now(), ttl=timedelta(hours=args.valid_hours)
         )
     finally:
-        auth.close()
         ledger.close()
     print(f"{args.base_url.rstrip('/')}/signin/{token}")
     print(
@@ -882,7 +880,7 @@ def cmd_team_invite(args: argparse.Namespace) -> int:
 
 
 def _web_stores(settings: Settings, clock: Clock) -> tuple[Ledger, AuthStore]:
-    """The ledger and the sign-in tables, which live in the ledger's database."""
+    """The ledger, and the sign-in tables in the same database (the ledger migrates them)."""
     from scheduler.ledger import open_ledger
     from scheduler.web.store import AuthStore
 

@@ -109,11 +109,12 @@ class _Loader:
             self.problem(shown, "the file is empty", "a campaign file holds a mapping of keys")
             return None
         if not isinstance(data, dict):
+            line, col = positions.find(())
             self.problems.append(
                 Problem(
                     shown,
-                    1,
-                    1,
+                    line,
+                    col,
                     "",
                     "a campaign file must be a mapping of keys (id, title, ... or posts)",
                     None,

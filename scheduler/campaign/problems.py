@@ -149,8 +149,14 @@ def from_validation(
                 hint = "allowed keys: " + ", ".join(allowed)
         elif typ == "missing":
             message = f"missing required key {loc[-1]!r}"
+            hint = f"add {loc[-1]}: ..."
             at = loc[:-1]
             loc = loc[:-1]
+        elif typ in ("int_parsing", "int_type", "int_from_float"):
+            message = f"expected a whole number, found {_kind(err['input'])}"
+            value = err["input"]
+            if loc and loc[-1] == "day" and isinstance(value, str):
+                hint = f"for a day of the week write weekday: {value.lower()}"
         elif typ == "campaign":
             message = str(ctx.get("message", err["msg"]))
             hint = str(ctx.get("hint") or "") or None

@@ -123,7 +123,9 @@ def read_yaml(text: str, path: str) -> tuple[Any, Positions]:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = exc.problem or exc.context or "YAML syntax error"
         hint = "check the indentation and quoting on this line and the one before"
-        if "tab" in message.lower():
+        lines = text.splitlines()
+        here = lines[line - 1] if 0 < line <= len(lines) else ""
+        if "tab" in message.lower() or "\t" in here[: len(here) - len(here.lstrip())]:
             hint = "indent with spaces, not tabs"
         raise YamlProblem(line, col, f"YAML syntax: {message}", hint) from exc
     except yaml.YAMLError as exc:

@@ -86,6 +86,11 @@ def _append_only(conn: Connection) -> None:
         )
 
 
+def _web_sign_in(conn: Connection) -> None:
+    tables.web_invites.create(conn, checkfirst=True)
+    tables.web_sessions.create(conn, checkfirst=True)
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -93,6 +98,7 @@ MIGRATIONS: list[Migration] = [
     ("0002_indexes", _indexes),
     ("0003_versions", _versions),
     ("0004_append_only_events", _append_only),
+    ("0005_web_sign_in", _web_sign_in),
 ]
 
 

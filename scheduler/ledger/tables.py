@@ -164,4 +164,28 @@ versions = Table(
     ForeignKeyConstraint(list(KEY), [f"drafts.{c}" for c in KEY]),
 )
 
+# Sign-in for the review pages (added by migration 0005): one-time invite links and browser
+# sessions. Only SHA-256 hashes of their tokens are kept, never the tokens.
+web_invites = Table(
+    "web_invites",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("campaign", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime()),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("campaign", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime()),
+)
+
 INITIAL_TABLES = [campaigns, drafts, decisions, events, attempts]

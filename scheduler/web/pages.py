@@ -142,6 +142,9 @@ class Pages:
             invite = site.auth.redeem(token, now=site.now())
         except SignInRefused as exc:
             return _sign_in_refused(site, request, exc)
+        earlier = site.session(request)
+        if earlier is not None:  # a new sign-in replaces whoever was signed in here
+            site.auth.end_session(earlier.token, now=site.now())
         session = site.auth.start_session(invite.email, invite.campaign, now=site.now())
         response = RedirectResponse(f"/c/{_q(invite.campaign)}", status_code=303)
         set_cookie(
@@ -233,12 +236,13 @@ class Pages:
         status: int = 200,
     ) -> Response:
         site = self.site
-        records = [r for r in site.review.records(loaded.id) if str(r.state) != "cancelled"]
-        mine = sorted((r for r in records if r.key.post_id == post_id), key=lambda r: r.key.account)
-        if not mine:
+        # The post's drafts as the files have them now (a post removed from the files is
+        # cancelled in the ledger and not shown); their states come from the ledger.
+        keys = sorted((k for k in loaded.drafts if k.post_id == post_id), key=lambda k: k.account)
+        if not keys:
             raise HTTPException(404, "There is no such post in this campaign.")
-        order = sorted({(r.due, r.key.post_id) for r in records})
-        ids = [p for _, p in order]
+        mine = [site.review.record(k) for k in keys]
+        ids = [p for _, p in sorted({(d.due, d.post_id) for d in loaded.drafts.values()})]
         at = ids.index(post_id)
         panels = [site.review.panel(loaded, r, session.email) for r in mine]
         return site.page(

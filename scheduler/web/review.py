@@ -124,8 +124,13 @@ class Review:
 
     def last_approved(self, record: DraftRecord, decisions: list[Decision]) -> Draft | None:
         """The draft as it stood at its most recent approval, when that was another version."""
-        del record, decisions
-        return None
+        approvals = [d for d in decisions if d.kind == "approve"]
+        if not approvals:
+            return None
+        last = approvals[-1]
+        if last.content_hash == record.content_hash:
+            return record.draft  # approved as it stands (or rejected since): nothing changed
+        return self.ledger.version(record.key, last.content_hash, at=last.at)
 
     # --- decisions, through the same policy as the command line -------------------------
 

@@ -1,4 +1,5 @@
-"""Invites and sessions, kept in the ledger's database in two tables of their own.
+"""Invites and sessions, kept in the ledger's database (tables ``web_invites`` and
+``web_sessions``, created by the ledger's migration 0005).
 
 The tables hold hashes of tokens, never tokens. Redeeming an invite is one conditional
 UPDATE, so two browsers racing on the same link cannot both sign in.
@@ -6,7 +7,7 @@ UPDATE, so two browsers racing on the same link cannot both sign in.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,58 +16,20 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler.clock import ensure_utc
 from scheduler.errors import LedgerError
+from scheduler.ledger import tables
 from scheduler.web.base import INVITE_TTL, SESSION_TTL, Invite, Session, SignInRefused
 from scheduler.web.tokens import new_token, token_hash
 
-metadata = sa.MetaData()
-
-invites = sa.Table(
-    "web_invites",
-    metadata,
-    sa.Column("token_hash", sa.String(64), primary_key=True),
-    sa.Column("email", sa.String(320), nullable=False),
-    sa.Column("campaign", sa.String(200), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
-)
-
-sessions = sa.Table(
-    "web_sessions",
-    metadata,
-    sa.Column("token_hash", sa.String(64), primary_key=True),
-    sa.Column("email", sa.String(320), nullable=False),
-    sa.Column("campaign", sa.String(200), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
-)
-
-
-def _utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored here was UTC.
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def engine_for(url: str) -> Engine:
-    """An engine for the ledger's database URL (SQLite path URLs or PostgreSQL)."""
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    kwargs: dict[str, Any] = {"future": True}
-    if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
-    return sa.create_engine(url, **kwargs)
+invites = tables.web_invites
+sessions = tables.web_sessions
 
 
 class AuthStore:
     """Invites and sessions for the review pages."""
 
-    def __init__(self, engine: Engine, *, create: bool = True) -> None:
+    def __init__(self, engine: Engine) -> None:
+        """``engine`` is an open ledger's (``open_ledger(...).engine``): migrated already."""
         self.engine = engine
-        if create:
-            self._guard(lambda: metadata.create_all(engine, checkfirst=True))
 
     def _guard(self, action: Any) -> Any:
         try:
@@ -106,7 +69,7 @@ class AuthStore:
         """The invite behind a token if it can still be used; SignInRefused otherwise."""
         row = self._guard(lambda: self._invite_row(token))
         self._check_usable(row, ensure_utc(now))
-        return Invite(email=row.email, campaign=row.campaign, expires_at=_utc(row.expires_at))
+        return Invite(email=row.email, campaign=row.campaign, expires_at=row.expires_at)
 
     def redeem(self, token: str, *, now: datetime) -> Invite:
         """Use an invite once. A second use, an expired or an unknown token is refused."""
@@ -131,7 +94,7 @@ class AuthStore:
         if claimed != 1:
             self._check_usable(row, now)
             raise SignInRefused("used", "This sign-in link has already been used.")
-        return Invite(email=row.email, campaign=row.campaign, expires_at=_utc(row.expires_at))
+        return Invite(email=row.email, campaign=row.campaign, expires_at=row.expires_at)
 
     def _invite_row(self, token: str) -> Any:
         with self.engine.connect() as conn:
@@ -146,7 +109,7 @@ class AuthStore:
             raise SignInRefused("unknown", "This sign-in link is not valid.", hint=again)
         if row.used_at is not None:
             raise SignInRefused("used", "This sign-in link has already been used.", hint=again)
-        if _utc(row.expires_at) <= now:
+        if row.expires_at <= now:
             raise SignInRefused("expired", "This sign-in link has expired.", hint=again)
 
     # --- sessions -----------------------------------------------------------------------
@@ -186,10 +149,10 @@ class AuthStore:
                 ).first()
 
         row = self._guard(select)
-        if row is None or row.ended_at is not None or _utc(row.expires_at) <= now:
+        if row is None or row.ended_at is not None or row.expires_at <= now:
             return None
         return Session(
-            email=row.email, campaign=row.campaign, expires_at=_utc(row.expires_at), token=token
+            email=row.email, campaign=row.campaign, expires_at=row.expires_at, token=token
         )
 
     def end_session(self, token: str, *, now: datetime) -> None:
@@ -206,6 +169,3 @@ class AuthStore:
                 )
 
         self._guard(update)
-
-    def close(self) -> None:
-        self.engine.dispose()

@@ -80,3 +80,20 @@ def test_content_hash_changes_with_text_only(tmp_path: Path) -> None:
     assert {k for k in first if first[k] != changed[k]} == {
         k for k in first if k.post_id == "hello"
     }
+
+
+def test_render_a_campaign_built_in_code() -> None:
+    from scheduler.campaign import Account, Campaign, Post
+
+    campaign = Campaign(
+        id="code",
+        title="Built in code",
+        timezone="Europe/London",
+        week_start="2026-05-11",
+        accounts={"masto": Account(platform="mastodon", instance="https://m.example")},
+        posts=[Post(id="p", day=2, time="09:00", text="Hi {{ n }}", vars={"n": 1})],
+    )
+    [draft] = render_campaign(campaign)
+    assert draft.due == datetime(2026, 5, 12, 8, 0, tzinfo=UTC)
+    assert draft.parts[0].text == "Hi 1"
+    assert draft.latest == draft.due + timedelta(hours=2)

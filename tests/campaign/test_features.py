@@ -433,3 +433,54 @@ def test_sniff_headers(tmp_path: Path) -> None:
     assert sniff(jpeg) == ("image/jpeg", 64, 32)
     assert sniff(b"GIF89a\x05\x00\x06\x00") == ("image/gif", 5, 6)
     assert sniff(b"hello") == (None, None, None)
+
+
+SCOPE = {
+    "guest": "Lou",
+    "n": 3,
+    "ok": True,
+    "none": None,
+    "ratio": 0.5,
+    "post": {"id": "p1", "items": "x", "nested": {"deep": "d"}},
+    "items": ["a"],
+    "text": "line\n",
+}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "Hello {{ guest }}!",
+        "{{guest}}{{ n }}{{  ok  }} {{ none }} {{ ratio }}",
+        "{{ post.id }} {{ post.nested.deep }}",
+        "{{ post.items }}",
+        "{{ items }}",
+        "{{ text }}",
+        "ends with a newline {{ guest }}\n",
+        "{{ guest | upper }}",
+        "{{ missing }}",
+        "{{ post.missing }}",
+        "{{ post._hidden }}",
+        "{% if ok %}yes{% endif %} {{ guest }}",
+        "{# note #}{{ guest }}",
+        "}} {{ guest }}",
+    ],
+)
+def test_substitution_fast_path_matches_jinja(source: str) -> None:
+    from jinja2 import StrictUndefined, TemplateError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from scheduler.render import _render_simple, _simple_pieces
+
+    env = SandboxedEnvironment(undefined=StrictUndefined)
+    try:
+        expected: str | None = env.from_string(source).render(SCOPE)
+    except TemplateError:
+        expected = None
+    pieces = _simple_pieces(source)
+    fast = None if pieces is None else _render_simple(pieces, SCOPE)
+    if fast is not None:
+        assert fast == expected
+    elif expected is not None:
+        # fell back to Jinja2: only for what the fast path does not handle
+        assert pieces is None or "items" in source

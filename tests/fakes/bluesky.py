@@ -71,6 +71,9 @@ class FakeBluesky(FakeServer):
         self.handles: dict[str, str] = {handle: did, "mind.org.uk": "did:plc:mindcharity000000"}
         self.records: list[Stored] = []
         self.blobs: dict[str, dict[str, Any]] = {}
+        # The PDS answers an expired token with 400; behind the entryway (bsky.social) the
+        # same condition is an AuthRequiredError, 401 (packages/pds auth-verifier).
+        self.expired_status = 400
         self.sessions_created = 0
         self.refreshes = 0
         self._access: dict[str, bool] = {}  # token -> still valid (False = expired)
@@ -148,7 +151,7 @@ class FakeBluesky(FakeServer):
         if valid is None:
             return self.error(400, "InvalidToken", "Token could not be verified")
         if not valid:
-            return self.error(400, "ExpiredToken", "Token has expired")
+            return self.error(self.expired_status, "ExpiredToken", "Token has expired")
         return None
 
     def find(self, rkey: str) -> Stored | None:

@@ -74,7 +74,11 @@ def test_session_is_persisted_private_and_reused(fake: FakeBluesky, tmp_path: Pa
     assert PASSWORD not in path.read_text()
 
 
-def test_expired_token_is_refreshed_not_signed_in_again(fake: FakeBluesky, tmp_path: Path) -> None:
+@pytest.mark.parametrize("status", [400, 401])
+def test_expired_token_is_refreshed_not_signed_in_again(
+    fake: FakeBluesky, tmp_path: Path, status: int
+) -> None:
+    fake.expired_status = status  # 401 behind the entryway, 400 on the PDS itself
     publisher(fake, tmp_path).verify()
     fake.expire_access_tokens()
     publisher(fake, tmp_path).publish(request("after expiry"))

@@ -198,5 +198,4 @@ def build_web(tmp_path: Path, ledger_url: str | None = None) -> Web:
 def web(tmp_path: Path) -> Iterator[Web]:
     built = build_web(tmp_path)
     yield built
-    built.auth.close()
     built.ledger.close()

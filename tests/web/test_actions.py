@@ -132,6 +132,23 @@ def test_an_edit_after_approval_voids_it_and_shows_the_diff(web: Web) -> None:
     assert str(web.ledger.get(KEY).state) == "draft"
     assert "0 of 1 needed" in after
     assert "(an earlier version)" in after
+    assert "Changed since the last approval" in after
+    old, new = "running as part of recovery.", "running as part of my recovery."
+    removed = f'<del><span class="sr">removed: </span>Lacing up again, and again: {old}</del>'
+    added = f'<ins><span class="sr">added: </span>Lacing up again, and again: {new}</ins>'
+    assert removed in after and added in after
+    # The Bluesky draft was never approved: no diff there.
+    bsky = after.split('id="draft-bsky"')[1].split("</article>")[0]
+    assert "Changed since the last approval" not in bsky
+
+
+def test_an_unchanged_approved_draft_says_so(web: Web) -> None:
+    rui = web.signed_in("rui@example.org")
+    html, csrf = page_and_csrf(web, rui)
+    rui.post(BASE + "/approve", data={"csrf": csrf, "content_hash": shown_hash(html)})
+    page = rui.get("/c/mhaw-test/post/day1-story").text
+    assert "Unchanged since it was last approved." in page
+    assert "Changed since the last approval" not in page
 
 
 def test_reject_needs_a_reason(web: Web) -> None:

@@ -108,6 +108,8 @@ def test_invite_approve_edit_voids_and_screenshots(web: Web, page: Any, tmp_path
         expect(masto).to_contain_text("running as part of my recovery.")
         expect(masto).to_contain_text("0 of 1 needed for this version.")
         expect(masto.locator(".history")).to_contain_text("(an earlier version)")
+        expect(masto.locator(".diff .removed")).to_contain_text(["running as part of recovery."])
+        expect(masto.locator(".diff .added")).to_contain_text(["running as part of my recovery."])
         assert state(web, "day1-story", "masto") == "draft"
         page.screenshot(path=str(tmp_path / "voided.png"), full_page=True)
 

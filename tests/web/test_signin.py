@@ -123,3 +123,14 @@ def test_sessions_expire(web: Web) -> None:
     client = web.signed_in("rui@example.org")
     web.clock.advance(timedelta(days=8))
     assert client.get("/c/mhaw-test").status_code == 401
+
+
+def test_a_new_sign_in_ends_the_previous_session_of_that_browser(web: Web) -> None:
+    client = web.signed_in("rui@example.org")
+    before = client.cookies.get("review_session")
+    page = client.get(f"/signin/{web.invite('sam@example.org')}")
+    assert client.post("/signin", data=hidden_fields(page.text)).status_code == 303
+    assert client.get("/api/session").json()["email"] == "sam@example.org"
+    old = web.client()
+    old.cookies.set("review_session", before)
+    assert old.get("/c/mhaw-test").status_code == 401

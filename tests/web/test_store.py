@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,14 +10,18 @@ import pytest
 import sqlalchemy as sa
 
 from scheduler.clock import FixedClock
+from scheduler.ledger.store import SqlLedger
 from scheduler.web.base import SignInRefused
-from scheduler.web.store import AuthStore, engine_for
+from scheduler.web.store import AuthStore
 from scheduler.web.tokens import csrf_for, same, token_hash
+from tests.ledger_support import clock, ledger_url, open_at
+
+__all__ = ["clock", "ledger_url", "open_at"]  # fixtures: SQLite, and PostgreSQL in a schema
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> AuthStore:
-    return AuthStore(engine_for(f"sqlite:///{tmp_path / 'ledger.sqlite3'}"))
+def store(ledger_url: str, open_at: Callable[[str], SqlLedger]) -> AuthStore:
+    return AuthStore(open_at(ledger_url).engine)
 
 
 def test_an_invite_signs_in_once(store: AuthStore) -> None:
@@ -45,15 +50,32 @@ def test_an_expired_or_unknown_invite_is_refused(store: AuthStore) -> None:
     assert unknown.value.reason == "unknown"
 
 
-def test_only_hashes_of_tokens_are_stored(store: AuthStore, tmp_path: Path) -> None:
+def test_only_hashes_of_tokens_are_stored(store: AuthStore) -> None:
     clock = FixedClock()
     token, _ = store.create_invite("ana@example.org", "mhaw", now=clock.now())
     session = store.start_session("ana@example.org", "mhaw", now=clock.now())
-    raw = (tmp_path / "ledger.sqlite3").read_bytes()
-    assert token.encode() not in raw and session.token.encode() not in raw
     with store.engine.connect() as conn:
-        hashes = {r[0] for r in conn.execute(sa.text("SELECT token_hash FROM web_invites"))}
-    assert hashes == {token_hash(token)}
+        invites = [tuple(r) for r in conn.execute(sa.text("SELECT * FROM web_invites"))]
+        sessions = [tuple(r) for r in conn.execute(sa.text("SELECT * FROM web_sessions"))]
+    assert [r[0] for r in invites] == [token_hash(token)]
+    assert [r[0] for r in sessions] == [token_hash(session.token)]
+    stored = repr(invites + sessions)
+    assert token not in stored and session.token not in stored
+
+
+def test_no_token_is_in_the_sqlite_file(tmp_path: Path) -> None:
+    from scheduler.ledger import open_ledger
+
+    ledger = open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", clock=FixedClock())
+    try:
+        store = AuthStore(ledger.engine)
+        token, _ = store.create_invite("ana@example.org", "mhaw", now=FixedClock().now())
+        session = store.start_session("ana@example.org", "mhaw", now=FixedClock().now())
+    finally:
+        ledger.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("ledger.sqlite3*"))
+    assert token.encode() not in raw and session.token.encode() not in raw
+    assert token_hash(token).encode() in raw
 
 
 def test_sessions_expire_and_end(store: AuthStore) -> None:
@@ -70,11 +92,12 @@ def test_sessions_expire_and_end(store: AuthStore) -> None:
     assert store.session(other.token, now=clock.now()) is None
 
 
-def test_tables_are_created_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
-    first = AuthStore(engine_for(url))
+def test_invites_survive_reopening_the_ledger(
+    ledger_url: str, open_at: Callable[[str], SqlLedger]
+) -> None:
+    first = AuthStore(open_at(ledger_url).engine)
     token, _ = first.create_invite("ana@example.org", "mhaw", now=FixedClock().now())
-    second = AuthStore(engine_for(url))
+    second = AuthStore(open_at(ledger_url).engine)
     assert second.peek_invite(token, now=FixedClock().now()).email == "ana@example.org"
 
 

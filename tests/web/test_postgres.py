@@ -1,0 +1,68 @@
+"""The review pages over a PostgreSQL ledger: sign-in tables, decisions and voiding there too."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scheduler.draft import DraftKey
+from tests.ledger_support import PgSchema, postgres_problem
+from tests.web.conftest import Web, build_web, hidden_fields
+
+pytestmark = pytest.mark.postgres
+
+KEY = DraftKey("mhaw-test", "day1-story", "masto")
+
+
+@pytest.fixture
+def pg_web(tmp_path: Path) -> Iterator[Web]:
+    problem = postgres_problem()
+    if problem:
+        pytest.skip(problem)
+    schema = PgSchema()
+    try:
+        built = build_web(tmp_path, ledger_url=schema.url)
+        try:
+            yield built
+        finally:
+            built.ledger.close()
+    finally:
+        schema.drop()
+
+
+def test_the_review_flow_on_postgresql(pg_web: Web) -> None:
+    web = pg_web
+    token = web.invite("rui@example.org")
+    rui = web.client()
+    page = rui.get(f"/signin/{token}")
+    assert rui.post("/signin", data=hidden_fields(page.text)).status_code == 303
+    assert web.client().get(f"/signin/{token}").status_code == 410  # used
+
+    html = rui.get("/c/mhaw-test/post/day1-story").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', html)
+    shown = re.search(r'masto/approve".*?name="content_hash" value="([^"]+)"', html, re.S)
+    assert csrf and shown
+    done = rui.post(
+        "/c/mhaw-test/post/day1-story/masto/approve",
+        data={"csrf": csrf.group(1), "content_hash": shown.group(1)},
+    )
+    assert done.status_code == 303
+    assert str(web.ledger.get(KEY).state) == "approved"
+
+    web.edit("running as part of recovery.", "running as part of my recovery.")
+    after = rui.get("/c/mhaw-test/post/day1-story").text
+    assert str(web.ledger.get(KEY).state) == "draft"
+    assert "Changed since the last approval" in after
+
+    stale = rui.post(
+        "/api/campaigns/mhaw-test/drafts/day1-story/masto/approve",
+        json={"content_hash": shown.group(1)},
+        headers={"X-CSRF-Token": csrf.group(1)},
+    )
+    assert stale.status_code == 409
+
+    assert rui.post("/signout", data={"csrf": csrf.group(1)}).status_code == 303
+    assert rui.get("/c/mhaw-test").status_code == 401
