@@ -676,7 +676,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     def spec_of(campaign: str, account: str) -> Any:
         return holder[0].campaigns[campaign].accounts[account]
 
-    publisher_for = _publisher_factory(settings, clock, credentials, sandbox=args.sandbox)(spec_of)
+    publisher_for = _publisher_factory(
+        settings, clock, credentials, sandbox=args.sandbox, timeout=options.http_timeout
+    )(spec_of)
     daemon = Daemon(ledger, source, publisher_for, clock=clock, options=options, reporter=reporter)
     holder.append(daemon)
     try:
@@ -777,7 +779,7 @@ def _open_ledger(settings: Settings, clock: Any) -> Any:
 
 
 def _publisher_factory(
-    settings: Settings, clock: Any, credentials: Any, *, sandbox: bool
+    settings: Settings, clock: Any, credentials: Any, *, sandbox: bool, timeout: float = 30.0
 ) -> Callable[[Callable[[str, str], Any]], Callable[[Any], Any]]:
     """A function from ``spec_of(campaign, account)`` to the daemon's ``publisher_for``.
 
@@ -796,6 +798,7 @@ def _publisher_factory(
         credentials=credentials,
         state_dir=settings.data_dir / "state",
         outbox=settings.outbox,
+        timeout=timeout,
     )
     local = threading.local()
 

@@ -47,16 +47,16 @@ def new_owner() -> str:
 @dataclass(frozen=True)
 class DaemonOptions:
     owner: str = field(default_factory=new_owner)
-    lease: float = 120.0  # seconds a claim is held before another daemon may take it over
+    lease: float = 300.0  # seconds a claim is held before another daemon may take it over
     sweep_interval: float = 5.0  # how often to look for due work the timers did not start
     reload_interval: float = 2.0  # how often campaign files are checked for changes
     remind_ahead: float = 3600.0  # report unapproved drafts this long before they are due
     # A draft without its own latest time may go out this late, and no later.
     max_lateness: float = 6 * 3600.0
     workers: int = 4  # posts published at the same time
-    batch: int = 20  # drafts claimed per sweep query
     grace: float = 30.0  # on SIGTERM, how long in-flight posts may take to finish
     exit_when_done: bool = False  # stop once nothing is left to publish or to wait for
+    http_timeout: float = 30.0  # seconds to connect, and to read, on every platform call
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     @classmethod

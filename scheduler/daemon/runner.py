@@ -19,6 +19,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -36,6 +37,47 @@ from scheduler.notify.base import Notice
 ACTIVE = WAITING | {"publishing"}
 
 
+_WRITES = frozenset(
+    {
+        "claim",
+        "claim_due",
+        "renew",
+        "record_part",
+        "finish",
+        "retry_later",
+        "give_up",
+        "release",
+        "mark_missed",
+        "sync",
+    }
+)
+
+
+class SerialWrites:
+    """Lets one thread at a time write to an SQLite ledger.
+
+    SQLite has one writer at a time; threads that find it busy sleep in growing steps inside
+    SQLite's busy handler, which costs a burst of posts tens of milliseconds each. Taking
+    turns on a lock in this process is immediate. (Other processes still meet SQLite's own
+    lock; PostgreSQL needs none of this.)
+    """
+
+    def __init__(self, ledger: Any) -> None:
+        self._ledger = ledger
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._ledger, name)
+        if name not in _WRITES or not callable(attr):
+            return attr
+
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attr(*args, **kwargs)
+
+        return locked
+
+
 class Daemon:
     def __init__(
         self,
@@ -48,6 +90,8 @@ class Daemon:
         reporter: Reporter,
         rand: Callable[[], float] | None = None,
     ) -> None:
+        if str(getattr(ledger, "url", "")).startswith("sqlite"):
+            ledger = SerialWrites(ledger)
         self.ledger = ledger
         self.source = source
         self.clock = clock
@@ -101,7 +145,8 @@ class Daemon:
         for campaign in loaded:
             kwargs = {"rule": campaign.rule} if campaign.rule is not None else {}
             report = self.ledger.sync(campaign.campaign_id, campaign.drafts, now=now, **kwargs)
-            self.campaigns[campaign.campaign_id] = campaign
+            # The drafts now live in the ledger; keeping them here too would double the memory.
+            self.campaigns[campaign.campaign_id] = replace(campaign, drafts=[])
             self.roots[campaign.campaign_id] = campaign.root
             self.reporter.event(
                 "synced",
@@ -155,13 +200,25 @@ class Daemon:
     # --- steps ------------------------------------------------------------------------------
 
     def fire(self, key: DraftKey) -> str | None:
-        """A draft's time came: claim it and publish it, if the ledger agrees."""
+        """A draft's time came: claim it and publish it, if the ledger agrees.
+
+        The claim comes first (one atomic update that checks approval, time and window); the
+        record is read only when the claim is refused, to know when to look again.
+        """
         if self.stopping.is_set():
             return None
         now = self.clock.now()
-        try:
-            record = self.ledger.get(key)
-        except LedgerError:
+        paused = self.pauses.until(key.account, now)
+        if paused is not None:
+            record = self._get(key)
+            if record is not None and str(record.state) in WAITING and not record.parts_done:
+                self._schedule_publish(key, paused)
+                return None
+        claim = self.ledger.claim(key, owner=self.options.owner, now=now, lease=self.options.lease)
+        if claim is not None:
+            return self._process(claim)
+        record = self._get(key)
+        if record is None:
             return None
         state = str(record.state)
         when = record.due
@@ -170,24 +227,18 @@ class Daemon:
         if state == "publishing":
             if record.lease_until is not None and record.lease_until > now:
                 self._schedule_publish(key, record.lease_until)
-                return None
-        elif state not in WAITING:
-            return None
-        elif when > now:
-            self._schedule_publish(key, when)
-            return None
-        paused = self.pauses.until(record.draft.account, now)
-        if paused is not None and not record.parts_done and state != "publishing":
-            self._schedule_publish(key, paused)
-            return None
-        claim = self.ledger.claim(key, owner=self.options.owner, now=now, lease=self.options.lease)
-        if claim is None:
-            if state in WAITING and now > window_end(
-                record.due, record.latest, self.options.max_lateness
-            ):
+        elif state in WAITING:
+            if when > now:
+                self._schedule_publish(key, when)
+            elif now > window_end(record.due, record.latest, self.options.max_lateness):
                 self._close(Step(now, "missed", key, "its window closed before it was claimed"))
+        return None
+
+    def _get(self, key: DraftKey) -> Any:
+        try:
+            return self.ledger.get(key)
+        except LedgerError:
             return None
-        return self._process(claim)
 
     def _process(self, claim: Any) -> str:
         outcome = self.worker.process(claim)
@@ -204,11 +255,9 @@ class Daemon:
         count = 0
         while not self.stopping.is_set():
             now = self.clock.now()
+            # One at a time: a claim taken in a batch could expire while it waits its turn.
             claims = self.ledger.claim_due(
-                owner=self.options.owner,
-                now=now,
-                lease=self.options.lease,
-                limit=self.options.batch,
+                owner=self.options.owner, now=now, lease=self.options.lease, limit=1
             )
             if not claims:
                 break
@@ -355,6 +404,11 @@ class Daemon:
         # (rehearsals) is translated into real time.
         offset = self.clock.now() - datetime.now(UTC)
         return at - offset
+
+    def run_catch_up(self) -> None:
+        """Run the catch-up of the last plan now (what the timer does right after a start)."""
+        steps, self.pending_catch_up = self.pending_catch_up, ()
+        self._catch_up([s.key for s in steps])
 
     def _catch_up(self, keys: list[DraftKey]) -> None:
         """After downtime: the due drafts, oldest first, one after the other."""

@@ -171,10 +171,11 @@ class Worker:
     def _process(self, claim: Any) -> str:
         draft: Draft = claim.draft
         now = self.clock.now()
-        record = self.ledger.get(claim.key)
-        approved = record.approved_hash
-        if approved is None or approved != claim.content_hash:
-            return self._refuse(claim, "the approval does not match the content hash")
+        # The ledger grants a claim only while the approved hash is the current hash, in the
+        # same atomic update (and nothing can change either while the draft is publishing);
+        # here the hash is taken again over exactly what will be sent, media bytes included.
+        approved = claim.content_hash
+        record = draft  # due and latest, as stored with the claimed content
         try:
             request = build_request(
                 draft,
@@ -192,15 +193,17 @@ class Worker:
         end = window_end(record.due, record.latest, self.options.max_lateness)
         done = tuple(claim.parts_done)
         try:
-            if needs_reconcile(
+            # A first attempt that is not a takeover has nothing to reconcile: skip the reads.
+            if (claim.takeover or claim.attempt > 1) and needs_reconcile(
                 claim, self.ledger.attempts(claim.key), self.ledger.events(claim.key)
             ):
+                claim = self._keep(claim)
                 outcome, claim, done = self._reconcile(claim, request, publisher)
                 if outcome is not None:
                     return outcome
                 request = replace(request, done=done)
         except PublishError as exc:
-            return self._failed_attempt(claim, record, exc, end)
+            return self._cannot_tell(claim, request, exc, end)
 
         if not done and now > end:
             reason = (
@@ -220,7 +223,19 @@ class Worker:
             )
             self.reporter.event("paused", key=str(claim.key), until=paused)
             return "retry_wait"
-        return self._publish(claim, record, request, publisher, end)
+        return self._publish(self._keep(claim), record, request, publisher, end)
+
+    def _keep(self, claim: Any) -> Any:
+        """Renew the lease if half of it is gone; LeaseLost if another worker holds it now.
+
+        Called before every network step: a worker whose lease ran out must not post,
+        because whoever took the draft over may be posting it at the same moment.
+        """
+        now = self.clock.now()
+        lease_until = getattr(claim, "lease_until", None)
+        if lease_until is None or (lease_until - now).total_seconds() < self.options.lease / 2:
+            return self.ledger.renew(claim, now=now, lease=self.options.lease_delta)
+        return claim
 
     # --- steps ----------------------------------------------------------------------------
 
@@ -237,18 +252,7 @@ class Worker:
         index = len(done)
         if index >= len(request.parts):
             return self._finish(claim, done), claim, done
-        try:
-            found = publisher.find(request, index)
-        except OutcomeUnknown as exc:
-            reason = (
-                f"part {index + 1} of {len(request.parts)} may or may not have been posted "
-                f"and the platform cannot tell: {error_reason(exc)}"
-            )
-            self.ledger.give_up(claim, state="outcome_unknown", reason=reason, now=self.clock.now())
-            self._notice(
-                "outcome_unknown", claim.draft, reason, detail=_evidence(claim, request, index)
-            )
-            return "outcome_unknown", claim, done
+        found = publisher.find(request, index)
         self.reporter.event(
             "reconciled",
             key=str(claim.key),
@@ -263,6 +267,44 @@ class Worker:
         if len(done) >= len(request.parts):
             return self._finish(claim, done), claim, done
         return None, claim, done
+
+    def _cannot_tell(
+        self, claim: Any, request: PublishRequest, exc: PublishError, end: datetime
+    ) -> str:
+        """Reconciliation itself failed: look again later inside the window, else ask a person.
+
+        Nothing is published meanwhile: the next attempt reconciles first again.
+        """
+        now = self.clock.now()
+        index = len(claim.parts_done)
+        decision = decide(
+            OutcomeUnknown(error_reason(exc)),
+            attempts=claim.attempt,
+            now=now,
+            latest=end,
+            policy=self.options.retry,
+            rand=self.rand(),
+        )
+        if decision.action == "retry" and decision.at is not None:
+            error = OutcomeUnknown(f"could not yet tell whether it was posted: {error_reason(exc)}")
+            self.ledger.retry_later(claim, next_attempt=decision.at, error=error, now=now)
+            self.reporter.event(
+                "reconcile_later",
+                "warning",
+                key=str(claim.key),
+                next_attempt=decision.at,
+                error=error_reason(exc),
+            )
+            return "retry_wait"
+        reason = (
+            f"part {index + 1} of {len(request.parts)} may or may not have been posted "
+            f"and the platform cannot tell: {error_reason(exc)}"
+        )
+        self.ledger.give_up(claim, state="outcome_unknown", reason=reason, now=now)
+        self._notice(
+            "outcome_unknown", claim.draft, reason, detail=_evidence(claim, request, index)
+        )
+        return "outcome_unknown"
 
     def _publish(
         self,
@@ -286,13 +328,7 @@ class Worker:
             if len(done) < total:
                 if self.stopping.is_set():
                     raise _Stopping
-                lease_until = getattr(holder[0], "lease_until", None)
-                if lease_until is not None and (lease_until - now).total_seconds() < (
-                    self.options.lease / 2
-                ):
-                    holder[0] = self.ledger.renew(
-                        holder[0], now=now, lease=self.options.lease_delta
-                    )
+                holder[0] = self._keep(holder[0])
 
         self.reporter.event(
             "publishing",

@@ -63,13 +63,19 @@ def claimable(now: datetime) -> ColumnElement[bool]:
         d.c.approved_hash.is_not(None),
         d.c.approved_hash == d.c.content_hash,
         d.c.due <= now,
-        or_(d.c.latest.is_(None), d.c.latest >= now),
         or_(
-            d.c.state.in_([State.APPROVED.value, State.SCHEDULED.value]),
             and_(
-                d.c.state == State.RETRY_WAIT.value,
-                or_(d.c.next_attempt.is_(None), d.c.next_attempt <= now),
+                or_(d.c.latest.is_(None), d.c.latest >= now),
+                or_(
+                    d.c.state.in_([State.APPROVED.value, State.SCHEDULED.value]),
+                    and_(
+                        d.c.state == State.RETRY_WAIT.value,
+                        or_(d.c.next_attempt.is_(None), d.c.next_attempt <= now),
+                    ),
+                ),
             ),
+            # A holder died mid-publish: take over even after the window closed, because
+            # part of it may be out. The taker reconciles first and decides what it became.
             and_(d.c.state == State.PUBLISHING.value, d.c.lease_until < now),
         ),
     )

@@ -1,0 +1,315 @@
+"""The daemon: lateness from due time to the fake platform's receipt, a burst, memory, idle CPU.
+
+The daemon runs as its own process (``python -m bench.bench_daemon child ...``) so that its
+memory and CPU are its own; it publishes through the real Mastodon publisher to the fake
+Mastodon server running in this process, which stamps each post with its time of receipt.
+
+* scheduled: 10,000 approved drafts in the ledger (so 10,000 timers), of which a sample of
+  200 fall due 50 ms apart a few seconds after the daemon is up; lateness = receipt - due.
+  Goals: p50 <= 20 ms, p99 <= 100 ms.
+* burst: 1,000 posts due at the same instant; lateness of each and time until the last.
+* memory: the daemon's resident set with 10,000 drafts loaded and scheduled (<= 100 MB).
+* idle CPU: the daemon's CPU use over 10 s with 10,000 drafts waiting and nothing due.
+
+The ledger is SQLite in a temporary folder (the embedded default).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.harness import Row
+
+TOKEN = "bench-token-0123456789"
+ACCOUNT = "bench"
+REVIEWER = "rev@example.org"
+TEXT = "Bench post {i:05d}: you are not alone. Talking helps. #MentalHealthAwarenessWeek"
+
+
+# --- the daemon process -----------------------------------------------------------------------
+
+
+def _drafts(start: datetime, count: int, first: int, spacing: float, timezone: str) -> list[Any]:
+    from scheduler.draft import Draft, Part
+
+    return [
+        Draft(
+            campaign="bench",
+            post_id=f"p{first + i:05d}",
+            account=ACCOUNT,
+            platform="mastodon",
+            due=start + timedelta(seconds=spacing * i),
+            timezone=timezone,
+            parts=(Part(text=TEXT.format(i=first + i)),),
+            author="author@example.org",
+            latest=start + timedelta(seconds=spacing * i) + timedelta(hours=2),
+            language="en",
+        )
+        for i in range(count)
+    ]
+
+
+def child(ledger_url: str, fake_url: str, total: int, sample: int, spacing: float) -> int:
+    """Prepare the ledger, then run the real daemon until SIGTERM."""
+    from scheduler.accounts import AccountSpec
+    from scheduler.clock import SystemClock
+    from scheduler.credentials import CredentialStore, env_name
+    from scheduler.daemon.base import DaemonOptions, Loaded
+    from scheduler.daemon.report import Reporter
+    from scheduler.daemon.runner import Daemon
+    from scheduler.ledger import ApprovalRule, open_ledger
+    from scheduler.platforms import build_publisher
+    from scheduler.platforms.base import PlatformContext
+
+    clock = SystemClock()
+    ledger = open_ledger(ledger_url, clock=clock)
+    rule = ApprovalRule(required=1)
+    # The drafts that wait (due tomorrow): approved one by one, as people would.
+    later_start = clock.now() + timedelta(days=1)
+    later = _drafts(later_start, total - sample, sample, 1.0, "Etc/UTC")
+    ledger.sync("bench", later, now=clock.now(), rule=rule)
+    for draft in later:
+        ledger.decide(
+            draft.key,
+            kind="approve",
+            actor=REVIEWER,
+            content_hash=draft.content_hash,
+            now=clock.now(),
+            rule=rule,
+        )
+    first_due = clock.now() + timedelta(seconds=4)
+    due_now = _drafts(first_due, sample, 0, spacing, "Etc/UTC")
+    ledger.sync("bench", due_now + later, now=clock.now(), rule=rule)
+    for draft in due_now:
+        ledger.decide(
+            draft.key,
+            kind="approve",
+            actor=REVIEWER,
+            content_hash=draft.content_hash,
+            now=clock.now(),
+            rule=rule,
+        )
+    del due_now, later
+
+    class Source:
+        """Renders the drafts afresh on each load, as campaign files would."""
+
+        def load(self) -> list[Loaded]:
+            drafts = _drafts(first_due, sample, 0, spacing, "Etc/UTC")
+            drafts += _drafts(later_start, total - sample, sample, 1.0, "Etc/UTC")
+            return [
+                Loaded(
+                    campaign_id="bench",
+                    title="bench",
+                    root=Path("."),
+                    timezone="Etc/UTC",
+                    drafts=drafts,
+                    rule=rule,
+                    accounts={ACCOUNT: AccountSpec(ACCOUNT, "mastodon", {"instance": fake_url})},
+                )
+            ]
+
+        def changed(self) -> bool:
+            return False
+
+    context = PlatformContext(
+        clock=clock,
+        credentials=CredentialStore({env_name(ACCOUNT, "access_token"): TOKEN}, None),
+        state_dir=Path(tempfile.mkdtemp()),
+        outbox=Path(tempfile.mkdtemp()),
+        timeout=10,
+    )
+    local = threading.local()
+
+    def publisher_for(draft: Any) -> Any:
+        if getattr(local, "publisher", None) is None:
+            local.publisher = build_publisher(
+                AccountSpec(ACCOUNT, "mastodon", {"instance": fake_url}), context
+            )
+        return local.publisher
+
+    class Announce:
+        def event(self, name: str, /, level: str = "info", **fields: Any) -> None:
+            if name == "running":
+                print(json.dumps({"running": True, "first_due": first_due.isoformat()}))
+                sys.stdout.flush()
+
+    daemon = Daemon(
+        ledger,
+        Source(),
+        publisher_for,
+        clock=clock,
+        options=DaemonOptions(owner="bench"),
+        reporter=Reporter(Announce()),
+    )
+    try:
+        return daemon.run()
+    finally:
+        ledger.close()
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        fields[name] = value.strip()
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def _cpu_seconds(pid: int) -> float:
+    parts = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(parts[11]) + int(parts[12])) / ticks  # utime + stime
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def scenario(total: int, sample: int, spacing: float, *, idle: float = 0.0) -> dict[str, Any]:
+    from scheduler.clock import SystemClock
+    from tests.fakes.mastodon import FakeMastodon
+
+    result: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp, FakeMastodon(SystemClock(), token=TOKEN) as fake:
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.bench_daemon",
+                "child",
+                f"sqlite:///{tmp}/ledger.sqlite3",
+                fake.base_url,
+                str(total),
+                str(sample),
+                str(spacing),
+            ],
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError("the daemon process ended before it was running")
+            first_due = datetime.fromisoformat(json.loads(line)["first_due"])
+            deadline = time.monotonic() + 120 + spacing * sample
+            while time.monotonic() < deadline and len(fake.statuses) < sample:
+                time.sleep(0.05)
+            posted = list(fake.statuses)
+            if len(posted) < sample:
+                raise RuntimeError(f"only {len(posted)} of {sample} posts arrived")
+            lateness = []
+            for status in posted:
+                index = int(status.text.split()[2].rstrip(":"))
+                due = first_due + timedelta(seconds=spacing * index)
+                lateness.append((status.created_at - due).total_seconds())
+            result["lateness"] = lateness
+            result["last"] = max(lateness)
+            time.sleep(1.0)  # let the daemon settle: nothing is due for a day
+            result["rss"], result["peak"] = _rss_mb(proc.pid)
+            if idle:
+                c0, t0 = _cpu_seconds(proc.pid), time.monotonic()
+                time.sleep(idle)
+                result["idle_cpu"] = (_cpu_seconds(proc.pid) - c0) / (time.monotonic() - t0)
+            result["duplicates"] = len(posted) - len({s.text for s in posted})
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return result
+
+
+def run(quick: bool) -> list[Row]:
+    total = 1_000 if quick else 10_000
+    sample = 50 if quick else 200
+    burst = 100 if quick else 1_000
+    rows: list[Row] = []
+    scheduled = scenario(total, sample, 0.05, idle=3.0 if quick else 10.0)
+    late = scheduled["lateness"]
+    p50, p99 = statistics.median(late), _percentile(late, 0.99)
+    label = f"{total:,} scheduled drafts, {sample} due 50 ms apart"
+    rows.append(
+        Row("daemon", f"lateness p50 ({label})", p50, "s", goal="<= 20 ms", ok=p50 <= 0.020)
+    )
+    rows.append(
+        Row("daemon", f"lateness p99 ({label})", p99, "s", goal="<= 100 ms", ok=p99 <= 0.100)
+    )
+    rows.append(
+        Row(
+            "daemon",
+            f"memory with {total:,} drafts (RSS)",
+            scheduled["rss"],
+            "MB",
+            goal="<= 100 MB",
+            ok=scheduled["rss"] <= 100,
+        )
+    )
+    rows.append(Row("daemon", f"memory with {total:,} drafts (peak RSS)", scheduled["peak"], "MB"))
+    rows.append(
+        Row("daemon", f"idle CPU with {total:,} drafts waiting", scheduled["idle_cpu"] * 100, "%")
+    )
+    rows.append(
+        Row(
+            "daemon",
+            "duplicates",
+            float(scheduled["duplicates"]),
+            "posts",
+            goal="0",
+            ok=scheduled["duplicates"] == 0,
+        )
+    )
+    burst_result = scenario(burst, burst, 0.0)
+    blate = burst_result["lateness"]
+    rows.append(
+        Row(
+            "daemon", f"burst of {burst:,} due at once: p50 lateness", statistics.median(blate), "s"
+        )
+    )
+    rows.append(
+        Row(
+            "daemon", f"burst of {burst:,} due at once: p99 lateness", _percentile(blate, 0.99), "s"
+        )
+    )
+    rows.append(
+        Row("daemon", f"burst of {burst:,} due at once: all out after", burst_result["last"], "s")
+    )
+    rows.append(
+        Row(
+            "daemon",
+            "burst duplicates",
+            float(burst_result["duplicates"]),
+            "posts",
+            goal="0",
+            ok=burst_result["duplicates"] == 0,
+        )
+    )
+    return rows
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 2 and sys.argv[1] == "child":
+        _, _, url, fake_url, total, sample, spacing = sys.argv
+        raise SystemExit(child(url, fake_url, int(total), int(sample), float(spacing)))
+    for row in run("--quick" in sys.argv):
+        print(row)

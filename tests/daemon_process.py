@@ -1,0 +1,243 @@
+"""Real daemon processes (``scheduler run``) against the fake Mastodon and Bluesky servers.
+
+The campaign's posts are due in the current minute (campaign times have minute precision), so
+the daemon catches them up at once; the fakes answer slowly so that a kill at a random moment
+lands before, during and after posts. Leases and intervals are shortened through the
+daemon's ``SCHEDULER_DAEMON_*`` settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scheduler.approval import Policy, approve
+from scheduler.campaign import load_campaign
+from scheduler.clock import SystemClock
+from scheduler.ledger import open_ledger
+from scheduler.render import render_campaign
+from tests.conftest import ROOT
+from tests.fakes.bluesky import FakeBluesky
+from tests.fakes.mastodon import FakeMastodon
+
+REVIEWER = "rev@example.org"
+MASTO_TOKEN = "mastodon-token-0123456789"
+SKY_PASSWORD = "app-pass-abcd-efgh-ijkl"
+
+
+def campaign_text(masto_url: str, sky_url: str, posts: int, threads: int) -> str:
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    when = now.strftime("%Y-%m-%d %H:%M")
+    lines = [
+        "id: crash-week",
+        "title: Crash test week",
+        "timezone: Etc/UTC",
+        "language: en",
+        "accounts:",
+        f'  masto: {{platform: mastodon, instance: "{masto_url}"}}',
+        f'  sky: {{platform: bluesky, handle: mhaw.test, service: "{sky_url}"}}',
+        "team:",
+        "  - {name: Author, email: author@example.org, roles: [writer]}",
+        "  - {name: Reviewer, email: rev@example.org, roles: [reviewer]}",
+        "approval: {required: 1, approvers: [reviewer]}",
+        "defaults:",
+        "  max_lateness: 1h",
+        "posts:",
+    ]
+    for i in range(posts):
+        lines += [
+            f"  - id: post-{i:02d}",
+            f"    at: {when}",
+            "    author: author@example.org",
+            f'    text: "Post {i:02d}: you are not alone, and talking can help."',
+        ]
+    for i in range(threads):
+        lines += [
+            f"  - id: thread-{i:02d}",
+            f"    at: {when}",
+            "    author: author@example.org",
+            "    thread:",
+            f'      - text: "Thread {i:02d} part 1: a story in three parts."',
+            f'      - text: "Thread {i:02d} part 2: asking for help was the first step."',
+            f'      - text: "Thread {i:02d} part 3: support is there day or night."',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Stage:
+    folder: Path
+    ledger_url: str
+    masto: FakeMastodon
+    sky: FakeBluesky
+    env: dict[str, str]
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def campaign(self) -> Path:
+        return self.folder / "campaign"
+
+    def prepare(self, posts: int, threads: int) -> None:
+        self.campaign.mkdir(parents=True, exist_ok=True)
+        (self.campaign / "campaign.yaml").write_text(
+            campaign_text(self.masto.base_url, self.sky.base_url, posts, threads),
+            encoding="utf-8",
+        )
+        campaign = load_campaign(self.campaign)
+        policy = Policy.from_campaign(campaign)
+        clock = SystemClock()
+        ledger = open_ledger(self.ledger_url, clock=clock)
+        try:
+            drafts = render_campaign(campaign)
+            ledger.sync(campaign.id, drafts, now=clock.now(), rule=policy.rule())
+            for draft in drafts:
+                approve(
+                    ledger, draft.key, REVIEWER, draft.content_hash, policy=policy, now=clock.now()
+                )
+        finally:
+            ledger.close()
+
+    def start(self, *extra: str, owner: str | None = None) -> subprocess.Popen[bytes]:
+        env = dict(self.env)
+        if owner:
+            env["SCHEDULER_DAEMON_OWNER"] = owner
+        log = open(self.folder / f"daemon-{len(self.procs)}.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "scheduler",
+                "run",
+                str(self.campaign),
+                "--ledger",
+                self.ledger_url,
+                "--log-json",
+                *extra,
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=self.folder,
+        )
+        log.close()
+        self.procs.append(proc)
+        return proc
+
+    def kill(self, proc: subprocess.Popen[bytes]) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+
+    def logs(self) -> str:
+        return "\n".join(
+            p.read_text(errors="replace") for p in sorted(self.folder.glob("daemon-*.log"))
+        )
+
+    def records(self) -> list[Any]:
+        ledger = open_ledger(self.ledger_url, clock=SystemClock())
+        try:
+            return ledger.list("crash-week")
+        finally:
+            ledger.close()
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def make_stage(tmp_path: Path, ledger_url: str) -> Iterator[Stage]:
+    with (
+        FakeMastodon(SystemClock(), honour_idempotency=False) as masto,
+        FakeBluesky(SystemClock()) as sky,
+    ):
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "SCHEDULER_HOME": str(tmp_path / "home"),
+            "SCHEDULER_SECRET_MASTO_ACCESS_TOKEN": MASTO_TOKEN,
+            "SCHEDULER_SECRET_SKY_APP_PASSWORD": SKY_PASSWORD,
+            "SCHEDULER_DAEMON_LEASE": "2",
+            "SCHEDULER_DAEMON_SWEEP_INTERVAL": "0.2",
+            "SCHEDULER_DAEMON_RELOAD_INTERVAL": "0.5",
+            "SCHEDULER_DAEMON_GRACE": "5",
+            "SCHEDULER_DAEMON_RETRY_BASE": "0.3",
+            "SCHEDULER_DAEMON_RETRY_CAP": "2",
+            "SCHEDULER_DAEMON_RETRY_MAX_ATTEMPTS": "40",
+            "SCHEDULER_DAEMON_HTTP_TIMEOUT": "1.5",
+        }
+        for var in ("SCHEDULER_LEDGER", "SCHEDULER_OUTBOX", "SCHEDULER_NOTIFY_WEBHOOK"):
+            env.pop(var, None)
+        made = Stage(folder=tmp_path, ledger_url=ledger_url, masto=masto, sky=sky, env=env)
+        try:
+            yield made
+        finally:
+            made.close()
+
+
+@pytest.fixture
+def stage(tmp_path: Path) -> Iterator[Stage]:
+    with make_stage(tmp_path, f"sqlite:///{tmp_path / 'ledger.sqlite3'}") as made:
+        yield made
+
+
+def expected_texts(posts: int, threads: int) -> list[str]:
+    texts = [f"Post {i:02d}: you are not alone, and talking can help." for i in range(posts)]
+    for i in range(threads):
+        texts += [
+            f"Thread {i:02d} part 1: a story in three parts.",
+            f"Thread {i:02d} part 2: asking for help was the first step.",
+            f"Thread {i:02d} part 3: support is there day or night.",
+        ]
+    return sorted(texts)
+
+
+def check_exactly_once(stage: Stage, posts: int, threads: int) -> None:
+    """Every part exists exactly once on each fake, threads chain, and the ledger agrees."""
+    want = expected_texts(posts, threads)
+    masto_texts = sorted(s.text for s in stage.masto.statuses)
+    assert masto_texts == want, "mastodon: missing or duplicated posts"
+    sky_texts = sorted(r.text for r in stage.sky.records)
+    assert sky_texts == want, "bluesky: missing or duplicated posts"
+    by_id = {s.id: s for s in stage.masto.statuses}
+    for status in stage.masto.statuses:
+        if " part 2:" in status.text or " part 3:" in status.text:
+            parent = by_id[status.in_reply_to_id or ""]
+            number = int(status.text.split(" part ")[1][0])
+            assert parent.text.startswith(status.text.split(" part ")[0])
+            assert f" part {number - 1}:" in parent.text
+    records = stage.records()
+    assert {str(r.state) for r in records} == {"published"}, [
+        (str(r.key), str(r.state), r.last_error) for r in records if str(r.state) != "published"
+    ]
+    masto_ids = {s.id for s in stage.masto.statuses}
+    sky_uris = {r.uri for r in stage.sky.records}
+    for record in records:
+        assert len(record.parts_done) == len(record.draft.parts)
+        for part in record.parts_done:
+            assert part.remote_id in (masto_ids if record.key.account == "masto" else sky_uris)
+
+
+def wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> int:
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+        raise
+
+
+def soon(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)

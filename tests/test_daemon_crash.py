@@ -1,0 +1,123 @@
+"""Crash safety with real processes: SIGKILL at random moments, faults, SIGTERM, SIGHUP.
+
+Each test runs ``scheduler run`` as a subprocess against the fake Mastodon (which here does
+NOT honour Idempotency-Key, so only the ledger and reconciliation stand between a crash and a
+duplicate) and the fake Bluesky.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+
+import pytest
+
+from tests.daemon_process import Stage, check_exactly_once, stage, wait_exit
+from tests.fakes.base import Fault
+from tests.fakes.mastodon import STATUSES
+
+__all__ = ["stage"]
+
+pytestmark = pytest.mark.slow
+
+CREATE = "/xrpc/com.atproto.repo.createRecord"
+
+
+def _slow(stage: Stage, seconds: float, count: int) -> None:
+    """Every post is stored at once but answered late: kills land between the two."""
+    stage.masto.inject("POST", STATUSES, Fault.delay(seconds), times=count)
+    stage.sky.inject("POST", CREATE, Fault.delay(seconds), times=count)
+
+
+def test_sigkill_at_random_moments_never_loses_or_duplicates_a_post(stage: Stage) -> None:
+    posts, threads = 8, 2
+    stage.prepare(posts, threads)
+    _slow(stage, 0.12, 400)
+    rng = random.Random(20260511)
+    kills = 0
+    for _ in range(12):
+        proc = stage.start()
+        time.sleep(rng.uniform(0.6, 2.2))  # start-up takes ~0.5 s
+        if proc.poll() is not None:
+            break
+        stage.kill(proc)
+        kills += 1
+    assert kills >= 6, stage.logs()
+    # The last one runs to the end.
+    proc = stage.start("--exit-when-done")
+    assert wait_exit(proc, 120) == 0, stage.logs()
+    check_exactly_once(stage, posts, threads)
+    log = stage.logs()
+    assert '"event":"reconciled"' in log  # crashes were settled by looking, not by posting
+
+
+def test_injected_faults_end_published_once_or_marked(stage: Stage) -> None:
+    posts, threads = 6, 1
+    stage.prepare(posts, threads)
+    m, s = stage.masto, stage.sky
+    m.inject("POST", STATUSES, m.rate_limit_fault(seconds=1))  # 429 with a reset header
+    m.inject("POST", STATUSES, Fault.status(503, {"error": "please try again"}))
+    m.inject("POST", STATUSES, Fault.drop_after())  # stored, then the connection drops
+    m.inject("POST", STATUSES, Fault.delay(4))  # past the client timeout, stored
+    m.inject("POST", STATUSES, Fault.drop_before())  # nothing stored
+    s.inject("POST", CREATE, s.rate_limit_fault(1))
+    s.inject("POST", CREATE, Fault.status(502, {"error": "UpstreamFailure", "message": "x"}))
+    s.inject("POST", CREATE, Fault.drop_after())
+    s.inject("POST", CREATE, Fault.drop_before())
+    stage.env["SCHEDULER_DAEMON_HTTP_TIMEOUT"] = "1.5"
+    proc = stage.start("--exit-when-done")
+    assert wait_exit(proc, 150) == 0, stage.logs()
+    check_exactly_once(stage, posts, threads)
+    log = stage.logs()
+    assert '"event":"retry_wait"' in log
+    assert '"event":"account_paused"' in log
+
+
+def test_sigterm_finishes_or_releases_in_flight_work_and_exits_cleanly(stage: Stage) -> None:
+    posts, threads = 4, 2
+    stage.prepare(posts, threads)
+    _slow(stage, 0.3, 200)
+    proc = stage.start()
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGTERM)
+    assert wait_exit(proc, 30) == 0, stage.logs()
+    log = stage.logs()
+    assert '"event":"stopped"' in log
+    # Nothing is left claimed: every draft is published, or waiting with its lease given back.
+    for record in stage.records():
+        assert str(record.state) in ("published", "scheduled", "approved", "retry_wait"), (
+            str(record.key),
+            str(record.state),
+        )
+        assert record.lease_owner is None
+    proc = stage.start("--exit-when-done")
+    assert wait_exit(proc, 90) == 0, stage.logs()
+    check_exactly_once(stage, posts, threads)
+
+
+def test_sighup_and_file_changes_reload_the_campaign(stage: Stage) -> None:
+    stage.prepare(2, 0)
+    proc = stage.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(stage.masto.statuses) < 2:
+            time.sleep(0.1)
+        assert len(stage.masto.statuses) == 2, stage.logs()
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and '"name":"SIGHUP"' not in stage.logs():
+            time.sleep(0.1)
+        time.sleep(1.0)
+        assert '"event":"reload"' in stage.logs()
+        # An edit on disk is noticed by its mtime and synced: a new post awaits review.
+        path = stage.campaign / "campaign.yaml"
+        text = path.read_text()
+        path.write_text(text.replace("Post 01:", "Post 01 (edited):"), encoding="utf-8")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and stage.logs().count('"event":"synced"') < 3:
+            time.sleep(0.1)
+        assert stage.logs().count('"event":"synced"') >= 3, stage.logs()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert wait_exit(proc, 30) == 0

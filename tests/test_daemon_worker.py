@@ -1,0 +1,392 @@
+"""The daemon's rules end to end with injected time: real ledger (SQLite and PostgreSQL), real
+sandbox publisher, the clock moved by hand."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from datetime import timedelta
+from typing import Any
+
+from scheduler.daemon.worker import build_request
+from scheduler.draft import PartResult
+from scheduler.platforms.base import OutcomeUnknown, PublishRequest, PublishResult
+from tests.daemon_support import DUE1, DUE2, DUE3, T_START, Rig, at, rig
+from tests.ledger_support import ledger_url
+
+__all__ = ["ledger_url", "rig"]
+
+
+def test_publishes_each_approved_post_at_its_time_once(rig: Rig) -> None:
+    daemon = rig.daemon()
+    assert daemon.reload()
+    rig.approve_all()
+    daemon.replan()
+    assert daemon._timers["publish:test-daemon/first@masto"] == DUE1
+    at(rig.clock, DUE1, -1)
+    assert daemon.fire(rig.key("first")) is None  # not yet
+    assert rig.outbox_posts() == []
+    at(rig.clock, DUE1)
+    assert daemon.fire(rig.key("first")) == "published"
+    assert daemon.fire(rig.key("first", "sky")) == "published"
+    assert daemon.fire(rig.key("first")) is None
+    assert daemon.sweep() == 0
+    assert len(rig.outbox_posts()) == 1 and len(rig.outbox_posts("sky")) == 1
+    record = rig.ledger.get(rig.key("first"))
+    assert str(record.state) == "published" and record.parts_done[0].url.startswith("file:")
+    rig.flush()
+    assert ("published", "test-daemon/first@masto") in rig.notifier.kinds()
+
+
+def test_a_thread_goes_out_in_order_replying_to_each_parent(rig: Rig) -> None:
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    at(rig.clock, DUE3)
+    assert daemon.fire(rig.key("thread")) == "published"
+    parts = [p for p in rig.outbox_posts() if p["parts"] == 3]
+    assert [p["part_index"] for p in parts] == [0, 1, 2]
+    assert "in_reply_to_id" not in parts[0]["request"]
+    assert parts[1]["request"]["in_reply_to_id"] == parts[0]["remote_id"]
+    assert parts[2]["request"]["in_reply_to_id"] == parts[1]["remote_id"]
+    headers = {p["request"]["headers"]["Idempotency-Key"] for p in parts}
+    assert len(headers) == 3  # one stable key per part
+
+
+def test_unapproved_drafts_are_reported_and_never_published(rig: Rig) -> None:
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all(skip=("second",))
+    daemon.replan()
+    key = rig.key("second")
+    assert daemon._timers["remind:test-daemon/second@masto"] == DUE2 - timedelta(hours=1)
+    assert daemon._timers["not_approved:test-daemon/second@masto"] == DUE2
+    at(rig.clock, DUE2, -3600)
+    daemon.remind(key, at_due=False)
+    at(rig.clock, DUE2)
+    assert daemon.fire(key) is None
+    daemon.remind(key, at_due=True)
+    assert daemon.sweep() == 2  # "first" on both accounts; never "second"
+    assert rig.state("second") == "draft"
+    at(rig.clock, DUE2 + timedelta(minutes=31))
+    daemon.replan()  # the window closed: missed
+    assert rig.state("second") == "missed"
+    assert not any("Anxiety" in str(p["request"]) for p in rig.outbox_posts())
+    rig.flush()
+    kinds = [k for k, d in rig.notifier.kinds() if d.endswith("second@masto")]
+    assert kinds == ["not_approved_soon", "not_approved", "missed"]
+
+
+def test_transient_errors_retry_on_a_durable_schedule_across_restarts(rig: Rig) -> None:
+    rig.faults["masto"] = {"fail_first": "transient", "fail_times": "2"}
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    at(rig.clock, DUE1)
+    assert daemon.fire(rig.key("first")) == "retry_wait"
+    record = rig.ledger.get(rig.key("first"))
+    assert record.next_attempt == DUE1 + timedelta(seconds=30)
+    # A restart: the new daemon finds the next attempt in the ledger.
+    daemon = rig.daemon()
+    daemon.reload()
+    assert daemon._timers["publish:test-daemon/first@masto"] == DUE1 + timedelta(seconds=30)
+    at(rig.clock, DUE1, 29)
+    assert daemon.fire(rig.key("first")) is None  # not before the stored time
+    at(rig.clock, DUE1, 30)
+    assert daemon.fire(rig.key("first")) == "retry_wait"
+    assert rig.ledger.get(rig.key("first")).next_attempt == DUE1 + timedelta(seconds=90)
+    at(rig.clock, DUE1, 95)  # restarted after its next attempt came: caught up
+    daemon = rig.daemon()
+    daemon.reload()
+    daemon.run_catch_up()
+    assert rig.state("first") == "published"
+    assert rig.ledger.get(rig.key("first")).attempts == 3
+    assert len(rig.outbox_posts()) == 1
+
+
+def test_a_permanent_error_stops_at_once_with_the_platforms_words(rig: Rig) -> None:
+    rig.faults["masto"] = {"fail_first": "invalid"}
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    at(rig.clock, DUE1)
+    assert daemon.fire(rig.key("first")) == "failed"
+    record = rig.ledger.get(rig.key("first"))
+    assert "injected invalid" in (record.last_error or "")
+    rig.flush()
+    assert ("failed", "test-daemon/first@masto") in rig.notifier.kinds()
+    assert rig.outbox_posts() == []
+
+
+def test_a_429_pauses_the_other_posts_of_the_account_until_the_reset(rig: Rig) -> None:
+    rig.faults["masto"] = {"fail_first": "rate_limited", "retry_after": "900"}
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    at(rig.clock, DUE1)
+    assert daemon.fire(rig.key("first")) == "retry_wait"
+    assert daemon.fire(rig.key("first", "sky")) == "published"  # other accounts go on
+    reset = DUE1 + timedelta(seconds=900)
+    at(rig.clock, DUE2)  # 08:10, before the reset at 08:15
+    assert daemon.fire(rig.key("second")) is None
+    assert rig.ledger.get(rig.key("second")).attempts == 0  # not even tried
+    assert daemon._timers["publish:test-daemon/second@masto"] == reset
+    assert daemon.sweep() == 1  # a sweep that claims it waits for the reset as well
+    second = rig.ledger.get(rig.key("second"))
+    assert str(second.state) == "retry_wait" and second.next_attempt == reset
+    assert rig.outbox_posts() == []
+
+
+def test_retries_that_would_leave_the_window_end_as_missed(rig: Rig) -> None:
+    rig.faults["masto"] = {"fail_first": "transient", "fail_times": "100"}
+    rig.options = rig.options.__class__(
+        owner="t", lease=60, retry=rig.options.retry.__class__(base=30, jitter=0, max_attempts=50)
+    )
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    at(rig.clock, DUE1)
+    outcome = daemon.fire(rig.key("first"))
+    while outcome == "retry_wait":
+        rig.clock.set(rig.ledger.get(rig.key("first")).next_attempt)
+        outcome = daemon.fire(rig.key("first"))
+    assert outcome == "missed"
+    record = rig.ledger.get(rig.key("first"))
+    assert "window closed" in (record.last_error or "")
+    assert rig.clock.now() <= DUE1 + timedelta(minutes=30)
+
+
+def test_catch_up_after_downtime_goes_oldest_first_and_reports_the_rest(rig: Rig) -> None:
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    # Down from 07:00 until 08:35: "first" (window to 08:30) is missed, "second" is not.
+    at(rig.clock, DUE2, 25 * 60)
+    daemon = rig.daemon()
+    daemon.reload()
+    assert rig.state("first") == "missed" and rig.state("first", "sky") == "missed"
+    daemon.run_catch_up()
+    assert rig.state("second") == "published"
+    rig.flush()
+    assert ("missed", "test-daemon/first@masto") in rig.notifier.kinds()
+
+
+def test_catch_up_order_is_oldest_first(rig: Rig) -> None:
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    at(rig.clock, DUE2, 60)  # all of first and second are due and inside their windows
+    daemon = rig.daemon()
+    daemon.reload()
+    daemon.run_catch_up()
+    order = [e["key"] for e in rig.log.of("publishing")]
+    assert order == [
+        "test-daemon/first@masto",
+        "test-daemon/first@sky",
+        "test-daemon/second@masto",
+    ]
+
+
+def test_an_unknown_outcome_is_settled_by_looking_before_any_retry(rig: Rig) -> None:
+    rig.faults["masto"] = {"fail_first": "outcome_unknown"}
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    at(rig.clock, DUE1)
+    assert daemon.fire(rig.key("first")) == "published"
+    assert len(rig.outbox_posts()) == 1
+    assert rig.ledger.get(rig.key("first")).attempts == 1
+
+
+def _dead_daemon_posts(rig: Rig, parts_recorded: int, parts_posted: int) -> Any:
+    """A daemon that claimed the thread, posted some parts, recorded fewer, then died."""
+    claim = rig.ledger.claim(rig.key("thread"), owner="dead", now=DUE3, lease=60)
+    assert claim is not None
+    record = rig.ledger.get(claim.key)
+    request = build_request(claim.draft, rig.root / "campaign", approved_hash=record.approved_hash)
+    publisher = rig.publisher_for(claim.draft)
+    done: list[PartResult] = []
+
+    class Died(Exception):
+        pass
+
+    def on_part(part: PartResult) -> None:
+        nonlocal claim
+        if len(done) < parts_recorded:
+            claim = rig.ledger.record_part(claim, part, now=DUE3)
+        done.append(part)
+        if len(done) >= parts_posted:
+            raise Died
+
+    with contextlib.suppress(Died):
+        publisher.publish(request, on_part)
+    return claim
+
+
+def test_a_crashed_thread_resumes_at_the_next_part_replying_to_the_right_parent(rig: Rig) -> None:
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    # Part 2 was posted but the daemon died before recording it.
+    _dead_daemon_posts(rig, parts_recorded=1, parts_posted=2)
+    at(rig.clock, DUE3, 30)
+    assert daemon.sweep() == 0  # the lease still runs
+    at(rig.clock, DUE3, 61)
+    assert daemon.sweep() == 1
+    assert rig.state("thread") == "published"
+    parts = [p for p in rig.outbox_posts() if p["parts"] == 3]
+    assert [p["part_index"] for p in parts] == [0, 1, 2]  # each exactly once
+    assert parts[2]["request"]["in_reply_to_id"] == parts[1]["remote_id"]
+    record = rig.ledger.get(rig.key("thread"))
+    assert [p.remote_id for p in record.parts_done] == [p["remote_id"] for p in parts]
+    found = rig.log.of("reconciled")
+    assert found and found[0]["found"] is True and found[0]["part"] == 2
+
+
+class _CannotTell:
+    """A platform that cannot say whether a post exists (as X can when its timeline fails)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.platform = inner.platform
+        self.rules = inner.rules
+
+    def publish(self, request: PublishRequest, on_part: Any = None) -> PublishResult:
+        result: PublishResult = self.inner.publish(request, on_part)
+        return result
+
+    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
+        raise OutcomeUnknown("the account's timeline could not be read", status=503)
+
+    def verify(self) -> Any:
+        return self.inner.verify()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_what_cannot_be_decided_waits_for_a_person(rig: Rig) -> None:
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    _dead_daemon_posts(rig, parts_recorded=1, parts_posted=1)
+    rig.wrap = lambda account, publisher: _CannotTell(publisher)
+    at(rig.clock, DUE3, 61)
+    assert daemon.sweep() == 1
+    # It looks again later inside the window, never publishing meanwhile.
+    record = rig.ledger.get(rig.key("thread"))
+    while str(record.state) == "retry_wait":
+        assert record.next_attempt is not None
+        rig.clock.set(record.next_attempt)
+        daemon.fire(record.key)
+        record = rig.ledger.get(rig.key("thread"))
+    assert len([p for p in rig.outbox_posts() if p["parts"] == 3]) == 1
+    assert str(record.state) == "outcome_unknown"
+    assert "cannot tell" in (record.last_error or "")
+    assert daemon.sweep() == 0 and daemon.fire(rig.key("thread")) is None  # never retried alone
+    rig.flush()
+    [notice] = [n for n in rig.notifier.notices if n.kind == "outcome_unknown"]
+    assert "scheduler resolve" in notice.detail
+    # A person checked: it did not go out. The daemon publishes the rest, once.
+    rig.ledger.resolve(
+        rig.key("thread"), actor="rev@example.org", outcome="not_published", now=rig.clock.now()
+    )
+    rig.wrap = None
+    assert daemon.fire(rig.key("thread")) == "published"
+    assert len([p for p in rig.outbox_posts() if p["parts"] == 3]) == 3
+
+
+def test_content_changed_after_approval_is_not_published(rig: Rig) -> None:
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    path = rig.root / "campaign" / "campaign.yaml"
+    path.write_text(
+        path.read_text().replace("Talking to someone can help.", "Talk to someone."),
+        encoding="utf-8",
+    )
+    daemon.reload()
+    at(rig.clock, DUE1)
+    assert daemon.fire(rig.key("first")) is None
+    assert daemon.sweep() == 0
+    assert rig.state("first") == "draft"
+    assert rig.outbox_posts() == [] and len(rig.outbox_posts("sky")) == 0
+
+
+def test_stopping_between_parts_releases_the_claim_and_a_restart_resumes(rig: Rig) -> None:
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+
+    class StopAfterFirst:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+            self.platform = inner.platform
+            self.rules = inner.rules
+
+        def publish(self, request: PublishRequest, on_part: Any = None) -> PublishResult:
+            def hook(part: PartResult) -> None:
+                daemon.stopping.set()  # SIGTERM arrives while part 1 is out
+                on_part(part)
+
+            result: PublishResult = self.inner.publish(request, hook)
+            return result
+
+        def find(self, request: PublishRequest, index: int) -> PartResult | None:
+            found: PartResult | None = self.inner.find(request, index)
+            return found
+
+    rig.wrap = lambda account, publisher: StopAfterFirst(publisher)  # type: ignore[assignment, return-value]
+    at(rig.clock, DUE3)
+    assert daemon.fire(rig.key("thread")) == "released"
+    record = rig.ledger.get(rig.key("thread"))
+    assert str(record.state) == "scheduled" and len(record.parts_done) == 1
+    rig.wrap = None
+    again = rig.daemon()
+    again.reload()
+    again.run_catch_up()
+    assert rig.state("thread") == "published"
+    parts = [p for p in rig.outbox_posts() if p["parts"] == 3]
+    assert [p["part_index"] for p in parts] == [0, 1, 2]
+    assert parts[1]["request"]["in_reply_to_id"] == parts[0]["remote_id"]
+
+
+def test_refused_credentials_ask_for_a_reconnect_and_retry_in_the_window(rig: Rig) -> None:
+    rig.faults["masto"] = {"fail_first": "auth"}
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    at(rig.clock, DUE1)
+    assert daemon.fire(rig.key("first")) == "retry_wait"
+    rig.flush()
+    assert ("needs_reconnect", "test-daemon/first@masto") in rig.notifier.kinds()
+    rig.faults.clear()  # a person reconnected the account
+    rig.clock.set(rig.ledger.get(rig.key("first")).next_attempt)
+    assert daemon.fire(rig.key("first")) == "published"
+
+
+def test_two_daemons_racing_for_one_post_publish_it_once(rig: Rig) -> None:
+    one = rig.daemon(owner="one")
+    two = rig.daemon(owner="two")
+    one.reload()
+    two.reload()
+    rig.approve_all()
+    at(rig.clock, DUE1)
+    results: list[str | None] = []
+    barrier = threading.Barrier(2)
+
+    def go(daemon: Any) -> None:
+        barrier.wait()
+        results.append(daemon.fire(rig.key("first")))
+
+    threads = [threading.Thread(target=go, args=(d,)) for d in (one, two)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(map(str, results)) == ["None", "published"]
+    assert len(rig.outbox_posts()) == 1
+
+
+def test_unknown_start_time_keeps_t_start_meaningful() -> None:
+    assert T_START < DUE1 < DUE2 < DUE3
