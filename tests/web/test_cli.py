@@ -159,3 +159,15 @@ def test_serve_runs_the_review_pages(campaign: Path, tmp_path: Path) -> None:
     assert server.returncode in (0, 130), err
     token = link.rsplit("/", 1)[1]
     assert token not in err  # no access log of sign-in links
+
+
+def test_serve_stops_on_a_broken_campaign_with_its_problems(
+    campaign: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], data_home: Path
+) -> None:
+    text = campaign.read_text(encoding="utf-8").replace('time: "12:30"', 'time: "25:99"')
+    campaign.write_text(text, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    code = main(["serve", str(campaign), "--ledger", url, "--port", str(_free_port())])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert re.search(r"campaign\.yaml:\d+:\d+: .*25:99", err), err

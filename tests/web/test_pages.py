@@ -187,3 +187,45 @@ def test_a_broken_edit_keeps_the_last_good_version_with_the_problem(web: Web) ->
 def test_static_css_is_served(web: Web) -> None:
     css = web.client().get("/static/review.css")
     assert css.status_code == 200 and "text/css" in css.headers["content-type"]
+
+
+def test_pages_are_labelled_for_assistive_technology(web: Web) -> None:
+    from html.parser import HTMLParser
+
+    class Audit(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fields: list[str] = []
+            self.labels: set[str] = set()
+            self.images_without_alt = 0
+            self.h1 = 0
+            self.lang = ""
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = dict(attrs)
+            if tag == "html":
+                self.lang = a.get("lang") or ""
+            if tag == "h1":
+                self.h1 += 1
+            if tag == "label" and a.get("for"):
+                self.labels.add(str(a["for"]))
+            if tag == "textarea" or (tag == "input" and a.get("type") != "hidden"):
+                self.fields.append(str(a.get("id")))
+            if tag == "img" and not a.get("alt"):
+                self.images_without_alt += 1
+
+    client = web.signed_in("rui@example.org")
+    for path in ["/", "/c/mhaw-test", "/c/mhaw-test/post/day1-story", "/signed-out"]:
+        audit = Audit()
+        audit.feed(client.get(path).text)
+        assert audit.lang == "en" and audit.h1 == 1, path
+        assert all(f in audit.labels for f in audit.fields), (path, audit.fields)
+        assert audit.images_without_alt == 0, path
+
+
+def test_someone_taken_off_the_team_loses_access_at_once(web: Web) -> None:
+    sam = web.signed_in("sam@example.org")
+    assert sam.get("/c/mhaw-test").status_code == 200
+    web.edit("  - name: Sam Second\n    email: sam@example.org\n    roles: [reviewer]\n", "")
+    assert sam.get("/c/mhaw-test").status_code == 404
+    assert sam.get("/api/campaigns").json() == []
