@@ -17,7 +17,7 @@ X has no idempotency key. So:
 Account settings (non-secret): ``username`` (else read once with ``get_me``), ``user_id``,
 ``api_base`` (default https://api.x.com; tweepy's hard-coded host is redirected there through
 the session), ``token_url`` and ``client_id`` for OAuth 2.0, ``auth`` (oauth1|oauth2),
-``find_margin_minutes`` (default 15), ``threads``: ``reply`` (default) or ``separate``.
+``find_margin_minutes`` (default 5), ``threads``: ``reply`` (default) or ``separate``.
 
 Since February 2026 X refuses programmatic replies on self-serve tiers unless the replied-to
 author mentioned or quoted the account; whether a reply to one's own post is exempt is not
@@ -63,7 +63,7 @@ T = TypeVar("T")
 
 RULES = rules_for("x")
 PUBLIC_BASE = "https://x.com"
-DEFAULT_FIND_MARGIN = timedelta(minutes=15)
+DEFAULT_FIND_MARGIN = timedelta(minutes=5)
 FIND_PAGE_SIZE = 100
 FIND_MAX_PAGES = 5
 

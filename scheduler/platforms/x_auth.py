@@ -36,6 +36,7 @@ import tweepy
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from scheduler.clock import Clock
+from scheduler.credentials import env_prefix
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import AccountSpec, AuthFailed, PlatformContext
 from scheduler.platforms.x_errors import classify, raise_for_status
@@ -324,6 +325,15 @@ def token_store_for(spec: AccountSpec, context: PlatformContext) -> TokenStore:
 def auth_for(spec: AccountSpec, context: PlatformContext, api_base: str) -> XAuth:
     """Build the account's signer from its credentials (and stored tokens)."""
     fields = context.credentials.fields(spec.name)
+    if not fields:
+        prefix = env_prefix(spec.name)
+        raise ConfigError(
+            f"account {spec.name!r}: missing credentials: no X credential field is set",
+            hint=f"set {prefix}CONSUMER_KEY, {prefix}CONSUMER_SECRET, {prefix}ACCESS_TOKEN "
+            f"and {prefix}ACCESS_TOKEN_SECRET (OAuth 1.0a), or {prefix}CLIENT_ID and "
+            f"{prefix}REFRESH_TOKEN (OAuth 2.0), or the same fields in [accounts.{spec.name}] "
+            "of the secrets file",
+        )
     mode = spec.settings.get("auth") or ("oauth1" if fields.get("consumer_key") else "oauth2")
     if mode == "oauth1":
         return OAuth1UserAuth(context.credentials.require(spec.name, *OAUTH1_FIELDS))

@@ -448,6 +448,43 @@ def test_oauth2_refreshes_on_401_and_persists_the_rotated_pair(
     assert fake.texts() == ["bearer one", "bearer two", "bearer three"]
 
 
+def test_two_processes_never_spend_the_same_refresh_token(
+    fake: FakeX, clock: FixedClock, tmp_path: Path
+) -> None:
+    access, refresh = fake.issue_tokens()
+    env = oauth2_env(access, refresh)
+    first = publisher(fake, clock, tmp_path, env=env)
+    second = publisher(fake, clock, tmp_path, env=env)  # same state folder, same old pair
+    fake.expire_access_tokens()
+    first.publish(thread(clock, "from the first"))
+    # the second gets a 401 with the old token and takes the pair the first stored
+    second.publish(thread(clock, "from the second"))
+    assert fake.refresh_count == 1
+    assert fake.texts() == ["from the first", "from the second"]
+
+
+def test_confidential_client_refreshes_with_basic_auth(
+    fake: FakeX, clock: FixedClock, tmp_path: Path
+) -> None:
+    access, refresh = fake.issue_tokens()
+    env = oauth2_env(access, refresh) | {env_name(ACCOUNT, "client_secret"): "client-secret-1"}
+    fake.expire_access_tokens()
+    publisher(fake, clock, tmp_path, env=env).publish(thread(clock, "confidential"))
+    (token_call,) = fake.calls("POST", "/2/oauth2/token")
+    assert token_call.headers["authorization"].startswith("Basic ")
+    assert "client_id" not in token_call.form()
+
+
+def test_no_credentials_names_both_ways(clock: FixedClock, tmp_path: Path) -> None:
+    from scheduler.errors import ConfigError
+
+    with FakeX(clock=clock) as fake, pytest.raises(ConfigError) as info:
+        publisher(fake, clock, tmp_path, env={})
+    assert "missing credentials" in info.value.message
+    assert "SCHEDULER_SECRET_MHAW_X_CONSUMER_KEY" in (info.value.hint or "")
+    assert "SCHEDULER_SECRET_MHAW_X_REFRESH_TOKEN" in (info.value.hint or "")
+
+
 def test_oauth2_refreshes_before_expiry(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
     access, refresh = fake.issue_tokens()
     pub = publisher(fake, clock, tmp_path, env=oauth2_env(access, refresh))
