@@ -42,6 +42,7 @@ __all__ = [
     "next_step",
     "override",
     "reject",
+    "unresolved_care_blocks",
 ]
 
 
@@ -127,7 +128,11 @@ def approve(
     policy: Policy,
     now: datetime,
     comment: str | None = None,
+    care_blocks: Sequence[str] | None = None,
 ) -> DraftRecord:
+    """Approve one draft. ``care_blocks`` are the care rules with a block finding on it under
+    the campaign's care settings (the caller lints); when not given, the draft is linted
+    under the default settings, which block on a subset of what any campaign blocks on."""
     member = policy.require_member(actor, key.campaign)
     record = ledger.get(key)
     if record.author and record.author.lower() == member.email:
@@ -141,6 +146,7 @@ def approve(
             f"{key}: {member.email} may not approve posts of {key.campaign}",
             hint=f"approvers are: {who}",
         )
+    _refuse_care_blocks(ledger, record, care_blocks)
     return ledger.decide(
         key,
         kind="approve",
@@ -210,10 +216,18 @@ def override(
     policy: Policy,
     now: datetime,
 ) -> DraftRecord:
-    """Record a reasoned override of a blocking care finding, bound to this version."""
+    """Record a reasoned override of a blocking care finding, bound to this version.
+
+    The post's author may not override a finding on their own post."""
     member = policy.require_member(actor, key.campaign)
     if not reason or not reason.strip():
         raise PolicyError(f"{key}: an override needs a reason", hint="say why with --reason")
+    author = ledger.get(key).author
+    if author and author.lower() == member.email:
+        raise PolicyError(
+            f"{key}: {member.email} wrote this post and cannot override its care findings",
+            hint="ask another team member to review the wording and record the override",
+        )
     return ledger.decide(
         key,
         kind="override",
@@ -223,6 +237,40 @@ def override(
         rule_id=rule_id,
         now=now,
     )
+
+
+def unresolved_care_blocks(ledger: Ledger, record: DraftRecord, blocks: Iterable[str]) -> list[str]:
+    """The blocking care rules not overridden for this exact version by a non-author."""
+    author = (record.author or "").lower()
+    overridden = {
+        d.rule
+        for d in ledger.approvals(record.key)
+        if d.kind == "override"
+        and d.valid
+        and d.content_hash == record.content_hash
+        and d.actor.lower() != author
+    }
+    return sorted(set(blocks) - overridden)
+
+
+def _refuse_care_blocks(
+    ledger: Ledger, record: DraftRecord, care_blocks: Sequence[str] | None
+) -> None:
+    if care_blocks is None:
+        from scheduler.care import block_rules
+
+        care_blocks = block_rules(record.draft)
+    unresolved = unresolved_care_blocks(ledger, record, care_blocks)
+    if unresolved:
+        key = record.key
+        raise PolicyError(
+            f"{key}: the care lint blocks approval ({', '.join(unresolved)})",
+            hint=(
+                "fix the wording (see `scheduler lint`), or have a team member other than the "
+                f"author record `scheduler override PATH {key.post_id} --account {key.account} "
+                "--rule RULE --reason WHY`"
+            ),
+        )
 
 
 # --- what is next ---------------------------------------------------------------------------

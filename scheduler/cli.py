@@ -21,6 +21,7 @@ from scheduler import __version__
 from scheduler.errors import CampaignError, SchedulerError, UsageError
 
 if TYPE_CHECKING:
+    from scheduler.care import Finding, Linter
     from scheduler.clock import Clock
     from scheduler.draft import Draft
     from scheduler.ledger import DraftRecord, Ledger, SyncReport
@@ -131,6 +132,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"{path}: ok: {len(campaign.posts)} posts, {len(drafts)} drafts "
             f"on {len(campaign.accounts)} accounts"
         )
+        _show_care(campaign, drafts)
     if problems:
         raise CampaignError(problems)
     return 0
@@ -166,6 +168,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
                 hint="platforms and accounts here: " + ", ".join(sorted(names)),
             )
         drafts = [d for d in drafts if args.platform in (d.platform, d.account)]
+    care = _care_linter(campaign)
     for d in drafts:
         account = campaign.accounts[d.account]
         rules = rules_for(account.text_platform, account.max_chars)
@@ -193,6 +196,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         if d.link is not None:
             print(f"    link card: {d.link.url}" + (f" - {d.link.title}" if d.link.title else ""))
         print(f"    hash {d.content_hash[:19]}  source {d.source}")
+        _print_care(care.lint(d))
         print()
     return 0
 
@@ -263,7 +267,85 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    not_yet("lint")
+    from scheduler.campaign import load_campaign
+    from scheduler.care.report import format_json, format_text
+    from scheduler.render import render_campaign
+
+    findings: list[Finding] = []
+    problems: list[object] = []
+    for path in _campaign_paths(args.paths):
+        try:
+            campaign = load_campaign(path)
+            drafts = render_campaign(campaign)
+        except CampaignError as exc:
+            problems.extend(exc.problems)
+            continue
+        findings.extend(_care_linter(campaign).lint_all(drafts))
+    if problems:
+        raise CampaignError(problems)
+    print(format_json(findings) if args.json else format_text(findings))
+    return 1 if any(f.severity == "block" for f in findings) else 0
+
+
+# --- care helpers (check, preview, approve, review and override call these) ------------------
+
+
+def _care_linter(campaign: object) -> Linter:
+    """The care lint under a campaign's care settings (locale, rule levels)."""
+    from scheduler.care import CarePolicy, CareSettingsError, Linter
+
+    try:
+        return Linter(CarePolicy.from_settings(getattr(campaign, "care", None)))
+    except CareSettingsError as exc:
+        where = getattr(campaign, "id", "the campaign")
+        raise CareSettingsError(f"{where}: {exc.message}", hint=exc.hint) from exc
+
+
+def _show_care(campaign: object, drafts: Sequence[Draft]) -> None:
+    """Care findings for ``check``: every finding with its advice, then a count (nothing
+    when there are none)."""
+    from scheduler.care.report import format_text
+
+    findings = _care_linter(campaign).lint_all(drafts)
+    if findings:
+        print(format_text(findings))
+
+
+def _print_care(findings: Sequence[Finding], indent: str = "    ") -> None:
+    """Findings beside one draft (``preview``, ``review``)."""
+    from scheduler.care.report import sort_findings
+
+    for finding in sort_findings(findings):
+        print(f"{indent}care {finding.severity} {finding.rule} ({finding.location})")
+        if finding.excerpt:
+            print(f"{indent}  found: {finding.excerpt!r}")
+        print(f"{indent}  {finding.message}")
+
+
+def _care_blocks(flow: _Workflow, record: DraftRecord) -> list[str]:
+    """The care rules blocking approval of this draft under the campaign's settings."""
+    from scheduler.care import block_rules
+
+    return block_rules(record.draft, _care_linter(flow.campaign))
+
+
+def _print_care_review(flow: _Workflow, record: DraftRecord, indent: str = "   ") -> None:
+    """In review: the draft's care findings, and the overrides recorded for this version."""
+    from scheduler.approval import unresolved_care_blocks
+
+    findings = _care_linter(flow.campaign).lint(record.draft)
+    _print_care(findings, indent)
+    overrides = [
+        d
+        for d in flow.ledger.approvals(record.key)
+        if d.kind == "override" and d.valid and d.content_hash == record.content_hash
+    ]
+    for d in overrides:
+        print(f"{indent}override of {d.rule} by {d.actor}: {d.comment}")
+    blocks = sorted({f.rule for f in findings if f.severity == "block"})
+    unresolved = unresolved_care_blocks(flow.ledger, record, blocks)
+    if unresolved:
+        print(f"{indent}cannot be approved until fixed or overridden: {', '.join(unresolved)}")
 
 
 # --- review and approval (helpers) ----------------------------------------------------------
@@ -420,6 +502,7 @@ def cmd_review(args: argparse.Namespace) -> int:
             else:
                 for line in preview_lines(record.draft):
                     print(f"   {line}")
+            _print_care_review(flow, record)
             print(
                 f"   -> scheduler approve {args.path} {record.key.post_id} "
                 f"--account {record.key.account} --hash {short_hash(record.content_hash)}"
@@ -454,6 +537,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
             policy=flow.policy,
             now=flow.clock.now(),
             comment=args.comment,
+            care_blocks=_care_blocks(flow, record),
         )
 
     return _decide_each(args, "approved", act)
@@ -494,7 +578,41 @@ def cmd_comment(args: argparse.Namespace) -> int:
 
 
 def cmd_override(args: argparse.Namespace) -> int:
-    not_yet("override")
+    from scheduler.approval import override
+
+    flow = _Workflow(args)
+    try:
+        actor = flow.actor(args)
+        done = 0
+        targets = flow.targets(args)
+        for record in targets:
+            blocks = _care_blocks(flow, record)
+            if args.rule not in blocks:
+                print(
+                    f"{record.key}: no blocking {args.rule} finding here "
+                    f"({', '.join(blocks) or 'no blocking findings'}); nothing recorded"
+                )
+                continue
+            override(
+                flow.ledger,
+                record.key,
+                actor,
+                _expected_hash(args, record),
+                rule_id=args.rule,
+                reason=args.reason,
+                policy=flow.policy,
+                now=flow.clock.now(),
+            )
+            done += 1
+            print(f"{record.key}: override of {args.rule} recorded as {actor}: {args.reason}")
+    finally:
+        flow.close()
+    if not done:
+        raise UsageError(
+            f"post {args.post!r} has no blocking {args.rule} finding to override",
+            hint="see `scheduler lint PATH` for the findings and their rule ids",
+        )
+    return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -100,11 +101,11 @@ class Api:
             Route(base + "/{post}/{account}/{action:str}", self.decide, methods=["POST"]),
         ]
 
-    async def openapi(self, request: Request) -> Response:
+    def openapi(self, request: Request) -> Response:
         self.site.require(request)
         return JSONResponse(document())
 
-    async def session(self, request: Request) -> Response:
+    def session(self, request: Request) -> Response:
         session = self.site.require(request)
         self.site.workspace.refresh()
         return JSONResponse(
@@ -116,7 +117,7 @@ class Api:
             }
         )
 
-    async def campaigns(self, request: Request) -> Response:
+    def campaigns(self, request: Request) -> Response:
         session = self.site.require(request)
         self.site.workspace.refresh()
         return JSONResponse(
@@ -131,13 +132,13 @@ class Api:
             ]
         )
 
-    async def drafts(self, request: Request) -> Response:
+    def drafts(self, request: Request) -> Response:
         session = self.site.require(request)
         loaded = self.site.campaign(session, request.path_params["campaign"])
         records = self.site.review.records(loaded.id)
         return JSONResponse([record_json(loaded, r) for r in records])
 
-    async def draft(self, request: Request) -> Response:
+    def draft(self, request: Request) -> Response:
         site = self.site
         session = site.require(request)
         loaded = site.campaign(session, request.path_params["campaign"])
@@ -150,6 +151,11 @@ class Api:
         return JSONResponse({**record_json(loaded, record), **panel_json(panel)})
 
     async def decide(self, request: Request) -> Response:
+        await run_in_threadpool(self.site.require, request)  # no body is read before sign-in
+        raw = await request.body()
+        return await run_in_threadpool(self._decide, request, raw)
+
+    def _decide(self, request: Request, raw: bytes) -> Response:
         site = self.site
         session = site.require(request)
         site.check_csrf(request, session, request.headers.get("x-csrf-token"))
@@ -159,7 +165,6 @@ class Api:
         action = request.path_params["action"]
         if action not in DONE:
             return error(404, "not_found", "There is no such action.")
-        raw = await request.body()
         if len(raw) > MAX_BODY:
             return error(413, "too_large", "The request body is too large.")
         try:

@@ -1,5 +1,8 @@
 """The HTML pages: sign-in from an invite, the week, a post's drafts, and the decision forms.
 
+Handlers that touch the ledger run in Starlette's thread pool (plain functions, or the part
+after reading a form), so one slow database round trip does not hold up other reviewers.
+
 Every page but the sign-in ones needs a session; every POST needs its CSRF token. Decisions
 go through ``Review`` (and so through ``scheduler.approval``): the approval is bound to the
 content hash the page showed, and a changed draft is refused and shown again.
@@ -10,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -83,7 +87,7 @@ class Pages:
 
     # --- signing in and out -------------------------------------------------------------
 
-    async def signin_page(self, request: Request) -> Response:
+    def signin_page(self, request: Request) -> Response:
         site = self.site
         token = request.path_params["token"]
         try:
@@ -117,8 +121,11 @@ class Pages:
         return loaded
 
     async def signin(self, request: Request) -> Response:
-        site = self.site
         form = await request.form()
+        return await run_in_threadpool(self._signin, request, form)
+
+    def _signin(self, request: Request, form: FormData) -> Response:
+        site = self.site
         pre = request.cookies.get(PRESIGNIN_COOKIE, "")
         if not site.same_origin(request) or not same(
             _form_text(form, "csrf"), csrf_for(pre) if pre else None
@@ -159,16 +166,19 @@ class Pages:
         return response
 
     async def signout(self, request: Request) -> Response:
+        form = await request.form()
+        return await run_in_threadpool(self._signout, request, form)
+
+    def _signout(self, request: Request, form: FormData) -> Response:
         site = self.site
         session = site.require(request)
-        form = await request.form()
         site.check_csrf(request, session, _form_text(form, "csrf"))
         site.auth.end_session(session.token, now=site.now())
         response = RedirectResponse("/signed-out", status_code=303)
         clear_cookie(request, response, session_cookie_name(request))
         return response
 
-    async def signed_out(self, request: Request) -> Response:
+    def signed_out(self, request: Request) -> Response:
         return self.site.page(
             request,
             "message.html",
@@ -180,13 +190,13 @@ class Pages:
 
     # --- reading ------------------------------------------------------------------------
 
-    async def home(self, request: Request) -> Response:
+    def home(self, request: Request) -> Response:
         site = self.site
         session = site.require(request)
         site.workspace.refresh()
         return site.page(request, "index.html", session=session)
 
-    async def calendar(self, request: Request) -> Response:
+    def calendar(self, request: Request) -> Response:
         site = self.site
         session = site.require(request)
         loaded = site.campaign(session, request.path_params["campaign"])
@@ -206,7 +216,7 @@ class Pages:
             awaiting=site.review.awaiting(loaded, live, session.email),
         )
 
-    async def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> Response:
         session = self.site.require(request)
         loaded = self.site.campaign(session, request.path_params["campaign"])
         post_id = request.path_params["post"]
@@ -258,7 +268,7 @@ class Pages:
             notices=notices,
         )
 
-    async def media(self, request: Request) -> Response:
+    def media(self, request: Request) -> Response:
         session = self.site.require(request)
         loaded = self.site.campaign(session, request.path_params["campaign"])
         wanted = request.path_params["path"]
@@ -275,9 +285,12 @@ class Pages:
     # --- deciding -----------------------------------------------------------------------
 
     async def decide(self, request: Request) -> Response:
+        form = await request.form()
+        return await run_in_threadpool(self._decide, request, form)
+
+    def _decide(self, request: Request, form: FormData) -> Response:
         site = self.site
         session = site.require(request)
-        form = await request.form()
         site.check_csrf(request, session, _form_text(form, "csrf"))
         loaded = site.campaign(session, request.path_params["campaign"])
         action = request.path_params["action"]

@@ -470,7 +470,8 @@ def test_substitution_fast_path_matches_jinja(source: str) -> None:
     from jinja2 import StrictUndefined, TemplateError
     from jinja2.sandbox import SandboxedEnvironment
 
-    from scheduler.render import _render_simple, _simple_pieces
+    from scheduler.render.templates import render_simple as _render_simple
+    from scheduler.render.templates import simple_pieces as _simple_pieces
 
     env = SandboxedEnvironment(undefined=StrictUndefined)
     try:

@@ -55,7 +55,8 @@ posts:
         media:
           - file: images/shoes.png
             alt: A pair of worn blue running shoes by a front door.
-      - text: "Find the Run Talk Run community at https://www.runtalkrun.com"
+      - text: "Find the Run Talk Run community at https://www.runtalkrun.com
+          and Beat's helpline on 0808 801 0677"
   - id: day2-support
     day: 2
     time: "12:30"

@@ -193,3 +193,53 @@ def test_an_unknown_action_or_draft_is_not_found(web: Web) -> None:
     assert rui.post(BASE + "/publish", data=data).status_code == 404
     missing = rui.post("/c/mhaw-test/post/day1-story/nope/approve", data=data)
     assert missing.status_code == 404
+
+
+def test_two_reviewers_approving_at_once_both_count(web: Web) -> None:
+    import threading
+
+    import httpx
+
+    from tests.web.conftest import hidden_fields
+    from tests.web.server import serving
+
+    web.edit("  required: 1", "  required: 2")
+    with serving(web.app) as base:
+        clients = []
+        for email in ("rui@example.org", "sam@example.org"):
+            client = httpx.Client(base_url=base, follow_redirects=False, timeout=10)
+            page = client.get(f"/signin/{web.invite(email)}")
+            assert client.post("/signin", data=hidden_fields(page.text)).status_code == 303
+            clients.append(client)
+        pages = [c.get("/c/mhaw-test/post/day1-story").text for c in clients]
+        start = threading.Barrier(2)
+        results: list[int] = []
+
+        def approve(client: httpx.Client, html: str) -> None:
+            _, csrf = page_and_csrf_text(html)
+            start.wait()
+            done = client.post(
+                BASE + "/approve", data={"csrf": csrf, "content_hash": shown_hash(html)}
+            )
+            results.append(done.status_code)
+
+        threads = [
+            threading.Thread(target=approve, args=(c, h))
+            for c, h in zip(clients, pages, strict=True)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        for c in clients:
+            c.close()
+    assert results == [303, 303]
+    record = web.ledger.get(KEY)
+    assert sorted(a.actor for a in record.approvals) == ["rui@example.org", "sam@example.org"]
+    assert str(record.state) == "approved"
+
+
+def page_and_csrf_text(html: str) -> tuple[str, str]:
+    m = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert m
+    return html, m.group(1)

@@ -27,15 +27,9 @@ unsuitable media are problems, all reported together in one CampaignError.
 from __future__ import annotations
 
 import re
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import BaseLoader, StrictUndefined, TemplateError, TemplateSyntaxError
-from jinja2 import Template as JinjaTemplate
-from jinja2.sandbox import SandboxedEnvironment
-from jinja2.utils import pass_context
+from jinja2 import TemplateError, TemplateSyntaxError
 
 from scheduler.campaign.media import MediaFile, MediaProblem, inspect
 from scheduler.campaign.model import Account, Campaign, Content, MediaItem, PartSpec, Post
@@ -44,164 +38,20 @@ from scheduler.campaign.schedule import TimeProblem, resolve_post
 from scheduler.campaign.yamlread import Loc
 from scheduler.draft import Draft, LinkCard, Media, Part
 from scheduler.errors import CampaignError
+from scheduler.render.templates import (
+    ACCOUNT_NAMES,
+    TEMPLATE_MARKS,
+    Compiled,
+    TemplateFailure,
+    failure_from,
+    make_environment,
+    names_in,
+    render_simple,
+    simple_pieces,
+)
 from scheduler.text import facets, rules_for
 
 _OVERRIDABLE = tuple(Content.model_fields)
-_TEMPLATE_MARKS = ("{{", "{%", "{#")
-_ACCOUNT_NAMES = frozenset({"account", "platform"})
-
-
-# --- filters ---------------------------------------------------------------------------------
-
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-
-
-def camelcase(value: Any) -> str:
-    """'mental health awareness week' -> 'MentalHealthAwarenessWeek' (screen readers say each
-    word of a CamelCase hashtag; existing capitals inside a word are kept: 'RunTalkRun')."""
-    words = _WORD.findall(str(value))
-    return "".join(w[:1].upper() + w[1:] for w in words)
-
-
-def hashtag(value: Any) -> str:
-    return "#" + camelcase(value)
-
-
-def join_and(values: Any, last: str = "and") -> str:
-    items = [str(v) for v in values]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + f" {last} " + items[-1]
-
-
-class _SnippetLoader(BaseLoader):
-    def __init__(self, snippets: dict[str, str]) -> None:
-        self.snippets = snippets
-
-    def get_source(self, environment: Any, template: str) -> tuple[str, str, Callable[[], bool]]:
-        if template not in self.snippets:
-            from jinja2 import TemplateNotFound
-
-            raise TemplateNotFound(template)
-        return self.snippets[template], f"<snippet {template}>", lambda: True
-
-
-def make_environment(snippets: dict[str, str]) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
-        undefined=StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=False,
-        loader=_SnippetLoader(snippets),
-        auto_reload=False,
-    )
-    env.filters["camelcase"] = camelcase
-    env.filters["hashtag"] = hashtag
-    env.filters["join_and"] = join_and
-
-    @pass_context
-    def snippet(context: Any, name: str) -> str:
-        return env.get_template(name).render(context.get_all()).strip()
-
-    env.globals["snippet"] = snippet
-    return env
-
-
-# --- errors ----------------------------------------------------------------------------------
-
-
-@dataclass
-class _TemplateFailure(Exception):
-    message: str
-    lineno: int | None
-    snippet: str | None  # the failure is inside this snippet
-    hint: str | None = None
-
-
-def _explain(exc: BaseException) -> tuple[str, str | None]:
-    if isinstance(exc, TemplateSyntaxError):
-        return f"template syntax: {exc.message}", "check the {{ }} and {% %} pairs"
-    text = str(exc)
-    if "is undefined" in text:
-        return (
-            f"template: {text}",
-            "define it under 'vars' (campaign or post), or check the spelling",
-        )
-    if type(exc).__name__ == "SecurityError":
-        return f"template: not allowed: {text}", "templates may only use values and filters"
-    return f"template: {text}", None
-
-
-def _failure_from(exc: BaseException, snippet_names: set[str]) -> _TemplateFailure:
-    message, hint = _explain(exc)
-    if isinstance(exc, TemplateSyntaxError):
-        name = exc.filename or ""
-        snip = name[len("<snippet ") : -1] if name.startswith("<snippet ") else None
-        return _TemplateFailure(message, exc.lineno, snip, hint)
-    lineno: int | None = None
-    snip = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename == "<template>":
-            lineno, snip = frame.lineno, None
-        elif frame.filename.startswith("<snippet "):
-            name = frame.filename[len("<snippet ") : -1]
-            if name in snippet_names:
-                lineno, snip = frame.lineno, name
-    return _TemplateFailure(message, lineno, snip, hint)
-
-
-# --- templates that only substitute values --------------------------------------------------
-# Most campaign texts only insert variables ("Our guest, {{ guest }}, ..."). Compiling each
-# with Jinja2 costs about half a millisecond, most of a large campaign's check; such texts
-# are rendered here directly, with Jinja2's result for them. Anything else (filters, calls,
-# statements, a missing value, a key that is also a dict method) goes to Jinja2.
-
-_SUBSTITUTION = re.compile(r"\{\{ *([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*) *\}\}")
-_Piece = str | tuple[str, ...]
-
-
-@dataclass
-class _Compiled:
-    template: JinjaTemplate | None
-    per_account: bool
-    simple: list[_Piece] | None  # literal text and variable paths, when that is all it is
-
-
-def _simple_pieces(source: str) -> list[_Piece] | None:
-    pieces: list[_Piece] = []
-    last = 0
-    for m in _SUBSTITUTION.finditer(source):
-        pieces.append(source[last : m.start()])
-        pieces.append(tuple(m.group(1).split(".")))
-        last = m.end()
-    # Jinja2 drops one trailing newline of a template (keep_trailing_newline=False).
-    tail = source[last:]
-    pieces.append(tail[:-1] if tail.endswith("\n") else tail)
-    literal = "".join(p for p in pieces if isinstance(p, str))
-    if any(mark in literal for mark in (*_TEMPLATE_MARKS, "}}", "%}", "#}")):
-        return None
-    if any(not isinstance(p, str) and any(n.startswith("_") for n in p) for p in pieces):
-        return None
-    return pieces
-
-
-_PLAIN = (str, int, float, bool, type(None))
-
-
-def _render_simple(pieces: list[_Piece], scope: dict[str, Any]) -> str | None:
-    out: list[str] = []
-    for piece in pieces:
-        if isinstance(piece, str):
-            out.append(piece)
-            continue
-        value: Any = scope
-        for name in piece:
-            if not isinstance(value, dict) or name not in value or hasattr(dict, name):
-                return None
-            value = value[name]
-        if not isinstance(value, _PLAIN):
-            return None
-        out.append(str(value))
-    return "".join(out)
 
 
 # --- the renderer ----------------------------------------------------------------------------
@@ -211,7 +61,7 @@ class Renderer:
     def __init__(self, campaign: Campaign) -> None:
         self.campaign = campaign
         self.env = make_environment(dict(campaign.snippets))
-        self.templates: dict[str, _Compiled] = {}
+        self.templates: dict[str, Compiled] = {}
         self.rendered: dict[tuple[Any, ...], str] = {}
         self._snippets_per_account: bool | None = None
         self.media: dict[str, MediaFile | MediaProblem] = {}
@@ -243,7 +93,7 @@ class Renderer:
         else:
             self.add(src.post_problem(index, loc, message, hint))
 
-    def template_problem(self, index: int, loc: Loc, failure: _TemplateFailure) -> None:
+    def template_problem(self, index: int, loc: Loc, failure: TemplateFailure) -> None:
         src = self.campaign.sources
         if src is None:
             self.post_problem(index, loc, failure.message, failure.hint)
@@ -267,13 +117,13 @@ class Renderer:
 
     def _per_account(self, names: set[str]) -> bool:
         """Whether a template using ``names`` can render differently per account."""
-        if names & _ACCOUNT_NAMES:
+        if names & ACCOUNT_NAMES:
             return True
         if "snippet" in names:
             if self._snippets_per_account is None:
                 self._snippets_per_account = False
                 for source in self.campaign.snippets.values():
-                    if _names(source) & _ACCOUNT_NAMES:
+                    if names_in(source) & ACCOUNT_NAMES:
                         self._snippets_per_account = True
             return self._snippets_per_account
         return False
@@ -281,29 +131,29 @@ class Renderer:
     def render_text(self, source: str, scope: dict[str, Any], key: tuple[Any, ...]) -> str:
         """Render ``source``; ``key`` names the post (and its hashtags) so that a template
         that does not depend on the account is rendered once per post, not per account."""
-        if not any(mark in source for mark in _TEMPLATE_MARKS):
+        if not any(mark in source for mark in TEMPLATE_MARKS):
             return source
         compiled = self.templates.get(source)
         if compiled is None:
-            simple = _simple_pieces(source)
-            compiled = _Compiled(None, self._per_account(_names(source)), simple)
+            simple = simple_pieces(source)
+            compiled = Compiled(None, self._per_account(names_in(source)), simple)
             self.templates[source] = compiled
         cache_key = (source, *key)
         if not compiled.per_account:
             done = self.rendered.get(cache_key)
             if done is not None:
                 return done
-        text = None if compiled.simple is None else _render_simple(compiled.simple, scope)
+        text = None if compiled.simple is None else render_simple(compiled.simple, scope)
         if text is None:
             if compiled.template is None:
                 try:
                     compiled.template = self.env.from_string(source)
                 except TemplateSyntaxError as exc:
-                    raise _failure_from(exc, set(self.campaign.snippets)) from exc
+                    raise failure_from(exc, set(self.campaign.snippets)) from exc
             try:
                 text = compiled.template.render(scope)
             except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
-                raise _failure_from(exc, set(self.campaign.snippets)) from exc
+                raise failure_from(exc, set(self.campaign.snippets)) from exc
         if not compiled.per_account:
             self.rendered[cache_key] = text
         return text
@@ -318,7 +168,7 @@ class Renderer:
         try:
             text = self.env.get_template(name).render(scope).strip()
         except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
-            raise _failure_from(exc, set(self.campaign.snippets)) from exc
+            raise failure_from(exc, set(self.campaign.snippets)) from exc
         if not per_account:
             self.rendered[cache_key] = text
         return text
@@ -393,7 +243,7 @@ class Renderer:
             text_loc = (*loc, "text")
             try:
                 texts.append(self.render_text(spec.text, scope, key).strip())
-            except _TemplateFailure as failure:
+            except TemplateFailure as failure:
                 self.template_problem(index, text_loc, failure)
                 ok = False
                 texts.append("\ufffd")  # a stand-in, so the part is not also called empty
@@ -402,7 +252,7 @@ class Renderer:
         if footer:
             try:
                 extra = self.snippet_text(footer, scope, key)
-            except _TemplateFailure as failure:
+            except TemplateFailure as failure:
                 self.template_problem(index, (*origin["footer"], "footer"), failure)
                 ok = False
                 extra = ""
@@ -571,15 +421,6 @@ class Renderer:
 
 def _amount(n: int, unit: str) -> str:
     return f"{n} {unit.removesuffix('s') if n == 1 else unit}"
-
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _names(source: str) -> set[str]:
-    """Every identifier-like word in a template's source: a superset of the variables it
-    reads, found without parsing (a word in the plain text only makes caching stricter)."""
-    return set(_IDENTIFIER.findall(source))
 
 
 def hashtag_line(tags: list[str], text: str) -> str:

@@ -1,0 +1,298 @@
+"""One piece of post text prepared for the rules: masked, split, with its hashtags spelled out.
+
+The rules search a *view* of the text, not the text itself. The view has the same length as
+the text up to ``main_len`` (so offsets map straight back), with links, @mentions, hashtags
+and benign idioms ("killing it", "dying to") blanked out; after it come the hashtags spelled
+as words ("#SuicidePrevention" -> "Suicide Prevention"), one per line, each mapped back to
+the hashtag. Sentences, quotations, topic words and word-start prefixes are computed once
+per distinct text and shared by every draft (and every account) that uses it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+from scheduler.care.lexicon import Lexicon
+
+HASHTAG = re.compile(r"(?<![\w&/])#(\w+)")
+_TLD = r"(?:org|com|net|uk|ie|fr|es|au|nz|ca|us|wales|cymru|info|io|scot|eu|gov|nhs)"
+DOMAIN_END = re.compile(r"(?:\." + _TLD + r")+(?:/\S*)?(?!\w)")  # on lower-case text
+URL_STARTS = ("https://", "http://", "www.")
+QUOTE_CHAR = re.compile("[\"“«„‘']")
+MENTION = re.compile(r"(?<![\w])@[\w.-]+(?:@[\w.-]+)?")
+SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»)]*\s+|\n+")
+WORD = re.compile(r"[\w']+")
+CLAUSE_BREAK = re.compile(r"[;:—–]|,\s+(?:but|and|so|yet)\s|\s-\s")
+QUOTES = re.compile(
+    r"\"[^\"\n]{1,240}\"|“[^”\n]{1,240}”|«[^»\n]{1,240}»|„[^“”\n]{1,240}[“”]"
+    r"|(?<!\w)‘.{1,240}?’(?!\w)|(?<!\w)'.{1,240}?'(?!\w)"
+)
+APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'"})
+
+Span = tuple[int, int]
+
+
+@functools.lru_cache(maxsize=4096)
+def split_camel(body: str) -> tuple[str, ...]:
+    """'MentalHealthAwarenessWeek2026' -> ['Mental', 'Health', 'Awareness', 'Week', '2026']."""
+    words: list[str] = []
+    cur = ""
+    for i, ch in enumerate(body):
+        if not cur:
+            cur = ch
+            continue
+        prev = cur[-1]
+        nxt = body[i + 1] if i + 1 < len(body) else ""
+        boundary = (
+            (ch.isupper() and prev.islower())
+            or (ch.isupper() and prev.isupper() and nxt.islower())
+            or (ch.isdigit() != prev.isdigit())
+            or ch == "_"
+        )
+        if boundary:
+            words.append(cur)
+            cur = "" if ch == "_" else ch
+        else:
+            cur += ch
+    if cur:
+        words.append(cur)
+    return tuple(w for w in words if w and w != "_")
+
+
+@dataclass(frozen=True)
+class Hashtag:
+    raw: Span  # "#Tag" in the original text
+    body: str  # without "#"
+    view: Span  # its spelled-out words in the view
+
+
+@dataclass
+class Analysis:
+    """A text's view and everything about it that does not depend on the draft."""
+
+    raw: str
+    view: str
+    main_len: int
+    lex: Lexicon
+    hashtags: list[Hashtag]
+    urls: list[Span]
+    sentences: list[Span]
+    quotes: list[Span]
+    lower: str  # the view in lower case, for the lexicons' cheap tests
+    gates: dict[str, list[Span]] = field(default_factory=dict)
+    _scans: dict[str, list[Span]] = field(default_factory=dict)
+    _lengths: list[tuple[Span, int]] | None = None
+
+    # --- finding things -------------------------------------------------------------------
+
+    def scan(self, list_name: str) -> list[Span]:
+        """View spans where the named lexicon list matches (memoised per text)."""
+        found = self._scans.get(list_name)
+        if found is None:
+            matches = self.lex.list(list_name).finditer(self.view, self.lower)
+            found = [(m.start(), m.end()) for m in matches]
+            self._scans[list_name] = found
+        return found
+
+    def sentence_lengths(self) -> list[tuple[Span, int]]:
+        """Each sentence of the text itself (not the hashtags) with its number of words."""
+        if self._lengths is None:
+            self._lengths = [
+                ((start, end), len(WORD.findall(self.view[start:end])))
+                for start, end in self.sentences
+                if start < self.main_len
+            ]
+        return self._lengths
+
+    def raw_span(self, span: Span) -> Span:
+        """Map a view span to the original text (a hashtag's words map to the hashtag)."""
+        start, end = span
+        if start < self.main_len:
+            return start, min(end, self.main_len)
+        for tag in self.hashtags:
+            if tag.view[0] <= start < tag.view[1] + 1:
+                return tag.raw
+        return 0, 0
+
+    def excerpt(self, span: Span) -> str:
+        start, end = self.raw_span(span)
+        return self.raw[start:end]
+
+    def in_hashtag(self, span: Span) -> bool:
+        return span[0] >= self.main_len
+
+    # --- context of a match ---------------------------------------------------------------
+
+    def sentence(self, pos: int) -> Span:
+        for start, end in self.sentences:
+            if start <= pos < end:
+                return start, end
+        return pos, pos
+
+    def topical(self, span: Span, topic: str) -> bool:
+        """Is a topic word (of gate ``topic``) in the sentence around ``span``?"""
+        s_start, s_end = self.raw_span(self.sentence(span[0]))
+        for gate_span in self.gates.get(topic, ()):
+            g_start, _ = self.raw_span(gate_span)
+            if s_start <= g_start < max(s_end, s_start + 1):
+                return True
+        return False
+
+    def words_before(self, span: Span, n: int = 3) -> list[str]:
+        """Up to n words before the span, within its clause (a negator before a colon or
+        semicolon does not reach past it: "not brave: it's selfish")."""
+        s_start, _ = self.sentence(span[0])
+        before = CLAUSE_BREAK.split(self.view[s_start : span[0]])[-1]
+        return [w.lower() for w in WORD.findall(before)][-n:]
+
+    def sentence_words(self, span: Span) -> list[str]:
+        s_start, s_end = self.sentence(span[0])
+        return [w.lower() for w in WORD.findall(self.view[s_start:s_end])]
+
+    def negated(self, span: Span) -> bool:
+        """A negator just before the cue ("is never the answer", "not selfish"), or a
+        debunking sentence ("it's a myth that ...")."""
+        if self.in_hashtag(span):
+            return False
+        words = self.lex.words
+        for w in self.words_before(span, 3):
+            if w in words["negators"] or w.endswith("n't") or w.startswith("n'"):
+                return True
+        s_start, _ = self.sentence(span[0])
+        before = {w.lower() for w in WORD.findall(self.view[s_start : span[0]])}
+        return not before.isdisjoint(words["debunk_cues"])
+
+    def mentioned(self, span: Span) -> bool:
+        """Is the phrase quoted as language to avoid ("we say 'died by suicide', not
+        'committed suicide'") rather than used?"""
+        if self.in_hashtag(span):
+            return False
+        before = " ".join(self.words_before(span, 3))
+        mention = self.lex.mention_before
+        if mention is not None and before and mention.search(before):
+            return True
+        quoted = any(q_start <= span[0] and span[1] <= q_end for q_start, q_end in self.quotes)
+        if not quoted:
+            return False
+        return not set(self.sentence_words(span)).isdisjoint(self.lex.words["meta_cues"])
+
+    def first_person(self, span: Span) -> bool:
+        return not set(self.sentence_words(span)).isdisjoint(self.lex.words["first_person"])
+
+
+def find_urls(raw: str) -> list[Span]:
+    """Links with a scheme or www., and bare domains like samaritans.org (not emails)."""
+    low = raw.lower()
+    spans: list[Span] = []
+    for marker in URL_STARTS:
+        i = low.find(marker)
+        while i != -1:
+            j = i
+            while j < len(raw) and not raw[j].isspace():
+                j += 1
+            if not any(start <= i < end for start, end in spans):
+                spans.append((i, j))
+            i = low.find(marker, j)
+    if "." not in raw:
+        return spans
+    for m in DOMAIN_END.finditer(low):
+        if any(start <= m.start() < end for start, end in spans):
+            continue
+        i = m.start()
+        while i > 0 and (raw[i - 1].isalnum() or raw[i - 1] in ".-"):
+            i -= 1
+        if i == m.start() or (i > 0 and raw[i - 1] in "@._"):
+            continue
+        spans.append((i, m.end()))
+    return sorted(spans)
+
+
+def _blank(chars: list[str], start: int, end: int) -> None:
+    for i in range(start, end):
+        if chars[i] != "\n":
+            chars[i] = " "
+
+
+def analyse(raw: str, lex: Lexicon) -> Analysis:
+    """Prepare one text for the rules (call through ``AnalysisCache``)."""
+    chars = list(raw.translate(APOSTROPHES))
+    urls = find_urls(raw)
+    for start, end in urls:
+        _blank(chars, start, end)
+    if "@" in raw:
+        for m in MENTION.finditer(raw):
+            _blank(chars, m.start(), m.end())
+    tag_matches = (
+        [(m.start(), m.end(), m.group(1)) for m in HASHTAG.finditer(raw)] if "#" in raw else []
+    )
+    for start, end, _ in tag_matches:
+        _blank(chars, start, end)
+    main = "".join(chars)
+    idioms = lex.list("idioms").finditer(main, main.lower())
+    if idioms:
+        for m in idioms:
+            _blank(chars, m.start(), m.end())
+        main = "".join(chars)
+    pieces = [main]
+    pos = len(main)
+    hashtags: list[Hashtag] = []
+    for start, end, body in tag_matches:
+        spelled = " ".join(split_camel(body))
+        pos += 1  # the newline before it
+        hashtags.append(Hashtag((start, end), body, (pos, pos + len(spelled))))
+        pieces.append(spelled)
+        pos += len(spelled)
+    view = "\n".join(pieces)
+    sentences: list[Span] = []
+    start = 0
+    for m in SENTENCE_END.finditer(main):
+        if m.start() > start:
+            sentences.append((start, m.start()))
+        start = m.end()
+    if start < len(main):
+        sentences.append((start, len(main)))
+    sentences.extend(tag.view for tag in hashtags)
+    analysis = Analysis(
+        raw=raw,
+        view=view,
+        main_len=len(main),
+        lex=lex,
+        hashtags=hashtags,
+        urls=urls,
+        sentences=sentences,
+        quotes=[(m.start(), m.end()) for m in QUOTES.finditer(raw)]
+        if QUOTE_CHAR.search(raw)
+        else [],
+        lower=view.lower(),
+    )
+    for topic in ("suicide", "ed"):
+        spans = list(analysis.scan(f"gate_{topic}"))
+        stems = lex.words[f"hashtag_stems_{topic}"]
+        for tag in hashtags:
+            compact = tag.body.lower().replace("_", "")
+            if any(stem in compact for stem in stems) and not any(
+                tag.view[0] <= s[0] < tag.view[1] for s in spans
+            ):
+                spans.append(tag.view)
+        analysis.gates[topic] = spans
+    return analysis
+
+
+class AnalysisCache:
+    """Analyses by (text, language), shared across the drafts of one lint run."""
+
+    def __init__(self, limit: int = 20000) -> None:
+        self._items: dict[tuple[str, str], Analysis] = {}
+        self._limit = limit
+
+    def get(self, raw: str, lex: Lexicon) -> Analysis:
+        key = (raw, lex.language)
+        found = self._items.get(key)
+        if found is None:
+            if len(self._items) >= self._limit:
+                self._items.clear()
+            found = analyse(raw, lex)
+            self._items[key] = found
+        return found
