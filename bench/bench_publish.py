@@ -3,8 +3,8 @@ bare requests loop making the same calls (same JSON body, same headers, one keep
 Session) in the same run. Goal: the publisher costs <= 1.2x the bare loop.
 
 Each side gets its own fake server, started fresh, so neither pays for the other's stored
-statuses; each side runs three times, interleaved, and its fastest run counts (the machine is
-shared).
+statuses; each side runs three times, interleaved, and its fastest run counts (the machine
+is shared).
 """
 
 from __future__ import annotations
@@ -80,7 +80,6 @@ def bare_loop(n: int) -> float:
         for i in range(n):
             body = {
                 "status": TEXT.format(n=i),
-                "visibility": "public",
                 "spoiler_text": "suicide",
                 "sensitive": True,
                 "language": "en",

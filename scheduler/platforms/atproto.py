@@ -58,11 +58,11 @@ def _digest(idempotency_key: str) -> bytes:
 
 def part_instant(created_at: datetime, idempotency_key: str, part_index: int) -> datetime:
     """The instant a part claims, used both in its record key and as its ``createdAt``: the
-    due time, plus one second per thread position (so the parts of a thread sort in order),
-    plus a sub-second offset from the idempotency key (so a changed post due at the same
-    time gets a different key)."""
-    offset = int.from_bytes(_digest(idempotency_key)[2:6], "big") % 1_000_000
-    return created_at.astimezone(UTC) + timedelta(seconds=part_index, microseconds=offset)
+    due time, plus one millisecond per thread position (so the parts of a thread sort in
+    order), plus a sub-millisecond offset from the idempotency key (with the clock id, about
+    a million keys per instant, so a changed post due at the same time gets another key)."""
+    offset = int.from_bytes(_digest(idempotency_key)[2:6], "big") % 1000
+    return created_at.astimezone(UTC) + timedelta(microseconds=part_index * 1000 + offset)
 
 
 def record_key(created_at: datetime, idempotency_key: str, part_index: int) -> str:

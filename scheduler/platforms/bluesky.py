@@ -18,7 +18,7 @@ import contextlib
 import json
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +60,10 @@ TOKEN_ERRORS = ("ExpiredToken", "InvalidToken")
 
 @dataclass
 class Session:
-    access: str
-    refresh: str
-    did: str
-    handle: str
+    access: str = field(repr=False)
+    refresh: str = field(repr=False)
+    did: str = ""
+    handle: str = ""
 
 
 class BlueskyPublisher:

@@ -214,14 +214,17 @@ class MastodonPublisher:
     def _status_body(
         self, request: PublishRequest, part: PartRequest, parent: str | None, media: list[str]
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {"status": part.text, "visibility": request.visibility or "public"}
+        body: dict[str, Any] = {"status": part.text}
+        if request.visibility:
+            body["visibility"] = request.visibility  # else the account's own default applies
         if media:
             body["media_ids"] = media
         if request.content_warning:
             body["spoiler_text"] = request.content_warning
             body["sensitive"] = True
         if request.language:
-            body["language"] = request.language
+            # Mastodon takes ISO 639-1 ("en"), not a regional tag ("en-GB").
+            body["language"] = request.language.split("-")[0].split("_")[0].lower()
         if parent is not None:
             body["in_reply_to_id"] = parent
         return body

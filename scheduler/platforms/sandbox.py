@@ -248,9 +248,10 @@ class SandboxPublisher:
         if self.as_platform == "mastodon":
             body = {
                 "status": part.text,
-                "visibility": request.visibility or "public",
                 "media": [{"file": m["file"], "description": m["alt"]} for m in media],
             }
+            if request.visibility:
+                body["visibility"] = request.visibility
             if request.content_warning:
                 body["spoiler_text"] = request.content_warning
                 body["sensitive"] = True

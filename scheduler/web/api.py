@@ -20,7 +20,7 @@ from scheduler.draft import DraftKey
 from scheduler.errors import UsageError
 from scheduler.ledger.base import DraftRecord, NotFound, PolicyError, StaleHash, TransitionError
 from scheduler.web.openapi import document
-from scheduler.web.pages import DONE, FieldMissing, perform
+from scheduler.web.pages import DONE, FIELDS, FieldMissing, perform
 from scheduler.web.review import Panel, view_of
 from scheduler.web.site import Site
 from scheduler.web.tokens import csrf_for
@@ -79,9 +79,21 @@ def panel_json(panel: Panel) -> dict[str, Any]:
                 "at": d.at.isoformat(),
                 "comment": d.comment,
                 "earlier_version": d.voided,
+                "rule": d.rule,
             }
             for d in panel.decisions
         ],
+        "care": [
+            {
+                "rule": f.rule,
+                "severity": f.severity,
+                "message": f.message,
+                "where": f.location,
+                "excerpt": f.excerpt,
+            }
+            for f in panel.care
+        ],
+        "care_blocks_unresolved": list(panel.unresolved),
         "diff_since_approval": [{"kind": d.kind, "text": d.text} for d in panel.diff],
     }
 
@@ -172,13 +184,11 @@ class Api:
         except ValueError:
             return error(400, "bad_json", "The body is not valid JSON.")
         if not isinstance(body, dict) or not all(
-            isinstance(v, str)
-            for k, v in body.items()
-            if k in ("content_hash", "comment", "reason", "text")
+            isinstance(v, str) for k, v in body.items() if k in ("content_hash", *FIELDS)
         ):
             return error(400, "bad_body", "The body must be an object of strings.")
         key = DraftKey(loaded.id, request.path_params["post"], request.path_params["account"])
-        fields = {k: str(body.get(k) or "").strip()[:4000] for k in ("comment", "reason", "text")}
+        fields = {k: str(body.get(k) or "").strip()[:4000] for k in FIELDS}
         try:
             record = perform(
                 site,

@@ -150,6 +150,8 @@ def document() -> dict[str, Any]:
                         "language": {"type": ["string", "null"]},
                         "labels": {"type": "array", "items": {"type": "string"}},
                         "link": {"type": ["object", "null"]},
+                        "care": {"type": "array", "items": {"type": "object"}},
+                        "care_blocks_unresolved": {"type": "array", "items": {"type": "string"}},
                         "parts": {"type": "array", "items": {"$ref": "#/components/schemas/Part"}},
                     },
                 },
@@ -255,6 +257,22 @@ def document() -> dict[str, Any]:
                     "properties": {"content_hash": hash_prop, "text": {"type": "string"}},
                 },
                 "leave a comment on the version you reviewed",
+            ),
+            base + "/{post}/{account}/override": _decision(
+                "override",
+                {
+                    "type": "object",
+                    "required": ["content_hash", "rule", "reason"],
+                    "properties": {
+                        "content_hash": hash_prop,
+                        "rule": {
+                            "type": "string",
+                            "description": "a care rule with a block finding on this version",
+                        },
+                        "reason": {"type": "string"},
+                    },
+                },
+                "record a reasoned override of a blocking care finding (not on your own post)",
             ),
         },
     }

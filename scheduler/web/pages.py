@@ -41,9 +41,11 @@ DONE = {
     "approve": "Your approval is recorded.",
     "reject": "Your rejection and its reason are recorded.",
     "comment": "Your comment is recorded.",
+    "override": "Your override and its reason are recorded.",
 }
 
 MAX_FIELD = 4000
+FIELDS = ("comment", "reason", "text", "rule")
 
 
 def _form_text(form: FormData, name: str) -> str:
@@ -336,7 +338,7 @@ class FieldMissing(SchedulerError):
 
 
 def form_fields(form: FormData) -> dict[str, str]:
-    return {name: _form_text(form, name) for name in ("comment", "reason", "text")}
+    return {name: _form_text(form, name) for name in FIELDS}
 
 
 def perform(
@@ -360,6 +362,11 @@ def perform(
         if not reason:
             raise FieldMissing("A rejection needs a reason: say what must change.")
         return review.reject(loaded, key, actor, shown_hash, reason, now)
+    if action == "override":
+        rule, reason = fields.get("rule") or "", fields.get("reason") or ""
+        if not rule or not reason:
+            raise FieldMissing("An override needs the rule and a reason: say why this is right.")
+        return review.override(loaded, key, actor, shown_hash, rule, reason, now)
     text = fields.get("text") or ""
     if not text:
         raise FieldMissing("A comment cannot be empty.")

@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 
 from scheduler import approval
 from scheduler.approval import Policy
+from scheduler.care import CarePolicy, Linter, block_rules
+from scheduler.care.report import sort_findings
 from scheduler.draft import Draft, DraftKey
-from scheduler.ledger.base import Decision, DraftRecord, Ledger
+from scheduler.ledger.base import Decision, DraftRecord, Ledger, PolicyError
 from scheduler.text import TextRules, rules_for
 from scheduler.web.preview import DiffLine, DraftView, diff, draft_view
 from scheduler.web.workspace import Loaded
@@ -19,8 +21,17 @@ VERBS = {
     "approve": "approved",
     "reject": "asked for changes",
     "comment": "commented",
-    "override": "recorded an override",
+    "override": "overrode the care finding",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class ShownFinding:
+    rule: str
+    severity: str
+    message: str
+    location: str
+    excerpt: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +50,7 @@ class ShownDecision:
     at: datetime
     comment: str | None
     voided: bool
+    rule: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +67,9 @@ class Panel:
     may_approve: bool
     may_reject: bool
     why_not: str | None
+    care: tuple[ShownFinding, ...] = ()
+    unresolved: tuple[str, ...] = ()  # blocking care rules not yet overridden for this version
+    may_override: bool = False
 
 
 def policy_of(loaded: Loaded) -> Policy:
@@ -78,6 +93,19 @@ class Review:
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
+        self._linters: dict[str, tuple[object, Linter]] = {}
+
+    def linter(self, loaded: Loaded) -> Linter:
+        """The care lint under this campaign's care settings (rebuilt when the file changes)."""
+        cached = self._linters.get(loaded.id)
+        if cached is not None and cached[0] is loaded.campaign:
+            return cached[1]
+        linter = Linter(CarePolicy.from_settings(loaded.campaign.care))
+        self._linters[loaded.id] = (loaded.campaign, linter)
+        return linter
+
+    def care_blocks(self, loaded: Loaded, draft: Draft) -> list[str]:
+        return block_rules(draft, self.linter(loaded))
 
     def records(self, campaign: str) -> list[DraftRecord]:
         return self.ledger.list(campaign=campaign)
@@ -94,6 +122,12 @@ class Review:
         decisions = self.ledger.approvals(record.key)
         previous = self.last_approved(record, decisions)
         may, why = approval_allowed(policy, record, email)
+        findings = sort_findings(self.linter(loaded).lint(record.draft))
+        blocks = sorted({f.rule for f in findings if f.severity == "block"})
+        unresolved = approval.unresolved_care_blocks(self.ledger, record, blocks)
+        mine = (record.author or "").lower() == email.strip().lower()
+        if may and unresolved:
+            may, why = False, "Approval waits for the blocking care finding above."
         state = str(record.state)
         return Panel(
             view=view_of(loaded, record.draft),
@@ -111,6 +145,7 @@ class Review:
                     at=d.at.astimezone(tz),
                     comment=d.comment,
                     voided=d.content_hash != record.content_hash,
+                    rule=d.rule,
                 )
                 for d in decisions
                 if d.kind != "approve" or d.comment or not d.valid
@@ -120,6 +155,11 @@ class Review:
             may_approve=may and approval.can("approve", record.state),
             may_reject=approval.can("reject", record.state),
             why_not=why,
+            care=tuple(
+                ShownFinding(f.rule, f.severity, f.message, f.location, f.excerpt) for f in findings
+            ),
+            unresolved=tuple(unresolved),
+            may_override=bool(unresolved) and not mine and approval.can("override", record.state),
         )
 
     def last_approved(self, record: DraftRecord, decisions: list[Decision]) -> Draft | None:
@@ -143,6 +183,7 @@ class Review:
         comment: str | None,
         now: datetime,
     ) -> DraftRecord:
+        draft = self.ledger.get(key).draft
         return approval.approve(
             self.ledger,
             key,
@@ -151,6 +192,35 @@ class Review:
             policy=policy_of(loaded),
             now=now,
             comment=comment,
+            care_blocks=self.care_blocks(loaded, draft),
+        )
+
+    def override(
+        self,
+        loaded: Loaded,
+        key: DraftKey,
+        actor: str,
+        content_hash: str,
+        rule_id: str,
+        reason: str,
+        now: datetime,
+    ) -> DraftRecord:
+        blocks = self.care_blocks(loaded, self.ledger.get(key).draft)
+        if rule_id not in blocks:
+            found = ", ".join(blocks) or "none"
+            raise PolicyError(
+                f"{key}: no blocking care finding {rule_id!r} on this draft (blocking: {found})",
+                hint="reload the page to see the findings as they stand",
+            )
+        return approval.override(
+            self.ledger,
+            key,
+            actor,
+            content_hash,
+            rule_id=rule_id,
+            reason=reason,
+            policy=policy_of(loaded),
+            now=now,
         )
 
     def reject(

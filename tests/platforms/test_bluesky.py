@@ -254,6 +254,7 @@ def test_session_file_never_leaks_into_errors(fake: FakeBluesky, tmp_path: Path)
     with pytest.raises(Exception) as info:
         publisher(fake, tmp_path).publish(request("x"))
     assert session["accessJwt"] not in str(info.value)
+    assert session["accessJwt"] not in repr(publisher(fake, tmp_path).session())
     assert session["accessJwt"] not in (info.value.platform_message or "")  # type: ignore[attr-defined]
 
 

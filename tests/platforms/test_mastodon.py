@@ -70,7 +70,7 @@ def with_image(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
 
 def test_status_body_and_headers(fake: FakeMastodon, tmp_path: Path) -> None:
     publisher(fake, tmp_path).publish(
-        request("Hello", content_warning="anxiety", language="en", visibility="unlisted")
+        request("Hello", content_warning="anxiety", language="en-GB", visibility="unlisted")
     )
     call = fake.calls("POST", STATUSES)[0]
     assert call.headers["idempotency-key"] == "key0"

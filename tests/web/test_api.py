@@ -145,7 +145,7 @@ def test_the_openapi_document_describes_every_api_route(web: Web) -> None:
                 if method == "HEAD":
                     continue
                 if "{action:str}" in route.path:
-                    for action in ("approve", "reject", "comment"):
+                    for action in ("approve", "reject", "comment", "override"):
                         served.add((route.path.replace("{action:str}", action), method))
                 else:
                     served.add((route.path, method))
