@@ -22,6 +22,7 @@ like a connection dropped after the platform stored it; ``find`` then reports th
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -63,6 +64,7 @@ FAULTS: dict[str, type[PublishError]] = {
 AS_PLATFORMS = ("sandbox", "mastodon", "bluesky", "x")
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK}
 
 
 def folder_name(account: str) -> str:
@@ -210,9 +212,20 @@ class SandboxPublisher:
                 # A hard link fails if the name exists: the first writer wins, whole.
                 os.link(tmp, final)
             except FileExistsError:
-                stored = self._read(key)
-                assert stored is not None
-                return stored
+                return self._stored(key, index)
+            except OSError as exc:
+                if exc.errno not in _NO_HARD_LINKS:
+                    raise
+                # A file system without hard links: an exclusive create still lets only
+                # one writer through, though a reader may briefly see a partial file.
+                try:
+                    fd = os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                except FileExistsError:
+                    return self._stored(key, index)
+                with os.fdopen(fd, "wb") as out:
+                    out.write(tmp.read_bytes())
+                    out.flush()
+                    os.fsync(out.fileno())
             finally:
                 with contextlib.suppress(OSError):
                     tmp.unlink()
@@ -223,6 +236,16 @@ class SandboxPublisher:
                 part_index=index,
             ) from exc
         return result
+
+    def _stored(self, key: str, index: int) -> PartResult:
+        stored = self._read(key)
+        if stored is None:
+            raise OutcomeUnknown(
+                f"sandbox outbox file {self.path_for(key)} vanished while being written",
+                platform=self.platform,
+                part_index=index,
+            )
+        return stored
 
     # --- what would be sent ---------------------------------------------------------------
 

@@ -162,3 +162,19 @@ def test_verify_always_works(tmp_path: Path) -> None:
     info = make(tmp_path, as_platform="mastodon").verify()
     assert info.platform == "mastodon"
     assert info.account == "mhaw-sandbox"
+
+
+def test_without_hard_links_the_first_writer_still_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    def no_links(src: object, dst: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)  # a file system without hard links
+    first = make(tmp_path).publish(request("hello"))
+    assert make(tmp_path).publish(request("hello")) == first
+    assert len(outbox_files(tmp_path)) == 1
+    assert json.loads(outbox_files(tmp_path)[0].read_text())["request"]["text"] == "hello"
