@@ -60,8 +60,39 @@ def _drafts(start: datetime, count: int, first: int, spacing: float, timezone: s
     ]
 
 
+def later_start() -> datetime:
+    """Drafts that wait are due tomorrow at midnight UTC (the same in every process)."""
+    from scheduler.clock import SystemClock
+
+    now = SystemClock().now()
+    return now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+
+
+def setup(ledger_url: str, total: int, sample: int) -> int:
+    """Put the drafts that wait into the ledger, approved one by one, as people would."""
+    from scheduler.clock import SystemClock
+    from scheduler.ledger import ApprovalRule, open_ledger
+
+    clock = SystemClock()
+    ledger = open_ledger(ledger_url, clock=clock)
+    rule = ApprovalRule(required=1)
+    later = _drafts(later_start(), total - sample, sample, 1.0, "Etc/UTC")
+    ledger.sync("bench", later, now=clock.now(), rule=rule)
+    for draft in later:
+        ledger.decide(
+            draft.key,
+            kind="approve",
+            actor=REVIEWER,
+            content_hash=draft.content_hash,
+            now=clock.now(),
+            rule=rule,
+        )
+    ledger.close()
+    return 0
+
+
 def child(ledger_url: str, fake_url: str, total: int, sample: int, spacing: float) -> int:
-    """Prepare the ledger, then run the real daemon until SIGTERM."""
+    """Add the drafts due in a moment, then run the real daemon until SIGTERM."""
     from scheduler.accounts import AccountSpec
     from scheduler.clock import SystemClock
     from scheduler.credentials import CredentialStore, env_name
@@ -75,22 +106,14 @@ def child(ledger_url: str, fake_url: str, total: int, sample: int, spacing: floa
     clock = SystemClock()
     ledger = open_ledger(ledger_url, clock=clock)
     rule = ApprovalRule(required=1)
-    # The drafts that wait (due tomorrow): approved one by one, as people would.
-    later_start = clock.now() + timedelta(days=1)
-    later = _drafts(later_start, total - sample, sample, 1.0, "Etc/UTC")
-    ledger.sync("bench", later, now=clock.now(), rule=rule)
-    for draft in later:
-        ledger.decide(
-            draft.key,
-            kind="approve",
-            actor=REVIEWER,
-            content_hash=draft.content_hash,
-            now=clock.now(),
-            rule=rule,
-        )
-    first_due = clock.now() + timedelta(seconds=4)
+    waiting_from = later_start()
+    # Far enough ahead that the daemon has loaded and scheduled every draft before the first
+    # falls due, even on a busy machine (lateness is measured from the due time).
+    first_due = clock.now() + timedelta(seconds=6 + total / 1000)
     due_now = _drafts(first_due, sample, 0, spacing, "Etc/UTC")
-    ledger.sync("bench", due_now + later, now=clock.now(), rule=rule)
+    # The whole campaign, as its files would give it: a partial sync would cancel the rest.
+    waiting = _drafts(waiting_from, total - sample, sample, 1.0, "Etc/UTC")
+    ledger.sync("bench", due_now + waiting, now=clock.now(), rule=rule)
     for draft in due_now:
         ledger.decide(
             draft.key,
@@ -100,14 +123,14 @@ def child(ledger_url: str, fake_url: str, total: int, sample: int, spacing: floa
             now=clock.now(),
             rule=rule,
         )
-    del due_now, later
+    del due_now, waiting
 
     class Source:
         """Renders the drafts afresh on each load, as campaign files would."""
 
         def load(self) -> list[Loaded]:
             drafts = _drafts(first_due, sample, 0, spacing, "Etc/UTC")
-            drafts += _drafts(later_start, total - sample, sample, 1.0, "Etc/UTC")
+            drafts += _drafts(waiting_from, total - sample, sample, 1.0, "Etc/UTC")
             return [
                 Loaded(
                     campaign_id="bench",
@@ -189,13 +212,19 @@ def scenario(total: int, sample: int, spacing: float, *, idle: float = 0.0) -> d
     result: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp, FakeMastodon(SystemClock(), token=TOKEN) as fake:
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        url = f"sqlite:///{tmp}/ledger.sqlite3"
+        subprocess.run(
+            [sys.executable, "-m", "bench.bench_daemon", "setup", url, str(total), str(sample)],
+            env=env,
+            check=True,
+        )
         proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "bench.bench_daemon",
                 "child",
-                f"sqlite:///{tmp}/ledger.sqlite3",
+                url,
                 fake.base_url,
                 str(total),
                 str(sample),
@@ -308,6 +337,9 @@ def run(quick: bool) -> list[Row]:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) >= 2 and sys.argv[1] == "setup":
+        _, _, url, total, sample = sys.argv
+        raise SystemExit(setup(url, int(total), int(sample)))
     if len(sys.argv) >= 2 and sys.argv[1] == "child":
         _, _, url, fake_url, total, sample, spacing = sys.argv
         raise SystemExit(child(url, fake_url, int(total), int(sample), float(spacing)))

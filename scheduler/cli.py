@@ -783,7 +783,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     clock = SystemClock()
     log = EventLog(sys.stderr, json_lines=args.log_json, clock=clock)
-    source = CampaignFiles(args.paths)
+    source = CampaignFiles(_campaign_paths(args.paths))
     options = DaemonOptions.from_env(settings.env, exit_when_done=args.exit_when_done)
     notifiers = notifiers_from_env(settings.env)
     reporter = Reporter(log, FanOut(notifiers) if notifiers else None)
@@ -961,7 +961,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     try:
         # The access log would record sign-in links (their tokens are in the path).
-        uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            access_log=False,
+            log_level="warning",
+            server_header=False,
+        )
     finally:
         ledger.close()
     return 0

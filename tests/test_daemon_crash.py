@@ -7,9 +7,12 @@ duplicate) and the fake Bluesky.
 
 from __future__ import annotations
 
+import json
 import random
 import signal
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -121,3 +124,43 @@ def test_sighup_and_file_changes_reload_the_campaign(stage: Stage) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         assert wait_exit(proc, 30) == 0
+
+
+class _Hook(BaseHTTPRequestHandler):
+    disable_nagle_algorithm = True
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.server.received.append(json.loads(body))  # type: ignore[attr-defined]
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+def test_a_refused_post_is_reported_to_the_webhook_and_the_rest_go_out(stage: Stage) -> None:
+    stage.prepare(3, 0)
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    hook.received = []  # type: ignore[attr-defined]
+    threading.Thread(target=hook.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        stage.env["SCHEDULER_NOTIFY_WEBHOOK"] = f"http://127.0.0.1:{hook.server_address[1]}/hook"
+        refusal = {"error": "Validation failed: Text character limit of 500 exceeded"}
+        stage.masto.inject("POST", STATUSES, Fault.status(422, refusal))
+        proc = stage.start("--exit-when-done")
+        assert wait_exit(proc, 60) == 0, stage.logs()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not hook.received:  # type: ignore[attr-defined]
+            time.sleep(0.05)
+        texts = [m["text"] for m in hook.received]  # type: ignore[attr-defined]
+    finally:
+        hook.shutdown()
+        hook.server_close()
+    failed = [r for r in stage.records() if str(r.state) == "failed"]
+    assert len(failed) == 1 and "character limit" in (failed[0].last_error or "")
+    assert any("FAILED" in t and str(failed[0].key) in t for t in texts), texts
+    assert "character limit of 500" in "\n".join(texts)
+    assert len(stage.masto.statuses) == 2 and len(stage.sky.records) == 3
+    assert "/hook" not in stage.logs()  # the webhook URL is a secret

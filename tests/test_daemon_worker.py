@@ -11,7 +11,7 @@ from typing import Any
 from scheduler.daemon.worker import build_request
 from scheduler.draft import PartResult
 from scheduler.platforms.base import OutcomeUnknown, PublishRequest, PublishResult
-from tests.daemon_support import DUE1, DUE2, DUE3, T_START, Rig, at, rig
+from tests.daemon_support import DUE1, DUE2, DUE3, REVIEWER, T_START, Rig, at, rig
 from tests.ledger_support import ledger_url
 
 __all__ = ["ledger_url", "rig"]
@@ -360,6 +360,11 @@ def test_refused_credentials_ask_for_a_reconnect_and_retry_in_the_window(rig: Ri
     assert daemon.fire(rig.key("first")) == "retry_wait"
     rig.flush()
     assert ("needs_reconnect", "test-daemon/first@masto") in rig.notifier.kinds()
+    from scheduler.daemon.status import build
+
+    report = build(rig.ledger.list("test-daemon"), now=rig.clock.now(), max_lateness=3600)
+    [waiting] = report["waiting_to_retry"]
+    assert waiting["problem"].startswith("needs reconnecting") and waiting["next_attempt"]
     rig.faults.clear()  # a person reconnected the account
     rig.clock.set(rig.ledger.get(rig.key("first")).next_attempt)
     assert daemon.fire(rig.key("first")) == "published"
@@ -390,3 +395,44 @@ def test_two_daemons_racing_for_one_post_publish_it_once(rig: Rig) -> None:
 
 def test_unknown_start_time_keeps_t_start_meaningful() -> None:
     assert T_START < DUE1 < DUE2 < DUE3
+
+
+def test_a_daemon_claims_only_the_campaigns_it_has_loaded(rig: Rig) -> None:
+    from tests.ledger_support import make_draft
+
+    other = make_draft("elsewhere", campaign="another-campaign", due=DUE1)
+    rig.ledger.sync("another-campaign", [other], now=T_START)
+    rig.ledger.decide(
+        other.key, kind="approve", actor=REVIEWER, content_hash=other.content_hash, now=T_START
+    )
+    daemon = rig.daemon()
+    daemon.reload()
+    at(rig.clock, DUE1)
+    daemon.sweep()
+    assert str(rig.ledger.get(other.key).state) == "approved"  # left for its own daemon
+
+
+def test_a_publisher_bug_after_posting_is_settled_without_a_second_post(rig: Rig) -> None:
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+
+    class Buggy:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+            self.platform = inner.platform
+            self.rules = inner.rules
+
+        def publish(self, request: PublishRequest, on_part: Any = None) -> PublishResult:
+            self.inner.publish(request)  # posted, but never reported
+            raise KeyError("id")
+
+        def find(self, request: PublishRequest, index: int) -> PartResult | None:
+            found: PartResult | None = self.inner.find(request, index)
+            return found
+
+    rig.wrap = lambda account, publisher: Buggy(publisher)  # type: ignore[assignment, return-value]
+    at(rig.clock, DUE1)
+    assert daemon.fire(rig.key("first")) == "published"
+    assert len(rig.outbox_posts()) == 1
+    assert rig.log.of("bug")[0]["error"].startswith("unexpected error in the sandbox publisher")

@@ -58,3 +58,19 @@ def test_the_window_still_closes_for_drafts_nobody_holds(ledger: SqlLedger) -> N
     key = make_draft("p1").key
     assert ledger.claim(key, owner="w1", now=LATEST + timedelta(seconds=1), lease=30) is None
     assert ledger.claim_due(owner="w1", now=LATEST + timedelta(seconds=1), lease=30) == []
+
+
+def test_claim_due_can_be_limited_to_some_campaigns(ledger: SqlLedger) -> None:
+    ours = make_draft("p1", campaign="ours")
+    theirs = make_draft("p1", campaign="theirs")
+    for draft in (ours, theirs):
+        ledger.sync(draft.campaign, [draft], now=T0)
+        rec = ledger.get(draft.key)
+        ledger.decide(
+            rec.key, kind="approve", actor="rev@example.org", content_hash=rec.content_hash, now=T0
+        )
+    assert ledger.claim_due(owner="w", now=DUE, lease=30, campaigns=[]) == []
+    claims = ledger.claim_due(owner="w", now=DUE, lease=30, limit=10, campaigns=["ours"])
+    assert [c.key for c in claims] == [ours.key]
+    claims = ledger.claim_due(owner="w", now=DUE, lease=30, limit=10)
+    assert [c.key for c in claims] == [theirs.key]

@@ -26,7 +26,13 @@ from types import FrameType
 from typing import Any
 
 from scheduler.clock import Clock
-from scheduler.daemon.base import CampaignSource, DaemonOptions, Loaded, PublisherFor
+from scheduler.daemon.base import (
+    CampaignSource,
+    DaemonError,
+    DaemonOptions,
+    Loaded,
+    PublisherFor,
+)
 from scheduler.daemon.reconcile import UNAPPROVED, WAITING, AccountPauses, Step, plan, window_end
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.worker import Worker
@@ -257,7 +263,11 @@ class Daemon:
             now = self.clock.now()
             # One at a time: a claim taken in a batch could expire while it waits its turn.
             claims = self.ledger.claim_due(
-                owner=self.options.owner, now=now, lease=self.options.lease, limit=1
+                owner=self.options.owner,
+                now=now,
+                lease=self.options.lease,
+                limit=1,
+                campaigns=sorted(self.campaigns),
             )
             if not claims:
                 break
@@ -476,7 +486,11 @@ class Daemon:
             ledger=getattr(self.ledger, "url", ""),
             lease=self.options.lease,
         )
-        self.reload()
+        if not self.reload() and not self.campaigns:
+            raise DaemonError(
+                "no campaign could be loaded, so nothing can be published",
+                hint="fix the problems above (`scheduler check PATH`), then start again",
+            )
         interval = min(self.options.sweep_interval, self.options.reload_interval)
         self._scheduler.add_job(
             self._guard,

@@ -11,6 +11,7 @@ published, retry_wait (with the next attempt), failed, missed or outcome_unknown
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 import threading
 from collections.abc import Callable, Mapping
@@ -189,6 +190,8 @@ class Worker:
             publisher = self.publisher_for(draft)
         except ConfigError as exc:
             return self._needs_reconnect(claim, record, exc)
+        except SchedulerError as exc:  # e.g. a platform this build does not know
+            return self._refuse(claim, f"cannot publish to account {draft.account}: {exc}")
 
         end = window_end(record.due, record.latest, self.options.max_lateness)
         done = tuple(claim.parts_done)
@@ -345,6 +348,18 @@ class Worker:
             return "released"
         except PublishError as exc:
             return self._failed_attempt(holder[0], record, exc, end, request, publisher)
+        except LedgerError:
+            raise
+        except Exception as exc:
+            # A bug in a publisher: it may have posted before failing, so treat the outcome
+            # as unknown (reconciled before any new attempt) and keep the traceback.
+            logging.getLogger("scheduler.daemon").exception("publisher bug on %s", claim.key)
+            unknown = OutcomeUnknown(
+                f"unexpected error in the {draft_platform(claim)} publisher: "
+                f"{type(exc).__name__}: {exc}"
+            )
+            self.reporter.event("bug", "error", key=str(claim.key), error=unknown.message)
+            return self._failed_attempt(holder[0], record, unknown, end, request, publisher)
         return self._finish(holder[0], tuple(done))
 
     def _finish(self, claim: Any, done: tuple[PartResult, ...]) -> str:
@@ -460,7 +475,13 @@ class Worker:
             self._notice("failed", draft, reason)
             return "failed"
         self.pauses.pause(draft.account, retry_at)
-        self.ledger.retry_later(claim, next_attempt=retry_at, error=exc, now=now)
+        # The stored error says "needs reconnecting", so status shows it as a problem.
+        stored: SchedulerError = (
+            AuthFailed(reason, status=getattr(exc, "status", None))
+            if isinstance(exc, AuthFailed)
+            else ConfigError(reason)
+        )
+        self.ledger.retry_later(claim, next_attempt=retry_at, error=stored, now=now)
         return "retry_wait"
 
     def _refuse(self, claim: Any, reason: str) -> str:
@@ -483,6 +504,10 @@ class Worker:
                 local_time=_local(draft),
             )
         )
+
+
+def draft_platform(claim: Any) -> str:
+    return str(getattr(claim.draft, "platform", "platform"))
 
 
 def _seconds(value: float) -> timedelta:

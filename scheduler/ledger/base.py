@@ -298,7 +298,13 @@ class Ledger(Protocol):
     def claim(self, key: DraftKey, *, owner: str, now: datetime, lease: Lease) -> Claim | None: ...
 
     def claim_due(
-        self, *, owner: str, now: datetime, lease: Lease, limit: int = 10
+        self,
+        *,
+        owner: str,
+        now: datetime,
+        lease: Lease,
+        limit: int = 10,
+        campaigns: Sequence[str] | None = None,
     ) -> builtins.list[Claim]: ...
 
     def renew(self, claim: Claim, *, now: datetime, lease: Lease) -> Claim: ...

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -89,17 +90,40 @@ class ClaimOps(LedgerCore):
         found = self._claim(owner, ensure_utc(now), _lease(lease), key=key, limit=1)
         return found[0] if found else None
 
-    def claim_due(self, *, owner: str, now: datetime, lease: Lease, limit: int = 10) -> list[Claim]:
-        """Claim up to ``limit`` drafts that may be published now, earliest due first."""
-        return self._claim(owner, ensure_utc(now), _lease(lease), key=None, limit=limit)
+    def claim_due(
+        self,
+        *,
+        owner: str,
+        now: datetime,
+        lease: Lease,
+        limit: int = 10,
+        campaigns: Sequence[str] | None = None,
+    ) -> list[Claim]:
+        """Claim up to ``limit`` drafts that may be published now, earliest due first.
+
+        With ``campaigns``, only drafts of those campaigns (a daemon claims only the work of
+        the campaigns it has loaded; other daemons on the same ledger may serve others).
+        """
+        return self._claim(
+            owner, ensure_utc(now), _lease(lease), key=None, limit=limit, campaigns=campaigns
+        )
 
     def _claim(
-        self, owner: str, now: datetime, lease: timedelta, *, key: DraftKey | None, limit: int
+        self,
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        key: DraftKey | None,
+        limit: int,
+        campaigns: Sequence[str] | None = None,
     ) -> list[Claim]:
         d = t.drafts
         cond = claimable(now)
         if key is not None:
             cond = and_(cond, key_where(d, key))
+        if campaigns is not None:
+            cond = and_(cond, d.c.campaign.in_(list(campaigns)))
         claims: list[Claim] = []
         with self._write() as conn:
             candidates = conn.execute(

@@ -219,3 +219,21 @@ def test_find_ignores_the_same_words_posted_before_the_due_time(
     publisher(fake, tmp_path).publish(request("Good morning, Run Talk Run"))  # last week
     fake.clock.set(DUE)
     assert publisher(fake, tmp_path).find(request("Good morning, Run Talk Run"), 0) is None
+
+
+def test_the_idempotency_key_holds_for_an_hour_only(fake: FakeMastodon, tmp_path: Path) -> None:
+    """Why an OutcomeUnknown is reconciled with find() rather than retried blindly."""
+    from datetime import timedelta
+
+    assert isinstance(fake.clock, FixedClock)
+    req = request("said once")
+    fake.inject("POST", STATUSES, Fault.drop_after())
+    with pytest.raises(OutcomeUnknown):
+        publisher(fake, tmp_path).publish(req)
+    fake.clock.advance(timedelta(minutes=30))
+    publisher(fake, tmp_path).publish(req)  # within the hour: Mastodon replays the status
+    assert len(fake.statuses) == 1
+    fake.clock.advance(timedelta(minutes=31))
+    assert publisher(fake, tmp_path).find(req, 0) is not None  # what the daemon does
+    publisher(fake, tmp_path).publish(req)  # blind, after the hour: a second status
+    assert len(fake.statuses) == 2

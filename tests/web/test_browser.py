@@ -146,16 +146,20 @@ def test_a_week_approved_without_javascript(web: Web, browser: Any, tmp_path: Pa
     try:
         with serving(web.app) as base:
             sign_in(page, base, web)
-            page.locator("table.calendar a").first.click()
+            with page.expect_navigation():
+                page.locator("table.calendar a").first.click()
             while True:
-                for button in page.get_by_role("button", name="Approve this version").all():
-                    page.get_by_role("button", name="Approve this version").first.click()
+                approve = page.get_by_role("button", name="Approve this version")
+                while approve.count() > 0:
+                    # Wait for the new page: the old one may show the notice already.
+                    with page.expect_navigation():
+                        approve.first.click()
                     expect(page.get_by_role("status")).to_have_text("Your approval is recorded.")
-                    del button
                 following = page.get_by_role("link", name="Next post")
                 if following.count() == 0:
                     break
-                following.click()
+                with page.expect_navigation():
+                    following.click()
             page.get_by_role("link", name=re.compile("the week")).click()
             expect(page.locator("main")).to_contain_text("Nothing awaits your decision.")
             page.screenshot(path=str(tmp_path / "week-approved.png"), full_page=True)

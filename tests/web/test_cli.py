@@ -143,6 +143,7 @@ def test_serve_runs_the_review_pages(campaign: Path, tmp_path: Path) -> None:
                     time.sleep(0.1)
             assert first.status_code == 401
             assert first.headers["x-frame-options"] == "DENY"
+            assert "server" not in first.headers
             page = client.get(link.removeprefix(base))
             assert page.status_code == 200
             signed = client.post("/signin", data=hidden_fields(page.text))

@@ -1,0 +1,95 @@
+"""`scheduler status` shows the daemon's view, and `scheduler resolve` settles unknown outcomes."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from scheduler.cli import main
+from scheduler.daemon.status import build, render
+from scheduler.platforms.base import OutcomeUnknown, Transient
+from tests.daemon_support import DUE1, DUE3, Rig, at, rig
+from tests.ledger_support import ledger_url
+
+__all__ = ["ledger_url", "rig"]
+
+
+def _states(rig: Rig) -> None:
+    """first@masto published, first@sky outcome unknown, thread retrying, second unapproved."""
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all(skip=("second",))
+    at(rig.clock, DUE1)
+    assert daemon.fire(rig.key("first")) == "published"
+    claim = rig.ledger.claim(rig.key("first", "sky"), owner="w", now=DUE1, lease=60)
+    rig.ledger.give_up(
+        claim, state="outcome_unknown", reason=OutcomeUnknown("connection dropped"), now=DUE1
+    )
+    at(rig.clock, DUE3)
+    claim = rig.ledger.claim(rig.key("thread"), owner="w", now=DUE3, lease=60)
+    rig.ledger.retry_later(
+        claim,
+        next_attempt=DUE3 + timedelta(minutes=2),
+        error=Transient("server error", status=503),
+        now=DUE3,
+    )
+
+
+def test_status_groups(rig: Rig) -> None:
+    _states(rig)
+    report = build(rig.ledger.list("test-daemon"), now=rig.clock.now(), max_lateness=3600)
+    assert [i["key"] for i in report["published"]] == ["test-daemon/first@masto"]
+    assert report["published"][0]["url"].startswith("file:")
+    [waiting] = report["waiting_to_retry"]
+    assert waiting["key"] == "test-daemon/thread@masto"
+    assert waiting["next_attempt"] == (DUE3 + timedelta(minutes=2)).isoformat()
+    problems = {i["key"]: i["problem"] for i in report["problems"]}
+    assert problems["test-daemon/first@sky"].startswith("outcome unknown: connection dropped")
+    assert "scheduler resolve" in problems["test-daemon/first@sky"]
+    # "second" was never approved and its window (30 min) has closed by now: missed or not,
+    # it is never shown as upcoming-and-fine.
+    assert "test-daemon/second@masto" not in {i["key"] for i in report["upcoming"]} or not any(
+        i["approved"] for i in report["upcoming"] if i["key"] == "test-daemon/second@masto"
+    )
+    lines = "\n".join(render(report))
+    assert "Problems (a person must act)" in lines
+    assert "next attempt Mon 11 May 09:02 UTC" in lines
+    assert "1 published" in lines
+
+
+def test_status_and_resolve_commands(rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
+    _states(rig)
+    campaign = str(rig.root / "campaign")
+    url = rig.ledger.url
+    assert main(["status", campaign, "--ledger", url, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {d["post"] for d in data["drafts"]} == {"first", "second", "thread"}
+    assert data["counts"]["published"] == 1 and data["counts"]["waiting_to_retry"] == 1
+    assert main(["status", campaign, "--ledger", url]) == 0
+    out = capsys.readouterr().out
+    assert "Waiting to retry (1)" in out and "outcome unknown" in out
+    # Only an unknown outcome can be resolved.
+    who = ["--ledger", url, "--as", "rev@example.org"]
+    code = main(["resolve", campaign, "first", "--account", "masto", "--not-published", *who])
+    assert code == 1
+    assert "no draft whose outcome is unknown" in capsys.readouterr().err
+    code = main(
+        [
+            "resolve",
+            campaign,
+            "first",
+            "--account",
+            "sky",
+            "--published",
+            "https://bsky.app/x",
+            *who,
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "last error: connection dropped" in out and "now published" in out
+    record = rig.ledger.get(rig.key("first", "sky"))
+    assert str(record.state) == "published"
+    assert record.parts_done[-1].url == "https://bsky.app/x"
