@@ -1,12 +1,15 @@
 """Care lint: what linting the generated 1,000-post week adds to ``check``.
 
-* ``lint (warm)``: a fresh ``Linter`` over the 3,000 drafts of the campaign benchmark's
-  generated week (``bench.bench_campaign.write_week``), in a process that has linted before
-  (lexicons compiled). Baseline, same run: ``load_campaign`` + ``render_campaign`` of the same
-  files (what ``check`` did before it showed care findings). Goal: <= 0.20x the baseline.
-* ``lint (cold)``: the same in a fresh process, so the lexicons' first compilation and the
-  care imports are counted, as a person running ``scheduler check`` once would see it.
-  Baseline: load + render in that fresh process. Goal: <= 0.20x.
+The week is the campaign benchmark's generated campaign (``bench.bench_campaign.write_week``:
+1,000 posts on 3 accounts, 3,000 drafts, a fifth of them eating-disorder threads with an
+image). ``scheduler check`` is a one-shot command, so the goal is measured as a person sees
+it, in a fresh process:
+
+* ``lint, fresh process``: the care imports, data files, lexicon compilation and the lint of
+  every draft, against ``load_campaign`` + ``render_campaign`` (with their imports) in the
+  same fresh process. Goal: <= 0.20x, i.e. the lint adds at most 20% to ``check``.
+* ``lint, warm process`` (for information): a fresh ``Linter`` in a process that has
+  linted before (lexicons compiled, modules imported) against a warm load + render.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from bench.bench_campaign import write_week
 from bench.harness import Row, best_of
@@ -38,19 +42,19 @@ print(json.dumps({"check": t1 - t0, "lint": t2 - t1, "findings": len(findings)})
 """
 
 
-def _check(path: Path) -> list[object]:
+def _check(path: Path) -> tuple[Any, list[Any]]:
     from scheduler.campaign import load_campaign
     from scheduler.render import render_campaign
 
     campaign = load_campaign(path)
-    return [campaign, render_campaign(campaign)]
+    return campaign, render_campaign(campaign)
 
 
-def _lint(campaign: object, drafts: object) -> int:
+def _lint(campaign: Any, drafts: list[Any]) -> int:
     from scheduler.care import CarePolicy, Linter
 
     policy = CarePolicy.from_settings(getattr(campaign, "care", None))
-    return len(Linter(policy).lint_all(drafts))  # type: ignore[arg-type]
+    return len(Linter(policy).lint_all(drafts))
 
 
 def _cold(path: Path, repeat: int) -> tuple[float, float]:
@@ -77,24 +81,23 @@ def run(quick: bool) -> list[Row]:
         rows.append(
             Row(
                 AREA,
-                f"lint (warm) {posts} posts x 3 accounts",
+                f"lint, warm process: {posts} posts x 3 accounts",
                 t_lint,
                 "s",
                 baseline=t_check,
-                baseline_name="check (load+render)",
-                goal=f"<= {GOAL:.2f}x",
-                ok=t_lint <= GOAL * t_check if not quick else None,
+                baseline_name="load+render, warm",
+                goal="(information)",
             )
         )
         c_lint, c_check = _cold(path, repeat)
         rows.append(
             Row(
                 AREA,
-                f"lint (cold process) {posts} posts x 3 accounts",
+                f"lint, fresh process: {posts} posts x 3 accounts",
                 c_lint,
                 "s",
                 baseline=c_check,
-                baseline_name="check (load+render)",
+                baseline_name="load+render, fresh",
                 goal=f"<= {GOAL:.2f}x",
                 ok=c_lint <= GOAL * c_check if not quick else None,
             )

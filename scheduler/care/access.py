@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import resources
+from typing import TypeVar
 
 from scheduler.care.base import Finding, RuleInfo
 from scheduler.care.context import DraftContext, Field
 from scheduler.care.lexicon import LANGUAGES, raw_language
-from scheduler.care.text import WORD
+from scheduler.care.text import WORD, Analysis, Span
 
 # Alt text limits per platform (characters): X 1,000; Mastodon 1,500; Bluesky's app 2,000.
 ALT_LIMITS: dict[str, int] = {"x": 1000, "mastodon": 1500, "bluesky": 2000}
@@ -28,7 +29,19 @@ EmojiAt = tuple[int, int, str]  # start, end, the emoji
 LETTERS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 
 
+T = TypeVar("T")
+
+
+def memo(text: Analysis, key: str, compute: Callable[[Analysis], T]) -> T:
+    """What a rule found in one text, computed once per distinct text."""
+    if key not in text.memo:
+        text.memo[key] = compute(text)
+    found: T = text.memo[key]
+    return found
+
+
 class AltMissing:
+    needs = "media"
     info = RuleInfo("a11y-alt-missing", "block", "image without alt text", adjustable=False)
 
     def check(self, ctx: DraftContext) -> Iterator[Finding]:
@@ -46,6 +59,7 @@ class AltMissing:
 
 
 class AltLimit:
+    needs = "media"
     info = RuleInfo("a11y-alt-limit", "block", "alt text over the platform's limit", False)
 
     def check(self, ctx: DraftContext) -> Iterator[Finding]:
@@ -66,6 +80,7 @@ class AltLimit:
 
 
 class AltWeak:
+    needs = "media"
     info = RuleInfo("a11y-alt-weak", "warn", "alt text that does not describe the image")
 
     def check(self, ctx: DraftContext) -> Iterator[Finding]:
@@ -105,6 +120,7 @@ class AltWeak:
 
 
 class HashtagCase:
+    needs = "hashtags"
     info = RuleInfo("a11y-hashtag-case", "warn", "multi-word hashtag not in CamelCase")
 
     def check(self, ctx: DraftContext) -> Iterator[Finding]:
@@ -125,6 +141,7 @@ class HashtagCase:
 
 
 class EmojiRun:
+    needs = "nonascii"
     info = RuleInfo("a11y-emoji-run", "warn", "runs of emoji, or emoji between words")
     message = (
         "Screen readers read out every emoji's name, so runs of emoji or emoji between words "
@@ -191,16 +208,21 @@ class LinkText:
     )
 
     def check(self, ctx: DraftContext) -> Iterator[Finding]:
-        url_only = ctx.lex.list("link_before_url_only")
         for field in ctx.texts:
-            text = field.text
-            for span in text.scan("link_text"):
-                phrase = text.view[span[0] : span[1]]
-                if url_only.search(phrase) and not any(
-                    span[1] <= u_start <= span[1] + 6 for u_start, _ in text.urls
-                ):
-                    continue
+            for span in memo(field.text, self.info.id, self._spans):
                 yield ctx.finding(self.info.id, "warn", self.message, field, span)
+
+    def _spans(self, text: Analysis) -> list[Span]:
+        url_only = text.lex.list("link_before_url_only")
+        found = []
+        for span in text.scan("link_text"):
+            phrase = text.view[span[0] : span[1]]
+            if url_only.search(phrase) and not any(
+                span[1] <= u_start <= span[1] + 6 for u_start, _ in text.urls
+            ):
+                continue
+            found.append(span)
+        return found
 
 
 class AllCaps:
@@ -211,26 +233,29 @@ class AllCaps:
     )
 
     def check(self, ctx: DraftContext) -> Iterator[Finding]:
-        allow = ctx.lex.words["caps_allow"]
         for field in ctx.texts:
-            text = field.text
-            main = text.view[: text.main_len]
-            if main.isascii() and not ASCII_CAPS_RUN.search(main):
+            for span in memo(field.text, self.info.id, self._spans):
+                yield ctx.finding(self.info.id, "warn", self.message, field, span)
+
+    def _spans(self, text: Analysis) -> list[Span]:
+        allow = text.lex.words["caps_allow"]
+        main = text.view[: text.main_len]
+        if main.isascii() and not ASCII_CAPS_RUN.search(main):
+            return []
+        found: list[Span] = []
+        run: list[tuple[int, int]] = []
+        for m in [*LETTERS.finditer(main), None]:
+            word = m.group() if m is not None else ""
+            capitals = word.isupper()
+            if capitals and len(word) >= 2 and word.lower() not in allow and m is not None:
+                run.append((m.start(), m.end()))
                 continue
-            run: list[tuple[int, int]] = []
-            for m in [*LETTERS.finditer(main), None]:
-                word = m.group() if m is not None else ""
-                capitals = word.isupper()
-                if capitals and len(word) >= 2 and word.lower() not in allow and m is not None:
-                    run.append((m.start(), m.end()))
-                    continue
-                if capitals and run:
-                    continue  # "A", "I", "US" inside a shouted run: neither count nor break it
-                if len(run) >= 3:
-                    yield ctx.finding(
-                        self.info.id, "warn", self.message, field, (run[0][0], run[-1][1])
-                    )
-                run = []
+            if capitals and run:
+                continue  # "A", "I", "US" inside a shouted run: neither count nor break it
+            if len(run) >= 3:
+                found.append((run[0][0], run[-1][1]))
+            run = []
+        return found
 
 
 class PlainLanguage:
@@ -239,27 +264,30 @@ class PlainLanguage:
 
     def check(self, ctx: DraftContext) -> Iterator[Finding]:
         for field in ctx.texts:
-            text = field.text
-            for span in text.lex.jargon_any.finditer(text.view, text.lower):
-                phrase = text.view[span.start() : span.end()]
-                plain = next((p for rx, p in text.lex.jargon if rx.fullmatch(phrase)), None)
-                yield ctx.finding(
-                    self.info.id,
-                    "warn",
-                    f"Plain words reach more people: try '{plain}' instead of '{phrase}'.",
-                    field,
-                    (span.start(), span.end()),
+            for message, span in self._found(field.text):
+                yield ctx.finding(self.info.id, "warn", message, field, span)
+
+    def _found(self, text: Analysis) -> list[tuple[str, Span]]:
+        return memo(text, self.info.id, lambda t: list(self._search(t)))
+
+    def _search(self, text: Analysis) -> Iterator[tuple[str, Span]]:
+        for start, end in text.scan("jargon"):
+            phrase = text.view[start:end]
+            plain = next((p for rx, p in text.lex.jargon if rx.fullmatch(phrase)), None)
+            yield (
+                f"Plain words reach more people: try '{plain}' instead of '{phrase}'.",
+                (
+                    start,
+                    end,
+                ),
+            )
+        for span, words in text.sentence_lengths():
+            if words > self.max_words:
+                yield (
+                    f"This sentence is over {self.max_words} words. Shorter sentences are "
+                    "easier to read, especially for someone who is struggling.",
+                    span,
                 )
-            for (start, end), words in text.sentence_lengths():
-                if words > self.max_words:
-                    yield ctx.finding(
-                        self.info.id,
-                        "warn",
-                        f"This sentence is over {self.max_words} words. Shorter sentences are "
-                        "easier to read, especially for someone who is struggling.",
-                        field,
-                        (start, end),
-                    )
 
 
 # --- splitting lower-case hashtags ----------------------------------------------------------

@@ -67,11 +67,11 @@ class DraftContext:
     def gives_support(self) -> bool:
         """A support line anywhere in the thread (any part, alt text or link card)."""
         if self._support is None:
-            texts = [f.text.raw for f in self.fields]
             link = self.draft.link
-            if link is not None:
-                texts += [link.url, link.title or "", link.description or ""]
-            self._support = gives_support(texts)
+            self._support = any(f.text.gives_support for f in self.fields) or (
+                link is not None
+                and gives_support([link.url, link.title or "", link.description or ""])
+            )
         return self._support
 
     @property

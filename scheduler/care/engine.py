@@ -34,11 +34,14 @@ class Linter:
         self._cache = AnalysisCache()
         self._results: dict[tuple[object, ...], tuple[Draft, tuple[Finding, ...]]] = {}
         # Each rule with its campaign setting and topic, worked out once, not per draft.
-        self._plan: list[tuple[Rule, RuleLevel | None, str | None]] = []
+        # A rule may name a topic it is about and a thing the draft must have ("media",
+        # "hashtags", "nonascii"); drafts without them skip the rule.
+        self._plan: list[tuple[Rule, RuleLevel | None, str | None, str | None]] = []
         for rule in self.rules:
             setting = self.policy.level_of(rule.info.id)
             if setting is None or setting.level != "off":
-                self._plan.append((rule, setting, getattr(rule, "topic", None)))
+                needs = getattr(rule, "needs", None)
+                self._plan.append((rule, setting, getattr(rule, "topic", None), needs))
 
     def lint(self, draft: Draft) -> list[Finding]:
         # The same words on two accounts get the same findings: lint once, re-address.
@@ -69,8 +72,15 @@ class Linter:
                     "check it against the safe-messaging guidance.",
                 )
             )
-        for rule, setting, topic in self._plan:
+        has = {
+            "media": bool(ctx.media),
+            "hashtags": any(f.text.hashtags for f in ctx.texts),
+            "nonascii": not all(f.text.raw.isascii() for f in ctx.texts),
+        }
+        for rule, setting, topic, needs in self._plan:
             if (topic == "suicide" and not ctx.suicide) or (topic == "ed" and not ctx.ed):
+                continue
+            if needs is not None and not has[needs]:
                 continue
             for finding in rule.check(ctx):
                 key = (finding.rule, finding.where, finding.part, finding.media, finding.start)

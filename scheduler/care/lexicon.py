@@ -206,7 +206,7 @@ class PatternList:
         if (
             lowered is not None
             and self._triggers is not None
-            and not any(t in lowered for t in self._triggers)
+            and not any(map(lowered.__contains__, self._triggers))
         ):
             return []
         return list(pattern.finditer(text))
@@ -227,7 +227,6 @@ class Lexicon:
     words: Mapping[str, frozenset[str]]
     mention_before: re.Pattern[str] | None
     jargon: tuple[tuple[re.Pattern[str], str], ...]
-    jargon_any: PatternList
 
     @functools.cached_property
     def hashtags_ok(self) -> frozenset[str]:
@@ -271,11 +270,13 @@ def _compile(lang: str) -> Lexicon:
         language=lang,
         languages=sources,
         reviewed=reviewed,
-        lists={name: PatternList(name, entries) for name, entries in lists.items()},
+        lists={
+            **{name: PatternList(name, entries) for name, entries in lists.items()},
+            "jargon": PatternList("jargon", jargon_raw),
+        },
         words={name: frozenset(ws) for name, ws in words.items()},
         mention_before=mention,
         jargon=tuple(jargon),
-        jargon_any=PatternList("jargon", jargon_raw),
     )
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from scheduler.care.base import Finding, RuleInfo, Severity, Where
 from scheduler.care.context import DraftContext
+from scheduler.care.text import Analysis, Span
 
 
 @dataclass(frozen=True)
@@ -47,14 +48,21 @@ class PhraseRule:
         for field in ctx.fields:
             if field.where not in self.scope:
                 continue
-            text = field.text
-            for span in text.scan(self.list_name):
-                if self.sentence and self.gate and not text.topical(span, self.gate):
-                    continue
-                if self.mention and text.mentioned(span):
-                    continue
-                if self.negation and text.negated(span):
-                    continue
+            for span in self.spans(field.text):
                 yield ctx.finding(
                     self.info.id, self.severity or self.info.severity, self.message, field, span
                 )
+
+    def spans(self, text: Analysis) -> list[Span]:
+        """Where this rule fires in one text (the guards only look at the text itself)."""
+        found: list[Span] | None = text.memo.get(self.info.id)
+        if found is None:
+            found = [
+                span
+                for span in text.scan(self.list_name)
+                if not (self.sentence and self.gate and not text.topical(span, self.gate))
+                and not (self.mention and text.mentioned(span))
+                and not (self.negation and text.negated(span))
+            ]
+            text.memo[self.info.id] = found
+        return found

@@ -133,6 +133,7 @@ GRAPHIC_LABELS = frozenset({"graphic-media", "gore"})
 
 
 class GraphicMedia:
+    needs = "media"
     topic = "suicide"
     info = RuleInfo(
         "sm-graphic-media", "block", "images of injuries, scars, means or the scene", False
@@ -208,6 +209,7 @@ class EdBehaviours:
 
 
 class EdBeforeAfter:
+    needs = "media"
     info = RuleInfo(
         "ed-before-after", "block", "before/after or lowest-weight images", adjustable=False
     )

@@ -13,8 +13,10 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from scheduler.care.lexicon import Lexicon
+from scheduler.care.support import gives_support
 
 HASHTAG = re.compile(r"(?<![\w&/])#(\w+)")
 _TLD = r"(?:org|com|net|uk|ie|fr|es|au|nz|ca|us|wales|cymru|info|io|scot|eu|gov|nhs)"
@@ -84,6 +86,10 @@ class Analysis:
     gates: dict[str, list[Span]] = field(default_factory=dict)
     _scans: dict[str, list[Span]] = field(default_factory=dict)
     _lengths: list[tuple[Span, int]] | None = None
+    # Rules keep what they found in this text here (by rule id), so the same words on
+    # another account or in another draft are not searched again.
+    memo: dict[str, Any] = field(default_factory=dict)
+    _support: bool | None = None
 
     # --- finding things -------------------------------------------------------------------
 
@@ -96,11 +102,18 @@ class Analysis:
             self._scans[list_name] = found
         return found
 
+    @property
+    def gives_support(self) -> bool:
+        """Does this text point to a support service (memoised)?"""
+        if self._support is None:
+            self._support = gives_support([self.raw])
+        return self._support
+
     def sentence_lengths(self) -> list[tuple[Span, int]]:
         """Each sentence of the text itself (not the hashtags) with its number of words."""
         if self._lengths is None:
             self._lengths = [
-                ((start, end), len(WORD.findall(self.view[start:end])))
+                ((start, end), len(self.view[start:end].split()))
                 for start, end in self.sentences
                 if start < self.main_len
             ]
@@ -210,9 +223,7 @@ def find_urls(raw: str) -> list[Span]:
 
 
 def _blank(chars: list[str], start: int, end: int) -> None:
-    for i in range(start, end):
-        if chars[i] != "\n":
-            chars[i] = " "
+    chars[start:end] = [" " if ch != "\n" else ch for ch in chars[start:end]]
 
 
 def analyse(raw: str, lex: Lexicon) -> Analysis:
