@@ -86,7 +86,9 @@ class PgSchema:
         with psycopg.connect(_libpq(POSTGRES_URL), autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{self.name}"')
         sep = "&" if "?" in POSTGRES_URL else "?"
-        self.url = f"{POSTGRES_URL}{sep}options={quote(f'-csearch_path={self.name}')}"
+        # Commits need not wait for the disk in tests: durability is not what they test.
+        options = f"-csearch_path={self.name} -csynchronous_commit=off"
+        self.url = f"{POSTGRES_URL}{sep}options={quote(options)}"
 
     def drop(self) -> None:
         import psycopg

@@ -12,7 +12,14 @@ from scheduler import approval
 from scheduler.approval import TRANSITIONS, Member, Policy, State
 from scheduler.draft import PartResult
 from scheduler.errors import UsageError
-from scheduler.ledger import ApprovalRule, LedgerError, PolicyError, StaleHash, TransitionError
+from scheduler.ledger import (
+    ApprovalRule,
+    DraftRecord,
+    LedgerError,
+    PolicyError,
+    StaleHash,
+    TransitionError,
+)
 from scheduler.ledger.store import SqlLedger
 from tests.ledger_support import T0, clock, ledger, ledger_url, make_draft, open_at
 
@@ -281,3 +288,45 @@ def test_decisions_through_the_policy(ledger: SqlLedger) -> None:
         ("reject", CARA, True),
         ("override", ANNA, True),
     ]
+
+
+NEXT_STEPS = [
+    (S.DRAFT, "needs 2 more approvals"),
+    (S.APPROVED, "publishes Mon 11 May 10:00 BST"),
+    (S.SCHEDULED, "publishes Mon 11 May 10:00 BST"),
+    (S.PUBLISHING, "publishing now (worker-1)"),
+    (S.PUBLISHED, "published https://m.example/1"),
+    (S.REJECTED, "rejected: edit the post and it returns to review"),
+    (S.RETRY_WAIT, "retries Mon 11 May 10:05 BST (503 Service Unavailable)"),
+    (S.OUTCOME_UNKNOWN, "may have gone out: check the account, then `scheduler resolve`"),
+    (S.FAILED, "failed: 503 Service Unavailable"),
+    (S.MISSED, "missed: 503 Service Unavailable"),
+    (S.CANCELLED, "cancelled: removed from the campaign files"),
+]
+
+
+@pytest.mark.parametrize(("state", "expected"), NEXT_STEPS)
+def test_next_step_for_every_state(state: State, expected: str) -> None:
+    d = make_draft()
+    record = DraftRecord(
+        key=d.key,
+        draft=d,
+        content_hash=d.content_hash,
+        due=d.due,
+        latest=None,
+        state=state,
+        approved_hash=None,
+        approvals=(),
+        next_attempt=d.due + timedelta(minutes=5),
+        attempts=1,
+        lease_owner="worker-1",
+        lease_until=None,
+        parts_done=(PartResult(0, "1", "https://m.example/1"),),
+        last_error="503 Service Unavailable",
+        updated_at=T0,
+    )
+    assert approval.next_step(record, ApprovalRule(required=2), T0).startswith(expected)
+
+
+def test_every_state_has_a_next_step() -> None:
+    assert {s for s, _ in NEXT_STEPS} == set(State)

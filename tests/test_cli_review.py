@@ -202,3 +202,34 @@ def test_an_unreachable_ledger_is_one_line_without_the_password(
         "error: ledger postgresql+psycopg://bo:***@127.0.0.1:1/nowhere unavailable"
     )
     assert "hunter2" not in err + out and "Traceback" not in err
+
+
+def test_the_readme_walkthrough_on_the_example_campaign(
+    data_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    from tests.conftest import CAMPAIGNS
+
+    folder = tmp_path / "mhaw-2026"
+    shutil.copytree(CAMPAIGNS / "mhaw-2026", folder)
+    path, post = str(folder), "d1-story-running"
+    code, out, err = run(capsys, "review", path, "--as", "tom@example.org")
+    assert code == 0, err
+    code, out, err = run(capsys, "approve", path, post, "--as", "tom@example.org")
+    assert code == 0, err
+    assert out.count("recorded as tom@example.org -> draft; needs 1 more approval") == 3
+    code, out, err = run(capsys, "approve", path, post, "--as", "alex@example.org")
+    assert code == 0, err
+    assert out.count("recorded as alex@example.org -> approved") == 3
+    code, _, err = run(capsys, "approve", path, post, "--as", "priya@example.org")
+    assert code == 1 and "wrote this post" in err
+    header = folder / "campaign.yaml"
+    text = header.read_text(encoding="utf-8")
+    assert "on running," in text
+    header.write_text(text.replace("on running,", "on running and recovery,", 1), "utf-8")
+    code, out, err = run(capsys, "review", path, "--as", "tom@example.org")
+    assert code == 0, err
+    assert "3 changed (back to review)" in err
+    assert "changed since alex@example.org approved it (edited)" in out
+    assert "+Day one of Mental Health Awareness Week. Our first guest, Lou, on running and" in out

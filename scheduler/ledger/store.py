@@ -23,6 +23,7 @@ from scheduler.ledger.base import (
     DecisionKind,
     DraftRecord,
     Event,
+    Ledger,
     PolicyError,
     StaleHash,
 )
@@ -239,3 +240,8 @@ class SqlLedger(SyncOps, ClaimOps):
             ),
         )
         return self._record_in(conn, key)
+
+
+def _conforms(ledger: SqlLedger) -> Ledger:
+    """mypy checks here that SqlLedger implements the Ledger protocol, signature by signature."""
+    return ledger

@@ -26,6 +26,7 @@ import requests
 import urllib3.exceptions
 
 from scheduler import __version__
+from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
     AuthFailed,
     Forbidden,
@@ -250,6 +251,15 @@ class HttpClient:
         kwargs.setdefault("timeout", (self.timeout, self.timeout))
         try:
             response = self.session.request(method, url, **kwargs)
+        except (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+        ) as exc:
+            raise ConfigError(
+                f"{self.platform}: {self.base_url} is not a usable address",
+                hint="check the account's address in the campaign (https://host)",
+            ) from exc
         except requests.exceptions.RequestException as exc:
             detail = self.redact(f"{type(exc).__name__}: {exc}")
             log.debug("%s %s failed: %s", method, url, detail)

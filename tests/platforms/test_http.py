@@ -166,3 +166,11 @@ def test_redactor() -> None:
     redact = Redactor([Secret("s3cr3t-token"), "abc"])  # too short to redact safely
     assert redact("Bearer s3cr3t-token failed for abc") == "Bearer *** failed for abc"
     assert "s3cr3t" not in repr(redact)
+
+
+def test_an_unusable_address_is_a_configuration_error() -> None:
+    from scheduler.errors import ConfigError
+
+    client = HttpClient(platform="p", base_url="http://exa mple", timeout=1, redact=Redactor())
+    with pytest.raises(ConfigError, match="not a usable address"):
+        client.request("GET", "/x")

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scheduler.platforms import atproto
 from scheduler.platforms.base import Invalid, MediaUpload, PartRequest
@@ -105,3 +107,26 @@ def test_unresolvable_mentions_stay_plain_text() -> None:
         "app.bsky.richtext.facet#mention",
         "app.bsky.richtext.facet#tag",
     ]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=12),
+            st.sampled_from(
+                ["#MHAW", "@mind.org.uk", "https://example.org/a?b=c", " ", "\n", "é", FAMILY]
+            ),
+        ),
+        max_size=12,
+    )
+)
+def test_facets_always_point_at_their_text(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    data = text.encode("utf-8")
+    last_end = 0
+    for kind, start, end, value in atproto.find_facets(text):
+        assert last_end <= start < end <= len(data)  # ordered, never overlapping
+        last_end = end
+        shown = data[start:end].decode("utf-8")  # offsets fall on character boundaries
+        expected = {"link": value, "mention": "@" + value, "tag": "#" + value}[kind]
+        assert shown == expected
