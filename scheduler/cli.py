@@ -942,6 +942,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from scheduler.clock import SystemClock
+    from scheduler.log import EventLog
     from scheduler.web.app import create_app
     from scheduler.web.site import is_loopback
 
@@ -950,7 +951,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     ledger, auth = _web_stores(settings, clock)
     workspace = _web_workspace(args.paths, ledger, clock)
     workspace.refresh()  # a campaign that does not load stops here, with every problem
-    app = create_app(ledger=ledger, workspace=workspace, auth=auth, clock=clock, settings=settings)
+    app = create_app(
+        ledger=ledger,
+        workspace=workspace,
+        auth=auth,
+        clock=clock,
+        settings=settings,
+        log=EventLog(sys.stderr),
+    )
     where = f"http://{args.host}:{args.port}"
     print(f"review pages at {where} (Ctrl-C stops)", file=sys.stderr)
     if not is_loopback(args.host):

@@ -12,8 +12,9 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from scheduler.clock import Clock
-from scheduler.errors import SchedulerError
+from scheduler.errors import LedgerError, SchedulerError
 from scheduler.ledger.base import Ledger
+from scheduler.log import EventSink, NullLog
 from scheduler.settings import Settings
 from scheduler.web.api import Api, error, http_error_json
 from scheduler.web.base import NotSignedIn
@@ -39,12 +40,15 @@ def create_app(
     auth: AuthStore,
     clock: Clock,
     settings: Settings | None = None,
+    log: EventSink | None = None,
 ) -> Starlette:
     """The review site over ``ledger`` for the campaigns in ``workspace``.
 
     ``settings`` is accepted for symmetry with the other commands; nothing from it is shown.
+    ``log`` receives what pages do not show (the detail of a ledger that cannot be reached).
     """
     del settings
+    events: EventSink = log or NullLog()
     site = Site(workspace=workspace, review=Review(ledger), auth=auth, clock=clock)
 
     def api_request(request: Request) -> bool:
@@ -83,16 +87,21 @@ def create_app(
 
     async def scheduler_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SchedulerError)
-        # Our errors never carry secrets (URLs are redacted where they are raised).
+        message, hint = exc.message, exc.hint
+        if isinstance(exc, LedgerError):
+            # Redacted already, but where the database lives is nobody's business here.
+            events.event("web_ledger_error", level="error", error=exc.message)
+            message = "The review pages cannot reach the ledger right now."
+            hint = "Try again in a minute; if it persists, tell the campaign owner."
         if api_request(request):
-            return error(503, "unavailable", exc.message, hint=exc.hint)
+            return error(503, "unavailable", message, hint=hint)
         return site.page(
             request,
             "message.html",
             status=503,
             heading="The review pages cannot do that right now",
-            text=exc.message,
-            hint=exc.hint,
+            text=message,
+            hint=hint,
             link=None,
         )
 

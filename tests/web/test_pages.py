@@ -229,3 +229,22 @@ def test_someone_taken_off_the_team_loses_access_at_once(web: Web) -> None:
     web.edit("  - name: Sam Second\n    email: sam@example.org\n    roles: [reviewer]\n", "")
     assert sam.get("/c/mhaw-test").status_code == 404
     assert sam.get("/api/campaigns").json() == []
+
+
+def test_a_ledger_outage_shows_a_plain_page(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scheduler.ledger import LedgerUnavailable
+
+    client = web.signed_in("rui@example.org")
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise LedgerUnavailable(
+            "ledger postgresql+psycopg://review:***@db.internal:5432/ledger unavailable: timeout"
+        )
+
+    monkeypatch.setattr(web.ledger, "list", unreachable)  # fault injection at the store
+    page = client.get("/c/mhaw-test")
+    assert page.status_code == 503
+    assert "cannot reach the ledger" in page.text
+    assert "db.internal" not in page.text and "postgresql" not in page.text
+    api = client.get("/api/campaigns/mhaw-test/drafts")
+    assert api.status_code == 503 and "db.internal" not in api.text
