@@ -15,7 +15,7 @@ from typing import TypeVar
 from scheduler.care.base import Finding, RuleInfo
 from scheduler.care.context import DraftContext, Field
 from scheduler.care.lexicon import LANGUAGES, raw_language
-from scheduler.care.text import WORD, Analysis, Span
+from scheduler.care.text import LONG_SENTENCE, WORD, Analysis, Span
 
 # Alt text limits per platform (characters): X 1,000; Mastodon 1,500; Bluesky's app 2,000.
 ALT_LIMITS: dict[str, int] = {"x": 1000, "mastodon": 1500, "bluesky": 2000}
@@ -260,7 +260,7 @@ class AllCaps:
 
 class PlainLanguage:
     info = RuleInfo("a11y-plain-language", "warn", "clinical jargon, very long sentences")
-    max_words = 30
+    max_words = LONG_SENTENCE
 
     def check(self, ctx: DraftContext) -> Iterator[Finding]:
         for field in ctx.texts:

@@ -34,6 +34,7 @@ QUOTES = re.compile(
 APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'"})
 
 Span = tuple[int, int]
+LONG_SENTENCE = 30  # words; plain-language guidance for posts
 
 
 @functools.lru_cache(maxsize=4096)
@@ -80,12 +81,12 @@ class Analysis:
     lex: Lexicon
     hashtags: list[Hashtag]
     urls: list[Span]
-    sentences: list[Span]
-    quotes: list[Span]
     lower: str  # the view in lower case, for the lexicons' cheap tests
     gates: dict[str, list[Span]] = field(default_factory=dict)
     _scans: dict[str, list[Span]] = field(default_factory=dict)
     _lengths: list[tuple[Span, int]] | None = None
+    _sentences: list[Span] | None = None
+    _quotes: list[Span] | None = None
     # Rules keep what they found in this text here (by rule id), so the same words on
     # another account or in another draft are not searched again.
     memo: dict[str, Any] = field(default_factory=dict)
@@ -109,8 +110,39 @@ class Analysis:
             self._support = gives_support([self.raw])
         return self._support
 
+    @property
+    def sentences(self) -> list[Span]:
+        """Sentence spans in the view: the text's sentences, then each hashtag on its own."""
+        if self._sentences is None:
+            main = self.view[: self.main_len]
+            found: list[Span] = []
+            start = 0
+            for m in SENTENCE_END.finditer(main):
+                if m.start() > start:
+                    found.append((start, m.start()))
+                start = m.end()
+            if start < len(main):
+                found.append((start, len(main)))
+            found.extend(tag.view for tag in self.hashtags)
+            self._sentences = found
+        return self._sentences
+
+    @property
+    def quotes(self) -> list[Span]:
+        """Quoted stretches of the original text."""
+        if self._quotes is None:
+            raw = self.raw
+            self._quotes = (
+                [(m.start(), m.end()) for m in QUOTES.finditer(raw)]
+                if QUOTE_CHAR.search(raw)
+                else []
+            )
+        return self._quotes
+
     def sentence_lengths(self) -> list[tuple[Span, int]]:
         """Each sentence of the text itself (not the hashtags) with its number of words."""
+        if self._lengths is None and len(self.view[: self.main_len].split()) <= LONG_SENTENCE:
+            self._lengths = []  # no sentence can be long: skip the split
         if self._lengths is None:
             self._lengths = [
                 ((start, end), len(self.view[start:end].split()))
@@ -256,15 +288,6 @@ def analyse(raw: str, lex: Lexicon) -> Analysis:
         pieces.append(spelled)
         pos += len(spelled)
     view = "\n".join(pieces)
-    sentences: list[Span] = []
-    start = 0
-    for m in SENTENCE_END.finditer(main):
-        if m.start() > start:
-            sentences.append((start, m.start()))
-        start = m.end()
-    if start < len(main):
-        sentences.append((start, len(main)))
-    sentences.extend(tag.view for tag in hashtags)
     analysis = Analysis(
         raw=raw,
         view=view,
@@ -272,10 +295,6 @@ def analyse(raw: str, lex: Lexicon) -> Analysis:
         lex=lex,
         hashtags=hashtags,
         urls=urls,
-        sentences=sentences,
-        quotes=[(m.start(), m.end()) for m in QUOTES.finditer(raw)]
-        if QUOTE_CHAR.search(raw)
-        else [],
         lower=view.lower(),
     )
     for topic in ("suicide", "ed"):

@@ -14,6 +14,10 @@ X has no idempotency key. So:
   means an earlier, unanswered attempt went through: if the post is found it is the result,
   otherwise the answer stands as Duplicate.
 
+X has no content-warning, visibility, language or label field, and builds link cards itself
+from the first URL: those parts of a request are not sent (the renderer writes a "CW:" line
+into the text for platforms without a warning field).
+
 Account settings (non-secret): ``username`` (else read once with ``get_me``), ``user_id``,
 ``api_base`` (default https://api.x.com; tweepy's hard-coded host is redirected there through
 the session), ``token_url`` and ``client_id`` for OAuth 2.0, ``auth`` (oauth1|oauth2),
@@ -28,6 +32,7 @@ replies are refused (the refusal itself is a Forbidden naming the part).
 from __future__ import annotations
 
 import html
+import logging
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -60,6 +65,7 @@ from scheduler.platforms.x_http import DEFAULT_API_BASE, build_session, install_
 from scheduler.platforms.x_media import upload_image
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 RULES = rules_for("x")
 PUBLIC_BASE = "https://x.com"
@@ -249,6 +255,12 @@ class XPublisher:
                     part_index=index,
                 ) from dup
             if found is not None:
+                log.info(
+                    "x: %s part %d was already posted (%s): an earlier attempt went through",
+                    request.account,
+                    index + 1,
+                    found.remote_id,
+                )
                 return found
             raise Duplicate(
                 f"x: X refuses part {index + 1} as a duplicate of an earlier post that is not "

@@ -60,13 +60,13 @@ def outcome(text: str) -> None:
                 assert str(problem).startswith(str(path)), problem
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=300))
 def test_any_text(text: str) -> None:
     outcome(text)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=6))
 def test_any_header_values(overrides: dict[str, Any]) -> None:
     data = yaml.safe_load(HEADER + POSTS)
@@ -74,7 +74,7 @@ def test_any_header_values(overrides: dict[str, Any]) -> None:
     outcome(yaml.safe_dump(data, allow_unicode=True))
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=8), max_size=4))
 def test_any_posts(posts: list[dict[str, Any]]) -> None:
     data = yaml.safe_load(HEADER + POSTS)

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import tweepy
 
 from scheduler.clock import FixedClock
 from scheduler.credentials import CredentialStore, env_name
@@ -381,6 +382,7 @@ def test_rate_limited_with_reset(fake: FakeX, clock: FixedClock, tmp_path: Path)
     with pytest.raises(RateLimited) as info:
         pub.publish(thread(clock, "later"))
     assert info.value.retry_after == 90
+    assert isinstance(info.value.__cause__, tweepy.TooManyRequests)  # chained, never swallowed
     assert fake.texts() == []
 
 
