@@ -59,6 +59,7 @@ class AltMissing:
 
 
 class AltLimit:
+    per_platform = True  # reads the draft's platform
     needs = "media"
     info = RuleInfo("a11y-alt-limit", "block", "alt text over the platform's limit", False)
 

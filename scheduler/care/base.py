@@ -99,6 +99,12 @@ class RuleInfo:
 
 
 class Rule(Protocol):
+    """A rule may also set, as class attributes: ``topic`` ("suicide" | "ed" | "either":
+    skipped for drafts not about it), ``needs`` ("media" | "hashtags" | "nonascii":
+    skipped for drafts without it) and ``per_platform`` (True when it reads the draft's
+    platform; other rules run once per distinct content, their findings shared by every
+    account)."""
+
     @property
     def info(self) -> RuleInfo: ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 from scheduler.care.base import Finding, Severity, Where
@@ -50,6 +51,18 @@ class DraftContext:
         self.suicide = bool(self._hits["suicide"])
         self.ed = bool(self._hits["ed"])
         self._support: bool | None = None
+        # What the draft has, for the rules that need it ("media", "hashtags", "nonascii").
+        self.has = {
+            "media": bool(self.media),
+            "hashtags": any(f.text.hashtags for f in self.texts),
+            "nonascii": not all(f.text.raw.isascii() for f in self.texts),
+        }
+
+    def for_draft(self, draft: Draft) -> DraftContext:
+        """This context for another draft with the same content (another platform or post)."""
+        other = copy.copy(self)
+        other.draft = draft
+        return other
 
     # --- topics ---------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from scheduler.care import access, safe
 from scheduler.care.base import SEVERITY_ORDER, Finding, Rule, RuleInfo
-from scheduler.care.context import MASTODON_LIKE, DraftContext
+from scheduler.care.context import DraftContext
 from scheduler.care.policy import CarePolicy, RuleLevel
 from scheduler.care.text import AnalysisCache
 from scheduler.draft import Draft
@@ -24,7 +24,12 @@ def rule_infos(rules: Iterable[Rule] = ALL_RULES) -> dict[str, RuleInfo]:
 
 
 class Linter:
-    """Lints drafts under one campaign's care policy; reuse it for all drafts of a campaign."""
+    """Lints drafts under one campaign's care policy; reuse it for all drafts of a campaign.
+
+    Most rules read only a draft's content (texts, media, CW, language, labels, link), so
+    they run once per distinct content and their findings are re-addressed to every draft
+    (account, post) with the same content. Rules marked ``per_platform`` also read the
+    platform; they run once per (content, platform)."""
 
     def __init__(self, policy: CarePolicy | None = None, rules: Sequence[Rule] = ALL_RULES):
         self.policy = policy or CarePolicy()
@@ -32,56 +37,67 @@ class Linter:
         self.infos: Mapping[str, RuleInfo] = rule_infos(self.rules)
         self.policy.validate(self.infos)
         self._cache = AnalysisCache()
-        self._results: dict[tuple[object, ...], tuple[Draft, tuple[Finding, ...]]] = {}
-        # Each rule with its campaign setting and topic, worked out once, not per draft.
-        # A rule may name a topic it is about and a thing the draft must have ("media",
-        # "hashtags", "nonascii"); drafts without them skip the rule.
-        self._plan: list[tuple[Rule, RuleLevel | None, str | None, str | None]] = []
-        for rule in self.rules:
+        self._content: dict[tuple[object, ...], tuple[DraftContext, Found, list[Step]]] = {}
+        self._platform: dict[tuple[object, ...], tuple[Draft, Found]] = {}
+        # Each rule with its place in the order, its campaign setting and topic, worked out
+        # once, not per draft. A rule may name a topic it is about and a thing the draft
+        # must have ("media", "hashtags", "nonascii"); drafts without them skip the rule.
+        self._common: list[Step] = []
+        self._per_platform: list[Step] = []
+        for order, rule in enumerate(self.rules):
             setting = self.policy.level_of(rule.info.id)
             if setting is None or setting.level != "off":
-                needs = getattr(rule, "needs", None)
-                self._plan.append((rule, setting, getattr(rule, "topic", None), needs))
+                topic, needs = getattr(rule, "topic", None), getattr(rule, "needs", None)
+                step: Step = (order, rule, setting, topic, needs)
+                plan = self._per_platform if getattr(rule, "per_platform", False) else self._common
+                plan.append(step)
 
     def lint(self, draft: Draft) -> list[Finding]:
-        # The same words on two accounts get the same findings: lint once, re-address.
         key = _content_key(draft)
-        known = self._results.get(key)
-        if known is not None:
-            source, findings = known
-            if source.key == draft.key:
-                return list(findings)
-            return [_readdress(f, draft) for f in findings]
-        found = self._lint(draft)
-        if len(self._results) >= 20000:
-            self._results.clear()
-        self._results[key] = (draft, tuple(found))
-        return found
+        known = self._content.get(key)
+        if known is None:
+            if len(self._content) >= LIMIT:
+                self._content.clear()
+                self._platform.clear()
+            ctx = DraftContext(draft, self.policy, self._cache)
+            steps = [step for step in self._per_platform if _applies(step, ctx)]
+            known = ctx, self._run(ctx, self._common, language_note=True), steps
+            self._content[key] = known
+        ctx, common, steps = known
+        per_platform: Found = ()
+        if steps:
+            platform_key = (draft.platform, key)
+            done = self._platform.get(platform_key)
+            if done is None:
+                here = ctx if ctx.draft is draft else ctx.for_draft(draft)
+                done = draft, self._run(here, steps)
+                self._platform[platform_key] = done
+            per_platform = _addressed(done[1], done[0], draft)
+        found = _addressed(common, ctx.draft, draft)
+        if per_platform:
+            found = tuple(sorted((*found, *per_platform), key=lambda item: item[0]))
+        return [finding for _, finding in found]
 
-    def _lint(self, draft: Draft) -> list[Finding]:
-        ctx = DraftContext(draft, self.policy, self._cache)
-        found: list[Finding] = []
+    def _run(self, ctx: DraftContext, plan: list[Step], *, language_note: bool = False) -> Found:
+        found: list[tuple[int, Finding]] = []
         seen: set[tuple[object, ...]] = set()
-        if not ctx.has_lexicon:
+        if language_note and not ctx.has_lexicon:
             found.append(
-                ctx.finding(
-                    LANGUAGE_INFO.id,
-                    "info",
-                    f"The care lint has no word lists for '{ctx.language}', so it checked this "
-                    "post with the English ones only. Ask someone who reads the language to "
-                    "check it against the safe-messaging guidance.",
+                (
+                    -1,
+                    ctx.finding(
+                        LANGUAGE_INFO.id,
+                        "info",
+                        f"The care lint has no word lists for '{ctx.language}', so it checked "
+                        "this post with the English ones only. Ask someone who reads the "
+                        "language to check it against the safe-messaging guidance.",
+                    ),
                 )
             )
-        has = {
-            "media": bool(ctx.media),
-            "hashtags": any(f.text.hashtags for f in ctx.texts),
-            "nonascii": not all(f.text.raw.isascii() for f in ctx.texts),
-        }
-        for rule, setting, topic, needs in self._plan:
-            if (topic == "suicide" and not ctx.suicide) or (topic == "ed" and not ctx.ed):
+        for step in plan:
+            if not _applies(step, ctx):
                 continue
-            if needs is not None and not has[needs]:
-                continue
+            order, rule, setting, _, _ = step
             for finding in rule.check(ctx):
                 key = (finding.rule, finding.where, finding.part, finding.media, finding.start)
                 if key in seen:
@@ -89,8 +105,8 @@ class Linter:
                 seen.add(key)
                 if setting is not None and setting.level == "block" != finding.severity:
                     finding = finding.with_severity("block", setting.reason)
-                found.append(finding)
-        return found
+                found.append((order, finding))
+        return tuple(found)
 
     def lint_all(self, drafts: Iterable[Draft]) -> list[Finding]:
         found: list[Finding] = []
@@ -99,17 +115,25 @@ class Linter:
         return found
 
 
-def _content_key(draft: Draft) -> tuple[object, ...]:
-    """Everything a rule may look at, except which post and account the draft is for.
+Step = tuple[int, Rule, RuleLevel | None, str | None, str | None]
+Found = tuple[tuple[int, Finding], ...]  # findings with their rule's place in the order
+LIMIT = 20000  # distinct contents remembered; a campaign has far fewer
 
-    The platform only matters for Mastodon content warnings and for alt text over a
-    platform's limit, so X and Bluesky drafts of the same words share a key."""
-    alts = tuple(len(m.alt) for p in draft.parts for m in p.media)
-    platform_matters = draft.platform in MASTODON_LIKE or any(
-        n > min(access.ALT_LIMITS.values()) for n in alts
-    )
+
+def _applies(step: Step, ctx: DraftContext) -> bool:
+    """Is the draft about the rule's topic, and does it have what the rule needs?"""
+    topic, needs = step[3], step[4]
+    if (topic == "suicide" and not ctx.suicide) or (topic == "ed" and not ctx.ed):
+        return False
+    if topic == "either" and not (ctx.suicide or ctx.ed):
+        return False
+    return needs is None or ctx.has[needs]
+
+
+def _content_key(draft: Draft) -> tuple[object, ...]:
+    """Everything a rule may look at, except which post and account the draft is for and
+    (for rules not marked ``per_platform``) its platform."""
     return (
-        draft.platform if platform_matters else "",
         tuple(p.text for p in draft.parts),
         tuple((i, m.path, m.mime, m.alt) for i, p in enumerate(draft.parts) for m in p.media),
         draft.content_warning,
@@ -117,6 +141,17 @@ def _content_key(draft: Draft) -> tuple[object, ...]:
         draft.labels,
         draft.link,
     )
+
+
+def _addressed(found: Found, source: Draft, draft: Draft) -> Found:
+    """Findings made for ``source``, addressed to ``draft`` (which has the same content)."""
+    if source is draft or not found or _address(source) == _address(draft):
+        return found
+    return tuple((order, _readdress(f, draft)) for order, f in found)
+
+
+def _address(draft: Draft) -> tuple[str, ...]:
+    return draft.campaign, draft.post_id, draft.account, draft.platform, draft.source
 
 
 def _readdress(finding: Finding, draft: Draft) -> Finding:

@@ -236,6 +236,8 @@ class EdBeforeAfter:
 
 
 class CwMissing:
+    per_platform = True  # reads the draft's platform
+    topic = "either"
     info = RuleInfo(
         "cw-missing", "block", "Mastodon post on these topics without a content warning", False
     )
