@@ -152,6 +152,41 @@ def _required(items: Iterable[Any]) -> set[str] | None:
     return max(ranked, key=lambda r: (r[0], r[1]))[2]
 
 
+MAX_SPELLINGS = 4
+
+
+def _opening(items: Iterable[Any]) -> set[str] | None:
+    """Every spelling (lower case) of the fixed stretch an entry starts with, when it has
+    only small choices in it ("binge[- ]eating" -> "binge eating", "binge-eating")."""
+    found = {""}
+    for op, av in items:
+        exact = _exact(op, av)
+        if exact is None or len(found) * len(exact) > MAX_SPELLINGS:
+            break
+        found = {f + e for f in found for e in exact}
+    return None if "" in found else found
+
+
+def _exact(op: Any, av: Any) -> set[str] | None:
+    """Every string (lower case) one regex item can match, when that is a short list."""
+    name = str(op)
+    if name == "LITERAL":
+        return {chr(av).lower()}
+    if name == "IN" and all(str(o) == "LITERAL" for o, _ in av):
+        return {chr(a).lower() for _, a in av}
+    branches = [av[-1]] if name == "SUBPATTERN" else av[1] if name == "BRANCH" else []
+    found: set[str] = set()
+    for branch in branches:
+        spellings = {""}
+        for sub_op, sub_av in branch.data:
+            exact = _exact(sub_op, sub_av)
+            if exact is None or len(spellings) * len(exact) > MAX_SPELLINGS:
+                return None
+            spellings = {f + e for f in spellings for e in exact}
+        found |= spellings
+    return found if branches and len(found) <= MAX_SPELLINGS else None
+
+
 # Literals this common say nothing about whether a text can match.
 _COMMON = frozenset(
     {"a", "an", "and", "at", "by", "for", "from", "i", "in", "is", "it", "my", "of", "off"}
@@ -169,9 +204,19 @@ def triggers(entries: Iterable[str]) -> frozenset[str] | None:
     None when some entry has no such string (the list must always run)."""
     found: set[str] = set()
     for entry in entries:
-        required = _required(_parser.parse(entry, FLAGS).data)
+        items = _parser.parse(entry, FLAGS).data
+        required = _required(items)
         if not required:
             return None
+        # "ed (?:recovery|support)": the whole opening beats its most selective word
+        # ("recovery" is in half of all campaign posts), if it needs no more strings.
+        opening = _opening(items)
+        if (
+            opening
+            and len(opening) <= len(required)
+            and _selectivity(opening) > _selectivity(required)
+        ):
+            required = opening
         found |= required
     # A shorter trigger inside a longer one makes the longer redundant.
     return frozenset(t for t in found if not any(o != t and o in t for o in found))

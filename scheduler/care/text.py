@@ -22,6 +22,7 @@ HASHTAG = re.compile(r"(?<![\w&/])#(\w+)")
 _TLD = r"(?:org|com|net|uk|ie|fr|es|au|nz|ca|us|wales|cymru|info|io|scot|eu|gov|nhs)"
 DOMAIN_END = re.compile(r"(?:\." + _TLD + r")+(?:/\S*)?(?!\w)")  # on lower-case text
 URL_STARTS = ("https://", "http://", "www.")
+NON_SPACE = re.compile(r"\S*")
 QUOTE_CHAR = re.compile("[\"“«„‘']")
 MENTION = re.compile(r"(?<![\w])@[\w.-]+(?:@[\w.-]+)?")
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»)]*\s+|\n+")
@@ -234,9 +235,7 @@ def find_urls(raw: str) -> list[Span]:
     for marker in URL_STARTS:
         i = low.find(marker)
         while i != -1:
-            j = i
-            while j < len(raw) and not raw[j].isspace():
-                j += 1
+            j = NON_SPACE.match(raw, i).end()  # type: ignore[union-attr]
             if not any(start <= i < end for start, end in spans):
                 spans.append((i, j))
             i = low.find(marker, j)
@@ -301,13 +300,19 @@ def analyse(raw: str, lex: Lexicon) -> Analysis:
         spans = list(analysis.scan(f"gate_{topic}"))
         stems = lex.words[f"hashtag_stems_{topic}"]
         for tag in hashtags:
-            compact = tag.body.lower().replace("_", "")
-            if any(stem in compact for stem in stems) and not any(
+            if _has_stem(tag.body, stems) and not any(
                 tag.view[0] <= s[0] < tag.view[1] for s in spans
             ):
                 spans.append(tag.view)
         analysis.gates[topic] = spans
     return analysis
+
+
+@functools.lru_cache(maxsize=4096)
+def _has_stem(body: str, stems: frozenset[str]) -> bool:
+    """Does a hashtag contain a topic stem ("#EDAwarenessWeek")? Campaigns repeat their tags."""
+    compact = body.lower().replace("_", "")
+    return any(map(compact.__contains__, stems))
 
 
 class AnalysisCache:
