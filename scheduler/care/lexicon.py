@@ -225,36 +225,43 @@ def triggers(entries: Iterable[str]) -> frozenset[str] | None:
 class PatternList:
     """One named list of a lexicon: compiled on first use, skipped cheaply when it cannot match."""
 
-    __slots__ = ("_compiled", "_triggers", "entries", "name")
+    __slots__ = ("_compiled", "_tested", "_triggers", "entries", "name")
 
     def __init__(self, name: str, entries: list[str]) -> None:
         self.name = name
         self.entries = entries
         self._compiled: re.Pattern[str] | None = None
         self._triggers: frozenset[str] | None = None
+        self._tested = False
 
     def _ready(self) -> re.Pattern[str] | None:
         if self._compiled is None and self.entries:
             try:
                 self._compiled = words_alternation(self.entries)
-                self._triggers = triggers(self.entries)
             except re.error as exc:
                 raise CareError(f"care data list {self.name} has a bad pattern: {exc}") from exc
         return self._compiled
 
+    def _skip_test(self) -> frozenset[str] | None:
+        if not self._tested and self.entries:
+            try:
+                self._triggers = triggers(self.entries)
+            except re.error as exc:
+                raise CareError(f"care data list {self.name} has a bad pattern: {exc}") from exc
+            self._tested = True
+        return self._triggers
+
     def finditer(self, text: str, lowered: str | None = None) -> list[re.Match[str]]:
         """Matches in ``text``; pass ``text.lower()`` as ``lowered`` to skip the scan cheaply
-        when no match is possible."""
+        when no match is possible (the pattern is only compiled once some text needs it)."""
+        if not self.entries:
+            return []
+        if lowered is not None:
+            found = self._skip_test()
+            if found is not None and not any(map(lowered.__contains__, found)):
+                return []
         pattern = self._ready()
-        if pattern is None:
-            return []
-        if (
-            lowered is not None
-            and self._triggers is not None
-            and not any(map(lowered.__contains__, self._triggers))
-        ):
-            return []
-        return list(pattern.finditer(text))
+        return [] if pattern is None else list(pattern.finditer(text))
 
     def search(self, text: str) -> re.Match[str] | None:
         pattern = self._ready()
