@@ -35,7 +35,9 @@ def pg_stage(tmp_path: Path) -> Iterator[Stage]:
 def test_two_daemons_publish_each_post_once(pg_stage: Stage) -> None:
     posts, threads = 10, 2
     pg_stage.prepare(posts, threads)
-    pg_stage.masto.inject("POST", STATUSES, Fault.delay(0.05), times=100)
+    # Slow enough that the second daemon is up before the first could do everything alone.
+    pg_stage.masto.inject("POST", STATUSES, Fault.delay(0.15), times=100)
+    pg_stage.sky.inject("POST", CREATE, Fault.delay(0.15), times=100)
     one = pg_stage.start("--exit-when-done", owner="daemon-one")
     two = pg_stage.start("--exit-when-done", owner="daemon-two")
     assert wait_exit(one, 120) == 0, pg_stage.logs()

@@ -436,3 +436,21 @@ def test_a_publisher_bug_after_posting_is_settled_without_a_second_post(rig: Rig
     assert daemon.fire(rig.key("first")) == "published"
     assert len(rig.outbox_posts()) == 1
     assert rig.log.of("bug")[0]["error"].startswith("unexpected error in the sandbox publisher")
+
+
+def test_a_thread_stopped_half_way_past_its_window_says_which_parts_are_out(rig: Rig) -> None:
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    at(rig.clock, DUE3)
+    claim = rig.ledger.claim(rig.key("thread"), owner="w", now=DUE3, lease=60)
+    claim = rig.ledger.record_part(claim, PartResult(0, "id-0", "https://m.example/1"), now=DUE3)
+    rig.ledger.release(claim, now=DUE3)  # stopped between parts
+    at(rig.clock, DUE3 + timedelta(minutes=31))  # the window (30 min) closed meanwhile
+    assert daemon.fire(rig.key("thread")) is None
+    record = rig.ledger.get(rig.key("thread"))
+    assert str(record.state) == "missed"
+    assert (record.last_error or "").startswith("only 1 of 3 parts were published")
+    rig.flush()
+    [notice] = [n for n in rig.notifier.notices if n.kind == "missed"]
+    assert "https://m.example/1" in notice.detail

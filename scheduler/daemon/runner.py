@@ -336,13 +336,23 @@ class Daemon:
             return
         if now <= window_end(record.due, record.latest, self.options.max_lateness):
             return
+        reason = step.reason
+        detail = ""
+        if record.parts_done:
+            # Part of a thread is out (stopped between parts): say exactly what a reader sees.
+            total = len(record.draft.parts)
+            reason = (
+                f"only {len(record.parts_done)} of {total} parts were published before its "
+                f"window closed; {reason}"
+            )
+            detail = "published parts: " + " ".join(p.url for p in record.parts_done)
         try:
-            self.ledger.mark_missed(step.key, reason=step.reason, now=now)
+            self.ledger.mark_missed(step.key, reason=reason, now=now)
         except LedgerError as exc:
             self.reporter.event("ledger_error", "error", key=str(step.key), error=str(exc))
             return
         self.reporter.notice(
-            Notice(kind="missed", draft=str(step.key), summary=step.reason, when=now)
+            Notice(kind="missed", draft=str(step.key), summary=reason, when=now, detail=detail)
         )
 
     def is_done(self) -> bool:

@@ -49,8 +49,9 @@ class CampaignFiles:
         from scheduler.campaign import load_campaign
         from scheduler.render import render_campaign
 
-        # Take the signature first: a change during loading is seen at the next poll.
-        signature = self.signature()
+        # Take the signature first: a change during loading is seen at the next poll, and a
+        # broken file is reported once, not at every poll until someone fixes it.
+        self._signature = self.signature()
         loaded: list[Loaded] = []
         for path in self.paths:
             campaign = load_campaign(path)
@@ -68,7 +69,6 @@ class CampaignFiles:
                     accounts={name: acc.spec(name) for name, acc in campaign.accounts.items()},
                 )
             )
-        self._signature = signature
         return loaded
 
 

@@ -1,17 +1,18 @@
 """The HTML pages: sign-in from an invite, the week, a post's drafts, and the decision forms.
 
-Handlers that touch the ledger run in Starlette's thread pool (plain functions, or the part
-after reading a form), so one slow database round trip does not hold up other reviewers.
-
 Every page but the sign-in ones needs a session; every POST needs its CSRF token. Decisions
 go through ``Review`` (and so through ``scheduler.approval``): the approval is bound to the
 content hash the page showed, and a changed draft is refused and shown again.
+
+Handlers that touch the ledger run in Starlette's thread pool (plain functions, or the part
+after reading a form), so one slow database round trip does not hold up other reviewers.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, QueryParams
@@ -378,6 +379,4 @@ def _version(content_hash: str) -> str:
 
 
 def _q(value: str) -> str:
-    from urllib.parse import quote
-
     return quote(value, safe="")
