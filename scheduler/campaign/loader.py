@@ -166,8 +166,6 @@ class _Loader:
         items = header.data.get("include")
         if items is None:
             return []
-        if isinstance(items, str):
-            items = [items]
         if not isinstance(items, list):
             return []  # the header model reports the wrong type
         out: list[_File] = []
@@ -187,6 +185,20 @@ class _Loader:
                 try:
                     resolved = target.resolve()
                     resolved.relative_to(root.resolve())
+                    is_file = resolved.is_file()
+                except OSError as exc:
+                    # e.g. a name longer than the file system allows
+                    self.problems.append(
+                        Problem(
+                            header.shown,
+                            line,
+                            col,
+                            where,
+                            f"cannot open {item[:60]!r}: {exc.strerror or exc}",
+                            None,
+                        )
+                    )
+                    continue
                 except ValueError:
                     self.problems.append(
                         Problem(
@@ -199,9 +211,21 @@ class _Loader:
                         )
                     )
                     continue
-                if not resolved.is_file():
+                if not is_file:
                     self.problems.append(
                         Problem(header.shown, line, col, where, f"no such file {item!r}", None)
+                    )
+                    continue
+                if resolved.suffix.lower() not in (".yaml", ".yml"):
+                    self.problems.append(
+                        Problem(
+                            header.shown,
+                            line,
+                            col,
+                            where,
+                            f"{resolved.name!r} is not a YAML file",
+                            "include names .yaml files of posts; media belong to posts",
+                        )
                     )
                     continue
                 if resolved in seen:

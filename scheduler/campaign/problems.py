@@ -193,4 +193,6 @@ def _kind(value: Any) -> str:
         return "a list"
     if isinstance(value, int | float):
         return f"the number {value!r}"
-    return repr(value)
+    shown = repr(value)
+    # A message names the value, it does not reprint a whole paragraph of it.
+    return shown if len(shown) <= 60 else f"{shown[:50]}…' ({len(str(value))} characters)"

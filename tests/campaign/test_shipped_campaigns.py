@@ -52,3 +52,9 @@ def test_the_week_is_split_over_several_files() -> None:
     assert sorted({p.local.date().isoformat() for p in campaign.posts if p.local}) == [
         f"2026-05-{d}" for d in range(11, 18)
     ]
+
+
+def test_check_a_folder_of_campaigns(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(CAMPAIGNS)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(": ok: ")[0] for line in out] == [str(p) for p in SHIPPED]
