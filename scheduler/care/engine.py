@@ -44,6 +44,7 @@ class Linter:
         # must have ("media", "hashtags", "nonascii"); drafts without them skip the rule.
         self._common: list[Step] = []
         self._per_platform: list[Step] = []
+        self._kinds: dict[tuple[bool, ...], tuple[list[Step], list[Step]]] = {}
         for order, rule in enumerate(self.rules):
             setting = self.policy.level_of(rule.info.id)
             if setting is None or setting.level != "off":
@@ -60,8 +61,8 @@ class Linter:
                 self._content.clear()
                 self._platform.clear()
             ctx = DraftContext(draft, self.policy, self._cache)
-            steps = [step for step in self._per_platform if _applies(step, ctx)]
-            known = ctx, self._run(ctx, self._common, language_note=True), steps
+            common_steps, steps = self._steps(ctx)
+            known = ctx, self._run(ctx, common_steps, language_note=True), steps
             self._content[key] = known
         ctx, common, steps = known
         per_platform: Found = ()
@@ -77,6 +78,19 @@ class Linter:
         if per_platform:
             found = tuple(sorted((*found, *per_platform), key=lambda item: item[0]))
         return [finding for _, finding in found]
+
+    def _steps(self, ctx: DraftContext) -> tuple[list[Step], list[Step]]:
+        """The rules that apply to a draft, by what it is about and what it has (a campaign
+        has few such kinds of draft, so this is worked out once per kind)."""
+        kind = (ctx.suicide, ctx.ed, *ctx.has.values())
+        steps = self._kinds.get(kind)
+        if steps is None:
+            steps = (
+                [step for step in self._common if _applies(step, ctx)],
+                [step for step in self._per_platform if _applies(step, ctx)],
+            )
+            self._kinds[kind] = steps
+        return steps
 
     def _run(self, ctx: DraftContext, plan: list[Step], *, language_note: bool = False) -> Found:
         found: list[tuple[int, Finding]] = []
@@ -94,10 +108,7 @@ class Linter:
                     ),
                 )
             )
-        for step in plan:
-            if not _applies(step, ctx):
-                continue
-            order, rule, setting, _, _ = step
+        for order, rule, setting, _, _ in plan:
             for finding in rule.check(ctx):
                 key = (finding.rule, finding.where, finding.part, finding.media, finding.start)
                 if key in seen:
