@@ -175,12 +175,16 @@ class _Loader:
                 continue
             line, col = header.positions.find(("include", i))
             where = f"include[{i}]"
+
+            def refuse(
+                message: str, hint: str | None = None, at: tuple[int, int, str] = (line, col, where)
+            ) -> None:
+                self.problems.append(Problem(header.shown, *at, message, hint))
+
             matches = sorted(glob.glob(str(root / item))) if glob.has_magic(item) else None
             targets = [Path(m) for m in matches] if matches is not None else [root / item]
             if matches == []:
-                self.problems.append(
-                    Problem(header.shown, line, col, where, f"{item!r} matches no file", None)
-                )
+                refuse(f"{item!r} matches no file")
             for target in targets:
                 try:
                     resolved = target.resolve()
@@ -188,44 +192,21 @@ class _Loader:
                     is_file = resolved.is_file()
                 except OSError as exc:
                     # e.g. a name longer than the file system allows
-                    self.problems.append(
-                        Problem(
-                            header.shown,
-                            line,
-                            col,
-                            where,
-                            f"cannot open {item[:60]!r}: {exc.strerror or exc}",
-                            None,
-                        )
-                    )
+                    refuse(f"cannot open {item[:60]!r}: {exc.strerror or exc}")
                     continue
                 except ValueError:
-                    self.problems.append(
-                        Problem(
-                            header.shown,
-                            line,
-                            col,
-                            where,
-                            f"{item!r} is outside the campaign folder",
-                            "included files must be inside the header file's folder",
-                        )
+                    refuse(
+                        f"{item!r} is outside the campaign folder",
+                        "included files must be inside the header file's folder",
                     )
                     continue
                 if not is_file:
-                    self.problems.append(
-                        Problem(header.shown, line, col, where, f"no such file {item!r}", None)
-                    )
+                    refuse(f"no such file {item!r}")
                     continue
                 if resolved.suffix.lower() not in (".yaml", ".yml"):
-                    self.problems.append(
-                        Problem(
-                            header.shown,
-                            line,
-                            col,
-                            where,
-                            f"{resolved.name!r} is not a YAML file",
-                            "include names .yaml files of posts; media belong to posts",
-                        )
+                    refuse(
+                        f"{resolved.name!r} is not a YAML file",
+                        "include names .yaml files of posts; media belong to posts",
                     )
                     continue
                 if resolved in seen:
@@ -236,16 +217,7 @@ class _Loader:
                 f = self.read(resolved, shown)
                 if f is not None:
                     if "id" in f.data:
-                        self.problems.append(
-                            Problem(
-                                header.shown,
-                                line,
-                                col,
-                                where,
-                                f"{item!r} is a campaign header, not a file of posts",
-                                None,
-                            )
-                        )
+                        refuse(f"{item!r} is a campaign header, not a file of posts")
                         continue
                     out.append(f)
         return out

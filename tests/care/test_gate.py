@@ -13,7 +13,7 @@ from scheduler.care import block_rules
 from scheduler.clock import FixedClock
 from scheduler.ledger import PolicyError, open_ledger
 from scheduler.ledger.store import SqlLedger
-from tests.ledger_support import T0, make_draft
+from tests.ledger.support import T0, make_draft
 
 AUTHOR, ANNA, BEN = "author@example.org", "anna@x.org", "ben@x.org"
 POLICY = Policy(team=(Member(AUTHOR), Member(ANNA), Member(BEN)))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.draft import DraftKey
-from tests.ledger_support import PgSchema, postgres_problem
+from tests.ledger.support import PgSchema, postgres_problem
 from tests.web.conftest import Web, build_web, hidden_fields
 
 pytestmark = pytest.mark.postgres

@@ -14,7 +14,7 @@ from scheduler.ledger.store import SqlLedger
 from scheduler.web.base import SignInRefused
 from scheduler.web.store import AuthStore
 from scheduler.web.tokens import csrf_for, same, token_hash
-from tests.ledger_support import clock, ledger_url, open_at
+from tests.ledger.support import clock, ledger_url, open_at
 
 __all__ = ["clock", "ledger_url", "open_at"]  # fixtures: SQLite, and PostgreSQL in a schema
 

@@ -21,7 +21,7 @@ from scheduler.ledger import (
     TransitionError,
 )
 from scheduler.ledger.store import SqlLedger
-from tests.ledger_support import T0, clock, ledger, ledger_url, make_draft, open_at
+from tests.ledger.support import T0, clock, ledger, ledger_url, make_draft, open_at
 
 __all__ = ["clock", "ledger", "ledger_url", "open_at"]
 

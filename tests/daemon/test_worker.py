@@ -11,8 +11,8 @@ from typing import Any
 from scheduler.daemon.worker import build_request
 from scheduler.draft import PartResult
 from scheduler.platforms.base import OutcomeUnknown, PublishRequest, PublishResult
-from tests.daemon_support import DUE1, DUE2, DUE3, REVIEWER, T_START, Rig, at, rig
-from tests.ledger_support import ledger_url
+from tests.daemon.support import DUE1, DUE2, DUE3, REVIEWER, T_START, Rig, at, rig
+from tests.ledger.support import ledger_url
 
 __all__ = ["ledger_url", "rig"]
 
@@ -398,7 +398,7 @@ def test_unknown_start_time_keeps_t_start_meaningful() -> None:
 
 
 def test_a_daemon_claims_only_the_campaigns_it_has_loaded(rig: Rig) -> None:
-    from tests.ledger_support import make_draft
+    from tests.ledger.support import make_draft
 
     other = make_draft("elsewhere", campaign="another-campaign", due=DUE1)
     rig.ledger.sync("another-campaign", [other], now=T_START)

@@ -10,8 +10,8 @@ import pytest
 from scheduler.cli import main
 from scheduler.daemon.status import build, render
 from scheduler.platforms.base import OutcomeUnknown, Transient
-from tests.daemon_support import DUE1, DUE3, Rig, at, rig
-from tests.ledger_support import ledger_url
+from tests.daemon.support import DUE1, DUE3, Rig, at, rig
+from tests.ledger.support import ledger_url
 
 __all__ = ["ledger_url", "rig"]
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from scheduler.ledger import MigrationError, State
 from scheduler.ledger.migrations import MIGRATIONS, applied, migrate
 from scheduler.ledger.store import SqlLedger
-from tests.ledger_support import T0, clock, ledger_url, make_draft, open_at
+from tests.ledger.support import T0, clock, ledger_url, make_draft, open_at
 
 __all__ = ["clock", "ledger_url", "open_at"]
 

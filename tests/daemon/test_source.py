@@ -9,7 +9,7 @@ import pytest
 
 from scheduler.daemon.source import CampaignFiles
 from scheduler.errors import CampaignError, UsageError
-from tests.daemon_support import CAMPAIGN
+from tests.daemon.support import CAMPAIGN
 
 
 def _touch(path: Path, text: str) -> None:

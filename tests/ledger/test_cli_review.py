@@ -9,7 +9,7 @@ import pytest
 
 from scheduler.cli import main
 from tests.campaign.helpers import write_campaign
-from tests.ledger_support import PgSchema, postgres_problem
+from tests.ledger.support import PgSchema, postgres_problem
 
 BO = "bo@example.org"  # reviewer
 ADA = "ada@example.org"  # writer, author of "hello"

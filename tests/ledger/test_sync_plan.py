@@ -8,7 +8,7 @@ import pytest
 
 from scheduler.ledger.states import State
 from scheduler.ledger.sync import Current, payload_json, plan_sync
-from tests.ledger_support import make_draft
+from tests.ledger.support import make_draft
 
 S = State
 BASE = make_draft()

@@ -17,7 +17,7 @@ import pytest
 from scheduler.draft import DraftKey, PartResult
 from scheduler.ledger import ApprovalRule, Claim, StaleHash, State
 from scheduler.ledger.store import SqlLedger
-from tests.ledger_support import T0, clock, ledger_url, make_draft, open_at, postgres_url
+from tests.ledger.support import T0, clock, ledger_url, make_draft, open_at, postgres_url
 
 __all__ = ["clock", "ledger_url", "open_at", "postgres_url"]
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon_process import Stage, check_exactly_once, make_stage, wait_exit
+from tests.daemon.process import Stage, check_exactly_once, make_stage, wait_exit
 from tests.fakes.base import Fault
 from tests.fakes.mastodon import STATUSES
-from tests.ledger_support import PgSchema, postgres_problem
+from tests.ledger.support import PgSchema, postgres_problem
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

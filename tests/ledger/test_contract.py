@@ -18,7 +18,7 @@ from scheduler.ledger import (
 )
 from scheduler.ledger.base import LedgerError
 from scheduler.ledger.store import SqlLedger
-from tests.ledger_support import T0, clock, ledger, ledger_url, make_draft, open_at
+from tests.ledger.support import T0, clock, ledger, ledger_url, make_draft, open_at
 
 __all__ = ["clock", "ledger", "ledger_url", "open_at"]
 

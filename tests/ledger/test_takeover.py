@@ -13,7 +13,7 @@ from datetime import timedelta
 from scheduler.draft import PartResult
 from scheduler.ledger import State
 from scheduler.ledger.store import SqlLedger
-from tests.ledger_support import T0, clock, ledger, ledger_url, make_draft, open_at
+from tests.ledger.support import T0, clock, ledger, ledger_url, make_draft, open_at
 
 __all__ = ["clock", "ledger", "ledger_url", "open_at"]
 

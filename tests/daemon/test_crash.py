@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.daemon_process import Stage, check_exactly_once, stage, wait_exit
+from tests.daemon.process import Stage, check_exactly_once, stage, wait_exit
 from tests.fakes.base import Fault
 from tests.fakes.mastodon import STATUSES
 

@@ -1,0 +1,177 @@
+"""Commands over campaign files: check, preview, plan, export-ics and lint."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from scheduler.cli.common import campaign_paths, care_linter, print_care, show_care, when
+from scheduler.errors import CampaignError, UsageError
+
+if TYPE_CHECKING:
+    from scheduler.care import Finding
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from scheduler.campaign import load_campaign
+    from scheduler.render import render_campaign
+
+    problems: list[object] = []
+    for path in campaign_paths(args.paths):
+        try:
+            campaign = load_campaign(path)
+            drafts = render_campaign(campaign)
+        except CampaignError as exc:
+            problems.extend(exc.problems)
+            continue
+        print(
+            f"{path}: ok: {len(campaign.posts)} posts, {len(drafts)} drafts "
+            f"on {len(campaign.accounts)} accounts"
+        )
+        show_care(campaign, drafts)
+    if problems:
+        raise CampaignError(problems)
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from scheduler.campaign import load_campaign
+    from scheduler.campaign.problems import did_you_mean
+    from scheduler.render import render_campaign
+    from scheduler.text import rules_for
+
+    campaign = load_campaign(args.path)
+    drafts = render_campaign(campaign)
+    if args.post:
+        ids = [p.id for p in campaign.posts]
+        if args.post not in ids:
+            raise UsageError(
+                f"no post {args.post!r} in {args.path}", hint=did_you_mean(args.post, ids)
+            )
+        drafts = [d for d in drafts if d.post_id == args.post]
+    if args.platform:
+        names = {d.platform for d in drafts} | {d.account for d in drafts}
+        if args.platform not in names:
+            raise UsageError(
+                f"no drafts for {args.platform!r}",
+                hint="platforms and accounts here: " + ", ".join(sorted(names)),
+            )
+        drafts = [d for d in drafts if args.platform in (d.platform, d.account)]
+    care = care_linter(campaign)
+    for d in drafts:
+        account = campaign.accounts[d.account]
+        rules = rules_for(account.text_platform, account.max_chars)
+        print(f"=== {d.post_id} @ {d.account} ({d.platform}) - {when(d.due, d.timezone)}")
+        extras = [f"language {d.language}"] if d.language else []
+        if d.visibility:
+            extras.append(f"visibility {d.visibility}")
+        if d.labels:
+            extras.append("labels " + ", ".join(d.labels))
+        if d.reply_settings:
+            extras.append(f"replies {d.reply_settings}")
+        if extras:
+            print("    " + "; ".join(extras))
+        if d.content_warning:
+            print(f"CW: {d.content_warning}")
+        for k, part in enumerate(d.parts):
+            count = rules.count(part.text, d.content_warning if k == 0 else None)
+            label = f"part {k + 1}/{len(d.parts)}, " if len(d.parts) > 1 else ""
+            print(f"--- {label}{count}")
+            print(part.text)
+            for m in part.media:
+                size = f"{m.width}x{m.height}, " if m.width and m.height else ""
+                print(f"    [{m.mime}, {size}{m.size:,} bytes] {m.path}")
+                print(f"    alt: {m.alt}")
+        if d.link is not None:
+            print(f"    link card: {d.link.url}" + (f" - {d.link.title}" if d.link.title else ""))
+        print(f"    hash {d.content_hash[:19]}  source {d.source}")
+        print_care(care.lint(d))
+        print()
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    import json
+
+    from scheduler.campaign import load_campaign
+    from scheduler.campaign.calendar import plan
+
+    campaign = load_campaign(args.path)
+    result = plan(campaign)
+    if args.json:
+        data = {
+            "campaign": campaign.id,
+            "timezone": campaign.timezone,
+            "dst_changes": [t.isoformat().replace("+00:00", "Z") for t in result.dst_changes],
+            "posts": [r.as_json() for r in result.rows],
+        }
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{campaign.title} ({campaign.id}), times in {campaign.timezone} and UTC")
+    for t in result.dst_changes:
+        print(f"note: the clocks change at {t:%Y-%m-%d %H:%M} UTC during this campaign")
+    header = ("day", "local", "UTC", "post", "accounts")
+    rows = [
+        (
+            f"{r.local:%a %d %b}",
+            f"{r.local:%H:%M %Z}",
+            f"{r.utc:%d %b %H:%M}",
+            r.post_id,
+            ", ".join(r.accounts),
+        )
+        for r in result.rows
+    ]
+    widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=False)]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+    for r, cells in zip(result.rows, rows, strict=True):
+        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+        for flag in r.flags:
+            print(" " * (widths[0] + 2) + f"! {flag}")
+    flagged = sum(1 for r in result.rows if r.flags)
+    print(f"{len(result.rows)} posts, {flagged} flagged")
+    return 0
+
+
+def cmd_export_ics(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from scheduler.campaign import load_campaign
+    from scheduler.campaign.calendar import to_ics
+    from scheduler.render import render_campaign
+
+    campaign = load_campaign(args.path)
+    texts: dict[str, str] = {}
+    for d in render_campaign(campaign):
+        texts.setdefault(d.post_id, "\n\n".join(p.text for p in d.parts))
+    ics = to_ics(campaign, texts)
+    if args.output:
+        try:
+            Path(args.output).write_text(ics, encoding="utf-8", newline="")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+        print(f"wrote {len(campaign.posts)} events to {args.output}")
+    else:
+        sys.stdout.write(ics)
+    return 0
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from scheduler.campaign import load_campaign
+    from scheduler.care.report import format_json, format_text
+    from scheduler.render import render_campaign
+
+    findings: list[Finding] = []
+    problems: list[object] = []
+    for path in campaign_paths(args.paths):
+        try:
+            campaign = load_campaign(path)
+            drafts = render_campaign(campaign)
+        except CampaignError as exc:
+            problems.extend(exc.problems)
+            continue
+        findings.extend(care_linter(campaign).lint_all(drafts))
+    if problems:
+        raise CampaignError(problems)
+    print(format_json(findings) if args.json else format_text(findings))
+    return 1 if any(f.severity == "block" for f in findings) else 0

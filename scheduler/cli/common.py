@@ -1,0 +1,102 @@
+"""Helpers shared by the commands: settings, campaign paths, the ledger, care output."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scheduler.care import Finding, Linter
+    from scheduler.draft import Draft
+    from scheduler.settings import Settings
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    from scheduler.settings import Settings
+
+    return Settings.load(
+        ledger=getattr(args, "ledger", None),
+        outbox=getattr(args, "outbox", None),
+        secrets=getattr(args, "secrets", None),
+    )
+
+
+def campaign_paths(paths: Sequence[str]) -> list[str]:
+    """Each PATH as given; a folder holding campaign folders (no .yaml of its own) expands
+    to those folders, so ``scheduler check campaigns`` checks every campaign."""
+    from pathlib import Path
+
+    out: list[str] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir() and not any(p.glob("*.yaml")) and not any(p.glob("*.yml")):
+            subs = sorted(
+                d
+                for d in p.iterdir()
+                if d.is_dir() and (any(d.glob("*.yaml")) or any(d.glob("*.yml")))
+            )
+            if subs:
+                out.extend(str(d) for d in subs)
+                continue
+        out.append(raw)
+    return out
+
+
+def when(due: datetime, tz_name: str) -> str:
+    from scheduler.campaign.schedule import zone
+
+    local = due.astimezone(zone(tz_name))
+    return f"{local:%a %d %b %Y %H:%M %Z} ({due:%H:%M} UTC)"
+
+
+def open_ledger(settings: Settings, clock: Any) -> Any:
+    from scheduler.ledger import open_ledger
+
+    if settings.ledger.startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(settings.ledger.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return open_ledger(settings.ledger, clock=clock)
+
+
+def redact(url: str) -> str:
+    from scheduler.settings import redact_url
+
+    return redact_url(url)
+
+
+def care_linter(campaign: object) -> Linter:
+    """The care lint under a campaign's care settings (locale, rule levels)."""
+    from scheduler.care import CarePolicy, CareSettingsError, Linter
+
+    try:
+        return Linter(CarePolicy.from_settings(getattr(campaign, "care", None)))
+    except CareSettingsError as exc:
+        where = getattr(campaign, "id", "the campaign")
+        raise CareSettingsError(f"{where}: {exc.message}", hint=exc.hint) from exc
+
+
+def show_care(campaign: object, drafts: Sequence[Draft]) -> None:
+    """Care findings for ``check``: every finding with its advice, then a count (nothing
+    when there are none)."""
+    from scheduler.care.report import format_text
+
+    findings = care_linter(campaign).lint_all(drafts)
+    if findings:
+        print(format_text(findings))
+
+
+def print_care(findings: Sequence[Finding], indent: str = "    ") -> None:
+    """Findings beside one draft (``preview``, ``review``)."""
+    from scheduler.care.report import sort_findings
+
+    for finding in sort_findings(findings):
+        print(f"{indent}care {finding.severity} {finding.rule} ({finding.location})")
+        if finding.excerpt:
+            print(f"{indent}  found: {finding.excerpt!r}")
+        print(f"{indent}  {finding.message}")

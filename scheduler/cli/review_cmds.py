@@ -1,0 +1,253 @@
+"""Commands of the review workflow: review, approve, reject, comment, override, status, resolve."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Literal
+
+from scheduler.cli.common import settings_from
+from scheduler.cli.workflow import (
+    Workflow,
+    care_blocks,
+    decide_each,
+    expected_hash,
+    print_care_review,
+)
+from scheduler.errors import UsageError
+
+if TYPE_CHECKING:
+    from scheduler.ledger import DraftRecord
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from scheduler.approval import awaiting, counted
+    from scheduler.review import diff_since_approval, local_time, preview_lines, short_hash
+
+    flow = Workflow(args)
+    try:
+        actor = flow.actor(args)
+        records = flow.ledger.list(flow.campaign.id)
+        rule = flow.policy.rule()
+        mine = awaiting(records, actor, flow.policy)
+        print(f"{len(mine)} draft{'s' if len(mine) != 1 else ''} awaiting {actor}")
+        for record in mine:
+            print()
+            print(
+                f"== {record.key.post_id} @ {record.key.account} ({record.draft.platform})  "
+                f"{local_time(record.due, record.draft.timezone)}  "
+                f"approvals {counted(record, rule)}/{rule.required}  "
+                f"version {short_hash(record.content_hash)}"
+            )
+            if record.author:
+                print(f"   by {record.author}")
+            changed = diff_since_approval(flow.ledger, record)
+            if changed is not None:
+                previous, diff = changed
+                print(f"   changed since {previous.actor} approved it ({previous.void_reason}):")
+                for line in diff:
+                    print(f"   {line}")
+            else:
+                for line in preview_lines(record.draft):
+                    print(f"   {line}")
+            print_care_review(flow, record)
+            print(
+                f"   -> scheduler approve {args.path} {record.key.post_id} "
+                f"--account {record.key.account} --hash {short_hash(record.content_hash)}"
+            )
+        returned = [
+            r for r in records if r.state.value == "rejected" and (r.author or "").lower() == actor
+        ]
+        for record in returned:
+            reason = next(
+                (
+                    d.comment
+                    for d in reversed(flow.ledger.approvals(record.key))
+                    if d.kind == "reject"
+                ),
+                "",
+            )
+            print(f"\nreturned to you: {record.key.post_id} @ {record.key.account}: {reason}")
+    finally:
+        flow.close()
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    from scheduler import approval
+
+    def act(flow: Workflow, record: DraftRecord, actor: str) -> DraftRecord:
+        return approval.approve(
+            flow.ledger,
+            record.key,
+            actor,
+            expected_hash(args, record),
+            policy=flow.policy,
+            now=flow.clock.now(),
+            comment=args.comment,
+            care_blocks=care_blocks(flow, record),
+        )
+
+    return decide_each(args, "approved", act)
+
+
+def cmd_reject(args: argparse.Namespace) -> int:
+    from scheduler import approval
+
+    def act(flow: Workflow, record: DraftRecord, actor: str) -> DraftRecord:
+        return approval.reject(
+            flow.ledger,
+            record.key,
+            actor,
+            expected_hash(args, record),
+            reason=args.reason,
+            policy=flow.policy,
+            now=flow.clock.now(),
+        )
+
+    return decide_each(args, "rejected", act)
+
+
+def cmd_comment(args: argparse.Namespace) -> int:
+    from scheduler import approval
+
+    def act(flow: Workflow, record: DraftRecord, actor: str) -> DraftRecord:
+        return approval.comment(
+            flow.ledger,
+            record.key,
+            actor,
+            record.content_hash,
+            text=args.text,
+            policy=flow.policy,
+            now=flow.clock.now(),
+        )
+
+    return decide_each(args, "commented", act)
+
+
+def cmd_override(args: argparse.Namespace) -> int:
+    from scheduler.approval import override
+
+    flow = Workflow(args)
+    try:
+        actor = flow.actor(args)
+        done = 0
+        targets = flow.targets(args)
+        for record in targets:
+            blocks = care_blocks(flow, record)
+            if args.rule not in blocks:
+                print(
+                    f"{record.key}: no blocking {args.rule} finding here "
+                    f"({', '.join(blocks) or 'no blocking findings'}); nothing recorded"
+                )
+                continue
+            override(
+                flow.ledger,
+                record.key,
+                actor,
+                expected_hash(args, record),
+                rule_id=args.rule,
+                reason=args.reason,
+                policy=flow.policy,
+                now=flow.clock.now(),
+            )
+            done += 1
+            print(f"{record.key}: override of {args.rule} recorded as {actor}: {args.reason}")
+    finally:
+        flow.close()
+    if not done:
+        raise UsageError(
+            f"post {args.post!r} has no blocking {args.rule} finding to override",
+            hint="see `scheduler lint PATH` for the findings and their rule ids",
+        )
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import json
+
+    from scheduler.clock import SystemClock
+    from scheduler.daemon.base import DaemonOptions
+    from scheduler.daemon.status import build, render
+    from scheduler.ledger import open_ledger
+    from scheduler.review import status_rows, status_table
+
+    clock = SystemClock()
+    settings = settings_from(args)
+    if args.path:
+        flow = Workflow(args)
+        ledger, campaigns = flow.ledger, [flow.campaign.id]
+    else:
+        ledger = open_ledger(settings.ledger, clock=clock)
+        campaigns = ledger.campaigns()
+    try:
+        rows = []
+        records = []
+        for campaign in campaigns:
+            found = ledger.list(campaign)
+            records += found
+            rows += status_rows(found, ledger.rule, clock.now())
+    finally:
+        ledger.close()
+    # What the daemon knows: in flight, retries with their next attempt, URLs, problems.
+    options = DaemonOptions.from_env(settings.env)
+    report = build(records, now=clock.now(), max_lateness=options.max_lateness)
+    if args.json:
+        print(json.dumps({"drafts": rows, **report}, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("no drafts in the ledger yet: run `scheduler review PATH` or `scheduler run PATH`")
+        return 0
+    for campaign in campaigns:
+        mine = [r for r in rows if r["campaign"] == campaign]
+        if mine:
+            print(f"campaign {campaign}")
+            print(status_table(mine))
+    print()
+    for line in render(report):
+        print(line)
+    return 0
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    flow = Workflow(args)
+    try:
+        actor = flow.actor(args)
+        records = flow.targets(args)
+        unknown = [r for r in records if r.state.value == "outcome_unknown"]
+        if not unknown:
+            states = ", ".join(f"{r.key.account}: {r.state.value}" for r in records)
+            raise UsageError(
+                f"post {args.post!r} has no draft whose outcome is unknown ({states})",
+                hint="`scheduler status` shows every draft's state",
+            )
+        outcome: Literal["published", "not_published", "give_up"] = (
+            "published" if args.published else "not_published" if args.not_published else "give_up"
+        )
+        for record in unknown:
+            key = record.key
+            # The evidence first: what was tried, and what the platform said.
+            print(f"{key}: outcome unknown")
+            print(f"  last error: {record.last_error or '-'}")
+            for attempt in flow.ledger.attempts(key):
+                print(
+                    f"  attempt {attempt.number} by {attempt.owner} at "
+                    f"{attempt.started_at.isoformat(timespec='seconds')}: "
+                    f"{attempt.outcome or 'no outcome recorded'}"
+                    + (f" ({attempt.error_class})" if attempt.error_class else "")
+                    + (f": {attempt.platform_message}" if attempt.platform_message else "")
+                )
+            for part in record.parts_done:
+                print(f"  part {part.index + 1} is recorded as published: {part.url}")
+            flow.ledger.resolve(
+                key, actor=actor, outcome=outcome, url=args.published, now=flow.clock.now()
+            )
+            after = flow.ledger.get(key)
+            note = {
+                "published": "recorded as published",
+                "not_published": "the daemon will publish it again (it was not out)",
+                "give_up": "it will not be published",
+            }[outcome]
+            print(f"  resolved by {actor}: now {after.state.value}; {note}")
+    finally:
+        flow.close()
+    return 0

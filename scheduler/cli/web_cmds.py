@@ -1,0 +1,122 @@
+"""Commands of the review pages: serve and team invite."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from scheduler.cli.common import settings_from
+from scheduler.errors import UsageError
+
+if TYPE_CHECKING:
+    from scheduler.clock import Clock
+    from scheduler.draft import Draft
+    from scheduler.ledger import Ledger
+    from scheduler.settings import Settings
+    from scheduler.web.store import AuthStore
+    from scheduler.web.workspace import Workspace
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from scheduler.clock import SystemClock
+    from scheduler.log import EventLog
+    from scheduler.web.app import create_app
+    from scheduler.web.site import is_loopback
+
+    settings = settings_from(args)
+    clock = SystemClock()
+    ledger, auth = web_stores(settings, clock)
+    workspace = web_workspace(args.paths, ledger, clock)
+    workspace.refresh()  # a campaign that does not load stops here, with every problem
+    app = create_app(
+        ledger=ledger,
+        workspace=workspace,
+        auth=auth,
+        clock=clock,
+        settings=settings,
+        log=EventLog(sys.stderr),
+    )
+    where = f"http://{args.host}:{args.port}"
+    print(f"review pages at {where} (Ctrl-C stops)", file=sys.stderr)
+    if not is_loopback(args.host):
+        print(
+            "note: sign-in works only over https on this address; put an https proxy in "
+            "front (it may set X-Forwarded-Proto from 127.0.0.1)",
+            file=sys.stderr,
+        )
+    try:
+        # The access log would record sign-in links (their tokens are in the path).
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            access_log=False,
+            log_level="warning",
+            server_header=False,
+        )
+    finally:
+        ledger.close()
+    return 0
+
+
+def cmd_team_invite(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from scheduler.campaign import load_campaign
+    from scheduler.clock import SystemClock
+
+    if args.valid_hours <= 0:
+        raise UsageError("--valid-hours must be more than 0")
+    settings = settings_from(args)
+    clock = SystemClock()
+    campaign = load_campaign(args.campaign)
+    email = args.email.strip().lower()
+    if not any(str(m.email).strip().lower() == email for m in campaign.team):
+        raise UsageError(
+            f"{args.email} is not on the team of campaign {campaign.id}",
+            hint="add them under team: in the campaign file first",
+        )
+    ledger, auth = web_stores(settings, clock)
+    try:
+        token, invite = auth.create_invite(
+            email, campaign.id, now=clock.now(), ttl=timedelta(hours=args.valid_hours)
+        )
+    finally:
+        ledger.close()
+    print(f"{args.base_url.rstrip('/')}/signin/{token}")
+    print(
+        f"a one-time sign-in link for {email} to review {campaign.id}; it works once and "
+        f"expires {invite.expires_at:%Y-%m-%d %H:%M} UTC. Send it privately.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def web_stores(settings: Settings, clock: Clock) -> tuple[Ledger, AuthStore]:
+    """The ledger, and the sign-in tables in the same database (the ledger migrates them)."""
+    from scheduler.ledger import open_ledger
+    from scheduler.web.store import AuthStore
+
+    ledger = open_ledger(settings.ledger, clock=clock)
+    return ledger, AuthStore(ledger.engine)
+
+
+def web_workspace(paths: Sequence[str], ledger: Ledger, clock: Clock) -> Workspace:
+    from pathlib import Path
+
+    from scheduler.approval import Policy
+    from scheduler.campaign import load_campaign
+    from scheduler.render import render_campaign
+    from scheduler.web.workspace import Workspace
+
+    def sync(campaign: Any, drafts: list[Draft]) -> object:
+        rule = Policy.from_campaign(campaign).rule()
+        return ledger.sync(campaign.id, drafts, now=clock.now(), rule=rule)
+
+    return Workspace(
+        paths=[Path(p) for p in paths], load=load_campaign, render=render_campaign, sync=sync
+    )
