@@ -92,6 +92,7 @@ class Analysis:
     # another account or in another draft are not searched again.
     memo: dict[str, Any] = field(default_factory=dict)
     _support: bool | None = None
+    _possible: dict[str, frozenset[str]] = field(default_factory=dict)  # by list family
 
     # --- finding things -------------------------------------------------------------------
 
@@ -99,8 +100,16 @@ class Analysis:
         """View spans where the named lexicon list matches (memoised per text)."""
         found = self._scans.get(list_name)
         if found is None:
-            matches = self.lex.list(list_name).finditer(self.view, self.lower)
-            found = [(m.start(), m.end()) for m in matches]
+            plist = self.lex.list(list_name)
+            possible = self._possible.get(plist.family)
+            if possible is None:
+                possible = self.lex.prefilter(plist.family).possible(self.lower)
+                self._possible[plist.family] = possible
+            found = (
+                [(m.start(), m.end()) for m in plist.finditer(self.view)]
+                if list_name in possible
+                else []
+            )
             self._scans[list_name] = found
         return found
 
@@ -272,7 +281,11 @@ def analyse(raw: str, lex: Lexicon) -> Analysis:
     for start, end, _ in tag_matches:
         _blank(chars, start, end)
     main = "".join(chars)
-    idioms = lex.list("idioms").finditer(main, main.lower())
+    idioms = (
+        lex.list("idioms").finditer(main)
+        if "idioms" in lex.prefilter("idioms").possible(main.lower())
+        else []
+    )
     if idioms:
         for m in idioms:
             _blank(chars, m.start(), m.end())
