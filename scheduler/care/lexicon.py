@@ -227,10 +227,12 @@ class PatternList:
     """One named list of a lexicon: compiled on first use, with the triggers that let a
     ``Prefilter`` rule it out for a text without scanning."""
 
-    __slots__ = ("_compiled", "_tested", "_triggers", "entries", "name")
+    __slots__ = ("_compiled", "_tested", "_triggers", "entries", "family", "name")
 
     def __init__(self, name: str, entries: list[str]) -> None:
         self.name = name
+        # Lists of one family ("ed_numbers", "ed_diet_talk") are pre-filtered together.
+        self.family = name.split("_", 1)[0]
         self.entries = entries
         self._compiled: re.Pattern[str] | None = None
         self._triggers: frozenset[str] | None = None
@@ -252,11 +254,6 @@ class PatternList:
                 raise CareError(f"care data list {self.name} has a bad pattern: {exc}") from exc
             self._tested = True
         return self._triggers
-
-    @property
-    def family(self) -> str:
-        """Lists of one family ("ed_numbers", "ed_diet_talk") are pre-filtered together."""
-        return self.name.split("_", 1)[0]
 
     def triggers(self) -> frozenset[str] | None:
         """Strings one of which a lower-cased text must contain for the list to match (None:
