@@ -9,7 +9,9 @@ here reads a file more than once.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -223,6 +225,41 @@ def triggers(entries: Iterable[str]) -> frozenset[str] | None:
     return frozenset(t for t in found if not any(o != t and o in t for o in found))
 
 
+# Working out the triggers parses every entry (about 8 ms per process for the lists one
+# campaign needs), so they ship worked out in data/triggers.json, keyed by a hash of a list's
+# entries; a list edited since falls back to working them out. Regenerate the file with
+# ``python -m scheduler.care.write_triggers``; tests/care/test_prefilter.py checks it is current.
+TRIGGERS_FILE = "triggers.json"
+MISSING: Any = object()
+
+
+def entries_key(entries: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(entries).encode("utf-8")).hexdigest()[:32]
+
+
+@functools.cache
+def known_triggers() -> dict[str, list[str] | None]:
+    """The shipped triggers by ``entries_key``; empty if the file is missing or damaged."""
+    try:
+        path = resources.files("scheduler.care").joinpath("data").joinpath(TRIGGERS_FILE)
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    lists = data.get("lists") if isinstance(data, dict) else None
+    return lists if isinstance(lists, dict) else {}
+
+
+def trigger_table() -> dict[str, list[str] | None]:
+    """The triggers of every list of every language's lexicon, worked out afresh."""
+    table: dict[str, list[str] | None] = {}
+    for lang in LANGUAGES:
+        for plist in _compile(lang).lists.values():
+            if plist.entries:
+                found = triggers(plist.entries)
+                table[entries_key(plist.entries)] = None if found is None else sorted(found)
+    return dict(sorted(table.items()))
+
+
 class PatternList:
     """One named list of a lexicon: compiled on first use, with the triggers that let a
     ``Prefilter`` rule it out for a text without scanning."""
@@ -248,10 +285,14 @@ class PatternList:
 
     def _skip_test(self) -> frozenset[str] | None:
         if not self._tested and self.entries:
-            try:
-                self._triggers = triggers(self.entries)
-            except re.error as exc:
-                raise CareError(f"care data list {self.name} has a bad pattern: {exc}") from exc
+            known = known_triggers().get(entries_key(self.entries), MISSING)
+            if known is MISSING:
+                try:
+                    self._triggers = triggers(self.entries)
+                except re.error as exc:
+                    raise CareError(f"care data list {self.name} has a bad pattern: {exc}") from exc
+            else:
+                self._triggers = None if known is None else frozenset(known)
             self._tested = True
         return self._triggers
 

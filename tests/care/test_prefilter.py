@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from scheduler.care.lexicon import LANGUAGES, PatternList, Prefilter, lexicon_for
+from scheduler.care.lexicon import (
+    LANGUAGES,
+    PatternList,
+    Prefilter,
+    known_triggers,
+    lexicon_for,
+    trigger_table,
+)
 from scheduler.care.text import analyse
 from tests.care.evaluate import EVAL_SET
 
@@ -68,3 +75,8 @@ def test_prefilter_agrees_with_each_lists_own_triggers(lang: str) -> None:
             assert possible == (triggers is None or any(t in text.lower for t in triggers))
             if plist.finditer(text.view):
                 assert possible, (name, raw)
+
+
+def test_shipped_triggers_are_current() -> None:
+    # A stale file only costs speed (edited lists fall back), but keep it current.
+    assert known_triggers() == trigger_table(), "run: python -m scheduler.care.write_triggers"
