@@ -183,7 +183,11 @@ class Progress:
         if name == "part_published":
             bits = [f"part {fields.get('part')}", str(fields.get("url", ""))]
         elif name == "retry_wait":
-            bits.append(f"at {fields.get('next_attempt')} ({fields.get('error')})")
+            when = fields.get("next_attempt")
+            if isinstance(when, datetime):
+                wait = (when - self.clock.now()).total_seconds()
+                when = f"{when:%H:%M:%S} UTC, in {max(wait, 0):.1f} s"
+            bits.append(f"at {when} ({fields.get('error')})")
         elif name in ("missed", "failed", "not_approved", "not_approved_soon", "outcome_unknown"):
             bits.append(str(fields.get("summary", "")))
         elif name == "published" and fields.get("url"):
