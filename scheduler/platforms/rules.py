@@ -9,13 +9,13 @@ and UTF-8 bytes with URLs counted in full.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import replace
 
-import regex
-
 from scheduler.platforms.base import Invalid, PartRequest, PlatformRules
+
+# One counting implementation for check and publish: a draft that passes check is never
+# refused by the publisher's own length check, and the other way round.
+from scheduler.text import graphemes, mastodon_length, weighted_length
 
 RULES: dict[str, PlatformRules] = {
     "x": PlatformRules(
@@ -60,30 +60,10 @@ RULES: dict[str, PlatformRules] = {
 BLUESKY_MAX_BYTES = 3000
 MASTODON_URL_LENGTH = 23
 
-_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-_REMOTE_MENTION = re.compile(r"(?<![\w@])(@[A-Za-z0-9_]+)@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_GRAPHEME = regex.compile(r"\X")
-
 
 def rules_for(platform: str, *, max_chars: int | None = None) -> PlatformRules:
     base = RULES.get(platform, RULES["sandbox"])
     return base if max_chars is None else replace(base, max_chars=max_chars)
-
-
-def graphemes(text: str) -> int:
-    return len(_GRAPHEME.findall(text))
-
-
-def mastodon_length(text: str, content_warning: str | None = None, url_length: int = 23) -> int:
-    body = _URL.sub("x" * url_length, text)
-    body = _REMOTE_MENTION.sub(lambda m: m.group(1), body)
-    return graphemes(body) + graphemes(content_warning or "")
-
-
-def x_length(text: str) -> int:
-    import twitter_text  # imported here: only publishing needs it
-
-    return int(twitter_text.parse_tweet(unicodedata.normalize("NFC", text)).weightedLength)
 
 
 def length(
@@ -91,7 +71,7 @@ def length(
 ) -> int:
     """The length ``platform`` counts for one part (with its CW where the platform counts it)."""
     if platform == "x":
-        return x_length(text)
+        return weighted_length(text)
     if platform == "mastodon":
         return mastodon_length(text, content_warning, url_length)
     return graphemes(text)

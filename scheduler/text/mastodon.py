@@ -15,14 +15,17 @@ URL_LENGTH = 23
 _REMOTE_MENTION = re.compile(r"(?<![\w/])(@\w+(?:[.\-]\w+)*)@[\w.\-]+\.\w+", re.UNICODE)
 
 
-def mastodon_length(text: str, content_warning: str | None = None) -> int:
+def mastodon_length(
+    text: str, content_warning: str | None = None, url_length: int = URL_LENGTH
+) -> int:
+    """Each URL counts ``url_length`` (an instance's characters_reserved_per_url)."""
     spans = find_urls(text)
     if spans:
         pieces: list[str] = []
         last = 0
         for start, end in spans:
             pieces.append(text[last:start])
-            pieces.append("x" * URL_LENGTH)
+            pieces.append("x" * url_length)
             last = end
         pieces.append(text[last:])
         text = "".join(pieces)
