@@ -264,12 +264,10 @@ class PatternList:
     """One named list of a lexicon: compiled on first use, with the triggers that let a
     ``Prefilter`` rule it out for a text without scanning."""
 
-    __slots__ = ("_compiled", "_tested", "_triggers", "entries", "family", "name")
+    __slots__ = ("_compiled", "_tested", "_triggers", "entries", "name")
 
     def __init__(self, name: str, entries: list[str]) -> None:
         self.name = name
-        # Lists of one family ("ed_numbers", "ed_diet_talk") are pre-filtered together.
-        self.family = name.split("_", 1)[0]
         self.entries = entries
         self._compiled: re.Pattern[str] | None = None
         self._triggers: frozenset[str] | None = None
@@ -313,13 +311,13 @@ class PatternList:
 
 
 class Prefilter:
-    """Which lists of a family can match a text, found in one pass over the text rather than
-    one substring test per trigger per list.
+    """Which lists can match a text, found in one pass over the text rather than one
+    substring test per trigger per list.
 
     A list can match only if the text contains one of its triggers; an Aho-Corasick
-    automaton of the family's triggers finds every occurrence of every trigger in one scan
-    (a regex alternation cannot: it reports one match per position and is slower in C
-    Python than the substring tests it would replace)."""
+    automaton of the triggers of every list finds every occurrence of every trigger in one
+    scan (a regex alternation cannot: it reports one match per position and is slower in
+    CPython than the substring tests it would replace)."""
 
     def __init__(self, lists: Iterable[PatternList]) -> None:
         owners: dict[str, set[str]] = {}
@@ -367,16 +365,10 @@ class Lexicon:
         return self.words["hashtag_allow"] | self.words["caps_allow"]
 
     @functools.cached_property
-    def _prefilters(self) -> dict[str, Prefilter]:
-        return {}
-
-    def prefilter(self, family: str) -> Prefilter:
-        """The pre-filter of one family of lists, built when a text first needs it."""
-        found = self._prefilters.get(family)
-        if found is None:
-            members = (plist for plist in self.lists.values() if plist.family == family)
-            found = self._prefilters[family] = Prefilter(members)
-        return found
+    def prefilter(self) -> Prefilter:
+        """The pre-filter of all the lists, built when a text first needs it (under a
+        millisecond: the triggers ship worked out)."""
+        return Prefilter(self.lists.values())
 
     def list(self, name: str) -> PatternList:
         return self.lists[name]

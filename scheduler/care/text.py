@@ -18,13 +18,16 @@ from typing import Any
 from scheduler.care.lexicon import Lexicon
 from scheduler.care.support import gives_support
 
-HASHTAG = re.compile(r"(?<![\w&/])#(\w+)")
+# Patterns open with their literal ("#", "@", ".") so the regex engine can jump between
+# candidates; a leading lookbehind would make it try every position of every text.
+HASHTAG = re.compile(r"#(?<![\w&/]#)(\w+)")
 _TLD = r"(?:org|com|net|uk|ie|fr|es|au|nz|ca|us|wales|cymru|info|io|scot|eu|gov|nhs)"
-DOMAIN_END = re.compile(r"(?:\." + _TLD + r")+(?:/\S*)?(?!\w)")  # on lower-case text
+DOMAIN_END = re.compile(r"\." + _TLD + r"(?:\." + _TLD + r")*(?:/\S*)?(?!\w)")  # on lower case
 URL_STARTS = ("https://", "http://", "www.")
 NON_SPACE = re.compile(r"\S*")
+NOT_NEWLINE = re.compile(r"[^\n]")
 QUOTE_CHAR = re.compile("[\"“«„‘']")
-MENTION = re.compile(r"(?<![\w])@[\w.-]+(?:@[\w.-]+)?")
+MENTION = re.compile(r"@(?<!\w@)[\w.-]+(?:@[\w.-]+)?")
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»)]*\s+|\n+")
 WORD = re.compile(r"[\w']+")
 CLAUSE_BREAK = re.compile(r"[;:—–]|,\s+(?:but|and|so|yet)\s|\s-\s")
@@ -33,6 +36,7 @@ QUOTES = re.compile(
     r"|(?<!\w)‘.{1,240}?’(?!\w)|(?<!\w)'.{1,240}?'(?!\w)"
 )
 APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'"})
+APOSTROPHE_MARKS = tuple(chr(code) for code in APOSTROPHES)
 
 Span = tuple[int, int]
 LONG_SENTENCE = 30  # words; plain-language guidance for posts
@@ -83,6 +87,7 @@ class Analysis:
     hashtags: list[Hashtag]
     urls: list[Span]
     lower: str  # the view in lower case, for the lexicons' cheap tests
+    possible: frozenset[str]  # the lists whose triggers occur in the view
     gates: dict[str, list[Span]] = field(default_factory=dict)
     _scans: dict[str, list[Span]] = field(default_factory=dict)
     _lengths: list[tuple[Span, int]] | None = None
@@ -92,25 +97,17 @@ class Analysis:
     # another account or in another draft are not searched again.
     memo: dict[str, Any] = field(default_factory=dict)
     _support: bool | None = None
-    _possible: dict[str, frozenset[str]] = field(default_factory=dict)  # by list family
 
     # --- finding things -------------------------------------------------------------------
 
     def scan(self, list_name: str) -> list[Span]:
         """View spans where the named lexicon list matches (memoised per text)."""
+        if list_name not in self.possible:
+            return []
         found = self._scans.get(list_name)
         if found is None:
-            plist = self.lex.list(list_name)
-            possible = self._possible.get(plist.family)
-            if possible is None:
-                possible = self.lex.prefilter(plist.family).possible(self.lower)
-                self._possible[plist.family] = possible
-            found = (
-                [(m.start(), m.end()) for m in plist.finditer(self.view)]
-                if list_name in possible
-                else []
-            )
-            self._scans[list_name] = found
+            matches = self.lex.lists[list_name].finditer(self.view)
+            found = self._scans[list_name] = [(m.start(), m.end()) for m in matches]
         return found
 
     @property
@@ -262,34 +259,35 @@ def find_urls(raw: str) -> list[Span]:
     return sorted(spans)
 
 
-def _blank(chars: list[str], start: int, end: int) -> None:
-    chars[start:end] = [" " if ch != "\n" else ch for ch in chars[start:end]]
+def _blanked(text: str, spans: list[Span]) -> str:
+    """``text`` with the spans (which may overlap) turned to spaces, newlines kept."""
+    out: list[str] = []
+    pos = 0
+    for start, end in sorted(spans):
+        start = max(start, pos)
+        if end <= start:
+            continue
+        out.append(text[pos:start])
+        cut = text[start:end]
+        out.append(" " * len(cut) if "\n" not in cut else NOT_NEWLINE.sub(" ", cut))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def analyse(raw: str, lex: Lexicon) -> Analysis:
     """Prepare one text for the rules (call through ``AnalysisCache``)."""
-    chars = list(raw.translate(APOSTROPHES))
     urls = find_urls(raw)
-    for start, end in urls:
-        _blank(chars, start, end)
+    hidden = list(urls)
     if "@" in raw:
-        for m in MENTION.finditer(raw):
-            _blank(chars, m.start(), m.end())
+        hidden += [m.span() for m in MENTION.finditer(raw)]
     tag_matches = (
         [(m.start(), m.end(), m.group(1)) for m in HASHTAG.finditer(raw)] if "#" in raw else []
     )
-    for start, end, _ in tag_matches:
-        _blank(chars, start, end)
-    main = "".join(chars)
-    idioms = (
-        lex.list("idioms").finditer(main)
-        if "idioms" in lex.prefilter("idioms").possible(main.lower())
-        else []
-    )
-    if idioms:
-        for m in idioms:
-            _blank(chars, m.start(), m.end())
-        main = "".join(chars)
+    hidden += [(start, end) for start, end, _ in tag_matches]
+    # translate() looks up every character; most texts have nothing to translate.
+    same = not any(map(raw.__contains__, APOSTROPHE_MARKS))
+    main = _blanked(raw if same else raw.translate(APOSTROPHES), hidden)
     pieces = [main]
     pos = len(main)
     hashtags: list[Hashtag] = []
@@ -300,6 +298,16 @@ def analyse(raw: str, lex: Lexicon) -> Analysis:
         pieces.append(spelled)
         pos += len(spelled)
     view = "\n".join(pieces)
+    lower = view.lower()
+    possible = lex.prefilter.possible(lower)
+    if "idioms" in possible:
+        idioms = lex.lists["idioms"].finditer(main)
+        if idioms:
+            # Same length: the hashtags' places in the view do not move.
+            main = _blanked(main, [m.span() for m in idioms])
+            view = "\n".join([main, *pieces[1:]])
+            lower = view.lower()
+            possible = lex.prefilter.possible(lower)
     analysis = Analysis(
         raw=raw,
         view=view,
@@ -307,7 +315,8 @@ def analyse(raw: str, lex: Lexicon) -> Analysis:
         lex=lex,
         hashtags=hashtags,
         urls=urls,
-        lower=view.lower(),
+        lower=lower,
+        possible=possible,
     )
     for topic in ("suicide", "ed"):
         spans = list(analysis.scan(f"gate_{topic}"))
