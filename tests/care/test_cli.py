@@ -61,6 +61,32 @@ def test_lint_lists_findings_and_fails_on_a_block(
     assert (first["rule"], first["post"], first["excerpt"]) == ("sm-no-support", "talk", "suicide")
 
 
+def test_the_same_finding_on_several_accounts_is_said_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    posts = """\
+posts:
+  - id: everywhere
+    day: 1
+    time: "08:30"
+    accounts: [bird, sky, masto]
+    cw: food mention
+    text: Earn your pizza with our 5k tonight!
+"""
+    path = write_campaign(tmp_path / "c", posts=posts)
+    code, out, _ = run(capsys, "lint", str(path))
+    assert code == 0, out
+    # said once, though on X and Bluesky the text starts after "CW: food mention"
+    assert out.count("warn ed-diet-talk") == 1
+    assert "[everywhere @bird (x), @sky (bluesky), @masto (mastodon), part 1]" in out
+    assert out.rstrip().endswith(
+        "care: 3 warn in 3 drafts (1 as listed, each once for all its accounts)"
+    )
+    # programs get one finding per draft
+    data = json.loads(run(capsys, "lint", str(path), "--json")[1])
+    assert [f["account"] for f in data["findings"]] == ["bird", "sky", "masto"]
+
+
 def test_lint_passes_a_clean_campaign(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write_campaign(tmp_path / "clean")
     code, out, _ = run(capsys, "lint", str(path))
