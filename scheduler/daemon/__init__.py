@@ -5,7 +5,8 @@ retry.py      backoff, rate-limit headers, the decision after a failed attempt (
 reconcile.py  windows, catch-up, unapproved reminders, reconciliation rules, 429 pauses
 worker.py     one claimed draft: check, reconcile, publish part by part, record
 report.py     the log and the notifier: nothing silent
-runner.py     APScheduler timers derived from the ledger; signals; clean stop
+runner.py     the steps (reload, fire, sweep, remind, close) derived from the ledger; signals
+timers.py     one APScheduler job per step, guarded; a clean stop waits for those running
 source.py     campaign files, loaded and watched by mtime
 status.py     what `scheduler status` shows
 """
