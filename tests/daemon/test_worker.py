@@ -8,7 +8,7 @@ import threading
 from datetime import timedelta
 from typing import Any
 
-from scheduler.daemon.worker import build_request
+from scheduler.daemon.request import build_request
 from scheduler.draft import PartResult
 from scheduler.platforms.base import OutcomeUnknown, PublishRequest, PublishResult
 from tests.daemon.support import DUE1, DUE2, DUE3, REVIEWER, T_START, Rig, at, rig
