@@ -37,6 +37,7 @@ from scheduler.daemon.base import (
 )
 from scheduler.daemon.reconcile import UNAPPROVED, WAITING, AccountPauses, Step, plan, window_end
 from scheduler.daemon.report import Reporter
+from scheduler.daemon.serial import SerialWrites
 from scheduler.daemon.timers import Timers
 from scheduler.daemon.worker import Worker
 from scheduler.draft import DraftKey
@@ -48,47 +49,6 @@ ACTIVE = WAITING | {"publishing"}
 
 def _job_id(action: str, key: DraftKey) -> str:
     return f"{action}:{key}"
-
-
-_WRITES = frozenset(
-    {
-        "claim",
-        "claim_due",
-        "renew",
-        "record_part",
-        "finish",
-        "retry_later",
-        "give_up",
-        "release",
-        "mark_missed",
-        "sync",
-    }
-)
-
-
-class SerialWrites:
-    """Lets one thread at a time write to an SQLite ledger.
-
-    SQLite has one writer at a time; threads that find it busy sleep in growing steps inside
-    SQLite's busy handler, which costs a burst of posts tens of milliseconds each. Taking
-    turns on a lock in this process is immediate. (Other processes still meet SQLite's own
-    lock; PostgreSQL needs none of this.)
-    """
-
-    def __init__(self, ledger: Any) -> None:
-        self._ledger = ledger
-        self._lock = threading.Lock()
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._ledger, name)
-        if name not in _WRITES or not callable(attr):
-            return attr
-
-        def locked(*args: Any, **kwargs: Any) -> Any:
-            with self._lock:
-                return attr(*args, **kwargs)
-
-        return locked
 
 
 def _give_back_memory() -> None:
