@@ -295,7 +295,15 @@ class Ledger(Protocol):
         rule: ApprovalRule | None = None,
     ) -> DraftRecord: ...
 
-    def claim(self, key: DraftKey, *, owner: str, now: datetime, lease: Lease) -> Claim | None: ...
+    def claim(
+        self,
+        key: DraftKey,
+        *,
+        owner: str,
+        now: datetime,
+        lease: Lease,
+        thread_completion: Lease = 0.0,
+    ) -> Claim | None: ...
 
     def claim_due(
         self,
@@ -305,6 +313,7 @@ class Ledger(Protocol):
         lease: Lease,
         limit: int = 10,
         campaigns: Sequence[str] | None = None,
+        thread_completion: Lease = 0.0,
     ) -> builtins.list[Claim]: ...
 
     def renew(self, claim: Claim, *, now: datetime, lease: Lease) -> Claim: ...

@@ -2,7 +2,9 @@
 
 A claim is one conditional UPDATE: it succeeds only for a draft whose current content hash
 is the approved hash, whose time has come and whose window is open, that is approved (or
-waiting for a retry that is due, or publishing under a lease that has expired). On
+waiting for a retry that is due, or publishing under a lease that has expired). A thread with
+a part already public may also be claimed after its window, within the completion limit the
+caller gives (``thread_completion``), so that it is finished rather than left broken. On
 PostgreSQL candidates are first locked with FOR UPDATE SKIP LOCKED, so workers sharing a
 ledger never wait for nor take each other's rows; SQLite serialises writers (BEGIN
 IMMEDIATE), and the same conditional UPDATE makes the claim atomic there.
@@ -58,15 +60,40 @@ def describe_error(error: BaseException | str) -> tuple[str, str | None, str | N
     return error, None, None
 
 
-def claimable(now: datetime) -> ColumnElement[bool]:
+def _span(value: Lease) -> timedelta:
+    span = value if isinstance(value, timedelta) else timedelta(seconds=value)
+    return max(span, timedelta(0))
+
+
+def started() -> ColumnElement[bool]:
+    """Some part of the thread is public: ``parts_done`` holds at least one recorded part.
+
+    ``parts_done`` is JSON text, a list of objects. Every recorded part is an object, so a
+    list holding one contains "{" and an empty list (however spaced, or an empty text) does
+    not. This is plain LIKE, the same on SQLite and PostgreSQL: no JSON functions (which
+    PostgreSQL would apply only after a cast from text that fails on any malformed row, and
+    which an SQLite build may lack), and nothing that can fail for one row and so stop
+    every claim.
+    """
+    return t.drafts.c.parts_done.like("%{%")
+
+
+def claimable(now: datetime, thread_completion: Lease = 0.0) -> ColumnElement[bool]:
+    """The claim condition at ``now``; started threads may be finished until their window
+    end + ``thread_completion``. (A draft without a latest time has no window here: the
+    daemon applies its default lateness.)"""
     d = t.drafts
+    window_open = or_(d.c.latest.is_(None), d.c.latest >= now)
+    completion = _span(thread_completion)
+    if completion > timedelta(0):
+        window_open = or_(window_open, and_(d.c.latest >= now - completion, started()))
     return and_(
         d.c.approved_hash.is_not(None),
         d.c.approved_hash == d.c.content_hash,
         d.c.due <= now,
         or_(
             and_(
-                or_(d.c.latest.is_(None), d.c.latest >= now),
+                window_open,
                 or_(
                     d.c.state.in_([State.APPROVED.value, State.SCHEDULED.value]),
                     and_(
@@ -85,9 +112,24 @@ def claimable(now: datetime) -> ColumnElement[bool]:
 class ClaimOps(LedgerCore):
     # --- claiming ---------------------------------------------------------------------------
 
-    def claim(self, key: DraftKey, *, owner: str, now: datetime, lease: Lease) -> Claim | None:
+    def claim(
+        self,
+        key: DraftKey,
+        *,
+        owner: str,
+        now: datetime,
+        lease: Lease,
+        thread_completion: Lease = 0.0,
+    ) -> Claim | None:
         """Claim one draft if it may be published now; None if it may not (or is taken)."""
-        found = self._claim(owner, ensure_utc(now), _lease(lease), key=key, limit=1)
+        found = self._claim(
+            owner,
+            ensure_utc(now),
+            _lease(lease),
+            key=key,
+            limit=1,
+            thread_completion=thread_completion,
+        )
         return found[0] if found else None
 
     def claim_due(
@@ -98,6 +140,7 @@ class ClaimOps(LedgerCore):
         lease: Lease,
         limit: int = 10,
         campaigns: Sequence[str] | None = None,
+        thread_completion: Lease = 0.0,
     ) -> list[Claim]:
         """Claim up to ``limit`` drafts that may be published now, earliest due first.
 
@@ -105,7 +148,13 @@ class ClaimOps(LedgerCore):
         the campaigns it has loaded; other daemons on the same ledger may serve others).
         """
         return self._claim(
-            owner, ensure_utc(now), _lease(lease), key=None, limit=limit, campaigns=campaigns
+            owner,
+            ensure_utc(now),
+            _lease(lease),
+            key=None,
+            limit=limit,
+            campaigns=campaigns,
+            thread_completion=thread_completion,
         )
 
     def _claim(
@@ -117,9 +166,10 @@ class ClaimOps(LedgerCore):
         key: DraftKey | None,
         limit: int,
         campaigns: Sequence[str] | None = None,
+        thread_completion: Lease = 0.0,
     ) -> list[Claim]:
         d = t.drafts
-        cond = claimable(now)
+        cond = claimable(now, thread_completion)
         if key is not None:
             cond = and_(cond, key_where(d, key))
         if campaigns is not None:
