@@ -162,6 +162,7 @@ class Progress:
         "not_approved_soon": "not approved yet",
         "not_approved": "NOT APPROVED",
         "missed": "MISSED",
+        "finished_late": "FINISHED LATE",
         "failed": "FAILED",
         "outcome_unknown": "OUTCOME UNKNOWN",
         "needs_reconnect": "NEEDS RECONNECTING",
@@ -188,7 +189,14 @@ class Progress:
                 wait = (when - self.clock.now()).total_seconds()
                 when = f"{when:%H:%M:%S} UTC, in {max(wait, 0):.1f} s"
             bits.append(f"at {when} ({fields.get('error')})")
-        elif name in ("missed", "failed", "not_approved", "not_approved_soon", "outcome_unknown"):
+        elif name in (
+            "missed",
+            "failed",
+            "finished_late",
+            "not_approved",
+            "not_approved_soon",
+            "outcome_unknown",
+        ):
             bits.append(str(fields.get("summary", "")))
         elif name == "published" and fields.get("url"):
             bits.append(str(fields["url"]))

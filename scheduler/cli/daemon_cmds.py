@@ -181,6 +181,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 ledger.list(campaign=campaign_id),
                 now=clock.now(),
                 max_lateness=options.max_lateness,
+                thread_completion=options.thread_completion,
             )
     finally:
         ledger.close()

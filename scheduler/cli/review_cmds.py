@@ -190,7 +190,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         ledger.close()
     # What the daemon knows: in flight, retries with their next attempt, URLs, problems.
     options = DaemonOptions.from_env(settings.env)
-    report = build(records, now=clock.now(), max_lateness=options.max_lateness)
+    report = build(
+        records,
+        now=clock.now(),
+        max_lateness=options.max_lateness,
+        thread_completion=options.thread_completion,
+    )
     if args.json:
         print(json.dumps({"drafts": rows, **report}, indent=2, ensure_ascii=False))
         return 0

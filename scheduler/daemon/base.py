@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from scheduler.accounts import AccountSpec
 from scheduler.daemon.retry import RetryPolicy
+from scheduler.daemon.windows import THREAD_COMPLETION
 from scheduler.draft import Draft
 from scheduler.errors import ConfigError, SchedulerError
 from scheduler.platforms.base import Publisher
@@ -53,6 +54,9 @@ class DaemonOptions:
     remind_ahead: float = 3600.0  # report unapproved drafts this long before they are due
     # A draft without its own latest time may go out this late, and no later.
     max_lateness: float = 6 * 3600.0
+    # A thread with a part already public may still be finished this long after its window
+    # ends (see scheduler.daemon.windows); past that it is missed.
+    thread_completion: float = THREAD_COMPLETION
     workers: int = 4  # posts published at the same time
     grace: float = 30.0  # on SIGTERM, how long in-flight posts may take to finish
     exit_when_done: bool = False  # stop once nothing is left to publish or to wait for
@@ -80,11 +84,21 @@ class DaemonOptions:
         options = cls(**values)
         if retry_values:
             options = replace(options, retry=replace(options.retry, **retry_values))
-        return replace(options, **overrides) if overrides else options
+        options = replace(options, **overrides) if overrides else options
+        if not 0 <= options.thread_completion <= _TEN_YEARS:
+            raise ConfigError(
+                f"SCHEDULER_DAEMON_THREAD_COMPLETION={options.thread_completion:g} is out of range",
+                hint="give the seconds a started thread may still be finished after its window "
+                "(0 never finishes one late; the default is 86400)",
+            )
+        return options
 
     @property
     def lease_delta(self) -> timedelta:
         return timedelta(seconds=self.lease)
+
+
+_TEN_YEARS = 10 * 365 * 86400.0
 
 
 def _parse(name: str, raw: str, kind: Any) -> Any:

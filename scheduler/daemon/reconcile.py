@@ -1,9 +1,10 @@
 """Deciding what the ledger's state means for the daemon: windows, catch-up, reconciliation.
 
 * Window: a draft may go out from its due time until ``Draft.latest`` (or due + the default
-  maximum lateness); after that it is missed.
-* Catch-up after downtime: due drafts still inside their window go out oldest first; the rest
-  become missed and are reported.
+  maximum lateness); after that it is missed. A thread with a part already public is
+  finished late instead, up to the thread completion limit (see ``windows``).
+* Catch-up after downtime: due drafts still inside their window (or started threads inside
+  their completion limit) go out oldest first; the rest become missed and are reported.
 * Drafts due but not approved are never published; they are reported ahead of time, at the
   due time, and become missed when their window closes.
 * A claim whose previous attempt may have reached the platform (a lease that expired while
@@ -23,18 +24,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from scheduler.daemon.windows import THREAD_COMPLETION, finish_by, window_end
 from scheduler.draft import DraftKey
 
 # Ledger states, as their string values (the ledger's State is a StrEnum).
 WAITING = frozenset({"approved", "scheduled", "retry_wait"})
 UNAPPROVED = frozenset({"draft", "rejected"})
 
-
-def window_end(due: datetime, latest: datetime | None, max_lateness: float) -> datetime:
-    """The last instant a draft may go out."""
-    if latest is not None:
-        return latest
-    return due + timedelta(seconds=max_lateness)
+FINISHING_LATE = "finishing a started thread late"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +53,12 @@ class Plan:
 
 
 def plan(
-    records: Iterable[Any], *, now: datetime, max_lateness: float, remind_ahead: float
+    records: Iterable[Any],
+    *,
+    now: datetime,
+    max_lateness: float,
+    remind_ahead: float,
+    thread_completion: float = THREAD_COMPLETION,
 ) -> Plan:
     """What to do for each draft, from ledger records (anything shaped like DraftRecord)."""
     catch_up: list[tuple[datetime, Step]] = []
@@ -67,15 +69,26 @@ def plan(
         state = str(rec.state)
         key: DraftKey = rec.key
         end = window_end(rec.due, rec.latest, max_lateness)
+        # Part of the thread is public: leaving it unfinished would strand its readers.
+        started = bool(rec.parts_done)
+        last = (
+            finish_by(
+                rec.due, rec.latest, max_lateness=max_lateness, thread_completion=thread_completion
+            )
+            if started
+            else end
+        )
         if state in WAITING:
             when = rec.due
             if state == "retry_wait" and rec.next_attempt is not None:
                 when = max(rec.next_attempt, rec.due)
             if when <= now:
-                if now > end:
-                    missed.append(Step(now, "missed", key, _closed(end)))
-                else:
+                if now <= end:
                     catch_up.append((rec.due, Step(now, "catch_up", key)))
+                elif now <= last:
+                    catch_up.append((rec.due, Step(now, "catch_up", key, FINISHING_LATE)))
+                else:
+                    missed.append(Step(now, "missed", key, _closed(end)))
             else:
                 timers.append(Step(when, "publish", key))
         elif state == "publishing":
@@ -86,6 +99,9 @@ def plan(
             else:
                 timers.append(Step(until, "publish", key, "lease ends"))
         elif state in UNAPPROVED:
+            # A started thread sent back to review (a new approval policy) may still be
+            # approved again and finished, until its completion limit.
+            end = last
             if now > end:
                 missed.append(Step(now, "close_unapproved", key, _closed(end, approved=False)))
                 continue

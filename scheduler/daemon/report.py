@@ -20,6 +20,7 @@ LEVELS = {
     "needs_reconnect": "error",
     "outcome_unknown": "error",
     "missed": "error",
+    "finished_late": "warning",  # a thread's last parts went out after its window
     "not_approved": "warning",
     "not_approved_soon": "warning",
     "published": "info",

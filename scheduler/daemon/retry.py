@@ -38,6 +38,7 @@ class Decision:
     at: datetime | None  # the next attempt, for "retry"
     reason: str
     pause_account_until: datetime | None = None  # a 429: the account's other posts wait too
+    late: bool = False  # a retry after the window: a started thread being finished late
 
 
 def backoff(attempt: int, policy: RetryPolicy, rand: float) -> float:
@@ -124,6 +125,7 @@ def decide(
     latest: datetime | None,
     policy: RetryPolicy,
     rand: float,
+    finish_by: datetime | None = None,
 ) -> Decision:
     """The next step after ``error`` on the ``attempts``-th attempt (1 = the first).
 
@@ -131,6 +133,10 @@ def decide(
     again after the backoff, or later if the platform asked for more; a retry that would fall
     after the post's window (``latest``) makes the post missed instead. OutcomeUnknown is
     retried like a transient error: the next attempt reconciles before publishing anything.
+
+    ``finish_by`` is given for a thread with a part already public: a retry after the window
+    is allowed up to that time (``late`` says so), because a thread cut off after its first
+    part may leave readers without the support line in its last.
     """
     reason = error_reason(error)
     if isinstance(error, Permanent):
@@ -150,6 +156,18 @@ def decide(
         pause = now + timedelta(seconds=delay)
     at = now + timedelta(seconds=delay)
     if latest is not None and at > latest:
+        if finish_by is not None and at <= finish_by:
+            return Decision("retry", at, reason, pause_account_until=pause, late=True)
+        if finish_by is not None:
+            return Decision(
+                "missed",
+                None,
+                f"thread unfinished: the next attempt ({at.isoformat(timespec='seconds')}) would "
+                f"be after {finish_by.isoformat(timespec='seconds')}, the limit for finishing a "
+                f"started thread after its window closed at "
+                f"{latest.isoformat(timespec='seconds')}; last error: {reason}",
+                pause_account_until=pause,
+            )
         return Decision(
             "missed",
             None,

@@ -22,7 +22,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -35,10 +35,12 @@ from scheduler.daemon.base import (
     Loaded,
     PublisherFor,
 )
-from scheduler.daemon.reconcile import UNAPPROVED, WAITING, AccountPauses, Step, plan, window_end
+from scheduler.daemon.notices import unfinished
+from scheduler.daemon.reconcile import UNAPPROVED, WAITING, AccountPauses, Step, plan
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.serial import SerialWrites
 from scheduler.daemon.timers import Timers
+from scheduler.daemon.windows import finish_by, last_chance, window_end
 from scheduler.daemon.worker import Worker
 from scheduler.draft import DraftKey
 from scheduler.errors import CampaignError, LedgerError
@@ -163,6 +165,7 @@ class Daemon:
             now=now,
             max_lateness=self.options.max_lateness,
             remind_ahead=self.options.remind_ahead,
+            thread_completion=self.options.thread_completion,
         )
         for step in the_plan.missed:
             self._close(step)
@@ -196,7 +199,13 @@ class Daemon:
             if record is not None and str(record.state) in WAITING and not record.parts_done:
                 self._schedule_publish(key, paused)
                 return None
-        claim = self.ledger.claim(key, owner=self.options.owner, now=now, lease=self.options.lease)
+        claim = self.ledger.claim(
+            key,
+            owner=self.options.owner,
+            now=now,
+            lease=self.options.lease,
+            thread_completion=self.options.thread_completion,
+        )
         if claim is not None:
             return self._process(claim)
         record = self._get(key)
@@ -210,11 +219,25 @@ class Daemon:
             if record.lease_until is not None and record.lease_until > now:
                 self._schedule_publish(key, record.lease_until)
         elif state in WAITING:
+            last = self._last_chance(record)
             if when > now:
                 self._schedule_publish(key, when)
-            elif now > window_end(record.due, record.latest, self.options.max_lateness):
+            elif now > last:
                 self._close(Step(now, "missed", key, "its window closed before it was claimed"))
+            elif now > window_end(record.due, record.latest, self.options.max_lateness):
+                # A started thread the ledger would not hand over now: if nothing changes by
+                # its completion limit, it is closed then, with its parts listed.
+                self._schedule_close(key, last + timedelta(seconds=1))
         return None
+
+    def _last_chance(self, record: Any) -> datetime:
+        return last_chance(
+            record.due,
+            record.latest,
+            started=bool(record.parts_done),
+            max_lateness=self.options.max_lateness,
+            thread_completion=self.options.thread_completion,
+        )
 
     def _get(self, key: DraftKey) -> Any:
         try:
@@ -244,6 +267,7 @@ class Daemon:
                 lease=self.options.lease,
                 limit=1,
                 campaigns=sorted(self.campaigns),
+                thread_completion=self.options.thread_completion,
             )
             if not claims:
                 break
@@ -283,7 +307,11 @@ class Daemon:
         )
 
     def _close(self, step: Step) -> None:
-        """A window closed: an unpublished draft becomes missed, and a person is told."""
+        """A window closed: an unpublished draft becomes missed, and a person is told.
+
+        A thread with a part already public is left alone until its completion limit: it is
+        being finished late (the claim condition, the plan and the worker agree on that).
+        """
         now = self.clock.now()
         try:
             record = self.ledger.get(step.key)
@@ -294,18 +322,28 @@ class Daemon:
             return
         if state not in WAITING | UNAPPROVED:
             return
-        if now <= window_end(record.due, record.latest, self.options.max_lateness):
+        if now <= self._last_chance(record):
             return
         reason = step.reason
         detail = ""
         if record.parts_done:
-            # Part of a thread is out (stopped between parts): say exactly what a reader sees.
-            total = len(record.draft.parts)
-            reason = (
-                f"only {len(record.parts_done)} of {total} parts were published before its "
-                f"window closed; {reason}"
+            # Part of a thread is out and the rest could not follow: say what a reader sees.
+            end = window_end(record.due, record.latest, self.options.max_lateness)
+            finish = finish_by(
+                record.due,
+                record.latest,
+                max_lateness=self.options.max_lateness,
+                thread_completion=self.options.thread_completion,
             )
-            detail = "published parts: " + " ".join(p.url for p in record.parts_done)
+            reason, detail = unfinished(
+                record.parts_done,
+                total=len(record.draft.parts),
+                end=end,
+                finish=finish,
+                zone=record.draft.timezone,
+            )
+            if state in UNAPPROVED:
+                reason += f"; it was not approved again ({state})"
         try:
             self.ledger.mark_missed(step.key, reason=reason, now=now)
         except LedgerError as exc:
@@ -322,9 +360,7 @@ class Daemon:
             state = str(record.state)
             if state in ACTIVE:
                 return False
-            if state in UNAPPROVED and now <= window_end(
-                record.due, record.latest, self.options.max_lateness
-            ):
+            if state in UNAPPROVED and now <= self._last_chance(record):
                 return False
         return True
 
@@ -350,6 +386,10 @@ class Daemon:
 
     def _schedule_publish(self, key: DraftKey, at: datetime) -> None:
         self.timers.set(_job_id("publish", key), at, lambda: self.fire(key))
+
+    def _schedule_close(self, key: DraftKey, at: datetime) -> None:
+        step = Step(at, "missed", key, "its window closed before it was claimed")
+        self.timers.set(_job_id("missed", key), at, lambda: self._close(step))
 
     def run_catch_up(self) -> None:
         """Run the catch-up of the last plan now (what the timer does right after a start)."""

@@ -1,7 +1,9 @@
 """What ``scheduler status`` shows: upcoming, in flight, waiting to retry, published, problems.
 
 Built from ledger records only (the ledger is the truth), as plain data for ``--json`` and as
-lines for people, with times in the campaign's timezone and in UTC.
+lines for people, with times in the campaign's timezone and in UTC. A started thread whose
+window has closed is shown as being finished late (with the time it must be finished by),
+not as missed: the daemon is still working on it.
 """
 
 from __future__ import annotations
@@ -9,30 +11,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from scheduler.daemon.reconcile import UNAPPROVED, window_end
+from scheduler.daemon.notices import local_time, published_parts
+from scheduler.daemon.reconcile import UNAPPROVED, WAITING
+from scheduler.daemon.windows import THREAD_COMPLETION, finish_by, finishing_late, window_end
 
 GROUPS = ("problems", "in_flight", "waiting_to_retry", "upcoming", "published", "other")
 
 PROBLEM_STATES = frozenset({"failed", "missed", "outcome_unknown"})
 
 
-def local_time(instant: datetime | None, zone: str) -> str:
-    if instant is None:
-        return "-"
-    try:
-        local = instant.astimezone(ZoneInfo(zone))
-    except (KeyError, ValueError):
-        local = instant
-    return local.strftime("%a %d %b %H:%M %Z").strip()
-
-
 def _iso(instant: datetime | None) -> str | None:
     return None if instant is None else instant.isoformat()
 
 
-def entry(record: Any, *, now: datetime, max_lateness: float) -> dict[str, Any]:
+def entry(
+    record: Any, *, now: datetime, max_lateness: float, thread_completion: float = THREAD_COMPLETION
+) -> dict[str, Any]:
     draft = record.draft
     state = str(record.state)
     parts = [{"index": p.index, "url": p.url, "remote_id": p.remote_id} for p in record.parts_done]
@@ -60,19 +55,40 @@ def entry(record: Any, *, now: datetime, max_lateness: float) -> dict[str, Any]:
         "url": parts[0]["url"] if parts else None,
         "last_error": record.last_error,
         "problem": None,
+        # A started, unfinished thread may be finished until this time, even after "latest".
+        "finish_by": None,
+        "late": None,
     }
     item["problem"] = problem_of(record, state, now=now, max_lateness=max_lateness)
+    end = window_end(record.due, record.latest, max_lateness)
+    finish = finish_by(
+        record.due, record.latest, max_lateness=max_lateness, thread_completion=thread_completion
+    )
+    if parts and len(parts) < len(draft.parts) and state not in ("published", "cancelled"):
+        item["finish_by"] = _iso(finish)
+    if state in WAITING | {"publishing"} and finishing_late(
+        record, now=now, max_lateness=max_lateness
+    ):
+        item["late"] = (
+            f"finishing a started thread late: {len(parts)} of {len(draft.parts)} parts are "
+            f"out, its window closed at {local_time(end, draft.timezone)}, the rest goes out "
+            f"by {local_time(finish, draft.timezone)} at the latest"
+        )
     return item
 
 
 def problem_of(record: Any, state: str, *, now: datetime, max_lateness: float) -> str | None:
     error = record.last_error or ""
+    # A thread cut off part way: which parts readers can see.
+    out = ""
+    if record.parts_done and len(record.parts_done) < len(record.draft.parts):
+        out = f"; {published_parts(record.parts_done)}"
     if state == "failed":
         if "reconnect" in error:
             return f"needs reconnecting: {error}"
-        return f"failed: {error or 'the platform refused it'}"
+        return f"failed: {error or 'the platform refused it'}{out}"
     if state == "missed":
-        return f"missed: {error or 'its window closed before it could be published'}"
+        return f"missed: {error or 'its window closed before it could be published'}{out}"
     if state == "outcome_unknown":
         return (
             f"outcome unknown: {error or 'it may or may not have gone out'}; check the account, "
@@ -104,10 +120,18 @@ def group_of(item: dict[str, Any], *, now: datetime) -> str:
     return "other"
 
 
-def build(records: Iterable[Any], *, now: datetime, max_lateness: float) -> dict[str, Any]:
+def build(
+    records: Iterable[Any],
+    *,
+    now: datetime,
+    max_lateness: float,
+    thread_completion: float = THREAD_COMPLETION,
+) -> dict[str, Any]:
     groups: dict[str, list[dict[str, Any]]] = {g: [] for g in GROUPS}
     for record in records:
-        item = entry(record, now=now, max_lateness=max_lateness)
+        item = entry(
+            record, now=now, max_lateness=max_lateness, thread_completion=thread_completion
+        )
         groups[group_of(item, now=now)].append(item)
     for items in groups.values():
         items.sort(key=lambda i: (i["due"] or "", i["key"]))
@@ -146,23 +170,24 @@ def _line(group: str, item: dict[str, Any]) -> str:
     head = f"{item['key']}  {item['due_local']}"
     if group == "problems":
         return f"{head}  {item['problem']}"
+    late = f"; {item['late']}" if item.get("late") else ""
     if group == "in_flight":
         done = len(item["parts_done"])
         return (
             f"{head}  publishing by {item['lease_owner']} "
-            f"(part {done}/{item['parts']} done, lease until {item['lease_until']})"
+            f"(part {done}/{item['parts']} done, lease until {item['lease_until']}){late}"
         )
     if group == "waiting_to_retry":
         why = f": {item['last_error']}" if item["last_error"] else ""
         note = f"  {item['problem']}" if item["problem"] else ""
         return (
             f"{head}  attempt {item['attempts']} failed{why}; next attempt "
-            f"{item['next_attempt_local'] or 'as soon as possible'}{note}"
+            f"{item['next_attempt_local'] or 'as soon as possible'}{late}{note}"
         )
     if group == "published":
         urls = " ".join(p["url"] for p in item["parts_done"]) or "(no address recorded)"
         return f"{head}  {urls}"
     if group == "upcoming":
         approval = "approved" if item["approved"] else "NOT APPROVED"
-        return f"{head}  {approval}"
-    return f"{head}  {item['state']}"
+        return f"{head}  {approval}{late}"
+    return f"{head}  {item['state']}{late}"

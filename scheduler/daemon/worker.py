@@ -6,6 +6,10 @@ media file is read back and compared with the digest that was approved). Each th
 recorded in the ledger as soon as it exists, so a crash resumes at the next part, replying to
 the right parent. Every way out of ``process`` leaves the draft in a state a person can see:
 published, retry_wait (with the next attempt), failed, missed or outcome_unknown.
+
+A thread with a part already public is finished after its window if need be, up to the
+thread completion limit (``windows``): retries, reconnects and reconciliation all run to that
+limit instead of the window's end, and a person is told which parts went out late and when.
 """
 
 from __future__ import annotations
@@ -21,10 +25,19 @@ from typing import Any
 
 from scheduler.clock import Clock
 from scheduler.daemon.base import DaemonOptions, PublisherFor
-from scheduler.daemon.reconcile import AccountPauses, needs_reconcile, window_end
+from scheduler.daemon.notices import (
+    due_local,
+    evidence,
+    finished_late,
+    late_parts,
+    published_parts,
+    unfinished,
+)
+from scheduler.daemon.reconcile import AccountPauses, needs_reconcile
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.request import NotPublishable, build_request
 from scheduler.daemon.retry import Decision, backoff, decide, error_reason
+from scheduler.daemon.windows import finish_by, window_end
 from scheduler.draft import Draft, PartResult
 from scheduler.errors import ConfigError, LedgerError, PublishError, SchedulerError
 from scheduler.notify.base import Notice
@@ -103,6 +116,7 @@ class Worker:
             return self._refuse(claim, f"cannot publish to account {draft.account}: {exc}")
 
         end = window_end(record.due, record.latest, self.options.max_lateness)
+        finish = self._finish_by(record)
         done = tuple(claim.parts_done)
         try:
             # A first attempt that is not a takeover has nothing to reconcile: skip the reads.
@@ -125,6 +139,23 @@ class Worker:
             self.ledger.give_up(claim, state="missed", reason=reason, now=now)
             self._notice("missed", draft, reason)
             return "missed"
+        if done and now > finish:
+            reason, detail = unfinished(
+                done, total=len(request.parts), end=end, finish=finish, zone=draft.timezone
+            )
+            self.ledger.give_up(claim, state="missed", reason=reason, now=now)
+            self._notice("missed", draft, reason, detail=detail)
+            return "missed"
+        if done and now > end:
+            self.reporter.event(
+                "finishing_late",
+                "warning",
+                key=str(claim.key),
+                parts_done=len(done),
+                parts=len(request.parts),
+                window_end=end,
+                finish_by=finish,
+            )
         paused = self.pauses.until(draft.account, now)
         if paused is not None and not done:
             self.ledger.retry_later(
@@ -136,6 +167,14 @@ class Worker:
             self.reporter.event("paused", key=str(claim.key), until=paused)
             return "retry_wait"
         return self._publish(self._keep(claim), record, request, publisher, end)
+
+    def _finish_by(self, draft: Draft) -> datetime:
+        return finish_by(
+            draft.due,
+            draft.latest,
+            max_lateness=self.options.max_lateness,
+            thread_completion=self.options.thread_completion,
+        )
 
     def _keep(self, claim: Any) -> Any:
         """Renew the lease if half of it is gone; LeaseLost if another worker holds it now.
@@ -196,6 +235,7 @@ class Worker:
             latest=end,
             policy=self.options.retry,
             rand=self.rand(),
+            finish_by=self._finish_by(claim.draft) if claim.parts_done else None,
         )
         if decision.action == "retry" and decision.at is not None:
             error = OutcomeUnknown(f"could not yet tell whether it was posted: {error_reason(exc)}")
@@ -213,9 +253,7 @@ class Worker:
             f"and the platform cannot tell: {error_reason(exc)}"
         )
         self.ledger.give_up(claim, state="outcome_unknown", reason=reason, now=now)
-        self._notice(
-            "outcome_unknown", claim.draft, reason, detail=_evidence(claim, request, index)
-        )
+        self._notice("outcome_unknown", claim.draft, reason, detail=evidence(claim, request, index))
         return "outcome_unknown"
 
     def _publish(
@@ -272,10 +310,28 @@ class Worker:
         return self._finish(holder[0], tuple(done))
 
     def _finish(self, claim: Any, done: tuple[PartResult, ...]) -> str:
-        self.ledger.finish(claim, now=self.clock.now())
+        now = self.clock.now()
+        self.ledger.finish(claim, now=now)
         url = done[0].url if done else ""
         self._notice("published", claim.draft, f"published ({len(done)} part(s))", url=url)
+        draft: Draft = claim.draft
+        end = window_end(draft.due, draft.latest, self.options.max_lateness)
+        if now > end:
+            self._tell_late(claim, end)
         return "published"
+
+    def _tell_late(self, claim: Any, end: datetime) -> None:
+        """Parts went out after the window: say which and when (from the ledger's events,
+        so parts finished by an earlier attempt or another daemon are counted too)."""
+        try:
+            late = late_parts(self.ledger.events(claim.key), end)
+        except LedgerError:
+            return
+        if not late:
+            return  # e.g. only reconciled: every part had gone out in time
+        draft: Draft = claim.draft
+        summary, detail = finished_late(late, total=len(draft.parts), end=end, zone=draft.timezone)
+        self._notice("finished_late", draft, summary, url=late[0][1], detail=detail)
 
     def _failed_attempt(
         self,
@@ -302,6 +358,7 @@ class Worker:
             latest=end,
             policy=self.options.retry,
             rand=self.rand(),
+            finish_by=self._finish_by(draft) if claim.parts_done else None,
         )
         if decision.pause_account_until is not None:
             self.pauses.pause(draft.account, decision.pause_account_until)
@@ -349,16 +406,19 @@ class Worker:
                 attempt=claim.attempt,
                 next_attempt=decision.at,
                 error=decision.reason,
+                **({"finishing_late": True} if decision.late else {}),
             )
             return "retry_wait"
+        # A thread cut off part way: the person needs to know what readers can see.
+        detail = published_parts(claim.parts_done)
         if isinstance(exc, OutcomeUnknown):
             # Out of time or attempts, and it may be out there: a person must decide.
             self.ledger.give_up(claim, state="outcome_unknown", reason=decision.reason, now=now)
-            self._notice("outcome_unknown", draft, decision.reason)
+            self._notice("outcome_unknown", draft, decision.reason, detail=detail)
             return "outcome_unknown"
         state = "missed" if decision.action == "missed" else "failed"
         self.ledger.give_up(claim, state=state, reason=decision.reason, now=now)
-        self._notice(state, draft, decision.reason)
+        self._notice(state, draft, decision.reason, detail=detail)
         return state
 
     def _needs_reconnect(self, claim: Any, record: Any, exc: SchedulerError) -> str:
@@ -366,6 +426,8 @@ class Worker:
         now = self.clock.now()
         draft: Draft = claim.draft
         end = window_end(record.due, record.latest, self.options.max_lateness)
+        if claim.parts_done:
+            end = self._finish_by(draft)  # a started thread: reconnecting can still finish it
         delay = backoff(claim.attempt, self.options.retry, self.rand())
         retry_at = now + _seconds(delay)
         reason = f"account {draft.account} needs reconnecting: {error_reason(exc)}"
@@ -410,7 +472,7 @@ class Worker:
                 when=self.clock.now(),
                 url=url,
                 detail=detail,
-                local_time=_local(draft),
+                local_time=due_local(draft),
             )
         )
 
@@ -421,24 +483,3 @@ def draft_platform(claim: Any) -> str:
 
 def _seconds(value: float) -> timedelta:
     return timedelta(seconds=value)
-
-
-def _local(draft: Draft) -> str:
-    try:
-        from zoneinfo import ZoneInfo
-
-        local = draft.due.astimezone(ZoneInfo(draft.timezone))
-    except (KeyError, ValueError):
-        return draft.due.isoformat()
-    return local.strftime("%a %d %b %Y %H:%M %Z")
-
-
-def _evidence(claim: Any, request: PublishRequest, index: int) -> str:
-    text = request.parts[index].text
-    short = text if len(text) <= 120 else text[:119] + "…"
-    return (
-        f"attempt {claim.attempt}; looked for part {index + 1} with idempotency key "
-        f"{request.parts[index].idempotency_key}; text: {short!r}. "
-        "Check the account, then run `scheduler resolve` with --published URL, "
-        "--not-published or --give-up."
-    )

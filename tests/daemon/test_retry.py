@@ -212,3 +212,106 @@ def test_decide(
 ) -> None:
     got = decide(error, attempts=attempts, now=NOW, latest=latest, policy=POLICY, rand=rand)
     assert got == expected
+
+
+# A thread with a part already public: retries may run past the window, up to finish_by.
+WINDOW = _at(200)
+FINISH = WINDOW + timedelta(hours=24)
+
+STARTED_CASES: list[tuple[str, PublishError, int, datetime, float, Decision]] = [
+    (
+        "inside the window: an ordinary retry",
+        Transient("server error", status=503),
+        1,
+        FINISH,
+        0.0,
+        Decision("retry", _at(30), "server error (HTTP 503)"),
+    ),
+    (
+        "next attempt after the window: retried late, not missed",
+        Transient("overloaded"),
+        4,
+        FINISH,
+        0.0,
+        Decision("retry", _at(240), "overloaded", late=True),
+    ),
+    (
+        "a reset after the window: honoured, finished late",
+        RateLimited("rate limited", retry_after=3600),
+        1,
+        FINISH,
+        0.0,
+        Decision("retry", _at(3600), "rate limited", pause_account_until=_at(3600), late=True),
+    ),
+    (
+        "unknown outcome after the window: looked for again late",
+        OutcomeUnknown("connection dropped"),
+        4,
+        FINISH,
+        0.0,
+        Decision("retry", _at(240), "connection dropped", late=True),
+    ),
+    (
+        "next attempt after the completion limit: missed",
+        Transient("overloaded"),
+        4,
+        _at(230),
+        0.0,
+        Decision(
+            "missed",
+            None,
+            "thread unfinished: the next attempt (2026-05-11T08:04:00+00:00) would be after "
+            "2026-05-11T08:03:50+00:00, the limit for finishing a started thread after its "
+            "window closed at 2026-05-11T08:03:20+00:00; last error: overloaded",
+        ),
+    ),
+    (
+        "exactly at the completion limit: still retried",
+        Transient("overloaded"),
+        4,
+        _at(240),
+        0.0,
+        Decision("retry", _at(240), "overloaded", late=True),
+    ),
+    (
+        "permanent errors still stop at once",
+        Invalid("rejected", status=422),
+        1,
+        FINISH,
+        0.0,
+        Decision("failed", None, "rejected (HTTP 422)"),
+    ),
+    (
+        "attempts still run out",
+        Transient("bad gateway"),
+        10,
+        FINISH,
+        0.0,
+        Decision("failed", None, "gave up after 10 attempts: bad gateway"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "attempts", "finish_by", "rand", "expected"),
+    STARTED_CASES,
+    ids=[c[0] for c in STARTED_CASES],
+)
+def test_decide_for_a_started_thread(
+    name: str,
+    error: PublishError,
+    attempts: int,
+    finish_by: datetime,
+    rand: float,
+    expected: Decision,
+) -> None:
+    got = decide(
+        error,
+        attempts=attempts,
+        now=NOW,
+        latest=WINDOW,
+        policy=POLICY,
+        rand=rand,
+        finish_by=finish_by,
+    )
+    assert got == expected

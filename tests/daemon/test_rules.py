@@ -9,14 +9,23 @@ from typing import Any
 
 import pytest
 
-from scheduler.daemon.reconcile import AccountPauses, Step, needs_reconcile, plan, window_end
+from scheduler.daemon.reconcile import (
+    FINISHING_LATE,
+    AccountPauses,
+    Step,
+    needs_reconcile,
+    plan,
+)
 from scheduler.daemon.request import NotPublishable, build_request, resolve_media
-from scheduler.draft import Draft, DraftKey, Media, Part, idempotency_key
+from scheduler.daemon.windows import finish_by, last_chance, window_end
+from scheduler.draft import Draft, DraftKey, Media, Part, PartResult, idempotency_key
 
 NOW = datetime(2026, 5, 11, 8, 0, tzinfo=UTC)
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
 LATENESS = 6 * 3600.0
+COMPLETION = 24 * 3600.0
+OUT = (PartResult(0, "id-1", "https://m.example/1"),)  # part 1 of a thread is public
 
 
 @dataclass
@@ -28,6 +37,7 @@ class Rec:
     next_attempt: datetime | None = None
     lease_until: datetime | None = None
     last_error: str | None = None
+    parts_done: tuple[PartResult, ...] = ()
 
     @property
     def key(self) -> DraftKey:
@@ -35,7 +45,9 @@ class Rec:
 
 
 def _plan(*records: Rec) -> Any:
-    return plan(records, now=NOW, max_lateness=LATENESS, remind_ahead=3600)
+    return plan(
+        records, now=NOW, max_lateness=LATENESS, remind_ahead=3600, thread_completion=COMPLETION
+    )
 
 
 def _steps(steps: tuple[Step, ...]) -> list[tuple[str, str, datetime]]:
@@ -45,6 +57,25 @@ def _steps(steps: tuple[Step, ...]) -> list[tuple[str, str, datetime]]:
 def test_window_end() -> None:
     assert window_end(NOW, None, 60) == NOW + M
     assert window_end(NOW, NOW + H, 60) == NOW + H
+
+
+@pytest.mark.parametrize(
+    ("latest", "started", "completion", "expected"),
+    [
+        (NOW + H, False, 86400, NOW + H),  # not started: the window's end
+        (NOW + H, True, 86400, NOW + 25 * H),  # started: a day more to finish it
+        (None, True, 3600, NOW + M + H),  # no latest: default lateness, then the limit
+        (NOW + H, True, 0, NOW + H),  # 0 turns late finishing off
+        (NOW + H, True, -60, NOW + H),  # a negative limit is no limit, not an earlier end
+    ],
+)
+def test_last_chance(
+    latest: datetime | None, started: bool, completion: float, expected: datetime
+) -> None:
+    got = last_chance(NOW, latest, started=started, max_lateness=60, thread_completion=completion)
+    assert got == expected
+    if started:
+        assert finish_by(NOW, latest, max_lateness=60, thread_completion=completion) == expected
 
 
 PLAN_CASES = [
@@ -146,6 +177,59 @@ PLAN_CASES = [
         [],
     ),
     (
+        "started thread released after its window: finished late, not missed",
+        [Rec("p", "scheduled", NOW - 3 * H, NOW - H, parts_done=OUT)],
+        [("catch_up", "p", NOW)],
+        [],
+        [],
+    ),
+    (
+        "started thread, retry due after its window: finished late",
+        [Rec("p", "retry_wait", NOW - 3 * H, NOW - H, next_attempt=NOW - M, parts_done=OUT)],
+        [("catch_up", "p", NOW)],
+        [],
+        [],
+    ),
+    (
+        "started thread, retry set after its window: a timer at the retry",
+        [Rec("p", "retry_wait", NOW - 3 * H, NOW - H, next_attempt=NOW + H, parts_done=OUT)],
+        [],
+        [],
+        [("publish", "p", NOW + H)],
+    ),
+    (
+        "started thread past its completion limit too: missed",
+        [Rec("p", "scheduled", NOW - 30 * H, NOW - 24 * H - M, parts_done=OUT)],
+        [],
+        [("missed", "p", NOW)],
+        [],
+    ),
+    (
+        "started thread just inside its completion limit",
+        [Rec("p", "approved", NOW - 30 * H, NOW - 24 * H, parts_done=OUT)],
+        [("catch_up", "p", NOW)],
+        [],
+        [],
+    ),
+    (
+        "started thread without latest: the default lateness, then the limit",
+        [
+            Rec("a", "scheduled", NOW - 29 * H, parts_done=OUT),
+            Rec("b", "scheduled", NOW - 31 * H, parts_done=OUT),
+            Rec("c", "scheduled", NOW - 7 * H),
+        ],
+        [("catch_up", "a", NOW)],
+        [("missed", "b", NOW), ("missed", "c", NOW)],
+        [],
+    ),
+    (
+        "started thread sent back to review: closed at its completion limit",
+        [Rec("p", "draft", NOW - 2 * H, NOW - H, parts_done=OUT)],
+        [],
+        [],
+        [("not_approved", "p", NOW), ("close_unapproved", "p", NOW + 23 * H)],
+    ),
+    (
         "finished states: nothing",
         [
             Rec("a", "published", NOW - H),
@@ -170,6 +254,26 @@ def test_plan(
     assert _steps(got.catch_up) == catch_up
     assert _steps(got.missed) == missed
     assert _steps(got.timers) == timers
+
+
+def test_a_started_thread_is_caught_up_as_finishing_late() -> None:
+    got = _plan(
+        Rec("late", "scheduled", NOW - 3 * H, NOW - H, parts_done=OUT),
+        Rec("due", "approved", NOW - M, NOW + H),
+    )
+    reasons = {s.key.post_id: s.reason for s in got.catch_up}
+    assert reasons == {"late": FINISHING_LATE, "due": ""}
+
+
+def test_late_finishing_can_be_turned_off() -> None:
+    got = plan(
+        [Rec("p", "scheduled", NOW - 3 * H, NOW - H, parts_done=OUT)],
+        now=NOW,
+        max_lateness=LATENESS,
+        remind_ahead=3600,
+        thread_completion=0,
+    )
+    assert _steps(got.missed) == [("missed", "p", NOW)] and got.catch_up == ()
 
 
 def test_outcome_unknown_is_reported_not_planned() -> None:

@@ -438,7 +438,7 @@ def test_a_publisher_bug_after_posting_is_settled_without_a_second_post(rig: Rig
     assert rig.log.of("bug")[0]["error"].startswith("unexpected error in the sandbox publisher")
 
 
-def test_a_thread_stopped_half_way_past_its_window_says_which_parts_are_out(rig: Rig) -> None:
+def _stopped_after_part_one(rig: Rig) -> Any:
     daemon = rig.daemon()
     daemon.reload()
     rig.approve_all()
@@ -446,11 +446,33 @@ def test_a_thread_stopped_half_way_past_its_window_says_which_parts_are_out(rig:
     claim = rig.ledger.claim(rig.key("thread"), owner="w", now=DUE3, lease=60)
     claim = rig.ledger.record_part(claim, PartResult(0, "id-0", "https://m.example/1"), now=DUE3)
     rig.ledger.release(claim, now=DUE3)  # stopped between parts
+    return daemon
+
+
+def test_a_thread_stopped_half_way_is_finished_after_its_window(rig: Rig) -> None:
+    daemon = _stopped_after_part_one(rig)
     at(rig.clock, DUE3 + timedelta(minutes=31))  # the window (30 min) closed meanwhile
+    assert daemon.fire(rig.key("thread")) == "published"
+    parts = [p for p in rig.outbox_posts() if p["parts"] == 3]
+    assert [p["part_index"] for p in parts] == [1, 2]  # part 1 was out already
+    assert parts[0]["request"]["in_reply_to_id"] == "id-0"
+    rig.flush()
+    assert not [n for n in rig.notifier.notices if n.kind == "missed"]
+    [late] = [n for n in rig.notifier.notices if n.kind == "finished_late"]
+    assert "parts 2 and 3 of 3" in late.summary and "09:31 UTC" in late.detail
+
+
+def test_a_thread_stopped_half_way_past_its_completion_limit_says_which_parts_are_out(
+    rig: Rig,
+) -> None:
+    daemon = _stopped_after_part_one(rig)
+    # The window (30 min) closed, and the day allowed for finishing the thread as well.
+    at(rig.clock, DUE3 + timedelta(minutes=30, hours=24, seconds=1))
     assert daemon.fire(rig.key("thread")) is None
     record = rig.ledger.get(rig.key("thread"))
     assert str(record.state) == "missed"
     assert (record.last_error or "").startswith("only 1 of 3 parts were published")
+    assert rig.outbox_posts() == []
     rig.flush()
     [notice] = [n for n in rig.notifier.notices if n.kind == "missed"]
     assert "https://m.example/1" in notice.detail
