@@ -1,4 +1,4 @@
-"""The X publisher: tweepy 4.17 ``Client`` for posts, v2 media upload for images.
+"""The X publisher: tweepy 4.17 ``Client`` for posts, v2 media upload for images and GIFs.
 
 A thread is posted part by part, each a reply (``in_reply_to_tweet_id``) to the one before;
 each part is reported through ``on_part`` as soon as X gave it an id, and a later attempt
@@ -60,9 +60,10 @@ from scheduler.platforms.base import (
 )
 from scheduler.platforms.rules import check_part, rules_for
 from scheduler.platforms.x_auth import XAuth, auth_for
+from scheduler.platforms.x_chunked import MediaProcessingError
 from scheduler.platforms.x_errors import Action, classify, raise_for_status
 from scheduler.platforms.x_http import DEFAULT_API_BASE, build_session, install_redaction
-from scheduler.platforms.x_media import upload_image
+from scheduler.platforms.x_media import Uploaded, upload_media
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -73,7 +74,14 @@ DEFAULT_FIND_MARGIN = timedelta(minutes=5)
 FIND_PAGE_SIZE = 100
 FIND_MAX_PAGES = 5
 
-_FOREIGN = (tweepy.TweepyException, requests.RequestException, ValueError, KeyError, TypeError)
+_FOREIGN = (
+    tweepy.TweepyException,
+    requests.RequestException,
+    MediaProcessingError,
+    ValueError,
+    KeyError,
+    TypeError,
+)
 
 
 def normalise(text: str) -> str:
@@ -144,7 +152,7 @@ class XPublisher:
         parent = done[-1].remote_id if done else None
         for index in range(len(done), len(request.parts)):
             part = request.parts[index]
-            media_ids = [self._upload(m, index) for m in part.media]
+            media_ids = [self._upload(m, index).id for m in part.media]
             result = self._create(request, index, part, parent, media_ids, done)
             done.append(result)
             parent = result.remote_id
@@ -209,10 +217,15 @@ class XPublisher:
     def _url(self, tweet_id: str) -> str:
         return f"{PUBLIC_BASE}/{self._username}/status/{tweet_id}"
 
-    def _upload(self, media: Any, index: int) -> str:
-        def go() -> str:
-            return upload_image(
-                self.session, self.api_base, self.auth.requests_auth(), media, raise_for_status
+    def _upload(self, media: Any, index: int) -> Uploaded:
+        def go() -> Uploaded:
+            return upload_media(
+                self.session,
+                self.api_base,
+                self.auth.requests_auth(),
+                media,
+                raise_for_status,
+                self._clock,
             )
 
         return self._call("upload", go, part_index=index)
