@@ -298,6 +298,10 @@ class FakeX(XMediaRoutes, FakeServer):
             item["created_at"] = tweet.created_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
         if "referenced_tweets" in fields and tweet.in_reply_to:
             item["referenced_tweets"] = [{"type": "replied_to", "id": tweet.in_reply_to}]
+        if "attachments" in fields and tweet.media_ids:
+            with self._state:
+                keys = [self.media[m].key for m in tweet.media_ids]
+            item["attachments"] = {"media_keys": keys}
         return item
 
     @staticmethod

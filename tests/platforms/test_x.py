@@ -34,7 +34,8 @@ from scheduler.platforms.base import (
     RateLimited,
     Transient,
 )
-from scheduler.platforms.x import XPublisher, normalise
+from scheduler.platforms.x import XPublisher
+from scheduler.platforms.x_find import normalise
 from tests.fakes.base import Fault
 from tests.fakes.x import CREATE, TIMELINE, UPLOAD, FakeX
 
