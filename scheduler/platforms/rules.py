@@ -15,36 +15,43 @@ from scheduler.platforms.base import Invalid, PartRequest, PlatformRules
 
 # One counting implementation for check and publish: a draft that passes check is never
 # refused by the publisher's own length check, and the other way round.
-from scheduler.text import graphemes, mastodon_length, weighted_length
+from scheduler.text import (
+    BlueskyRules,
+    MastodonRules,
+    TextRules,
+    XRules,
+    byte_limit,
+    gif_mix,
+    graphemes,
+    mastodon_length,
+    weighted_length,
+)
+
+
+def _from_text(rules: TextRules, limit: int, **features: bool) -> PlatformRules:
+    """A platform's publisher rules, with the media limits ``check`` applies: a draft that
+    passes check is never refused by the publisher's own media check, and the other way."""
+    media = rules.media
+    return PlatformRules(
+        platform=rules.platform,
+        max_chars=limit,
+        max_media=media.max_media,
+        max_image_bytes=media.max_image_bytes,
+        max_alt_chars=media.max_alt_chars,
+        image_mimes=media.mimes,
+        max_gif_bytes=media.max_gif_bytes,
+        gif_alone=media.gif_alone,
+        supports_cw=rules.supports_cw,
+        **features,
+    )
+
 
 RULES: dict[str, PlatformRules] = {
-    "x": PlatformRules(
-        platform="x",
-        max_chars=280,
-        max_media=4,
-        max_image_bytes=5_000_000,
-        max_alt_chars=1000,
-    ),
-    "mastodon": PlatformRules(
-        platform="mastodon",
-        max_chars=500,
-        max_media=4,
-        max_image_bytes=16_777_216,
-        max_alt_chars=1500,
-        supports_cw=True,
-        supports_language=True,
-    ),
-    "bluesky": PlatformRules(
-        platform="bluesky",
-        max_chars=300,
-        max_media=4,
-        # The lexicon allows 2,000,000 but older servers and the docs say 1,000,000.
-        max_image_bytes=1_000_000,
-        max_alt_chars=2000,
-        image_mimes=("image/png", "image/jpeg", "image/webp", "image/gif"),
-        supports_language=True,
-        supports_labels=True,
-    ),
+    "x": _from_text(XRules(), 280),
+    "mastodon": _from_text(MastodonRules(), 500, supports_language=True),
+    # Bluesky's lexicon allows 2,000,000 bytes an image, but older servers and the docs say
+    # 1,000,000; the text rules use the smaller.
+    "bluesky": _from_text(BlueskyRules(), 300, supports_language=True, supports_labels=True),
     "sandbox": PlatformRules(
         platform="sandbox",
         max_chars=10_000,
@@ -114,12 +121,20 @@ def check_part(
             platform=platform,
             part_index=index,
         )
+    mix = gif_mix([m.mime for m in part.media]) if rules.gif_alone else None
+    if mix is not None:
+        raise Invalid(
+            f"part {index + 1} has {mix}; {platform} takes a GIF only on its own",
+            platform=platform,
+            part_index=index,
+            hint="give each GIF a thread part of its own",
+        )
     for media in part.media:
         name = media.file.name
-        if media.size > rules.max_image_bytes:
+        limit = byte_limit(media.mime, rules.max_image_bytes, rules.max_gif_bytes)
+        if media.size > limit:
             raise Invalid(
-                f"part {index + 1}: {name} is {media.size} bytes; "
-                f"{platform} allows {rules.max_image_bytes}",
+                f"part {index + 1}: {name} is {media.size} bytes; {platform} allows {limit}",
                 platform=platform,
                 part_index=index,
             )
