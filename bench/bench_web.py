@@ -1,7 +1,8 @@
 """Review pages: how long the pages take for a big week, against the ledger read they need.
 
-A generated week (bench_campaign's generator: 1,000 posts on 3 accounts, 3,000 drafts) is
-served in process (Starlette's TestClient, no network) over an SQLite ledger. The calendar
+A generated week (bench_campaign's generator: 1,000 posts on 3 accounts, 3,000 drafts, a
+tenth of the single posts with a care warning and a tenth with a block finding) is served in
+process (Starlette's TestClient, no network) over an SQLite ledger. The calendar
 is compared with the bare ``ledger.list`` it is built from, in the same run.
 """
 
@@ -29,6 +30,24 @@ def _signed_in(app: Any, auth: Any, clock: Any) -> Any:
     return client
 
 
+def with_care_findings(path: Path, posts: int) -> Path:
+    """A tenth of the single posts get a care warning and a tenth a block finding (the
+    campaign raises the link-wording rule to block), so the calendar has marks to show."""
+    text = path.read_text(encoding="utf-8").replace(
+        "posts:\n",
+        "care:\n  rules:\n    a11y-link-text: {level: block, reason: bench}\nposts:\n",
+        1,
+    )
+    for n in range(posts):
+        line = f"More at https://example.org/stories/{n} today."
+        if n % 10 == 1:
+            text = text.replace(line, line + " PLEASE SHARE IT WIDELY", 1)
+        elif n % 10 == 2:
+            text = text.replace(line, f"Click here for more: https://example.org/stories/{n}", 1)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def run(quick: bool) -> list[Row]:
     from starlette.testclient import TestClient
 
@@ -44,7 +63,7 @@ def run(quick: bool) -> list[Row]:
     posts = 100 if quick else 1000
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
-        folder = write_week(Path(tmp) / "week", posts)
+        folder = with_care_findings(write_week(Path(tmp) / "week", posts), posts)
         clock = FixedClock("2026-05-04T08:00:00+00:00")
         ledger = open_ledger(f"sqlite:///{Path(tmp) / 'ledger.sqlite3'}", clock=clock)
         try:
@@ -145,8 +164,9 @@ def run(quick: bool) -> list[Row]:
             )
 
             csrf = client.get("/api/session").json()["csrf_token"]
-            # Every fifth post is a thread written by the reviewer here: they may not approve it.
-            numbers = iter(n for n in range(posts) if n % 5)
+            # Every fifth post is a thread written by the reviewer here: they may not approve
+            # it; posts with a block finding cannot be approved either.
+            numbers = iter(n for n in range(posts) if n % 5 and n % 10 != 2)
 
             def approve() -> None:
                 path = f"/api/campaigns/bench-week/drafts/post-{next(numbers)}/masto"
