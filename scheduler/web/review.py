@@ -14,6 +14,7 @@ from scheduler.care.report import sort_findings
 from scheduler.draft import Draft, DraftKey
 from scheduler.ledger.base import Decision, DraftRecord, Ledger, PolicyError
 from scheduler.text import TextRules, rules_for
+from scheduler.web.marks import CareMark, care_mark
 from scheduler.web.preview import DiffLine, DraftView, diff, draft_view
 from scheduler.web.workspace import Loaded
 
@@ -93,19 +94,48 @@ class Review:
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
-        self._linters: dict[str, tuple[object, Linter]] = {}
+        self._linters: dict[str, tuple[object, CarePolicy, Linter]] = {}
 
     def linter(self, loaded: Loaded) -> Linter:
-        """The care lint under this campaign's care settings (rebuilt when the file changes)."""
+        """The care lint under this campaign's care settings.
+
+        One Linter per campaign serves every request: it remembers what it found for each
+        distinct content. An edit of the campaign files keeps it (and so the findings of
+        every post the edit did not touch) unless the care settings themselves changed.
+        """
         cached = self._linters.get(loaded.id)
         if cached is not None and cached[0] is loaded.campaign:
-            return cached[1]
-        linter = Linter(CarePolicy.from_settings(loaded.campaign.care))
-        self._linters[loaded.id] = (loaded.campaign, linter)
+            return cached[2]
+        policy = CarePolicy.from_settings(loaded.campaign.care)
+        linter = cached[2] if cached is not None and cached[1] == policy else Linter(policy)
+        self._linters[loaded.id] = (loaded.campaign, policy, linter)
         return linter
+
+    def warm(self, loaded: Loaded) -> None:
+        """Lint every draft of the campaign now (at server start), so that the first
+        calendar does not wait for thousands of drafts to be linted."""
+        self.linter(loaded).lint_all(loaded.drafts.values())
 
     def care_blocks(self, loaded: Loaded, draft: Draft) -> list[str]:
         return block_rules(draft, self.linter(loaded))
+
+    def marks(self, loaded: Loaded, records: list[DraftRecord]) -> dict[DraftKey, CareMark]:
+        """The care mark of every record: one lint per distinct content (the campaign's
+        linter remembers them across requests) and one read of the campaign's overrides."""
+        linter = self.linter(loaded)
+        overrides: dict[DraftKey, list[Decision]] = {}
+        for decision in self.ledger.overrides(loaded.id):
+            overrides.setdefault(decision.key, []).append(decision)
+        return {
+            r.key: care_mark(
+                linter.lint(r.draft), approval.overridden_rules(r, overrides.get(r.key, ()))
+            )
+            for r in records
+        }
+
+    def mark(self, loaded: Loaded, record: DraftRecord) -> CareMark:
+        lifted = approval.overridden_rules(record, self.ledger.approvals(record.key))
+        return care_mark(self.linter(loaded).lint(record.draft), lifted)
 
     def records(self, campaign: str) -> list[DraftRecord]:
         return self.ledger.list(campaign=campaign)
