@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -99,25 +100,34 @@ def run(quick: bool) -> list[Row]:
                 )
             )
 
-            def fresh_calendar() -> None:
-                # A new server (or a campaign just reloaded) has no care findings cached.
+            starts: list[float] = []
+            firsts: list[float] = []
+            for _ in range(repeat):
+                # A new server purges sign-ins and lints every campaign as it starts
+                # (Starlette's lifespan), so that its first calendar finds them linted.
                 again = create_app(ledger=ledger, workspace=workspace, auth=auth, clock=clock)
-                fresh = TestClient(again, base_url="http://127.0.0.1", cookies=client.cookies)
-                assert fresh.get("/c/bench-week").status_code == 200
-
-            first = best_of(fresh_calendar, repeat)
+                t0 = time.perf_counter()
+                with TestClient(
+                    again, base_url="http://127.0.0.1", cookies=client.cookies
+                ) as fresh:
+                    t1 = time.perf_counter()
+                    assert fresh.get("/c/bench-week").status_code == 200
+                    t2 = time.perf_counter()
+                starts.append(t1 - t0)
+                firsts.append(t2 - t1)
             rows.append(
                 Row(
                     AREA,
-                    "calendar page, first request of a new server",
-                    first,
+                    "calendar page, first request after a server start",
+                    min(firsts),
                     "s",
                     baseline=bare,
                     baseline_name="ledger.list",
                     goal="<= 1.0 s",
-                    ok=first <= 1.0,
+                    ok=min(firsts) <= 1.0,
                 )
             )
+            rows.append(Row(AREA, "server start (purge, care lint of the week)", min(starts), "s"))
 
             def api_list() -> None:
                 assert client.get("/api/campaigns/bench-week/drafts").status_code == 200
@@ -187,6 +197,40 @@ def run(quick: bool) -> list[Row]:
                     "s",
                     goal="<= 0.1 s",
                     ok=decide <= 0.1,
+                )
+            )
+
+            # Posts the approvals above did not reach, and not threads (they have no story).
+            edits = iter(n for n in range(posts - 1, 0, -1) if n % 5)
+
+            def edit() -> None:
+                n = next(edits)
+                text = folder.read_text(encoding="utf-8")
+                folder.write_text(
+                    text.replace(f", story {n}: ", f", story {n} (edited): ", 1), encoding="utf-8"
+                )
+
+            reloads: list[float] = []
+            pages: list[float] = []
+            for _ in range(repeat):
+                edit()
+                t0 = time.perf_counter()
+                workspace.refresh()
+                reloads.append(time.perf_counter() - t0)
+                edit()
+                t0 = time.perf_counter()
+                assert client.get("/c/bench-week").status_code == 200
+                pages.append(time.perf_counter() - t0)
+            rows.append(
+                Row(
+                    AREA,
+                    "calendar page, first request after an edit of one post",
+                    min(pages),
+                    "s",
+                    baseline=min(reloads),
+                    baseline_name="reload and sync",
+                    goal="<= 2.0 s",
+                    ok=min(pages) <= 2.0,
                 )
             )
         finally:

@@ -197,3 +197,18 @@ def test_the_openapi_document_describes_the_care_mark(web: Web) -> None:
     assert mark["properties"]["status"]["enum"] == ["block", "overridden", "warn", "none"]
     listed = rui.get(DRAFTS).json()
     assert all(set(d["care_mark"]) == set(mark["required"]) for d in listed)
+
+
+def test_a_change_of_care_settings_changes_the_marks_at_once(web: Web) -> None:
+    """The linter is kept across edits of the posts, but not across its settings."""
+    web.edit("Mind has information and support: https://www.mind.org.uk", CAPS)
+    rui = web.signed_in("rui@example.org")
+    assert _entries(rui.get(CALENDAR).text)["day3-mind"][0] == "warn"
+    web.edit(
+        "hashtags: [MentalHealthAwarenessWeek]\n",
+        "hashtags: [MentalHealthAwarenessWeek]\ncare:\n  rules:\n    a11y-all-caps:\n"
+        "      level: block\n      reason: screen readers spell capitals out\n",
+    )
+    assert _entries(rui.get(CALENDAR).text)["day3-mind"][0] == "block"
+    web.edit("level: block\n", 'level: "off"\n')
+    assert _entries(rui.get(CALENDAR).text)["day3-mind"][0] == "none"
