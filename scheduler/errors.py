@@ -33,6 +33,8 @@ Each error knows whether repeating the same operation later may succeed (``retry
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class SchedulerError(Exception):
     """Root of every error the scheduler raises on purpose."""
@@ -65,8 +67,8 @@ class CampaignError(SchedulerError):
     the campaign package defines them. The message is the first problem and a count.
     """
 
-    def __init__(self, problems: list[object]) -> None:
-        self.problems = list(problems)
+    def __init__(self, problems: Sequence[object]) -> None:
+        self.problems: list[object] = list(problems)
         first = str(self.problems[0]) if self.problems else "invalid campaign"
         more = len(self.problems) - 1
         suffix = f" (and {more} more problem{'s' if more != 1 else ''})" if more > 0 else ""

@@ -6,20 +6,30 @@ Precedence, highest first: a command-line option, an environment variable, the d
     data dir                  SCHEDULER_HOME      $XDG_DATA_HOME/campaign-scheduler
     outbox        --outbox    SCHEDULER_OUTBOX    <data dir>/outbox
     secrets file  --secrets   SCHEDULER_SECRETS   $XDG_CONFIG_HOME/campaign-scheduler/secrets.toml
+    X API base                SCHEDULER_X_API_BASE  https://api.x.com (the publisher's default)
 
 The ledger may be a path (an SQLite file) or a SQLAlchemy URL (``sqlite:///...``,
 ``postgresql://...``). A URL's password is redacted in ``repr`` and in every message.
+
+The X API base is an operator's setting, never a campaign's: a campaign file in git must not
+be able to send an account's tokens to another host. It exists for X-compatible test servers,
+so plain http is accepted only for a loopback host.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from scheduler.errors import ConfigError
 
 APP_DIR_NAME = "campaign-scheduler"
+X_API_BASE_VAR = "SCHEDULER_X_API_BASE"
 
 
 class Secret:
@@ -81,6 +91,41 @@ def ledger_url(value: str | None) -> str:
     return f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def api_base(name: str, value: str) -> str:
+    """An operator's API base URL from the variable ``name``, without a trailing slash.
+
+    https anywhere; plain http only to a loopback host, since the tokens travel with every call.
+    """
+    if "@" in value:  # credentials in the URL: never echo them
+        raise ConfigError(f"{name} must be a bare base URL, without credentials in it")
+    shown = f"{name}={value!r}"
+    try:
+        parts = urlsplit(value.strip())
+        host, _port = parts.hostname or "", parts.port  # a malformed port raises
+    except ValueError:
+        raise ConfigError(f"{shown} is not a base URL such as https://api.example") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not host:
+        raise ConfigError(f"{shown} is not a base URL such as https://api.example")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{shown} must be a bare base URL, without a query or fragment")
+    if scheme == "http" and not is_loopback(host):
+        raise ConfigError(
+            f"{shown} uses plain http to a host that is not loopback: "
+            "use https, or http only to 127.0.0.1, ::1 or localhost"
+        )
+    return value.strip().rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     ledger: str
@@ -112,6 +157,16 @@ class Settings:
             data_dir=home,
             env=env,
         )
+
+    @property
+    def x_api_base(self) -> str | None:
+        """The operator's X API base (``SCHEDULER_X_API_BASE``), checked; None when unset.
+
+        Read on use rather than on load, so that a bad value stops only the commands that
+        would talk to X.
+        """
+        raw = self.env.get(X_API_BASE_VAR, "")
+        return api_base(X_API_BASE_VAR, raw) if raw.strip() else None
 
     def __repr__(self) -> str:
         return (

@@ -41,6 +41,7 @@ _TAG = re.compile(r"^#?(\w+)$")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 _HANDLE = re.compile(r"^(?=.{3,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}$")
 
 
@@ -120,6 +121,16 @@ class CareSettings(Strict):
     rules: dict[str, Annotated[RuleSetting, BeforeValidator(_rule_setting)]] = Field(
         default_factory=dict
     )
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, v: str | None) -> str | None:
+        if v is not None and not _LOCALE.match(v):
+            raise problem(
+                f"{v!r} is not a language and region tag",
+                "write the audience's language and country, e.g. en-GB, cy-GB, es-ES, fr-FR",
+            )
+        return v
 
 
 class Member(Strict):

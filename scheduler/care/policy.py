@@ -15,6 +15,7 @@ than the post's author, never a line in the campaign file.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,18 @@ LEVELS: tuple[str, ...] = ("off", "warn", "block")
 class RuleLevel:
     level: Level
     reason: str
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    """A care setting the lint cannot honour, at ``loc`` in the campaign header."""
+
+    loc: tuple[str, ...]
+    message: str
+    hint: str
+
+    def __str__(self) -> str:
+        return f"{'.'.join(self.loc)}: {self.message} ({self.hint})"
 
 
 @dataclass(frozen=True)
@@ -55,26 +68,52 @@ class CarePolicy:
             levels[str(rule_id)] = RuleLevel(level=level, reason=str(reason or "").strip())
         return cls(locale=str(locale) if locale else None, levels=levels)
 
-    def validate(self, rules: Mapping[str, RuleInfo]) -> None:
-        """Raise CareSettingsError listing every setting the lint cannot honour."""
-        problems: list[str] = []
+    def problems(self, rules: Mapping[str, RuleInfo]) -> list[SettingProblem]:
+        """Every setting the lint cannot honour, each with its place under ``care``."""
+        found: list[SettingProblem] = []
         for rule_id, setting in self.levels.items():
             info = rules.get(rule_id)
-            where = f"care.rules.{rule_id}"
+            loc = ("care", "rules", rule_id)
             if info is None:
-                problems.append(f"{where}: no such care rule (known: {', '.join(sorted(rules))})")
+                close = difflib.get_close_matches(rule_id, list(rules), n=1, cutoff=0.6)
+                found.append(
+                    SettingProblem(
+                        loc,
+                        f"no care rule {rule_id!r}",
+                        f"did you mean {close[0]!r}?"
+                        if close
+                        else "`scheduler lint --json` names each finding's rule; the README's "
+                        "care section lists them all",
+                    )
+                )
                 continue
             if not setting.reason:
-                problems.append(f"{where}: give a reason for changing this rule's level")
-            if setting.level != "block" and not info.adjustable:
-                problems.append(
-                    f"{where}: {rule_id} blocks approval by design and cannot be set to "
-                    f"{setting.level!r} in the campaign file; fix the wording, or have someone "
-                    "other than the author record `scheduler override` for that post"
+                found.append(
+                    SettingProblem(
+                        loc,
+                        "give a reason for changing this rule's level",
+                        f'write {{level: "{setting.level}", reason: "why this campaign needs it"}}',
+                    )
                 )
-        if problems:
+            if setting.level != "block" and not info.adjustable:
+                found.append(
+                    SettingProblem(
+                        (*loc, "level"),
+                        f"{rule_id} blocks approval by design and cannot be set to "
+                        f"{setting.level!r} in the campaign file",
+                        "fix the wording, or have someone other than the author record "
+                        "`scheduler override` for that post",
+                    )
+                )
+        return found
+
+    def validate(self, rules: Mapping[str, RuleInfo]) -> None:
+        """Raise CareSettingsError listing every setting the lint cannot honour."""
+        found = self.problems(rules)
+        if found:
             raise CareSettingsError(
-                "; ".join(problems), hint="see the care section of the README for the rules"
+                "; ".join(str(problem) for problem in found),
+                hint="see the care section of the README for the rules",
             )
 
     def level_of(self, rule_id: str) -> RuleLevel | None:

@@ -26,10 +26,12 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     )
 
 
-def format_finding(f: Finding) -> str:
-    """Two or three lines: where and what, the words found, and the advice."""
+def format_finding(f: Finding, also: Sequence[Finding] = ()) -> str:
+    """Two or three lines: where and what, the words found, and the advice. ``also``: the
+    same finding on the post's other accounts, named in the first line instead of repeated."""
     where = f.source or f"{f.campaign}/{f.post_id}"
-    head = f"{where}: {f.severity} {f.rule} [{f.post_id} @{f.account} ({f.platform}), {f.location}]"
+    accounts = ", ".join(f"@{g.account} ({g.platform})" for g in (f, *also))
+    head = f"{where}: {f.severity} {f.rule} [{f.post_id} {accounts}, {f.location}]"
     lines = [head]
     if f.excerpt:
         lines.append(f"    found: {f.excerpt!r}")
@@ -37,6 +39,30 @@ def format_finding(f: Finding) -> str:
     if f.reason:
         lines.append(f"    (level set by the campaign: {f.reason})")
     return "\n".join(lines)
+
+
+def _same_advice(f: Finding) -> tuple[object, ...]:
+    """What a finding says, apart from which of the post's accounts it is for."""
+    return (
+        f.source,
+        f.campaign,
+        f.post_id,
+        f.rule,
+        f.severity,
+        f.location,
+        f.excerpt,
+        f.message,
+        f.reason,
+    )
+
+
+def group_accounts(findings: Sequence[Finding]) -> list[list[Finding]]:
+    """Findings that say the same about one post on several accounts, together, in the
+    order their first member came (a week on three accounts would otherwise say it thrice)."""
+    groups: dict[tuple[object, ...], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(_same_advice(f), []).append(f)
+    return list(groups.values())
 
 
 def summary(findings: Sequence[Finding]) -> str:
@@ -50,8 +76,12 @@ def summary(findings: Sequence[Finding]) -> str:
 
 def format_text(findings: Sequence[Finding]) -> str:
     ordered = sort_findings(findings)
-    blocks = [format_finding(f) for f in ordered]
-    return "\n".join([*blocks, summary(ordered)])
+    groups = group_accounts(ordered)
+    blocks = [format_finding(group[0], group[1:]) for group in groups]
+    total = summary(ordered)
+    if len(groups) != len(ordered):
+        total += f" ({len(groups)} as listed, each once for all its accounts)"
+    return "\n".join([*blocks, total])
 
 
 def format_json(findings: Sequence[Finding]) -> str:

@@ -6,7 +6,14 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from scheduler.cli.common import campaign_paths, care_linter, print_care, show_care, when
+from scheduler.cli.common import (
+    campaign_paths,
+    care_linter,
+    care_problems,
+    print_care,
+    show_care,
+    when,
+)
 from scheduler.errors import CampaignError, UsageError
 
 if TYPE_CHECKING:
@@ -24,6 +31,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             drafts = render_campaign(campaign)
         except CampaignError as exc:
             problems.extend(exc.problems)
+            continue
+        settings = care_problems(campaign)
+        if settings:
+            problems.extend(settings)
             continue
         print(
             f"{path}: ok: {len(campaign.posts)} posts, {len(drafts)} drafts "

@@ -7,7 +7,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from scheduler.errors import CampaignError
+
 if TYPE_CHECKING:
+    from scheduler.campaign.problems import Problem
     from scheduler.care import Finding, Linter
     from scheduler.draft import Draft
     from scheduler.settings import Settings
@@ -70,15 +73,29 @@ def redact(url: str) -> str:
     return redact_url(url)
 
 
+def care_problems(campaign: object) -> list[Problem]:
+    """The campaign's care settings the lint cannot honour, as campaign-file problems at
+    their places (``check`` lists them with every other problem)."""
+    from scheduler.campaign.problems import Problem, where_of
+    from scheduler.care import CarePolicy, rule_infos
+
+    found = CarePolicy.from_settings(getattr(campaign, "care", None)).problems(rule_infos())
+    sources = getattr(campaign, "sources", None)
+    problems: list[Problem] = []
+    for item in found:
+        path, line, col = sources.header_place(item.loc) if sources else ("the campaign", 0, 0)
+        problems.append(Problem(path, line, col, where_of(item.loc), item.message, item.hint))
+    return problems
+
+
 def care_linter(campaign: object) -> Linter:
     """The care lint under a campaign's care settings (locale, rule levels)."""
-    from scheduler.care import CarePolicy, CareSettingsError, Linter
+    from scheduler.care import CarePolicy, Linter
 
-    try:
-        return Linter(CarePolicy.from_settings(getattr(campaign, "care", None)))
-    except CareSettingsError as exc:
-        where = getattr(campaign, "id", "the campaign")
-        raise CareSettingsError(f"{where}: {exc.message}", hint=exc.hint) from exc
+    problems = care_problems(campaign)
+    if problems:
+        raise CampaignError(problems)
+    return Linter(CarePolicy.from_settings(getattr(campaign, "care", None)))
 
 
 def show_care(campaign: object, drafts: Sequence[Draft]) -> None:

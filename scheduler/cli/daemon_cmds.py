@@ -29,6 +29,7 @@ def cmd_accounts_check(args: argparse.Namespace) -> int:
         state_dir=settings.data_dir / "state",
         outbox=settings.outbox,
         timeout=args.timeout,
+        x_api_base=settings.x_api_base,
     )
     problems = 0
     for name, account in sorted(campaign.accounts.items()):
@@ -96,7 +97,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     notifiers = notifiers_from_env(settings.env)
     reporter = Reporter(log, FanOut(notifiers) if notifiers else None)
     credentials = CredentialStore(settings.env, settings.secrets_file)
-    ledger = open_ledger(settings, clock)
     holder: list[Any] = []
 
     def spec_of(campaign: str, account: str) -> Any:
@@ -105,6 +105,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     publisher_for = publisher_factory(
         settings, clock, credentials, sandbox=args.sandbox, timeout=options.http_timeout
     )(spec_of)
+    ledger = open_ledger(settings, clock)
     daemon = Daemon(ledger, source, publisher_for, clock=clock, options=options, reporter=reporter)
     holder.append(daemon)
     try:
@@ -209,6 +210,8 @@ def publisher_factory(
         state_dir=settings.data_dir / "state",
         outbox=settings.outbox,
         timeout=timeout,
+        # A rehearsal never talks to X, so the operator's X settings do not matter to it.
+        x_api_base=None if sandbox else settings.x_api_base,
     )
     local = threading.local()
 

@@ -233,6 +233,9 @@ class PlatformContext:
     state_dir: Path  # where publishers persist sessions and rotated tokens (mode 600 files)
     outbox: Path  # the sandbox publisher's folder
     timeout: float = 30.0  # seconds for connect and for read, on every HTTP call
+    # The operator's X API base (SCHEDULER_X_API_BASE, checked by the settings); it wins over
+    # an account's own, and OAuth 2.0 token refresh goes there too. Never from a campaign.
+    x_api_base: str | None = None
 
 
 PublisherFactory = Callable[[AccountSpec, PlatformContext], Publisher]

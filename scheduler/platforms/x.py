@@ -21,7 +21,10 @@ into the text for platforms without a warning field).
 Account settings (non-secret): ``username`` (else read once with ``get_me``), ``user_id``,
 ``api_base`` (default https://api.x.com; tweepy's hard-coded host is redirected there through
 the session), ``token_url`` and ``client_id`` for OAuth 2.0, ``auth`` (oauth1|oauth2),
-``find_margin_minutes`` (default 5), ``threads``: ``reply`` (default) or ``separate``.
+``find_margin_minutes`` (default 5), ``threads``: ``reply`` (default) or ``separate``. A
+campaign file sets only ``username`` and ``reply_settings``; the operator's
+``PlatformContext.x_api_base`` wins over ``api_base`` and ``token_url``, so every call and
+every token refresh goes to the one host the operator named.
 
 Since February 2026 X refuses programmatic replies on self-serve tiers unless the replied-to
 author mentioned or quoted the account; whether a reply to one's own post is exempt is not
@@ -105,7 +108,9 @@ class XPublisher:
     def __init__(self, spec: AccountSpec, context: PlatformContext) -> None:
         self.spec = spec
         self._clock = context.clock
-        self.api_base = (spec.settings.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+        self.api_base = (
+            context.x_api_base or spec.settings.get("api_base") or DEFAULT_API_BASE
+        ).rstrip("/")
         self.session = build_session(self.api_base, context.timeout)
         self.auth: XAuth = auth_for(spec, context, self.api_base)
         install_redaction(self.auth.secrets())

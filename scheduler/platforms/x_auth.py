@@ -353,7 +353,10 @@ def auth_for(spec: AccountSpec, context: PlatformContext, api_base: str) -> XAut
         pair = TokenPair(access_token=access or Secret(""), refresh_token=refresh or None)
     client_id_secret = fields.get("client_id")
     client_id = client_id_secret.reveal() if client_id_secret else spec.settings.get("client_id")
-    token_url = spec.settings.get("token_url") or f"{api_base.rstrip('/')}/2/oauth2/token"
+    # The operator's base takes the token endpoint with it: the refresh token never goes
+    # to a host other than the one the posts go to.
+    own_url = None if context.x_api_base else spec.settings.get("token_url")
+    token_url = own_url or f"{api_base.rstrip('/')}/2/oauth2/token"
     return OAuth2UserAuth(
         pair=pair,
         client_id=client_id,

@@ -61,6 +61,79 @@ def test_lint_lists_findings_and_fails_on_a_block(
     assert (first["rule"], first["post"], first["excerpt"]) == ("sm-no-support", "talk", "suicide")
 
 
+def test_the_same_finding_on_several_accounts_is_said_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    posts = """\
+posts:
+  - id: everywhere
+    day: 1
+    time: "08:30"
+    accounts: [bird, sky, masto]
+    cw: food mention
+    text: Earn your pizza with our 5k tonight!
+"""
+    path = write_campaign(tmp_path / "c", posts=posts)
+    code, out, _ = run(capsys, "lint", str(path))
+    assert code == 0, out
+    # said once, though on X and Bluesky the text starts after "CW: food mention"
+    assert out.count("warn ed-diet-talk") == 1
+    assert "[everywhere @bird (x), @sky (bluesky), @masto (mastodon), part 1]" in out
+    assert out.rstrip().endswith(
+        "care: 3 warn in 3 drafts (1 as listed, each once for all its accounts)"
+    )
+    # programs get one finding per draft
+    data = json.loads(run(capsys, "lint", str(path), "--json")[1])
+    assert [f["account"] for f in data["findings"]] == ["bird", "sky", "masto"]
+
+
+def test_care_settings_the_lint_cannot_honour_are_problems_at_their_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_campaign(tmp_path / "c")
+    text = path.read_text(encoding="utf-8")
+    assert "  rules:\n" in text
+    text = text.replace(
+        "  rules:\n",
+        "  rules:\n"
+        '    sm-method: {level: "off", reason: "we know"}\n'
+        '    a11y-emoji-runs: {level: "off", reason: "x"}\n'
+        '    a11y-all-caps: "off"\n',
+    )
+    path.write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+    at = {
+        key: n + 1
+        for n, line in enumerate(lines)
+        for key in ("sm-method", "emoji-runs", "all-caps")
+        if key in line
+    }
+    for command in ("check", "lint"):
+        code, out, err = run(capsys, command, str(path))
+        assert code == 1 and " ok: " not in out
+        assert f"campaign.yaml:{at['sm-method']}:" in err
+        assert "care.rules.sm-method.level: sm-method blocks approval by design" in err
+        assert (
+            f"campaign.yaml:{at['emoji-runs']}:5: care.rules.a11y-emoji-runs: no care rule" in err
+        )
+        assert "did you mean 'a11y-emoji-run'?" in err
+        assert f"campaign.yaml:{at['all-caps']}:5: care.rules.a11y-all-caps: give a reason" in err
+        assert "3 problems found" in err
+
+
+def test_a_malformed_locale_is_a_problem_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_campaign(tmp_path / "c")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("locale: en-GB", "locale: english please"),
+        encoding="utf-8",
+    )
+    code, _, err = run(capsys, "check", str(path))
+    assert code == 1
+    assert "care.locale: 'english please' is not a language and region tag" in err
+
+
 def test_lint_passes_a_clean_campaign(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write_campaign(tmp_path / "clean")
     code, out, _ = run(capsys, "lint", str(path))

@@ -9,9 +9,10 @@ import pytest
 from tests.care.evaluate import EVAL_SET, FALSE_ALARM_GOAL, RECALL_GOAL, report, score
 
 HOLDOUT = EVAL_SET.with_name("eval_holdout.yaml")
+HOLDOUT2 = EVAL_SET.with_name("eval_holdout2.yaml")
 
 
-@pytest.mark.parametrize("path", [EVAL_SET, HOLDOUT], ids=["main", "holdout"])
+@pytest.mark.parametrize("path", [EVAL_SET, HOLDOUT, HOLDOUT2], ids=["main", "holdout", "holdout2"])
 def test_evaluation_set_meets_the_goals(path: Path) -> None:
     result = score(path)
     assert result.recall >= RECALL_GOAL, report(result)

@@ -46,7 +46,8 @@ def test_settings_objects_with_attributes_work_too() -> None:
     [
         ({"sm-method": {"level": "off", "reason": "x"}}, "cannot be set to 'off'"),
         ({"sm-no-support": {"level": "warn", "reason": "x"}}, "cannot be set to 'warn'"),
-        ({"no-such-rule": {"level": "off", "reason": "x"}}, "no such care rule"),
+        ({"no-such-rule": {"level": "off", "reason": "x"}}, "no care rule 'no-such-rule'"),
+        ({"a11y-emoji-runs": {"level": "off", "reason": "x"}}, "did you mean 'a11y-emoji-run'"),
         ({"a11y-all-caps": {"level": "off", "reason": "  "}}, "give a reason"),
     ],
 )

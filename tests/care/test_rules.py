@@ -17,6 +17,11 @@ TABLE: list[tuple[str, str, dict[str, Any], bool]] = [
     ("sm-method", "Years ago I took an overdose." + SAM, {}, True),
     ("sm-method", "He hanged himself in 2019. I run for him." + SAM, {}, True),
     ("sm-method", "She died by suicide after jumping from a car park." + SAM, {}, True),
+    ("sm-method", "My friend committed suicide by hanging last year." + SAM, {}, True),
+    ("sm-method", "Her brother died by an overdose in 2020." + SAM, {}, True),
+    ("sm-method", "He took his life with his dad's shotgun." + SAM, {}, True),
+    ("sm-method", "Too many men die by suicide; talk to someone." + SAM, {}, False),
+    ("sm-method", "Deaths by suicide fell by a fifth in our area." + SAM, {}, False),
     ("sm-method", "We killed it at the suicide prevention 10k!" + SAM, {}, False),
     ("sm-method", "Hang in there: suicide prevention starts with talking." + SAM, {}, False),
     ("sm-method", "We take medication seriously in suicide prevention." + SAM, {}, False),
@@ -78,6 +83,9 @@ TABLE: list[tuple[str, str, dict[str, Any], bool]] = [
     ("sm-no-support", "Let's talk about suicide. Text SHOUT to 85258.", {}, False),
     ("sm-no-support", "Let's talk about suicide. samaritans.org", {}, False),
     ("sm-no-support", "Let's talk about depression and low mood.", {}, False),
+    ("sm-no-support", "Her brother took his life in 2019.", {}, True),
+    ("sm-no-support", "She took her life savings and opened a cafe.", {}, False),
+    ("sm-no-support", "Running helped me take my life back.", {}, False),
     ("sm-no-support", "", {"parts": ["About suicide.", "Samaritans: 116 123."]}, False),
     # sm-graphic-media
     ("sm-graphic-media", "My self-harm recovery." + SAM, {"alt": "Healed scars on an arm."}, True),
@@ -184,6 +192,7 @@ TABLE: list[tuple[str, str, dict[str, Any], bool]] = [
     ("a11y-alt-limit", "Route.", {"alt": "Path by the river. " * 60, "platform": "bluesky"}, False),
     # a11y-hashtag-case
     ("a11y-hashtag-case", "Support #mentalhealthawareness", {}, True),
+    ("a11y-hashtag-case", "Walking for #mentalhealthawarenessweek", {}, True),
     ("a11y-hashtag-case", "Support #MENTALHEALTH", {}, True),
     ("a11y-hashtag-case", "Support #MentalHealthAwareness #MHAW #running #anxiety", {}, False),
     # a11y-emoji-run

@@ -1,14 +1,20 @@
-"""Real daemon processes (``scheduler run``) against the fake Mastodon and Bluesky servers.
+"""Real daemon processes (``scheduler run``) against the fake Mastodon, Bluesky and X servers.
 
 The campaign's posts are due in the current minute (campaign times have minute precision), so
 the daemon catches them up at once; the fakes answer slowly so that a kill at a random moment
 lands before, during and after posts. Leases and intervals are shortened through the
 daemon's ``SCHEDULER_DAEMON_*`` settings.
+
+The X account signs with OAuth 2.0 user tokens the fake issued, and reaches the fake through
+the operator's ``SCHEDULER_X_API_BASE`` (a campaign file cannot name X's host). X has no
+idempotency key, so after a crash only the ledger and the timeline search stand between the
+daemon and a second copy.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -24,18 +30,24 @@ import pytest
 from scheduler.approval import Policy, approve
 from scheduler.campaign import load_campaign
 from scheduler.clock import SystemClock
+from scheduler.credentials import env_name
 from scheduler.ledger import open_ledger
 from scheduler.render import render_campaign
+from scheduler.settings import X_API_BASE_VAR
 from tests.conftest import ROOT
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.x import FakeX
 
 REVIEWER = "rev@example.org"
 MASTO_TOKEN = "mastodon-token-0123456789"
 SKY_PASSWORD = "app-pass-abcd-efgh-ijkl"
+X_ACCESS = "x-access-token-0123456789"
+X_REFRESH = "x-refresh-token-9876543210"
+ACCOUNTS = ("masto", "sky", "bird")
 
 
-def campaign_text(masto_url: str, sky_url: str, posts: int, threads: int) -> str:
+def campaign_text(masto_url: str, sky_url: str, x_user: str, posts: int, threads: int) -> str:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     when = now.strftime("%Y-%m-%d %H:%M")
     lines = [
@@ -46,6 +58,7 @@ def campaign_text(masto_url: str, sky_url: str, posts: int, threads: int) -> str
         "accounts:",
         f'  masto: {{platform: mastodon, instance: "{masto_url}"}}',
         f'  sky: {{platform: bluesky, handle: mhaw.test, service: "{sky_url}"}}',
+        f"  bird: {{platform: x, username: {x_user}}}",
         "team:",
         "  - {name: Author, email: author@example.org, roles: [writer]}",
         "  - {name: Reviewer, email: rev@example.org, roles: [reviewer]}",
@@ -80,6 +93,7 @@ class Stage:
     ledger_url: str
     masto: FakeMastodon
     sky: FakeBluesky
+    x: FakeX
     env: dict[str, str]
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
@@ -90,7 +104,7 @@ class Stage:
     def prepare(self, posts: int, threads: int) -> None:
         self.campaign.mkdir(parents=True, exist_ok=True)
         (self.campaign / "campaign.yaml").write_text(
-            campaign_text(self.masto.base_url, self.sky.base_url, posts, threads),
+            campaign_text(self.masto.base_url, self.sky.base_url, self.x.username, posts, threads),
             encoding="utf-8",
         )
         campaign = load_campaign(self.campaign)
@@ -162,13 +176,19 @@ def make_stage(tmp_path: Path, ledger_url: str) -> Iterator[Stage]:
     with (
         FakeMastodon(SystemClock(), honour_idempotency=False) as masto,
         FakeBluesky(SystemClock()) as sky,
+        FakeX() as x,
     ):
+        x.issue_tokens(X_ACCESS, X_REFRESH)
         env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "SCHEDULER_HOME": str(tmp_path / "home"),
             "SCHEDULER_SECRET_MASTO_ACCESS_TOKEN": MASTO_TOKEN,
             "SCHEDULER_SECRET_SKY_APP_PASSWORD": SKY_PASSWORD,
+            env_name("bird", "client_id"): "x-client-id",
+            env_name("bird", "access_token"): X_ACCESS,
+            env_name("bird", "refresh_token"): X_REFRESH,
+            X_API_BASE_VAR: x.base_url,
             "SCHEDULER_DAEMON_LEASE": "2",
             "SCHEDULER_DAEMON_SWEEP_INTERVAL": "0.2",
             "SCHEDULER_DAEMON_RELOAD_INTERVAL": "0.5",
@@ -180,7 +200,7 @@ def make_stage(tmp_path: Path, ledger_url: str) -> Iterator[Stage]:
         }
         for var in ("SCHEDULER_LEDGER", "SCHEDULER_OUTBOX", "SCHEDULER_NOTIFY_WEBHOOK"):
             env.pop(var, None)
-        made = Stage(folder=tmp_path, ledger_url=ledger_url, masto=masto, sky=sky, env=env)
+        made = Stage(folder=tmp_path, ledger_url=ledger_url, masto=masto, sky=sky, x=x, env=env)
         try:
             yield made
         finally:
@@ -204,6 +224,23 @@ def expected_texts(posts: int, threads: int) -> list[str]:
     return sorted(texts)
 
 
+def published(stage: Stage) -> int:
+    """Parts stored on the three fakes together."""
+    return len(stage.masto.statuses) + len(stage.sky.records) + len(stage.x.tweets)
+
+
+def _check_chain(platform: str, posts: list[tuple[str, str, str | None]]) -> None:
+    """Every later thread part replies to the part before it: (id, text, reply_to)."""
+    by_id = {pid: text for pid, text, _ in posts}
+    for _, text, reply_to in posts:
+        if " part 2:" in text or " part 3:" in text:
+            parent = by_id.get(reply_to or "")
+            assert parent is not None, f"{platform}: {text!r} replies to nothing"
+            number = int(text.split(" part ")[1][0])
+            assert parent.startswith(text.split(" part ")[0]), f"{platform}: {text!r}"
+            assert f" part {number - 1}:" in parent, f"{platform}: {text!r}"
+
+
 def check_exactly_once(stage: Stage, posts: int, threads: int) -> None:
     """Every part exists exactly once on each fake, threads chain, and the ledger agrees."""
     want = expected_texts(posts, threads)
@@ -211,23 +248,37 @@ def check_exactly_once(stage: Stage, posts: int, threads: int) -> None:
     assert masto_texts == want, "mastodon: missing or duplicated posts"
     sky_texts = sorted(r.text for r in stage.sky.records)
     assert sky_texts == want, "bluesky: missing or duplicated posts"
-    by_id = {s.id: s for s in stage.masto.statuses}
-    for status in stage.masto.statuses:
-        if " part 2:" in status.text or " part 3:" in status.text:
-            parent = by_id[status.in_reply_to_id or ""]
-            number = int(status.text.split(" part ")[1][0])
-            assert parent.text.startswith(status.text.split(" part ")[0])
-            assert f" part {number - 1}:" in parent.text
+    assert sorted(stage.x.texts()) == want, "x: missing or duplicated posts"
+    _check_chain("mastodon", [(s.id, s.text, s.in_reply_to_id) for s in stage.masto.statuses])
+    _check_chain("x", [(t.id, t.text, t.in_reply_to) for t in stage.x.tweets])
     records = stage.records()
+    assert len(records) == len(ACCOUNTS) * (posts + threads)
     assert {str(r.state) for r in records} == {"published"}, [
         (str(r.key), str(r.state), r.last_error) for r in records if str(r.state) != "published"
     ]
-    masto_ids = {s.id for s in stage.masto.statuses}
-    sky_uris = {r.uri for r in stage.sky.records}
+    remote = {
+        "masto": {s.id for s in stage.masto.statuses},
+        "sky": {r.uri for r in stage.sky.records},
+        "bird": {t.id for t in stage.x.tweets},
+    }
     for record in records:
         assert len(record.parts_done) == len(record.draft.parts)
-        for part in record.parts_done:
-            assert part.remote_id in (masto_ids if record.key.account == "masto" else sky_uris)
+        ids = [part.remote_id for part in record.parts_done]
+        assert set(ids) <= remote[record.key.account], str(record.key)
+        assert len(set(ids)) == len(ids), str(record.key)
+
+
+def events(stage: Stage, name: str) -> list[dict[str, Any]]:
+    """The daemons' JSON log events called ``name`` (other lines are skipped)."""
+    found = []
+    for line in stage.logs().splitlines():
+        if f'"event":"{name}"' not in line:
+            continue
+        try:
+            found.append(json.loads(line))
+        except ValueError:
+            continue
+    return found
 
 
 def wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> int:

@@ -2,7 +2,8 @@
 
 Each test runs ``scheduler run`` as a subprocess against the fake Mastodon (which here does
 NOT honour Idempotency-Key, so only the ledger and reconciliation stand between a crash and a
-duplicate) and the fake Bluesky.
+duplicate), the fake Bluesky and the fake X (which has no idempotency key at all: a lost answer
+is settled by reading the account's timeline).
 """
 
 from __future__ import annotations
@@ -16,9 +17,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.daemon.process import Stage, check_exactly_once, stage, wait_exit
+from tests.daemon.process import (
+    Stage,
+    check_exactly_once,
+    events,
+    published,
+    stage,
+    wait_exit,
+)
 from tests.fakes.base import Fault
 from tests.fakes.mastodon import STATUSES
+from tests.fakes.x import CREATE as TWEETS
+from tests.fakes.x import TOKEN
 
 __all__ = ["stage"]
 
@@ -31,17 +41,37 @@ def _slow(stage: Stage, seconds: float, count: int) -> None:
     """Every post is stored at once but answered late: kills land between the two."""
     stage.masto.inject("POST", STATUSES, Fault.delay(seconds), times=count)
     stage.sky.inject("POST", CREATE, Fault.delay(seconds), times=count)
+    stage.x.inject("POST", TWEETS, Fault.delay(seconds), times=count)
+
+
+def _x_parts_recorded(stage: Stage) -> int:
+    return sum(len(r.parts_done) for r in stage.records() if r.key.account == "bird")
+
+
+def _kill_between_x_create_and_record(stage: Stage) -> None:
+    """One kill that surely lands after X stored a post and before the ledger recorded it:
+    the first create is answered late (inside the client timeout), and the kill comes as
+    soon as the post exists."""
+    stage.x.inject("POST", TWEETS, Fault.delay(1.0))
+    proc = stage.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None and not stage.x.tweets:
+        time.sleep(0.01)
+    stage.kill(proc)
+    assert stage.x.tweets, stage.logs()
+    assert _x_parts_recorded(stage) < len(stage.x.tweets), "the kill came too late"
 
 
 def test_sigkill_at_random_moments_never_loses_or_duplicates_a_post(stage: Stage) -> None:
     posts, threads = 8, 2
     stage.prepare(posts, threads)
+    _kill_between_x_create_and_record(stage)
     _slow(stage, 0.12, 400)
     rng = random.Random(20260511)
-    want = 2 * (posts + 3 * threads)
-    kills = 0
+    want = 3 * (posts + 3 * threads)
+    kills = 1
     for round_ in range(12):
-        if len(stage.masto.statuses) + len(stage.sky.records) >= want:
+        if published(stage) >= want:
             break
         proc = stage.start()
         log = stage.folder / f"daemon-{len(stage.procs) - 1}.log"
@@ -57,13 +87,14 @@ def test_sigkill_at_random_moments_never_loses_or_duplicates_a_post(stage: Stage
         stage.kill(proc)
         kills += 1
         assert round_ < 11 or kills, stage.logs()
-    assert kills >= 3, stage.logs()
+    assert kills >= 4, stage.logs()
     # The last one runs to the end.
     proc = stage.start("--exit-when-done")
     assert wait_exit(proc, 120) == 0, stage.logs()
     check_exactly_once(stage, posts, threads)
-    log_text = stage.logs()
-    assert '"event":"reconciled"' in log_text  # crashes were settled by looking, not by posting
+    # Crashes were settled by looking, not by posting; on X, through the timeline.
+    found = [e for e in events(stage, "reconciled") if e.get("found")]
+    assert any(e["key"].endswith("@bird") for e in found), stage.logs()
 
 
 def test_injected_faults_end_published_once_or_marked(stage: Stage) -> None:
@@ -79,13 +110,24 @@ def test_injected_faults_end_published_once_or_marked(stage: Stage) -> None:
     s.inject("POST", CREATE, Fault.status(502, {"error": "UpstreamFailure", "message": "x"}))
     s.inject("POST", CREATE, Fault.drop_after())
     s.inject("POST", CREATE, Fault.drop_before())
+    x = stage.x
+    x.rate_limit("POST", TWEETS, reset_in=1)  # 429 with x-rate-limit-reset
+    x.server_error("POST", TWEETS, 503)
+    x.inject("POST", TWEETS, Fault.drop_after())  # posted, the answer lost: found on the timeline
+    x.inject("POST", TWEETS, Fault.delay(4))  # posted, answered past the client timeout
+    x.inject("POST", TWEETS, Fault.drop_before())
+    x.expire_access_tokens()  # the first call is refused: refresh through the operator's base
     stage.env["SCHEDULER_DAEMON_HTTP_TIMEOUT"] = "1.5"
     proc = stage.start("--exit-when-done")
     assert wait_exit(proc, 150) == 0, stage.logs()
     check_exactly_once(stage, posts, threads)
+    assert x.refresh_count == 1 and x.calls("POST", TOKEN), stage.logs()
     log = stage.logs()
     assert '"event":"retry_wait"' in log
-    assert '"event":"account_paused"' in log
+    paused = {e.get("account") for e in events(stage, "account_paused")}
+    assert {"masto", "sky", "bird"} <= paused, paused
+    found = [e for e in events(stage, "reconciled") if e.get("found")]
+    assert sum(e["key"].endswith("@bird") for e in found) >= 2, stage.logs()
 
 
 def test_sigterm_finishes_or_releases_in_flight_work_and_exits_cleanly(stage: Stage) -> None:
@@ -174,4 +216,5 @@ def test_a_refused_post_is_reported_to_the_webhook_and_the_rest_go_out(stage: St
     assert any("FAILED" in t and str(failed[0].key) in t for t in texts), texts
     assert "character limit of 500" in "\n".join(texts)
     assert len(stage.masto.statuses) == 2 and len(stage.sky.records) == 3
+    assert len(stage.x.tweets) == 3
     assert "/hook" not in stage.logs()  # the webhook URL is a secret

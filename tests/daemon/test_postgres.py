@@ -12,6 +12,7 @@ import pytest
 from tests.daemon.process import Stage, check_exactly_once, make_stage, wait_exit
 from tests.fakes.base import Fault
 from tests.fakes.mastodon import STATUSES
+from tests.fakes.x import CREATE as TWEETS
 from tests.ledger.support import PgSchema, postgres_problem
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -38,6 +39,7 @@ def test_two_daemons_publish_each_post_once(pg_stage: Stage) -> None:
     # Slow enough that the second daemon is up before the first could do everything alone.
     pg_stage.masto.inject("POST", STATUSES, Fault.delay(0.15), times=100)
     pg_stage.sky.inject("POST", CREATE, Fault.delay(0.15), times=100)
+    pg_stage.x.inject("POST", TWEETS, Fault.delay(0.15), times=100)
     one = pg_stage.start("--exit-when-done", owner="daemon-one")
     two = pg_stage.start("--exit-when-done", owner="daemon-two")
     assert wait_exit(one, 120) == 0, pg_stage.logs()
@@ -53,6 +55,7 @@ def test_a_killed_daemons_work_is_taken_over_after_its_lease(pg_stage: Stage) ->
     # Slow answers, so the victim dies holding claims (and with posts stored, unrecorded).
     pg_stage.masto.inject("POST", STATUSES, Fault.delay(0.4), times=100)
     pg_stage.sky.inject("POST", CREATE, Fault.delay(0.4), times=100)
+    pg_stage.x.inject("POST", TWEETS, Fault.delay(0.4), times=100)
     victim = pg_stage.start(owner="victim")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and '"event":"publishing"' not in pg_stage.logs():
