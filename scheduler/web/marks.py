@@ -1,9 +1,9 @@
 """Care marks: for each draft, whether a care finding holds back its approval, was overridden
 for this version, or only warns, in words a calendar cell and a screen reader can both use.
 
-A calendar marks thousands of drafts, so the marks of a campaign take one lint per distinct
-content (the campaign's ``Linter`` keeps what it found) and one ledger read for the overrides
-of every draft, never a read per draft.
+A calendar marks thousands of drafts, so each version of a draft is linted once (one Linter
+shares the work across drafts with the same content) and what it found is kept in brief; the
+overrides of every draft take one ledger read, never a read per draft.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from scheduler.care import Finding
+from scheduler.care import CarePolicy, Finding, Linter
+from scheduler.draft import DraftKey
+from scheduler.ledger.base import DraftRecord
 
 Status = Literal["block", "overridden", "warn", "none"]
 
@@ -79,8 +81,11 @@ class CareMark:
 NO_MARK = CareMark()
 
 
-def care_mark(findings: Iterable[Finding], overridden: Iterable[str] = ()) -> CareMark:
-    """The mark of one draft from its findings and the rules overridden for its version."""
+Summary = tuple[tuple[str, ...], tuple[str, ...]]  # rules that block, rules that warn
+
+
+def summarise(findings: Iterable[Finding]) -> Summary:
+    """The rules with a block finding and the rules with a warning, each sorted."""
     blocks: set[str] = set()
     warnings: set[str] = set()
     for finding in findings:
@@ -88,12 +93,55 @@ def care_mark(findings: Iterable[Finding], overridden: Iterable[str] = ()) -> Ca
             blocks.add(finding.rule)
         elif finding.severity == "warn":
             warnings.add(finding.rule)
-    lifted = blocks & set(overridden)
+    return tuple(sorted(blocks)), tuple(sorted(warnings))
+
+
+def from_summary(summary: Summary, overridden: Iterable[str] = ()) -> CareMark:
+    blocks, warnings = summary
+    lifted = set(overridden)
     return CareMark(
-        blocks=tuple(sorted(blocks - lifted)),
-        overridden=tuple(sorted(lifted)),
-        warnings=tuple(sorted(warnings)),
+        blocks=tuple(r for r in blocks if r not in lifted),
+        overridden=tuple(r for r in blocks if r in lifted),
+        warnings=warnings,
     )
+
+
+def care_mark(findings: Iterable[Finding], overridden: Iterable[str] = ()) -> CareMark:
+    """The mark of one draft from its findings and the rules overridden for its version."""
+    return from_summary(summarise(findings), overridden)
+
+
+class Summaries:
+    """What the care lint found on each draft of a campaign, by the version (content hash)
+    it found it on, under the campaign's care policy.
+
+    Only the rule ids are kept, not the lint's analyses: a Linter that had seen every draft
+    of a big week holds a great many objects, and every full garbage collection of the
+    server process would walk them. Drafts not summarised yet (or edited since) are linted
+    with one Linter for the call, which is dropped afterwards.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[CarePolicy, dict[DraftKey, tuple[str, Summary]]]] = {}
+
+    def of(
+        self, campaign: str, policy: CarePolicy, records: Iterable[DraftRecord]
+    ) -> dict[DraftKey, Summary]:
+        entry = self._known.get(campaign)
+        if entry is None or entry[0] != policy:
+            entry = (policy, {})
+            self._known[campaign] = entry
+        known = entry[1]
+        linter: Linter | None = None
+        found: dict[DraftKey, Summary] = {}
+        for record in records:
+            hit = known.get(record.key)
+            if hit is None or hit[0] != record.content_hash:
+                linter = linter or Linter(policy)
+                hit = (record.content_hash, summarise(linter.lint(record.draft)))
+                known[record.key] = hit
+            found[record.key] = hit[1]
+        return found
 
 
 def worst(marks: Iterable[CareMark]) -> Status:

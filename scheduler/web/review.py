@@ -14,7 +14,7 @@ from scheduler.care.report import sort_findings
 from scheduler.draft import Draft, DraftKey
 from scheduler.ledger.base import Decision, DraftRecord, Ledger, PolicyError
 from scheduler.text import TextRules, rules_for
-from scheduler.web.marks import CareMark, care_mark
+from scheduler.web.marks import CareMark, Summaries, from_summary
 from scheduler.web.preview import DiffLine, DraftView, diff, draft_view
 from scheduler.web.workspace import Loaded
 
@@ -95,13 +95,15 @@ class Review:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self._linters: dict[str, tuple[object, CarePolicy, Linter]] = {}
+        self._summaries = Summaries()
 
     def linter(self, loaded: Loaded) -> Linter:
         """The care lint under this campaign's care settings.
 
-        One Linter per campaign serves every request: it remembers what it found for each
-        distinct content. An edit of the campaign files keeps it (and so the findings of
-        every post the edit did not touch) unless the care settings themselves changed.
+        One Linter per campaign serves the post pages and decisions: it remembers what it
+        found for each distinct content it was asked about. An edit of the campaign files
+        keeps it unless the care settings themselves changed. (The calendar's marks of every
+        draft are kept in brief instead, see ``Summaries``.)
         """
         cached = self._linters.get(loaded.id)
         if cached is not None and cached[0] is loaded.campaign:
@@ -114,28 +116,30 @@ class Review:
     def warm(self, loaded: Loaded) -> None:
         """Lint every draft of the campaign now (at server start), so that the first
         calendar does not wait for thousands of drafts to be linted."""
-        self.linter(loaded).lint_all(loaded.drafts.values())
+        self.marks(loaded, self.records(loaded.id))
 
     def care_blocks(self, loaded: Loaded, draft: Draft) -> list[str]:
         return block_rules(draft, self.linter(loaded))
 
     def marks(self, loaded: Loaded, records: list[DraftRecord]) -> dict[DraftKey, CareMark]:
-        """The care mark of every record: one lint per distinct content (the campaign's
-        linter remembers them across requests) and one read of the campaign's overrides."""
-        linter = self.linter(loaded)
+        """The care mark of every record: each version linted once, and one read of the
+        campaign's overrides when some draft has a blocking finding."""
+        found = self._summaries.of(loaded.id, self.linter(loaded).policy, records)
         overrides: dict[DraftKey, list[Decision]] = {}
-        for decision in self.ledger.overrides(loaded.id):
-            overrides.setdefault(decision.key, []).append(decision)
+        if any(blocks for blocks, _ in found.values()):
+            for decision in self.ledger.overrides(loaded.id):
+                overrides.setdefault(decision.key, []).append(decision)
         return {
-            r.key: care_mark(
-                linter.lint(r.draft), approval.overridden_rules(r, overrides.get(r.key, ()))
+            r.key: from_summary(
+                found[r.key], approval.overridden_rules(r, overrides.get(r.key, ()))
             )
             for r in records
         }
 
     def mark(self, loaded: Loaded, record: DraftRecord) -> CareMark:
-        lifted = approval.overridden_rules(record, self.ledger.approvals(record.key))
-        return care_mark(self.linter(loaded).lint(record.draft), lifted)
+        found = self._summaries.of(loaded.id, self.linter(loaded).policy, [record])[record.key]
+        decisions = self.ledger.approvals(record.key) if found[0] else []
+        return from_summary(found, approval.overridden_rules(record, decisions))
 
     def records(self, campaign: str) -> list[DraftRecord]:
         return self.ledger.list(campaign=campaign)
