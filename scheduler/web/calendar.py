@@ -32,11 +32,7 @@ class Entry:
     local_time: datetime
     slots: tuple[Slot, ...]
     first_line: str
-
-    @property
-    def care(self) -> Status:
-        """The most pressing care status among the post's drafts."""
-        return worst(s.care for s in self.slots)
+    care: Status = "none"  # the most pressing care status among the post's drafts
 
     @property
     def care_text(self) -> str:
@@ -75,20 +71,19 @@ def build(
         local = due.astimezone(tz)
         drafts.sort(key=lambda ds: ds[0].account)
         first = drafts[0][0].parts[0].text.strip().splitlines() if drafts[0][0].parts else []
+        slots = tuple(
+            Slot(
+                d.account, PLATFORM_LABELS.get(d.platform, d.platform), s, marks.get(d.key, NO_MARK)
+            )
+            for d, s in drafts
+        )
         entries[local.date()].append(
             Entry(
                 post_id=post_id,
                 local_time=local,
-                slots=tuple(
-                    Slot(
-                        d.account,
-                        PLATFORM_LABELS.get(d.platform, d.platform),
-                        s,
-                        marks.get(d.key, NO_MARK),
-                    )
-                    for d, s in drafts
-                ),
+                slots=slots,
                 first_line=first[0] if first else "",
+                care=worst(s.care for s in slots),
             )
         )
     first_day = min(entries) if start is None else min(start, min(entries))

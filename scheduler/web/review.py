@@ -14,7 +14,7 @@ from scheduler.care.report import sort_findings
 from scheduler.draft import Draft, DraftKey
 from scheduler.ledger.base import Decision, DraftRecord, Ledger, PolicyError
 from scheduler.text import TextRules, rules_for
-from scheduler.web.marks import CareMark, Summaries, from_summary
+from scheduler.web.marks import CareMark, Summaries, Summary, from_summary
 from scheduler.web.preview import DiffLine, DraftView, diff, draft_view
 from scheduler.web.workspace import Loaded
 
@@ -129,12 +129,20 @@ class Review:
         if any(blocks for blocks, _ in found.values()):
             for decision in self.ledger.overrides(loaded.id):
                 overrides.setdefault(decision.key, []).append(decision)
-        return {
-            r.key: from_summary(
-                found[r.key], approval.overridden_rules(r, overrides.get(r.key, ()))
-            )
-            for r in records
-        }
+        # Most drafts share a handful of marks (none, the same warning): one object each.
+        shared: dict[Summary, CareMark] = {}
+        marks: dict[DraftKey, CareMark] = {}
+        for r in records:
+            summary = found[r.key]
+            decisions = overrides.get(r.key)
+            if summary[0] and decisions:
+                marks[r.key] = from_summary(summary, approval.overridden_rules(r, decisions))
+                continue
+            mark = shared.get(summary)
+            if mark is None:
+                mark = shared[summary] = from_summary(summary)
+            marks[r.key] = mark
+        return marks
 
     def mark(self, loaded: Loaded, record: DraftRecord) -> CareMark:
         found = self._summaries.of(loaded.id, self.linter(loaded).policy, [record])[record.key]
