@@ -4,8 +4,10 @@ base.py       options, what the daemon is given, errors
 retry.py      backoff, rate-limit headers, the decision after a failed attempt (pure)
 reconcile.py  windows, catch-up, unapproved reminders, reconciliation rules, 429 pauses
 worker.py     one claimed draft: check, reconcile, publish part by part, record
+request.py    what is sent: the request rebuilt from the draft, hash and media checked again
 report.py     the log and the notifier: nothing silent
-runner.py     APScheduler timers derived from the ledger; signals; clean stop
+runner.py     the steps (reload, fire, sweep, remind, close) derived from the ledger; signals
+timers.py     one APScheduler job per step, guarded; a clean stop waits for those running
 source.py     campaign files, loaded and watched by mtime
 status.py     what `scheduler status` shows
 """

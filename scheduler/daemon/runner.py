@@ -17,13 +17,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
-import logging
 import signal
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -38,12 +37,17 @@ from scheduler.daemon.base import (
 )
 from scheduler.daemon.reconcile import UNAPPROVED, WAITING, AccountPauses, Step, plan, window_end
 from scheduler.daemon.report import Reporter
+from scheduler.daemon.timers import Timers
 from scheduler.daemon.worker import Worker
 from scheduler.draft import DraftKey
-from scheduler.errors import CampaignError, LedgerError, SchedulerError
+from scheduler.errors import CampaignError, LedgerError
 from scheduler.notify.base import Notice
 
 ACTIVE = WAITING | {"publishing"}
+
+
+def _job_id(action: str, key: DraftKey) -> str:
+    return f"{action}:{key}"
 
 
 _WRITES = frozenset(
@@ -134,13 +138,9 @@ class Daemon:
             stopping=self.stopping,
             **extra,
         )
-        self._scheduler: Any = None
-        self._timers: dict[str, datetime] = {}  # job id -> run time, as last scheduled
-        self._timers_lock = threading.Lock()
+        self.timers = Timers(clock, reporter, self.stopping)
         self._reload_requested = threading.Event()
         self._stop_requested = threading.Event()
-        self._inflight = 0
-        self._inflight_cond = threading.Condition()
         self.outcomes: dict[str, int] = {}
         self.pending_catch_up: tuple[Step, ...] = ()
 
@@ -370,76 +370,26 @@ class Daemon:
 
     # --- timers -----------------------------------------------------------------------------
 
-    def _job_id(self, action: str, key: DraftKey) -> str:
-        return f"{action}:{key}"
-
     def _set_timers(self, timers: tuple[Step, ...], catch_up: tuple[Step, ...]) -> None:
-        wanted: dict[str, tuple[datetime, Step]] = {}
-        for step in timers:
-            wanted[self._job_id(step.action, step.key)] = (step.at, step)
-        if self._scheduler is None:
-            # Driven by hand (tests): remember the plan, run nothing.
-            with self._timers_lock:
-                self._timers = {job_id: at for job_id, (at, _) in wanted.items()}
-            self.pending_catch_up = catch_up
-            return
-        with self._timers_lock:
-            for job_id in list(self._timers):
-                if job_id not in wanted:
-                    with contextlib.suppress(Exception):
-                        self._scheduler.remove_job(job_id)
-                    del self._timers[job_id]
-            for job_id, (at, step) in wanted.items():
-                if self._timers.get(job_id) == at:
-                    continue
-                self._add_job(job_id, at, step)
-        if catch_up:
+        self.timers.replace_all({_job_id(s.action, s.key): (s.at, self._job(s)) for s in timers})
+        if not self.timers.running:
+            self.pending_catch_up = catch_up  # driven by hand (tests): run nothing
+        elif catch_up:
             keys = [s.key for s in catch_up]
-            self._scheduler.add_job(
-                self._guard,
-                "date",
-                run_date=self._run_date(self.clock.now()),
-                args=["catch_up", lambda: self._catch_up(keys)],
-                id="catch_up",
-                replace_existing=True,
-                misfire_grace_time=None,
-            )
+            self.timers.now("catch_up", lambda: self._catch_up(keys))
 
-    def _add_job(self, job_id: str, at: datetime, step: Step) -> None:
-        fn: Callable[[], object]
+    def _job(self, step: Step) -> Callable[[], object]:
         key = step.key
         if step.action == "publish":
-            fn = lambda: self.fire(key)  # noqa: E731
-        elif step.action == "remind":
-            fn = lambda: self.remind(key, at_due=False)  # noqa: E731
-        elif step.action == "not_approved":
-            fn = lambda: self.remind(key, at_due=True)  # noqa: E731
-        else:
-            fn = lambda: self._close(step)  # noqa: E731
-        self._timers[job_id] = at
-        self._scheduler.add_job(
-            self._guard,
-            "date",
-            run_date=self._run_date(at),
-            args=[job_id, fn],
-            id=job_id,
-            replace_existing=True,
-            misfire_grace_time=None,
-        )
+            return lambda: self.fire(key)
+        if step.action == "remind":
+            return lambda: self.remind(key, at_due=False)
+        if step.action == "not_approved":
+            return lambda: self.remind(key, at_due=True)
+        return lambda: self._close(step)
 
     def _schedule_publish(self, key: DraftKey, at: datetime) -> None:
-        if self._scheduler is None or self.stopping.is_set():
-            with self._timers_lock:
-                self._timers[self._job_id("publish", key)] = at
-            return
-        with self._timers_lock:
-            self._add_job(self._job_id("publish", key), at, Step(at, "publish", key))
-
-    def _run_date(self, at: datetime) -> datetime:
-        # APScheduler runs on the real clock; an injected clock that runs ahead or behind
-        # (rehearsals) is translated into real time.
-        offset = self.clock.now() - datetime.now(UTC)
-        return at - offset
+        self.timers.set(_job_id("publish", key), at, lambda: self.fire(key))
 
     def run_catch_up(self) -> None:
         """Run the catch-up of the last plan now (what the timer does right after a start)."""
@@ -454,26 +404,6 @@ class Daemon:
             if self.stopping.is_set():
                 return
             self.fire(key)
-
-    def _guard(self, name: str, fn: Callable[[], object]) -> None:
-        """Run a timer's work; nothing a timer does may take the daemon down."""
-        with self._timers_lock:
-            self._timers.pop(name, None)
-        with self._inflight_cond:
-            if self.stopping.is_set():
-                return
-            self._inflight += 1
-        try:
-            fn()
-        except SchedulerError as exc:
-            self.reporter.event("step_failed", "error", step=name, error=str(exc))
-        except Exception as exc:  # a bug: say so, keep publishing everything else
-            self.reporter.event("bug", "error", step=name, error=f"{type(exc).__name__}: {exc}")
-            logging.getLogger("scheduler.daemon").exception("unexpected error in %s", name)
-        finally:
-            with self._inflight_cond:
-                self._inflight -= 1
-                self._inflight_cond.notify_all()
 
     def _periodic(self) -> None:
         if self._reload_requested.is_set() or self.source.changed():
@@ -494,18 +424,7 @@ class Daemon:
         self._stop_requested.set()
 
     def start(self) -> None:
-        from apscheduler.executors.pool import ThreadPoolExecutor
-        from apscheduler.jobstores.memory import MemoryJobStore
-        from apscheduler.schedulers.background import BackgroundScheduler
-
-        # APScheduler's own chatter is not our log format; our guard reports every failure.
-        logging.getLogger("apscheduler").setLevel(logging.ERROR)
-        self._scheduler = BackgroundScheduler(
-            jobstores={"default": MemoryJobStore()},
-            executors={"default": ThreadPoolExecutor(max_workers=self.options.workers + 1)},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-            timezone=UTC,
-        )
+        self.timers.create(self.options.workers)
         self.reporter.event(
             "starting",
             owner=self.options.owner,
@@ -518,31 +437,15 @@ class Daemon:
                 hint="fix the problems above (`scheduler check PATH`), then start again",
             )
         interval = min(self.options.sweep_interval, self.options.reload_interval)
-        self._scheduler.add_job(
-            self._guard,
-            "interval",
-            seconds=interval,
-            args=["periodic", self._periodic],
-            id="periodic",
-            next_run_time=datetime.now(UTC) + timedelta(seconds=interval),
+        self.timers.begin(interval, self._periodic)
+        self.reporter.event(
+            "running", timers=len(self.timers.planned), campaigns=len(self.campaigns)
         )
-        self._scheduler.start()
-        self.reporter.event("running", timers=len(self._timers), campaigns=len(self.campaigns))
 
     def stop(self) -> None:
         """Start nothing new; let in-flight posts finish (threads release between parts)."""
         self.stopping.set()
-        if self._scheduler is not None:
-            with contextlib.suppress(Exception):
-                self._scheduler.shutdown(wait=False)
-        deadline = self.clock.monotonic() + self.options.grace
-        with self._inflight_cond:
-            while self._inflight > 0:
-                left = deadline - self.clock.monotonic()
-                if left <= 0:
-                    break
-                self._inflight_cond.wait(min(left, 0.5))
-            remaining = self._inflight
+        remaining = self.timers.shutdown(self.options.grace)
         if remaining:
             self.reporter.event(
                 "stopping_with_work_in_flight",

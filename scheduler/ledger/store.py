@@ -1,5 +1,5 @@
 """The ledger as one object: reads and decisions here; sync writes in syncing.py, the
-claim API in claims.py, engine and transactions in core.py."""
+claim API in claims.py, resolving and missing in settle.py, engine and transactions in core.py."""
 
 from __future__ import annotations
 
@@ -27,15 +27,15 @@ from scheduler.ledger.base import (
     PolicyError,
     StaleHash,
 )
-from scheduler.ledger.claims import ClaimOps
 from scheduler.ledger.core import decision_from_row, key_of, key_where, short
+from scheduler.ledger.settle import SettleOps
 from scheduler.ledger.states import State, check
 from scheduler.ledger.syncing import SyncOps
 
 SYNC_RETRIES = 5
 
 
-class SqlLedger(SyncOps, ClaimOps):
+class SqlLedger(SyncOps, SettleOps):
     def get(self, key: DraftKey) -> DraftRecord:
         with self._read() as conn:
             return self._record_in(conn, key)

@@ -186,6 +186,8 @@ class PlatformRules:
     max_image_bytes: int = 5_000_000
     max_alt_chars: int = 1000
     image_mimes: tuple[str, ...] = ("image/png", "image/jpeg", "image/gif", "image/webp")
+    max_gif_bytes: int | None = None  # None: a GIF is an image like any other
+    gif_alone: bool = False  # a GIF must be the only media item of its post
     supports_cw: bool = False
     supports_language: bool = False
     supports_labels: bool = False

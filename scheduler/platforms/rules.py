@@ -15,15 +15,27 @@ from scheduler.platforms.base import Invalid, PartRequest, PlatformRules
 
 # One counting implementation for check and publish: a draft that passes check is never
 # refused by the publisher's own length check, and the other way round.
-from scheduler.text import graphemes, mastodon_length, weighted_length
+from scheduler.text import (
+    XRules,
+    byte_limit,
+    gif_mix,
+    graphemes,
+    mastodon_length,
+    weighted_length,
+)
+
+_X_MEDIA = XRules.media  # the limits check applies, so that check and publish agree
 
 RULES: dict[str, PlatformRules] = {
     "x": PlatformRules(
         platform="x",
         max_chars=280,
-        max_media=4,
-        max_image_bytes=5_000_000,
-        max_alt_chars=1000,
+        max_media=_X_MEDIA.max_media,
+        max_image_bytes=_X_MEDIA.max_image_bytes,
+        max_alt_chars=_X_MEDIA.max_alt_chars,
+        image_mimes=_X_MEDIA.mimes,
+        max_gif_bytes=_X_MEDIA.max_gif_bytes,
+        gif_alone=_X_MEDIA.gif_alone,
     ),
     "mastodon": PlatformRules(
         platform="mastodon",
@@ -114,12 +126,20 @@ def check_part(
             platform=platform,
             part_index=index,
         )
+    mix = gif_mix([m.mime for m in part.media]) if rules.gif_alone else None
+    if mix is not None:
+        raise Invalid(
+            f"part {index + 1} has {mix}; {platform} takes a GIF only on its own",
+            platform=platform,
+            part_index=index,
+            hint="give each GIF a thread part of its own",
+        )
     for media in part.media:
         name = media.file.name
-        if media.size > rules.max_image_bytes:
+        limit = byte_limit(media.mime, rules.max_image_bytes, rules.max_gif_bytes)
+        if media.size > limit:
             raise Invalid(
-                f"part {index + 1}: {name} is {media.size} bytes; "
-                f"{platform} allows {rules.max_image_bytes}",
+                f"part {index + 1}: {name} is {media.size} bytes; {platform} allows {limit}",
                 platform=platform,
                 part_index=index,
             )

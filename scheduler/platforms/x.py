@@ -1,4 +1,4 @@
-"""The X publisher: tweepy 4.17 ``Client`` for posts, v2 media upload for images.
+"""The X publisher: tweepy 4.17 ``Client`` for posts, v2 media upload for images and GIFs.
 
 A thread is posted part by part, each a reply (``in_reply_to_tweet_id``) to the one before;
 each part is reported through ``on_part`` as soon as X gave it an id, and a later attempt
@@ -8,8 +8,10 @@ X has no idempotency key. So:
 
 * a create that may have reached X without a clear answer (5xx, read timeout, connection lost)
   raises OutcomeUnknown, and ``find`` looks for the part among the account's recent posts
-  (``GET /2/users/:id/tweets``: same text once URLs, entities and spacing are normalised, posted
-  since the due time minus a margin, replying to the right parent);
+  (``GET /2/users/:id/tweets``, posted since the due time minus a margin; ``x_find``): a post
+  carrying the media this publisher uploaded for the part is it; otherwise the same text once
+  URLs, entities and spacing are normalised, replying to the right parent. A part without
+  text can only be told by its media, so only the publisher that uploaded them can find it;
 * a 403 "duplicate content" answer is reconciled the same way at once, because it usually
   means an earlier, unanswered attempt went through: if the post is found it is the result,
   otherwise the answer stands as Duplicate.
@@ -34,16 +36,14 @@ replies are refused (the refusal itself is a Forbidden naming the part).
 
 from __future__ import annotations
 
-import html
 import logging
-import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import requests
 import tweepy
-from twitter_text.extract_urls import extract_urls_with_indices
 
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
@@ -63,9 +63,11 @@ from scheduler.platforms.base import (
 )
 from scheduler.platforms.rules import check_part, rules_for
 from scheduler.platforms.x_auth import XAuth, auth_for
+from scheduler.platforms.x_chunked import MediaProcessingError
 from scheduler.platforms.x_errors import Action, classify, raise_for_status
+from scheduler.platforms.x_find import Matches, Wanted, normalise, scan
 from scheduler.platforms.x_http import DEFAULT_API_BASE, build_session, install_redaction
-from scheduler.platforms.x_media import upload_image
+from scheduler.platforms.x_media import Uploaded, upload_media
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -75,30 +77,16 @@ PUBLIC_BASE = "https://x.com"
 DEFAULT_FIND_MARGIN = timedelta(minutes=5)
 FIND_PAGE_SIZE = 100
 FIND_MAX_PAGES = 5
+SENT_REMEMBERED = 256  # parts whose media keys are kept for ``find``
 
-_FOREIGN = (tweepy.TweepyException, requests.RequestException, ValueError, KeyError, TypeError)
-
-
-def normalise(text: str) -> str:
-    """Text as comparable across what we sent and what X returns (t.co links, &amp;, NFC)."""
-    text = unicodedata.normalize("NFC", html.unescape(text))
-    cut = sorted((u["indices"] for u in extract_urls_with_indices(text)), key=lambda ix: ix[0])
-    pieces: list[str] = []
-    last = 0
-    for start, end in cut:
-        pieces.append(text[last:start])
-        last = end
-    pieces.append(text[last:])
-    return " ".join("".join(pieces).split()).casefold()
-
-
-def _tweet_time(raw: object) -> datetime | None:
-    if not isinstance(raw, str):
-        return None
-    try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+_FOREIGN = (
+    tweepy.TweepyException,
+    requests.RequestException,
+    MediaProcessingError,
+    ValueError,
+    KeyError,
+    TypeError,
+)
 
 
 class XPublisher:
@@ -127,6 +115,8 @@ class XPublisher:
             )
         minutes = spec.settings.get("find_margin_minutes")
         self._margin = timedelta(minutes=float(minutes)) if minutes else DEFAULT_FIND_MARGIN
+        # The media keys of every create call sent, per part: what ``find`` can prove a post by.
+        self._sent: OrderedDict[tuple[str, ...], tuple[frozenset[str], ...]] = OrderedDict()
 
     # --- the protocol -------------------------------------------------------------------
 
@@ -149,7 +139,9 @@ class XPublisher:
         parent = done[-1].remote_id if done else None
         for index in range(len(done), len(request.parts)):
             part = request.parts[index]
-            media_ids = [self._upload(m, index) for m in part.media]
+            uploaded = [self._upload(m, index) for m in part.media]
+            self._remember(request, index, uploaded)
+            media_ids = [u.id for u in uploaded]
             result = self._create(request, index, part, parent, media_ids, done)
             done.append(result)
             parent = result.remote_id
@@ -214,13 +206,32 @@ class XPublisher:
     def _url(self, tweet_id: str) -> str:
         return f"{PUBLIC_BASE}/{self._username}/status/{tweet_id}"
 
-    def _upload(self, media: Any, index: int) -> str:
-        def go() -> str:
-            return upload_image(
-                self.session, self.api_base, self.auth.requests_auth(), media, raise_for_status
+    def _upload(self, media: Any, index: int) -> Uploaded:
+        def go() -> Uploaded:
+            return upload_media(
+                self.session,
+                self.api_base,
+                self.auth.requests_auth(),
+                media,
+                raise_for_status,
+                self._clock,
             )
 
         return self._call("upload", go, part_index=index)
+
+    def _part_id(self, request: PublishRequest, index: int) -> tuple[str, ...]:
+        part = request.parts[index]
+        when = request.created_at.isoformat()
+        return (request.account, when, str(index), part.idempotency_key or part.text)
+
+    def _remember(self, request: PublishRequest, index: int, uploaded: list[Uploaded]) -> None:
+        keys = frozenset(u.key for u in uploaded)
+        if not uploaded or "" in keys:
+            return
+        part_id = self._part_id(request, index)
+        self._sent[part_id] = (*self._sent.pop(part_id, ()), keys)
+        while len(self._sent) > SENT_REMEMBERED:
+            self._sent.popitem(last=False)
 
     def _create(
         self,
@@ -285,55 +296,58 @@ class XPublisher:
         parent: str | None,
         exclude: list[PartResult] | tuple[PartResult, ...],
     ) -> PartResult | None:
-        """The account's post matching part ``index``, posted since the due time (less margin)."""
+        """The account's post that is part ``index``, posted since the due time (less margin)."""
         user_id, _ = self._identity()
-        want = normalise(request.parts[index].text)
-        since = request.created_at - self._margin
-        skip = {p.remote_id for p in exclude}
+        part, part_id = request.parts[index], self._part_id(request, index)
+        wanted = Wanted(
+            text=normalise(part.text),
+            media=len(part.media),
+            sent=self._sent.get(part_id, ()),
+            others=frozenset(k for pid, sent in self._sent.items() if pid != part_id for k in sent),
+            standalone=index == 0 or self._threads == "separate",
+            parent=parent,
+            since=request.created_at - self._margin,
+            skip=frozenset(p.remote_id for p in exclude),
+        )
+        found = Matches()
         token: str | None = None
-        matches: list[tuple[datetime, str]] = []
         for _page in range(FIND_MAX_PAGES):
             params: dict[str, Any] = {
-                "start_time": since,
+                "start_time": wanted.since,
                 "max_results": FIND_PAGE_SIZE,
-                "tweet_fields": ["created_at", "referenced_tweets"],
+                "tweet_fields": ["created_at", "referenced_tweets", "attachments"],
                 "user_auth": self.auth.user_auth,
             }
             if token:
                 params["pagination_token"] = token
             body = self._read_timeline(user_id, params)
-            for tweet in body.get("data") or []:
-                tid = str(tweet.get("id", ""))
-                if not tid or tid in skip or normalise(str(tweet.get("text", ""))) != want:
-                    continue
-                replied = [
-                    str(r.get("id"))
-                    for r in tweet.get("referenced_tweets") or []
-                    if r.get("type") == "replied_to"
-                ]
-                if index == 0 or self._threads == "separate":
-                    if replied:
-                        continue
-                elif not replied or (parent is not None and parent not in replied):
-                    continue
-                created = _tweet_time(tweet.get("created_at"))
-                if created is not None and created < since:
-                    continue
-                matches.append((created or request.created_at, tid))
+            scan(body.get("data") or [], wanted, request.created_at, found)
             token = (body.get("meta") or {}).get("next_token")
             if not token:
                 break
         else:
-            if not matches:
+            if not (found.by_keys or found.by_text):
                 raise OutcomeUnknown(
                     f"x: too many posts since the due time to tell whether part {index + 1} exists",
                     platform="x",
                     part_index=index,
                     hint="check the account on X and resolve the post by hand",
                 )
-        if not matches:
+        if found.by_keys:
+            _, tid = min(found.by_keys)
+        elif not found.by_text:
             return None
-        _, tid = min(matches)  # the earliest: an accidental second copy is not ours to claim
+        elif wanted.media_only:
+            raise OutcomeUnknown(
+                f"x: part {index + 1} has no text, and the account has posts with only "
+                f"{wanted.media} media item(s) since the due time; without the media ids of "
+                "the attempt that may have posted it, which one is ours cannot be told",
+                platform="x",
+                part_index=index,
+                hint="check the account on X and resolve the post by hand",
+            )
+        else:
+            _, tid = min(found.by_text)  # the earliest: an accidental copy is not ours to claim
         return PartResult(index=index, remote_id=tid, url=self._url(tid))
 
     # --- calling X ----------------------------------------------------------------------

@@ -12,6 +12,10 @@ land here. What a failure means depends on the call:
 
 A 403 "duplicate content" answer is classified Duplicate here; the publisher reconciles it
 (it usually means an earlier attempt went through).
+
+A GIF that X took but could not process (``x_chunked.ProcessingFailed``) is Invalid: the
+same file fails again. One still processing when our wait ran out (``ProcessingTooSlow``)
+is Transient: the next attempt uploads it afresh.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from scheduler.platforms.base import (
     RateLimited,
     Transient,
 )
+from scheduler.platforms.x_chunked import MediaProcessingError, ProcessingFailed
 from scheduler.platforms.x_http import redact
 
 Action = Literal["create", "upload", "read", "token"]
@@ -94,6 +99,8 @@ def platform_message(exc: BaseException) -> str | None:
         return f"{exc.response.status_code} {exc.response.reason}"
     if isinstance(exc, requests.RequestException):
         return type(exc).__name__
+    if isinstance(exc, MediaProcessingError):
+        return exc.detail
     return None
 
 
@@ -166,6 +173,15 @@ def classify(
         said = redact(said, secrets)
     kw: dict[str, Any] = {"platform": PLATFORM, "platform_message": said, "part_index": part_index}
     quoted = f": {said}" if said else ""
+
+    if isinstance(exc, MediaProcessingError):
+        if isinstance(exc, ProcessingFailed):
+            return Invalid(
+                f"x: {exc.message}",
+                hint="check that the file opens as a GIF; X takes GIFs of at most 15 MB",
+                **kw,
+            )
+        return Transient(f"x: {exc.message}", **kw)
 
     if isinstance(exc, tweepy.HTTPException):
         status = exc.response.status_code

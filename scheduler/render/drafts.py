@@ -49,7 +49,7 @@ from scheduler.render.templates import (
     render_simple,
     simple_pieces,
 )
-from scheduler.text import facets, rules_for
+from scheduler.text import GIF, byte_limit, facets, gif_mix, rules_for
 
 _OVERRIDABLE = tuple(Content.model_fields)
 
@@ -298,6 +298,15 @@ class Renderer:
                     ok = False
                 else:
                     media.append(got)
+            mix = gif_mix([m.mime for m in media]) if rules.media.gif_alone else None
+            if mix is not None:
+                self.post_problem(
+                    index,
+                    (*loc, "media"),
+                    f"{mix} in one post, but {platform} takes a GIF only on its own",
+                    "give each GIF a thread part of its own, or turn a still GIF into a PNG",
+                )
+                ok = False
             if not text and not media:
                 self.post_problem(index, (*loc, "text"), "this part is empty", "write some text")
                 ok = False
@@ -366,13 +375,17 @@ class Renderer:
                 index, (*loc, "file"), f"{platform} does not take {found.mime} images", None
             )
             ok = False
-        if found.size > limits.max_image_bytes:
+        limit = byte_limit(found.mime, limits.max_image_bytes, limits.max_gif_bytes)
+        if found.size > limit:
+            gif = found.mime == GIF and limits.max_gif_bytes is not None
             self.post_problem(
                 index,
                 (*loc, "file"),
-                f"{item.file!r} is {found.size:,} bytes; {platform} takes at most "
-                f"{limits.max_image_bytes:,}",
-                "make the image smaller",
+                f"{item.file!r} is {found.size:,} bytes; {platform} takes "
+                f"{'GIFs' if gif else 'images'} of at most {limit:,}",
+                "make the GIF smaller (fewer frames or colours)"
+                if gif
+                else "make the image smaller",
             )
             ok = False
         if len(item.alt) > limits.max_alt_chars:

@@ -5,7 +5,7 @@ Pure functions and small rule objects; nothing here touches the network or files
 
 from __future__ import annotations
 
-from scheduler.text.base import Count, MediaLimits, TextRules
+from scheduler.text.base import GIF, Count, MediaLimits, TextRules, byte_limit, gif_mix
 from scheduler.text.bluesky import BlueskyRules, facets
 from scheduler.text.graphemes import graphemes, utf8_len
 from scheduler.text.mastodon import MastodonRules, mastodon_length
@@ -13,6 +13,7 @@ from scheduler.text.simple import LinkedInRules, ThreadsRules, UnlimitedRules, t
 from scheduler.text.x import XRules, weighted_length
 
 __all__ = [
+    "GIF",
     "BlueskyRules",
     "Count",
     "LinkedInRules",
@@ -22,7 +23,9 @@ __all__ = [
     "ThreadsRules",
     "UnlimitedRules",
     "XRules",
+    "byte_limit",
     "facets",
+    "gif_mix",
     "graphemes",
     "mastodon_length",
     "rules_for",

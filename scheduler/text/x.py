@@ -114,7 +114,14 @@ def weighted_length(text: str) -> int:
 class XRules:
     platform = "x"
     supports_cw = False
-    media = MediaLimits(max_media=4, max_image_bytes=5_000_000, max_alt_chars=1000)
+    # X's "5 MB" and "15 MB" read as decimal megabytes: at most as much as X takes either way.
+    media = MediaLimits(
+        max_media=4,
+        max_image_bytes=5_000_000,
+        max_alt_chars=1000,
+        max_gif_bytes=15_000_000,
+        gif_alone=True,
+    )
 
     def __init__(self, limit: int = LIMIT) -> None:
         self.limit = limit

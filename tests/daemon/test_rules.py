@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from scheduler.daemon.reconcile import AccountPauses, Step, needs_reconcile, plan, window_end
-from scheduler.daemon.worker import NotPublishable, build_request, resolve_media
+from scheduler.daemon.request import NotPublishable, build_request, resolve_media
 from scheduler.draft import Draft, DraftKey, Media, Part, idempotency_key
 
 NOW = datetime(2026, 5, 11, 8, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ import threading
 from datetime import timedelta
 from typing import Any
 
-from scheduler.daemon.worker import build_request
+from scheduler.daemon.request import build_request
 from scheduler.draft import PartResult
 from scheduler.platforms.base import OutcomeUnknown, PublishRequest, PublishResult
 from tests.daemon.support import DUE1, DUE2, DUE3, REVIEWER, T_START, Rig, at, rig
@@ -22,7 +22,7 @@ def test_publishes_each_approved_post_at_its_time_once(rig: Rig) -> None:
     assert daemon.reload()
     rig.approve_all()
     daemon.replan()
-    assert daemon._timers["publish:test-daemon/first@masto"] == DUE1
+    assert daemon.timers.planned["publish:test-daemon/first@masto"] == DUE1
     at(rig.clock, DUE1, -1)
     assert daemon.fire(rig.key("first")) is None  # not yet
     assert rig.outbox_posts() == []
@@ -59,8 +59,8 @@ def test_unapproved_drafts_are_reported_and_never_published(rig: Rig) -> None:
     rig.approve_all(skip=("second",))
     daemon.replan()
     key = rig.key("second")
-    assert daemon._timers["remind:test-daemon/second@masto"] == DUE2 - timedelta(hours=1)
-    assert daemon._timers["not_approved:test-daemon/second@masto"] == DUE2
+    assert daemon.timers.planned["remind:test-daemon/second@masto"] == DUE2 - timedelta(hours=1)
+    assert daemon.timers.planned["not_approved:test-daemon/second@masto"] == DUE2
     at(rig.clock, DUE2, -3600)
     daemon.remind(key, at_due=False)
     at(rig.clock, DUE2)
@@ -89,7 +89,7 @@ def test_transient_errors_retry_on_a_durable_schedule_across_restarts(rig: Rig) 
     # A restart: the new daemon finds the next attempt in the ledger.
     daemon = rig.daemon()
     daemon.reload()
-    assert daemon._timers["publish:test-daemon/first@masto"] == DUE1 + timedelta(seconds=30)
+    assert daemon.timers.planned["publish:test-daemon/first@masto"] == DUE1 + timedelta(seconds=30)
     at(rig.clock, DUE1, 29)
     assert daemon.fire(rig.key("first")) is None  # not before the stored time
     at(rig.clock, DUE1, 30)
@@ -130,7 +130,7 @@ def test_a_429_pauses_the_other_posts_of_the_account_until_the_reset(rig: Rig) -
     at(rig.clock, DUE2)  # 08:10, before the reset at 08:15
     assert daemon.fire(rig.key("second")) is None
     assert rig.ledger.get(rig.key("second")).attempts == 0  # not even tried
-    assert daemon._timers["publish:test-daemon/second@masto"] == reset
+    assert daemon.timers.planned["publish:test-daemon/second@masto"] == reset
     assert daemon.sweep() == 1  # a sweep that claims it waits for the reset as well
     second = rig.ledger.get(rig.key("second"))
     assert str(second.state) == "retry_wait" and second.next_attempt == reset

@@ -1,5 +1,8 @@
 """A fake X API v2 on 127.0.0.1: posts, the user timeline, v2 media, OAuth 2.0 refresh.
 
+The media endpoints (one-shot images, chunked GIFs with processing, alt text) live in
+tests/fakes/x_media.py.
+
 Bodies and headers follow PLATFORMS.md section 1 and X's v2 docs: ``201 {"data": {"id",
 "text", "edit_history_tweet_ids"}}`` for a post, RFC 7807 problem bodies for errors (the
 duplicate answer is the 403 X sends for repeated text), ``x-rate-limit-*`` headers with a reset
@@ -30,12 +33,35 @@ from twitter_text import parse_tweet
 from twitter_text.extract_urls import extract_urls_with_indices
 
 from tests.fakes.base import FakeServer, Fault, Request, Response, route
+from tests.fakes.x_media import (
+    APPEND,
+    FINALIZE,
+    INITIALIZE,
+    METADATA,
+    UPLOAD,
+    XMediaRoutes,
+    invalid_request,
+)
+
+__all__ = [
+    "APPEND",
+    "CREATE",
+    "FINALIZE",
+    "INITIALIZE",
+    "ME",
+    "METADATA",
+    "TIMELINE",
+    "TOKEN",
+    "UPLOAD",
+    "FakeX",
+    "Fault",
+    "invalid_request",
+    "problem",
+]
 
 CREATE = "/2/tweets"
 TIMELINE = "/2/users/{id}/tweets"
 ME = "/2/users/me"
-UPLOAD = "/2/media/upload"
-METADATA = "/2/media/metadata"
 TOKEN = "/2/oauth2/token"
 
 _TCO_ALPHABET = string.ascii_letters + string.digits
@@ -50,15 +76,6 @@ def problem(status: int, title: str, detail: str, ptype: str = "about:blank") ->
     return {"title": title, "detail": detail, "type": ptype, "status": status}
 
 
-def invalid_request(message: str) -> dict[str, Any]:
-    return {
-        "errors": [{"message": message}],
-        "title": "Invalid Request",
-        "detail": "One or more parameters to your request was invalid.",
-        "type": "https://api.twitter.com/2/problems/invalid-request",
-    }
-
-
 @dataclass
 class Tweet:
     id: str
@@ -70,16 +87,7 @@ class Tweet:
     reply_settings: str | None = None
 
 
-@dataclass
-class Media:
-    id: str
-    data: bytes
-    mime: str
-    category: str
-    alt: str | None = None
-
-
-class FakeX(FakeServer):
+class FakeX(XMediaRoutes, FakeServer):
     def __init__(
         self,
         *,
@@ -93,10 +101,9 @@ class FakeX(FakeServer):
         self.username = username
         self.oauth1_token = f"{user_id}-oauth1accesstoken"
         self.tweets: list[Tweet] = []
-        self.media: dict[str, Media] = {}
         self._ids = itertools.count(1_790_000_000_000_000_000)
-        self._media_ids = itertools.count(1_880_000_000_000_000_000)
         self._state = threading.RLock()
+        self._reset_media()
         self.access_tokens: dict[str, int] = {}  # token -> family
         self.refresh_tokens: dict[str, int] = {}  # live token -> family
         self.spent_refresh: dict[str, int] = {}
@@ -111,7 +118,7 @@ class FakeX(FakeServer):
         with self._state, self.lock:
             self.clock = clock
             self.tweets.clear()
-            self.media.clear()
+            self._reset_media()
             self.access_tokens.clear()
             self.refresh_tokens.clear()
             self.spent_refresh.clear()
@@ -214,8 +221,9 @@ class FakeX(FakeServer):
         if parse_tweet(text).weightedLength > 280:
             return Response(400, problem(400, "Bad Request", TOO_LONG), self._limits())
         with self._state:
-            if any(m not in self.media for m in media_ids):
-                return Response(400, invalid_request("Your media IDs are invalid."))
+            unusable = self.media_usable(media_ids)
+            if unusable is not None:
+                return Response(400, invalid_request(unusable))
             if reply_to is not None and not any(t.id == str(reply_to) for t in self.tweets):
                 return Response(
                     400,
@@ -290,6 +298,10 @@ class FakeX(FakeServer):
             item["created_at"] = tweet.created_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
         if "referenced_tweets" in fields and tweet.in_reply_to:
             item["referenced_tweets"] = [{"type": "replied_to", "id": tweet.in_reply_to}]
+        if "attachments" in fields and tweet.media_ids:
+            with self._state:
+                keys = [self.media[m].key for m in tweet.media_ids]
+            item["attachments"] = {"media_keys": keys}
         return item
 
     @staticmethod
@@ -308,51 +320,6 @@ class FakeX(FakeServer):
         if tweet.media_ids:
             out = f"{out} {self._tco()}".strip()
         return out
-
-    @route("POST", UPLOAD)
-    def upload(self, request: Request) -> Response:
-        if not self._authorised(request):
-            return self._unauthorised()
-        form = request.form()
-        data = (form.get("media") or [None])[0]
-        category = (form.get("media_category") or [""])[0]
-        mime = (form.get("media_type") or ["application/octet-stream"])[0]
-        if not isinstance(data, bytes) or not data:
-            return Response(400, invalid_request("media is required"))
-        if category != "tweet_image":
-            return Response(400, invalid_request(f"media_category {category!r} needs chunks"))
-        if len(data) > 5_000_000:
-            return Response(400, invalid_request("File size exceeds 5242880 bytes."))
-        media = Media(str(next(self._media_ids)), data, str(mime), str(category))
-        with self._state:
-            self.media[media.id] = media
-        body = {
-            "data": {
-                "id": media.id,
-                "media_key": f"3_{media.id}",
-                "size": len(data),
-                "expires_after_secs": 86_400,
-                "image": {"image_type": media.mime},
-            }
-        }
-        return Response(200, body, self._limits())
-
-    @route("POST", METADATA)
-    def metadata(self, request: Request) -> Response:
-        if not self._authorised(request):
-            return self._unauthorised()
-        body = request.json() or {}
-        media_id = str(body.get("id", ""))
-        alt = ((body.get("metadata") or {}).get("alt_text") or {}).get("text")
-        with self._state:
-            media = self.media.get(media_id)
-            if media is None:
-                return Response(400, invalid_request("Unknown media id."))
-            if not isinstance(alt, str) or len(alt) > 1000:
-                return Response(400, invalid_request("alt_text.text must be 1 to 1000 chars"))
-            media.alt = alt
-        data = {"id": media_id, "associated_metadata": {"alt_text": {"text": alt}}}
-        return Response(200, {"data": data}, self._limits())
 
     @route("POST", TOKEN)
     def token(self, request: Request) -> Response:

@@ -16,7 +16,8 @@ Fault kinds (``inject``), each hitting the ``at``-th create call from now (0 = t
     drop_before       the connection closes before the request is handled; nothing stored
     drop_after        the post is stored, then the connection closes without an answer
     expired_token     the access token has expired (refreshable platforms)
-    unfinished_media  uploaded images are still being processed when the post is made
+    unfinished_media  uploaded media (``processed_media``) is still being processed after the
+                      upload: the publisher must wait for it, on the injected clock
 
 Error kinds (``inject_error``): auth, invalid, forbidden, rate_limited; each is the
 platform's real answer for that case, expected as AuthFailed, Invalid, Forbidden,
@@ -102,6 +103,22 @@ def tiny_png(width: int = 4, height: int = 3) -> bytes:
     )
 
 
+def tiny_gif(frames: int = 2, pad: int = 0) -> bytes:
+    """An animated GIF of 1x1 frames, looping; ``pad`` adds at least that many bytes of
+    comment blocks, for a file of a chosen size that is still a valid GIF."""
+    screen = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\xff\xff\xff\x00\x00\x00"
+    loop = b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+    frame = (
+        b"!\xf9\x04\x04\x0a\x00\x00\x00"  # 1/10 s per frame
+        + b","
+        + struct.pack("<HHHHB", 0, 0, 1, 1, 0)
+        + b"\x02\x02\x44\x01\x00"  # one pixel, LZW-coded
+    )
+    blocks = -(-pad // 255)
+    comment = b"!\xfe" + (b"\xff" + b"c" * 255) * blocks + b"\x00" if blocks else b""
+    return screen + loop + comment + frame * frames + b";"
+
+
 class Harness(ABC):
     name: ClassVar[str]
     account: ClassVar[str] = "mhaw-test"
@@ -182,6 +199,26 @@ class Harness(ABC):
             width=4,
             height=3,
         )
+
+    def gif(
+        self, name: str = "wave.gif", alt: str = "A hand waving hello, looping", pad: int = 0
+    ) -> MediaUpload:
+        path = self.tmp_path / name
+        data = tiny_gif(pad=pad)
+        path.write_bytes(data)
+        return MediaUpload(
+            file=path,
+            mime="image/gif",
+            alt=alt,
+            size=len(data),
+            sha256=sha256(data).hexdigest(),
+            width=1,
+            height=1,
+        )
+
+    def processed_media(self) -> MediaUpload:
+        """A file the platform processes after the upload (what ``unfinished_media`` slows)."""
+        return self.image()
 
     def request(
         self, *texts: str, media: tuple[MediaUpload, ...] = (), key: str = "k", **kw: object

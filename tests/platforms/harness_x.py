@@ -3,14 +3,15 @@
 The account signs with OAuth 2.0 user tokens, so expired tokens are refreshed (and rotated)
 during the suite. X has no idempotency key: ``dedupes`` is False, and every ambiguous create
 in the suite surfaces as OutcomeUnknown that ``find`` resolves from the account's timeline
-(test_contract's reconciliation test checks exactly that for non-deduping platforms). There
-is no unfinished-media fault: the one-shot v2 image upload answers once the image is ready.
+(test_contract's reconciliation test checks exactly that for non-deduping platforms). Still
+images are ready once the one-shot upload answers; a GIF goes through the chunked upload, and
+``unfinished_media`` keeps it processing for a few STATUS polls.
 """
 
 from __future__ import annotations
 
 from scheduler.credentials import env_name
-from scheduler.platforms.base import AccountSpec
+from scheduler.platforms.base import AccountSpec, MediaUpload
 from tests.fakes.base import Fault
 from tests.fakes.x import CREATE, TOO_LONG, FakeX, problem
 from tests.platforms.harness import RESET_SECONDS, SLOW, Harness, Posted
@@ -27,6 +28,7 @@ class XHarness(Harness):
         "drop_before",
         "drop_after",
         "expired_token",
+        "unfinished_media",
     )
     dedupes = False
     secret = "x-access-token-0123456789"
@@ -53,7 +55,13 @@ class XHarness(Harness):
             env_name(self.account, "refresh_token"): self.refresh,
         }
 
+    def processed_media(self) -> MediaUpload:
+        return self.gif()
+
     def inject(self, fault: str, *, at: int = 0) -> None:
+        if fault == "unfinished_media":
+            self.fake.processing_polls = 3
+            return
         if fault == "rate_limited":
             self.fake.inject("POST", CREATE, *([Fault.passthrough()] * at))
             self.fake.rate_limit("POST", CREATE, reset_in=int(RESET_SECONDS))

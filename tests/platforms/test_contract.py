@@ -10,6 +10,7 @@ import importlib
 import itertools
 import logging
 import pkgutil
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -117,6 +118,12 @@ def test_media_keeps_its_alt_text(harness: Harness) -> None:
     assert harness.posted()[0].media_alts == (image.alt,)
 
 
+def test_gif_keeps_its_alt_text(harness: Harness) -> None:
+    gif = harness.gif()
+    harness.publisher().publish(harness.request("Wave back", media=(gif,)))
+    assert [p.media_alts for p in harness.posted()] == [(gif.alt,)]
+
+
 @pytest.mark.parametrize("cls", CW_CASES)
 def test_content_warning(cls: type[Harness], tmp_path: Path) -> None:
     for harness in _running(cls, tmp_path):
@@ -180,9 +187,12 @@ def test_exactly_once_under_fault(cls: type[Harness], fault: str, at: int, tmp_p
 def test_unfinished_media_is_waited_for(cls: type[Harness], tmp_path: Path) -> None:
     for h in _running(cls, tmp_path):
         h.inject("unfinished_media")
-        image = h.image()
-        drive(h, h.request("with a picture", media=(image,)))
-        assert [p.media_alts for p in h.posted()] == [(image.alt,)]
+        media = h.processed_media()
+        started = time.monotonic()
+        _, errors = drive(h, h.request("with a picture", media=(media,)))
+        assert errors == [], "waiting for processing is not a failure"
+        assert [p.media_alts for p in h.posted()] == [(media.alt,)]
+        assert time.monotonic() - started < 5, "the wait runs on the injected clock"
 
 
 @pytest.mark.parametrize(("cls", "fault"), BLIND_CASES)

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from scheduler.platforms import atproto
 from scheduler.platforms.base import Invalid, MediaUpload, PartRequest
 from scheduler.platforms.rules import check_part, length, mastodon_length, rules_for
+from scheduler.text import byte_limit, gif_mix
+from scheduler.text import rules_for as text_rules_for
 
 FAMILY = "👨‍👩‍👧‍👦"
 
@@ -57,6 +59,48 @@ def test_check_part_media(tmp_path: Path) -> None:
     tiff = MediaUpload(file=tmp_path / "c.tiff", mime="image/tiff", alt="", size=1, sha256="")
     with pytest.raises(Invalid, match="image/tiff"):
         check_part(rules_for("x"), PartRequest(text="", media=(tiff,)), 0)
+
+
+@pytest.mark.parametrize("platform", ["x", "mastodon", "bluesky"])
+def test_publishers_and_check_know_the_same_media_limits(platform: str) -> None:
+    """``check`` uses scheduler.text's limits, the publishers these: they must not drift."""
+    mine, checks = rules_for(platform), text_rules_for(platform).media
+    assert (mine.max_media, mine.max_image_bytes, mine.max_alt_chars) == (
+        checks.max_media,
+        checks.max_image_bytes,
+        checks.max_alt_chars,
+    )
+    assert set(mine.image_mimes) == set(checks.mimes)
+    assert (mine.max_gif_bytes, mine.gif_alone) == (checks.max_gif_bytes, checks.gif_alone)
+
+
+@pytest.mark.parametrize(
+    ("mimes", "problem"),
+    [
+        ([], None),
+        (["image/gif"], None),
+        (["image/png", "image/jpeg"], None),
+        (["image/gif", "image/gif"], "2 GIFs"),
+        (["image/png", "image/gif"], "a GIF and 1 other image"),
+        (["image/gif", "image/png", "image/webp", "image/png"], "a GIF and 3 other images"),
+    ],
+)
+def test_a_gif_goes_alone(mimes: list[str], problem: str | None) -> None:
+    assert gif_mix(mimes) == problem
+
+
+@pytest.mark.parametrize(
+    ("platform", "mime", "limit"),
+    [
+        ("x", "image/png", 5_000_000),
+        ("x", "image/gif", 15_000_000),
+        ("mastodon", "image/gif", 16_777_216),
+        ("bluesky", "image/gif", 1_000_000),
+    ],
+)
+def test_size_limit_per_type(platform: str, mime: str, limit: int) -> None:
+    rules = rules_for(platform)
+    assert byte_limit(mime, rules.max_image_bytes, rules.max_gif_bytes) == limit
 
 
 def test_tid_matches_the_documented_example() -> None:

@@ -19,6 +19,7 @@ from scheduler.platforms.base import (
     RateLimited,
     Transient,
 )
+from scheduler.platforms.x_chunked import ProcessingFailed, ProcessingTooSlow
 from scheduler.platforms.x_errors import classify, raise_for_status
 
 NOW = datetime(2026, 5, 11, 8, 0, tzinfo=UTC)
@@ -172,6 +173,17 @@ CASES = [
     (requests.ConnectionError("reset"), "token", Transient, None),
     (ValueError("no JSON"), "create", OutcomeUnknown, None),
     (KeyError("data"), "read", Transient, None),
+    (
+        ProcessingFailed(
+            "X could not process a.gif: InvalidMedia: Unsupported GIF format",
+            file="a.gif",
+            detail="InvalidMedia: Unsupported GIF format",
+        ),
+        "upload",
+        Invalid,
+        "Unsupported GIF format",
+    ),
+    (ProcessingTooSlow("X was still processing a.gif", file="a.gif"), "upload", Transient, None),
 ]
 
 
