@@ -16,6 +16,9 @@ from scheduler.platforms.base import Invalid, PartRequest, PlatformRules
 # One counting implementation for check and publish: a draft that passes check is never
 # refused by the publisher's own length check, and the other way round.
 from scheduler.text import (
+    BlueskyRules,
+    MastodonRules,
+    TextRules,
     XRules,
     byte_limit,
     gif_mix,
@@ -24,39 +27,31 @@ from scheduler.text import (
     weighted_length,
 )
 
-_X_MEDIA = XRules.media  # the limits check applies, so that check and publish agree
+
+def _from_text(rules: TextRules, limit: int, **features: bool) -> PlatformRules:
+    """A platform's publisher rules, with the media limits ``check`` applies: a draft that
+    passes check is never refused by the publisher's own media check, and the other way."""
+    media = rules.media
+    return PlatformRules(
+        platform=rules.platform,
+        max_chars=limit,
+        max_media=media.max_media,
+        max_image_bytes=media.max_image_bytes,
+        max_alt_chars=media.max_alt_chars,
+        image_mimes=media.mimes,
+        max_gif_bytes=media.max_gif_bytes,
+        gif_alone=media.gif_alone,
+        supports_cw=rules.supports_cw,
+        **features,
+    )
+
 
 RULES: dict[str, PlatformRules] = {
-    "x": PlatformRules(
-        platform="x",
-        max_chars=280,
-        max_media=_X_MEDIA.max_media,
-        max_image_bytes=_X_MEDIA.max_image_bytes,
-        max_alt_chars=_X_MEDIA.max_alt_chars,
-        image_mimes=_X_MEDIA.mimes,
-        max_gif_bytes=_X_MEDIA.max_gif_bytes,
-        gif_alone=_X_MEDIA.gif_alone,
-    ),
-    "mastodon": PlatformRules(
-        platform="mastodon",
-        max_chars=500,
-        max_media=4,
-        max_image_bytes=16_777_216,
-        max_alt_chars=1500,
-        supports_cw=True,
-        supports_language=True,
-    ),
-    "bluesky": PlatformRules(
-        platform="bluesky",
-        max_chars=300,
-        max_media=4,
-        # The lexicon allows 2,000,000 but older servers and the docs say 1,000,000.
-        max_image_bytes=1_000_000,
-        max_alt_chars=2000,
-        image_mimes=("image/png", "image/jpeg", "image/webp", "image/gif"),
-        supports_language=True,
-        supports_labels=True,
-    ),
+    "x": _from_text(XRules(), 280),
+    "mastodon": _from_text(MastodonRules(), 500, supports_language=True),
+    # Bluesky's lexicon allows 2,000,000 bytes an image, but older servers and the docs say
+    # 1,000,000; the text rules use the smaller.
+    "bluesky": _from_text(BlueskyRules(), 300, supports_language=True, supports_labels=True),
     "sandbox": PlatformRules(
         platform="sandbox",
         max_chars=10_000,
