@@ -22,6 +22,7 @@ from scheduler.draft import DraftKey
 from scheduler.errors import UsageError
 from scheduler.ledger.base import (
     ApprovalRule,
+    Decision,
     DraftRecord,
     Ledger,
     PolicyError,
@@ -241,16 +242,24 @@ def override(
 
 def unresolved_care_blocks(ledger: Ledger, record: DraftRecord, blocks: Iterable[str]) -> list[str]:
     """The blocking care rules not overridden for this exact version by a non-author."""
+    return sorted(set(blocks) - overridden_rules(record, ledger.approvals(record.key)))
+
+
+def overridden_rules(record: DraftRecord, decisions: Iterable[Decision]) -> set[str]:
+    """The care rules that standing overrides among ``decisions`` lift from this version: an
+    override counts only for the exact version and only when someone other than the author
+    recorded it."""
     author = (record.author or "").lower()
-    overridden = {
+    return {
         d.rule
-        for d in ledger.approvals(record.key)
+        for d in decisions
         if d.kind == "override"
+        and d.rule
         and d.valid
+        and d.key == record.key
         and d.content_hash == record.content_hash
         and d.actor.lower() != author
     }
-    return sorted(set(blocks) - overridden)
 
 
 def _refuse_care_blocks(

@@ -86,6 +86,31 @@ class SqlLedger(SyncOps, SettleOps):
             rows = conn.execute(select(dec).where(key_where(dec, key)).order_by(dec.c.id)).all()
         return [decision_from_row(r) for r in rows]
 
+    def overrides(self, campaign: str) -> builtins.list[Decision]:
+        """The standing overrides of every draft's current version in a campaign, in one read
+        (a calendar needs them for thousands of drafts; ``approvals`` reads one draft's)."""
+        d, dec = t.drafts, t.decisions
+        q = (
+            select(dec)
+            .join(
+                d,
+                and_(
+                    d.c.campaign == dec.c.campaign,
+                    d.c.post_id == dec.c.post_id,
+                    d.c.account == dec.c.account,
+                    d.c.content_hash == dec.c.content_hash,
+                ),
+            )
+            .where(
+                dec.c.campaign == campaign,
+                dec.c.kind == "override",
+                dec.c.voided_at.is_(None),
+            )
+            .order_by(dec.c.id)
+        )
+        with self._read() as conn:
+            return [decision_from_row(r) for r in conn.execute(q)]
+
     def version(
         self, key: DraftKey, content_hash: str, *, at: datetime | None = None
     ) -> Draft | None:

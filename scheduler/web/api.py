@@ -19,6 +19,7 @@ from starlette.routing import Route
 from scheduler.draft import DraftKey
 from scheduler.errors import UsageError
 from scheduler.ledger.base import DraftRecord, NotFound, PolicyError, StaleHash, TransitionError
+from scheduler.web.marks import CareMark
 from scheduler.web.openapi import document
 from scheduler.web.pages import DONE, FIELDS, FieldMissing, perform
 from scheduler.web.review import Panel, view_of
@@ -33,7 +34,7 @@ def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": code, "message": message, **extra}, status_code=status)
 
 
-def record_json(loaded: Loaded, record: DraftRecord) -> dict[str, Any]:
+def record_json(loaded: Loaded, record: DraftRecord, mark: CareMark) -> dict[str, Any]:
     view = view_of(loaded, record.draft)
     return {
         "campaign": record.key.campaign,
@@ -53,6 +54,7 @@ def record_json(loaded: Loaded, record: DraftRecord) -> dict[str, Any]:
         "language": view.language,
         "labels": list(view.labels),
         "link": None if record.draft.link is None else {"url": record.draft.link.url},
+        "care_mark": mark.to_json(),
         "parts": [
             {
                 "text": part.text,
@@ -148,7 +150,8 @@ class Api:
         session = self.site.require(request)
         loaded = self.site.campaign(session, request.path_params["campaign"])
         records = self.site.review.records(loaded.id)
-        return JSONResponse([record_json(loaded, r) for r in records])
+        marks = self.site.review.marks(loaded, records)
+        return JSONResponse([record_json(loaded, r, marks[r.key]) for r in records])
 
     def draft(self, request: Request) -> Response:
         site = self.site
@@ -160,7 +163,8 @@ class Api:
         except NotFound:
             return error(404, "not_found", "There is no such draft in this campaign.")
         panel = site.review.panel(loaded, record, session.email)
-        return JSONResponse({**record_json(loaded, record), **panel_json(panel)})
+        mark = site.review.mark(loaded, record)
+        return JSONResponse({**record_json(loaded, record, mark), **panel_json(panel)})
 
     async def decide(self, request: Request) -> Response:
         await run_in_threadpool(self.site.require, request)  # no body is read before sign-in
@@ -203,14 +207,15 @@ class Api:
             return error(400, "missing_field", exc.message)
         except StaleHash as exc:
             current = site.review.record(key)
-            return error(409, "stale_hash", exc.message, current=record_json(loaded, current))
+            now = record_json(loaded, current, site.review.mark(loaded, current))
+            return error(409, "stale_hash", exc.message, current=now)
         except NotFound:
             return error(404, "not_found", "There is no such draft in this campaign.")
         except (PolicyError, UsageError) as exc:
             return error(403, "policy", exc.message, hint=exc.hint)
         except TransitionError as exc:
             return error(409, "transition", exc.message, hint=exc.hint)
-        return JSONResponse(record_json(loaded, record))
+        return JSONResponse(record_json(loaded, record, site.review.mark(loaded, record)))
 
 
 def http_error_json(exc: HTTPException) -> JSONResponse:

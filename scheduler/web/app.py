@@ -1,9 +1,17 @@
 """The Starlette application: built from objects the command line made (the composition root
-is scheduler.cli), so tests can build it the same way around a temporary ledger."""
+is scheduler.cli), so tests can build it the same way around a temporary ledger.
+
+As it starts, the server purges expired invites and sessions and lints every campaign's
+drafts once, so the first calendar is as quick as the next.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -18,6 +26,7 @@ from scheduler.log import EventSink, NullLog
 from scheduler.settings import Settings
 from scheduler.web.api import Api, error, http_error_json
 from scheduler.web.base import NotSignedIn
+from scheduler.web.housekeeping import Housekeeping
 from scheduler.web.pages import Pages
 from scheduler.web.review import Review
 from scheduler.web.site import HERE, SecurityHeaders, Site
@@ -49,7 +58,21 @@ def create_app(
     """
     del settings
     events: EventSink = log or NullLog()
-    site = Site(workspace=workspace, review=Review(ledger), auth=auth, clock=clock)
+    review = Review(ledger)
+    housekeeping = Housekeeping(auth, clock, log=events)
+    site = Site(
+        workspace=workspace, review=review, auth=auth, clock=clock, housekeeping=housekeeping
+    )
+
+    def starting() -> None:
+        housekeeping.now()
+        for loaded in workspace.all():
+            review.warm(loaded)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await run_in_threadpool(starting)
+        yield
 
     def api_request(request: Request) -> bool:
         return request.url.path.startswith("/api/")
@@ -112,6 +135,7 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
+        lifespan=lifespan,
         middleware=[Middleware(SecurityHeaders)],
         exception_handlers={
             NotSignedIn: not_signed_in,

@@ -14,6 +14,11 @@ from scheduler.errors import SchedulerError
 
 INVITE_TTL = timedelta(hours=72)
 SESSION_TTL = timedelta(days=7)
+# Expired invites and sessions are deleted this long after they expire: a late click on an
+# old link still hears that it expired, and servers whose clocks differ a little never
+# delete what another still counts as live.
+PURGE_AFTER = timedelta(days=1)
+PURGE_EVERY = timedelta(hours=1)
 
 
 class WebError(SchedulerError):
@@ -47,3 +52,12 @@ class Session:
     campaign: str
     expires_at: datetime
     token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    """What one purge deleted; ``skipped`` when another server was purging at that moment."""
+
+    invites: int = 0
+    sessions: int = 0
+    skipped: bool = False

@@ -1,15 +1,16 @@
 """The campaign week as a calendar in the campaign's timezone: weeks of seven days, each day
-listing its posts in time order with the state of every account's draft."""
+listing its posts in time order with the state and care mark of every account's draft."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduler.draft import Draft
+from scheduler.draft import Draft, DraftKey
+from scheduler.web.marks import NO_MARK, SHORT, CareMark, Status, worst
 from scheduler.web.preview import PLATFORM_LABELS
 
 
@@ -20,6 +21,7 @@ class Slot:
     account: str
     platform_label: str
     state: str
+    care: CareMark = NO_MARK
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,11 @@ class Entry:
     local_time: datetime
     slots: tuple[Slot, ...]
     first_line: str
+    care: Status = "none"  # the most pressing care status among the post's drafts
+
+    @property
+    def care_text(self) -> str:
+        return SHORT[self.care]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +51,15 @@ class Week:
 
 
 def build(
-    items: Iterable[tuple[Draft, str]], timezone: str, *, start: date | None = None
+    items: Iterable[tuple[Draft, str]],
+    timezone: str,
+    *,
+    start: date | None = None,
+    marks: Mapping[DraftKey, CareMark] | None = None,
 ) -> tuple[Week, ...]:
-    """Weeks from ``start`` (default: the first post's local day) to the last post's day."""
+    """Weeks from ``start`` (default: the first post's local day) to the last post's day;
+    ``marks`` are the drafts' care marks (none when left out)."""
+    marks = marks or {}
     tz = ZoneInfo(timezone)
     by_post: dict[tuple[str, datetime], list[tuple[Draft, str]]] = defaultdict(list)
     for draft, state in items:
@@ -58,15 +71,19 @@ def build(
         local = due.astimezone(tz)
         drafts.sort(key=lambda ds: ds[0].account)
         first = drafts[0][0].parts[0].text.strip().splitlines() if drafts[0][0].parts else []
+        slots = tuple(
+            Slot(
+                d.account, PLATFORM_LABELS.get(d.platform, d.platform), s, marks.get(d.key, NO_MARK)
+            )
+            for d, s in drafts
+        )
         entries[local.date()].append(
             Entry(
                 post_id=post_id,
                 local_time=local,
-                slots=tuple(
-                    Slot(d.account, PLATFORM_LABELS.get(d.platform, d.platform), s)
-                    for d, s in drafts
-                ),
+                slots=slots,
                 first_line=first[0] if first else "",
+                care=worst(s.care for s in slots),
             )
         )
     first_day = min(entries) if start is None else min(start, min(entries))

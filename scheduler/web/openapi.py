@@ -130,6 +130,36 @@ def document() -> dict[str, Any]:
                         },
                     },
                 },
+                "CareMark": {
+                    "type": "object",
+                    "description": "what the care lint says about this version, in brief: "
+                    "block (a blocking finding stands, so it cannot be approved until it is "
+                    "reworded or overridden), overridden (every blocking finding was "
+                    "overridden for this version), warn (warnings only) or none",
+                    "required": ["status", "blocks", "overridden", "warnings"],
+                    "properties": {
+                        "status": {
+                            "type": "string",
+                            "enum": ["block", "overridden", "warn", "none"],
+                        },
+                        "blocks": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "rules with a block finding not overridden",
+                        },
+                        "overridden": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "rules with a block finding overridden for this "
+                            "version by someone other than the author",
+                        },
+                        "warnings": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "rules with a warning",
+                        },
+                    },
+                },
                 "Draft": {
                     "type": "object",
                     "properties": {
@@ -150,7 +180,12 @@ def document() -> dict[str, Any]:
                         "language": {"type": ["string", "null"]},
                         "labels": {"type": "array", "items": {"type": "string"}},
                         "link": {"type": ["object", "null"]},
-                        "care": {"type": "array", "items": {"type": "object"}},
+                        "care_mark": {"$ref": "#/components/schemas/CareMark"},
+                        "care": {
+                            "type": "array",
+                            "items": {"type": "object"},
+                            "description": "every finding (GET of one draft only)",
+                        },
                         "care_blocks_unresolved": {"type": "array", "items": {"type": "string"}},
                         "parts": {"type": "array", "items": {"$ref": "#/components/schemas/Part"}},
                     },
@@ -206,7 +241,7 @@ def document() -> dict[str, Any]:
             },
             base: {
                 "get": {
-                    "summary": "every draft of a campaign",
+                    "summary": "every draft of a campaign, each with its care mark",
                     "operationId": "drafts",
                     "parameters": _PATH_PARAMS[:1],
                     "responses": {

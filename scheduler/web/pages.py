@@ -26,6 +26,7 @@ from scheduler.errors import SchedulerError, UsageError
 from scheduler.ledger.base import DraftRecord, NotFound, PolicyError, StaleHash, TransitionError
 from scheduler.web.base import SESSION_TTL, Session, SignInRefused
 from scheduler.web.calendar import build
+from scheduler.web.marks import counts, summary
 from scheduler.web.site import (
     PRESIGNIN_COOKIE,
     Notice,
@@ -205,10 +206,12 @@ class Pages:
         loaded = site.campaign(session, request.path_params["campaign"])
         records = site.review.records(loaded.id)
         live = [r for r in records if str(r.state) != "cancelled"]
+        marks = site.review.marks(loaded, live)
         weeks = build(
             ((r.draft, str(r.state)) for r in live),
             loaded.campaign.timezone,
             start=getattr(loaded.campaign, "week_start", None),
+            marks=marks,
         )
         return site.page(
             request,
@@ -217,6 +220,7 @@ class Pages:
             loaded=loaded,
             weeks=weeks,
             awaiting=site.review.awaiting(loaded, live, session.email),
+            care_summary=summary(counts(marks.values())),
         )
 
     def post(self, request: Request) -> Response:

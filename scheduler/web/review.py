@@ -14,6 +14,7 @@ from scheduler.care.report import sort_findings
 from scheduler.draft import Draft, DraftKey
 from scheduler.ledger.base import Decision, DraftRecord, Ledger, PolicyError
 from scheduler.text import TextRules, rules_for
+from scheduler.web.marks import CareMark, Summaries, Summary, from_summary
 from scheduler.web.preview import DiffLine, DraftView, diff, draft_view
 from scheduler.web.workspace import Loaded
 
@@ -93,19 +94,60 @@ class Review:
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
-        self._linters: dict[str, tuple[object, Linter]] = {}
+        self._linters: dict[str, tuple[object, CarePolicy, Linter]] = {}
+        self._summaries = Summaries()
 
     def linter(self, loaded: Loaded) -> Linter:
-        """The care lint under this campaign's care settings (rebuilt when the file changes)."""
+        """The care lint under this campaign's care settings.
+
+        One Linter per campaign serves the post pages and decisions: it remembers what it
+        found for each distinct content it was asked about. An edit of the campaign files
+        keeps it unless the care settings themselves changed. (The calendar's marks of every
+        draft are kept in brief instead, see ``Summaries``.)
+        """
         cached = self._linters.get(loaded.id)
         if cached is not None and cached[0] is loaded.campaign:
-            return cached[1]
-        linter = Linter(CarePolicy.from_settings(loaded.campaign.care))
-        self._linters[loaded.id] = (loaded.campaign, linter)
+            return cached[2]
+        policy = CarePolicy.from_settings(loaded.campaign.care)
+        linter = cached[2] if cached is not None and cached[1] == policy else Linter(policy)
+        self._linters[loaded.id] = (loaded.campaign, policy, linter)
         return linter
+
+    def warm(self, loaded: Loaded) -> None:
+        """Lint every draft of the campaign now (at server start), so that the first
+        calendar does not wait for thousands of drafts to be linted."""
+        self.marks(loaded, self.records(loaded.id))
 
     def care_blocks(self, loaded: Loaded, draft: Draft) -> list[str]:
         return block_rules(draft, self.linter(loaded))
+
+    def marks(self, loaded: Loaded, records: list[DraftRecord]) -> dict[DraftKey, CareMark]:
+        """The care mark of every record: each version linted once, and one read of the
+        campaign's overrides when some draft has a blocking finding."""
+        found = self._summaries.of(loaded.id, self.linter(loaded).policy, records)
+        overrides: dict[DraftKey, list[Decision]] = {}
+        if any(blocks for blocks, _ in found.values()):
+            for decision in self.ledger.overrides(loaded.id):
+                overrides.setdefault(decision.key, []).append(decision)
+        # Most drafts share a handful of marks (none, the same warning): one object each.
+        shared: dict[Summary, CareMark] = {}
+        marks: dict[DraftKey, CareMark] = {}
+        for r in records:
+            summary = found[r.key]
+            decisions = overrides.get(r.key)
+            if summary[0] and decisions:
+                marks[r.key] = from_summary(summary, approval.overridden_rules(r, decisions))
+                continue
+            mark = shared.get(summary)
+            if mark is None:
+                mark = shared[summary] = from_summary(summary)
+            marks[r.key] = mark
+        return marks
+
+    def mark(self, loaded: Loaded, record: DraftRecord) -> CareMark:
+        found = self._summaries.of(loaded.id, self.linter(loaded).policy, [record])[record.key]
+        decisions = self.ledger.approvals(record.key) if found[0] else []
+        return from_summary(found, approval.overridden_rules(record, decisions))
 
     def records(self, campaign: str) -> list[DraftRecord]:
         return self.ledger.list(campaign=campaign)

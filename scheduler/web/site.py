@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheduler.clock import Clock
 from scheduler.web.base import NotSignedIn, Session
+from scheduler.web.housekeeping import Housekeeping
 from scheduler.web.review import Review
 from scheduler.web.store import AuthStore
 from scheduler.web.tokens import csrf_for, same
@@ -136,12 +137,19 @@ class Site:
     """The objects every route needs, and the checks every route makes."""
 
     def __init__(
-        self, *, workspace: Workspace, review: Review, auth: AuthStore, clock: Clock
+        self,
+        *,
+        workspace: Workspace,
+        review: Review,
+        auth: AuthStore,
+        clock: Clock,
+        housekeeping: Housekeeping | None = None,
     ) -> None:
         self.workspace = workspace
         self.review = review
         self.auth = auth
         self.clock = clock
+        self.housekeeping = housekeeping or Housekeeping(auth, clock)
         self.env = templates()
 
     def now(self) -> datetime:
@@ -150,6 +158,7 @@ class Site:
     # --- who is asking --------------------------------------------------------------
 
     def session(self, request: Request) -> Session | None:
+        self.housekeeping.maybe()  # every request and sign-in looks here; mostly a no-op
         token = request.cookies.get(session_cookie_name(request), "")
         return self.auth.session(token, now=self.now()) if token else None
 

@@ -3,6 +3,10 @@
 
 The tables hold hashes of tokens, never tokens. Redeeming an invite is one conditional
 UPDATE, so two browsers racing on the same link cannot both sign in.
+
+Rows that expired more than ``PURGE_AFTER`` ago are deleted by ``purge`` (see
+``scheduler.web.housekeeping`` for when). Nothing else refers to these rows: the ledger's
+append-only events are about drafts, and sign-ins are not among them.
 """
 
 from __future__ import annotations
@@ -17,11 +21,24 @@ from sqlalchemy.exc import SQLAlchemyError
 from scheduler.clock import ensure_utc
 from scheduler.errors import LedgerError
 from scheduler.ledger import tables
-from scheduler.web.base import INVITE_TTL, SESSION_TTL, Invite, Session, SignInRefused
+from scheduler.web.base import (
+    INVITE_TTL,
+    PURGE_AFTER,
+    SESSION_TTL,
+    Invite,
+    Purged,
+    Session,
+    SignInRefused,
+)
 from scheduler.web.tokens import new_token, token_hash
 
 invites = tables.web_invites
 sessions = tables.web_sessions
+
+# Two servers on one PostgreSQL ledger purge one at a time (the other skips its turn): two
+# DELETEs of overlapping rows taken in different orders could deadlock. The lock is per
+# schema, like the migrations' lock, so ledgers in other schemas never wait on it.
+_PURGE_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('web-purge'), hashtext(current_schema()))"
 
 
 class AuthStore:
@@ -169,3 +186,30 @@ class AuthStore:
                 )
 
         self._guard(update)
+
+    # --- purging ------------------------------------------------------------------------
+
+    def purge(self, *, now: datetime, after: timedelta = PURGE_AFTER) -> Purged:
+        """Delete invites and sessions that expired at least ``after`` before ``now``.
+
+        A row that has not expired is never deleted, whoever else is purging: the condition
+        is on each row's own expiry, in one statement per table. A used invite or an ended
+        session stays until it expires too, so a link's page can still say it was used.
+        """
+        cutoff = ensure_utc(now) - after
+
+        def delete() -> Purged:
+            with self.engine.begin() as conn:
+                if (
+                    conn.dialect.name == "postgresql"
+                    and not conn.execute(sa.text(_PURGE_LOCK)).scalar()
+                ):
+                    return Purged(skipped=True)
+                gone_invites = conn.execute(invites.delete().where(invites.c.expires_at <= cutoff))
+                gone_sessions = conn.execute(
+                    sessions.delete().where(sessions.c.expires_at <= cutoff)
+                )
+                return Purged(int(gone_invites.rowcount), int(gone_sessions.rowcount))
+
+        result: Purged = self._guard(delete)
+        return result

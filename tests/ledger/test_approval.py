@@ -330,3 +330,43 @@ def test_next_step_for_every_state(state: State, expected: str) -> None:
 
 def test_every_state_has_a_next_step() -> None:
     assert {s for s, _ in NEXT_STEPS} == set(State)
+
+
+def test_a_campaigns_standing_overrides_in_one_read(ledger: SqlLedger) -> None:
+    """What a calendar reads for all its drafts at once: the overrides of each current
+    version, of which only those by someone other than the author lift a block."""
+    p1, p2 = make_draft("p1", author=AUTHOR), make_draft("p2", author=AUTHOR)
+    elsewhere = make_draft("p1", campaign="other", author=AUTHOR)
+    ledger.sync("mhaw", [p1, p2], now=T0)
+    ledger.sync("other", [elsewhere], now=T0)
+
+    def override(key: object, actor: str, rule: str) -> None:
+        rec = ledger.get(key)  # type: ignore[arg-type]
+        ledger.decide(
+            rec.key,
+            kind="override",
+            actor=actor,
+            content_hash=rec.content_hash,
+            now=T0,
+            comment="why",
+            rule_id=rule,
+        )
+
+    override(p1.key, ANNA, "sm-method")
+    override(p1.key, AUTHOR, "ed-numbers")  # the author's own override lifts nothing
+    override(p2.key, ANNA, "sm-method")
+    override(elsewhere.key, ANNA, "sm-method")
+    ledger.decide(p1.key, kind="comment", actor=BEN, content_hash=p1.content_hash, now=T0)
+    edited = make_draft("p2", author=AUTHOR, text="Reworded since the override.")
+    ledger.sync("mhaw", [p1, edited], now=T0)  # voids p2's override
+
+    found = ledger.overrides("mhaw")
+    assert [(d.key, d.actor, d.rule) for d in found] == [
+        (p1.key, ANNA, "sm-method"),
+        (p1.key, AUTHOR, "ed-numbers"),
+    ]
+    assert approval.overridden_rules(ledger.get(p1.key), found) == {"sm-method"}
+    assert approval.overridden_rules(ledger.get(p2.key), found) == set()
+    assert approval.overridden_rules(ledger.get(p2.key), ledger.approvals(p2.key)) == set()
+    assert [d.key for d in ledger.overrides("other")] == [elsewhere.key]
+    assert ledger.overrides("nobody") == []

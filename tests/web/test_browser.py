@@ -179,3 +179,21 @@ def test_signing_out_in_the_browser(web: Web, page: Any) -> None:
         response = page.goto(f"{base}/c/mhaw-test")
         assert response is not None and response.status == 401
         expect(page.get_by_role("heading", level=1)).to_have_text("Please sign in")
+
+
+def test_the_calendar_marks_a_blocked_post_in_words(web: Web, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    from tests.web.test_care import _block_capitals
+
+    _block_capitals(web)
+    with serving(web.app) as base:
+        sign_in(page, base, web)
+        expect(page.locator("main")).to_contain_text("1 draft is blocked by a care finding")
+        # The post's link says so too, for those who move from link to link.
+        link = page.get_by_role("link", name=re.compile(r"day3-mind\s*\(care: blocked\)"))
+        expect(link).to_have_count(1)
+        mark = page.locator("table.calendar .slots .care-mark")
+        expect(mark).to_have_count(1)
+        expect(mark).to_contain_text("care: blocked")
+        expect(mark).to_contain_text("a11y-all-caps: it cannot be approved")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from scheduler.draft import DraftKey
 from tests.ledger.support import PgSchema, postgres_problem
@@ -66,3 +67,19 @@ def test_the_review_flow_on_postgresql(pg_web: Web) -> None:
 
     assert rui.post("/signout", data={"csrf": csrf.group(1)}).status_code == 303
     assert rui.get("/c/mhaw-test").status_code == 401
+
+
+def test_expired_sign_ins_are_purged_as_the_server_starts_on_postgresql(pg_web: Web) -> None:
+    from datetime import timedelta
+
+    from starlette.testclient import TestClient
+
+    web = pg_web
+    old = web.clock.now() - timedelta(days=5)
+    web.auth.create_invite("rui@example.org", "mhaw-test", now=old, ttl=timedelta(hours=1))
+    live = web.invite("rui@example.org")
+    with TestClient(web.app, base_url="http://127.0.0.1") as client:
+        assert client.get(f"/signin/{live}").status_code == 200
+    with web.ledger.engine.connect() as conn:
+        left = conn.execute(sa.text("SELECT count(*) FROM web_invites")).scalar_one()
+    assert left == 1
