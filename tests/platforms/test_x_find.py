@@ -7,7 +7,6 @@ keys (another process uploaded them), an image-only candidate means "cannot tell
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,14 +15,10 @@ from typing import Any
 import pytest
 
 from scheduler.clock import FixedClock
-from scheduler.credentials import CredentialStore, env_name
-from scheduler.platforms import build_publisher
 from scheduler.platforms.base import (
-    AccountSpec,
     MediaUpload,
     OutcomeUnknown,
     PartRequest,
-    PlatformContext,
     PublishRequest,
 )
 from scheduler.platforms.x import XPublisher
@@ -31,8 +26,10 @@ from scheduler.platforms.x_find import Matches, Wanted, scan
 from tests.fakes.base import Fault
 from tests.fakes.x import CREATE, FakeX
 from tests.platforms.harness import tiny_gif, tiny_png
+from tests.platforms.x_support import ACCOUNT, fake, server
+from tests.platforms.x_support import publisher as x_publisher
 
-ACCOUNT = "mhaw-x"
+__all__ = ["fake", "server"]  # fixtures
 T0 = datetime(2026, 5, 11, 8, 0, tzinfo=UTC)
 
 
@@ -97,36 +94,8 @@ def clock() -> FixedClock:
     return FixedClock(T0)
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeX]:
-    with FakeX() as running:
-        yield running
-
-
-@pytest.fixture
-def fake(server: FakeX, clock: FixedClock) -> FakeX:
-    server.reset(clock)
-    return server
-
-
 def publisher(fake: FakeX, clock: FixedClock, tmp_path: Path) -> XPublisher:
-    env = {
-        env_name(ACCOUNT, "consumer_key"): "ck",
-        env_name(ACCOUNT, "consumer_secret"): "consumer-secret-value",
-        env_name(ACCOUNT, "access_token"): fake.oauth1_token,
-        env_name(ACCOUNT, "access_token_secret"): "access-secret-value",
-    }
-    context = PlatformContext(
-        clock=clock,
-        credentials=CredentialStore(env, None),
-        state_dir=tmp_path / "state",
-        outbox=tmp_path / "outbox",
-        timeout=2.0,
-    )
-    spec = AccountSpec(ACCOUNT, "x", {"api_base": fake.base_url, "username": fake.username})
-    pub = build_publisher(spec, context)
-    assert isinstance(pub, XPublisher)
-    return pub
+    return x_publisher(fake, clock, tmp_path, settings={"username": fake.username})
 
 
 def image_only(tmp_path: Path, key: str, name: str = "a.png", gif: bool = False) -> PublishRequest:

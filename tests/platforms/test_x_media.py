@@ -25,15 +25,11 @@ import requests
 
 from scheduler.campaign import load_campaign
 from scheduler.clock import FixedClock
-from scheduler.credentials import CredentialStore, env_name
 from scheduler.errors import CampaignError
-from scheduler.platforms import build_publisher
 from scheduler.platforms.base import (
-    AccountSpec,
     Invalid,
     MediaUpload,
     PartRequest,
-    PlatformContext,
     PublishRequest,
     RateLimited,
     Transient,
@@ -47,48 +43,18 @@ from tests.fakes.base import Fault
 from tests.fakes.x import APPEND, CREATE, FINALIZE, INITIALIZE, METADATA, UPLOAD, FakeX, problem
 from tests.fakes.x_media import CHECK_AFTER
 from tests.platforms.harness import tiny_gif, tiny_png
+from tests.platforms.x_support import ACCOUNT, clock, fake, publisher, server
 
-ACCOUNT = "mhaw-x"
+__all__ = ["clock", "fake", "server"]  # fixtures
+
 SERVER_ERROR = Fault.status(503, problem(503, "Service Unavailable", "Service Unavailable"))
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock("2026-05-11T08:00:00+00:00")
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeX]:
-    with FakeX() as running:
-        yield running
-
-
-@pytest.fixture
-def fake(server: FakeX, clock: FixedClock) -> FakeX:
-    server.reset(clock)
-    return server
-
-
-@pytest.fixture
 def pub(fake: FakeX, clock: FixedClock, tmp_path: Path) -> Iterator[XPublisher]:
-    env = {
-        env_name(ACCOUNT, "consumer_key"): "consumer-key-abc",
-        env_name(ACCOUNT, "consumer_secret"): "consumer-secret-value-123",
-        env_name(ACCOUNT, "access_token"): fake.oauth1_token,
-        env_name(ACCOUNT, "access_token_secret"): "access-secret-value-456",
-    }
-    context = PlatformContext(
-        clock=clock,
-        credentials=CredentialStore(env, None),
-        state_dir=tmp_path / "state",
-        outbox=tmp_path / "outbox",
-        timeout=2.0,
-    )
-    spec = AccountSpec(ACCOUNT, "x", {"api_base": fake.base_url, "username": fake.username})
-    publisher = build_publisher(spec, context)
-    assert isinstance(publisher, XPublisher)
-    yield publisher
-    publisher.close()
+    made = publisher(fake, clock, tmp_path, settings={"username": fake.username})
+    yield made
+    made.close()
 
 
 def media_file(
