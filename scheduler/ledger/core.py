@@ -23,6 +23,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Row,
+    Select,
     and_,
     bindparam,
     create_engine,
@@ -76,6 +77,18 @@ def key_where(table: Any, key: DraftKey) -> ColumnElement[bool]:
         table.c.post_id == key.post_id,
         table.c.account == key.account,
     )
+
+
+def standing_decisions(kind: str) -> Select[Any]:
+    """Decisions of ``kind`` on each draft's current version that no edit has voided."""
+    d, dec = t.drafts, t.decisions
+    current = and_(
+        d.c.campaign == dec.c.campaign,
+        d.c.post_id == dec.c.post_id,
+        d.c.account == dec.c.account,
+        d.c.content_hash == dec.c.content_hash,
+    )
+    return select(dec).join(d, current).where(dec.c.kind == kind, dec.c.voided_at.is_(None))
 
 
 def parts_from_json(text: str | None) -> tuple[PartResult, ...]:
@@ -256,20 +269,7 @@ class LedgerCore:
     def _records(self, conn: Connection, where: ColumnElement[bool] | None) -> list[DraftRecord]:
         d, dec = t.drafts, t.decisions
         q = select(d).order_by(d.c.campaign, d.c.due, d.c.post_id, d.c.account)
-        aq = (
-            select(dec)
-            .join(
-                d,
-                and_(
-                    d.c.campaign == dec.c.campaign,
-                    d.c.post_id == dec.c.post_id,
-                    d.c.account == dec.c.account,
-                    d.c.content_hash == dec.c.content_hash,
-                ),
-            )
-            .where(dec.c.kind == "approve", dec.c.voided_at.is_(None))
-            .order_by(dec.c.id)
-        )
+        aq = standing_decisions("approve").order_by(dec.c.id)
         if where is not None:
             q = q.where(where)
             aq = aq.where(where)

@@ -27,7 +27,7 @@ from scheduler.ledger.base import (
     PolicyError,
     StaleHash,
 )
-from scheduler.ledger.core import decision_from_row, key_of, key_where, short
+from scheduler.ledger.core import decision_from_row, key_of, key_where, short, standing_decisions
 from scheduler.ledger.settle import SettleOps
 from scheduler.ledger.states import State, check
 from scheduler.ledger.syncing import SyncOps
@@ -89,25 +89,8 @@ class SqlLedger(SyncOps, SettleOps):
     def overrides(self, campaign: str) -> builtins.list[Decision]:
         """The standing overrides of every draft's current version in a campaign, in one read
         (a calendar needs them for thousands of drafts; ``approvals`` reads one draft's)."""
-        d, dec = t.drafts, t.decisions
-        q = (
-            select(dec)
-            .join(
-                d,
-                and_(
-                    d.c.campaign == dec.c.campaign,
-                    d.c.post_id == dec.c.post_id,
-                    d.c.account == dec.c.account,
-                    d.c.content_hash == dec.c.content_hash,
-                ),
-            )
-            .where(
-                dec.c.campaign == campaign,
-                dec.c.kind == "override",
-                dec.c.voided_at.is_(None),
-            )
-            .order_by(dec.c.id)
-        )
+        dec = t.decisions
+        q = standing_decisions("override").where(dec.c.campaign == campaign).order_by(dec.c.id)
         with self._read() as conn:
             return [decision_from_row(r) for r in conn.execute(q)]
 

@@ -187,33 +187,26 @@ class Harness(ABC):
             publisher.close()
 
     def image(self, name: str = "walk.png", alt: str = "A person running at dawn") -> MediaUpload:
-        path = self.tmp_path / name
-        data = tiny_png()
-        path.write_bytes(data)
-        return MediaUpload(
-            file=path,
-            mime="image/png",
-            alt=alt,
-            size=len(data),
-            sha256=sha256(data).hexdigest(),
-            width=4,
-            height=3,
-        )
+        return self._media(name, tiny_png(), "image/png", alt, (4, 3))
 
     def gif(
         self, name: str = "wave.gif", alt: str = "A hand waving hello, looping", pad: int = 0
     ) -> MediaUpload:
+        return self._media(name, tiny_gif(pad=pad), "image/gif", alt, (1, 1))
+
+    def _media(
+        self, name: str, data: bytes, mime: str, alt: str, size: tuple[int, int]
+    ) -> MediaUpload:
         path = self.tmp_path / name
-        data = tiny_gif(pad=pad)
         path.write_bytes(data)
         return MediaUpload(
             file=path,
-            mime="image/gif",
+            mime=mime,
             alt=alt,
             size=len(data),
             sha256=sha256(data).hexdigest(),
-            width=1,
-            height=1,
+            width=size[0],
+            height=size[1],
         )
 
     def processed_media(self) -> MediaUpload:
