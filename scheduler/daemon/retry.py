@@ -136,14 +136,16 @@ def decide(
 
     ``finish_by`` is given for a thread with a part already public: a retry after the window
     is allowed up to that time (``late`` says so), because a thread cut off after its first
-    part may leave readers without the support line in its last.
+    part may leave readers without the support line in its last. For the same reason such a
+    thread is not given up after ``max_attempts``: ``finish_by`` bounds it instead (with the
+    capped backoff, a day of outage is a few dozen attempts).
     """
     reason = error_reason(error)
     if isinstance(error, Permanent):
         return Decision("failed", None, reason)
     if not (error.retryable or isinstance(error, OutcomeUnknown)):
         return Decision("failed", None, reason)
-    if attempts >= policy.max_attempts:
+    if attempts >= policy.max_attempts and finish_by is None:
         return Decision("failed", None, f"gave up after {attempts} attempts: {reason}")
     delay = backoff(attempts, policy, rand)
     pause: datetime | None = None

@@ -441,7 +441,9 @@ class Worker:
             ),
             once_key=draft.account,
         )
-        if retry_at > end or claim.attempt >= self.options.retry.max_attempts:
+        # A started thread is bounded by its completion limit, not by the attempt cap.
+        out_of_attempts = claim.attempt >= self.options.retry.max_attempts and not claim.parts_done
+        if retry_at > end or out_of_attempts:
             self.ledger.give_up(claim, state="failed", reason=reason, now=now)
             self._notice("failed", draft, reason)
             return "failed"

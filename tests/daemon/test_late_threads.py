@@ -307,6 +307,26 @@ def test_refused_credentials_on_part_two_wait_for_a_reconnect_past_the_window(
     _thread_is_whole(stage.fake)
 
 
+@pytest.mark.parametrize(
+    "fault",
+    [Fault.status(401, {"error": "token revoked"}), Fault.status(503, {"error": "busy"})],
+    ids=["reconnect", "server error"],
+)
+def test_the_attempt_cap_does_not_cut_a_started_thread_short(stage: Stage, fault: Fault) -> None:
+    # One attempt allowed: an unstarted post would fail here; a started thread carries on
+    # until its completion limit.
+    stage.options = replace(stage.options, retry=replace(stage.options.retry, max_attempts=1))
+    daemon = stage.daemon()
+    daemon.reload()
+    stage.approve()
+    stage.fake.inject("POST", STATUSES, Fault.passthrough(), fault)
+    stage.clock.set(DUE)
+    assert daemon.fire(KEY) == "retry_wait"
+    stage.clock.set(stage.record().next_attempt)
+    assert daemon.fire(KEY) == "published"
+    _thread_is_whole(stage.fake)
+
+
 def _dead_holder_after_part_one(stage: Stage) -> None:
     """A daemon claimed the thread, published and recorded part 1, then died (SIGKILL)."""
     daemon = stage.daemon()

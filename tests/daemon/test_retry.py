@@ -218,6 +218,9 @@ def test_decide(
 WINDOW = _at(200)
 FINISH = WINDOW + timedelta(hours=24)
 
+# The 25th attempt's backoff is the cap: an hour after NOW.
+LATE_25 = (NOW + timedelta(seconds=backoff(25, POLICY, 0.0))).isoformat(timespec="seconds")
+
 STARTED_CASES: list[tuple[str, PublishError, int, datetime, float, Decision]] = [
     (
         "inside the window: an ordinary retry",
@@ -282,12 +285,28 @@ STARTED_CASES: list[tuple[str, PublishError, int, datetime, float, Decision]] = 
         Decision("failed", None, "rejected (HTTP 422)"),
     ),
     (
-        "attempts still run out",
+        "no cap on attempts: the completion limit bounds them",
         Transient("bad gateway"),
         10,
         FINISH,
         0.0,
-        Decision("failed", None, "gave up after 10 attempts: bad gateway"),
+        Decision(
+            "retry", NOW + timedelta(seconds=backoff(10, POLICY, 0.0)), "bad gateway", late=True
+        ),
+    ),
+    (
+        "no cap on attempts, but never past the completion limit",
+        Transient("bad gateway"),
+        25,
+        _at(230),
+        0.0,
+        Decision(
+            "missed",
+            None,
+            f"thread unfinished: the next attempt ({LATE_25}) would be "
+            "after 2026-05-11T08:03:50+00:00, the limit for finishing a started thread after "
+            "its window closed at 2026-05-11T08:03:20+00:00; last error: bad gateway",
+        ),
     ),
 ]
 
