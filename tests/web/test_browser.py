@@ -197,3 +197,20 @@ def test_the_calendar_marks_a_blocked_post_in_words(web: Web, page: Any) -> None
         expect(mark).to_have_count(1)
         expect(mark).to_contain_text("care: blocked")
         expect(mark).to_contain_text("a11y-all-caps: it cannot be approved")
+
+
+def test_the_calendar_reads_on_a_phone(web: Web, page: Any) -> None:
+    """On a narrow screen the week is a list of days; its caption stays one readable line."""
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    with serving(web.app) as base:
+        sign_in(page, base, web)
+        caption = page.locator("table.calendar caption").first
+        expect(caption).to_have_text("Week of Monday 11 May 2026")
+        box = caption.bounding_box()
+        line_height = "getComputedStyle(document.querySelector('caption')).lineHeight"
+        line = page.evaluate(f"() => parseFloat({line_height}) || 24")
+        assert box is not None and box["height"] < 2 * line, box
+        # nothing is wider than the screen
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
