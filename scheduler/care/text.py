@@ -234,9 +234,18 @@ class Analysis:
         return not set(self.sentence_words(span)).isdisjoint(self.lex.words["first_person"])
 
 
+def same_length_lower(text: str) -> str:
+    """``text`` in lower case, character for character, so offsets in it are offsets in
+    ``text`` (``"İ".lower()`` is two characters; such a character is kept as it is)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+
+
 def find_urls(raw: str) -> list[Span]:
     """Links with a scheme or www., and bare domains like samaritans.org (not emails)."""
-    low = raw.lower()
+    low = same_length_lower(raw)
     spans: list[Span] = []
     for marker in URL_STARTS:
         i = low.find(marker)

@@ -23,6 +23,9 @@ from scheduler.care.text import _blanked, analyse, find_urls, split_camel
         ("https://www.mind.org.uk", ["https://www.mind.org.uk"]),  # www. inside: one link
         ("a.orgy of words", []),  # the domain must end at a word's end
         ("end.", []),
+        # a character whose lower case is longer ("İ") does not shift what is found
+        ("İİ see samaritans.org today", ["samaritans.org"]),
+        ("İstanbul: https://example.org/x ok", ["https://example.org/x"]),
     ],
 )
 def test_find_urls(raw: str, expected: list[str]) -> None:
