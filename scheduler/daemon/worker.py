@@ -280,6 +280,11 @@ class Worker:
                     raise _Stopping
                 holder[0] = self._keep(holder[0])
 
+        def before_create(index: int) -> None:
+            # Uploads can take minutes: post only while the lease is still ours (LeaseLost
+            # otherwise, and whoever took the draft over reconciles before posting).
+            holder[0] = self._keep(holder[0])
+
         self.reporter.event(
             "publishing",
             key=str(claim.key),
@@ -288,7 +293,7 @@ class Worker:
             resume_at=len(done) + 1 if done else None,
         )
         try:
-            publisher.publish(request, on_part)
+            publisher.publish(request, on_part, before_create)
         except _Stopping:
             self.ledger.release(holder[0], now=self.clock.now())
             self.reporter.event("released", key=str(claim.key), parts_done=len(done))

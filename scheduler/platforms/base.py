@@ -194,6 +194,9 @@ class PlatformRules:
 
 
 PartCallback = Callable[[PartResult], None]
+# Called with a part's index just before the call that creates it (its media uploaded): the
+# daemon renews its lease there, and an exception raised stops the publish before the create.
+BeforeCreate = Callable[[int], None]
 
 
 class Publisher(Protocol):
@@ -201,11 +204,17 @@ class Publisher(Protocol):
     rules: PlatformRules
 
     def publish(
-        self, request: PublishRequest, on_part: PartCallback | None = None
+        self,
+        request: PublishRequest,
+        on_part: PartCallback | None = None,
+        before_create: BeforeCreate | None = None,
     ) -> PublishResult:
-        """Publish every part not in ``request.done``, calling ``on_part`` as each one exists.
+        """Publish every part not in ``request.done``, calling ``on_part`` as each one exists
+        and ``before_create`` just before each part's create call, after its media uploads
+        (uploading can take minutes; whoever holds a lease must know it still does).
 
         Raises a PublishError subclass; ``part_index`` on the error says which part failed.
+        Whatever ``before_create`` raises propagates, with nothing created for that part.
         """
         ...
 

@@ -30,6 +30,7 @@ from scheduler.platforms.base import (
     AccountInfo,
     AccountSpec,
     AuthFailed,
+    BeforeCreate,
     Duplicate,
     Invalid,
     MediaUpload,
@@ -262,13 +263,16 @@ class BlueskyPublisher:
     # --- publish --------------------------------------------------------------------------
 
     def publish(
-        self, request: PublishRequest, on_part: PartCallback | None = None
+        self,
+        request: PublishRequest,
+        on_part: PartCallback | None = None,
+        before_create: BeforeCreate | None = None,
     ) -> PublishResult:
         for index in range(len(request.done), len(request.parts)):
             check_part(self.rules, request.parts[index], index)
         results = list(request.done)
         for index in range(len(request.done), len(request.parts)):
-            result = self._publish_part(request, index, results)
+            result = self._publish_part(request, index, results, before_create)
             results.append(result)
             if on_part is not None:
                 on_part(result)
@@ -285,7 +289,11 @@ class BlueskyPublisher:
         return atproto.record_key(request.created_at, key, index)
 
     def _publish_part(
-        self, request: PublishRequest, index: int, earlier: list[PartResult]
+        self,
+        request: PublishRequest,
+        index: int,
+        earlier: list[PartResult],
+        before_create: BeforeCreate | None = None,
     ) -> PartResult:
         part = request.parts[index]
         session = self.session()
@@ -306,6 +314,8 @@ class BlueskyPublisher:
             embed=self._embed(request, part, index),
         )
         what = f"posting part {index + 1}"
+        if before_create is not None:
+            before_create(index)
         body = {
             "repo": session.did,
             "collection": atproto.POST_COLLECTION,

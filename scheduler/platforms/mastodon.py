@@ -25,6 +25,7 @@ from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
     AccountInfo,
     AccountSpec,
+    BeforeCreate,
     Invalid,
     MediaUpload,
     OutcomeUnknown,
@@ -197,7 +198,10 @@ class MastodonPublisher:
     # --- publish --------------------------------------------------------------------------
 
     def publish(
-        self, request: PublishRequest, on_part: PartCallback | None = None
+        self,
+        request: PublishRequest,
+        on_part: PartCallback | None = None,
+        before_create: BeforeCreate | None = None,
     ) -> PublishResult:
         if not self._limits_loaded:
             self.load_limits()
@@ -205,7 +209,7 @@ class MastodonPublisher:
         results = list(request.done)
         for index in range(len(request.done), len(request.parts)):
             parent = results[index - 1].remote_id if index > 0 else None
-            result = self._publish_part(request, index, parent)
+            result = self._publish_part(request, index, parent, before_create)
             results.append(result)
             if on_part is not None:
                 on_part(result)
@@ -229,9 +233,17 @@ class MastodonPublisher:
             body["in_reply_to_id"] = parent
         return body
 
-    def _publish_part(self, request: PublishRequest, index: int, parent: str | None) -> PartResult:
+    def _publish_part(
+        self,
+        request: PublishRequest,
+        index: int,
+        parent: str | None,
+        before_create: BeforeCreate | None = None,
+    ) -> PartResult:
         part = request.parts[index]
         media_ids = [self._upload(m, index) for m in part.media]
+        if before_create is not None:
+            before_create(index)
         body = self._status_body(request, part, parent, media_ids)
         headers = {"Idempotency-Key": part.idempotency_key} if part.idempotency_key else {}
         what = f"posting part {index + 1}"

@@ -37,6 +37,7 @@ from scheduler.platforms.base import (
     AccountInfo,
     AccountSpec,
     AuthFailed,
+    BeforeCreate,
     Duplicate,
     Forbidden,
     Invalid,
@@ -123,7 +124,10 @@ class SandboxPublisher:
     # --- the protocol ---------------------------------------------------------------------
 
     def publish(
-        self, request: PublishRequest, on_part: PartCallback | None = None
+        self,
+        request: PublishRequest,
+        on_part: PartCallback | None = None,
+        before_create: BeforeCreate | None = None,
     ) -> PublishResult:
         for index in range(len(request.done), len(request.parts)):
             check_part(self.rules, request.parts[index], index, request.content_warning)
@@ -132,6 +136,8 @@ class SandboxPublisher:
             key = part_key(request, index)
             result = self._read(key)
             if result is None:
+                if before_create is not None:
+                    before_create(index)
                 self._maybe_fail(key, index, before_write=True)
                 body = self._body(request, index, results)
                 result = self._write(key, request, index, body)

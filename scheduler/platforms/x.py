@@ -50,6 +50,7 @@ from scheduler.platforms.base import (
     AccountInfo,
     AccountSpec,
     AuthFailed,
+    BeforeCreate,
     Duplicate,
     Invalid,
     OutcomeUnknown,
@@ -121,7 +122,10 @@ class XPublisher:
     # --- the protocol -------------------------------------------------------------------
 
     def publish(
-        self, request: PublishRequest, on_part: PartCallback | None = None
+        self,
+        request: PublishRequest,
+        on_part: PartCallback | None = None,
+        before_create: BeforeCreate | None = None,
     ) -> PublishResult:
         done = list(request.done)
         if len(done) > len(request.parts):
@@ -142,6 +146,8 @@ class XPublisher:
             uploaded = [self._upload(m, index) for m in part.media]
             self._remember(request, index, uploaded)
             media_ids = [u.id for u in uploaded]
+            if before_create is not None:
+                before_create(index)
             result = self._create(request, index, part, parent, media_ids, done)
             done.append(result)
             parent = result.remote_id

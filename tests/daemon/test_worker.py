@@ -251,8 +251,10 @@ class _CannotTell:
         self.platform = inner.platform
         self.rules = inner.rules
 
-    def publish(self, request: PublishRequest, on_part: Any = None) -> PublishResult:
-        result: PublishResult = self.inner.publish(request, on_part)
+    def publish(
+        self, request: PublishRequest, on_part: Any = None, before_create: Any = None
+    ) -> PublishResult:
+        result: PublishResult = self.inner.publish(request, on_part, before_create)
         return result
 
     def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
@@ -324,12 +326,14 @@ def test_stopping_between_parts_releases_the_claim_and_a_restart_resumes(rig: Ri
             self.platform = inner.platform
             self.rules = inner.rules
 
-        def publish(self, request: PublishRequest, on_part: Any = None) -> PublishResult:
+        def publish(
+            self, request: PublishRequest, on_part: Any = None, before_create: Any = None
+        ) -> PublishResult:
             def hook(part: PartResult) -> None:
                 daemon.stopping.set()  # SIGTERM arrives while part 1 is out
                 on_part(part)
 
-            result: PublishResult = self.inner.publish(request, hook)
+            result: PublishResult = self.inner.publish(request, hook, before_create)
             return result
 
         def find(self, request: PublishRequest, index: int) -> PartResult | None:
@@ -423,7 +427,9 @@ def test_a_publisher_bug_after_posting_is_settled_without_a_second_post(rig: Rig
             self.platform = inner.platform
             self.rules = inner.rules
 
-        def publish(self, request: PublishRequest, on_part: Any = None) -> PublishResult:
+        def publish(
+            self, request: PublishRequest, on_part: Any = None, before_create: Any = None
+        ) -> PublishResult:
             self.inner.publish(request)  # posted, but never reported
             raise KeyError("id")
 
@@ -476,3 +482,39 @@ def test_a_thread_stopped_half_way_past_its_completion_limit_says_which_parts_ar
     rig.flush()
     [notice] = [n for n in rig.notifier.notices if n.kind == "missed"]
     assert "https://m.example/1" in notice.detail
+
+
+def test_a_lease_lost_during_a_slow_upload_posts_nothing(rig: Rig) -> None:
+    """Uploading can take longer than the lease. If another daemon took the draft over
+    meanwhile, this one must not create the post: the taker reconciles, then posts once."""
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    key = rig.key("first")
+
+    class SlowUpload:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+            self.platform = inner.platform
+            self.rules = inner.rules
+
+        def publish(
+            self, request: PublishRequest, on_part: Any = None, before_create: Any = None
+        ) -> PublishResult:
+            # The media take five minutes to go up; the lease (60 s) runs out and another
+            # daemon claims the draft before this one gets to the create call.
+            rig.clock.advance(300)
+            assert rig.ledger.claim(key, owner="other", now=rig.clock.now(), lease=60)
+            result: PublishResult = self.inner.publish(request, on_part, before_create)
+            return result
+
+        def find(self, request: PublishRequest, index: int) -> PartResult | None:
+            found: PartResult | None = self.inner.find(request, index)
+            return found
+
+    rig.wrap = lambda account, publisher: SlowUpload(publisher)  # type: ignore[assignment, return-value]
+    at(rig.clock, DUE1)
+    assert daemon.fire(key) == "ledger_error"
+    assert rig.outbox_posts() == []
+    record = rig.ledger.get(key)
+    assert str(record.state) == "publishing" and record.lease_owner == "other"

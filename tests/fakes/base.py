@@ -80,9 +80,10 @@ class Response:
 
 @dataclass
 class Fault:
-    kind: str  # "status" | "delay" | "drop_before" | "drop_after" | "pass"
+    kind: str  # "status" | "delay" | "drop_before" | "drop_after" | "pass" | "while"
     response: Response | None = None
     seconds: float = 0.0
+    meanwhile: Callable[[], None] | None = None
 
     @classmethod
     def status(cls, code: int, body: Any = None, headers: dict[str, str] | None = None) -> Fault:
@@ -98,6 +99,12 @@ class Fault:
     def passthrough(cls) -> Fault:
         """Handle this request normally: queued before a fault, it lets calls through first."""
         return cls("pass")
+
+    @classmethod
+    def meanwhile_do(cls, action: Callable[[], None]) -> Fault:
+        """Run ``action`` while the platform handles this request (say, let the injected
+        clock run on and another daemon act), then handle it normally."""
+        return cls("while", meanwhile=action)
 
     @classmethod
     def drop_before(cls) -> Fault:
@@ -240,6 +247,8 @@ class FakeServer:
                     assert fault.response is not None
                     self._send(h, fault.response)
                     return
+                if fault is not None and fault.meanwhile is not None:
+                    fault.meanwhile()
                 response = getattr(self, attr)(request)
                 if fault is not None and fault.kind == "drop_after":
                     self._drop(h)

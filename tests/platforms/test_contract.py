@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from scheduler.ledger.base import LeaseLost
 from scheduler.platforms.base import OutcomeUnknown, PartResult, PublishError, RateLimited
 from tests.platforms import harness as harness_module
 from tests.platforms.harness import ERRORS, RESET_SECONDS, Harness, drive
@@ -122,6 +123,25 @@ def test_gif_keeps_its_alt_text(harness: Harness) -> None:
     gif = harness.gif()
     harness.publisher().publish(harness.request("Wave back", media=(gif,)))
     assert [p.media_alts for p in harness.posted()] == [(gif.alt,)]
+
+
+def test_before_create_comes_before_each_create_and_can_stop_it(harness: Harness) -> None:
+    texts = ["1/2 A walk, with a photo.", "2/2 And the way home."]
+    image = harness.image(alt="A muddy path through a beech wood in autumn")
+    posted_then: list[tuple[int, int]] = []
+
+    def before_create(index: int) -> None:
+        posted_then.append((index, len(harness.posted())))
+        if index == 1:
+            raise LeaseLost("another daemon holds the draft now")
+
+    request = harness.request(*texts, media=(image,))
+    with pytest.raises(LeaseLost):
+        harness.publisher().publish(request, before_create=before_create)
+    # called once per part, each time with the parts before it already out
+    assert posted_then == [(0, 0), (1, 1)]
+    assert_chain(harness, texts[:1])  # what it raised for was never created
+    assert harness.posted()[0].media_alts == (image.alt,)
 
 
 @pytest.mark.parametrize("cls", CW_CASES)
