@@ -96,7 +96,9 @@ def scan(tweets: list[dict[str, Any]], wanted: Wanted, default: datetime, into: 
             continue
         if normalise(str(tweet.get("text", ""))) != wanted.text:
             continue
-        if wanted.media_only and len(keys) != wanted.media:
+        # With no text to compare (an image-only part, or one that is only a link: both read
+        # as bare t.co links), the number of media items must agree too.
+        if not wanted.text and len(keys) != wanted.media:
             continue
         replied = [
             str(r.get("id"))

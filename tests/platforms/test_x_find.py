@@ -77,6 +77,7 @@ PAGE = [
         (wanted("hello", media=1), [], ["5"]),  # with text, text decides
         (wanted("hello", media=1, sent=(frozenset({"16_5"}),)), ["5"], []),
         (wanted("hello", media=0), [], ["5"]),
+        (wanted(media=0), [], ["4"]),  # a part that is only a link: never an image-only post
     ],
 )
 def test_scan(want: Wanted, by_keys: list[str], by_text: list[str]) -> None:
