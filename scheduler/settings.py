@@ -107,15 +107,16 @@ def api_base(name: str, value: str) -> str:
     """
     if "@" in value:  # credentials in the URL: never echo them
         raise ConfigError(f"{name} must be a bare base URL, without credentials in it")
-    shown = f"{name}={value!r}"
     try:
         parts = urlsplit(value.strip())
         host, _port = parts.hostname or "", parts.port  # a malformed port raises
     except ValueError:
-        raise ConfigError(f"{shown} is not a base URL such as https://api.example") from None
+        raise ConfigError(f"{name} is not a base URL such as https://api.example") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not host:
-        raise ConfigError(f"{shown} is not a base URL such as https://api.example")
+        raise ConfigError(f"{name} is not a base URL such as https://api.example")
+    # Only the scheme and host are ever repeated back: a path or query may carry a key.
+    shown = f"{name} ({scheme}://{host})"
     if parts.query or parts.fragment:
         raise ConfigError(f"{shown} must be a bare base URL, without a query or fragment")
     if scheme == "http" and not is_loopback(host):

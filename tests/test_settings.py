@@ -36,6 +36,8 @@ REFUSED = [
     ("https://", "is not a base URL"),
     ("https://127.0.0.1:notaport", "is not a base URL"),
     ("https://api.x.com/?next=1", "without a query or fragment"),
+    ("https://proxy.example/x?api_key=s3cr3t", "without a query or fragment"),
+    ("http://proxy.example/k-s3cr3t", "plain http to a host that is not loopback"),
     ("https://api.x.com/#top", "without a query or fragment"),
     ("https://user:hunter22@api.x.com", "without credentials"),
 ]
@@ -49,7 +51,8 @@ def test_refused_bases_name_the_variable_on_one_line(raw: str, why: str) -> None
     assert message.startswith(X_API_BASE_VAR)
     assert why in message
     assert "\n" not in str(info.value)
-    assert "hunter22" not in str(info.value)
+    # what may be a secret (userinfo, path, query) is never repeated back
+    assert "hunter22" not in str(info.value) and "s3cr3t" not in str(info.value)
 
 
 def test_settings_read_the_base_on_use() -> None:

@@ -127,6 +127,6 @@ def test_plain_http_to_another_host_stops_the_command_with_one_line(
     err = capsys.readouterr().err
     assert code == 1
     assert err.splitlines() == [
-        f"error: {X_API_BASE_VAR}='http://x-compatible.example' uses plain http to a host "
+        f"error: {X_API_BASE_VAR} (http://x-compatible.example) uses plain http to a host "
         "that is not loopback: use https, or http only to 127.0.0.1, ::1 or localhost"
     ]
