@@ -15,11 +15,11 @@ than the post's author, never a line in the campaign file.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from scheduler.campaign.problems import did_you_mean
 from scheduler.care.base import CareSettingsError, Level, RuleInfo
 
 LEVELS: tuple[str, ...] = ("off", "warn", "block")
@@ -75,14 +75,12 @@ class CarePolicy:
             info = rules.get(rule_id)
             loc = ("care", "rules", rule_id)
             if info is None:
-                close = difflib.get_close_matches(rule_id, list(rules), n=1, cutoff=0.6)
                 found.append(
                     SettingProblem(
                         loc,
                         f"no care rule {rule_id!r}",
-                        f"did you mean {close[0]!r}?"
-                        if close
-                        else "`scheduler lint --json` names each finding's rule; the README's "
+                        did_you_mean(rule_id, rules)
+                        or "`scheduler lint --json` names each finding's rule; the README's "
                         "care section lists them all",
                     )
                 )
