@@ -37,9 +37,9 @@ replies are refused (the refusal itself is a Forbidden naming the part).
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
@@ -63,12 +63,13 @@ from scheduler.platforms.base import (
     Transient,
 )
 from scheduler.platforms.rules import check_part, rules_for
-from scheduler.platforms.x_auth import XAuth, auth_for
+from scheduler.platforms.x_auth import XAuth, auth_for, slug
 from scheduler.platforms.x_chunked import MediaProcessingError
 from scheduler.platforms.x_errors import Action, classify, raise_for_status
 from scheduler.platforms.x_find import Matches, Wanted, normalise, scan
 from scheduler.platforms.x_http import DEFAULT_API_BASE, build_session, install_redaction
 from scheduler.platforms.x_media import Uploaded, upload_media
+from scheduler.platforms.x_sent import SentMedia
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -78,7 +79,6 @@ PUBLIC_BASE = "https://x.com"
 DEFAULT_FIND_MARGIN = timedelta(minutes=5)
 FIND_PAGE_SIZE = 100
 FIND_MAX_PAGES = 5
-SENT_REMEMBERED = 256  # parts whose media keys are kept for ``find``
 
 _FOREIGN = (
     tweepy.TweepyException,
@@ -117,7 +117,7 @@ class XPublisher:
         minutes = spec.settings.get("find_margin_minutes")
         self._margin = timedelta(minutes=float(minutes)) if minutes else DEFAULT_FIND_MARGIN
         # The media keys of every create call sent, per part: what ``find`` can prove a post by.
-        self._sent: OrderedDict[tuple[str, ...], tuple[frozenset[str], ...]] = OrderedDict()
+        self._sent = SentMedia(Path(context.state_dir) / f"x-{slug(spec.name)}.sent.json")
 
     # --- the protocol -------------------------------------------------------------------
 
@@ -234,10 +234,7 @@ class XPublisher:
         keys = frozenset(u.key for u in uploaded)
         if not uploaded or "" in keys:
             return
-        part_id = self._part_id(request, index)
-        self._sent[part_id] = (*self._sent.pop(part_id, ()), keys)
-        while len(self._sent) > SENT_REMEMBERED:
-            self._sent.popitem(last=False)
+        self._sent.add(self._part_id(request, index), keys)
 
     def _create(
         self,
@@ -308,8 +305,8 @@ class XPublisher:
         wanted = Wanted(
             text=normalise(part.text),
             media=len(part.media),
-            sent=self._sent.get(part_id, ()),
-            others=frozenset(k for pid, sent in self._sent.items() if pid != part_id for k in sent),
+            sent=self._sent.of(part_id),
+            others=self._sent.others(part_id),
             standalone=index == 0 or self._threads == "separate",
             parent=parent,
             since=request.created_at - self._margin,

@@ -314,12 +314,13 @@ class OAuth2UserAuth:
             self._use(pair)
 
 
-def _slug(name: str) -> str:
+def slug(name: str) -> str:
+    """An account name as part of a file name in the state folder."""
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
 
 def token_store_for(spec: AccountSpec, context: PlatformContext) -> TokenStore:
-    return TokenStore(Path(context.state_dir) / f"x-{_slug(spec.name)}.tokens.json")
+    return TokenStore(Path(context.state_dir) / f"x-{slug(spec.name)}.tokens.json")
 
 
 def auth_for(spec: AccountSpec, context: PlatformContext, api_base: str) -> XAuth:

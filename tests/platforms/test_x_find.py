@@ -23,6 +23,7 @@ from scheduler.platforms.base import (
 )
 from scheduler.platforms.x import XPublisher
 from scheduler.platforms.x_find import Matches, Wanted, scan
+from scheduler.platforms.x_sent import REMEMBERED, SentMedia
 from tests.fakes.base import Fault
 from tests.fakes.x import CREATE, FakeX
 from tests.platforms.harness import tiny_gif, tiny_png
@@ -128,6 +129,19 @@ def test_the_publisher_that_uploaded_finds_its_image_only_post_among_others(
     assert again.parts == (found,) and len(fake.tweets) == 2
 
 
+def test_after_a_restart_the_media_keys_on_disk_still_find_the_post(
+    fake: FakeX, clock: FixedClock, tmp_path: Path
+) -> None:
+    publisher(fake, clock, tmp_path).publish(image_only(tmp_path, "someone-else", "b.png"))
+    request = image_only(tmp_path, "ours")
+    fake.inject("POST", CREATE, Fault.drop_after())
+    with pytest.raises(OutcomeUnknown):
+        publisher(fake, clock, tmp_path).publish(request)
+    restarted = publisher(fake, clock, tmp_path)  # same state folder, nothing in memory
+    found = restarted.find(request, 0)
+    assert found is not None and found.remote_id == fake.tweets[1].id
+
+
 def test_without_the_media_keys_an_image_only_candidate_cannot_be_told(
     fake: FakeX, clock: FixedClock, tmp_path: Path
 ) -> None:
@@ -135,10 +149,24 @@ def test_without_the_media_keys_an_image_only_candidate_cannot_be_told(
     fake.inject("POST", CREATE, Fault.drop_after())
     with pytest.raises(OutcomeUnknown):
         publisher(fake, clock, tmp_path).publish(request)
-    fresh = publisher(fake, clock, tmp_path)  # another process: the uploads are unknown
+    # a daemon on another machine: another state folder, the uploads are unknown to it
+    elsewhere = publisher(fake, clock, tmp_path / "elsewhere")
     with pytest.raises(OutcomeUnknown, match="cannot be told") as info:
-        fresh.find(request, 0)
+        elsewhere.find(request, 0)
     assert info.value.part_index == 0 and info.value.hint
+
+
+def test_a_damaged_record_of_sent_media_counts_as_none(
+    fake: FakeX, clock: FixedClock, tmp_path: Path
+) -> None:
+    request = image_only(tmp_path, "ours")
+    fake.inject("POST", CREATE, Fault.drop_after())
+    with pytest.raises(OutcomeUnknown):
+        publisher(fake, clock, tmp_path).publish(request)
+    for sent in (tmp_path / "state").glob("x-*.sent.json"):
+        sent.write_text("{not json", encoding="utf-8")
+    with pytest.raises(OutcomeUnknown, match="cannot be told"):
+        publisher(fake, clock, tmp_path).find(request, 0)
 
 
 def test_an_image_only_post_of_another_part_is_not_taken_for_this_one(
@@ -168,3 +196,17 @@ def test_an_image_only_part_not_posted_is_not_found(
         pub.publish(request)
     assert pub.find(request, 0) is None
     assert publisher(fake, clock, tmp_path).find(request, 0) is None
+
+
+def test_the_record_of_sent_media_keeps_the_latest_parts_privately(tmp_path: Path) -> None:
+    sent = SentMedia(tmp_path / "state" / "x-a.sent.json")
+    for n in range(REMEMBERED + 10):
+        sent.add(("a", str(n)), frozenset({f"3_{n}"}))
+    sent.add(("a", "0"), frozenset({"3_again"}))  # a second attempt of an old part
+    again = SentMedia(sent.path)  # as after a restart
+    assert again.of(("a", "10")) == ()  # the oldest are gone
+    assert again.of(("a", "11")) == (frozenset({"3_11"}),)
+    assert again.of(("a", "0")) == (frozenset({"3_again"}),)
+    assert frozenset({"3_11"}) in again.others(("a", "0"))
+    assert frozenset({"3_11"}) not in again.others(("a", "11"))
+    assert sent.path.stat().st_mode & 0o777 == 0o600
