@@ -243,8 +243,9 @@ def test_a_crashed_thread_resumes_at_the_next_part_replying_to_the_right_parent(
     assert found and found[0]["found"] is True and found[0]["part"] == 2
 
 
-class _CannotTell:
-    """A platform that cannot say whether a post exists (as X can when its timeline fails)."""
+class Wrapped:
+    """A real publisher with one behaviour changed by a subclass (the platform's side of a
+    fault the fake servers cannot stage, such as time passing during an upload)."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -258,13 +259,21 @@ class _CannotTell:
         return result
 
     def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
-        raise OutcomeUnknown("the account's timeline could not be read", status=503)
+        found: PartResult | None = self.inner.find(request, part_index)
+        return found
 
     def verify(self) -> Any:
         return self.inner.verify()
 
     def close(self) -> None:
         self.inner.close()
+
+
+class _CannotTell(Wrapped):
+    """A platform that cannot say whether a post exists (as X can when its timeline fails)."""
+
+    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
+        raise OutcomeUnknown("the account's timeline could not be read", status=503)
 
 
 def test_what_cannot_be_decided_waits_for_a_person(rig: Rig) -> None:
@@ -320,12 +329,7 @@ def test_stopping_between_parts_releases_the_claim_and_a_restart_resumes(rig: Ri
     daemon.reload()
     rig.approve_all()
 
-    class StopAfterFirst:
-        def __init__(self, inner: Any) -> None:
-            self.inner = inner
-            self.platform = inner.platform
-            self.rules = inner.rules
-
+    class StopAfterFirst(Wrapped):
         def publish(
             self, request: PublishRequest, on_part: Any = None, before_create: Any = None
         ) -> PublishResult:
@@ -335,10 +339,6 @@ def test_stopping_between_parts_releases_the_claim_and_a_restart_resumes(rig: Ri
 
             result: PublishResult = self.inner.publish(request, hook, before_create)
             return result
-
-        def find(self, request: PublishRequest, index: int) -> PartResult | None:
-            found: PartResult | None = self.inner.find(request, index)
-            return found
 
     rig.wrap = lambda account, publisher: StopAfterFirst(publisher)  # type: ignore[assignment, return-value]
     at(rig.clock, DUE3)
@@ -421,21 +421,12 @@ def test_a_publisher_bug_after_posting_is_settled_without_a_second_post(rig: Rig
     daemon.reload()
     rig.approve_all()
 
-    class Buggy:
-        def __init__(self, inner: Any) -> None:
-            self.inner = inner
-            self.platform = inner.platform
-            self.rules = inner.rules
-
+    class Buggy(Wrapped):
         def publish(
             self, request: PublishRequest, on_part: Any = None, before_create: Any = None
         ) -> PublishResult:
             self.inner.publish(request)  # posted, but never reported
             raise KeyError("id")
-
-        def find(self, request: PublishRequest, index: int) -> PartResult | None:
-            found: PartResult | None = self.inner.find(request, index)
-            return found
 
     rig.wrap = lambda account, publisher: Buggy(publisher)  # type: ignore[assignment, return-value]
     at(rig.clock, DUE1)
@@ -492,12 +483,7 @@ def test_a_lease_lost_during_a_slow_upload_posts_nothing(rig: Rig) -> None:
     rig.approve_all()
     key = rig.key("first")
 
-    class SlowUpload:
-        def __init__(self, inner: Any) -> None:
-            self.inner = inner
-            self.platform = inner.platform
-            self.rules = inner.rules
-
+    class SlowUpload(Wrapped):
         def publish(
             self, request: PublishRequest, on_part: Any = None, before_create: Any = None
         ) -> PublishResult:
@@ -507,10 +493,6 @@ def test_a_lease_lost_during_a_slow_upload_posts_nothing(rig: Rig) -> None:
             assert rig.ledger.claim(key, owner="other", now=rig.clock.now(), lease=60)
             result: PublishResult = self.inner.publish(request, on_part, before_create)
             return result
-
-        def find(self, request: PublishRequest, index: int) -> PartResult | None:
-            found: PartResult | None = self.inner.find(request, index)
-            return found
 
     rig.wrap = lambda account, publisher: SlowUpload(publisher)  # type: ignore[assignment, return-value]
     at(rig.clock, DUE1)
