@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +51,7 @@ from scheduler.platforms.http import (
 )
 from scheduler.platforms.rules import check_part, rules_for
 from scheduler.platforms.sandbox import folder_name
+from scheduler.platforms.statefile import write_private
 
 PLATFORM = "bluesky"
 DEFAULT_SERVICE = "https://bsky.social"
@@ -139,21 +138,13 @@ class BlueskyPublisher:
             "handle": session.handle,
         }
         folder = self._session_file.parent
-        tmp = folder / f".{self._session_file.name}.{uuid.uuid4().hex}.tmp"
         try:
             folder.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(OSError):
                 folder.chmod(0o700)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(document, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self._session_file)
+            write_private(self._session_file, json.dumps(document).encode("utf-8"))
         except OSError as exc:
             # The session still works for this run; the next run logs in again.
-            with contextlib.suppress(OSError):
-                tmp.unlink()
             raise ConfigError(
                 f"cannot keep the Bluesky session in {folder}: {exc.strerror}",
                 hint="make the state directory writable",

@@ -20,12 +20,9 @@ processes sharing the state folder never spend the same refresh token twice.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
 import re
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,6 +36,7 @@ from scheduler.clock import Clock
 from scheduler.credentials import env_prefix
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import AccountSpec, AuthFailed, PlatformContext
+from scheduler.platforms.statefile import locked, write_private
 from scheduler.platforms.x_errors import classify, raise_for_status
 from scheduler.settings import Secret
 
@@ -159,34 +157,10 @@ class TokenStore:
             ) from exc
 
     def save(self, pair: TokenPair) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, json.dumps(pair.to_json()).encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
-        with contextlib.suppress(OSError):
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+        write_private(self.path, json.dumps(pair.to_json()).encode("utf-8"))
 
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = self.path.with_name(self.path.name + ".lock")
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        return locked(self.path)
 
 
 class _Bearer(AuthBase):

@@ -14,13 +14,11 @@ post: ``find`` then answers "cannot tell" where it needed it).
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
-import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
+
+from scheduler.platforms.statefile import locked, write_private
 
 REMEMBERED = 256  # parts whose media keys are kept
 PartId = tuple[str, ...]
@@ -35,7 +33,8 @@ class SentMedia:
     def add(self, part_id: PartId, keys: frozenset[str]) -> None:
         """Record that a create call for ``part_id`` carries ``keys`` (before it is sent)."""
         name = _name(part_id)
-        with self._lock, self._locked():
+        # Two daemons on one machine may share the folder: read-modify-write under a lock.
+        with self._lock, locked(self.path):
             table = self._load()
             sent = table.pop(name, [])
             sent.append(sorted(keys))
@@ -73,26 +72,8 @@ class SentMedia:
         }
 
     def _save(self, table: Table) -> None:
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, json.dumps(table).encode("utf-8"))
-            os.fsync(fd)  # on disk before the create call that may make it needed
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        # Two daemons on one machine may share the folder: read-modify-write under a lock.
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+        # On disk before the create call that may make it needed.
+        write_private(self.path, json.dumps(table).encode("utf-8"))
 
 
 def _name(part_id: PartId) -> str:
