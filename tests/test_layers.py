@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "ledger": 4,
     "notify": 4,
     "approval": 5,
+    "pausing": 5,
     "review": 6,
     "daemon": 6,
     "web": 6,
