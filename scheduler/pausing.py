@@ -21,6 +21,7 @@ The plan is pure (``plan_resume``), pinned by table tests with an injected clock
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,7 +33,9 @@ from scheduler.ledger import ALL_CAMPAIGNS, Pause, PauseError, Shift, State
 from scheduler.notify.base import Notice
 
 # Drafts that are still waiting to go out (nothing of them is public).
-WAITING = frozenset({State.DRAFT, State.REJECTED, State.APPROVED, State.SCHEDULED, State.RETRY_WAIT})
+WAITING = frozenset(
+    {State.DRAFT, State.REJECTED, State.APPROVED, State.SCHEDULED, State.RETRY_WAIT}
+)
 DEFAULT_MIN_GAP = timedelta(minutes=30)
 DEFAULT_LATENESS = 6 * 3600.0
 
@@ -133,7 +136,7 @@ def shift_checks(
     for (campaign, account), posts in sorted(times.items()):
         posts.sort()
         gap = min_gap(campaign)
-        for (a, first), (b, second) in zip(posts, posts[1:], strict=False):
+        for (a, first), (b, second) in itertools.pairwise(posts):
             touched = DraftKey(campaign, first, account) in moved or (
                 DraftKey(campaign, second, account) in moved
             )
@@ -191,9 +194,7 @@ def resume(
         missed += plan.missed
         shifts += plan.shifts
         notes += plan.notes
-    ended = ledger.resume(
-        scope, actor=actor, now=now, choice=choice, missed=missed, shifts=shifts
-    )
+    ended = ledger.resume(scope, actor=actor, now=now, choice=choice, missed=missed, shifts=shifts)
     total = ResumePlan(choice, now - ended.since, tuple(missed), tuple(shifts), tuple(notes))
     return Resumed(ended, total, tuple(campaigns))
 
@@ -235,4 +236,3 @@ def resumed_notice(resumed: Resumed, actor: str, now: datetime) -> Notice:
         when=now,
         detail="\n".join(lines),
     )
-

@@ -1,5 +1,5 @@
-"""Checks across a campaign's parts: team, approvers and who may pause, snippets, accounts and variants of
-each post, duplicate post ids, and each post's time (which it also fills in)."""
+"""Checks across a campaign's parts: team, approvers and who may pause, snippets, accounts
+and variants of each post, duplicate post ids, and each post's time (which it also fills in)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from scheduler.cli.workflow import (
 from scheduler.errors import UsageError
 
 if TYPE_CHECKING:
-    from scheduler.ledger import DraftRecord
+    from scheduler.ledger import DraftRecord, Pause
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -180,6 +180,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         ledger = open_ledger(settings.ledger, clock=clock)
         campaigns = ledger.campaigns()
     try:
+        pauses = [p for p in ledger.pauses() if any(p.covers(c) for c in campaigns) or p.everything]
         rows = []
         records = []
         for campaign in campaigns:
@@ -197,8 +198,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         thread_completion=options.thread_completion,
     )
     if args.json:
-        print(json.dumps({"drafts": rows, **report}, indent=2, ensure_ascii=False))
+        paused = [p.to_json() for p in pauses]
+        print(
+            json.dumps({"paused": paused, "drafts": rows, **report}, indent=2, ensure_ascii=False)
+        )
         return 0
+    for line in pause_banner(pauses):
+        print(line)
     if not rows:
         print("no drafts in the ledger yet: run `scheduler review PATH` or `scheduler run PATH`")
         return 0
@@ -211,6 +217,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     for line in render(report):
         print(line)
     return 0
+
+
+def pause_banner(pauses: list[Pause]) -> list[str]:
+    lines = []
+    for pause in pauses:
+        what = "EVERY CAMPAIGN" if pause.everything else f"campaign {pause.scope}"
+        lines.append(
+            f"PAUSED: {what} since {pause.since.isoformat(timespec='minutes')} "
+            f"by {pause.actor}: {pause.reason}"
+        )
+        lines.append(
+            "  nothing is sent until `scheduler resume "
+            f"{'--all' if pause.everything else pause.scope} --missed|--shift`"
+        )
+    if lines:
+        lines.append("")
+    return lines
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:

@@ -170,7 +170,9 @@ class Worker:
         if self._paused(draft):
             # Paused between the claim and the first request: nothing goes out.
             self.ledger.release(claim, now=now)
-            self.reporter.event("released", key=str(claim.key), parts_done=len(done), reason="paused")
+            self.reporter.event(
+                "released", key=str(claim.key), parts_done=len(done), reason="paused"
+            )
             return "released"
         return self._publish(self._keep(claim), record, request, publisher, end)
 

@@ -48,9 +48,9 @@ __all__ = [
     "Pause",
     "PauseError",
     "PolicyError",
+    "Shift",
     "StaleHash",
     "State",
-    "Shift",
     "SyncReport",
     "TransitionError",
 ]

@@ -29,7 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from scheduler.clock import ensure_utc
 from scheduler.draft import Draft, DraftKey, PartResult
 from scheduler.ledger import tables as t
-from scheduler.ledger.base import Claim, LeaseLost, LedgerError
+from scheduler.ledger.base import ALL_CAMPAIGNS, Claim, LeaseLost, LedgerError
 from scheduler.ledger.core import (
     LedgerCore,
     key_of,
@@ -81,7 +81,7 @@ def started() -> ColumnElement[bool]:
 def not_paused() -> ColumnElement[bool]:
     """No pause is in force over the draft's campaign (nor over every campaign)."""
     d, p = t.drafts, t.campaign_pauses
-    return not_(exists().where(p.c.scope.in_([d.c.campaign, t.ALL_CAMPAIGNS])))
+    return not_(exists().where(p.c.scope.in_([d.c.campaign, ALL_CAMPAIGNS])))
 
 
 def claimable(now: datetime, thread_completion: Lease = 0.0) -> ColumnElement[bool]:

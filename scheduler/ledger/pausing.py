@@ -198,7 +198,10 @@ class PauseOps(SettleOps):
                 at=now,
             )
         )
-        detail: dict[str, Any] = {"old_due": shift.old_due.isoformat(), "due": shift.due.isoformat()}
+        detail: dict[str, Any] = {
+            "old_due": shift.old_due.isoformat(),
+            "due": shift.due.isoformat(),
+        }
         if shift.note:
             detail["note"] = shift.note
         self._log(

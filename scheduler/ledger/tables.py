@@ -27,8 +27,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from scheduler.ledger.base import ALL_CAMPAIGNS
-
 
 class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)

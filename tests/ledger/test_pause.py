@@ -56,7 +56,7 @@ def test_pausing_twice_or_without_reason_is_refused(ledger: SqlLedger) -> None:
     with pytest.raises(PauseError, match="reason"):
         ledger.pause("mhaw", actor="lead@example.org", reason="  ", now=T0)
     ledger.pause("mhaw", actor="lead@example.org", reason="crisis", now=T0)
-    with pytest.raises(PauseError, match="already paused .* by lead@example.org: crisis"):
+    with pytest.raises(PauseError, match=r"already paused .* by lead@example\.org: crisis"):
         ledger.pause("mhaw", actor="other@example.org", reason="again", now=T0)
     with pytest.raises(PauseError, match="not paused"):
         ledger.resume("other", actor="lead@example.org", now=T0, choice="missed")
