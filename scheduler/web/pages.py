@@ -27,6 +27,7 @@ from scheduler.ledger.base import DraftRecord, NotFound, PolicyError, StaleHash,
 from scheduler.web.base import SESSION_TTL, Session, SignInRefused
 from scheduler.web.calendar import build
 from scheduler.web.marks import counts, summary
+from scheduler.web.review import policy_of
 from scheduler.web.site import (
     PRESIGNIN_COOKIE,
     Notice,
@@ -221,6 +222,8 @@ class Pages:
             weeks=weeks,
             awaiting=site.review.awaiting(loaded, live, session.email),
             care_summary=summary(counts(marks.values())),
+            may_pause=policy_of(loaded).may_pause(session.email),
+            is_paused=site.review.ledger.paused(loaded.id) is not None,
         )
 
     def post(self, request: Request) -> Response:

@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheduler.clock import Clock
+from scheduler.errors import LedgerError
 from scheduler.web.base import NotSignedIn, Session
 from scheduler.web.housekeeping import Housekeeping
 from scheduler.web.review import Review
@@ -133,6 +134,16 @@ def templates() -> jinja2.Environment:
     return env
 
 
+def local_time(instant: datetime, tz_name: str, today: datetime) -> str:
+    """A time as the campaign's people read it, with the year only when it is not this one."""
+    from scheduler.campaign.schedule import zone
+
+    tz = zone(tz_name)
+    at = instant.astimezone(tz)
+    year = "" if at.year == today.astimezone(tz).year else f" {at.year}"
+    return f"{at:%a %d %b}{year} {at:%H:%M %Z}"
+
+
 class Site:
     """The objects every route needs, and the checks every route makes."""
 
@@ -193,6 +204,29 @@ class Site:
 
     # --- pages ----------------------------------------------------------------------
 
+    def pause_banners(self, session: Session) -> list[dict[str, Any]]:
+        """The pauses in force over the campaigns this person sees, for the banner on every
+        page (none when the ledger cannot be read: the page that says so must still show)."""
+        try:
+            pauses = self.review.ledger.pauses()
+        except LedgerError:
+            return []
+        banners: list[dict[str, Any]] = []
+        for loaded in self.workspace.visible_to(session.email):
+            pause = next((p for p in pauses if p.covers(loaded.id)), None)
+            if pause is not None:
+                banners.append(
+                    {
+                        "id": loaded.id,
+                        "title": loaded.campaign.title,
+                        "everything": pause.everything,
+                        "since": local_time(pause.since, loaded.campaign.timezone, self.now()),
+                        "by": pause.actor,
+                        "reason": pause.reason,
+                    }
+                )
+        return banners
+
     def page(
         self,
         request: Request,
@@ -203,6 +237,7 @@ class Site:
         **context: Any,
     ) -> HTMLResponse:
         base: Mapping[str, Any] = {
+            "paused": self.pause_banners(session) if session is not None else [],
             "signed_in": session,
             "csrf": csrf_for(session.token) if session is not None else "",
             "campaigns": self.workspace.visible_to(session.email) if session else [],
