@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from scheduler.approval import counted
 from scheduler.draft import DraftKey
 from scheduler.errors import SchedulerError, UsageError
 from scheduler.ledger.base import DraftRecord, NotFound, PolicyError, StaleHash, TransitionError
@@ -208,11 +209,14 @@ class Pages:
         records = site.review.records(loaded.id)
         live = [r for r in records if str(r.state) != "cancelled"]
         marks = site.review.marks(loaded, live)
+        rule = policy_of(loaded).rule()
         weeks = build(
             ((r.draft, str(r.state)) for r in live),
             loaded.campaign.timezone,
             start=getattr(loaded.campaign, "week_start", None),
             marks=marks,
+            approvals={r.key: (counted(r, rule), rule.required) for r in live},
+            now=site.now(),
         )
         return site.page(
             request,
