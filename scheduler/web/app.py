@@ -27,6 +27,7 @@ from scheduler.notify.base import Notifier
 from scheduler.settings import Settings
 from scheduler.web.api import Api, error, http_error_json
 from scheduler.web.base import NotSignedIn
+from scheduler.web.bulk import ApproveAll
 from scheduler.web.housekeeping import Housekeeping
 from scheduler.web.pages import Pages
 from scheduler.web.pausing import PausePages
@@ -132,8 +133,10 @@ def create_app(
             link=None,
         )
 
+    pages = Pages(site)
     routes = [
-        *Pages(site).routes(),
+        *pages.routes(),
+        *ApproveAll(pages).routes(),
         *PausePages(site, notifier, events).routes(),
         *Api(site).routes(),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),

@@ -243,3 +243,25 @@ def test_pausing_and_resuming_in_the_browser(web: Web, page: Any) -> None:
         expect(page.locator(".notice-paused")).to_have_count(0)
         assert web.ledger.paused("mhaw-test") is None
         assert web.ledger.pause_history("mhaw-test")[-1].detail["choice"] == "shift"
+
+
+def test_a_phone_reviewer_approves_every_account_from_the_top(web: Web, page: Any) -> None:
+    """The decision comes before the drafts: on a phone its button is on the first screen,
+    however long the thread below."""
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    with serving(web.app) as base:
+        sign_in(page, base, web)
+        page.goto(f"{base}/c/mhaw-test/post/day1-story")
+        button = page.get_by_role("button", name="Approve all 2 versions shown below")
+        expect(button).to_be_visible()
+        box = button.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844, box  # no scrolling
+        assert page.evaluate("() => window.scrollY") == 0
+        button.click()
+        expect(page.get_by_role("status")).to_have_text(
+            "Your approval of every version shown is recorded."
+        )
+        assert state(web, "day1-story", "masto") == "approved"
+        assert state(web, "day1-story", "bsky") == "approved"

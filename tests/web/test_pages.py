@@ -26,6 +26,7 @@ PROTECTED_POSTS = [
     "/signout",
     "/c/mhaw-test/pause",
     "/c/mhaw-test/resume",
+    "/c/mhaw-test/post/day1-story/approve-all",
     "/c/mhaw-test/post/day1-story/masto/approve",
     "/c/mhaw-test/post/day1-story/masto/reject",
     "/c/mhaw-test/post/day1-story/masto/comment",
