@@ -95,7 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
     actor_option(p)
 
     p = add("approve", cmd_approve, "approve a post's drafts as they stand now")
-    draft_target(p)
+    p.add_argument("path", metavar="PATH", help="campaign file or folder")
+    p.add_argument("post", metavar="POST", nargs="?", help="post id (optional with --shown)")
+    p.add_argument("--account", help="one account only (default: every account of the post)")
+    p.add_argument(
+        "--shown",
+        action="store_true",
+        help="exactly the versions your last `review` showed you (of POST, if given)",
+    )
     p.add_argument("--comment", help="a note to keep with the approval")
     hash_option(p)
     ledger_options(p)
