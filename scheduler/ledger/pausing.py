@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from scheduler.clock import ensure_utc
 from scheduler.draft import DraftKey
@@ -52,21 +53,26 @@ class PauseOps(SettleOps):
                 "a pause needs a reason", hint="say why, for the team and the record (--reason)"
             )
         p = t.campaign_pauses
-        with self._write() as conn:
-            if conn.dialect.name == "postgresql":
-                # Two people pausing at once: one pauses, the other is told it is paused.
-                conn.execute(select(p.c.scope).where(p.c.scope == scope).with_for_update())
-            existing = conn.execute(select(p).where(p.c.scope == scope)).first()
-            if existing is not None:
-                raise PauseError(
-                    f"{_scope_name(scope)} is already paused (since "
-                    f"{existing.since.isoformat(timespec='seconds')} by {existing.actor}: "
-                    f"{existing.reason})",
-                    hint="nothing changed; resume it with `scheduler resume`",
-                )
-            conn.execute(p.insert().values(scope=scope, since=now, actor=actor, reason=reason))
-            self._log_campaign(conn, scope, now, "pause", actor, {"reason": reason})
-        return Pause(scope=scope, since=now, actor=actor, reason=reason)
+        for _ in range(2):
+            try:
+                with self._write() as conn:
+                    existing = conn.execute(select(p).where(p.c.scope == scope)).first()
+                    if existing is not None:
+                        raise PauseError(
+                            f"{_scope_name(scope)} is already paused (since "
+                            f"{existing.since.isoformat(timespec='seconds')} by "
+                            f"{existing.actor}: {existing.reason})",
+                            hint="nothing changed; resume it with `scheduler resume`",
+                        )
+                    conn.execute(
+                        p.insert().values(scope=scope, since=now, actor=actor, reason=reason)
+                    )
+                    self._log_campaign(conn, scope, now, "pause", actor, {"reason": reason})
+                return Pause(scope=scope, since=now, actor=actor, reason=reason)
+            except IntegrityError:
+                # Two people paused at the same moment: look again, and say who was first.
+                continue
+        raise PauseError(f"{_scope_name(scope)} is being paused by someone else; try again")
 
     def pauses(self) -> builtins.list[Pause]:
         p = t.campaign_pauses

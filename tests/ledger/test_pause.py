@@ -170,3 +170,31 @@ def test_a_shift_planned_on_a_stale_due_time_is_skipped(ledger: SqlLedger) -> No
     )
     assert ledger.get(key).due == DUE
     assert ledger.pause_history()[-1].detail["shifted"] == 0
+
+
+def test_two_people_pausing_at_once_get_one_pause(ledger_url: str, open_at: object) -> None:
+    import threading
+
+    first = open_at(ledger_url)  # type: ignore[operator]
+    second = open_at(ledger_url)  # type: ignore[operator]
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def pause(ledger: SqlLedger, who: str) -> None:
+        start.wait()
+        try:
+            ledger.pause("mhaw", actor=who, reason="crisis", now=T0)
+            outcomes.append("paused")
+        except PauseError as exc:
+            outcomes.append("refused: " + exc.message)
+
+    threads = [
+        threading.Thread(target=pause, args=(first, "a@example.org")),
+        threading.Thread(target=pause, args=(second, "b@example.org")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(o.split(":")[0] for o in outcomes) == ["paused", "refused"], outcomes
+    assert len(first.pauses()) == 1 and len(first.pause_history()) == 1

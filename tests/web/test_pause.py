@@ -101,3 +101,41 @@ def test_a_pause_of_every_campaign_is_shown_and_sent_to_the_command_line(web: We
     resume = client.get("/c/mhaw-test/resume")
     assert re.search(r"Every campaign is paused .*scheduler resume --all", resume.text, re.S)
     assert 'value="shift"' not in resume.text
+
+
+def test_the_team_is_told_who_paused_and_resumed_on_the_pages(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from scheduler.notify.base import Notice
+    from scheduler.web.app import create_app
+    from tests.web.conftest import build_web
+
+    told: list[Notice] = []
+
+    class Collect:
+        name = "collect"
+
+        def send(self, notice: Notice) -> None:
+            told.append(notice)
+
+    web = build_web(Path(str(tmp_path)))
+    web.app = create_app(
+        ledger=web.ledger,
+        workspace=web.workspace,
+        auth=web.auth,
+        clock=web.clock,
+        notifier=Collect(),
+    )
+    try:
+        client = web.signed_in(RUI)
+        assert _pause(web, client).status_code == 303  # type: ignore[attr-defined]
+        fields = hidden_fields(client.get("/c/mhaw-test/resume").text)
+        assert (
+            client.post("/c/mhaw-test/resume", data={**fields, "choice": "shift"}).status_code
+            == 303
+        )
+    finally:
+        web.ledger.close()
+    assert [(n.kind, n.draft) for n in told] == [("paused", "mhaw-test"), ("resumed", "mhaw-test")]
+    assert "rui@example.org: news of a death" in told[0].summary
+    assert "moved" in told[1].summary
