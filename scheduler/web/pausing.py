@@ -166,7 +166,7 @@ class PausePages:
             current=current,
             since=self._since(current, loaded),
             plans=plans,
-            when=lambda instant: local_time(instant, tz, today),
+            local=lambda instant: local_time(instant, tz, today),
             notices=notices,
         )
 

@@ -138,10 +138,15 @@ def local_time(instant: datetime, tz_name: str, today: datetime) -> str:
     """A time as the campaign's people read it, with the year only when it is not this one."""
     from scheduler.campaign.schedule import zone
 
-    tz = zone(tz_name)
-    at = instant.astimezone(tz)
-    year = "" if at.year == today.astimezone(tz).year else f" {at.year}"
-    return f"{at:%a %d %b}{year} {at:%H:%M %Z}"
+    return shown_time(instant.astimezone(zone(tz_name)), today)
+
+
+def shown_time(at: datetime, today: datetime, *, with_zone: bool = True) -> str:
+    """``at`` (already in the campaign's zone) as "Mon 11 May 09:00 BST", with the year when
+    it is not the year of ``today`` (the injected clock's, so pages of a past week say so)."""
+    year = "" if at.year == today.astimezone(at.tzinfo).year else f" {at.year}"
+    zone_name = f" {at:%Z}" if with_zone else ""
+    return f"{at:%a %d %b}{year} {at:%H:%M}{zone_name}"
 
 
 class Site:
@@ -238,6 +243,7 @@ class Site:
     ) -> HTMLResponse:
         base: Mapping[str, Any] = {
             "paused": self.pause_banners(session) if session is not None else [],
+            "when": lambda at, with_zone=True: shown_time(at, self.now(), with_zone=with_zone),
             "signed_in": session,
             "csrf": csrf_for(session.token) if session is not None else "",
             "campaigns": self.workspace.visible_to(session.email) if session else [],

@@ -90,3 +90,12 @@ def _key(post: str, account: str) -> object:
     from scheduler.draft import DraftKey
 
     return DraftKey("mhaw-test", post, account)
+
+
+def test_a_post_page_of_another_year_says_which(web: Web) -> None:
+    client = web.signed_in("rui@example.org")
+    page = client.get("/c/mhaw-test/post/day2-support").text
+    assert "Tue 12 May 12:30 BST" in page  # this year (the clock's): no year
+    web.clock.set(datetime(2027, 2, 1, 8, 0, tzinfo=UTC))
+    later = web.signed_in("rui@example.org").get("/c/mhaw-test/post/day2-support").text
+    assert "Tue 12 May 2026 12:30 BST" in later
