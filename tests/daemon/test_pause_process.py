@@ -1,11 +1,16 @@
 """A person pauses a running daemon (a real ``scheduler run`` process with posts due, against
 the fake Mastodon, Bluesky and X): nothing more reaches the fakes within 2 seconds, a
-restarted daemon keeps the pause, and after the resume every post goes out exactly once."""
+restarted daemon keeps the pause, and after the resume every post goes out exactly once. On
+PostgreSQL, two daemons sharing the ledger both stop."""
 
 from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from scheduler import pausing
 from scheduler.clock import SystemClock
@@ -14,6 +19,7 @@ from tests.daemon.process import (
     Stage,
     check_exactly_once,
     events,
+    make_stage,
     published,
     stage,
     wait_exit,
@@ -21,6 +27,7 @@ from tests.daemon.process import (
 from tests.fakes.base import Fault
 from tests.fakes.mastodon import STATUSES
 from tests.fakes.x import CREATE as TWEETS
+from tests.ledger.support import PgSchema, postgres_problem
 
 __all__ = ["stage"]
 
@@ -84,3 +91,44 @@ def test_a_pause_stops_a_running_daemon_within_two_seconds_and_holds(stage: Stag
         ledger.close()
     assert wait_exit(second, 120) == 0, stage.logs()
     check_exactly_once(stage, POSTS, THREADS)
+
+
+@pytest.fixture
+def pg_stage(tmp_path: Path) -> Iterator[Stage]:
+    problem = postgres_problem()
+    if problem:
+        pytest.skip(problem)
+    schema = PgSchema()
+    try:
+        with make_stage(tmp_path, schema.url) as made:
+            yield made
+    finally:
+        schema.drop()
+
+
+@pytest.mark.postgres
+def test_every_daemon_sharing_the_ledger_stops(pg_stage: Stage) -> None:
+    pg_stage.prepare(POSTS, THREADS)
+    _slow(pg_stage)
+    one = pg_stage.start("--exit-when-done", owner="daemon-one")
+    two = pg_stage.start("--exit-when-done", owner="daemon-two")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and published(pg_stage) < 4:
+        time.sleep(0.01)
+    ledger = open_ledger(pg_stage.ledger_url, clock=SystemClock())
+    try:
+        ledger.pause(
+            "crash-week", actor="lead@example.org", reason="crisis", now=SystemClock().now()
+        )
+        count, last_growth = _settled(pg_stage, TAKES_EFFECT + 3.0)
+        assert last_growth <= TAKES_EFFECT, (count, last_growth)
+        assert count < 3 * (POSTS + 3 * THREADS)
+        assert one.poll() is None and two.poll() is None  # waiting, not done
+        pausing.resume(
+            ledger, "crash-week", actor="lead@example.org", choice="shift", now=SystemClock().now()
+        )
+    finally:
+        ledger.close()
+    assert wait_exit(one, 120) == 0, pg_stage.logs()
+    assert wait_exit(two, 120) == 0, pg_stage.logs()
+    check_exactly_once(pg_stage, POSTS, THREADS)
