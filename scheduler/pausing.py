@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from scheduler.campaign.model import Defaults
 from scheduler.campaign.schedule import zone
 from scheduler.draft import DraftKey
 from scheduler.ledger import ALL_CAMPAIGNS, Pause, PauseError, Shift, State
@@ -36,7 +37,10 @@ from scheduler.notify.base import Notice
 WAITING = frozenset(
     {State.DRAFT, State.REJECTED, State.APPROVED, State.SCHEDULED, State.RETRY_WAIT}
 )
-DEFAULT_MIN_GAP = timedelta(minutes=30)
+# When the campaign is not at hand (a pause named by id, or of every campaign): its defaults.
+DEFAULT_MIN_GAP: timedelta = Defaults().min_gap
+# A draft without a window end (the campaign files always give one) gets the daemon's
+# default lateness; the command line passes the daemon's configured value.
 DEFAULT_LATENESS = 6 * 3600.0
 
 
