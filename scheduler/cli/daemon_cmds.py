@@ -93,7 +93,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     clock = SystemClock()
     log = EventLog(sys.stderr, json_lines=args.log_json, clock=clock)
     source = CampaignFiles(campaign_paths(args.paths))
-    options = DaemonOptions.from_env(settings.env, exit_when_done=args.exit_when_done)
+    # The flag can only switch stopping on: without it, SCHEDULER_DAEMON_EXIT_WHEN_DONE decides.
+    stop_when_done = {"exit_when_done": True} if args.exit_when_done else {}
+    options = DaemonOptions.from_env(settings.env, **stop_when_done)
     notifiers = notifiers_from_env(settings.env)
     reporter = Reporter(log, FanOut(notifiers) if notifiers else None)
     credentials = CredentialStore(settings.env, settings.secrets_file)
