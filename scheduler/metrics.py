@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 
 __all__ = ["CONTENT_TYPE", "Checkable", "LedgerCollector", "exposition", "health"]
 
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+# The classic text format, which every Prometheus version reads (the names here need no
+# escaping, so the page is the same in the newer format).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class _Now(Protocol):
