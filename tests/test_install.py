@@ -175,8 +175,9 @@ def test_the_installed_pages_serve_their_templates_and_styles(
     campaign = tmp_path / "mhaw-2026"
     shutil.copytree(CAMPAIGNS / "mhaw-2026", campaign)
     port = _free_port()
+    # The folder holding the campaign folders, as the deployment recipes mount it.
     proc = subprocess.Popen(
-        [str(installed.command), "serve", str(campaign), "--port", str(port)],
+        [str(installed.command), "serve", str(tmp_path), "--port", str(port)],
         cwd=installed.work,
         env=installed.env,
         stdout=subprocess.DEVNULL,
