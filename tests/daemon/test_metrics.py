@@ -4,8 +4,11 @@ against the fake platforms; and the rule that every counted event is one the dae
 from __future__ import annotations
 
 import ast
+import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -192,3 +195,17 @@ def test_the_daemons_healthz_is_503_while_the_ledger_is_gone() -> None:
                 ledger.close()
     finally:
         schema.drop()
+
+
+def test_metrics_stay_out_of_cli_start_up() -> None:
+    """prometheus-client is imported by `run` and `serve`, never by `scheduler --help`."""
+    probe = (
+        "import sys, scheduler.cli; "
+        "bad = [m for m in ('prometheus_client', 'scheduler.metrics', 'scheduler.daemon', "
+        "'pydantic') if m in sys.modules]; print(bad)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip() == "[]"
