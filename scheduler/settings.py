@@ -60,7 +60,7 @@ class Variable:
     def allowed(self) -> str:
         """The allowed values in words, for the error message."""
         if self.kind is bool:
-            return "true or false (or 1/0, yes/no, on/off)"
+            return "true, false, 1, 0, yes, no, on, off"
         if self.kind is str:
             return "a non-empty value"
         low, high = _number(self.low), _number(self.high)
@@ -71,7 +71,9 @@ class Variable:
 
 
 def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _seconds(name: str, low: float, high: float, *, low_open: bool = False) -> Variable:
@@ -130,19 +132,19 @@ def read(name: str, env: Mapping[str, str]) -> float | int | bool | str | None:
         lowered = text.lower()
         if lowered in _TRUE or lowered in _FALSE:
             return lowered in _TRUE
-        raise ConfigError(f"{name}={text!r} is not true or false", hint=variable.allowed())
+        raise ConfigError(f"{name}={text!r} is not true or false; allowed: {variable.allowed()}")
     try:
         value: float = int(text) if variable.kind is int else float(text)
     except ValueError:
         what = "a whole number" if variable.kind is int else "a number"
-        raise ConfigError(f"{name}={text!r} is not {what}", hint=variable.allowed()) from None
+        raise ConfigError(f"{name}={text!r} is not {what}; allowed: {variable.allowed()}") from None
     low, high = variable.low, variable.high
     if (
         not math.isfinite(value)
         or (low is not None and (value < low or (variable.low_open and value == low)))
         or (high is not None and value > high)
     ):
-        raise ConfigError(f"{name}={text} is out of range: {variable.allowed()}")
+        raise ConfigError(f"{name}={text} is out of range; allowed: {variable.allowed()}")
     return value
 
 

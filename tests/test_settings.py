@@ -113,22 +113,42 @@ def test_good_values_are_read_as_their_type(name: str, raw: str, want: object) -
 
 
 BAD = [
-    ("SCHEDULER_DAEMON_LEASE", "-5", "out of range: seconds, more than 0 and at most 86400"),
-    ("SCHEDULER_DAEMON_LEASE", "0", "out of range: seconds, more than 0"),
+    (
+        "SCHEDULER_DAEMON_LEASE",
+        "-5",
+        "out of range; allowed: seconds, more than 0 and at most 86400",
+    ),
+    ("SCHEDULER_DAEMON_LEASE", "0", "out of range; allowed: seconds, more than 0"),
     ("SCHEDULER_DAEMON_LEASE", "5m", "is not a number"),
-    ("SCHEDULER_DAEMON_WORKERS", "0", "out of range: a whole number from 1 to 256"),
-    ("SCHEDULER_DAEMON_WORKERS", "1000", "out of range: a whole number from 1 to 256"),
+    ("SCHEDULER_DAEMON_WORKERS", "0", "out of range; allowed: a whole number from 1 to 256"),
+    ("SCHEDULER_DAEMON_WORKERS", "1000", "out of range; allowed: a whole number from 1 to 256"),
     ("SCHEDULER_DAEMON_WORKERS", "2.5", "is not a whole number"),
-    ("SCHEDULER_DAEMON_GRACE", "nan", "out of range: seconds, at least 0 and at most 3600"),
+    (
+        "SCHEDULER_DAEMON_GRACE",
+        "nan",
+        "out of range; allowed: seconds, at least 0 and at most 3600",
+    ),
     ("SCHEDULER_DAEMON_GRACE", "-inf", "out of range"),
     ("SCHEDULER_DAEMON_HTTP_TIMEOUT", "inf", "out of range"),
     ("SCHEDULER_DAEMON_SWEEP_INTERVAL", "0", "out of range"),
     ("SCHEDULER_DAEMON_EXIT_WHEN_DONE", "ture", "is not true or false"),
     ("SCHEDULER_DAEMON_EXIT_WHEN_DONE", "2", "is not true or false"),
-    ("SCHEDULER_DAEMON_RETRY_JITTER", "1.5", "out of range: a fraction, at least 0 and at most 1"),
-    ("SCHEDULER_DAEMON_RETRY_FACTOR", "0.5", "out of range: a factor, at least 1"),
-    ("SCHEDULER_DAEMON_RETRY_MAX_ATTEMPTS", "0", "out of range: a whole number from 1 to 1000"),
-    ("SCHEDULER_DAEMON_METRICS_PORT", "70000", "out of range: a whole number from 1 to 65535"),
+    (
+        "SCHEDULER_DAEMON_RETRY_JITTER",
+        "1.5",
+        "out of range; allowed: a fraction, at least 0 and at most 1",
+    ),
+    ("SCHEDULER_DAEMON_RETRY_FACTOR", "0.5", "out of range; allowed: a factor, at least 1"),
+    (
+        "SCHEDULER_DAEMON_RETRY_MAX_ATTEMPTS",
+        "0",
+        "out of range; allowed: a whole number from 1 to 1000",
+    ),
+    (
+        "SCHEDULER_DAEMON_METRICS_PORT",
+        "70000",
+        "out of range; allowed: a whole number from 1 to 65535",
+    ),
     ("SCHEDULER_NOTIFY_SMTP_STARTTLS", "sure", "is not true or false"),
 ]
 

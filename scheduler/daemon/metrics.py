@@ -49,6 +49,9 @@ EVENTS: dict[str, tuple[str, str]] = {
 }
 # The event that starts an attempt, with its lateness (``late``, seconds after the due time).
 PUBLISHING = "publishing"
+# A notice's field marking a reminder of a state the ledger already held (at start-up): it
+# is not something this daemon did, so it is not counted.
+STANDING = "standing"
 
 
 class DaemonMetrics:
@@ -110,7 +113,7 @@ class DaemonMetrics:
                 self.lateness.observe(max(0.0, float(late)))
             return
         found = EVENTS.get(name)
-        if found is None:
+        if found is None or fields.get(STANDING):
             return
         counter, label = found
         metric = self.counters[counter]

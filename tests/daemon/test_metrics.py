@@ -10,13 +10,25 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from scheduler.clock import SystemClock
-from scheduler.daemon.metrics import EVENTS, PUBLISHING, DaemonMetrics, MetricsServer
+from scheduler.daemon.metrics import (
+    EVENTS,
+    PUBLISHING,
+    STANDING,
+    DaemonMetrics,
+    MetricsServer,
+    MetricsSink,
+)
+from scheduler.daemon.report import Reporter
 from scheduler.ledger import open_ledger
+from scheduler.log import NullLog
+from scheduler.notify.base import Notice
 from tests.conftest import ROOT
 from tests.daemon.process import Stage, check_exactly_once, stage, wait_exit
 from tests.fakes.base import Fault
@@ -43,8 +55,62 @@ def test_every_counted_event_is_one_the_daemon_emits() -> None:
     for path in DAEMON.glob("*.py"):
         if path.name != "metrics.py":
             emitted |= _strings(path)
-    missing = sorted(name for name in [*EVENTS, PUBLISHING] if name not in emitted)
+    missing = sorted(name for name in [*EVENTS, PUBLISHING, STANDING] if name not in emitted)
     assert not missing, f"counted but never emitted by the daemon: {missing}"
+
+
+NOW = datetime(2026, 5, 11, 8, 0, tzinfo=UTC)
+
+# What each event adds to which sample: (event or notice, fields) -> (sample, labels, delta).
+COUNTED = [
+    ("published", {}, ("scheduler_posts_total", {"outcome": "published"}, 1)),
+    ("failed", {}, ("scheduler_posts_total", {"outcome": "failed"}, 1)),
+    ("missed", {}, ("scheduler_posts_total", {"outcome": "missed"}, 1)),
+    ("outcome_unknown", {}, ("scheduler_posts_total", {"outcome": "outcome_unknown"}, 1)),
+    # A reminder at start-up of a draft already waiting for a person is not a new outcome.
+    (
+        "outcome_unknown",
+        {STANDING: "yes"},
+        ("scheduler_posts_total", {"outcome": "outcome_unknown"}, 0),
+    ),
+    ("retry_wait", {"attempt": 1}, ("scheduler_retries_total", {"reason": "error"}, 1)),
+    ("reconcile_later", {}, ("scheduler_retries_total", {"reason": "reconcile"}, 1)),
+    ("account_paused", {"account": "a"}, ("scheduler_account_pauses_total", {}, 1)),
+    ("lease_taken_over", {"attempt": 2}, ("scheduler_lease_takeovers_total", {}, 1)),
+    (
+        "publishing",
+        {"attempt": 1, "late": 0.2},
+        ("scheduler_publish_lateness_seconds_count", {}, 1),
+    ),
+    # Retries and resumed threads are late by design: only first attempts are lateness.
+    (
+        "publishing",
+        {"attempt": 2, "late": 90.0},
+        ("scheduler_publish_lateness_seconds_count", {}, 0),
+    ),
+    (
+        "publishing",
+        {"attempt": 1, "resume_at": 2, "late": 9.0},
+        ("scheduler_publish_lateness_seconds_count", {}, 0),
+    ),
+    ("part_published", {}, ("scheduler_posts_total", {"outcome": "published"}, 0)),
+]
+NOTICE_KINDS = {"published", "failed", "missed", "outcome_unknown"}
+
+
+@pytest.mark.parametrize(("name", "fields", "expect"), COUNTED)
+def test_each_event_counts_where_it_should(
+    name: str, fields: dict[str, Any], expect: tuple[str, dict[str, str], int]
+) -> None:
+    metrics = DaemonMetrics()
+    reporter = Reporter(MetricsSink(NullLog(), metrics))
+    if name in NOTICE_KINDS:
+        extra = {k: str(v) for k, v in fields.items()}
+        reporter.notice(Notice(kind=name, draft="c/p@a", summary="s", when=NOW, fields=extra))
+    else:
+        reporter.event(name, key="c/p@a", **fields)
+    sample, labels, delta = expect
+    assert (metrics.registry.get_sample_value(sample, labels) or 0) == delta
 
 
 def _free_port() -> int:
