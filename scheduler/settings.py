@@ -83,6 +83,11 @@ def _seconds(name: str, low: float, high: float, *, low_open: bool = False) -> V
 VARIABLES: dict[str, Variable] = {
     v.name: v
     for v in (
+        Variable("SCHEDULER_HOME", str),
+        Variable("SCHEDULER_LEDGER", str),
+        Variable("SCHEDULER_OUTBOX", str),
+        Variable("SCHEDULER_SECRETS", str),
+        Variable(X_API_BASE_VAR, str),  # checked further, on use, by ``api_base``
         _seconds("SCHEDULER_DAEMON_LEASE", 0, _DAY, low_open=True),
         _seconds("SCHEDULER_DAEMON_SWEEP_INTERVAL", 0, 3600, low_open=True),
         _seconds("SCHEDULER_DAEMON_RELOAD_INTERVAL", 0, 3600, low_open=True),
@@ -148,6 +153,13 @@ def read(name: str, env: Mapping[str, str]) -> float | int | bool | str | None:
     return value
 
 
+def text(name: str, env: Mapping[str, str]) -> str | None:
+    """The text variable ``name`` (a path, a URL, a name), stripped; None when unset or empty."""
+    assert VARIABLES[name].kind is str, name
+    value = read(name, env)
+    return value if isinstance(value, str) else None
+
+
 def family(prefix: str, env: Mapping[str, str]) -> dict[str, float | int | bool | str]:
     """Every variable of the family ``prefix`` that ``env`` sets, checked, keyed by the rest
     of its name in lower case (``SCHEDULER_DAEMON_WORKERS=8`` -> ``{"workers": 8}``).
@@ -209,8 +221,9 @@ def redact_url(url: str) -> str:
 
 def data_dir(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
-    if env.get("SCHEDULER_HOME"):
-        return Path(env["SCHEDULER_HOME"]).expanduser()
+    home = text("SCHEDULER_HOME", env)
+    if home:
+        return Path(home).expanduser()
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base).expanduser() / APP_DIR_NAME
 
@@ -285,10 +298,10 @@ class Settings:
     ) -> Settings:
         env = dict(os.environ if env is None else env)
         home = data_dir(env)
-        ledger_value = ledger or env.get("SCHEDULER_LEDGER") or str(home / "ledger.sqlite3")
-        outbox_value = outbox or env.get("SCHEDULER_OUTBOX") or str(home / "outbox")
+        ledger_value = ledger or text("SCHEDULER_LEDGER", env) or str(home / "ledger.sqlite3")
+        outbox_value = outbox or text("SCHEDULER_OUTBOX", env) or str(home / "outbox")
         secrets_value = (
-            secrets or env.get("SCHEDULER_SECRETS") or str(config_dir(env) / "secrets.toml")
+            secrets or text("SCHEDULER_SECRETS", env) or str(config_dir(env) / "secrets.toml")
         )
         return cls(
             ledger=ledger_url(ledger_value),
@@ -305,8 +318,8 @@ class Settings:
         Read on use rather than on load, so that a bad value stops only the commands that
         would talk to X.
         """
-        raw = self.env.get(X_API_BASE_VAR, "")
-        return api_base(X_API_BASE_VAR, raw) if raw.strip() else None
+        raw = text(X_API_BASE_VAR, self.env)
+        return api_base(X_API_BASE_VAR, raw) if raw else None
 
     def __repr__(self) -> str:
         return (
