@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "approval": 5,
     "pausing": 5,
     "review": 6,
+    "metrics": 5,
     "daemon": 6,
     "web": 6,
     "demo": 6,

@@ -31,6 +31,7 @@ from scheduler.web.bulk import ApproveAll
 from scheduler.web.housekeeping import Housekeeping
 from scheduler.web.pages import Pages
 from scheduler.web.pausing import PausePages
+from scheduler.web.probes import Probes
 from scheduler.web.review import Review
 from scheduler.web.site import HERE, SecurityHeaders, Site
 from scheduler.web.store import AuthStore
@@ -133,8 +134,10 @@ def create_app(
             link=None,
         )
 
+    probes = Probes(ledger, clock)
     pages = Pages(site)
     routes = [
+        *probes.routes(),
         *pages.routes(),
         *ApproveAll(pages).routes(),
         *PausePages(site, notifier, events).routes(),
@@ -144,7 +147,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(probes.timer)],
         exception_handlers={
             NotSignedIn: not_signed_in,
             HTTPException: http_error,
