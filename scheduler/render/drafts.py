@@ -27,19 +27,21 @@ unsuitable media are problems, all reported together in one CampaignError.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
-
-from jinja2 import TemplateError, TemplateSyntaxError
 
 from scheduler.campaign.media import MediaFile, MediaProblem, inspect
 from scheduler.campaign.model import Account, Campaign, Content, MediaItem, PartSpec, Post
 from scheduler.campaign.problems import Problem, where_of
 from scheduler.campaign.schedule import TimeProblem, resolve_post
 from scheduler.campaign.yamlread import Loc
+from scheduler.clock import Clock
 from scheduler.draft import Draft, LinkCard, Media, Part
 from scheduler.errors import CampaignError
+from scheduler.render.budgets import Limits
 from scheduler.render.templates import (
     ACCOUNT_NAMES,
+    TEMPLATE_ERRORS,
     TEMPLATE_MARKS,
     Compiled,
     TemplateFailure,
@@ -58,9 +60,13 @@ _OVERRIDABLE = tuple(Content.model_fields)
 
 
 class Renderer:
-    def __init__(self, campaign: Campaign) -> None:
+    def __init__(
+        self, campaign: Campaign, limits: Limits | None = None, clock: Clock | None = None
+    ) -> None:
         self.campaign = campaign
-        self.env = make_environment(dict(campaign.snippets))
+        self.env = make_environment(
+            dict(campaign.snippets), limits, time.monotonic if clock is None else clock.monotonic
+        )
         self.templates: dict[str, Compiled] = {}
         self.rendered: dict[tuple[Any, ...], str] = {}
         self._snippets_per_account: bool | None = None
@@ -148,11 +154,11 @@ class Renderer:
             if compiled.template is None:
                 try:
                     compiled.template = self.env.from_string(source)
-                except TemplateSyntaxError as exc:
+                except TEMPLATE_ERRORS as exc:
                     raise failure_from(exc, set(self.campaign.snippets)) from exc
             try:
                 text = compiled.template.render(scope)
-            except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
+            except TEMPLATE_ERRORS as exc:
                 raise failure_from(exc, set(self.campaign.snippets)) from exc
         if not compiled.per_account:
             self.rendered[cache_key] = text
@@ -167,7 +173,7 @@ class Renderer:
                 return done
         try:
             text = self.env.get_template(name).render(scope).strip()
-        except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
+        except TEMPLATE_ERRORS as exc:
             raise failure_from(exc, set(self.campaign.snippets)) from exc
         if not per_account:
             self.rendered[cache_key] = text
@@ -449,6 +455,9 @@ def hashtag_line(tags: list[str], text: str) -> str:
     return " ".join(out)
 
 
-def render_campaign(campaign: Campaign) -> list[Draft]:
-    """One Draft per (post, account). Raises CampaignError listing every problem."""
-    return Renderer(campaign).render()
+def render_campaign(
+    campaign: Campaign, limits: Limits | None = None, clock: Clock | None = None
+) -> list[Draft]:
+    """One Draft per (post, account). Raises CampaignError listing every problem. Each text's
+    template is held to ``limits`` (``Limits()`` unless given), timed on ``clock``."""
+    return Renderer(campaign, limits, clock).render()

@@ -1,0 +1,186 @@
+"""What one text's template may spend: call depth, values built, output, loop iterations,
+size of numbers, and time.
+
+A campaign file is input from anyone who can edit it, and every command renders it (check,
+preview, lint, the review pages, the daemon). So a template that recurses, builds a gigabyte
+or loops forever must end in a problem at its file and line, quickly and in bounded memory.
+The sandbox (``scheduler.render.sandbox``) charges a ``Budget`` for everything a template
+does and estimates, before the work is done, the size of anything that could be large; the
+budget raises ``TooExpensive`` once a limit is passed.
+
+Sizes are counted in characters of text or items of a list (roughly what ``str()`` of a
+value would take), whichever the value is made of. The built limit is cumulative over one
+text: it bounds the memory and, with the loop limit, the work of a render.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2.utils import Namespace
+
+
+@dataclass(frozen=True)
+class Limits:
+    depth: int = 32  # snippets, macros, includes and recursive loops inside one another
+    output: int = 100_000  # characters of one rendered text (every platform takes far fewer)
+    built: int = 1_000_000  # characters or items built while rendering one text
+    loops: int = 100_000  # loop iterations in one text, nested loops multiplied
+    int_bits: int = 100_000  # the largest number (about 30,000 digits)
+    seconds: float = 1.0  # rendering one text
+
+
+class TooExpensive(Exception):
+    """A template passed one of its budgets."""
+
+    def __init__(self, budget: str, detail: str, hint: str) -> None:
+        super().__init__(f"template too expensive: {detail} ({budget} budget)")
+        self.message = str(self)
+        self.hint = hint
+
+
+def too_deep(limit: int) -> TooExpensive:
+    return TooExpensive(
+        "recursion",
+        f"snippets, macros, includes or recursive loops nest more than {limit} deep",
+        "a snippet or macro probably uses itself; make sure the nesting ends",
+    )
+
+
+def too_big(limit: int) -> TooExpensive:
+    return TooExpensive(
+        "memory",
+        f"it builds more than {limit:,} characters or items",
+        "repeat, pad or join less text, or loop over fewer items",
+    )
+
+
+class Budget:
+    """The spending of one text's render; shared by the snippets and macros it calls."""
+
+    def __init__(self, limits: Limits, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self.monotonic = monotonic
+        self.deadline = monotonic() + limits.seconds
+        self.depth = 0
+        self.built = 0
+        self.iterations = 0
+
+    def tick(self) -> None:
+        if self.monotonic() > self.deadline:
+            raise TooExpensive(
+                "time",
+                f"rendering took more than {self.limits.seconds:g} s",
+                "simplify the template: fewer loops, smaller values",
+            )
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > self.limits.depth:
+            raise too_deep(self.limits.depth)
+        self.tick()
+
+    def leave(self) -> None:
+        self.depth -= 1
+
+    def charge(self, size: int) -> None:
+        """Count ``size`` more characters or items built; call it before building them."""
+        self.built += max(size, 0)
+        if self.built > self.limits.built:
+            raise too_big(self.limits.built)
+        self.tick()
+
+    def room(self) -> int:
+        return self.limits.built - self.built
+
+    def made(self, value: Any) -> Any:
+        """Charge for a value just built; an iterator is charged item by item as it is used."""
+        if isinstance(value, Iterator):
+            return self.stream(value)
+        self.charge(measure(value, self.room() + 1))
+        return value
+
+    def stream(self, items: Iterator[Any]) -> Iterator[Any]:
+        for item in items:
+            self.charge(measure(item, self.room() + 1))
+            yield item
+
+    def iterate(self, items: Iterable[Any]) -> Iterator[Any]:
+        """``items`` for a loop, counting each iteration."""
+        for item in items:
+            self.iterations += 1
+            if self.iterations > self.limits.loops:
+                raise TooExpensive(
+                    "loop",
+                    f"loops run more than {self.limits.loops:,} times",
+                    "loop over fewer items, or nest fewer loops",
+                )
+            self.tick()
+            yield item
+
+    def collect(self, items: Iterable[Any]) -> list[Any]:
+        """``items`` as a list, charged for as it grows."""
+        if isinstance(items, list | tuple):
+            self.charge(len(items))
+            return list(items)
+        out: list[Any] = []
+        for item in items:
+            self.charge(1)
+            out.append(item)
+        return out
+
+    def number(self, bits: int) -> None:
+        if bits > self.limits.int_bits:
+            raise TooExpensive(
+                "number",
+                f"a number of more than {self.limits.int_bits:,} bits",
+                "use smaller numbers",
+            )
+        self.tick()
+
+    def wrote(self, total: int) -> None:
+        if total > self.limits.output:
+            raise TooExpensive(
+                "output",
+                f"the text is longer than {self.limits.output:,} characters",
+                "a post is far shorter; check loops and repeated snippets",
+            )
+
+
+def measure(value: Any, limit: int) -> int:
+    """About ``len(str(value))``, counted without building it; stops once past ``limit``, so
+    it costs at most ``limit`` steps even for a list holding one long text many times."""
+    total = 0
+    stack = [value]
+    while stack and total <= limit:
+        v = stack.pop()
+        if isinstance(v, str | bytes | bytearray):
+            total += len(v) + 2
+        elif isinstance(v, bool) or v is None:
+            total += 5
+        elif isinstance(v, int):
+            total += v.bit_length() * 3 // 10 + 2
+        elif isinstance(v, Mapping):
+            total += 2 + 4 * len(v)
+            if total <= limit:
+                stack.extend(v.keys())
+                stack.extend(v.values())
+        elif isinstance(v, range):
+            total += 24
+        elif isinstance(v, Collection):
+            total += 2 + 2 * len(v)
+            if total <= limit:
+                stack.extend(v)
+        elif isinstance(v, Namespace):
+            total += 12
+            stack.append(dict(v.__dict__))  # its attributes show in str()
+        else:
+            total += 24
+    return total
+
+
+active: ContextVar[Budget | None] = ContextVar("template_budget", default=None)

@@ -1,0 +1,215 @@
+"""Templates keep within their budgets: each costly template is one problem at its file and
+line, found quickly and in bounded memory, by every command that renders."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scheduler.campaign import load_campaign
+from scheduler.errors import CampaignError
+from scheduler.render import render_campaign
+from scheduler.render.budgets import Limits, measure
+from tests.campaign.helpers import HEADER, write_campaign
+
+POST = """\
+posts:
+  - id: hello
+    day: 1
+    time: "08:30"
+    author: ada@example.org
+    text: |-
+      Hello.
+      {text}
+"""
+TEXT_LINE = 32  # the line of {text} in the file: HEADER, then POST
+SNIPPET_LINE = 25  # the line of the snippet 'again'
+# Python's compiler, not the template, finds these: the problem is at the text's first line.
+UNPLACED = {"nested-blocks", "nested-brackets"}
+
+LOOP = "{% for i in range(100000) %}"
+# (name, text, snippets, budget named in the problem, where the problem is)
+PAYLOADS: list[tuple[str, str, str, str]] = [
+    (
+        "recursive-snippet",
+        "{{ snippet('again') }}",
+        "again: \"{{ snippet('again') }}\"",
+        "recursion",
+    ),
+    (
+        "recursive-macro",
+        "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}",
+        "",
+        "recursion",
+    ),
+    ("recursive-include", "{% include 'again' %}", "again: \"{% include 'again' %}\"", "recursion"),
+    ("recursive-loop", "{% for x in [1] recursive %}{{ loop([x]) }}{% endfor %}", "", "recursion"),
+    ("nested-blocks", "{% for a in [1] %}" * 25 + "x" + "{% endfor %}" * 25, "", "recursion"),
+    ("nested-brackets", "{{ " + "(" * 400 + "1" + ")" * 400 + " }}", "", "recursion"),
+    ("repeat-text", "{{ 'x' * 10**9 }}", "", "memory"),
+    ("repeat-list", "{{ ([1] * 100000000)|length }}", "", "memory"),
+    ("nested-loops", LOOP + LOOP + "{% endfor %}{% endfor %}", "", "loop"),
+    ("huge-range", "{{ range(10**12)|list|length }}", "", "loop"),
+    ("ljust", "{{ 'x'.ljust(10**9) }}", "", "memory"),
+    ("zfill", "{{ 'x'.zfill(10**9) }}", "", "memory"),
+    ("expandtabs", "{{ '\\t'.expandtabs(10**9) }}", "", "memory"),
+    ("replace", "{{ ('x' * 100000).replace('', 'y' * 100) }}", "", "memory"),
+    ("translate", "{{ ('x' * 100000).translate({120: 'y' * 100}) }}", "", "memory"),
+    ("to-bytes", "{{ (1).to_bytes(10**9, 'big') }}", "", "memory"),
+    ("percent-width", "{{ '%0999999999d' % 1 }}", "", "memory"),
+    ("percent-star", "{{ '%*d' % (999999999, 1) }}", "", "memory"),
+    ("percent-precision", "{{ '%.999999999f' % 1.5 }}", "", "memory"),
+    ("format-method", "{{ '{:>999999999}'.format(1) }}", "", "memory"),
+    ("format-nested", "{{ '{:{}}'.format(1, 999999999) }}", "", "memory"),
+    ("format-filter", "{{ '%999999999s'|format('x') }}", "", "memory"),
+    ("center-filter", "{{ 'x'|center(999999999) }}", "", "memory"),
+    ("indent-filter", "{{ ('a\\n' * 100000)|indent(100) }}", "", "memory"),
+    ("join-method", "{{ ''.join(['x' * 100000] * 100000) }}", "", "memory"),
+    ("join-filter", "{{ (['x' * 100000] * 100000)|join }}", "", "memory"),
+    ("batch-fill", "{{ [1]|batch(999999999, 0)|list|length }}", "", "memory"),
+    ("slice-filter", "{{ [1]|slice(999999999)|list|length }}", "", "memory"),
+    ("map-upper", "{{ (['x' * 1000] * 100000)|map('upper')|list|length }}", "", "memory"),
+    ("concat", "{% set a = 'x' * 500000 %}{{ (a ~ a ~ a)|length }}", "", "memory"),
+    ("string-of-list", "{{ (['x' * 100000] * 100000)|string|length }}", "", "memory"),
+    ("list-output", "{{ ['x' * 100000] * 100000 }}", "", "memory"),
+    (
+        "built-in-loop",
+        "{% for i in range(100000) %}{% set y = 'x' * 1000 %}{% endfor %}",
+        "",
+        "memory",
+    ),
+    ("power", "{{ 2 ** (10 ** 10) }}", "", "number"),
+    ("big-product", "{{ (10 ** 20000) * (10 ** 20000) }}", "", "number"),
+    ("sum-of-lists", "{{ ([[1] * 1000] * 1000)|sum(start=[]) }}", "", "time"),
+    ("long-output", "{% for i in range(50000) %}{{ 'abc' }}{% endfor %}", "", "output"),
+]
+
+
+def _campaign(folder: Path, text: str, snippet: str) -> None:
+    header = HEADER + (f"  {snippet}\n" if snippet else "")
+    write_campaign(folder, header, POST.format(text=text))
+
+
+def _limited() -> None:
+    # Far below what any payload would take unchecked (the smallest needs 800 MB).
+    limit = 400 * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def test_every_costly_template_is_one_problem_at_its_line(tmp_path: Path) -> None:
+    for name, text, snippet, _ in PAYLOADS:
+        _campaign(tmp_path / name, text, snippet)
+    names = [name for name, *_ in PAYLOADS]
+    done = subprocess.run(
+        [sys.executable, "-m", "scheduler", "check", *names],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        preexec_fn=_limited,
+        timeout=240,  # a wait for a real process on a shared machine, not a measurement
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if "campaign.yaml" in line]
+    assert len(lines) == len(PAYLOADS), done.stderr
+    for problem, (name, _, snippet, budget) in zip(lines, PAYLOADS, strict=True):
+        if snippet:
+            where = f"{name}/campaign.yaml:{SNIPPET_LINE}:3: snippets.again: "
+        else:
+            line = TEXT_LINE - 1 if name in UNPLACED else TEXT_LINE
+            where = f"{name}/campaign.yaml:{line}:1: posts[0].text: "
+        assert problem.startswith(where + "template too expensive: "), problem
+        assert f"({budget} budget) (hint: " in problem, problem
+
+
+@pytest.mark.parametrize("command", ["preview", "lint", "export-ics"])
+def test_every_command_that_renders_reports_it(tmp_path: Path, command: str) -> None:
+    _campaign(tmp_path / "c", "{{ 'x' * 10**9 }}", "")
+    done = subprocess.run(
+        [sys.executable, "-m", "scheduler", command, "c"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        preexec_fn=_limited,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith(
+        f"c/campaign.yaml:{TEXT_LINE}:1: posts[0].text: template too expensive: "
+    ), done.stderr
+
+
+def _problems(folder: Path, limits: Limits | None = None, clock: object = None) -> list[str]:
+    with pytest.raises(CampaignError) as info:
+        render_campaign(load_campaign(folder), limits, clock)  # type: ignore[arg-type]
+    return [str(p) for p in info.value.problems]
+
+
+class _Ticking:
+    """A clock whose monotonic time moves a millisecond each time it is read."""
+
+    def __init__(self) -> None:
+        self.ticks = itertools.count()
+
+    def monotonic(self) -> float:
+        return next(self.ticks) / 1000
+
+
+def test_the_time_budget_runs_on_the_given_clock(tmp_path: Path) -> None:
+    _campaign(tmp_path / "c", "{% for i in range(5000) %}{% endfor %}", "")
+    [problem] = _problems(tmp_path / "c", clock=_Ticking())
+    assert "template too expensive: rendering took more than 1 s (time budget)" in problem
+    assert problem.startswith(f"{tmp_path / 'c' / 'campaign.yaml'}:{TEXT_LINE}:1: ")
+
+
+def test_what_fits_the_budgets_renders(tmp_path: Path) -> None:
+    text = (
+        "{% macro item(n) %}{{ n }}{% endmacro %}"
+        "{% for i in range(1000) %}{% if i % 400 == 0 %}{{ item(i) }} {% endif %}{% endfor %}"
+        "{{ ['a', 'b']|join(', ') }} {{ '%05.1f'|format(2.5) }} {{ '{:>4}'.format(7) }}"
+        " {{ 'ab'.ljust(4, '.') }} {{ [1, 2, 3]|sum }} {{ 2 ** 10 }} {{ 'x' ~ 1 }}"
+    )
+    _campaign(tmp_path / "c", text, "")
+    drafts = render_campaign(load_campaign(tmp_path / "c"))
+    assert drafts[0].parts[0].text.startswith("Hello.\n0 400 800 a, b 002.5    7 ab.. 6 1024 x1")
+
+
+def test_limits_can_be_tightened(tmp_path: Path) -> None:
+    loops = "{% for i in range(5) %}{% for j in range(5) %}{{ j }}{% endfor %}{% endfor %}"
+    _campaign(tmp_path / "c", loops, "")
+    [problem] = _problems(tmp_path / "c", Limits(loops=10))
+    assert "loops run more than 10 times (loop budget)" in problem
+
+
+def test_lists_cannot_grow_in_place(tmp_path: Path) -> None:
+    # Without append and extend a value grows only through what the budget sees.
+    _campaign(tmp_path / "c", "{% set l = [1] %}{{ l.extend(l) }}", "")
+    [problem] = _problems(tmp_path / "c")
+    assert "template: not allowed" in problem
+
+
+@pytest.mark.parametrize(
+    ("value", "size"),
+    [
+        ("abc", 5),
+        ([1, 2], 2 + 4 + 2 + 2),
+        ({"a": 1}, 2 + 4 + 3 + 2),
+        (range(10**9), 24),
+        (10**30, 30 + 2),
+    ],
+)
+def test_measure_estimates_the_text_of_a_value(value: object, size: int) -> None:
+    assert measure(value, 1000) == size
+
+
+def test_measure_stops_soon_after_its_limit() -> None:
+    shared = ["x" * 1000] * 10**6  # a billion characters as text, eight megabytes as a list
+    assert 1000 < measure(shared, 1000) < 10**7
