@@ -32,6 +32,7 @@ class Limits:
     loops: int = 100_000  # loop iterations in one text, nested loops multiplied
     int_bits: int = 100_000  # the largest number (about 30,000 digits)
     seconds: float = 1.0  # rendering one text
+    total_seconds: float = 10.0  # rendering every text of a campaign
 
 
 class TooExpensive(Exception):
@@ -59,24 +60,51 @@ def too_big(limit: int) -> TooExpensive:
     )
 
 
+# The time of a render is the CPU time of the thread rendering: the work the template does,
+# the same on a busy machine as on an idle one, and not counting a process stopped or swapped.
+cpu_time = time.thread_time
+
+_TICKS_PER_READING = 32  # each step between two readings is held small by the other budgets
+
+
 class Budget:
     """The spending of one text's render; shared by the snippets and macros it calls."""
 
-    def __init__(self, limits: Limits, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        seconds: Callable[[], float] = cpu_time,
+        time_left: float | None = None,
+    ) -> None:
+        """``time_left``: what remains of the campaign's ``total_seconds``."""
         self.limits = limits
-        self.monotonic = monotonic
-        self.deadline = monotonic() + limits.seconds
+        self.seconds = seconds
+        self.started = seconds()
+        self.whole_campaign = time_left is not None and time_left < limits.seconds
+        allowance = time_left if time_left is not None and self.whole_campaign else limits.seconds
+        self.deadline = self.started + allowance
         self.depth = 0
         self.built = 0
         self.iterations = 0
+        self.ticks = 0
 
     def tick(self) -> None:
-        if self.monotonic() > self.deadline:
+        self.ticks += 1
+        if self.ticks % _TICKS_PER_READING == 0 and self.seconds() > self.deadline:
+            if self.whole_campaign:
+                raise TooExpensive(
+                    "time",
+                    f"the campaign's texts took more than {self.limits.total_seconds:g} s in all",
+                    "simplify the templates: fewer loops, smaller values",
+                )
             raise TooExpensive(
                 "time",
                 f"rendering took more than {self.limits.seconds:g} s",
                 "simplify the template: fewer loops, smaller values",
             )
+
+    def elapsed(self) -> float:
+        return self.seconds() - self.started
 
     def enter(self) -> None:
         self.depth += 1

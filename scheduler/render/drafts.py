@@ -27,7 +27,6 @@ unsuitable media are problems, all reported together in one CampaignError.
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from scheduler.campaign.media import MediaFile, MediaProblem, inspect
@@ -38,7 +37,7 @@ from scheduler.campaign.yamlread import Loc
 from scheduler.clock import Clock
 from scheduler.draft import Draft, LinkCard, Media, Part
 from scheduler.errors import CampaignError
-from scheduler.render.budgets import Limits
+from scheduler.render.budgets import Limits, cpu_time
 from scheduler.render.templates import (
     ACCOUNT_NAMES,
     TEMPLATE_ERRORS,
@@ -65,7 +64,7 @@ class Renderer:
     ) -> None:
         self.campaign = campaign
         self.env = make_environment(
-            dict(campaign.snippets), limits, time.monotonic if clock is None else clock.monotonic
+            dict(campaign.snippets), limits, cpu_time if clock is None else clock.monotonic
         )
         self.templates: dict[str, Compiled] = {}
         self.rendered: dict[tuple[Any, ...], str] = {}
@@ -459,5 +458,6 @@ def render_campaign(
     campaign: Campaign, limits: Limits | None = None, clock: Clock | None = None
 ) -> list[Draft]:
     """One Draft per (post, account). Raises CampaignError listing every problem. Each text's
-    template is held to ``limits`` (``Limits()`` unless given), timed on ``clock``."""
+    template is held to ``limits`` (``Limits()`` unless given), timed on ``clock``'s monotonic
+    time if given, else on the CPU time of the rendering thread."""
     return Renderer(campaign, limits, clock).render()

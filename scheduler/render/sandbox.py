@@ -20,7 +20,6 @@ only grow through the operations above.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from string import Formatter
 from typing import Any, cast
@@ -33,7 +32,7 @@ from jinja2.runtime import Context, LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import pass_context, pass_environment
 
-from scheduler.render.budgets import Budget, Limits, TooExpensive, active, measure
+from scheduler.render.budgets import Budget, Limits, TooExpensive, active, cpu_time, measure
 
 _HUGE = 10**9  # stands for any width written with more digits than a text could need
 
@@ -330,7 +329,7 @@ class BudgetedTemplate(Template):
             return super().render(*args, **kwargs)
         env = self.environment
         assert isinstance(env, BudgetedEnvironment)
-        budget = Budget(env.limits, env.monotonic)
+        budget = Budget(env.limits, env.seconds, env.time_left)
         token = active.set(budget)
         try:
             out: list[str] = []
@@ -347,6 +346,7 @@ class BudgetedTemplate(Template):
             return "".join(out)
         finally:
             active.reset(token)
+            env.time_left -= budget.elapsed()
 
 
 _INTERNAL_KWARGS = frozenset({"_loop_vars", "_block_vars"})  # Jinja2's, stripped by its call
@@ -360,12 +360,13 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
     def __init__(
         self,
         limits: Limits | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
+        seconds: Callable[[], float] = cpu_time,
         **options: Any,
     ) -> None:
         super().__init__(finalize=self.written, **options)
         self.limits = limits or Limits()
-        self.monotonic = monotonic
+        self.seconds = seconds
+        self.time_left = self.limits.total_seconds  # of the texts rendered here, together
         self.globals.pop("lipsum", None)  # placeholder text has no place in a post
         self.globals["range"] = self.counted_range
         self.filters["sum"] = add_numbers
@@ -375,7 +376,7 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
     def current(self) -> Budget:
         """The budget of the text being rendered; outside a render (constants folded while
         compiling) a fresh one, so that each operation is still held to the limits."""
-        return active.get() or Budget(self.limits, self.monotonic)
+        return active.get() or Budget(self.limits, self.seconds)
 
     def add_filter(self, name: str, func: Callable[..., Any]) -> None:
         estimate = ESTIMATES.get(name)

@@ -5,7 +5,6 @@ template errors into problems, and the direct rendering of texts that only subst
 from __future__ import annotations
 
 import re
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from jinja2 import BaseLoader, StrictUndefined, TemplateError, TemplateSyntaxErr
 from jinja2 import Template as JinjaTemplate
 from jinja2.utils import pass_context
 
-from scheduler.render.budgets import Limits, TooExpensive
+from scheduler.render.budgets import Limits, TooExpensive, cpu_time
 from scheduler.render.sandbox import BudgetedEnvironment
 
 TEMPLATE_MARKS = ("{{", "{%", "{#")
@@ -60,11 +59,11 @@ class _SnippetLoader(BaseLoader):
 def make_environment(
     snippets: dict[str, str],
     limits: Limits | None = None,
-    monotonic: Callable[[], float] = time.monotonic,
+    seconds: Callable[[], float] = cpu_time,
 ) -> BudgetedEnvironment:
     env = BudgetedEnvironment(
         limits,
-        monotonic,
+        seconds,
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,

@@ -87,6 +87,13 @@ PAYLOADS: list[tuple[str, str, str, str]] = [
     ("power", "{{ 2 ** (10 ** 10) }}", "", "number"),
     ("big-product", "{{ (10 ** 20000) * (10 ** 20000) }}", "", "number"),
     ("sum-of-lists", "{{ ([[1] * 1000] * 1000)|sum(start=[]) }}", "", "time"),
+    (
+        "slow-search",
+        "{% set s = 'x' * 900000 %}{% for i in range(100000) %}{% if 'xy' in s %}{% endif %}"
+        "{% endfor %}",
+        "",
+        "time",
+    ),
     ("long-output", "{% for i in range(50000) %}{{ 'abc' }}{% endfor %}", "", "output"),
 ]
 
@@ -164,10 +171,24 @@ class _Ticking:
 
 
 def test_the_time_budget_runs_on_the_given_clock(tmp_path: Path) -> None:
-    _campaign(tmp_path / "c", "{% for i in range(5000) %}{% endfor %}", "")
+    _campaign(tmp_path / "c", "{% for i in range(90000) %}{% endfor %}", "")
     [problem] = _problems(tmp_path / "c", clock=_Ticking())
     assert "template too expensive: rendering took more than 1 s (time budget)" in problem
     assert problem.startswith(f"{tmp_path / 'c' / 'campaign.yaml'}:{TEXT_LINE}:1: ")
+
+
+def test_the_campaign_has_a_time_budget_for_all_its_texts(tmp_path: Path) -> None:
+    text = "{% for i in range(20000) %}{% endfor %}"  # 0.625 s on the ticking clock
+    posts = "posts:\n" + "".join(
+        f"  - {{id: p{n}, day: 1, time: '08:30', author: ada@example.org, text: '{text}'}}\n"
+        for n in range(4)
+    )
+    write_campaign(tmp_path / "c", HEADER, posts)
+    limits = Limits(seconds=1, total_seconds=2)
+    [problem] = _problems(tmp_path / "c", limits, _Ticking())
+    assert (
+        "posts[3].text: template too expensive: the campaign's texts took more than 2 s" in problem
+    )
 
 
 def test_what_fits_the_budgets_renders(tmp_path: Path) -> None:
