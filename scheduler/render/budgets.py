@@ -64,7 +64,9 @@ def too_big(limit: int) -> TooExpensive:
 # the same on a busy machine as on an idle one, and not counting a process stopped or swapped.
 cpu_time = time.thread_time
 
-_TICKS_PER_READING = 32  # each step between two readings is held small by the other budgets
+# Reading the clock costs about a microsecond, so it is read once per this much work: a step
+# of a template, or a thousand characters or items handled.
+_WORK_PER_READING = 32
 
 
 class Budget:
@@ -86,11 +88,14 @@ class Budget:
         self.depth = 0
         self.built = 0
         self.iterations = 0
-        self.ticks = 0
+        self.work = 0
 
-    def tick(self) -> None:
-        self.ticks += 1
-        if self.ticks % _TICKS_PER_READING == 0 and self.seconds() > self.deadline:
+    def tick(self, work: int = 1) -> None:
+        self.work += work
+        if self.work < _WORK_PER_READING:
+            return
+        self.work = 0
+        if self.seconds() > self.deadline:
             if self.whole_campaign:
                 raise TooExpensive(
                     "time",
@@ -120,7 +125,7 @@ class Budget:
         self.built += max(size, 0)
         if self.built > self.limits.built:
             raise too_big(self.limits.built)
-        self.tick()
+        self.tick(1 + size // 1000)
 
     def room(self) -> int:
         return self.limits.built - self.built

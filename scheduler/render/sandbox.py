@@ -385,7 +385,8 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
         @pass_context
         def guarded(context: Context, value: Any, *args: Any, **kwargs: Any) -> Any:
             budget = self.current()
-            budget.tick()
+            # What a filter reads counts as well: a campaign variable may be megabytes long.
+            budget.charge(measure(value, budget.room() + 1))
             if estimate is not None:
                 value = estimate(budget, value, args, kwargs)
             return budget.made(func(*_before(func, context), value, *args, **kwargs))
