@@ -32,7 +32,7 @@ class Limits:
     loops: int = 100_000  # loop iterations in one text, nested loops multiplied
     int_bits: int = 100_000  # the largest number (about 30,000 digits)
     seconds: float = 1.0  # rendering one text
-    total_seconds: float = 10.0  # rendering every text of a campaign
+    total_seconds: float = 5.0  # rendering every text of a campaign
 
 
 class TooExpensive(Exception):

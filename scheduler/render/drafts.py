@@ -27,6 +27,8 @@ unsuitable media are problems, all reported together in one CampaignError.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from scheduler.campaign.media import MediaFile, MediaProblem, inspect
@@ -67,7 +69,7 @@ class Renderer:
             dict(campaign.snippets), limits, cpu_time if clock is None else clock.monotonic
         )
         self.templates: dict[str, Compiled] = {}
-        self.rendered: dict[tuple[Any, ...], str] = {}
+        self.rendered: dict[tuple[Any, ...], str | TemplateFailure] = {}
         self._snippets_per_account: bool | None = None
         self.media: dict[str, MediaFile | MediaProblem] = {}
         self.problems: list[Problem] = []
@@ -143,39 +145,43 @@ class Renderer:
             simple = simple_pieces(source)
             compiled = Compiled(None, self._per_account(names_in(source)), simple)
             self.templates[source] = compiled
-        cache_key = (source, *key)
-        if not compiled.per_account:
-            done = self.rendered.get(cache_key)
-            if done is not None:
-                return done
-        text = None if compiled.simple is None else render_simple(compiled.simple, scope)
-        if text is None:
-            if compiled.template is None:
-                try:
+
+        def render() -> str:
+            assert compiled is not None
+            text = None if compiled.simple is None else render_simple(compiled.simple, scope)
+            if text is None:
+                if compiled.template is None:
                     compiled.template = self.env.from_string(source)
-                except TEMPLATE_ERRORS as exc:
-                    raise failure_from(exc, set(self.campaign.snippets)) from exc
-            try:
                 text = compiled.template.render(scope)
-            except TEMPLATE_ERRORS as exc:
-                raise failure_from(exc, set(self.campaign.snippets)) from exc
-        if not compiled.per_account:
-            self.rendered[cache_key] = text
-        return text
+            return text
+
+        return self._once((source, *key), compiled.per_account, render)
 
     def snippet_text(self, name: str, scope: dict[str, Any], key: tuple[Any, ...]) -> str:
-        per_account = self._per_account({"snippet"})
-        cache_key = ("\x00snippet", name, *key)
+        def render() -> str:
+            return self.env.get_template(name).render(scope).strip()
+
+        return self._once(("\x00snippet", name, *key), self._per_account({"snippet"}), render)
+
+    def _once(self, key: tuple[Any, ...], per_account: bool, render: Callable[[], str]) -> str:
+        """The text ``render`` makes, or its failure, kept for the post's other accounts
+        unless it depends on the account (a template over its budget fails once, not once
+        per account)."""
         if not per_account:
-            done = self.rendered.get(cache_key)
+            done = self.rendered.get(key)
+            if isinstance(done, TemplateFailure):
+                raise replace(done)
             if done is not None:
                 return done
         try:
-            text = self.env.get_template(name).render(scope).strip()
+            text = render()
         except TEMPLATE_ERRORS as exc:
-            raise failure_from(exc, set(self.campaign.snippets)) from exc
+            failure = failure_from(exc, set(self.campaign.snippets))
+            if not per_account:
+                self.rendered[key] = failure
+            raise failure from exc
         if not per_account:
-            self.rendered[cache_key] = text
+            self.rendered[key] = text
         return text
 
     # -- media --

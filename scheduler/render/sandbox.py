@@ -9,8 +9,9 @@ machine. Here every way a template can do much work passes the budget first:
 - the arithmetic operators are intercepted: ``'x' * n`` and ``[1] * n`` are charged before
   they are built, ``**`` and ``*`` on integers are held to a number of bits;
 - every filter is wrapped the same way, with estimates for those that pad, repeat or join;
-- the compiler is extended so that every ``for`` loop counts its iterations, ``~`` charges
-  for what it joins and ``include`` counts as nesting;
+- the compiler is extended so that every ``for`` loop counts its iterations, ``~`` and
+  slices charge for what they build, comparisons and tests count as steps of work and
+  ``include`` counts as nesting;
 - everything written is charged, and the rendered text is streamed and stopped at its limit.
 
 The environment is immutable (no ``append`` or ``update`` on lists and dicts), so a value can
@@ -315,6 +316,28 @@ class BudgetedCodeGenerator(CodeGenerator):
             self.write(", ")
         self.write("))")
 
+    def visit_Getitem(self, node: nodes.Getitem, frame: Frame) -> None:
+        if not isinstance(node.arg, nodes.Slice):
+            super().visit_Getitem(node, frame)
+            return
+        # Jinja2 slices without asking the environment; a slice can copy the whole value.
+        self.write("environment.sliced(")
+        self.visit(node.node, frame)
+        self.write(")[")
+        self.visit(node.arg, frame)
+        self.write("]")
+
+    # Comparisons and tests build nothing, but 'in' or '==' on long values take time.
+    def visit_Compare(self, node: nodes.Compare, frame: Frame) -> None:
+        self.write("environment.ticked(")
+        super().visit_Compare(node, frame)
+        self.write(")")
+
+    def visit_Test(self, node: nodes.Test, frame: Frame) -> None:
+        self.write("environment.ticked(")
+        super().visit_Test(node, frame)
+        self.write(")")
+
     def visit_Include(self, node: nodes.Include, frame: Frame) -> None:
         self.writeline("environment.nest_in()")
         super().visit_Include(node, frame)
@@ -427,6 +450,18 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
         budget = self.current()
         budget.charge(sum(measure(p, budget.room() + 1) for p in parts))
         return "".join(map(str, parts))
+
+    def sliced(self, value: Any) -> Any:
+        budget = self.current()
+        if isinstance(value, str | bytes | list | tuple):
+            budget.charge(len(value))
+        else:
+            budget.tick()
+        return value
+
+    def ticked(self, value: Any) -> Any:
+        self.current().tick()
+        return value
 
     def nest_in(self) -> None:
         self.current().enter()
