@@ -130,16 +130,21 @@ class Budget:
     def room(self) -> int:
         return self.limits.built - self.built
 
+    def size(self, value: Any) -> int:
+        """About ``len(str(value))``, counted only as far as matters: just past the room left.
+        Give several values as one tuple, so that they are counted together."""
+        return measure(value, self.room() + 1)
+
     def made(self, value: Any) -> Any:
         """Charge for a value just built; an iterator is charged item by item as it is used."""
         if isinstance(value, Iterator):
             return self.stream(value)
-        self.charge(measure(value, self.room() + 1))
+        self.charge(self.size(value))
         return value
 
     def stream(self, items: Iterator[Any]) -> Iterator[Any]:
         for item in items:
-            self.charge(measure(item, self.room() + 1))
+            self.charge(self.size(item))
             yield item
 
     def iterate(self, items: Iterable[Any]) -> Iterator[Any]:

@@ -33,7 +33,7 @@ from jinja2.runtime import Context, LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import pass_context, pass_environment
 
-from scheduler.render.budgets import Budget, Limits, TooExpensive, active, cpu_time, measure
+from scheduler.render.budgets import Budget, Limits, TooExpensive, active, cpu_time
 
 _HUGE = 10**9  # stands for any width written with more digits than a text could need
 
@@ -62,7 +62,7 @@ def percent_cost(budget: Budget, fmt: str | bytes, values: Any) -> int:
     text = fmt.decode("latin-1") if isinstance(fmt, bytes) else fmt
     items = list(values.values()) if isinstance(values, Mapping) else values
     items = list(items) if isinstance(items, tuple) else [items]
-    total = len(text) + sum(measure(v, budget.room() + 1) for v in items)
+    total = len(text) + budget.size(tuple(items))
     for m in _PERCENT.finditer(text):
         for group in m.groups():
             if group == "*":
@@ -74,7 +74,7 @@ def percent_cost(budget: Budget, fmt: str | bytes, values: Any) -> int:
 
 def format_cost(budget: Budget, fmt: str, args: Iterable[Any]) -> int:
     """What ``fmt.format(*args)`` builds: the format, each width and precision, the values."""
-    total = len(fmt) + sum(measure(v, budget.room() + 1) for v in args)
+    total = len(fmt) + budget.size(tuple(args))
     try:
         fields = list(Formatter().parse(fmt))
     except ValueError:
@@ -104,8 +104,7 @@ def replace_cost(text: Any, old: Any, new: Any, count: Any) -> int:
 
 
 def join_cost(budget: Budget, separator: Any, items: list[Any]) -> int:
-    size = sum(measure(item, budget.room() + 1) for item in items)
-    return size + measure(separator, budget.room() + 1) * len(items)
+    return budget.size(items) + budget.size(separator) * len(items)
 
 
 def _is_repeatable(value: Any) -> bool:
@@ -177,7 +176,7 @@ _Estimate = Callable[[Budget, Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
 def _text_in(budget: Budget, value: Any) -> int:
-    size = measure(value, budget.room() + 1)
+    size = budget.size(value)
     budget.charge(size)
     return size
 
@@ -232,13 +231,13 @@ def _batch(budget: Budget, value: Any, args: tuple[Any, ...], kwargs: dict[str, 
 
 def _tojson(budget: Budget, value: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     indent = _whole(_arg(args, kwargs, 0, "indent", 0))
-    budget.charge(measure(value, budget.room() + 1) * (1 + max(indent, 0)))
+    budget.charge(budget.size(value) * (1 + max(indent, 0)))
     return value
 
 
 def _times(factor: int) -> _Estimate:
     def estimate(budget: Budget, value: Any, args: tuple[Any, ...], kw: dict[str, Any]) -> Any:
-        budget.charge(measure(value, budget.room() + 1) * factor)
+        budget.charge(budget.size(value) * factor)
         return value
 
     return estimate
@@ -408,8 +407,9 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
         @pass_context
         def guarded(context: Context, value: Any, *args: Any, **kwargs: Any) -> Any:
             budget = self.current()
-            # What a filter reads counts as well: a campaign variable may be megabytes long.
-            budget.charge(measure(value, budget.room() + 1))
+            # What a filter reads counts as well (a campaign variable may be megabytes long),
+            # which also bounds what an estimate below may turn into text to look at.
+            budget.charge(budget.size((value, args, kwargs)))
             if estimate is not None:
                 value = estimate(budget, value, args, kwargs)
             return budget.made(func(*_before(func, context), value, *args, **kwargs))
@@ -440,7 +440,7 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
 
     def written(self, value: Any) -> Any:
         budget = self.current()
-        budget.charge(measure(value, budget.room() + 1))
+        budget.charge(budget.size(value))
         return value
 
     def loop_items(self, items: Iterable[Any]) -> Iterator[Any]:
@@ -448,7 +448,7 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
 
     def concatenated(self, parts: tuple[Any, ...]) -> str:
         budget = self.current()
-        budget.charge(sum(measure(p, budget.room() + 1) for p in parts))
+        budget.charge(budget.size(parts))
         return "".join(map(str, parts))
 
     def sliced(self, value: Any) -> Any:

@@ -60,6 +60,7 @@ PAYLOADS: list[tuple[str, str, str, str]] = [
     ("zfill", "{{ 'x'.zfill(10**9) }}", "", "memory"),
     ("expandtabs", "{{ '\\t'.expandtabs(10**9) }}", "", "memory"),
     ("replace", "{{ ('x' * 100000).replace('', 'y' * 100) }}", "", "memory"),
+    ("replace-filter", "{{ 'x'|replace('x', ['y' * 100000] * 100000) }}", "", "memory"),
     ("translate", "{{ ('x' * 100000).translate({120: 'y' * 100}) }}", "", "memory"),
     ("to-bytes", "{{ (1).to_bytes(10**9, 'big') }}", "", "memory"),
     ("percent-width", "{{ '%0999999999d' % 1 }}", "", "memory"),
