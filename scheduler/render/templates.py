@@ -92,6 +92,7 @@ TEMPLATE_ERRORS = (
     ArithmeticError,
     LookupError,
     TypeError,
+    AttributeError,  # a filter given the wrong kind of value: 5|wordwrap
     ValueError,
     RecursionError,
     MemoryError,

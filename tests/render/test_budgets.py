@@ -52,6 +52,20 @@ PAYLOADS: list[tuple[str, str, str, str]] = [
     ("recursive-loop", "{% for x in [1] recursive %}{{ loop([x]) }}{% endfor %}", "", "recursion"),
     ("nested-blocks", "{% for a in [1] %}" * 25 + "x" + "{% endfor %}" * 25, "", "recursion"),
     ("nested-brackets", "{{ " + "(" * 400 + "1" + ")" * 400 + " }}", "", "recursion"),
+    (
+        "deep-list",
+        "{% set ns = namespace(a=[1]) %}{% for i in range(50000) %}{% set ns.a = [ns.a] %}"
+        "{% endfor %}{{ ns.a }}",
+        "",
+        "recursion",
+    ),
+    (
+        "doubling",
+        "{% set ns = namespace(a='x') %}{% for i in range(100) %}{% set ns.a = ns.a ~ ns.a %}"
+        "{% endfor %}",
+        "",
+        "memory",
+    ),
     ("repeat-text", "{{ 'x' * 10**9 }}", "", "memory"),
     ("repeat-list", "{{ ([1] * 100000000)|length }}", "", "memory"),
     ("nested-loops", LOOP + LOOP + "{% endfor %}{% endfor %}", "", "loop"),
@@ -248,6 +262,12 @@ def test_lists_cannot_grow_in_place(tmp_path: Path) -> None:
 )
 def test_measure_estimates_the_text_of_a_value(value: object, size: int) -> None:
     assert measure(value, 1000) == size
+
+
+def test_measure_sees_inside_a_namespace() -> None:
+    from jinja2.utils import Namespace
+
+    assert measure(Namespace(a="x" * 5000), 10_000) > 5000
 
 
 def test_measure_stops_soon_after_its_limit() -> None:
