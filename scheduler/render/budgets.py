@@ -26,6 +26,7 @@ from jinja2.utils import Namespace
 
 @dataclass(frozen=True)
 class Limits:
+    source: int = 20_000  # characters of one template (compiling takes about 7 us each)
     depth: int = 32  # snippets, macros, includes and recursive loops inside one another
     output: int = 100_000  # characters of one rendered text (every platform takes far fewer)
     built: int = 1_000_000  # characters or items built while rendering one text
@@ -49,6 +50,22 @@ def too_deep(limit: int) -> TooExpensive:
         "recursion",
         f"snippets, macros, includes or recursive loops nest more than {limit} deep",
         "a snippet or macro probably uses itself; make sure the nesting ends",
+    )
+
+
+def too_long(size: int, limit: int) -> TooExpensive:
+    return TooExpensive(
+        "size",
+        f"the template is {size:,} characters long, more than {limit:,}",
+        "shorten it; a post is far shorter",
+    )
+
+
+def too_slow_together(total: float) -> TooExpensive:
+    return TooExpensive(
+        "time",
+        f"the campaign's texts took more than {total:g} s in all",
+        "simplify the templates: fewer loops, smaller values",
     )
 
 
@@ -97,11 +114,7 @@ class Budget:
         self.work = 0
         if self.seconds() > self.deadline:
             if self.whole_campaign:
-                raise TooExpensive(
-                    "time",
-                    f"the campaign's texts took more than {self.limits.total_seconds:g} s in all",
-                    "simplify the templates: fewer loops, smaller values",
-                )
+                raise too_slow_together(self.limits.total_seconds)
             raise TooExpensive(
                 "time",
                 f"rendering took more than {self.limits.seconds:g} s",

@@ -151,7 +151,7 @@ class Renderer:
             text = None if compiled.simple is None else render_simple(compiled.simple, scope)
             if text is None:
                 if compiled.template is None:
-                    compiled.template = self.env.from_string(source)
+                    compiled.template = self.env.from_text(source)
                 text = compiled.template.render(scope)
             return text
 

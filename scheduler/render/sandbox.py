@@ -31,7 +31,15 @@ from jinja2.runtime import Context, LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import pass_context
 
-from scheduler.render.budgets import Budget, Limits, TooExpensive, active, cpu_time
+from scheduler.render.budgets import (
+    Budget,
+    Limits,
+    TooExpensive,
+    active,
+    cpu_time,
+    too_long,
+    too_slow_together,
+)
 from scheduler.render.costs import ESTIMATES, add_numbers, binop_cost, call_cost
 
 
@@ -223,6 +231,22 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
 
     def nest_out(self) -> None:
         self.current().leave()
+
+    def check_source(self, source: str) -> None:
+        if len(source) > self.limits.source:
+            raise too_long(len(source), self.limits.source)
+
+    def from_text(self, source: str) -> Template:
+        """A campaign text compiled. Compiling cannot be stopped half way, so the size of each
+        template is bounded and the time spent counts towards the campaign's total."""
+        self.check_source(source)
+        if self.time_left <= 0:
+            raise too_slow_together(self.limits.total_seconds)
+        started = self.seconds()
+        try:
+            return self.from_string(source)
+        finally:
+            self.time_left -= self.seconds() - started
 
     def counted_range(self, *args: int) -> range:
         numbers = range(*args)

@@ -53,7 +53,10 @@ class _SnippetLoader(BaseLoader):
             from jinja2 import TemplateNotFound
 
             raise TemplateNotFound(template)
-        return self.snippets[template], f"<snippet {template}>", lambda: True
+        source = self.snippets[template]
+        if isinstance(environment, BudgetedEnvironment):
+            environment.check_source(source)
+        return source, f"<snippet {template}>", lambda: True
 
 
 def make_environment(

@@ -31,7 +31,7 @@ posts:
 TEXT_LINE = 32  # the line of {text} in the file: HEADER, then POST
 SNIPPET_LINE = 25  # the line of the snippet 'again'
 # Python's compiler, not the template, finds these: the problem is at the text's first line.
-UNPLACED = {"nested-blocks", "nested-brackets"}
+UNPLACED = {"nested-blocks", "nested-brackets", "long-template"}
 
 LOOP = "{% for i in range(100000) %}"
 # (name, text, snippets, budget named in the problem, where the problem is)
@@ -66,6 +66,7 @@ PAYLOADS: list[tuple[str, str, str, str]] = [
         "",
         "memory",
     ),
+    ("long-template", "{{ 'x' }}" * 3000, "", "size"),
     ("repeat-text", "{{ 'x' * 10**9 }}", "", "memory"),
     ("repeat-list", "{{ ([1] * 100000000)|length }}", "", "memory"),
     ("nested-loops", LOOP + LOOP + "{% endfor %}{% endfor %}", "", "loop"),
@@ -107,13 +108,13 @@ PAYLOADS: list[tuple[str, str, str, str]] = [
     ),
     (
         "slow-comparisons",
-        "{% set s = 'x' * 900000 %}" + "{{ 'xy' in s }}" * 1500,
+        "{% set s = 'x' * 900000 %}" + "{{ 'xy' in s }}" * 1000,
         "",
         "time",
     ),
     (
         "slow-tests",
-        "{% set s = 'x' * 900000 %}" + "{{ 'xy' is in s }}" * 1500,
+        "{% set s = 'x' * 900000 %}" + "{{ 'xy' is in s }}" * 1000,
         "",
         "time",
     ),
@@ -241,6 +242,13 @@ def test_limits_can_be_tightened(tmp_path: Path) -> None:
     _campaign(tmp_path / "c", loops, "")
     [problem] = _problems(tmp_path / "c", Limits(loops=10))
     assert "loops run more than 10 times (loop budget)" in problem
+
+
+def test_a_long_snippet_is_refused_before_compiling(tmp_path: Path) -> None:
+    long = "{{ 'x' }}" * 3000
+    _campaign(tmp_path / "c", "{{ snippet('long') }}", f'long: "{long}"')
+    [problem] = _problems(tmp_path / "c", Limits())
+    assert "the template is 27,000 characters long, more than 20,000 (size budget)" in problem
 
 
 def test_lists_cannot_grow_in_place(tmp_path: Path) -> None:
