@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -137,25 +136,35 @@ def _campaign(folder: Path, text: str, snippet: str) -> None:
     write_campaign(folder, header, POST.format(text=text))
 
 
-def _limited() -> None:
-    # Far below what any payload would take unchecked (the smallest needs 800 MB).
-    limit = 400 * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+# Far below what any payload would take unchecked (the smallest needs 800 MB). The limit is
+# set by the child itself: no preexec_fn in a test process that may have threads.
+MEMORY_LIMIT = 400 * 2**20
+_LIMITED = (
+    "import resource, runpy, sys; "
+    f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT})); "
+    "sys.argv = ['scheduler', *sys.argv[1:]]; "
+    "runpy.run_module('scheduler', run_name='__main__')"
+)
+
+
+def _scheduler(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``scheduler ARGS`` in a process that cannot take more than MEMORY_LIMIT."""
+    return subprocess.run(
+        [sys.executable, "-c", _LIMITED, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=240,  # a wait for a real process on a shared machine, not a measurement
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+        check=False,
+    )
 
 
 def test_every_costly_template_is_one_problem_at_its_line(tmp_path: Path) -> None:
     for name, text, snippet, _ in PAYLOADS:
         _campaign(tmp_path / name, text, snippet)
     names = [name for name, *_ in PAYLOADS]
-    done = subprocess.run(
-        [sys.executable, "-m", "scheduler", "check", *names],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        preexec_fn=_limited,
-        timeout=240,  # a wait for a real process on a shared machine, not a measurement
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
-    )
+    done = _scheduler(tmp_path, "check", *names)
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if "campaign.yaml" in line]
@@ -173,15 +182,7 @@ def test_every_costly_template_is_one_problem_at_its_line(tmp_path: Path) -> Non
 @pytest.mark.parametrize("command", ["preview", "lint", "export-ics"])
 def test_every_command_that_renders_reports_it(tmp_path: Path, command: str) -> None:
     _campaign(tmp_path / "c", "{{ 'x' * 10**9 }}", "")
-    done = subprocess.run(
-        [sys.executable, "-m", "scheduler", command, "c"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        preexec_fn=_limited,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
-    )
+    done = _scheduler(tmp_path, command, "c")
     assert done.returncode == 1, done.stderr
     assert done.stderr.startswith(
         f"c/campaign.yaml:{TEXT_LINE}:1: posts[0].text: template too expensive: "
