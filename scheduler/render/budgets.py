@@ -1,5 +1,5 @@
-"""What one text's template may spend: call depth, values built, output, loop iterations,
-size of numbers, and time.
+"""What one text's template may spend: its own size, call depth, values built, output, loop
+iterations, size of numbers, and time.
 
 A campaign file is input from anyone who can edit it, and every command renders it (check,
 preview, lint, the review pages, the daemon). So a template that recurses, builds a gigabyte
