@@ -4,43 +4,86 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from scheduler.cli import jsonout
 from scheduler.cli.common import (
     campaign_paths,
     care_linter,
     care_problems,
     print_care,
-    show_care,
     when,
 )
+from scheduler.cli.progress import progress
 from scheduler.errors import CampaignError, UsageError
 
 if TYPE_CHECKING:
+    from scheduler.campaign import Campaign
     from scheduler.care import Finding
+    from scheduler.draft import Draft
+    from scheduler.text import Count
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from scheduler.campaign import load_campaign
+    from scheduler.care.report import format_text, severity_counts, sort_findings
     from scheduler.render import render_campaign
 
+    paths = campaign_paths(args.paths)
     problems: list[object] = []
-    for path in campaign_paths(args.paths):
-        try:
-            campaign = load_campaign(path)
-            drafts = render_campaign(campaign)
-        except CampaignError as exc:
-            problems.extend(exc.problems)
-            continue
-        settings = care_problems(campaign)
-        if settings:
-            problems.extend(settings)
-            continue
-        print(
-            f"{path}: ok: {len(campaign.posts)} posts, {len(drafts)} drafts "
-            f"on {len(campaign.accounts)} accounts"
+    checked: list[dict[str, object]] = []
+    all_findings: list[Finding] = []
+    # Loading and rendering are a step each; linting is a step per draft, once known.
+    with progress("checking", total=2 * len(paths), enabled=not args.json) as bar:
+        for path in paths:
+            bar.note(path)
+            try:
+                campaign = load_campaign(path)
+                bar.advance()
+                drafts = render_campaign(campaign)
+                bar.advance()
+            except CampaignError as exc:
+                problems.extend(exc.problems)
+                continue
+            settings = care_problems(campaign)
+            if settings:
+                problems.extend(settings)
+                continue
+            bar.grow(len(drafts))
+            linter = care_linter(campaign)
+            findings: list[Finding] = []
+            for draft in drafts:
+                findings.extend(linter.lint(draft))
+                bar.advance()
+            all_findings.extend(findings)
+            checked.append(
+                {
+                    "path": path,
+                    "campaign": campaign.id,
+                    "posts": len(campaign.posts),
+                    "drafts": len(drafts),
+                    "accounts": len(campaign.accounts),
+                    "findings": [f.to_json() for f in sort_findings(findings)],
+                }
+            )
+            if not args.json:
+                print(
+                    f"{path}: ok: {len(campaign.posts)} posts, {len(drafts)} drafts "
+                    f"on {len(campaign.accounts)} accounts"
+                )
+                if findings:
+                    print(format_text(findings))
+    if args.json:
+        jsonout.emit(
+            {
+                "ok": not problems,
+                "campaigns": checked,
+                "problems": jsonout.problems(problems),
+                "counts": severity_counts(all_findings),
+            }
         )
-        show_care(campaign, drafts)
+        return 1 if problems else 0
     if problems:
         raise CampaignError(problems)
     return 0
@@ -50,7 +93,6 @@ def cmd_preview(args: argparse.Namespace) -> int:
     from scheduler.campaign import load_campaign
     from scheduler.campaign.problems import did_you_mean
     from scheduler.render import render_campaign
-    from scheduler.text import rules_for
 
     campaign = load_campaign(args.path)
     drafts = render_campaign(campaign)
@@ -70,9 +112,17 @@ def cmd_preview(args: argparse.Namespace) -> int:
             )
         drafts = [d for d in drafts if args.platform in (d.platform, d.account)]
     care = care_linter(campaign)
+    if args.json:
+        jsonout.emit(
+            {
+                "campaign": campaign.id,
+                "timezone": campaign.timezone,
+                "drafts": [jsonout.draft(d, counter(campaign, d), care.lint(d)) for d in drafts],
+            }
+        )
+        return 0
     for d in drafts:
-        account = campaign.accounts[d.account]
-        rules = rules_for(account.text_platform, account.max_chars)
+        count = counter(campaign, d)
         print(f"=== {d.post_id} @ {d.account} ({d.platform}) - {when(d.due, d.timezone)}")
         extras = [f"language {d.language}"] if d.language else []
         if d.visibility:
@@ -86,9 +136,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
         if d.content_warning:
             print(f"CW: {d.content_warning}")
         for k, part in enumerate(d.parts):
-            count = rules.count(part.text, d.content_warning if k == 0 else None)
             label = f"part {k + 1}/{len(d.parts)}, " if len(d.parts) > 1 else ""
-            print(f"--- {label}{count}")
+            print(f"--- {label}{count(k)}")
             print(part.text)
             for m in part.media:
                 size = f"{m.width}x{m.height}, " if m.width and m.height else ""
@@ -102,22 +151,34 @@ def cmd_preview(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_plan(args: argparse.Namespace) -> int:
-    import json
+def counter(campaign: Campaign, draft: Draft) -> Callable[[int], Count]:
+    """The length of each part of a draft as its platform counts it (the CW on the first)."""
+    from scheduler.text import rules_for
 
+    account = campaign.accounts[draft.account]
+    rules = rules_for(account.text_platform, account.max_chars)
+
+    def count(k: int) -> Count:
+        return rules.count(draft.parts[k].text, draft.content_warning if k == 0 else None)
+
+    return count
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
     from scheduler.campaign import load_campaign
     from scheduler.campaign.calendar import plan
 
     campaign = load_campaign(args.path)
     result = plan(campaign)
     if args.json:
-        data = {
-            "campaign": campaign.id,
-            "timezone": campaign.timezone,
-            "dst_changes": [t.isoformat().replace("+00:00", "Z") for t in result.dst_changes],
-            "posts": [r.as_json() for r in result.rows],
-        }
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        jsonout.emit(
+            {
+                "campaign": campaign.id,
+                "timezone": campaign.timezone,
+                "dst_changes": [jsonout.utc(t) for t in result.dst_changes],
+                "posts": [r.as_json() for r in result.rows],
+            }
+        )
         return 0
     print(f"{campaign.title} ({campaign.id}), times in {campaign.timezone} and UTC")
     for t in result.dst_changes:
