@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from scheduler.cli import jsonout
@@ -12,6 +11,7 @@ from scheduler.cli.common import (
     campaign_paths,
     care_linter,
     care_problems,
+    counter,
     print_care,
     when,
 )
@@ -19,10 +19,7 @@ from scheduler.cli.progress import progress
 from scheduler.errors import CampaignError, UsageError
 
 if TYPE_CHECKING:
-    from scheduler.campaign import Campaign
     from scheduler.care import Finding
-    from scheduler.draft import Draft
-    from scheduler.text import Count
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -149,19 +146,6 @@ def cmd_preview(args: argparse.Namespace) -> int:
         print_care(care.lint(d))
         print()
     return 0
-
-
-def counter(campaign: Campaign, draft: Draft) -> Callable[[int], Count]:
-    """The length of each part of a draft as its platform counts it (the CW on the first)."""
-    from scheduler.text import rules_for
-
-    account = campaign.accounts[draft.account]
-    rules = rules_for(account.text_platform, account.max_chars)
-
-    def count(k: int) -> Count:
-        return rules.count(draft.parts[k].text, draft.content_warning if k == 0 else None)
-
-    return count
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING, Any
 from scheduler.errors import CampaignError, SchedulerError
 
 if TYPE_CHECKING:
+    from scheduler.campaign import Campaign
     from scheduler.campaign.problems import Problem
     from scheduler.care import Finding, Linter
+    from scheduler.draft import Draft
     from scheduler.settings import Settings
+    from scheduler.text import Count
 
 
 Handler = Callable[[argparse.Namespace], int]
@@ -69,6 +72,19 @@ def when(due: datetime, tz_name: str) -> str:
 
     local = due.astimezone(zone(tz_name))
     return f"{local:%a %d %b %Y %H:%M %Z} ({due:%H:%M} UTC)"
+
+
+def counter(campaign: Campaign, draft: Draft) -> Callable[[int], Count]:
+    """The length of each part of a draft as its platform counts it (the CW on the first)."""
+    from scheduler.text import rules_for
+
+    account = campaign.accounts[draft.account]
+    rules = rules_for(account.text_platform, account.max_chars)
+
+    def count(k: int) -> Count:
+        return rules.count(draft.parts[k].text, draft.content_warning if k == 0 else None)
+
+    return count
 
 
 def open_ledger(settings: Settings, clock: Any) -> Any:

@@ -4,8 +4,8 @@ The bar goes to standard error and only when standard error is a terminal and th
 is not writing JSON; piped or redirected output never carries one. Rich is imported only when
 a bar is actually drawn, so start-up (``scheduler --help``) never pays for it.
 
-Long work takes a ``Progress`` and reports through it; it never needs to know whether a bar
-is drawn::
+Long work takes a ``scheduler.progress.Progress`` and reports through it; it never needs to
+know whether a bar is drawn::
 
     with progress("checking", total=len(paths), enabled=not args.json) as bar:
         for path in paths:
@@ -18,43 +18,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any
 
-
-class Progress(Protocol):
-    """What long work reports to: how much there is, and how much is done."""
-
-    def grow(self, steps: int) -> None:
-        """More work became known (e.g. the drafts of a campaign once it is rendered)."""
-
-    def advance(self, steps: int = 1) -> None:
-        """``steps`` more units of the work are done."""
-
-    def note(self, text: str) -> None:
-        """What is being done now, in a few words."""
-
-
-class Silent:
-    """The Progress of work nobody watches: piped output, JSON, tests."""
-
-    def grow(self, steps: int) -> None:
-        pass
-
-    def advance(self, steps: int = 1) -> None:
-        pass
-
-    def note(self, text: str) -> None:
-        pass
+from scheduler.progress import Progress, Silent
 
 
 class Bar:
     """A Rich progress bar on standard error."""
 
-    def __init__(self, bar: Any, task: Any, label: str) -> None:
+    def __init__(self, bar: Any, task: Any, label: str, total: int | None) -> None:
         self._bar = bar
         self._task = task
         self._label = label
-        self._total: int | None = None
+        self._total = total
 
     def grow(self, steps: int) -> None:
         self._total = (self._total or 0) + steps
@@ -100,9 +76,17 @@ def progress(label: str, total: int | None = None, *, enabled: bool = True) -> I
         TimeElapsedColumn(),
     )
     # transient: the bar is gone when the work is, leaving only the command's own output.
-    with RichProgress(*columns, console=console, transient=True) as rich_bar:
-        task = rich_bar.add_task(label, total=total)
-        bar = Bar(rich_bar, task, label)
-        if total is not None:
-            bar._total = total
-        yield bar
+    # What the command prints meanwhile goes above the bar when both share the terminal;
+    # piped standard output is left alone, so it never carries the bar's output.
+    shared = sys.stdout.isatty()
+    with RichProgress(
+        *columns,
+        console=console,
+        transient=True,
+        redirect_stdout=shared,
+        redirect_stderr=False,
+    ) as rich_bar:
+        yield Bar(rich_bar, rich_bar.add_task(label, total=total), label, total)
+
+
+__all__ = ["Bar", "Progress", "Silent", "on_terminal", "progress"]

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Literal
 
 from scheduler.cli import jsonout
-from scheduler.cli.common import settings_from
+from scheduler.cli.common import counter, settings_from
 from scheduler.cli.decided import Decided, Decisions
 from scheduler.cli.progress import progress
 from scheduler.cli.shown import Shown, load_shown, save_shown
@@ -150,7 +150,9 @@ def review_json(
                     "reason": changed[0].void_reason,
                     "diff": changed[1],
                 },
-                "draft": jsonout.draft(record.draft, None, findings),
+                "draft": jsonout.draft(
+                    record.draft, counter(flow.campaign, record.draft), findings
+                ),
                 "overrides": [
                     {"rule": d.rule, "by": d.actor, "reason": d.comment} for d in overrides
                 ],

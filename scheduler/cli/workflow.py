@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from scheduler.cli.common import care_linter, print_care, settings_from
+from scheduler.cli.jsonout import wants_json
+from scheduler.cli.progress import progress
 from scheduler.errors import SchedulerError, UsageError
 
 if TYPE_CHECKING:
@@ -30,9 +32,11 @@ class Workflow:
         drafts = render_campaign(self.campaign)
         self.policy = Policy.from_campaign(self.campaign)
         self.ledger = open_ledger(settings_from(args).ledger, clock=self.clock)
-        report = self.ledger.sync(
-            self.campaign.id, drafts, now=self.clock.now(), rule=self.policy.rule()
-        )
+        # One call into the ledger: the bar can say it is at work, not how far it is.
+        with progress(f"syncing {len(drafts)} drafts", enabled=not wants_json(args)):
+            report = self.ledger.sync(
+                self.campaign.id, drafts, now=self.clock.now(), rule=self.policy.rule()
+            )
         print_sync(report)
 
     def actor(self, args: argparse.Namespace) -> str:
