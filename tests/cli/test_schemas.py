@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator, ValidationError
 
-from scheduler.cli.jsonout import schema
+from scheduler.cli.jsonout import error, schema
+from scheduler.errors import CampaignError, UsageError
+from scheduler.ledger import LedgerUnavailable
 from tests.cli.shapes import COMMANDS, NAMES, validate
 
 
@@ -51,3 +53,21 @@ def test_times_must_be_utc_with_z_and_local_with_an_offset() -> None:
     for wrong in ({"utc": "2026-05-11T07:30:00+00:00"}, {"local": "2026-05-11T08:30:00"}):
         with pytest.raises(ValidationError):
             validate("plan", {**base, "posts": [{**row, **wrong}]})
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind", "retryable"),
+    [
+        (UsageError("no post 'x'", hint="did you mean 'y'?"), "UsageError", False),
+        (LedgerUnavailable("the ledger is locked"), "LedgerUnavailable", True),
+        (CampaignError([]), "CampaignError", False),
+        (RuntimeError("boom"), "bug", False),
+    ],
+)
+def test_every_failure_becomes_an_error_document(
+    exc: BaseException, kind: str, retryable: bool
+) -> None:
+    document = error(exc)
+    validate("error", document)
+    assert document["error"]["kind"] == kind
+    assert document["error"]["retryable"] is retryable
