@@ -31,18 +31,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     problems: list[object] = []
     checked: list[dict[str, object]] = []
     all_findings: list[Finding] = []
-    # Loading and rendering are a step each; linting is a step per draft, once known.
-    with progress("checking", total=2 * len(paths), enabled=not args.json) as bar:
+    # Loading and rendering a campaign is a step; linting is a step per draft, once known.
+    with progress("checking", total=len(paths), enabled=not args.json) as bar:
         for path in paths:
             bar.note(path)
             try:
                 campaign = load_campaign(path)
-                bar.advance()
                 drafts = render_campaign(campaign)
-                bar.advance()
             except CampaignError as exc:
                 problems.extend(exc.problems)
                 continue
+            finally:
+                bar.advance()
             settings = care_problems(campaign)
             if settings:
                 problems.extend(settings)

@@ -18,9 +18,9 @@ from scheduler.cli.review_cmds import (
     cmd_override,
     cmd_reject,
     cmd_resolve,
-    cmd_review,
     cmd_status,
 )
+from scheduler.cli.review_show import cmd_review
 from scheduler.cli.web_cmds import cmd_serve, cmd_team_invite
 
 if TYPE_CHECKING:
