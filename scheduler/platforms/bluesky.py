@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 
+from scheduler.descriptors.bluesky import BLUESKY
 from scheduler.errors import ConfigError
 from scheduler.platforms import atproto
 from scheduler.platforms.base import (
@@ -49,11 +50,11 @@ from scheduler.platforms.http import (
     error_text,
     json_body,
 )
-from scheduler.platforms.rules import check_part, rules_for
+from scheduler.platforms.rules import check_part
 from scheduler.platforms.sandbox import folder_name
 from scheduler.platforms.statefile import write_private
 
-PLATFORM = "bluesky"
+PLATFORM = BLUESKY.name
 DEFAULT_SERVICE = "https://bsky.social"
 TOKEN_ERRORS = ("ExpiredToken", "InvalidToken")
 
@@ -81,7 +82,7 @@ class BlueskyPublisher:
         if not service.startswith(("http://", "https://")):
             service = "https://" + service
         self.service = service
-        self.rules = rules_for(PLATFORM)
+        self.rules = BLUESKY
         self._clock = context.clock
         self._password = context.credentials.require(spec.name, "app_password")["app_password"]
         self._redact = Redactor([self._password])

@@ -21,6 +21,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from scheduler.descriptors import Descriptor
+from scheduler.descriptors.mastodon import MASTODON
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
     AccountInfo,
@@ -33,23 +35,22 @@ from scheduler.platforms.base import (
     PartRequest,
     PartResult,
     PlatformContext,
-    PlatformRules,
     PublishError,
     PublishRequest,
     PublishResult,
     Transient,
 )
 from scheduler.platforms.http import HttpClient, Redactor, json_body, mastodon_retry_after
-from scheduler.platforms.rules import check_part, rules_for
+from scheduler.platforms.rules import check_part
 
-PLATFORM = "mastodon"
+PLATFORM = MASTODON.name
 STATUSES = "/api/v1/statuses"
 MEDIA_WAIT_SECONDS = 60.0  # longest wait for an upload to be processed before giving up
 INSTANCE_TTL_SECONDS = 3600.0
 FIND_PAGES = 3  # of 40 statuses: how far back reconciliation looks
 FIND_MARGIN = timedelta(minutes=10)
 
-_instance_cache: dict[str, tuple[float, PlatformRules, int]] = {}
+_instance_cache: dict[str, tuple[float, Descriptor]] = {}
 _instance_lock = threading.Lock()
 
 
@@ -91,8 +92,7 @@ class MastodonPublisher:
         configured = spec.settings.get("max_chars")
         # The campaign's max_chars is the limit until the instance tells its own.
         self._configured_max = int(configured) if configured and configured.isdigit() else None
-        self.rules = rules_for(PLATFORM, max_chars=self._configured_max)
-        self._url_length = 23
+        self.rules = MASTODON.with_limit(self._configured_max)
         self._clock = context.clock
         token = context.credentials.require(spec.name, "access_token")["access_token"]
         self._redact = Redactor([token])
@@ -129,22 +129,21 @@ class MastodonPublisher:
             url=str(body.get("url", "")),
         )
 
-    def load_limits(self) -> PlatformRules:
+    def load_limits(self) -> Descriptor:
         """The instance's limits, fetched once per instance and hour; defaults when absent."""
         now = time.monotonic()
         with _instance_lock:
             cached = _instance_cache.get(self.instance)
         if cached is None or now - cached[0] > INSTANCE_TTL_SECONDS:
-            rules, url_length = self._fetch_limits()
-            cached = (now, rules, url_length)
+            cached = (now, self._fetch_limits())
             with _instance_lock:
                 _instance_cache[self.instance] = cached
-        self.rules, self._url_length = cached[1], cached[2]
+        self.rules = cached[1]
         self._limits_loaded = True
         return self.rules
 
-    def _fetch_limits(self) -> tuple[PlatformRules, int]:
-        base = rules_for(PLATFORM, max_chars=self._configured_max)
+    def _fetch_limits(self) -> Descriptor:
+        base = MASTODON.with_limit(self._configured_max)
         config: dict[str, Any] | None = None
         for path in ("/api/v2/instance", "/api/v1/instance"):
             try:
@@ -162,7 +161,7 @@ class MastodonPublisher:
                         config = {"statuses": {"max_characters": body["max_toot_chars"]}}
                     break
         if not isinstance(config, dict):
-            return base, 23
+            return base
         statuses = config.get("statuses") or {}
         media = config.get("media_attachments") or {}
 
@@ -174,15 +173,19 @@ class MastodonPublisher:
         images = (
             tuple(m for m in mimes if m.startswith("image/")) if isinstance(mimes, list) else ()
         )
-        rules = replace(
+        limits = base.media
+        return replace(
             base,
             max_chars=number(statuses, "max_characters", base.max_chars),
-            max_media=number(statuses, "max_media_attachments", base.max_media),
-            max_image_bytes=number(media, "image_size_limit", base.max_image_bytes),
-            max_alt_chars=number(media, "description_limit", base.max_alt_chars),
-            image_mimes=images or base.image_mimes,
+            url_length=number(statuses, "characters_reserved_per_url", base.url_length),
+            media=replace(
+                limits,
+                max_media=number(statuses, "max_media_attachments", limits.max_media),
+                max_image_bytes=number(media, "image_size_limit", limits.max_image_bytes),
+                max_alt_chars=number(media, "description_limit", limits.max_alt_chars),
+                mimes=images or limits.mimes,
+            ),
         )
-        return rules, number(statuses, "characters_reserved_per_url", 23)
 
     def _check(self, request: PublishRequest) -> None:
         for index in range(len(request.done), len(request.parts)):
@@ -191,7 +194,6 @@ class MastodonPublisher:
                 request.parts[index],
                 index,
                 request.content_warning,
-                url_length=self._url_length,
                 where=self.instance,
             )
 

@@ -31,6 +31,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from scheduler import descriptors
 from scheduler.errors import ConfigError
 from scheduler.platforms import atproto
 from scheduler.platforms.base import (
@@ -51,7 +52,7 @@ from scheduler.platforms.base import (
     RateLimited,
     Transient,
 )
-from scheduler.platforms.rules import check_part, rules_for
+from scheduler.platforms.rules import check_part
 
 FAULTS: dict[str, type[PublishError]] = {
     "transient": Transient,
@@ -99,7 +100,9 @@ class SandboxPublisher:
                 hint=f"use one of {', '.join(AS_PLATFORMS)}",
             )
         max_chars = settings.get("max_chars")
-        self.rules = rules_for(self.as_platform, max_chars=int(max_chars) if max_chars else None)
+        self.rules = descriptors.get(self.as_platform).with_limit(
+            int(max_chars) if max_chars else None
+        )
         self.handle = settings.get("handle") or settings.get("username") or spec.name
         self.folder = Path(context.outbox).absolute() / folder_name(spec.name)
         self._clock = context.clock

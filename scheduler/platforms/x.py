@@ -45,6 +45,7 @@ from typing import Any, TypeVar
 import requests
 import tweepy
 
+from scheduler.descriptors.x import X
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
     AccountInfo,
@@ -62,7 +63,7 @@ from scheduler.platforms.base import (
     PublishResult,
     Transient,
 )
-from scheduler.platforms.rules import check_part, rules_for
+from scheduler.platforms.rules import check_part
 from scheduler.platforms.x_auth import XAuth, auth_for, slug
 from scheduler.platforms.x_chunked import MediaProcessingError
 from scheduler.platforms.x_errors import Action, classify, raise_for_status
@@ -74,7 +75,7 @@ from scheduler.platforms.x_sent import SentMedia
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-RULES = rules_for("x")
+RULES = X
 PUBLIC_BASE = "https://x.com"
 DEFAULT_FIND_MARGIN = timedelta(minutes=5)
 FIND_PAGE_SIZE = 100

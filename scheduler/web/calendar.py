@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from scheduler import descriptors
 from scheduler.draft import Draft, DraftKey
 from scheduler.web.marks import NO_MARK, SHORT, CareMark, Status, worst
-from scheduler.web.preview import PLATFORM_LABELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +72,7 @@ def build(
         drafts.sort(key=lambda ds: ds[0].account)
         first = drafts[0][0].parts[0].text.strip().splitlines() if drafts[0][0].parts else []
         slots = tuple(
-            Slot(
-                d.account, PLATFORM_LABELS.get(d.platform, d.platform), s, marks.get(d.key, NO_MARK)
-            )
+            Slot(d.account, descriptors.label_of(d.platform), s, marks.get(d.key, NO_MARK))
             for d, s in drafts
         )
         entries[local.date()].append(
