@@ -72,6 +72,8 @@ class Descriptor:
     # A content warning field of its own; the platform sends it with every part of a thread,
     # so it counts against each part's limit.
     content_warning: bool = False
+    # Readers there expect a content warning on hard topics (the care lint asks for one).
+    cw_expected: bool = False
     threads: bool = True
     link_cards: bool = False  # a card from the campaign's link
     card_beside_images: bool = True  # whether a card can go with a part that has images

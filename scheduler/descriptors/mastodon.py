@@ -17,6 +17,7 @@ MASTODON = register(
         max_chars=500,  # the default; an instance may allow more (``max_chars``)
         media=MediaLimits(max_media=4, max_image_bytes=16_777_216, max_alt_chars=1500),
         content_warning=True,
+        cw_expected=True,
         language=True,
         visibility=True,
         settings=("instance", "max_chars", "visibility"),

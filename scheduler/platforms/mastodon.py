@@ -17,6 +17,7 @@ import html
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -73,6 +74,48 @@ def plain_text(content: str) -> str:
 
 def comparable(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
+
+
+def status_body(
+    request: PublishRequest, part: PartRequest, parent: str | None, media: list[str]
+) -> dict[str, Any]:
+    """The JSON body of ``POST /api/v1/statuses`` for one part (``media``: uploaded ids)."""
+    body: dict[str, Any] = {"status": part.text}
+    if request.visibility:
+        body["visibility"] = request.visibility  # else the account's own default applies
+    if media:
+        body["media_ids"] = media
+    if request.content_warning:
+        body["spoiler_text"] = request.content_warning
+        body["sensitive"] = True
+    if request.language:
+        # Mastodon takes ISO 639-1 ("en"), not a regional tag ("en-GB").
+        body["language"] = request.language.split("-")[0].split("_")[0].lower()
+    if parent is not None:
+        body["in_reply_to_id"] = parent
+    return body
+
+
+def status_headers(part: PartRequest) -> dict[str, str]:
+    return {"Idempotency-Key": part.idempotency_key} if part.idempotency_key else {}
+
+
+def media_form(media: MediaUpload) -> dict[str, str]:
+    """The form fields of an image upload besides the file."""
+    return {"description": media.alt}
+
+
+def sandbox_body(
+    request: PublishRequest, index: int, earlier: Sequence[PartResult], handle: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """What this publisher would send for part ``index``, for the sandbox's outbox: the
+    status body with each upload named by its file, the upload forms, and the headers."""
+    part = request.parts[index]
+    parent = earlier[index - 1].remote_id if index > 0 else None
+    body = status_body(request, part, parent, [m.file.name for m in part.media])
+    body["media"] = [{"file": m.file.name, **media_form(m)} for m in part.media]
+    body["headers"] = status_headers(part)
+    return body, {}
 
 
 class MastodonPublisher:
@@ -217,24 +260,6 @@ class MastodonPublisher:
                 on_part(result)
         return PublishResult(tuple(results))
 
-    def _status_body(
-        self, request: PublishRequest, part: PartRequest, parent: str | None, media: list[str]
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {"status": part.text}
-        if request.visibility:
-            body["visibility"] = request.visibility  # else the account's own default applies
-        if media:
-            body["media_ids"] = media
-        if request.content_warning:
-            body["spoiler_text"] = request.content_warning
-            body["sensitive"] = True
-        if request.language:
-            # Mastodon takes ISO 639-1 ("en"), not a regional tag ("en-GB").
-            body["language"] = request.language.split("-")[0].split("_")[0].lower()
-        if parent is not None:
-            body["in_reply_to_id"] = parent
-        return body
-
     def _publish_part(
         self,
         request: PublishRequest,
@@ -246,8 +271,8 @@ class MastodonPublisher:
         media_ids = [self._upload(m, index) for m in part.media]
         if before_create is not None:
             before_create(index)
-        body = self._status_body(request, part, parent, media_ids)
-        headers = {"Idempotency-Key": part.idempotency_key} if part.idempotency_key else {}
+        body = status_body(request, part, parent, media_ids)
+        headers = status_headers(part)
         what = f"posting part {index + 1}"
         for attempt in range(2):
             response = self.http.request(
@@ -323,7 +348,7 @@ class MastodonPublisher:
                     "POST",
                     "/api/v2/media",
                     files={"file": (media.file.name, fh, media.mime)},
-                    data={"description": media.alt},
+                    data=media_form(media),
                     part_index=index,
                     what=what,
                 )

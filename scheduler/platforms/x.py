@@ -37,7 +37,7 @@ replies are refused (the refusal itself is a Forbidden naming the part).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -89,6 +89,37 @@ _FOREIGN = (
     KeyError,
     TypeError,
 )
+
+
+def tweet_body(
+    request: PublishRequest, part: PartRequest, parent: str | None, media_ids: list[str]
+) -> dict[str, Any]:
+    """The JSON body of ``POST /2/tweets`` for one part, as the client library sends it."""
+    body: dict[str, Any] = {}
+    if part.text:
+        body["text"] = part.text
+    if media_ids:
+        body["media"] = {"media_ids": media_ids}
+    if parent is not None:
+        body["reply"] = {"in_reply_to_tweet_id": parent}
+    if request.reply_settings:
+        body["reply_settings"] = request.reply_settings
+    return body
+
+
+def sandbox_body(
+    request: PublishRequest, index: int, earlier: Sequence[PartResult], handle: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """What this publisher would send for part ``index``, for the sandbox's outbox: the post
+    body with each upload named by its file, and the alt text that follows each upload."""
+    part = request.parts[index]
+    parent = earlier[index - 1].remote_id if index > 0 else None
+    body = tweet_body(request, part, parent, [m.file.name for m in part.media])
+    if part.media:
+        body["media_metadata"] = [
+            {"id": m.file.name, "metadata": {"alt_text": {"text": m.alt}}} for m in part.media
+        ]
+    return body, {}
 
 
 class XPublisher:
@@ -246,15 +277,14 @@ class XPublisher:
         media_ids: list[str],
         done: list[PartResult],
     ) -> PartResult:
-        kwargs: dict[str, Any] = {"user_auth": self.auth.user_auth}
-        if part.text:
-            kwargs["text"] = part.text
-        if parent is not None and self._threads == "reply":
-            kwargs["in_reply_to_tweet_id"] = parent
-        if media_ids:
-            kwargs["media_ids"] = media_ids
-        if request.reply_settings:
-            kwargs["reply_settings"] = request.reply_settings
+        body = tweet_body(request, part, parent if self._threads == "reply" else None, media_ids)
+        kwargs: dict[str, Any] = {
+            "user_auth": self.auth.user_auth,
+            "text": body.get("text"),
+            "in_reply_to_tweet_id": body.get("reply", {}).get("in_reply_to_tweet_id"),
+            "media_ids": body.get("media", {}).get("media_ids"),
+            "reply_settings": body.get("reply_settings"),
+        }
 
         def go() -> str:
             return str(self.client.create_tweet(**kwargs)["data"]["id"])

@@ -22,7 +22,7 @@ def mastodon_length(
         last = 0
         for start, end in spans:
             pieces.append(text[last:start])
-            pieces.append("x" * url_length)
+            pieces.append("u" * url_length)  # any word character
             last = end
         pieces.append(text[last:])
         text = "".join(pieces)
