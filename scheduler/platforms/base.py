@@ -203,6 +203,11 @@ class Publisher(Protocol):
         """
         ...
 
+    def preflight(self, request: PublishRequest) -> None:
+        """Raise Invalid if the platform would refuse a part not yet published; sends
+        nothing. ``publish`` calls it first; it applies the same rule as ``check``."""
+        ...
+
     def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
         """After an OutcomeUnknown: the part if it exists on the platform, else None.
 

@@ -314,8 +314,7 @@ class BlueskyPublisher:
         on_part: PartCallback | None = None,
         before_create: BeforeCreate | None = None,
     ) -> PublishResult:
-        for index in range(len(request.done), len(request.parts)):
-            check_part(self.rules, request.parts[index], index)
+        self.preflight(request)
         results = list(request.done)
         for index in range(len(request.done), len(request.parts)):
             result = self._publish_part(request, index, results, before_create)
@@ -323,6 +322,10 @@ class BlueskyPublisher:
             if on_part is not None:
                 on_part(result)
         return PublishResult(tuple(results))
+
+    def preflight(self, request: PublishRequest) -> None:
+        for index in range(len(request.done), len(request.parts)):
+            check_part(self.rules, request.parts[index], index, request.content_warning)
 
     def rkey(self, request: PublishRequest, index: int) -> str:
         key = request.parts[index].idempotency_key

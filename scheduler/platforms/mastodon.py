@@ -230,7 +230,7 @@ class MastodonPublisher:
             ),
         )
 
-    def _check(self, request: PublishRequest) -> None:
+    def preflight(self, request: PublishRequest) -> None:
         for index in range(len(request.done), len(request.parts)):
             check_part(
                 self.rules,
@@ -250,7 +250,7 @@ class MastodonPublisher:
     ) -> PublishResult:
         if not self._limits_loaded:
             self.load_limits()
-        self._check(request)
+        self.preflight(request)
         results = list(request.done)
         for index in range(len(request.done), len(request.parts)):
             parent = results[index - 1].remote_id if index > 0 else None

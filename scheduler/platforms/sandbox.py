@@ -189,14 +189,17 @@ class SandboxPublisher:
 
     # --- the protocol ---------------------------------------------------------------------
 
+    def preflight(self, request: PublishRequest) -> None:
+        for index in range(len(request.done), len(request.parts)):
+            check_part(self.rules, request.parts[index], index, request.content_warning)
+
     def publish(
         self,
         request: PublishRequest,
         on_part: PartCallback | None = None,
         before_create: BeforeCreate | None = None,
     ) -> PublishResult:
-        for index in range(len(request.done), len(request.parts)):
-            check_part(self.rules, request.parts[index], index, request.content_warning)
+        self.preflight(request)
         results = list(request.done)
         for index in range(len(request.done), len(request.parts)):
             key = part_key(request, index)

@@ -166,8 +166,7 @@ class XPublisher:
                 f"{len(request.parts)}",
                 platform="x",
             )
-        for index in range(len(done), len(request.parts)):
-            self._check(request.parts[index], index)
+        self.preflight(request)
         if len(done) == len(request.parts):
             return PublishResult(tuple(done))
         # Known before the first post, so that building a URL can never fail after one.
@@ -229,10 +228,12 @@ class XPublisher:
 
     # --- steps --------------------------------------------------------------------------
 
-    def _check(self, part: PartRequest, index: int) -> None:
-        if not part.text.strip() and not part.media:
-            raise Invalid(f"x: part {index + 1} is empty", platform="x", part_index=index)
-        check_part(self.rules, part, index)
+    def preflight(self, request: PublishRequest) -> None:
+        for index in range(len(request.done), len(request.parts)):
+            part = request.parts[index]
+            if not part.text.strip() and not part.media:
+                raise Invalid(f"x: part {index + 1} is empty", platform="x", part_index=index)
+            check_part(self.rules, part, index, request.content_warning)
 
     def _identity(self) -> tuple[str, str]:
         if not (self._user_id and self._username):
