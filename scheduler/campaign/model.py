@@ -428,12 +428,6 @@ class Post(Content):
             raise problem("give 'latest' or 'max_lateness', not both", "keep one")
         return self
 
-    @property
-    def parts_spec(self) -> list[PartSpec]:
-        if self.thread is not None:
-            return self.thread
-        return [PartSpec(text=self.text or "", media=self.media or [])]
-
 
 class CampaignHeader(Strict):
     """Everything in the header file except posts."""

@@ -12,13 +12,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from scheduler.daemon.notices import local_time, published_parts
+from scheduler.clock import local_time
+from scheduler.daemon.notices import published_parts
 from scheduler.daemon.reconcile import UNAPPROVED, WAITING
 from scheduler.daemon.windows import THREAD_COMPLETION, finish_by, finishing_late, window_end
 
 GROUPS = ("problems", "in_flight", "waiting_to_retry", "upcoming", "published", "other")
-
-PROBLEM_STATES = frozenset({"failed", "missed", "outcome_unknown"})
 
 
 def _iso(instant: datetime | None) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from scheduler.descriptors.base import Descriptor, register
 from scheduler.text.base import MediaLimits
 
-LINKEDIN = register(
+register(
     Descriptor(
         name="linkedin",
         label="LinkedIn",

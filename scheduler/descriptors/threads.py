@@ -9,7 +9,7 @@ from scheduler.descriptors.base import Descriptor, Quota, RateLimits, register
 from scheduler.text.base import MediaLimits
 from scheduler.text.threads import threads_length
 
-THREADS = register(
+register(
     Descriptor(
         name="threads",
         label="Threads",

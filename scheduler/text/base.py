@@ -45,9 +45,9 @@ class Count:
 
 @dataclass(frozen=True, slots=True)
 class MediaLimits:
-    max_media: int = 4
-    max_image_bytes: int = 5_000_000
-    max_alt_chars: int = 1000
+    max_media: int
+    max_image_bytes: int
+    max_alt_chars: int
     mimes: tuple[str, ...] = ("image/png", "image/jpeg", "image/gif", "image/webp")
     # X: a GIF has its own size limit and must be the only media item of its post.
     max_gif_bytes: int | None = None
