@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from scheduler import descriptors
 from scheduler.accounts import AccountSpec
-from scheduler.campaign.problems import SourceMap
+from scheduler.campaign.problems import SourceMap, did_you_mean
 from scheduler.descriptors import Descriptor
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -45,9 +45,13 @@ def _either(values: list[str] | tuple[str, ...]) -> str:
     return f"{', '.join(rest)} or {last}" if rest else last
 
 
-def problem(message: str, hint: str | None = None) -> PydanticCustomError:
-    """A validation error the loader prints as ``message (hint: ...)``."""
-    return PydanticCustomError("campaign", "{message}", {"message": message, "hint": hint or ""})
+def problem(message: str, hint: str | None = None, key: str | None = None) -> PydanticCustomError:
+    """A validation error the loader prints as ``message (hint: ...)``, at ``key`` of the
+    mapping being validated when one is given."""
+    context = {"message": message, "hint": hint or ""}
+    if key is not None:
+        context["key"] = key
+    return PydanticCustomError("campaign", "{message}", context)
 
 
 def _duration(value: Any) -> Any:
@@ -152,7 +156,12 @@ class ApprovalPolicy(Strict):
 
 
 class Account(Strict):
-    """One account the campaign posts to. Credentials are never here (see credentials.py)."""
+    """One account the campaign posts to. Credentials are never here (see credentials.py).
+
+    The fields are the settings of the shipped platforms; a platform registered later
+    declares its own in its descriptor, and they arrive as extra keys, checked below."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=False)
 
     platform: str
     instance: str | None = None  # mastodon: https://instance.example
@@ -183,7 +192,17 @@ class Account(Strict):
     @_model_validator(mode="after")
     def _settings_fit_platform(self) -> Account:
         allowed = descriptors.get(self.platform).settings
-        for name in self.model_fields_set - {"platform"}:
+        extra = self.model_extra or {}
+        fields = list(type(self).model_fields)
+        declared = {s for d in descriptors.descriptors() for s in d.settings}
+        known = [*fields, *sorted(declared - set(fields))]
+        for name, value in extra.items():
+            if name not in known:
+                hint = did_you_mean(name, known) or "allowed keys: " + ", ".join(known)
+                raise problem(f"unknown key {name!r}", hint, key=name)
+            if not isinstance(value, str | int | float) or isinstance(value, bool):
+                raise problem(f"{name!r} takes text or a number", None, key=name)
+        for name in (self.model_fields_set | set(extra)) - {"platform"}:
             if name not in allowed:
                 takes = ", ".join(allowed) or "no settings"
                 raise problem(
@@ -191,7 +210,7 @@ class Account(Strict):
                     f"a {self.platform} account takes: {takes}",
                 )
         for name, example in descriptors.get(self.platform).required:
-            if getattr(self, name) is None:
+            if getattr(self, name, None) is None:
                 raise problem(f"a {self.platform} account needs {name!r}", example)
         if self.instance is not None:
             _http_url(self.instance, "instance")
@@ -214,7 +233,7 @@ class Account(Strict):
         return {
             name: str(getattr(self, name))
             for name in descriptors.get(self.platform).settings
-            if getattr(self, name) is not None
+            if getattr(self, name, None) is not None
         }
 
     @property
