@@ -31,6 +31,7 @@ MASTODON = register(
             quotas=(
                 Quota(300, timedelta(minutes=5), "account", "requests"),
                 Quota(30, timedelta(minutes=30), "account", "media uploads"),
+                Quota(300, timedelta(hours=3), "account", "statuses"),
             ),
         ),
         publisher="scheduler.platforms.mastodon:create",
