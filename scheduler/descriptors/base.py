@@ -14,7 +14,7 @@ shipped elsewhere (or defined by a test) calls ``register`` the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -93,6 +93,12 @@ class Descriptor:
     preview_only: bool = False
     # A stand-in (the sandbox) may take another platform's rules with ``as_platform``.
     stands_in: bool = False
+
+    def endpoint(self, settings: Mapping[str, str]) -> str | None:
+        """The server an account's requests go to: its own setting, else the platform's
+        default (None where the platform has neither)."""
+        own = settings.get(self.endpoint_setting) if self.endpoint_setting else None
+        return own or self.default_endpoint
 
     def with_limit(self, max_chars: int | None) -> Descriptor:
         """The same platform with a server's own limit (a Mastodon instance's)."""

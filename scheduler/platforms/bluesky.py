@@ -56,7 +56,6 @@ from scheduler.platforms.sandbox import folder_name
 from scheduler.platforms.statefile import write_private
 
 PLATFORM = BLUESKY.name
-DEFAULT_SERVICE = "https://bsky.social"
 TOKEN_ERRORS = ("ExpiredToken", "InvalidToken")
 
 
@@ -132,7 +131,7 @@ class BlueskyPublisher:
                 f"account {spec.name!r}: no Bluesky handle",
                 hint="add `handle: you.bsky.social` to the account in the campaign",
             )
-        service = (spec.settings.get("service") or DEFAULT_SERVICE).rstrip("/")
+        service = (BLUESKY.endpoint(spec.settings) or "").rstrip("/")
         if not service.startswith(("http://", "https://")):
             service = "https://" + service
         self.service = service
