@@ -104,20 +104,16 @@ class Descriptor:
         """The same platform with a server's own limit (a Mastodon instance's)."""
         return self if max_chars is None else replace(self, max_chars=max_chars)
 
-    def length(
-        self, text: str, content_warning: str | None = None, url_length: int | None = None
-    ) -> int:
-        used = self.counter(text, self.url_length if url_length is None else url_length)
+    def length(self, text: str, content_warning: str | None = None) -> int:
+        used = self.counter(text, self.url_length)
         if content_warning and self.content_warning:
             used += graphemes(content_warning)
         return used
 
-    def count(
-        self, text: str, content_warning: str | None = None, url_length: int | None = None
-    ) -> Count:
+    def count(self, text: str, content_warning: str | None = None) -> Count:
         """One part against the limits; the content warning counts where the platform has a
         field for it (and sends it with every part)."""
-        used = self.length(text, content_warning, url_length)
+        used = self.length(text, content_warning)
         if self.max_bytes is None:
             return Count(used, self.max_chars, self.unit)
         return Count(

@@ -36,15 +36,10 @@ class Misfit:
     count: Count | None = None  # for "length" and "bytes"
 
 
-def part_count(
-    descriptor: Descriptor,
-    text: str,
-    content_warning: str | None,
-    url_length: int | None = None,
-) -> Count:
+def part_count(descriptor: Descriptor, text: str, content_warning: str | None) -> Count:
     """One part's count against its limits. The content warning counts in every part where
     the platform has a field for it: the publisher sends it with each one."""
-    return descriptor.count(text, content_warning, url_length)
+    return descriptor.count(text, content_warning)
 
 
 def media_misfits(descriptor: Descriptor, part: int, index: int, media: MediaFacts) -> list[Misfit]:
@@ -67,12 +62,11 @@ def part_misfits(
     text: str,
     media: Sequence[MediaFacts],
     content_warning: str | None = None,
-    url_length: int | None = None,
 ) -> list[Misfit]:
     """Everything about one part that its platform would refuse, in the order a person would
     fix it: the text, then the images."""
     found: list[Misfit] = []
-    count = part_count(descriptor, text, content_warning, url_length)
+    count = part_count(descriptor, text, content_warning)
     if count.used > count.limit:
         found.append(Misfit(part, "length", count.used, count.limit, count=count))
     elif not count.ok and count.extra_used is not None and count.extra_limit is not None:
@@ -99,8 +93,12 @@ def card_sent(descriptor: Descriptor, url: str, parts: Sequence[tuple[str, int]]
     that build a card from the URL in the text show one as well."""
     if descriptor.card_beside_images or not parts:
         return True
-    carrier = next((i for i, (text, _) in enumerate(parts) if url in text), 0)
-    return parts[carrier][1] == 0
+    return parts[card_carrier(url, [text for text, _ in parts])][1] == 0
+
+
+def card_carrier(url: str, texts: Sequence[str]) -> int:
+    """The part a link card goes with: the first naming its URL, else the first."""
+    return next((i for i, text in enumerate(texts) if url in text), 0)
 
 
 def link_shown(descriptor: Descriptor, draft: Draft) -> LinkCard | None:
