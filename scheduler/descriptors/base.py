@@ -54,7 +54,7 @@ class RateLimits:
     """The headers a rate-limited answer carries, and the published quotas."""
 
     reset_header: str | None = None
-    reset_format: str = "epoch"  # "epoch" (Unix seconds) | "iso8601"
+    reset_format: str = "epoch"  # "epoch" (Unix seconds) | "iso8601" | "seconds" (from now)
     headers: tuple[str, ...] = ()
     quotas: tuple[Quota, ...] = ()
 

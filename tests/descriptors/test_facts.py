@@ -25,7 +25,7 @@ def test_limits_and_quotas_are_positive(descriptor: Descriptor) -> None:
     assert all(q.requests > 0 and q.per.total_seconds() > 0 for q in descriptor.rate_limits.quotas)
     limits = descriptor.rate_limits
     assert limits.reset_header is None or limits.reset_header in limits.headers
-    assert limits.reset_format in ("epoch", "iso8601")
+    assert limits.reset_format in ("epoch", "iso8601", "seconds")
 
 
 @pytest.mark.parametrize("descriptor", ALL)
