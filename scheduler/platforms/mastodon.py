@@ -109,11 +109,12 @@ def sandbox_body(
     request: PublishRequest, index: int, earlier: Sequence[PartResult], handle: str
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """What this publisher would send for part ``index``, for the sandbox's outbox: the
-    status body with each upload named by its file, the upload forms, and the headers."""
+    status body with each upload named by its file, the upload forms (``uploads``) and the
+    headers."""
     part = request.parts[index]
     parent = earlier[index - 1].remote_id if index > 0 else None
     body = status_body(request, part, parent, [m.file.name for m in part.media])
-    body["media"] = [{"file": m.file.name, **media_form(m)} for m in part.media]
+    body["uploads"] = [{"file": m.file.name, **media_form(m)} for m in part.media]
     body["headers"] = status_headers(part)
     return body, {}
 

@@ -111,12 +111,13 @@ def sandbox_body(
     request: PublishRequest, index: int, earlier: Sequence[PartResult], handle: str
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """What this publisher would send for part ``index``, for the sandbox's outbox: the post
-    body with each upload named by its file, and the alt text that follows each upload."""
+    body with each upload named by its file, and the alt text that follows each upload
+    (``uploads``)."""
     part = request.parts[index]
     parent = earlier[index - 1].remote_id if index > 0 else None
     body = tweet_body(request, part, parent, [m.file.name for m in part.media])
     if part.media:
-        body["media_metadata"] = [
+        body["uploads"] = [
             {"id": m.file.name, "metadata": {"alt_text": {"text": m.alt}}} for m in part.media
         ]
     return body, {}
