@@ -80,8 +80,8 @@ def policy_of(loaded: Loaded) -> Policy:
 def rules_of(loaded: Loaded, draft: Draft) -> Descriptor:
     """The account's platform (or the one a sandbox stands in for), with its limit."""
     account = loaded.campaign.accounts.get(draft.account)
-    if account is None:
-        return descriptors.get(draft.platform)
+    if account is None:  # removed from the campaign since: its draft is still shown
+        return descriptors.find(draft.platform) or descriptors.stand_in()
     own: Descriptor = account.descriptor
     return own.with_limit(account.max_chars)
 
