@@ -6,6 +6,8 @@ import pytest
 
 from scheduler import descriptors
 from scheduler.descriptors import Descriptor
+from scheduler.errors import UsageError
+from scheduler.platforms import factory_for
 
 ALL = [pytest.param(d, id=d.name) for d in descriptors.descriptors()]
 
@@ -54,3 +56,12 @@ def test_the_default_endpoint_is_https() -> None:
         assert descriptor.default_endpoint is None or descriptor.default_endpoint.startswith(
             "https://"
         )
+
+
+@pytest.mark.parametrize(
+    "descriptor",
+    [p for p in ALL if p.values[0].preview_only],  # type: ignore[union-attr]
+)
+def test_a_preview_only_platform_says_it_cannot_be_sent_to(descriptor: Descriptor) -> None:
+    with pytest.raises(UsageError, match="not yet published to"):
+        factory_for(descriptor.name)
