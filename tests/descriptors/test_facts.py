@@ -58,10 +58,10 @@ def test_the_default_endpoint_is_https() -> None:
         )
 
 
-@pytest.mark.parametrize(
-    "descriptor",
-    [p for p in ALL if p.values[0].preview_only],  # type: ignore[union-attr]
-)
+PREVIEW_ONLY = [pytest.param(d, id=d.name) for d in descriptors.descriptors() if d.preview_only]
+
+
+@pytest.mark.parametrize("descriptor", PREVIEW_ONLY)
 def test_a_preview_only_platform_says_it_cannot_be_sent_to(descriptor: Descriptor) -> None:
     with pytest.raises(UsageError, match="not yet published to"):
         factory_for(descriptor.name)
