@@ -17,6 +17,12 @@ _.isolation_level
 # Jinja2: a loader's hook and its argument
 _.get_source
 environment
+# http.server: a request handler's hooks and settings, and the server's thread flag
+_.do_GET
+_.log_message
+_.server_version
+_.sys_version
+_.daemon_threads
 # Starlette and tweepy attributes set for the library to read
 _.redirect_slashes
 _.bearer_token
