@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "ledger": 6,
     "notify": 6,
     "approval": 7,
+    "pausing": 7,
     "metrics": 7,
     "review": 8,
     "daemon": 8,
