@@ -14,9 +14,19 @@ _.process_result_value
 _._on_connect
 _._on_begin
 _.isolation_level
-# Jinja2: a loader's hook and its argument
+# Jinja2: a loader's hook and its argument; a code generator's visitors and an
+# environment's classes; the methods the generated template code calls by name
 _.get_source
 environment
+_.visit_Concat
+_.code_generator_class
+_.template_class
+_.intercepted_binops
+_.concatenated
+_.sliced
+_.ticked
+_.nest_in
+_.nest_out
 # http.server: a request handler's hooks and settings, and the server's thread flag
 _.do_GET
 _.log_message
