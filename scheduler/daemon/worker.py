@@ -42,10 +42,14 @@ from scheduler.draft import Draft, PartResult
 from scheduler.errors import ConfigError, LedgerError, PublishError, SchedulerError
 from scheduler.notify.base import Notice
 from scheduler.platforms.base import (
+    Absent,
     AuthFailed,
+    CannotTell,
+    Found,
     OutcomeUnknown,
     Publisher,
     PublishRequest,
+    RateLimited,
 )
 
 
@@ -124,12 +128,13 @@ class Worker:
                 claim, self.ledger.attempts(claim.key), self.ledger.events(claim.key)
             ):
                 claim = self._keep(claim)
-                outcome, claim, done = self._reconcile(claim, request, publisher)
+                outcome, claim, done = self._reconcile(claim, request, publisher, end)
                 if outcome is not None:
                     return outcome
                 request = replace(request, done=done)
         except PublishError as exc:
-            return self._cannot_tell(claim, request, exc, end)
+            # A lookup answers CannotTell rather than raise; this is a publisher's bug.
+            return self._cannot_tell(claim, request, CannotTell(error_reason(exc)), end)
 
         if not done and now > end:
             reason = (
@@ -191,45 +196,70 @@ class Worker:
     # --- steps ----------------------------------------------------------------------------
 
     def _reconcile(
-        self, claim: Any, request: PublishRequest, publisher: Publisher
+        self, claim: Any, request: PublishRequest, publisher: Publisher, end: datetime
     ) -> tuple[str | None, Any, tuple[PartResult, ...]]:
         """Look for the part an earlier attempt may have posted.
 
-        Returns (outcome, claim, parts done); an outcome of None means: go on publishing.
-        Only one part can be unrecorded: parts go out in order and each is recorded as soon
-        as it exists.
+        Returns (outcome, claim, parts done); an outcome of None means: go on publishing,
+        which only a found part or a proof of absence allows. Only one part can be
+        unrecorded: parts go out in order and each is recorded as soon as it exists.
         """
         done = tuple(claim.parts_done)
         index = len(done)
         if index >= len(request.parts):
             return self._finish(claim, done), claim, done
-        found = publisher.find(request, index)
+        answer = publisher.find(request, index, self._first_attempt(claim, request))
         self.reporter.event(
             "reconciled",
             key=str(claim.key),
             part=index + 1,
-            found=found is not None,
-            url=found.url if found else "",
+            found=isinstance(answer, Found),
+            answer=type(answer).__name__.lower(),
+            url=answer.part.url if isinstance(answer, Found) else "",
+            evidence=(
+                answer.coverage.how
+                if isinstance(answer, Absent)
+                else answer.reason
+                if isinstance(answer, CannotTell)
+                else ""
+            ),
         )
-        if found is None:
+        if isinstance(answer, CannotTell):
+            return self._cannot_tell(claim, request, answer, end), claim, done
+        if isinstance(answer, Absent):
             return None, claim, done
-        claim = self.ledger.record_part(claim, found, now=self.clock.now()) or claim
-        done = (*done, found)
+        claim = self.ledger.record_part(claim, answer.part, now=self.clock.now()) or claim
+        done = (*done, answer.part)
         if len(done) >= len(request.parts):
             return self._finish(claim, done), claim, done
         return None, claim, done
 
-    def _cannot_tell(
-        self, claim: Any, request: PublishRequest, exc: PublishError, end: datetime
-    ) -> str:
-        """Reconciliation itself failed: look again later inside the window, else ask a person.
+    def _first_attempt(self, claim: Any, request: PublishRequest) -> datetime:
+        """When the earliest attempt at this content began: a lookup covers from there."""
+        try:
+            attempts = self.ledger.attempts(claim.key)
+        except LedgerError:
+            return request.created_at
+        starts = [a.started_at for a in attempts if a.content_hash == claim.content_hash]
+        return min([*starts, request.created_at]) if starts else request.created_at
 
-        Nothing is published meanwhile: the next attempt reconciles first again.
+    def _cannot_tell(
+        self, claim: Any, request: PublishRequest, answer: CannotTell, end: datetime
+    ) -> str:
+        """The lookup could not decide: look again later inside the window (no sooner than
+        the platform asked, on a 429), else ask a person.
+
+        Nothing is published meanwhile: the next attempt looks first again.
         """
         now = self.clock.now()
         index = len(claim.parts_done)
+        asked: PublishError = (
+            RateLimited(answer.reason, retry_after=answer.retry_after)
+            if answer.retry_after is not None
+            else OutcomeUnknown(answer.reason)
+        )
         decision = decide(
-            OutcomeUnknown(error_reason(exc)),
+            asked,
             attempts=claim.attempt,
             now=now,
             latest=end,
@@ -238,19 +268,23 @@ class Worker:
             finish_by=self._finish_by(claim.draft) if claim.parts_done else None,
         )
         if decision.action == "retry" and decision.at is not None:
-            error = OutcomeUnknown(f"could not yet tell whether it was posted: {error_reason(exc)}")
+            error = OutcomeUnknown(
+                f"could not yet tell whether part {index + 1} was posted: {answer.reason}",
+                status=answer.status,
+            )
             self.ledger.retry_later(claim, next_attempt=decision.at, error=error, now=now)
             self.reporter.event(
                 "reconcile_later",
                 "warning",
                 key=str(claim.key),
                 next_attempt=decision.at,
-                error=error_reason(exc),
+                error=answer.reason,
+                retry_after=answer.retry_after,
             )
             return "retry_wait"
         reason = (
             f"part {index + 1} of {len(request.parts)} may or may not have been posted "
-            f"and the platform cannot tell: {error_reason(exc)}"
+            f"and the platform cannot tell: {answer.reason}"
         )
         self.ledger.give_up(claim, state="outcome_unknown", reason=reason, now=now)
         self._notice("outcome_unknown", claim.draft, reason, detail=evidence(claim, request, index))
@@ -387,15 +421,15 @@ class Worker:
         if index >= len(request.parts):
             return self._finish(claim, done)
         try:
-            found = publisher.find(request, index)
+            answer = publisher.find(request, index, self._first_attempt(claim, request))
         except PublishError:
-            return None  # the next attempt reconciles first
-        if found is None:
-            return None
-        claim = self.ledger.record_part(claim, found, now=self.clock.now()) or claim
+            return None  # the next attempt looks first
+        if not isinstance(answer, Found):
+            return None  # absent or cannot tell: the next attempt looks first again
+        claim = self.ledger.record_part(claim, answer.part, now=self.clock.now()) or claim
         self.reporter.event("reconciled", key=str(claim.key), part=index + 1, found=True)
         if index + 1 >= len(request.parts):
-            return self._finish(claim, (*done, found))
+            return self._finish(claim, (*done, answer.part))
         return None
 
     def _apply(self, claim: Any, decision: Decision, exc: PublishError) -> str:

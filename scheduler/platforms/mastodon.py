@@ -3,8 +3,9 @@
 * Every status carries ``Idempotency-Key`` = the part's idempotency key, the same on every
   attempt: Mastodon replays the original status for an hour instead of posting twice.
 * Servers that speak the API are not all Mastodon (some ignore the key, close keep-alive
-  connections, lack endpoints), and the replay window is one hour, so a create that may have
-  been applied raises OutcomeUnknown and ``find`` reconciles from the account's statuses.
+  connections, lack endpoints, send no ``Link`` header), and the replay window is one hour,
+  so a create that may have been applied raises OutcomeUnknown and ``find`` reconciles from
+  the account's statuses: "absent" only once it has read back past the first attempt.
 * Errors are classified by HTTP status and by what the request was, never by the message:
   Mastodon localises ``error``. A 422 on a status that attaches media whose processing has
   not finished (the media endpoint still answers 206) is transient.
@@ -17,16 +18,20 @@ import html
 import re
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
+    Absent,
     AccountInfo,
     AccountSpec,
     BeforeCreate,
+    CannotTell,
+    Found,
     Invalid,
+    Lookup,
     MediaUpload,
     OutcomeUnknown,
     PartCallback,
@@ -38,6 +43,7 @@ from scheduler.platforms.base import (
     PublishRequest,
     PublishResult,
     Transient,
+    page_coverage,
 )
 from scheduler.platforms.http import HttpClient, Redactor, json_body, mastodon_retry_after
 from scheduler.platforms.rules import check_part, rules_for
@@ -46,8 +52,8 @@ PLATFORM = "mastodon"
 STATUSES = "/api/v1/statuses"
 MEDIA_WAIT_SECONDS = 60.0  # longest wait for an upload to be processed before giving up
 INSTANCE_TTL_SECONDS = 3600.0
-FIND_PAGES = 3  # of 40 statuses: how far back reconciliation looks
-FIND_MARGIN = timedelta(minutes=10)
+FIND_PAGE_SIZE = 40  # statuses per page, Mastodon's most
+FIND_MARGIN = timedelta(minutes=10)  # server clocks may be this far behind ours
 
 _instance_cache: dict[str, tuple[float, PlatformRules, int]] = {}
 _instance_lock = threading.Lock()
@@ -94,6 +100,7 @@ class MastodonPublisher:
         self.rules = rules_for(PLATFORM, max_chars=self._configured_max)
         self._url_length = 23
         self._clock = context.clock
+        self._lookup_seconds = context.lookup_seconds
         token = context.credentials.require(spec.name, "access_token")["access_token"]
         self._redact = Redactor([token])
         self.http = HttpClient(
@@ -377,68 +384,97 @@ class MastodonPublisher:
 
     # --- reconciliation -------------------------------------------------------------------
 
-    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
-        """Look for the part among the account's recent statuses: same text and CW, replying
-        to the right parent, created no earlier than shortly before the due time."""
+    def find(
+        self, request: PublishRequest, part_index: int, since: datetime | None = None
+    ) -> Lookup:
+        """Look for the part among the account's statuses, newest first, back past the first
+        attempt (less a margin for clock skew): same text and CW, replying to the right
+        parent. Pages follow the ``Link`` header when the server sends one, else ``max_id``
+        from the oldest status seen; the lookup is bounded by time, not by a page count."""
         if self._account_id is None:
             try:
                 self.verify()
-            except (Transient, OutcomeUnknown) as exc:
-                raise OutcomeUnknown(
-                    f"{PLATFORM}: cannot look for part {part_index + 1} now ({exc.message})",
-                    platform=PLATFORM,
-                    part_index=part_index,
-                ) from exc
+            except PublishError as exc:
+                return CannotTell.because(exc, "reading the account's id")
         part = request.parts[part_index]
-        want_text = comparable(part.text)
-        want_cw = request.content_warning or ""
-        want_parent = None
-        if part_index > 0 and len(request.done) >= part_index:
-            want_parent = request.done[part_index - 1].remote_id
-        since = request.created_at - FIND_MARGIN
-        url: str | None = (
-            f"/api/v1/accounts/{self._account_id}/statuses?limit=40&exclude_reblogs=true"
+        want = _Wanted(
+            text=comparable(part.text),
+            cw=request.content_warning or "",
+            parent=(
+                request.done[part_index - 1].remote_id
+                if 0 < part_index <= len(request.done)
+                else None
+            ),
         )
-        for _ in range(FIND_PAGES):
-            if url is None:
-                break
-            what = "reading the account's statuses"
+        start = (since or request.created_at) - FIND_MARGIN
+        first = f"/api/v1/accounts/{self._account_id}/statuses"
+        params: dict[str, str] = {"limit": str(FIND_PAGE_SIZE), "exclude_reblogs": "true"}
+        url: str = first
+        deadline = self._clock.monotonic() + self._lookup_seconds
+        pages = 0
+        while True:
+            if pages and self._clock.monotonic() >= deadline:
+                return CannotTell(
+                    f"the account's statuses since {start.isoformat(timespec='seconds')} "
+                    f"were not all read after {pages} page(s) in {self._lookup_seconds:g} s"
+                )
+            what = f"reading page {pages + 1} of the account's statuses"
             try:
-                response = self.http.request("GET", url, part_index=part_index, what=what)
-            except Transient as exc:
-                raise OutcomeUnknown(
-                    f"{PLATFORM}: cannot look for part {part_index + 1} now ({exc.message})",
-                    platform=PLATFORM,
-                    part_index=part_index,
-                ) from exc
-            if response.status_code != 200:
-                error = self._failure(response, what=what, part_index=part_index)
-                raise OutcomeUnknown(
-                    f"{PLATFORM}: cannot look for part {part_index + 1} now ({error.message})",
-                    platform=PLATFORM,
-                    part_index=part_index,
-                ) from error
-            page = response.json()
-            if not isinstance(page, list) or not page:
-                break
+                response = self.http.request(
+                    "GET", url, params=params, part_index=part_index, what=what
+                )
+                if response.status_code != 200:
+                    raise self._failure(response, what=what, part_index=part_index)
+                page = response.json()
+            except PublishError as exc:
+                return CannotTell.because(exc, what)
+            except ValueError:
+                return CannotTell(f"{what}: the answer was not JSON")
+            if not isinstance(page, list):
+                return CannotTell(f"{what}: the answer was not a list of statuses")
+            pages += 1
             for status in page:
-                if not isinstance(status, dict):
-                    continue
-                if plain_text(str(status.get("content", ""))) != want_text:
-                    continue
-                if (status.get("spoiler_text") or "") != want_cw:
-                    continue
-                if want_parent is not None and str(status.get("in_reply_to_id")) != want_parent:
-                    continue
-                created = _parse_time(status.get("created_at"))
-                if created is not None and created < since:
-                    continue  # the same words posted before this post was due: not ours
-                return self._result(status, part_index)
-            oldest = _parse_time(page[-1].get("created_at"))
-            if oldest is not None and oldest < since:
-                break
-            url = response.links.get("next", {}).get("url")
-        return None
+                if isinstance(status, dict) and want.matches(status, start):
+                    return Found(self._result(status, part_index))
+            statuses = [s for s in page if isinstance(s, dict)]
+            oldest = _parse_time(statuses[-1].get("created_at")) if statuses else None
+            covered = page_coverage(since=start, oldest=oldest, empty=not page, pages=pages)
+            if covered is not None:
+                return Absent(covered)
+            following = response.links.get("next", {}).get("url")
+            # The token goes only to the instance: a next link elsewhere is not followed.
+            if following and following.startswith(self.instance + "/"):
+                url, params = following, {}
+            elif statuses and statuses[-1].get("id"):
+                # A server without Link headers: page on by the oldest id seen.
+                url = first
+                params = {
+                    "limit": str(FIND_PAGE_SIZE),
+                    "exclude_reblogs": "true",
+                    "max_id": str(statuses[-1]["id"]),
+                }
+            else:
+                return CannotTell(f"{what}: no way to read the next page")
+
+
+@dataclass(frozen=True, slots=True)
+class _Wanted:
+    """What the part looks like among the account's statuses."""
+
+    text: str
+    cw: str
+    parent: str | None
+
+    def matches(self, status: dict[str, Any], start: datetime) -> bool:
+        if plain_text(str(status.get("content", ""))) != self.text:
+            return False
+        if (status.get("spoiler_text") or "") != self.cw:
+            return False
+        if self.parent is not None and str(status.get("in_reply_to_id")) != self.parent:
+            return False
+        created = _parse_time(status.get("created_at"))
+        # The same words posted before the first attempt are not ours.
+        return created is None or created >= start
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -6,7 +6,7 @@ from scheduler.credentials import env_name
 from scheduler.platforms.base import AccountSpec
 from scheduler.platforms.mastodon import clear_instance_cache
 from tests.fakes.base import Fault
-from tests.fakes.mastodon import STATUSES, FakeMastodon
+from tests.fakes.mastodon import ACCOUNT_STATUSES, STATUSES, FakeMastodon
 from tests.platforms.harness import RESET_SECONDS, SLOW, Harness, Posted
 
 
@@ -60,6 +60,15 @@ class MastodonHarness(Harness):
             "forbidden": (403, "This action is not allowed"),
         }[kind]
         self.fake.inject("POST", STATUSES, Fault.status(status, {"error": message + echo}))
+
+    def inject_lookup(self, fault: str) -> None:
+        self.fake.inject(
+            "GET",
+            ACCOUNT_STATUSES,
+            self.fake.rate_limit_fault(RESET_SECONDS)
+            if fault == "rate_limited"
+            else Fault.status(503, {"error": "Service Unavailable"}),
+        )
 
     def posted(self) -> list[Posted]:
         with self.fake.lock:
