@@ -107,6 +107,7 @@ class FakeMastodon(FakeServer):
         has_v2_instance: bool = True,
         media_polls: int = 0,
         claims_ready: bool = False,
+        link_headers: bool = True,
     ) -> None:
         super().__init__()
         self.clock: Clock = clock or FixedClock()
@@ -118,6 +119,8 @@ class FakeMastodon(FakeServer):
         self.media_polls = media_polls  # GETs answered 206 before an upload is processed
         # A server that answers an upload 200 with a URL while still processing it.
         self.claims_ready = claims_ready
+        # False: a Mastodon-API server that pages only by max_id and sends no Link header.
+        self.link_headers = link_headers
         self.statuses: list[Posted] = []
         self.media: dict[str, dict[str, Any]] = {}
         self._idempotency: dict[tuple[str, str], tuple[str, datetime]] = {}
@@ -353,7 +356,7 @@ class FakeMastodon(FakeServer):
             newest_first = [s for s in newest_first if int(s["id"]) < int(max_id)]
         page = newest_first[:limit]
         headers = self.rate_headers()
-        if len(newest_first) > limit:
+        if len(newest_first) > limit and self.link_headers:
             headers["Link"] = (
                 f'<{self.base_url}{request.path}?max_id={page[-1]["id"]}&limit={limit}>; rel="next"'
             )
