@@ -46,6 +46,7 @@ from scheduler.platforms.base import (
     AuthFailed,
     CannotTell,
     Found,
+    Lookup,
     OutcomeUnknown,
     Publisher,
     PublishRequest,
@@ -209,21 +210,7 @@ class Worker:
         if index >= len(request.parts):
             return self._finish(claim, done), claim, done
         answer = publisher.find(request, index, self._first_attempt(claim, request))
-        self.reporter.event(
-            "reconciled",
-            key=str(claim.key),
-            part=index + 1,
-            found=isinstance(answer, Found),
-            answer=type(answer).__name__.lower(),
-            url=answer.part.url if isinstance(answer, Found) else "",
-            evidence=(
-                answer.coverage.how
-                if isinstance(answer, Absent)
-                else answer.reason
-                if isinstance(answer, CannotTell)
-                else ""
-            ),
-        )
+        self._reported(claim, index, answer)
         if isinstance(answer, CannotTell):
             return self._cannot_tell(claim, request, answer, end), claim, done
         if isinstance(answer, Absent):
@@ -233,6 +220,24 @@ class Worker:
         if len(done) >= len(request.parts):
             return self._finish(claim, done), claim, done
         return None, claim, done
+
+    def _reported(self, claim: Any, index: int, answer: Lookup) -> None:
+        """Log a lookup's answer with its evidence (what was covered, or why not)."""
+        if isinstance(answer, Found):
+            evidence_seen, url = "", answer.part.url
+        elif isinstance(answer, Absent):
+            evidence_seen, url = answer.coverage.how, ""
+        else:
+            evidence_seen, url = answer.reason, ""
+        self.reporter.event(
+            "reconciled",
+            key=str(claim.key),
+            part=index + 1,
+            found=isinstance(answer, Found),
+            answer={Found: "found", Absent: "absent"}.get(type(answer), "cannot_tell"),
+            url=url,
+            evidence=evidence_seen,
+        )
 
     def _first_attempt(self, claim: Any, request: PublishRequest) -> datetime:
         """When the earliest attempt at this content began: a lookup covers from there."""
@@ -424,10 +429,10 @@ class Worker:
             answer = publisher.find(request, index, self._first_attempt(claim, request))
         except PublishError:
             return None  # the next attempt looks first
+        self._reported(claim, index, answer)
         if not isinstance(answer, Found):
             return None  # absent or cannot tell: the next attempt looks first again
         claim = self.ledger.record_part(claim, answer.part, now=self.clock.now()) or claim
-        self.reporter.event("reconciled", key=str(claim.key), part=index + 1, found=True)
         if index + 1 >= len(request.parts):
             return self._finish(claim, (*done, answer.part))
         return None

@@ -339,7 +339,7 @@ class XPublisher:
             try:
                 body = self._read_timeline(user_id, params)
             except PublishError as exc:
-                return CannotTell.because(exc, f"x: reading page {pages + 1} of the timeline")
+                return CannotTell.because(exc, f"reading page {pages + 1} of the timeline")
             pages += 1
             scan(body.get("data") or [], wanted, request.created_at, found)
             if found.by_keys:
