@@ -42,6 +42,7 @@ from scheduler.platforms.base import (
     PublishError,
     PublishRequest,
     PublishResult,
+    RateLimited,
     Transient,
     page_coverage,
 )
@@ -54,6 +55,8 @@ MEDIA_WAIT_SECONDS = 60.0  # longest wait for an upload to be processed before g
 INSTANCE_TTL_SECONDS = 3600.0
 FIND_PAGE_SIZE = 40  # statuses per page, Mastodon's most
 FIND_MARGIN = timedelta(minutes=10)  # server clocks may be this far behind ours
+PAGE_TRIES = 3  # reads of one page before a lookup cannot tell
+PAGE_RETRY_SECONDS = 0.5
 
 _instance_cache: dict[str, tuple[float, PlatformRules, int]] = {}
 _instance_lock = threading.Lock()
@@ -419,17 +422,10 @@ class MastodonPublisher:
                     f"were not all read after {pages} page(s) in {self._lookup_seconds:g} s"
                 )
             what = f"reading page {pages + 1} of the account's statuses"
-            try:
-                response = self.http.request(
-                    "GET", url, params=params, part_index=part_index, what=what
-                )
-                if response.status_code != 200:
-                    raise self._failure(response, what=what, part_index=part_index)
-                page = response.json()
-            except PublishError as exc:
-                return CannotTell.because(exc, what)
-            except ValueError:
-                return CannotTell(f"{what}: the answer was not JSON")
+            read = self._read_page(url, params, part_index, what, deadline)
+            if isinstance(read, CannotTell):
+                return read
+            response, page = read
             if not isinstance(page, list):
                 return CannotTell(f"{what}: the answer was not a list of statuses")
             pages += 1
@@ -455,6 +451,34 @@ class MastodonPublisher:
                 }
             else:
                 return CannotTell(f"{what}: no way to read the next page")
+
+    def _read_page(
+        self, url: str, params: dict[str, str], part_index: int, what: str, deadline: float
+    ) -> tuple[Any, Any] | CannotTell:
+        """One page of statuses. A 5xx or a lost connection is tried again (a read is safe
+        to repeat) while the lookup has time; a 429 ends the lookup at once with the
+        platform's reset, so that the wait is honoured rather than spent holding a claim."""
+        delay = PAGE_RETRY_SECONDS
+        for attempt in range(1, PAGE_TRIES + 1):
+            try:
+                response = self.http.request(
+                    "GET", url, params=params, part_index=part_index, what=what
+                )
+                if response.status_code != 200:
+                    raise self._failure(response, what=what, part_index=part_index)
+                return response, response.json()
+            except RateLimited as exc:
+                return CannotTell.because(exc, what)
+            except PublishError as exc:
+                if not exc.retryable or attempt == PAGE_TRIES:
+                    return CannotTell.because(exc, what)
+                if self._clock.monotonic() + delay >= deadline:
+                    return CannotTell.because(exc, what)
+                self._clock.sleep(delay)
+                delay *= 2
+            except ValueError:
+                return CannotTell(f"{what}: the answer was not JSON")
+        raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scheduler.credentials import env_name
 from scheduler.platforms.base import AccountSpec
-from scheduler.platforms.mastodon import clear_instance_cache
+from scheduler.platforms.mastodon import PAGE_TRIES, clear_instance_cache
 from tests.fakes.base import Fault
 from tests.fakes.mastodon import ACCOUNT_STATUSES, STATUSES, FakeMastodon
 from tests.platforms.harness import RESET_SECONDS, SLOW, Harness, Posted
@@ -62,13 +62,12 @@ class MastodonHarness(Harness):
         self.fake.inject("POST", STATUSES, Fault.status(status, {"error": message + echo}))
 
     def inject_lookup(self, fault: str) -> None:
-        self.fake.inject(
-            "GET",
-            ACCOUNT_STATUSES,
-            self.fake.rate_limit_fault(RESET_SECONDS)
-            if fault == "rate_limited"
-            else Fault.status(503, {"error": "Service Unavailable"}),
-        )
+        if fault == "rate_limited":
+            self.fake.inject("GET", ACCOUNT_STATUSES, self.fake.rate_limit_fault(RESET_SECONDS))
+            return
+        # A page is read again after a 5xx: the fault lasts for every try.
+        unavailable = Fault.status(503, {"error": "Service Unavailable"})
+        self.fake.inject("GET", ACCOUNT_STATUSES, unavailable, times=PAGE_TRIES)
 
     def posted(self) -> list[Posted]:
         with self.fake.lock:

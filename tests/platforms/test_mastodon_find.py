@@ -21,7 +21,12 @@ from scheduler.platforms.base import (
     PlatformContext,
     PublishRequest,
 )
-from scheduler.platforms.mastodon import FIND_PAGE_SIZE, MastodonPublisher, clear_instance_cache
+from scheduler.platforms.mastodon import (
+    FIND_PAGE_SIZE,
+    PAGE_TRIES,
+    MastodonPublisher,
+    clear_instance_cache,
+)
 from tests.fakes.base import Fault
 from tests.fakes.mastodon import ACCOUNT_STATUSES, FakeMastodon
 from tests.platforms.harness import DUE
@@ -143,9 +148,18 @@ def test_a_429_half_way_through_a_lookup_cannot_tell_and_says_when(
     assert isinstance(publisher(fake, tmp_path).find(request("ours"), 0), Found)
 
 
-def test_a_server_error_on_a_later_page_cannot_tell(fake: FakeMastodon, tmp_path: Path) -> None:
+def test_a_server_error_on_a_later_page_is_read_again_then_cannot_tell(
+    fake: FakeMastodon, tmp_path: Path
+) -> None:
     pub = publisher(fake, tmp_path)
     post(pub, fake, [f"newer {i}" for i in range(3 * FIND_PAGE_SIZE)])
-    fake.inject("GET", ACCOUNT_STATUSES, Fault.passthrough(), Fault.status(503, {"error": "x"}))
+    unavailable = Fault.status(503, {"error": "x"})
+    # One 503 and one dropped connection: the page is read again, and the lookup decides.
+    fake.inject("GET", ACCOUNT_STATUSES, Fault.passthrough(), unavailable, Fault.drop_before())
+    assert isinstance(publisher(fake, tmp_path).find(request("never posted"), 0), Absent)
+    # A page that fails every try: cannot tell, with nothing to wait for.
+    fake.inject("GET", ACCOUNT_STATUSES, Fault.passthrough(), unavailable, times=1)
+    fake.inject("GET", ACCOUNT_STATUSES, unavailable, times=PAGE_TRIES - 1)
     answer = publisher(fake, tmp_path).find(request("never posted"), 0)
     assert isinstance(answer, CannotTell) and answer.retry_after is None, answer
+    assert "page 2" in answer.reason
