@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from scheduler.accounts import AccountSpec
 from scheduler.draft import PartResult
@@ -32,6 +32,7 @@ from scheduler.errors import PublishError
 
 __all__ = [
     "LOOKUP_SECONDS",
+    "PAGE_TRIES",
     "Absent",
     "AccountInfo",
     "AccountSpec",
@@ -57,6 +58,7 @@ __all__ = [
     "RateLimited",
     "Transient",
     "page_coverage",
+    "read_page",
 ]
 
 
@@ -310,6 +312,30 @@ Lookup = Found | Absent | CannotTell
 # How long one lookup may page through an account's posts (on the injected clock) before it
 # answers "cannot tell": long enough for a busy account, short against a lease.
 LOOKUP_SECONDS = 60.0
+PAGE_TRIES = 3  # reads of one page before a lookup cannot tell
+PAGE_RETRY_SECONDS = 0.5  # the first pause between them; doubled each time
+
+T = TypeVar("T")
+
+
+def read_page(read: Callable[[], T], *, what: str, clock: Any, deadline: float) -> T | CannotTell:
+    """One page of a lookup. A 5xx or a lost connection is read again (a read is safe to
+    repeat) while the lookup has time; a 429 ends the lookup at once with the platform's
+    reset, so the wait is honoured rather than spent holding a claim; anything else that
+    fails is "cannot tell" too."""
+    delay = PAGE_RETRY_SECONDS
+    for attempt in range(1, PAGE_TRIES + 1):
+        try:
+            return read()
+        except RateLimited as exc:
+            return CannotTell.because(exc, what)
+        except PublishError as exc:
+            late = clock.monotonic() + delay >= deadline
+            if not exc.retryable or attempt == PAGE_TRIES or late:
+                return CannotTell.because(exc, what)
+            clock.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
 
 
 PartCallback = Callable[[PartResult], None]

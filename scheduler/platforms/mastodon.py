@@ -20,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from scheduler.errors import ConfigError
@@ -42,9 +43,9 @@ from scheduler.platforms.base import (
     PublishError,
     PublishRequest,
     PublishResult,
-    RateLimited,
     Transient,
     page_coverage,
+    read_page,
 )
 from scheduler.platforms.http import HttpClient, Redactor, json_body, mastodon_retry_after
 from scheduler.platforms.rules import check_part, rules_for
@@ -55,8 +56,6 @@ MEDIA_WAIT_SECONDS = 60.0  # longest wait for an upload to be processed before g
 INSTANCE_TTL_SECONDS = 3600.0
 FIND_PAGE_SIZE = 40  # statuses per page, Mastodon's most
 FIND_MARGIN = timedelta(minutes=10)  # server clocks may be this far behind ours
-PAGE_TRIES = 3  # reads of one page before a lookup cannot tell
-PAGE_RETRY_SECONDS = 0.5
 
 _instance_cache: dict[str, tuple[float, PlatformRules, int]] = {}
 _instance_lock = threading.Lock()
@@ -422,7 +421,12 @@ class MastodonPublisher:
                     f"were not all read after {pages} page(s) in {self._lookup_seconds:g} s"
                 )
             what = f"reading page {pages + 1} of the account's statuses"
-            read = self._read_page(url, params, part_index, what, deadline)
+            read = read_page(
+                partial(self._page, url, params, part_index, what),
+                what=what,
+                clock=self._clock,
+                deadline=deadline,
+            )
             if isinstance(read, CannotTell):
                 return read
             response, page = read
@@ -452,33 +456,16 @@ class MastodonPublisher:
             else:
                 return CannotTell(f"{what}: no way to read the next page")
 
-    def _read_page(
-        self, url: str, params: dict[str, str], part_index: int, what: str, deadline: float
-    ) -> tuple[Any, Any] | CannotTell:
-        """One page of statuses. A 5xx or a lost connection is tried again (a read is safe
-        to repeat) while the lookup has time; a 429 ends the lookup at once with the
-        platform's reset, so that the wait is honoured rather than spent holding a claim."""
-        delay = PAGE_RETRY_SECONDS
-        for attempt in range(1, PAGE_TRIES + 1):
-            try:
-                response = self.http.request(
-                    "GET", url, params=params, part_index=part_index, what=what
-                )
-                if response.status_code != 200:
-                    raise self._failure(response, what=what, part_index=part_index)
-                return response, response.json()
-            except RateLimited as exc:
-                return CannotTell.because(exc, what)
-            except PublishError as exc:
-                if not exc.retryable or attempt == PAGE_TRIES:
-                    return CannotTell.because(exc, what)
-                if self._clock.monotonic() + delay >= deadline:
-                    return CannotTell.because(exc, what)
-                self._clock.sleep(delay)
-                delay *= 2
-            except ValueError:
-                return CannotTell(f"{what}: the answer was not JSON")
-        raise AssertionError("unreachable")
+    def _page(
+        self, url: str, params: dict[str, str], part_index: int, what: str
+    ) -> tuple[Any, Any]:
+        response = self.http.request("GET", url, params=params, part_index=part_index, what=what)
+        if response.status_code != 200:
+            raise self._failure(response, what=what, part_index=part_index)
+        try:
+            return response, response.json()
+        except ValueError as exc:
+            raise Transient(f"{PLATFORM}: {what}: the answer was not JSON") from exc
 
 
 @dataclass(frozen=True, slots=True)

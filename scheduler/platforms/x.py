@@ -39,6 +39,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -67,6 +68,7 @@ from scheduler.platforms.base import (
     PublishRequest,
     PublishResult,
     Transient,
+    read_page,
 )
 from scheduler.platforms.rules import check_part, rules_for
 from scheduler.platforms.x_auth import XAuth, auth_for, slug
@@ -336,10 +338,14 @@ class XPublisher:
             }
             if token:
                 params["pagination_token"] = token
-            try:
-                body = self._read_timeline(user_id, params)
-            except PublishError as exc:
-                return CannotTell.because(exc, f"reading page {pages + 1} of the timeline")
+            body = read_page(
+                partial(self._read_timeline, user_id, params),
+                what=f"reading page {pages + 1} of the timeline",
+                clock=self._clock,
+                deadline=deadline,
+            )
+            if isinstance(body, CannotTell):
+                return body
             pages += 1
             scan(body.get("data") or [], wanted, request.created_at, found)
             if found.by_keys:

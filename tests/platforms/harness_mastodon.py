@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from scheduler.credentials import env_name
-from scheduler.platforms.base import AccountSpec
-from scheduler.platforms.mastodon import PAGE_TRIES, clear_instance_cache
+from scheduler.platforms.base import PAGE_TRIES, AccountSpec
+from scheduler.platforms.mastodon import clear_instance_cache
 from tests.fakes.base import Fault
 from tests.fakes.mastodon import ACCOUNT_STATUSES, STATUSES, FakeMastodon
 from tests.platforms.harness import RESET_SECONDS, SLOW, Harness, Posted

@@ -13,6 +13,7 @@ from scheduler.clock import FixedClock
 from scheduler.credentials import CredentialStore, env_name
 from scheduler.platforms import build_publisher
 from scheduler.platforms.base import (
+    PAGE_TRIES,
     Absent,
     AccountSpec,
     CannotTell,
@@ -23,7 +24,6 @@ from scheduler.platforms.base import (
 )
 from scheduler.platforms.mastodon import (
     FIND_PAGE_SIZE,
-    PAGE_TRIES,
     MastodonPublisher,
     clear_instance_cache,
 )

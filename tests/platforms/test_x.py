@@ -14,6 +14,7 @@ import tweepy
 
 from scheduler.clock import FixedClock
 from scheduler.platforms.base import (
+    PAGE_TRIES,
     Absent,
     AuthFailed,
     CannotTell,
@@ -338,7 +339,10 @@ def test_find_that_cannot_read_cannot_tell(fake: FakeX, clock: FixedClock, tmp_p
     pub = publisher(fake, clock, tmp_path)
     request = thread(clock, "unsure")
     pub.verify()
-    fake.server_error("GET", TIMELINE, 503)
+    fake.server_error("GET", TIMELINE, 503)  # one 5xx: the page is read again
+    assert isinstance(pub.find(request, 0), Absent)
+    for _ in range(PAGE_TRIES):
+        fake.server_error("GET", TIMELINE, 503)
     answer = pub.find(request, 0)
     assert isinstance(answer, CannotTell) and answer.status == 503, answer
 
