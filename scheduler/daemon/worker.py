@@ -246,7 +246,8 @@ class Worker:
         except LedgerError:
             return request.created_at
         starts = [a.started_at for a in attempts if a.content_hash == claim.content_hash]
-        return min([*starts, request.created_at]) if starts else request.created_at
+        # Not the due time: after downtime a post due days ago was first tried only now.
+        return min(starts) if starts else request.created_at
 
     def _cannot_tell(
         self, claim: Any, request: PublishRequest, answer: CannotTell, end: datetime
