@@ -33,7 +33,7 @@ from scheduler.daemon.notices import (
     published_parts,
     unfinished,
 )
-from scheduler.daemon.reconcile import AccountPauses, needs_reconcile
+from scheduler.daemon.reconcile import AccountPauses, described, first_attempt, needs_reconcile
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.request import NotPublishable, build_request
 from scheduler.daemon.retry import Decision, backoff, decide, error_reason
@@ -222,32 +222,14 @@ class Worker:
         return None, claim, done
 
     def _reported(self, claim: Any, index: int, answer: Lookup) -> None:
-        """Log a lookup's answer with its evidence (what was covered, or why not)."""
-        if isinstance(answer, Found):
-            evidence_seen, url = "", answer.part.url
-        elif isinstance(answer, Absent):
-            evidence_seen, url = answer.coverage.how, ""
-        else:
-            evidence_seen, url = answer.reason, ""
-        self.reporter.event(
-            "reconciled",
-            key=str(claim.key),
-            part=index + 1,
-            found=isinstance(answer, Found),
-            answer={Found: "found", Absent: "absent"}.get(type(answer), "cannot_tell"),
-            url=url,
-            evidence=evidence_seen,
-        )
+        self.reporter.event("reconciled", key=str(claim.key), part=index + 1, **described(answer))
 
     def _first_attempt(self, claim: Any, request: PublishRequest) -> datetime:
-        """When the earliest attempt at this content began: a lookup covers from there."""
         try:
             attempts = self.ledger.attempts(claim.key)
         except LedgerError:
             return request.created_at
-        starts = [a.started_at for a in attempts if a.content_hash == claim.content_hash]
-        # Not the due time: after downtime a post due days ago was first tried only now.
-        return min(starts) if starts else request.created_at
+        return first_attempt(attempts, claim.content_hash, default=request.created_at)
 
     def _cannot_tell(
         self, claim: Any, request: PublishRequest, answer: CannotTell, end: datetime

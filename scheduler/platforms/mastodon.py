@@ -14,12 +14,10 @@
 
 from __future__ import annotations
 
-import html
-import re
 import threading
 import time
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -48,14 +46,19 @@ from scheduler.platforms.base import (
     read_page,
 )
 from scheduler.platforms.http import HttpClient, Redactor, json_body, mastodon_retry_after
+from scheduler.platforms.mastodon_find import (
+    FIND_MARGIN,
+    Wanted,
+    comparable,
+    page_params,
+    parse_time,
+)
 from scheduler.platforms.rules import check_part, rules_for
 
 PLATFORM = "mastodon"
 STATUSES = "/api/v1/statuses"
 MEDIA_WAIT_SECONDS = 60.0  # longest wait for an upload to be processed before giving up
 INSTANCE_TTL_SECONDS = 3600.0
-FIND_PAGE_SIZE = 40  # statuses per page, Mastodon's most
-FIND_MARGIN = timedelta(minutes=10)  # server clocks may be this far behind ours
 
 _instance_cache: dict[str, tuple[float, PlatformRules, int]] = {}
 _instance_lock = threading.Lock()
@@ -64,22 +67,6 @@ _instance_lock = threading.Lock()
 def clear_instance_cache() -> None:
     with _instance_lock:
         _instance_cache.clear()
-
-
-_TAG = re.compile(r"<[^>]+>")
-_BREAK = re.compile(r"<br\s*/?>|</p>\s*<p>", re.IGNORECASE)
-_SPACE = re.compile(r"\s+")
-
-
-def plain_text(content: str) -> str:
-    """A status's HTML ``content`` as comparable plain text (links keep their full URL)."""
-    text = _BREAK.sub(" ", content)
-    text = html.unescape(_TAG.sub("", text))
-    return _SPACE.sub(" ", text).strip()
-
-
-def comparable(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
 
 
 class MastodonPublisher:
@@ -399,7 +386,7 @@ class MastodonPublisher:
             except PublishError as exc:
                 return CannotTell.because(exc, "reading the account's id")
         part = request.parts[part_index]
-        want = _Wanted(
+        want = Wanted(
             text=comparable(part.text),
             cw=request.content_warning or "",
             parent=(
@@ -410,8 +397,7 @@ class MastodonPublisher:
         )
         start = (since or request.created_at) - FIND_MARGIN
         first = f"/api/v1/accounts/{self._account_id}/statuses"
-        params: dict[str, str] = {"limit": str(FIND_PAGE_SIZE), "exclude_reblogs": "true"}
-        url: str = first
+        url, params = first, page_params(None)
         deadline = self._clock.monotonic() + self._lookup_seconds
         pages = 0
         while True:
@@ -437,7 +423,7 @@ class MastodonPublisher:
                 if isinstance(status, dict) and want.matches(status, start):
                     return Found(self._result(status, part_index))
             statuses = [s for s in page if isinstance(s, dict)]
-            oldest = _parse_time(statuses[-1].get("created_at")) if statuses else None
+            oldest = parse_time(statuses[-1].get("created_at")) if statuses else None
             covered = page_coverage(since=start, oldest=oldest, empty=not page, pages=pages)
             if covered is not None:
                 return Absent(covered)
@@ -447,12 +433,7 @@ class MastodonPublisher:
                 url, params = following, {}
             elif statuses and statuses[-1].get("id"):
                 # A server without Link headers: page on by the oldest id seen.
-                url = first
-                params = {
-                    "limit": str(FIND_PAGE_SIZE),
-                    "exclude_reblogs": "true",
-                    "max_id": str(statuses[-1]["id"]),
-                }
+                url, params = first, page_params(str(statuses[-1]["id"]))
             else:
                 return CannotTell(f"{what}: no way to read the next page")
 
@@ -466,35 +447,6 @@ class MastodonPublisher:
             return response, response.json()
         except ValueError as exc:
             raise Transient(f"{PLATFORM}: {what}: the answer was not JSON") from exc
-
-
-@dataclass(frozen=True, slots=True)
-class _Wanted:
-    """What the part looks like among the account's statuses."""
-
-    text: str
-    cw: str
-    parent: str | None
-
-    def matches(self, status: dict[str, Any], start: datetime) -> bool:
-        if plain_text(str(status.get("content", ""))) != self.text:
-            return False
-        if (status.get("spoiler_text") or "") != self.cw:
-            return False
-        if self.parent is not None and str(status.get("in_reply_to_id")) != self.parent:
-            return False
-        created = _parse_time(status.get("created_at"))
-        # The same words posted before the first attempt are not ours.
-        return created is None or created >= start
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def create(spec: AccountSpec, context: PlatformContext) -> MastodonPublisher:

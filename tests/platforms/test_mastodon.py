@@ -23,7 +23,8 @@ from scheduler.platforms.base import (
     PlatformContext,
     Transient,
 )
-from scheduler.platforms.mastodon import MastodonPublisher, clear_instance_cache, plain_text
+from scheduler.platforms.mastodon import MastodonPublisher, clear_instance_cache
+from scheduler.platforms.mastodon_find import plain_text
 from tests.fakes.base import Fault
 from tests.fakes.mastodon import INSTANCE_V1, INSTANCE_V2, STATUSES, FakeMastodon, render_html
 from tests.platforms.harness import DUE, found_part, tiny_png

@@ -22,11 +22,8 @@ from scheduler.platforms.base import (
     PlatformContext,
     PublishRequest,
 )
-from scheduler.platforms.mastodon import (
-    FIND_PAGE_SIZE,
-    MastodonPublisher,
-    clear_instance_cache,
-)
+from scheduler.platforms.mastodon import MastodonPublisher, clear_instance_cache
+from scheduler.platforms.mastodon_find import FIND_PAGE_SIZE
 from tests.fakes.base import Fault
 from tests.fakes.mastodon import ACCOUNT_STATUSES, FakeMastodon
 from tests.platforms.harness import DUE
