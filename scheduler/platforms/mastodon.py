@@ -48,6 +48,7 @@ from scheduler.platforms.base import (
 from scheduler.platforms.http import HttpClient, Redactor, json_body, mastodon_retry_after
 from scheduler.platforms.mastodon_find import (
     FIND_MARGIN,
+    PROGRESS,
     Wanted,
     comparable,
     page_params,
@@ -397,11 +398,22 @@ class MastodonPublisher:
         )
         start = (since or request.created_at) - FIND_MARGIN
         first = f"/api/v1/accounts/{self._account_id}/statuses"
+        key = (
+            self.instance,
+            str(self._account_id),
+            part.idempotency_key or want.text,
+            want.parent or "",
+            start.isoformat(),
+        )
+        earlier = PROGRESS.recall(key)
+        top: str | None = None  # the newest and oldest ids this lookup read
+        last: str | None = None
         url, params = first, page_params(None)
         deadline = self._clock.monotonic() + self._lookup_seconds
         pages = 0
         while True:
             if pages and self._clock.monotonic() >= deadline:
+                PROGRESS.remember(key, top, last)
                 return CannotTell(
                     f"the account's statuses since {start.isoformat(timespec='seconds')} "
                     f"were not all read after {pages} page(s) in {self._lookup_seconds:g} s"
@@ -414,6 +426,7 @@ class MastodonPublisher:
                 deadline=deadline,
             )
             if isinstance(read, CannotTell):
+                PROGRESS.remember(key, top, last)
                 return read
             response, page = read
             if not isinstance(page, list):
@@ -421,19 +434,28 @@ class MastodonPublisher:
             pages += 1
             for status in page:
                 if isinstance(status, dict) and want.matches(status, start):
+                    PROGRESS.forget(key)
                     return Found(self._result(status, part_index))
-            statuses = [s for s in page if isinstance(s, dict)]
+            statuses = [s for s in page if isinstance(s, dict) and s.get("id")]
+            if statuses:
+                top = top or str(statuses[0]["id"])
+                last = str(statuses[-1]["id"])
             oldest = parse_time(statuses[-1].get("created_at")) if statuses else None
             covered = page_coverage(since=start, oldest=oldest, empty=not page, pages=pages)
             if covered is not None:
+                PROGRESS.forget(key)
                 return Absent(covered)
+            if earlier is not None and earlier[0] in {str(s["id"]) for s in statuses}:
+                # An earlier lookup read on from here down to its oldest id: skip past it.
+                url, params, last, earlier = first, page_params(earlier[1]), earlier[1], None
+                continue
             following = response.links.get("next", {}).get("url")
             # The token goes only to the instance: a next link elsewhere is not followed.
             if following and following.startswith(self.instance + "/"):
                 url, params = following, {}
-            elif statuses and statuses[-1].get("id"):
+            elif statuses:
                 # A server without Link headers: page on by the oldest id seen.
-                url, params = first, page_params(str(statuses[-1]["id"]))
+                url, params = first, page_params(last)
             else:
                 return CannotTell(f"{what}: no way to read the next page")
 

@@ -5,12 +5,18 @@ The publisher reads the account's statuses newest first (``MastodonPublisher.fin
 the same content warning, replying to the right parent, and created no earlier than the first
 attempt (less ``FIND_MARGIN``: a server's clock may be behind ours). Statuses come 40 a page,
 by the ``Link`` header's next page or, on a server that sends none, by ``max_id``.
+
+A lookup cut short (a 429, an error, out of time) leaves its progress in ``PROGRESS``: the
+newest and oldest status ids it read, none of them the part. The next lookup for the same
+part reads from the top until it meets that newest id, then goes on below the oldest, so a
+busy account under faults is covered bit by bit instead of from the top every time.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -69,3 +75,33 @@ class Wanted:
         created = parse_time(status.get("created_at"))
         # The same words posted before the first attempt are not ours.
         return created is None or created >= start
+
+
+class Progress:
+    """What cut-short lookups read, per part, for this process: (newest id, oldest id)."""
+
+    LIMIT = 1000  # parts remembered at most; the oldest entries are dropped first
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, ...], tuple[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def recall(self, key: tuple[str, ...]) -> tuple[str, str] | None:
+        with self._lock:
+            return self._seen.get(key)
+
+    def remember(self, key: tuple[str, ...], newest: str | None, oldest: str | None) -> None:
+        if not newest or not oldest:
+            return
+        with self._lock:
+            self._seen.pop(key, None)
+            self._seen[key] = (newest, oldest)
+            while len(self._seen) > self.LIMIT:
+                del self._seen[next(iter(self._seen))]
+
+    def forget(self, key: tuple[str, ...]) -> None:
+        with self._lock:
+            self._seen.pop(key, None)
+
+
+PROGRESS = Progress()

@@ -160,3 +160,28 @@ def test_a_server_error_on_a_later_page_is_read_again_then_cannot_tell(
     answer = publisher(fake, tmp_path).find(request("never posted"), 0)
     assert isinstance(answer, CannotTell) and answer.retry_after is None, answer
     assert "page 2" in answer.reason
+
+
+@pytest.mark.parametrize("wanted", ["ours", "never posted"])
+def test_lookups_cut_short_go_on_from_where_the_last_one_stopped(
+    fake: FakeMastodon, tmp_path: Path, wanted: str
+) -> None:
+    """Every lookup is rate limited on its fourth read, and the account keeps posting in
+    between: reading from the top each time would never get past page 3."""
+    pub = publisher(fake, tmp_path)
+    post(pub, fake, ["ours"])
+    post(pub, fake, [f"newer {i}" for i in range(NEWER)])
+    answers = []
+    for round_ in range(12):
+        fake.clear_faults()
+        fake.inject("GET", ACCOUNT_STATUSES, *[Fault.passthrough()] * 3)
+        fake.inject("GET", ACCOUNT_STATUSES, fake.rate_limit_fault(seconds=60))
+        answer = publisher(fake, tmp_path).find(request(wanted), 0)
+        answers.append(answer)
+        if not isinstance(answer, CannotTell):
+            break
+        post(pub, fake, [f"meanwhile {round_}.{i}" for i in range(5)])
+    assert all(isinstance(a, CannotTell) for a in answers[:-1])
+    expected = Found if wanted == "ours" else Absent
+    assert isinstance(answers[-1], expected), answers[-1]
+    assert len(answers) <= 8  # two more pages covered per lookup
