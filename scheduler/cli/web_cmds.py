@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from scheduler.cli.common import settings_from
+from scheduler.cli.common import campaign_paths, settings_from
 from scheduler.errors import UsageError
 
 if TYPE_CHECKING:
@@ -24,14 +24,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from scheduler.clock import SystemClock
     from scheduler.log import EventLog
+    from scheduler.notify import FanOut, notifiers_from_env
     from scheduler.web.app import create_app
     from scheduler.web.site import is_loopback
 
     settings = settings_from(args)
     clock = SystemClock()
     ledger, auth = web_stores(settings, clock)
-    workspace = web_workspace(args.paths, ledger, clock)
+    # Like `run`: a folder of campaign folders serves each of them.
+    workspace = web_workspace(campaign_paths(args.paths), ledger, clock)
     workspace.refresh()  # a campaign that does not load stops here, with every problem
+    notifiers = notifiers_from_env(settings.env)
     app = create_app(
         ledger=ledger,
         workspace=workspace,
@@ -39,6 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         clock=clock,
         settings=settings,
         log=EventLog(sys.stderr),
+        notifier=FanOut(notifiers) if notifiers else None,
     )
     where = f"http://{args.host}:{args.port}"
     print(f"review pages at {where} (Ctrl-C stops)", file=sys.stderr)

@@ -55,7 +55,8 @@ from scheduler.platforms.base import (
 
 
 class _Stopping(Exception):
-    """Raised between thread parts when the daemon is asked to stop."""
+    """Raised between thread parts when the daemon is asked to stop or the campaign was
+    paused: the part being sent is out and recorded, the rest waits."""
 
 
 class Worker:
@@ -99,6 +100,10 @@ class Worker:
     def _process(self, claim: Any) -> str:
         draft: Draft = claim.draft
         now = self.clock.now()
+        if claim.takeover:
+            self.reporter.event(
+                "lease_taken_over", "warning", key=str(claim.key), attempt=claim.attempt
+            )
         # The ledger grants a claim only while the approved hash is the current hash, in the
         # same atomic update (and nothing can change either while the draft is publishing);
         # here the hash is taken again over exactly what will be sent, media bytes included.
@@ -172,7 +177,18 @@ class Worker:
             )
             self.reporter.event("paused", key=str(claim.key), until=paused)
             return "retry_wait"
+        if self._paused(draft):
+            # Paused between the claim and the first request: nothing goes out.
+            self.ledger.release(claim, now=now)
+            self.reporter.event(
+                "released", key=str(claim.key), parts_done=len(done), reason="paused"
+            )
+            return "released"
         return self._publish(self._keep(claim), record, request, publisher, end)
+
+    def _paused(self, draft: Draft) -> bool:
+        """A person paused the campaign (read from the ledger, so it holds for every daemon)."""
+        return self.ledger.paused(draft.campaign) is not None
 
     def _finish_by(self, draft: Draft) -> datetime:
         return finish_by(
@@ -287,6 +303,7 @@ class Worker:
         end: datetime,
     ) -> str:
         holder = [claim]
+        draft: Draft = claim.draft
         done = list(request.done)
         total = len(request.parts)
 
@@ -300,6 +317,8 @@ class Worker:
             if len(done) < total:
                 if self.stopping.is_set():
                     raise _Stopping
+                if self._paused(draft):
+                    raise _Stopping("paused")
                 holder[0] = self._keep(holder[0])
 
         def before_create(index: int) -> None:
@@ -313,12 +332,15 @@ class Worker:
             attempt=claim.attempt,
             parts=total,
             resume_at=len(done) + 1 if done else None,
+            late=round((self.clock.now() - record.due).total_seconds(), 3),
         )
         try:
             publisher.publish(request, on_part, before_create)
-        except _Stopping:
+        except _Stopping as why:
             self.ledger.release(holder[0], now=self.clock.now())
-            self.reporter.event("released", key=str(claim.key), parts_done=len(done))
+            self.reporter.event(
+                "released", key=str(claim.key), parts_done=len(done), reason=str(why) or "stopping"
+            )
             return "released"
         except PublishError as exc:
             return self._failed_attempt(holder[0], record, exc, end, request, publisher)

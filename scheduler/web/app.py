@@ -23,11 +23,15 @@ from scheduler.clock import Clock
 from scheduler.errors import LedgerError, SchedulerError
 from scheduler.ledger.base import Ledger
 from scheduler.log import EventSink, NullLog
+from scheduler.notify.base import Notifier
 from scheduler.settings import Settings
 from scheduler.web.api import Api, error, http_error_json
 from scheduler.web.base import NotSignedIn
+from scheduler.web.bulk import ApproveAll
 from scheduler.web.housekeeping import Housekeeping
 from scheduler.web.pages import Pages
+from scheduler.web.pausing import PausePages
+from scheduler.web.probes import Probes
 from scheduler.web.review import Review
 from scheduler.web.site import HERE, SecurityHeaders, Site
 from scheduler.web.store import AuthStore
@@ -50,11 +54,13 @@ def create_app(
     clock: Clock,
     settings: Settings | None = None,
     log: EventSink | None = None,
+    notifier: Notifier | None = None,
 ) -> Starlette:
     """The review site over ``ledger`` for the campaigns in ``workspace``.
 
     ``settings`` is accepted for symmetry with the other commands; nothing from it is shown.
     ``log`` receives what pages do not show (the detail of a ledger that cannot be reached).
+    ``notifier`` tells the team when someone pauses or resumes publishing on the pages.
     """
     del settings
     events: EventSink = log or NullLog()
@@ -128,15 +134,20 @@ def create_app(
             link=None,
         )
 
+    probes = Probes(ledger, clock)
+    pages = Pages(site)
     routes = [
-        *Pages(site).routes(),
+        *probes.routes(),
+        *pages.routes(),
+        *ApproveAll(pages).routes(),
+        *PausePages(site, notifier, events).routes(),
         *Api(site).routes(),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(probes.timer)],
         exception_handlers={
             NotSignedIn: not_signed_in,
             HTTPException: http_error,
