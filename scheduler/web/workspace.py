@@ -2,8 +2,9 @@
 
 Every request first calls ``refresh()``: when the content of any file under a campaign's
 folder changed (or a file came or went), the campaign is loaded and rendered again and synced
-into the ledger, so an edit voids earlier approvals before anyone can approve the old words. A campaign that no longer loads
-keeps its last good version on the pages, with the problem shown; nothing stored is lost.
+into the ledger, so an edit voids earlier approvals before anyone can approve the old words.
+A campaign that no longer loads keeps its last good version on the pages, with the problem
+shown; nothing stored is lost.
 """
 
 from __future__ import annotations
