@@ -11,6 +11,8 @@ from scheduler.web.pages import DECISION_FIELDS, MAX_FIELD
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _HASH = {"type": "string", "minLength": 1, "pattern": HASH_PATTERN}
+_NO_NUL = "^[^\\u0000]*$"
+_SOME_TEXT = "^[^\\u0000]*[^\\u0000\\s][^\\u0000]*$"
 _TEXT_HELP = {
     "comment": "an optional comment kept with the approval",
     "reason": "why (required, not only spaces)",
@@ -115,9 +117,10 @@ def _body(action: str) -> dict[str, Any]:
         }
     }
     for name, required in fields.items():
-        text: dict[str, Any] = {"type": "string", "maxLength": MAX_FIELD}
+        # No NUL anywhere (the ledger stores text); a required one not only whitespace.
+        text: dict[str, Any] = {"type": "string", "maxLength": MAX_FIELD, "pattern": _NO_NUL}
         if required:
-            text |= {"minLength": 1, "pattern": "\\S"}
+            text |= {"minLength": 1, "pattern": _SOME_TEXT}
         properties[name] = {**text, "description": _TEXT_HELP[name]}
     return {
         "type": "object",

@@ -28,6 +28,7 @@ CONFIG = schemathesis.Config.from_dict(
     {"generation": {"with-security-parameters": False, "mode": "all"}}
 )
 schema = schemathesis.openapi.from_dict(document(), config=CONFIG)
+pytestmark = pytest.mark.slow
 
 SETTINGS = settings(
     max_examples=40,
