@@ -1,8 +1,9 @@
 """A small JSON API for the same reads and decisions as the pages, behind the same sign-in.
 
 A POST needs ``Content-Type: application/json`` and the session's CSRF token in the
-``X-CSRF-Token`` header (``GET /api/session`` returns it). The OpenAPI document at
-``/api/openapi.json`` describes every route.
+``X-CSRF-Token`` header (``GET /api/session`` returns it); its body is read only once those,
+the campaign and the action have passed, and is held to exactly what the OpenAPI document at
+``/api/openapi.json`` says (which describes every route).
 """
 
 from __future__ import annotations

@@ -55,8 +55,8 @@ DECISION_FIELDS: dict[str, dict[str, bool]] = {
     "comment": {"text": True},
     "override": {"rule": True, "reason": True},
 }
-_OPEN_LINK_AGAIN = "Open your sign-in link again and press the button."
 FIELDS = ("comment", "reason", "text", "rule")
+_OPEN_LINK_AGAIN = "Open your sign-in link again and press the button."
 
 
 def _form_text(form: FormData, name: str) -> str:
