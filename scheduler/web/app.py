@@ -25,6 +25,7 @@ from scheduler.errors import LedgerError, SchedulerError
 from scheduler.ledger.base import Ledger
 from scheduler.log import EventSink, NullLog
 from scheduler.settings import Settings
+from scheduler.web.addresses import TextOnlyAddresses
 from scheduler.web.api import Api, error, http_error_json
 from scheduler.web.base import BadRequest, NotSignedIn
 from scheduler.web.bodies import BodyLimit
@@ -165,7 +166,11 @@ def create_app(
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(TextOnlyAddresses),
+            Middleware(BodyLimit),
+        ],
         exception_handlers={
             NotSignedIn: not_signed_in,
             BadRequest: bad_request,

@@ -11,6 +11,7 @@ from scheduler.web.pages import DECISION_FIELDS, MAX_FIELD
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _HASH = {"type": "string", "minLength": 1, "pattern": HASH_PATTERN}
+_BAD_ADDRESS = "the address holds a NUL (%00)"
 _NO_NUL = "^[^\\u0000]*$"
 _SOME_TEXT = "^[^\\u0000]*[^\\u0000\\s][^\\u0000]*$"
 _TEXT_HELP = {
@@ -152,7 +153,8 @@ def _decision(name: str, summary: str) -> dict[str, Any]:
             "responses": {
                 "200": _json({"$ref": "#/components/schemas/Draft"}, "recorded; the draft now"),
                 "400": _err(
-                    "a required field is missing or empty, the body is not a JSON object of "
+                    "the address holds a NUL; a required field is missing or empty, the body "
+                    "is not a JSON object of "
                     f"the fields above, nests deeper than {MAX_DEPTH} levels, or holds a "
                     "string that is not text (a NUL or a lone surrogate)"
                 ),
@@ -349,6 +351,7 @@ def document() -> dict[str, Any]:
                             {"type": "array", "items": {"$ref": "#/components/schemas/Draft"}},
                             "drafts",
                         ),
+                        "400": _err(_BAD_ADDRESS),
                         "401": _err("not signed in"),
                         "404": _err("no such campaign for you"),
                     },
@@ -361,6 +364,7 @@ def document() -> dict[str, Any]:
                     "parameters": _PATH_PARAMS,
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/DraftDetail"}, "the draft"),
+                        "400": _err(_BAD_ADDRESS),
                         "401": _err("not signed in"),
                         "404": _err("no such campaign or draft"),
                     },

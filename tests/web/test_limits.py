@@ -348,3 +348,22 @@ def test_an_edit_keeping_size_and_mtime_is_seen(served: Served) -> None:
     assert now["state"] == "draft"  # the approval of the old words is void
     page = rui.get(f"{served.url}/c/mhaw-test/post/day1-story", timeout=10)
     assert re.search(r"running as part of RECOVERY\.", page.text)
+
+
+# --- addresses --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/campaigns/mhaw-test/drafts/day1%00x/masto",
+        "/c/mhaw-test/post/day1-story?done=approve&account=ma%00sto&v=1",
+        "/c/mhaw-test/post/day1-story?account=ma%00sto",
+    ],
+)
+def test_a_nul_in_the_address_is_a_400(served: Served, path: str) -> None:
+    rui = served.signed_in()
+    refused = rui.get(served.url + path, allow_redirects=False, timeout=10)
+    assert refused.status_code == 400
+    if path.startswith("/api/"):
+        assert refused.json()["error"] == "bad_address"
