@@ -1,7 +1,8 @@
 """Request handling over real HTTP (the app served by uvicorn on loopback): the session is
 checked before a body is read, every body is capped while it streams in, malformed JSON and
-strings are refused with 400, wrong methods get 405 with ``Allow``, and an edit to a campaign
-file is seen even when it keeps the file's size and modification time."""
+strings (and a NUL in an address) are refused with 400, wrong methods get 405 with ``Allow``,
+and an edit to a campaign file is seen even when it keeps the file's size and modification
+time."""
 
 from __future__ import annotations
 
