@@ -31,6 +31,7 @@ from scheduler.web.base import BadRequest, NotSignedIn
 from scheduler.web.bodies import BodyLimit
 from scheduler.web.housekeeping import Housekeeping
 from scheduler.web.pages import Pages
+from scheduler.web.probes import Probes
 from scheduler.web.review import Review
 from scheduler.web.site import HERE, SecurityHeaders, Site
 from scheduler.web.store import AuthStore
@@ -158,7 +159,9 @@ def create_app(
             link=None,
         )
 
+    probes = Probes(ledger, clock)
     routes = [
+        *probes.routes(),
         *Pages(site).routes(),
         *Api(site).routes(),
         Mount("/static", Static(directory=str(HERE / "static")), name="static"),
@@ -168,6 +171,7 @@ def create_app(
         lifespan=lifespan,
         middleware=[
             Middleware(SecurityHeaders),
+            Middleware(probes.timer),
             Middleware(TextOnlyAddresses),
             Middleware(BodyLimit),
         ],
