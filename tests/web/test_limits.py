@@ -121,6 +121,9 @@ def raw_post(
         (API + "/approve", 401),
         (PAGE_ACTION + "/approve", 401),
         ("/signout", 401),
+        ("/c/mhaw-test/post/day1-story/approve-all", 401),
+        ("/c/mhaw-test/pause", 401),
+        ("/c/mhaw-test/resume", 401),
         ("/signin", 403),  # no pre-sign-in cookie: this browser never opened a sign-in link
     ],
 )
@@ -309,6 +312,9 @@ def test_bodies_are_held_to_the_openapi_document(
         ("GET", "/signin", "POST"),
         ("POST", "/c/mhaw-test", "GET, HEAD"),
         ("POST", "/static/review.css", "GET, HEAD"),
+        ("DELETE", "/c/mhaw-test/pause", "GET, HEAD, POST"),
+        ("PUT", "/c/mhaw-test/resume", "GET, HEAD, POST"),
+        ("GET", "/c/mhaw-test/post/day1-story/approve-all", "POST"),
     ],
 )
 def test_a_wrong_method_is_a_405_with_allow(
