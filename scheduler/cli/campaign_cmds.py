@@ -13,6 +13,7 @@ from scheduler.cli.common import (
     care_problems,
     counter,
     print_care,
+    shown_link,
     when,
 )
 from scheduler.cli.progress import progress
@@ -114,7 +115,10 @@ def cmd_preview(args: argparse.Namespace) -> int:
             {
                 "campaign": campaign.id,
                 "timezone": campaign.timezone,
-                "drafts": [jsonout.draft(d, counter(campaign, d), care.lint(d)) for d in drafts],
+                "drafts": [
+                    jsonout.draft(d, counter(campaign, d), care.lint(d), shown_link(campaign, d))
+                    for d in drafts
+                ],
             }
         )
         return 0
@@ -140,8 +144,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
                 size = f"{m.width}x{m.height}, " if m.width and m.height else ""
                 print(f"    [{m.mime}, {size}{m.size:,} bytes] {m.path}")
                 print(f"    alt: {m.alt}")
-        if d.link is not None:
-            print(f"    link card: {d.link.url}" + (f" - {d.link.title}" if d.link.title else ""))
+        link = shown_link(campaign, d)
+        if link is not None:
+            print(f"    link card: {link.url}" + (f" - {link.title}" if link.title else ""))
         print(f"    hash {d.content_hash[:19]}  source {d.source}")
         print_care(care.lint(d))
         print()

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from scheduler.campaign import Campaign
     from scheduler.campaign.problems import Problem
     from scheduler.care import Finding, Linter
-    from scheduler.draft import Draft
+    from scheduler.draft import Draft, LinkCard
     from scheduler.settings import Settings
     from scheduler.text import Count
 
@@ -75,16 +75,24 @@ def when(due: datetime, tz_name: str) -> str:
 
 
 def counter(campaign: Campaign, draft: Draft) -> Callable[[int], Count]:
-    """The length of each part of a draft as its platform counts it (the CW on the first)."""
-    from scheduler.text import rules_for
+    """The length of each part of a draft as its platform counts it."""
+    from scheduler.descriptors.fits import part_count
 
     account = campaign.accounts[draft.account]
-    rules = rules_for(account.text_platform, account.max_chars)
+    rules = account.descriptor.with_limit(account.max_chars)
 
     def count(k: int) -> Count:
-        return rules.count(draft.parts[k].text, draft.content_warning if k == 0 else None)
+        return part_count(rules, draft.parts[k].text, draft.content_warning)
 
     return count
+
+
+def shown_link(campaign: Campaign, draft: Draft) -> LinkCard | None:
+    """The link card the platform shows for this draft, if any."""
+    from scheduler.descriptors.fits import link_shown
+
+    account = campaign.accounts[draft.account]
+    return link_shown(account.descriptor.with_limit(account.max_chars), draft)
 
 
 def open_ledger(settings: Settings, clock: Any) -> Any:

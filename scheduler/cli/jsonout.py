@@ -23,7 +23,7 @@ from scheduler.errors import CampaignError, SchedulerError
 
 if TYPE_CHECKING:
     from scheduler.care import Finding
-    from scheduler.draft import Draft
+    from scheduler.draft import Draft, LinkCard
     from scheduler.text import Count
 
 JsonObject = dict[str, Any]
@@ -94,21 +94,22 @@ def error(exc: BaseException) -> JsonObject:
 
 
 def draft(
-    d: Draft, count: Callable[[int], Count] | None, findings: Sequence[Finding]
+    d: Draft,
+    count: Callable[[int], Count],
+    findings: Sequence[Finding],
+    link: LinkCard | None,
 ) -> JsonObject:
-    """One draft exactly as it would be sent, with each part's length as its platform counts
-    it (when known) and its care findings."""
+    """One draft exactly as it would be sent: each part's length as its platform counts it,
+    the link card the platform shows (if any), and its care findings."""
     from scheduler.care.report import sort_findings
 
     parts = []
     for k, part in enumerate(d.parts):
-        measured = count(k) if count is not None else None
+        measured = count(k)
         parts.append(
             {
                 "text": part.text,
-                "count": None
-                if measured is None
-                else {
+                "count": {
                     "used": measured.used,
                     "limit": measured.limit,
                     "unit": measured.unit,
@@ -137,7 +138,7 @@ def draft(
         "visibility": d.visibility,
         "labels": list(d.labels),
         "reply_settings": d.reply_settings,
-        "link": None if d.link is None else {"url": d.link.url, "title": d.link.title},
+        "link": None if link is None else {"url": link.url, "title": link.title},
         "parts": parts,
         "content_hash": d.content_hash,
         "source": d.source,

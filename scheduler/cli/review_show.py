@@ -10,7 +10,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from scheduler.cli import jsonout
-from scheduler.cli.common import counter, settings_from
+from scheduler.cli.common import counter, settings_from, shown_link
 from scheduler.cli.shown import Shown, save_shown
 from scheduler.cli.workflow import Workflow, care_review, print_care_review
 
@@ -65,7 +65,8 @@ def print_review(
     returned: list[tuple[DraftRecord, str]],
 ) -> None:
     from scheduler.approval import counted
-    from scheduler.review import diff_since_approval, local_time, preview_lines, short_hash
+    from scheduler.clock import local_time
+    from scheduler.review import diff_since_approval, preview_lines, short_hash
 
     rule = flow.policy.rule()
     print(f"{len(mine)} draft{'s' if len(mine) != 1 else ''} awaiting {actor}")
@@ -145,7 +146,10 @@ def review_json(
                     "diff": changed[1],
                 },
                 "draft": jsonout.draft(
-                    record.draft, counter(flow.campaign, record.draft), findings
+                    record.draft,
+                    counter(flow.campaign, record.draft),
+                    findings,
+                    shown_link(flow.campaign, record.draft),
                 ),
                 "overrides": [
                     {"rule": d.rule, "by": d.actor, "reason": d.comment} for d in overrides
