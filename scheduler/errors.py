@@ -35,6 +35,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from scheduler.redact import redact
+
 
 class SchedulerError(Exception):
     """Root of every error the scheduler raises on purpose."""
@@ -42,9 +44,11 @@ class SchedulerError(Exception):
     retryable: bool = False
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        # Scrubbed as it is made: servers echo credentials back in the answers quoted here.
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = None if hint is None else redact(hint)
 
     def __str__(self) -> str:
         if self.hint:

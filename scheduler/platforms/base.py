@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from scheduler.accounts import AccountSpec
 from scheduler.draft import PartResult
 from scheduler.errors import PublishError
+from scheduler.redact import redact_optional
 
 __all__ = [
     "AccountInfo",
@@ -69,7 +70,8 @@ class _PlatformError(PublishError):
     ) -> None:
         super().__init__(message, hint=hint)
         self.platform = platform
-        self.platform_message = platform_message  # the platform's own words, for people
+        # The platform's own words, for people; servers echo what they were sent.
+        self.platform_message = redact_optional(platform_message)
         self.status = status
         self.part_index = part_index
 

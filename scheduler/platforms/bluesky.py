@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 
+from scheduler.accounts import DEFAULT_ENDPOINT, endpoint_for
 from scheduler.errors import ConfigError
 from scheduler.platforms import atproto
 from scheduler.platforms.base import (
@@ -44,7 +45,6 @@ from scheduler.platforms.base import (
 )
 from scheduler.platforms.http import (
     HttpClient,
-    Redactor,
     bluesky_retry_after,
     error_text,
     json_body,
@@ -52,9 +52,10 @@ from scheduler.platforms.http import (
 from scheduler.platforms.rules import check_part, rules_for
 from scheduler.platforms.sandbox import folder_name
 from scheduler.platforms.statefile import write_private
+from scheduler.redact import register
 
 PLATFORM = "bluesky"
-DEFAULT_SERVICE = "https://bsky.social"
+DEFAULT_SERVICE = DEFAULT_ENDPOINT[PLATFORM]
 TOKEN_ERRORS = ("ExpiredToken", "InvalidToken")
 
 
@@ -77,17 +78,13 @@ class BlueskyPublisher:
                 f"account {spec.name!r}: no Bluesky handle",
                 hint="add `handle: you.bsky.social` to the account in the campaign",
             )
-        service = (spec.settings.get("service") or DEFAULT_SERVICE).rstrip("/")
-        if not service.startswith(("http://", "https://")):
-            service = "https://" + service
+        service = endpoint_for(spec) or DEFAULT_SERVICE
         self.service = service
         self.rules = rules_for(PLATFORM)
         self._clock = context.clock
         self._password = context.credentials.require(spec.name, "app_password")["app_password"]
-        self._redact = Redactor([self._password])
-        self.http = HttpClient(
-            platform=PLATFORM, base_url=service, timeout=context.timeout, redact=self._redact
-        )
+        register(self._password.reveal())
+        self.http = HttpClient(platform=PLATFORM, base_url=service, timeout=context.timeout)
         self._session_file = Path(context.state_dir) / PLATFORM / f"{folder_name(spec.name)}.json"
         self._session: Session | None = None
         self._dids: dict[str, str | None] = {}
@@ -111,8 +108,7 @@ class BlueskyPublisher:
             session = Session(data["accessJwt"], data["refreshJwt"], data["did"], data["handle"])
         except (KeyError, TypeError):
             return None
-        self._redact.add(session.access)
-        self._redact.add(session.refresh)
+        register(session.access, session.refresh)
         return session
 
     def _save_session(self, body: dict[str, Any]) -> Session:
@@ -127,8 +123,7 @@ class BlueskyPublisher:
             raise Transient(
                 f"{PLATFORM}: the session answer lacks {exc}", platform=PLATFORM
             ) from exc
-        self._redact.add(session.access)
-        self._redact.add(session.refresh)
+        register(session.access, session.refresh)
         document = {
             "service": self.service,
             "identifier": self.identifier,

@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from scheduler.accounts import endpoint_for
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
     AccountInfo,
@@ -39,8 +40,9 @@ from scheduler.platforms.base import (
     PublishResult,
     Transient,
 )
-from scheduler.platforms.http import HttpClient, Redactor, json_body, mastodon_retry_after
+from scheduler.platforms.http import HttpClient, json_body, mastodon_retry_after
 from scheduler.platforms.rules import check_part, rules_for
+from scheduler.redact import register
 
 PLATFORM = "mastodon"
 STATUSES = "/api/v1/statuses"
@@ -78,14 +80,12 @@ class MastodonPublisher:
     platform = PLATFORM
 
     def __init__(self, spec: AccountSpec, context: PlatformContext) -> None:
-        instance = (spec.settings.get("instance") or "").rstrip("/")
+        instance = endpoint_for(spec) if spec.settings.get("instance") else None
         if not instance:
             raise ConfigError(
                 f"account {spec.name!r}: no Mastodon instance",
                 hint="add `instance: https://your.instance` to the account in the campaign",
             )
-        if not instance.startswith(("http://", "https://")):
-            instance = "https://" + instance
         self.account = spec.name
         self.instance = instance
         configured = spec.settings.get("max_chars")
@@ -95,12 +95,11 @@ class MastodonPublisher:
         self._url_length = 23
         self._clock = context.clock
         token = context.credentials.require(spec.name, "access_token")["access_token"]
-        self._redact = Redactor([token])
+        register(token.reveal())
         self.http = HttpClient(
             platform=PLATFORM,
             base_url=instance,
             timeout=context.timeout,
-            redact=self._redact,
             headers={"Authorization": f"Bearer {token.reveal()}"},
         )
         self._account_id: str | None = spec.settings.get("account_id")

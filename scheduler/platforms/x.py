@@ -45,6 +45,7 @@ from typing import Any, TypeVar
 import requests
 import tweepy
 
+from scheduler.accounts import endpoint_for
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
     AccountInfo,
@@ -97,9 +98,7 @@ class XPublisher:
     def __init__(self, spec: AccountSpec, context: PlatformContext) -> None:
         self.spec = spec
         self._clock = context.clock
-        self.api_base = (
-            context.x_api_base or spec.settings.get("api_base") or DEFAULT_API_BASE
-        ).rstrip("/")
+        self.api_base = endpoint_for(spec, override=context.x_api_base) or DEFAULT_API_BASE
         self.session = build_session(self.api_base, context.timeout)
         self.auth: XAuth = auth_for(spec, context, self.api_base)
         install_redaction(self.auth.secrets())

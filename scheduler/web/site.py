@@ -7,7 +7,6 @@ that says why, rather than setting a cookie the browser would leak or drop.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheduler.clock import Clock
+from scheduler.destination import is_loopback
+from scheduler.redact import redact
 from scheduler.web.base import NotSignedIn, Session
 from scheduler.web.housekeeping import Housekeeping
 from scheduler.web.review import Review
@@ -75,17 +77,6 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def cookie_is_safe(request: Request) -> bool:
     """https anywhere, or plain http on this machine only."""
     return request.url.scheme == "https" or is_loopback(request.url.hostname)
@@ -121,6 +112,15 @@ class Notice:
     text: str
 
 
+def _scrubbed(value: Any) -> Any:
+    """Every value a page shows passes the one redaction (error texts quote servers)."""
+    if isinstance(value, markupsafe.Markup):
+        return markupsafe.Markup(redact(str(value)))
+    if isinstance(value, str):
+        return redact(value)
+    return value
+
+
 def templates() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(HERE / "templates")),
@@ -128,6 +128,7 @@ def templates() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_scrubbed,
     )
     env.filters["short_hash"] = lambda h: str(h).split(":")[-1][:12]
     return env
