@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from scheduler.accounts import AccountSpec
 from scheduler.campaign.problems import SourceMap
+from scheduler.destination import UnsafeEndpoint, endpoint
 
 PLATFORMS = ("x", "mastodon", "bluesky", "linkedin", "threads", "sandbox")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -103,6 +104,14 @@ def _http_url(value: str, what: str) -> str:
     return value
 
 
+def _endpoint(value: str, what: str) -> str:
+    """A platform endpoint under the one rule (https, or plain http to loopback only)."""
+    try:
+        return endpoint(value)
+    except UnsafeEndpoint as exc:
+        raise problem(f"{what} {exc}", "write it as https://host") from None
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
@@ -184,9 +193,9 @@ class Account(Strict):
                     else "e.g. handle: yourname.bsky.social",
                 )
         if self.instance is not None:
-            _http_url(self.instance, "instance")
+            self.instance = _endpoint(self.instance, "instance")
         if self.service is not None:
-            _http_url(self.service, "service")
+            self.service = _endpoint(self.service, "service")
         if self.handle is not None:
             handle = self.handle.removeprefix("@")
             if not _HANDLE.match(handle):

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from scheduler.campaign import load_campaign
+    from scheduler.cli.accounts_cmds import destination_holds
+    from scheduler.cli.common import settings_from
+    from scheduler.clock import SystemClock
     from scheduler.render import render_campaign
 
     problems: list[object] = []
@@ -41,6 +44,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"on {len(campaign.accounts)} accounts"
         )
         show_care(campaign, drafts)
+        for held in destination_holds(settings_from(args), campaign, SystemClock()):
+            print(f"{path}: HELD: {held.reason()}")
+            print(f"  if that host is right, run `{held.command(path)}`")
     if problems:
         raise CampaignError(problems)
     return 0

@@ -1,4 +1,4 @@
-"""Commands that publish: run, demo, and accounts check."""
+"""Commands that publish: run and demo."""
 
 from __future__ import annotations
 
@@ -8,75 +8,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from scheduler.cli.common import campaign_paths, open_ledger, redact, settings_from
-from scheduler.errors import SchedulerError, UsageError
 
 if TYPE_CHECKING:
     from scheduler.settings import Settings
-
-
-def cmd_accounts_check(args: argparse.Namespace) -> int:
-    from scheduler.campaign import load_campaign
-    from scheduler.clock import SystemClock
-    from scheduler.credentials import CredentialStore
-    from scheduler.platforms import build_publisher
-    from scheduler.platforms.base import PlatformContext
-
-    campaign = load_campaign(args.path)
-    settings = settings_from(args)
-    context = PlatformContext(
-        clock=SystemClock(),
-        credentials=CredentialStore(settings.env, settings.secrets_file),
-        state_dir=settings.data_dir / "state",
-        outbox=settings.outbox,
-        timeout=args.timeout,
-        x_api_base=settings.x_api_base,
-    )
-    problems = 0
-    for name, account in sorted(campaign.accounts.items()):
-        spec = account.spec(name)
-        label = f"{name} ({spec.platform})"
-        publisher = None
-        try:
-            publisher = build_publisher(spec, context)
-            info = publisher.verify()
-        except SchedulerError as exc:
-            problems += 1
-            verdict, words = account_problem(exc)
-            print(f"{verdict:<11} {label}: {words}")
-            if exc.hint:
-                print(f"{'':<11} hint: {exc.hint}")
-            continue
-        finally:
-            if publisher is not None:
-                publisher.close()
-        who = f"@{info.handle}" if info.handle else info.remote_id
-        print(f"{'ok':<11} {label}: {who}" + (f" {info.url}" if info.url else ""))
-    total = len(campaign.accounts)
-    if problems:
-        print(f"{problems} of {total} account{'s' if total != 1 else ''} need attention")
-        return 1
-    print(f"all {total} account{'s' if total != 1 else ''} ready")
-    return 0
-
-
-def account_problem(exc: SchedulerError) -> tuple[str, str]:
-    """A plain verdict for one account's failed check: what is wrong, in a word, and why."""
-    from scheduler.errors import ConfigError
-    from scheduler.platforms.base import AuthFailed, OutcomeUnknown, RateLimited, Transient
-
-    if isinstance(exc, ConfigError):
-        verdict = "MISSING" if "missing credential" in exc.message else "MISCONFIGURED"
-        return verdict, exc.message
-    if isinstance(exc, UsageError):
-        return "UNSUPPORTED", exc.message
-    if isinstance(exc, AuthFailed):
-        return "REJECTED", exc.message
-    if isinstance(exc, RateLimited):
-        wait = f" for {exc.retry_after:.0f} s" if exc.retry_after else ""
-        return "BUSY", f"{exc.message}; the platform asks to wait{wait}"
-    if isinstance(exc, Transient | OutcomeUnknown):
-        return "UNREACHABLE", exc.message
-    return "FAILED", exc.message
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -62,13 +62,16 @@ class DaemonOptions:
     exit_when_done: bool = False  # stop once nothing is left to publish or to wait for
     http_timeout: float = 30.0  # seconds to connect, and to read, on every platform call
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # Each account's credential goes only to the host bound to it in the ledger. A rehearsal
+    # (``run --sandbox``, the demo) sends nothing anywhere, so it neither binds nor holds.
+    bind_destinations: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> DaemonOptions:
         """Defaults, then ``SCHEDULER_DAEMON_<FIELD>`` (``SCHEDULER_DAEMON_RETRY_<FIELD>``)."""
         values: dict[str, Any] = {}
         for f in fields(cls):
-            if f.name in ("owner", "retry"):
+            if f.name in ("owner", "retry", "bind_destinations"):
                 continue
             raw = env.get(f"SCHEDULER_DAEMON_{f.name.upper()}")
             if raw is not None and raw != "":

@@ -39,7 +39,13 @@ from scheduler.daemon.request import NotPublishable, build_request
 from scheduler.daemon.retry import Decision, backoff, decide, error_reason
 from scheduler.daemon.windows import finish_by, window_end
 from scheduler.draft import Draft, PartResult
-from scheduler.errors import ConfigError, LedgerError, PublishError, SchedulerError
+from scheduler.errors import (
+    ConfigError,
+    DestinationHeld,
+    LedgerError,
+    PublishError,
+    SchedulerError,
+)
 from scheduler.notify.base import Notice
 from scheduler.platforms.base import (
     AuthFailed,
@@ -109,7 +115,10 @@ class Worker:
         except NotPublishable as exc:
             return self._refuse(claim, str(exc))
         try:
+            self._check_destination(draft, now)
             publisher = self.publisher_for(draft)
+        except DestinationHeld as exc:
+            return self._held(claim, record, exc)
         except ConfigError as exc:
             return self._needs_reconnect(claim, record, exc)
         except SchedulerError as exc:  # e.g. a platform this build does not know
@@ -425,6 +434,52 @@ class Worker:
         self.ledger.give_up(claim, state=state, reason=decision.reason, now=now)
         self._notice(state, draft, decision.reason, detail=detail)
         return state
+
+    def _check_destination(self, draft: Draft, now: datetime) -> None:
+        """DestinationHeld unless the draft's destination is the one its account is bound to.
+
+        The first publish of an account with nothing bound records where it goes.
+        """
+        if not self.options.bind_destinations or draft.destination is None:
+            return
+        binding = self.ledger.bind_destination(draft.account, draft.destination, now=now)
+        if binding.recorded:
+            self.reporter.event(
+                "destination_recorded",
+                account=draft.account,
+                destination=draft.destination.describe(),
+            )
+        if binding.held:
+            raise DestinationHeld(
+                binding.reason(), account=draft.account, hint=f"run `{binding.command()}`"
+            )
+
+    def _held(self, claim: Any, record: Any, exc: DestinationHeld) -> str:
+        """Wait (inside the window) for an operator to confirm the account's new host."""
+        now = self.clock.now()
+        draft: Draft = claim.draft
+        end = window_end(record.due, record.latest, self.options.max_lateness)
+        if claim.parts_done:
+            end = self._finish_by(draft)
+        self.reporter.notice(
+            Notice(
+                kind="destination_held",
+                draft=str(claim.key),
+                summary=exc.message,
+                when=now,
+                detail=exc.hint or "",
+            ),
+            once_key=f"{draft.account}->{draft.destination.host if draft.destination else ''}",
+        )
+        retry_at = now + _seconds(backoff(claim.attempt, self.options.retry, self.rand()))
+        if retry_at > end:
+            reason = f"{exc.message}; its window closed before the new host was confirmed"
+            self.ledger.give_up(claim, state="missed", reason=reason, now=now)
+            self._notice("missed", draft, reason)
+            return "missed"
+        self.pauses.pause(draft.account, retry_at)
+        self.ledger.retry_later(claim, next_attempt=retry_at, error=exc, now=now)
+        return "retry_wait"
 
     def _needs_reconnect(self, claim: Any, record: Any, exc: SchedulerError) -> str:
         """Credentials missing or refused: wait (inside the window) for a person to reconnect."""

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from scheduler.ledger.base import (
     ApprovalRule,
     Attempt,
+    Binding,
+    BoundDestination,
     Claim,
     Decision,
     DraftRecord,
@@ -37,6 +39,8 @@ __all__ = [
     "TRANSITIONS",
     "ApprovalRule",
     "Attempt",
+    "Binding",
+    "BoundDestination",
     "Claim",
     "Decision",
     "DraftRecord",

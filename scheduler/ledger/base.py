@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
+from scheduler.destination import Destination
 from scheduler.draft import Draft, DraftKey, PartResult
 from scheduler.errors import LedgerError
 from scheduler.ledger.states import State, allowed_actions
@@ -222,6 +223,47 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True)
+class BoundDestination:
+    """The destination an account's credential is bound to, and who bound it when."""
+
+    account: str
+    destination: Destination
+    at: datetime
+    by: str  # an operator, or "first use"
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """An account's wanted destination against the one its credential is bound to."""
+
+    account: str
+    wanted: Destination
+    bound: BoundDestination | None
+    recorded: bool  # this call recorded the first use
+
+    @property
+    def held(self) -> bool:
+        """The campaign points the account somewhere its credential is not bound to."""
+        if self.bound is None or self.wanted.host is None:
+            return False
+        b = self.bound.destination
+        return (b.platform, b.host) != (self.wanted.platform, self.wanted.host)
+
+    def reason(self) -> str:
+        """Why the account is held, for people (``status``, ``check``, notices)."""
+        assert self.bound is not None
+        return (
+            f"account {self.account} is held: the campaign now sends it to "
+            f"{self.wanted.describe()}, but its credential is bound to "
+            f"{self.bound.destination.describe()}; nothing is sent until an operator "
+            "confirms the new host"
+        )
+
+    def command(self, campaign_path: str = "CAMPAIGN") -> str:
+        return f"scheduler accounts confirm {campaign_path} {self.account}"
+
+
+@dataclass(frozen=True, slots=True)
 class SyncReport:
     campaign: str
     created: tuple[DraftKey, ...] = ()
@@ -345,5 +387,17 @@ class Ledger(Protocol):
     ) -> DraftRecord: ...
 
     def mark_missed(self, key: DraftKey, *, reason: str, now: datetime) -> None: ...
+
+    def bound_destination(self, account: str) -> BoundDestination | None: ...
+
+    def bound_destinations(self) -> builtins.list[BoundDestination]: ...
+
+    def bind_destination(
+        self, account: str, destination: Destination, *, now: datetime
+    ) -> Binding: ...
+
+    def confirm_destination(
+        self, account: str, destination: Destination, *, actor: str, now: datetime
+    ) -> BoundDestination | None: ...
 
     def close(self) -> None: ...

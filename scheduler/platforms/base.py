@@ -176,6 +176,7 @@ class AccountInfo:
     remote_id: str
     handle: str
     url: str = ""
+    warnings: tuple[str, ...] = ()  # works, but should be changed (e.g. a main password)
 
 
 @dataclass(frozen=True, slots=True)

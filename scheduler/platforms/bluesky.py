@@ -238,12 +238,14 @@ class BlueskyPublisher:
         body = json_body(response, platform=PLATFORM, what=what)
         did = str(body.get("did", ""))
         handle = str(body.get("handle", ""))
+        session = self._session
         return AccountInfo(
             platform=PLATFORM,
             account=self.account,
             remote_id=did,
             handle=handle,
             url=f"https://bsky.app/profile/{handle or did}",
+            warnings=atproto.sign_in_warnings(session.access) if session else (),
         )
 
     # --- publish --------------------------------------------------------------------------

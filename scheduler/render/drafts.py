@@ -31,6 +31,7 @@ from typing import Any
 
 from jinja2 import TemplateError, TemplateSyntaxError
 
+from scheduler.accounts import destination_of
 from scheduler.campaign.media import MediaFile, MediaProblem, inspect
 from scheduler.campaign.model import Account, Campaign, Content, MediaItem, PartSpec, Post
 from scheduler.campaign.problems import Problem, where_of
@@ -360,6 +361,7 @@ class Renderer:
             author=post.author,
             latest=post.latest_due,
             source=post.source,
+            destination=destination_of(account.spec(account_name)),
         )
 
     def media_item(
