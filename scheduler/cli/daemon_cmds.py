@@ -124,6 +124,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+def same_destination(draft: Any, spec: Any) -> None:
+    """DestinationHeld when the files now send the account elsewhere than the draft was
+    approved for (a change the ledger could not apply, as to a thread already started)."""
+    from scheduler.accounts import destination_of
+    from scheduler.errors import DestinationHeld
+
+    approved = draft.destination
+    now = destination_of(spec)
+    if approved is None or (approved.platform, approved.host) == (now.platform, now.host):
+        return
+    raise DestinationHeld(
+        f"account {draft.account} is held: the campaign files now send it to "
+        f"{now.describe()}, but this draft was approved for {approved.describe()}",
+        account=draft.account,
+        hint="point the account back, or let the draft be missed and approve the new version",
+    )
+
+
 def publisher_factory(
     settings: Settings, clock: Any, credentials: Any, *, sandbox: bool, timeout: float = 30.0
 ) -> Callable[[Callable[[str, str], Any]], Callable[[Any], Any]]:
@@ -153,6 +171,8 @@ def publisher_factory(
     def make(spec_of: Callable[[str, str], Any]) -> Callable[[Any], Any]:
         def publisher_for(draft: Any) -> Any:
             spec = spec_of(draft.campaign, draft.account)
+            if not sandbox:
+                same_destination(draft, spec)
             if sandbox and spec.platform != "sandbox":
                 settings_ = {"as_platform": spec.platform}
                 spec = replace(spec, platform="sandbox", settings=settings_)

@@ -1,0 +1,95 @@
+"""An account pointed at a new host is held by the daemon until an operator confirms it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from scheduler.daemon.status import build, render
+from scheduler.destination import Destination
+from tests.daemon.support import CAMPAIGN, DUE1, DUE2, Rig, at, rig
+from tests.ledger.support import ledger_url
+
+__all__ = ["ledger_url", "rig"]
+
+HOME = "https://one.example"
+CAPTURE = "https://capture.example"
+
+
+def _point(rig: Rig, instance: str) -> None:
+    text = CAMPAIGN.replace(
+        "masto: {platform: sandbox, as_platform: mastodon}",
+        f"masto: {{platform: mastodon, instance: '{instance}'}}",
+    )
+    (rig.root / "campaign" / "campaign.yaml").write_text(text, encoding="utf-8")
+
+
+def test_a_new_host_holds_the_account_until_confirmed(rig: Rig) -> None:
+    _point(rig, HOME)
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    at(rig.clock, DUE1)
+    assert daemon.fire(rig.key("first")) == "published"
+    bound = rig.ledger.bound_destination("masto")
+    assert bound is not None and bound.destination == Destination("mastodon", HOME)
+    assert "destination_recorded" in rig.log.names()
+
+    # A campaign edit points the account elsewhere: its drafts go back to review ...
+    _point(rig, CAPTURE)
+    assert daemon.reload()
+    assert rig.state("second") == "draft"
+    # ... and even once approved again, nothing goes there.
+    rig.approve_all()
+    at(rig.clock, DUE2)
+    assert daemon.fire(rig.key("second")) == "retry_wait"
+    assert [p for p in rig.outbox_posts() if "Anxiety" in str(p["request"])] == []
+    record = rig.ledger.get(rig.key("second"))
+    assert "held" in (record.last_error or "") and CAPTURE in (record.last_error or "")
+    rig.flush()
+    held = [n for n in rig.notifier.notices if n.kind == "destination_held"]
+    assert len(held) == 1 and "scheduler accounts confirm" in held[0].detail
+
+    bound_now = {b.account: b for b in rig.ledger.bound_destinations()}
+    report = build(
+        rig.ledger.list("test-daemon"), now=rig.clock.now(), max_lateness=1800, bound=bound_now
+    )
+    assert [h["account"] for h in report["held_accounts"]] == ["masto"]
+    assert any("scheduler accounts confirm" in line for line in render(report))
+
+    # The operator confirms the new host: the next attempt goes out.
+    rig.ledger.confirm_destination(
+        "masto", Destination("mastodon", CAPTURE), actor="op@example.org", now=rig.clock.now()
+    )
+    record = rig.ledger.get(rig.key("second"))
+    assert record.next_attempt is not None
+    at(rig.clock, record.next_attempt)
+    assert daemon.fire(rig.key("second")) == "published"
+
+
+def test_a_held_draft_is_missed_when_its_window_closes(rig: Rig) -> None:
+    rig.ledger.confirm_destination(
+        "masto", Destination("mastodon", HOME), actor="op@example.org", now=rig.clock.now()
+    )
+    _point(rig, CAPTURE)
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    at(rig.clock, DUE2)
+    assert daemon.fire(rig.key("second")) == "retry_wait"
+    # The next attempt would fall after the window's end (30 minutes): missed, and said so.
+    at(rig.clock, DUE2 + timedelta(minutes=29, seconds=59))
+    assert daemon.fire(rig.key("second")) == "missed"
+    assert "new host was confirmed" in (rig.ledger.get(rig.key("second")).last_error or "")
+    assert not any("Anxiety" in str(p["request"]) for p in rig.outbox_posts())
+
+
+def test_a_rehearsal_neither_binds_nor_holds(rig: Rig) -> None:
+    _point(rig, CAPTURE)
+    rig.ledger.confirm_destination(
+        "masto", Destination("mastodon", HOME), actor="op@example.org", now=rig.clock.now()
+    )
+    daemon = rig.daemon(bind_destinations=False)
+    daemon.reload()
+    rig.approve_all()
+    at(rig.clock, DUE1)
+    assert daemon.fire(rig.key("first")) == "published"
