@@ -27,7 +27,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     clock = SystemClock()
     log = EventLog(sys.stderr, json_lines=args.log_json, clock=clock)
     source = CampaignFiles(campaign_paths(args.paths))
-    options = DaemonOptions.from_env(settings.env, exit_when_done=args.exit_when_done)
+    options = DaemonOptions.from_env(
+        settings.env, exit_when_done=args.exit_when_done, bind_destinations=not args.sandbox
+    )
     notifiers = notifiers_from_env(settings.env)
     reporter = Reporter(log, FanOut(notifiers) if notifiers else None)
     credentials = CredentialStore(settings.env, settings.secrets_file)
@@ -82,6 +84,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         grace=10.0,
         exit_when_done=True,
         retry=RetryPolicy(base=2.0, factor=2.0, cap=10.0, jitter=0.2),
+        bind_destinations=False,  # a rehearsal: nothing leaves the machine
     )
     log_path = folder / "daemon.log"
     ledger = open_ledger(settings, clock)
