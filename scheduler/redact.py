@@ -42,28 +42,36 @@ _FIELDS = (
     r"|passwd|secret|api_key|apikey|api_secret|token|oauth_token|oauth_token_secret"
     r"|oauth_signature|oauth_consumer_key|oauth_verifier|accessJwt|refreshJwt|jwt"
 )
-_SHAPES: list[tuple[re.Pattern[str], str]] = [
+_FIELD_NAMES = tuple(name.lower() for name in _FIELDS.split("|"))
+# Each shape with the words (lower-case) without which it cannot match: most texts hold none
+# of them, and a substring test is far cheaper than a regular expression's scan.
+_SHAPES: list[tuple[tuple[str, ...], re.Pattern[str], str]] = [
     # "Authorization: Basic abc=", "'authorization': 'OAuth oauth_nonce=...'": the whole value.
     (
+        ("authorization",),
         re.compile(r"(?i)(?P<keep>\b(?:proxy-)?authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n}]+"),
         r"\g<keep>" + MASK,
     ),
     (
+        ("bearer", "basic", "dpop"),
         re.compile(r"(?i)(?P<keep>\b(?:bearer|basic|dpop)\s+)[A-Za-z0-9._~+/=%-]{6,}"),
         r"\g<keep>" + MASK,
     ),
-    (re.compile(r"(?P<keep>\bOAuth\s+)oauth_[^\r\n'\"}]*"), r"\g<keep>" + MASK),
+    (("oauth",), re.compile(r"(?P<keep>\bOAuth\s+)oauth_[^\r\n'\"}]*"), r"\g<keep>" + MASK),
     # JSON or a repr: "name": "value"; a query string or form: name=value.
     (
+        _FIELD_NAMES,
         re.compile(rf"(?i)(?P<keep>['\"](?:{_FIELDS})['\"]\s*:\s*['\"]?)[^'\"&\s,;}}]+"),
         r"\g<keep>" + MASK,
     ),
     (
+        _FIELD_NAMES,
         re.compile(rf"(?i)(?P<keep>(?<![A-Za-z0-9])(?:{_FIELDS})=['\"]?)[^'\"&\s,;}}]+"),
         r"\g<keep>" + MASK,
     ),
     # Webhook URLs whose path is the credential.
     (
+        ("hooks.slack.com", "discord"),
         re.compile(
             r"(?i)(?P<keep>https?://(?:hooks\.slack\.com|discord(?:app)?\.com/api/webhooks))/\S+"
         ),
@@ -141,9 +149,12 @@ def redact(text: str | None) -> str:
     for value in secrets:
         if value in text:
             text = text.replace(value, MASK)
-    text = _USERINFO.sub(_userinfo, text)
-    for pattern, replacement in _SHAPES:
-        text = pattern.sub(replacement, text)
+    if "@" in text:
+        text = _USERINFO.sub(_userinfo, text)
+    lowered = text.lower()
+    for words, pattern, replacement in _SHAPES:
+        if any(word in lowered for word in words):
+            text = pattern.sub(replacement, text)
     if secrets:
         text = _BASE64_RUN.sub(lambda m: _decodes_to_secret(m, secrets), text)
     return text

@@ -70,6 +70,7 @@ class DraftView:
     account: str
     platform: str
     platform_label: str
+    destination: str | None  # where it goes, as approved: platform, handle and host
     due_local: datetime
     content_warning: str | None
     language: str | None
@@ -171,6 +172,7 @@ def draft_view(draft: Draft, rules: TextRules | None = None) -> DraftView:
         account=draft.account,
         platform=draft.platform,
         platform_label=PLATFORM_LABELS.get(draft.platform, draft.platform),
+        destination=draft.destination.describe() if draft.destination else None,
         due_local=draft.due.astimezone(ZoneInfo(draft.timezone)),
         content_warning=draft.content_warning,
         language=draft.language,
