@@ -42,6 +42,10 @@ class DestinationOps(LedgerCore):
         """
         if destination.host is None:
             return Binding(account, destination, None, recorded=False)
+        # Bound already (every publish after the first): a read, no write lock.
+        bound = self.bound_destination(account)
+        if bound is not None:
+            return Binding(account, destination, bound, recorded=False)
         now = ensure_utc(now)
         for _ in range(2):
             try:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
+from scheduler.accounts import AccountSpec
+from scheduler.cli.daemon_cmds import same_destination
 from scheduler.daemon.status import build, render
 from scheduler.destination import Destination
+from scheduler.errors import DestinationHeld
 from tests.daemon.support import CAMPAIGN, DUE1, DUE2, Rig, at, rig
-from tests.ledger.support import ledger_url
+from tests.ledger.support import ledger_url, make_draft
 
 __all__ = ["ledger_url", "rig"]
 
@@ -93,3 +99,15 @@ def test_a_rehearsal_neither_binds_nor_holds(rig: Rig) -> None:
     rig.approve_all()
     at(rig.clock, DUE1)
     assert daemon.fire(rig.key("first")) == "published"
+
+
+def test_a_publisher_is_built_only_for_the_approved_destination() -> None:
+    """A change the ledger could not apply (a thread already started keeps its approved
+    version) must not send the rest of the thread, with its credential, to the new host."""
+
+    draft = make_draft("p1", "masto")
+    approved = replace(draft, destination=Destination("mastodon", HOME), content_hash="")
+    same_destination(approved, AccountSpec("masto", "mastodon", {"instance": HOME + "/"}))
+    with pytest.raises(DestinationHeld, match=r"capture\.example"):
+        same_destination(approved, AccountSpec("masto", "mastodon", {"instance": CAPTURE}))
+    same_destination(draft, AccountSpec("masto", "mastodon", {"instance": CAPTURE}))  # old payload
