@@ -43,6 +43,11 @@ _FIELDS = (
     r"|oauth_signature|oauth_consumer_key|oauth_verifier|accessJwt|refreshJwt|jwt"
 )
 _FIELD_NAMES = tuple(name.lower() for name in _FIELDS.split("|"))
+_EXPLICIT = (
+    r"access_token|refresh_token|client_secret|code_verifier|app_password|oauth_token_secret"
+    r"|accessJwt|refreshJwt"
+)
+_EXPLICIT_NAMES = tuple(name.lower() for name in _EXPLICIT.split("|"))
 # Each shape with the words (lower-case) without which it cannot match: most texts hold none
 # of them, and a substring test is far cheaper than a regular expression's scan.
 _SHAPES: list[tuple[tuple[str, ...], re.Pattern[str], str]] = [
@@ -67,6 +72,12 @@ _SHAPES: list[tuple[tuple[str, ...], re.Pattern[str], str]] = [
     (
         _FIELD_NAMES,
         re.compile(rf"(?i)(?P<keep>(?<![A-Za-z0-9])(?:{_FIELDS})=['\"]?)[^'\"&\s,;}}]+"),
+        r"\g<keep>" + MASK,
+    ),
+    # "access_token: abc" in a header dump or YAML-like text: only names that cannot be words.
+    (
+        _EXPLICIT_NAMES,
+        re.compile(rf"(?i)(?P<keep>(?<![A-Za-z0-9])(?:{_EXPLICIT})\s*:\s*)[^'\"&\s,;}}]+"),
         r"\g<keep>" + MASK,
     ),
     # Webhook URLs whose path is the credential.

@@ -38,6 +38,7 @@ CASES = [
     ("https://h.example/x?refresh_token=rt-999&x=1", ["rt-999"], ["x=1"]),
     ('{"accessJwt": "eyJ.abc.def", "did": "did:plc:x"}', ["eyJ.abc.def"], ["did:plc:x"]),
     ("{'client_secret': 'cs-other-999'}", ["cs-other-999"], []),
+    ("refresh_token: rt-plain-777 expired", ["rt-plain-777"], ["expired"]),
     ("postgresql://u:hunter22@db.example/ledger", ["hunter22"], ["u:", "db.example"]),
     ("https://tok-in-userinfo@pds.example/x", ["tok-in-userinfo"], ["pds.example"]),
     ("https://hooks.slack.com/services/T0/B0/XXXX", ["T0/B0/XXXX"], ["hooks.slack.com"]),
@@ -59,6 +60,7 @@ def test_redact(text: str, gone: list[str], kept: list[str]) -> None:
     "text",
     [
         "the access token expired",
+        "token: expired, password: wrong",
         "x: the token endpoint answered without an access token",
         "https://mastodon.social/@mhaw/123",
         "http://127.0.0.1:8080/@user",
