@@ -450,9 +450,9 @@ class Worker:
                 destination=draft.destination.describe(),
             )
         if binding.held:
-            raise DestinationHeld(
-                binding.reason(), account=draft.account, hint=f"run `{binding.command()}`"
-            )
+            where = self.roots.get(draft.campaign)
+            command = binding.command(str(where) if where else "CAMPAIGN")
+            raise DestinationHeld(binding.reason(), account=draft.account, hint=f"run `{command}`")
 
     def _held(self, claim: Any, record: Any, exc: DestinationHeld) -> str:
         """Wait (inside the window) for an operator to confirm the account's new host."""

@@ -167,6 +167,14 @@ def document() -> dict[str, Any]:
                         "post_id": {"type": "string"},
                         "account": {"type": "string"},
                         "platform": {"type": "string"},
+                        "destination": {
+                            "type": ["object", "null"],
+                            "properties": {
+                                "platform": {"type": "string"},
+                                "host": {"type": ["string", "null"]},
+                                "identity": {"type": ["string", "null"]},
+                            },
+                        },
                         "due": {"type": "string", "format": "date-time"},
                         "due_local": {"type": "string", "format": "date-time"},
                         "state": {"type": "string"},

@@ -11,6 +11,13 @@ def test_each_preview_names_its_destination(web: Web) -> None:
     assert "to bluesky @mhaw.bsky.social at https://bsky.social" in html
 
 
+def test_the_api_gives_each_drafts_destination(web: Web) -> None:
+    drafts = web.signed_in("rui@example.org").get("/api/campaigns/mhaw-test/drafts").json()
+    found = {(d["account"], d["destination"]["host"]) for d in drafts}
+    assert ("masto", "https://mastodon.example") in found
+    assert ("bsky", "https://bsky.social") in found
+
+
 def test_pointing_an_account_elsewhere_voids_its_approval(web: Web) -> None:
     client = web.signed_in("rui@example.org")
     record = next(r for r in web.ledger.list("mhaw-test") if r.key.account == "masto")
