@@ -29,6 +29,7 @@ from scheduler.ledger.base import (
 )
 from scheduler.ledger.core import decision_from_row, key_of, key_where, short, standing_decisions
 from scheduler.ledger.destinations import DestinationOps
+from scheduler.ledger.health import HealthOps
 from scheduler.ledger.settle import SettleOps
 from scheduler.ledger.states import State, check
 from scheduler.ledger.syncing import SyncOps
@@ -36,7 +37,7 @@ from scheduler.ledger.syncing import SyncOps
 SYNC_RETRIES = 5
 
 
-class SqlLedger(SyncOps, SettleOps, DestinationOps):
+class SqlLedger(SyncOps, SettleOps, HealthOps, DestinationOps):
     def get(self, key: DraftKey) -> DraftRecord:
         with self._read() as conn:
             return self._record_in(conn, key)
