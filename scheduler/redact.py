@@ -89,7 +89,7 @@ _SHAPES: list[tuple[tuple[str, ...], re.Pattern[str], str]] = [
         r"\g<keep>/" + MASK,
     ),
 ]
-# scheme://user:password@host keeps the user; scheme://token@host loses the whole userinfo.
+# scheme://user:password@host keeps the user; http(s)://token@host loses the whole userinfo.
 _USERINFO = re.compile(
     r"(?P<head>\b[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s?#]*)(?P<pw>:[^@/\s?#]*)?@", re.I
 )
@@ -135,7 +135,9 @@ def registered() -> int:
 def _userinfo(match: re.Match[str]) -> str:
     if match["pw"] is not None:
         return f"{match['head']}{match['user']}:{MASK}@"
-    return f"{match['head']}{MASK}@"
+    if match["head"].lower().startswith("http"):
+        return f"{match['head']}{MASK}@"  # a web address's lone userinfo is a token
+    return match.group(0)  # a database user without a password names, it does not unlock
 
 
 def _decodes_to_secret(match: re.Match[str], secrets: tuple[str, ...]) -> str:

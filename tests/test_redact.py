@@ -64,6 +64,7 @@ def test_redact(text: str, gone: list[str], kept: list[str]) -> None:
         "x: the token endpoint answered without an access token",
         "https://mastodon.social/@mhaw/123",
         "http://127.0.0.1:8080/@user",
+        "postgresql://scheduler@postgres:5432/scheduler",
         "content_hash d1:0123456789abcdef0123456789abcdef",
         "reply to @mind.org.uk, password reset tips",
     ],

@@ -35,9 +35,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     source = CampaignFiles(campaign_paths(args.paths))
     # The flag can only switch stopping on: without it, SCHEDULER_DAEMON_EXIT_WHEN_DONE decides.
     stop_when_done = {"exit_when_done": True} if args.exit_when_done else {}
-    options = DaemonOptions.from_env(
-        settings.env, **stop_when_done, bind_destinations=not args.sandbox
-    )
+    options = DaemonOptions.from_env(settings.env, **stop_when_done)
     notifiers = notifiers_from_env(settings.env)
     reporter = Reporter(log, FanOut(notifiers) if notifiers else None)
     credentials = CredentialStore(settings.env, settings.secrets_file)
@@ -58,6 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         clock=clock,
         options=options,
         reporter=reporter,
+        bind_destinations=not args.sandbox,  # a rehearsal sends nothing anywhere
     )
     holder.append(daemon)
     server = metrics_server(options, metrics, ledger, log)
@@ -124,7 +123,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         grace=10.0,
         exit_when_done=True,
         retry=RetryPolicy(base=2.0, factor=2.0, cap=10.0, jitter=0.2),
-        bind_destinations=False,  # a rehearsal: nothing leaves the machine
     )
     log_path = folder / "daemon.log"
     ledger = open_ledger(settings, clock)
@@ -145,6 +143,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 clock=clock,
                 options=options,
                 reporter=Reporter(progress),
+                bind_destinations=False,  # a rehearsal: nothing leaves the machine
             )
             # A safety net: the demo never runs for more than a minute and a half.
             timer = threading.Timer(90.0, daemon.request_stop)

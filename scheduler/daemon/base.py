@@ -66,9 +66,6 @@ class DaemonOptions:
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    # Each account's credential goes only to the host bound to it in the ledger. A rehearsal
-    # (``run --sandbox``, the demo) sends nothing anywhere, so it neither binds nor holds.
-    bind_destinations: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> DaemonOptions:

@@ -74,6 +74,7 @@ class Worker:
         roots: Mapping[str, Path],
         stopping: threading.Event,
         rand: Callable[[], float] = random.random,
+        bind_destinations: bool = True,
     ) -> None:
         self.ledger = ledger
         self.publisher_for = publisher_for
@@ -84,6 +85,7 @@ class Worker:
         self.roots = roots
         self.stopping = stopping
         self.rand = rand
+        self.bind_destinations = bind_destinations
 
     # --- the one entry point --------------------------------------------------------------
 
@@ -445,7 +447,7 @@ class Worker:
 
         The first publish of an account with nothing bound records where it goes.
         """
-        if not self.options.bind_destinations or draft.destination is None:
+        if not self.bind_destinations or draft.destination is None:
             return
         binding = self.ledger.bind_destination(draft.account, draft.destination, now=now)
         if binding.recorded:

@@ -9,6 +9,9 @@ import pytest
 
 from scheduler.accounts import AccountSpec
 from scheduler.cli.daemon_cmds import same_destination
+from scheduler.daemon.report import Reporter
+from scheduler.daemon.runner import Daemon
+from scheduler.daemon.source import CampaignFiles
 from scheduler.daemon.status import build, render
 from scheduler.destination import Destination
 from scheduler.errors import DestinationHeld
@@ -54,6 +57,8 @@ def test_a_new_host_holds_the_account_until_confirmed(rig: Rig) -> None:
     rig.flush()
     held = [n for n in rig.notifier.notices if n.kind == "destination_held"]
     assert len(held) == 1 and "scheduler accounts confirm" in held[0].detail
+    assert str(rig.root / "campaign") in held[0].detail  # the folder to confirm, spelled out
+    assert [e[1] for e in rig.log.events if e[0] == "destination_held"] == ["error"]
 
     bound_now = {b.account: b for b in rig.ledger.bound_destinations()}
     report = build(
@@ -94,7 +99,17 @@ def test_a_rehearsal_neither_binds_nor_holds(rig: Rig) -> None:
     rig.ledger.confirm_destination(
         "masto", Destination("mastodon", HOME), actor="op@example.org", now=rig.clock.now()
     )
-    daemon = rig.daemon(bind_destinations=False)
+    daemon = Daemon(  # as `run --sandbox` builds it
+        rig.ledger,
+        CampaignFiles([rig.root / "campaign"]),
+        rig.publisher_for,
+        clock=rig.clock,
+        options=rig.options,
+        reporter=Reporter(rig.log, rig.notifier),
+        rand=lambda: 0.0,
+        bind_destinations=False,
+    )
+    rig.daemons.append(daemon)
     daemon.reload()
     rig.approve_all()
     at(rig.clock, DUE1)
