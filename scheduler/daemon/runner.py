@@ -169,6 +169,7 @@ class Daemon:
             except ConfigError:
                 continue  # the publisher says what is wrong with the address, on use
             binding = self.ledger.bind_destination(name, destination, now=now)
+            self.worker.remember(binding, now)
             if binding.recorded:
                 self.reporter.event(
                     "destination_recorded", account=name, destination=destination.describe()

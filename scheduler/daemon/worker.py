@@ -46,6 +46,7 @@ from scheduler.errors import (
     PublishError,
     SchedulerError,
 )
+from scheduler.ledger.base import Binding
 from scheduler.notify.base import Notice
 from scheduler.platforms.base import (
     AuthFailed,
@@ -53,6 +54,10 @@ from scheduler.platforms.base import (
     Publisher,
     PublishRequest,
 )
+
+# How long a binding read from the ledger is trusted before it is read again: an operator's
+# confirmation of another host reaches a running daemon within this time.
+BOUND_FOR = timedelta(seconds=60)
 
 
 class _Stopping(Exception):
@@ -86,6 +91,8 @@ class Worker:
         self.stopping = stopping
         self.rand = rand
         self.bind_destinations = bind_destinations
+        # account -> (platform, host) it may post to, and when the ledger said so.
+        self._bound: dict[str, tuple[tuple[str, str | None], datetime]] = {}
 
     # --- the one entry point --------------------------------------------------------------
 
@@ -449,7 +456,12 @@ class Worker:
         """
         if not self.bind_destinations or draft.destination is None:
             return
+        wanted = (draft.destination.platform, draft.destination.host)
+        seen = self._bound.get(draft.account)
+        if seen is not None and seen[0] == wanted and now - seen[1] < BOUND_FOR:
+            return  # read from the ledger a moment ago: no database round trip per post
         binding = self.ledger.bind_destination(draft.account, draft.destination, now=now)
+        self.remember(binding, now)
         if binding.recorded:
             self.reporter.event(
                 "destination_recorded",
@@ -460,6 +472,14 @@ class Worker:
             where = self.roots.get(draft.campaign)
             command = binding.command(str(where) if where else "CAMPAIGN")
             raise DestinationHeld(binding.reason(), account=draft.account, hint=f"run `{command}`")
+
+    def remember(self, binding: Binding, now: datetime) -> None:
+        """Keep a binding that lets the account post, for ``BOUND_FOR``; forget any other."""
+        if binding.held or binding.bound is None:
+            self._bound.pop(binding.account, None)
+            return
+        d = binding.bound.destination
+        self._bound[binding.account] = ((d.platform, d.host), now)
 
     def _held(self, claim: Any, record: Any, exc: DestinationHeld) -> str:
         """Wait (inside the window) for an operator to confirm the account's new host."""
