@@ -1,9 +1,9 @@
-"""Checks across a campaign's parts: team and approvers, snippets, accounts and variants of
-each post, duplicate post ids, and each post's time (which it also fills in)."""
+"""Checks across a campaign's parts: team, approvers and who may pause, snippets, accounts
+and variants of each post, duplicate post ids, and each post's time (which it also fills in)."""
 
 from __future__ import annotations
 
-from scheduler.campaign.model import PLATFORMS, CampaignHeader, Content, Post
+from scheduler.campaign.model import CampaignHeader, Content, Post, names
 from scheduler.campaign.problems import Problem, SourceMap, did_you_mean
 from scheduler.campaign.schedule import TimeProblem, resolve_post, suggest_zone, zone
 
@@ -55,6 +55,17 @@ def cross_check(header: CampaignHeader, posts: list[Post], src: SourceMap) -> li
                         or ("team: " + ", ".join(known) if known else "add a team"),
                     )
                 )
+    for j, who in enumerate(header.pause_by or ()):
+        if who.lower() not in emails and who not in roles:
+            known = sorted(emails | roles)
+            add(
+                src.header_problem(
+                    ("pause_by", j),
+                    f"{who!r} is neither a team member's email nor a team role",
+                    did_you_mean(who, known)
+                    or ("team: " + ", ".join(known) if known else "add a team"),
+                )
+            )
     eligible = {
         m.email
         for m in header.team
@@ -120,7 +131,7 @@ def cross_check(header: CampaignHeader, posts: list[Post], src: SourceMap) -> li
                             "add the account to 'accounts' or remove the variant",
                         )
                     )
-            elif key in PLATFORMS:
+            elif key in names():
                 if key not in platforms:
                     add(
                         src.post_problem(
@@ -136,8 +147,8 @@ def cross_check(header: CampaignHeader, posts: list[Post], src: SourceMap) -> li
                         i,
                         ("variants", key),
                         f"{key!r} is neither an account name nor a platform",
-                        did_you_mean(key, [*account_names, *PLATFORMS])
-                        or "use an account name or one of: " + ", ".join(PLATFORMS),
+                        did_you_mean(key, [*account_names, *names()])
+                        or "use an account name or one of: " + ", ".join(names()),
                     )
                 )
         if post.author is not None and post.author not in emails:

@@ -21,10 +21,10 @@ if TYPE_CHECKING:
 
 
 def cmd_accounts_check(args: argparse.Namespace) -> int:
-    from scheduler.accounts import destination_of
     from scheduler.campaign import load_campaign
     from scheduler.clock import SystemClock
     from scheduler.credentials import CredentialStore
+    from scheduler.descriptors import destination_of
     from scheduler.platforms import build_publisher
     from scheduler.platforms.base import PlatformContext
 
@@ -115,9 +115,9 @@ def account_problem(exc: SchedulerError) -> tuple[str, str]:
 
 
 def cmd_accounts_confirm(args: argparse.Namespace) -> int:
-    from scheduler.accounts import destination_of
     from scheduler.campaign import load_campaign
     from scheduler.clock import SystemClock
+    from scheduler.descriptors import destination_of
 
     campaign = load_campaign(args.path)
     account = campaign.accounts.get(args.account)
@@ -160,7 +160,7 @@ def destination_holds(settings: Settings, campaign: Campaign, clock: Any) -> lis
     """
     from pathlib import Path
 
-    from scheduler.accounts import destination_of
+    from scheduler.descriptors import destination_of
     from scheduler.ledger import Binding, LedgerError
 
     url = settings.ledger

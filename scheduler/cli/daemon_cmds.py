@@ -169,7 +169,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def same_destination(draft: Any, spec: Any) -> None:
     """DestinationHeld when the files now send the account elsewhere than the draft was
     approved for (a change the ledger could not apply, as to a thread already started)."""
-    from scheduler.accounts import destination_of
+    from scheduler.descriptors import destination_of
     from scheduler.errors import DestinationHeld
 
     approved = draft.destination
@@ -196,8 +196,11 @@ def publisher_factory(
     import threading
     from dataclasses import replace
 
+    from scheduler import descriptors
     from scheduler.platforms import build_publisher
     from scheduler.platforms.base import PlatformContext
+
+    stand_in = descriptors.stand_in()
 
     context = PlatformContext(
         clock=clock,
@@ -215,9 +218,9 @@ def publisher_factory(
             spec = spec_of(draft.campaign, draft.account)
             if not sandbox:
                 same_destination(draft, spec)
-            if sandbox and spec.platform != "sandbox":
+            if sandbox and spec.platform != stand_in.name:
                 settings_ = {"as_platform": spec.platform}
-                spec = replace(spec, platform="sandbox", settings=settings_)
+                spec = replace(spec, platform=stand_in.name, settings=settings_)
             cache: dict[Any, Any] = getattr(local, "cache", None) or {}
             local.cache = cache
             marker = (spec.name, spec.platform, tuple(sorted(spec.settings.items())))

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from scheduler.accounts import AccountSpec, destination_of
+from scheduler.accounts import AccountSpec
 from scheduler.clock import Clock
 from scheduler.daemon.base import (
     CampaignSource,
@@ -43,6 +43,7 @@ from scheduler.daemon.serial import SerialWrites
 from scheduler.daemon.timers import Timers
 from scheduler.daemon.windows import finish_by, last_chance, window_end
 from scheduler.daemon.worker import Worker
+from scheduler.descriptors import destination_of
 from scheduler.draft import DraftKey
 from scheduler.errors import CampaignError, ConfigError, LedgerError
 from scheduler.notify.base import Notice
@@ -112,6 +113,7 @@ class Daemon:
         self._stop_requested = threading.Event()
         self.outcomes: dict[str, int] = {}
         self.pending_catch_up: tuple[Step, ...] = ()
+        self.paused_scopes: dict[str, Any] = {}
 
     # --- loading ----------------------------------------------------------------------------
 
@@ -196,7 +198,7 @@ class Daemon:
             thread_completion=self.options.thread_completion,
         )
         for step in the_plan.missed:
-            self._close(step)
+            self._close(step)  # (not while its campaign is paused: see _close)
         for step in the_plan.problems:
             self.reporter.notice(
                 Notice(
@@ -350,6 +352,9 @@ class Daemon:
         state = str(record.state)
         if step.action == "close_unapproved" and state not in UNAPPROVED:
             return
+        if self.ledger.paused(step.key.campaign) is not None:
+            # The person who resumes decides: missed, or moved by the pause's length.
+            return
         if state not in WAITING | UNAPPROVED:
             return
         if now <= self._last_chance(record):
@@ -435,7 +440,28 @@ class Daemon:
                 return
             self.fire(key)
 
+    def watch_pauses(self) -> None:
+        """Say when a person paused or resumed publishing (one small read per sweep).
+
+        The pause itself needs nothing from here: the ledger refuses claims of a paused
+        campaign, and a thread being published stops between its parts."""
+        now = {p.scope: p for p in self.ledger.pauses()}
+        for scope, pause in now.items():
+            if scope not in self.paused_scopes:
+                self.reporter.event(
+                    "campaign_paused",
+                    "warning",
+                    scope=scope,
+                    since=pause.since,
+                    by=pause.actor,
+                    reason=pause.reason,
+                )
+        for scope in set(self.paused_scopes) - set(now):
+            self.reporter.event("campaign_resumed", scope=scope)
+        self.paused_scopes = now
+
     def _periodic(self) -> None:
+        self.watch_pauses()
         if self._reload_requested.is_set() or self.source.changed():
             self._reload_requested.clear()
             self.reporter.event("reload")
@@ -446,9 +472,6 @@ class Daemon:
             self._stop_requested.set()
 
     # --- running ----------------------------------------------------------------------------
-
-    def request_reload(self) -> None:
-        self._reload_requested.set()
 
     def request_stop(self) -> None:
         self._stop_requested.set()
@@ -466,6 +489,7 @@ class Daemon:
                 "no campaign could be loaded, so nothing can be published",
                 hint="fix the problems above (`scheduler check PATH`), then start again",
             )
+        self.watch_pauses()
         interval = min(self.options.sweep_interval, self.options.reload_interval)
         self.timers.begin(interval, self._periodic)
         self.reporter.event(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scheduler.ledger.base import (
+    ALL_CAMPAIGNS,
     ApprovalRule,
     Attempt,
     Binding,
@@ -24,7 +25,10 @@ from scheduler.ledger.base import (
     LedgerUnavailable,
     MigrationError,
     NotFound,
+    Pause,
+    PauseError,
     PolicyError,
+    Shift,
     StaleHash,
     SyncReport,
     TransitionError,
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
     from scheduler.ledger.store import SqlLedger
 
 __all__ = [
+    "ALL_CAMPAIGNS",
     "TRANSITIONS",
     "ApprovalRule",
     "Attempt",
@@ -51,7 +56,10 @@ __all__ = [
     "LedgerUnavailable",
     "MigrationError",
     "NotFound",
+    "Pause",
+    "PauseError",
     "PolicyError",
+    "Shift",
     "StaleHash",
     "State",
     "SyncReport",

@@ -19,11 +19,11 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from scheduler.accounts import DEFAULT_ENDPOINT
+from scheduler.descriptors.x import X
 from scheduler.redact import filter_loggers, register
 
 TWEEPY_HOST = "https://api.twitter.com"
-DEFAULT_API_BASE = DEFAULT_ENDPOINT["x"]
+DEFAULT_API_BASE = X.default_endpoint or ""
 
 
 class _XAdapter(HTTPAdapter):

@@ -7,21 +7,25 @@ that says why, rather than setting a cookie the browser would leak or drop.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 import markupsafe
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheduler.clock import Clock
 from scheduler.destination import is_loopback
+from scheduler.errors import LedgerError
 from scheduler.redact import redact
 from scheduler.web.base import NotSignedIn, Session
 from scheduler.web.housekeeping import Housekeeping
@@ -75,6 +79,26 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+Handler = Callable[[Request], Response | Awaitable[Response]]
+
+
+def by_method(path: str, **handlers: Handler) -> Route:
+    """One route for a path served by a handler per method (``GET=..., POST=...``).
+
+    Starlette answers a wrong method with 405 from the first route whose path matches, so
+    two routes for one path would name only the first one's methods in ``Allow``.
+    """
+
+    async def endpoint(request: Request) -> Response:
+        handler = handlers["GET" if request.method == "HEAD" else request.method]
+        if inspect.iscoroutinefunction(handler):
+            return await cast(Callable[[Request], Awaitable[Response]], handler)(request)
+        return await run_in_threadpool(cast(Callable[[Request], Response], handler), request)
+
+    endpoint.__name__ = "_or_".join(h.__name__ for h in handlers.values())
+    return Route(path, endpoint, methods=list(handlers))
 
 
 def cookie_is_safe(request: Request) -> bool:
@@ -132,6 +156,21 @@ def templates() -> jinja2.Environment:
     )
     env.filters["short_hash"] = lambda h: str(h).split(":")[-1][:12]
     return env
+
+
+def local_time(instant: datetime, tz_name: str, today: datetime) -> str:
+    """A time as the campaign's people read it, with the year only when it is not this one."""
+    from scheduler.campaign.schedule import zone
+
+    return shown_time(instant.astimezone(zone(tz_name)), today)
+
+
+def shown_time(at: datetime, today: datetime, *, with_zone: bool = True) -> str:
+    """``at`` (already in the campaign's zone) as "Mon 11 May 09:00 BST", with the year when
+    it is not the year of ``today`` (the injected clock's, so pages of a past week say so)."""
+    year = "" if at.year == today.astimezone(at.tzinfo).year else f" {at.year}"
+    zone_name = f" {at:%Z}" if with_zone else ""
+    return f"{at:%a %d %b}{year} {at:%H:%M}{zone_name}"
 
 
 class Site:
@@ -194,6 +233,29 @@ class Site:
 
     # --- pages ----------------------------------------------------------------------
 
+    def pause_banners(self, session: Session) -> list[dict[str, Any]]:
+        """The pauses in force over the campaigns this person sees, for the banner on every
+        page (none when the ledger cannot be read: the page that says so must still show)."""
+        try:
+            pauses = self.review.ledger.pauses()
+        except LedgerError:
+            return []
+        banners: list[dict[str, Any]] = []
+        for loaded in self.workspace.visible_to(session.email):
+            pause = next((p for p in pauses if p.covers(loaded.id)), None)
+            if pause is not None:
+                banners.append(
+                    {
+                        "id": loaded.id,
+                        "title": loaded.campaign.title,
+                        "everything": pause.everything,
+                        "since": local_time(pause.since, loaded.campaign.timezone, self.now()),
+                        "by": pause.actor,
+                        "reason": pause.reason,
+                    }
+                )
+        return banners
+
     def page(
         self,
         request: Request,
@@ -204,6 +266,8 @@ class Site:
         **context: Any,
     ) -> HTMLResponse:
         base: Mapping[str, Any] = {
+            "paused": self.pause_banners(session) if session is not None else [],
+            "when": lambda at, with_zone=True: shown_time(at, self.now(), with_zone=with_zone),
             "signed_in": session,
             "csrf": csrf_for(session.token) if session is not None else "",
             "campaigns": self.workspace.visible_to(session.email) if session else [],
