@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler.accounts import AccountSpec, destination_of, endpoint_for
+from scheduler.accounts import AccountSpec
+from scheduler.descriptors import destination_of
+from scheduler.descriptors import endpoint_of as endpoint_for
 from scheduler.destination import Destination, UnsafeEndpoint, endpoint, is_loopback, origin
 from scheduler.errors import ConfigError
 
