@@ -218,13 +218,15 @@ class Account(Strict):
                     f"{name!r} is not a setting of a {self.platform} account",
                     f"a {self.platform} account takes: {takes}",
                 )
-        for name, example in descriptors.get(self.platform).required:
+        descriptor = descriptors.get(self.platform)
+        for name, example in descriptor.required:
             if getattr(self, name, None) is None:
                 raise problem(f"a {self.platform} account needs {name!r}", example)
-        if self.instance is not None:
-            self.instance = _endpoint(self.instance, "instance")
-        if self.service is not None:
-            self.service = _endpoint(self.service, "service")
+        server = descriptor.endpoint_setting
+        if server is not None and server in fields and getattr(self, server) is not None:
+            setattr(self, server, _endpoint(str(getattr(self, server)), server))
+        elif server is not None and extra.get(server) is not None:
+            extra[server] = _endpoint(str(extra[server]), server)
         if self.handle is not None:
             handle = self.handle.removeprefix("@")
             if not _HANDLE.fullmatch(handle):
