@@ -1,7 +1,7 @@
 """Recognisable secrets through every error path, then a search of everything the scheduler
 wrote: the ledger, the state folder, the outbox, the logs (text and JSON, and the foreign
-libraries' loggers), `status` and `status --json`, `accounts check`, webhook notices, and the
-review pages and API.
+libraries' loggers), `status` and `status --json`, a pause's reason, `accounts check`,
+webhook notices, and the review pages and API.
 
 The platforms are one hostile loopback server that refuses every call (401, or 500) and
 quotes the Authorization header, its bare value and the request body back in its answer; an
@@ -184,6 +184,11 @@ def test_no_secret_is_written_anywhere(
         assert run("approve", "approve", str(folder), "one", "--as", "rev@example.org") == 0
         run_args = ["run", str(folder), "--exit-when-done"] + (["--log-json"] if log_json else [])
         assert run("run", *run_args) == 0
+        # A person pastes a credential into a pause's reason: it is kept, and shown, masked.
+        reason = f"rotate access_token={MASTO_TOKEN}, it was in a chat"
+        assert (
+            run("pause", "pause", str(folder), "--reason", reason, "--as", "ops@example.org") == 0
+        )
         run("status", "status")
         run("status --json", "status", "--json")
 
