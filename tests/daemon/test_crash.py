@@ -135,7 +135,13 @@ def test_sigterm_finishes_or_releases_in_flight_work_and_exits_cleanly(stage: St
     stage.prepare(posts, threads)
     _slow(stage, 0.3, 200)
     proc = stage.start()
-    time.sleep(2.0)
+    # The signal is meant for a running daemon with posts in flight, not for one still
+    # importing its modules (which a loaded machine can stretch past any fixed pause).
+    deadline = time.monotonic() + 60
+    while '"event":"running"' not in stage.logs() and proc.poll() is None:
+        assert time.monotonic() < deadline, stage.logs()
+        time.sleep(0.05)
+    time.sleep(1.0)
     proc.send_signal(signal.SIGTERM)
     assert wait_exit(proc, 30) == 0, stage.logs()
     log = stage.logs()
