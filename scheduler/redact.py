@@ -123,12 +123,6 @@ def register_pair(first: str | None, second: str | None) -> None:
     register(*encoded, *(e.rstrip("=") for e in encoded))
 
 
-def registered() -> int:
-    """How many forms are registered (for a repr, never the values)."""
-    with _lock:
-        return len(_values)
-
-
 # --- masking ----------------------------------------------------------------------------------
 
 

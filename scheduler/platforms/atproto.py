@@ -235,7 +235,6 @@ def post_url(handle_or_did: str, uri: str) -> str:
 # password gives "com.atproto.access", an app password "com.atproto.appPass" (or
 # "com.atproto.appPassPrivileged" when it may also read direct messages).
 SCOPE_MAIN_PASSWORD = "com.atproto.access"
-SCOPE_APP_PASSWORD = "com.atproto.appPass"
 SCOPE_PRIVILEGED_APP_PASSWORD = "com.atproto.appPassPrivileged"
 
 
