@@ -33,8 +33,9 @@ LAYERS: dict[str, int] = {
     "daemon": 6,
     "web": 6,
     "demo": 6,
-    "cli": 7,
-    "__main__": 8,
+    "rehearsal": 7,
+    "cli": 8,
+    "__main__": 9,
     "__init__": 0,
 }
 

@@ -1,0 +1,217 @@
+"""Simulated platforms: in-process publishers that behave like the real ones, in simulated time.
+
+Each follows the Publisher protocol and takes its facts from the platform rules the real
+publishers use (``scheduler.platforms.rules``): the text and media limits, and the publishing
+quotas. What a real platform would answer, the simulator answers the same way:
+
+* a part the platform would refuse raises ``Invalid`` (the publishers' own check);
+* a part past a quota raises ``RateLimited`` with the wait the platform would ask for (until
+  the oldest counted part leaves the window), as a 429;
+* after the account's token expires, every call raises ``AuthFailed``, as a 401;
+* a part sent again with the same idempotency key returns the part already made.
+
+Nothing leaves the process: posts are kept in memory, one record per account shared by every
+publisher of that account, so a retry after a rebuild sees what was sent.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from scheduler.platforms.base import (
+    AccountInfo,
+    AccountSpec,
+    AuthFailed,
+    BeforeCreate,
+    PartCallback,
+    PartResult,
+    PlatformRules,
+    PublishRequest,
+    PublishResult,
+    RateLimited,
+)
+from scheduler.platforms.rules import check_part, rules_for
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    account: str
+    at: datetime
+    index: int
+    request: PublishRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A call the simulated platform refused, for the report."""
+
+    account: str
+    at: datetime
+    kind: str  # quota | token | invalid
+    message: str
+    due: datetime  # the due instant of the post it refused
+
+
+@dataclass
+class Platforms:
+    """Every simulated account of one rehearsal, and what was sent to each."""
+
+    clock: Any  # scheduler.clock.Clock
+    expiry: dict[str, datetime] = field(default_factory=dict)  # account -> token expiry
+    sent: dict[str, list[Sent]] = field(default_factory=dict)
+    refusals: list[Refusal] = field(default_factory=list)
+    _by_key: dict[tuple[str, str], PartResult] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def publisher(self, spec: AccountSpec) -> SimulatedPublisher:
+        return SimulatedPublisher(spec, self)
+
+    def first_sent(self, account: str, due: datetime) -> datetime | None:
+        """When the first part of the post due at ``due`` went out on ``account``."""
+        for sent in self.sent.get(account, ()):
+            if sent.index == 0 and sent.request.created_at == due:
+                return sent.at
+        return None
+
+
+def simulated_platform(spec: AccountSpec) -> str:
+    """The platform an account stands for (a sandbox account names its own)."""
+    if spec.platform == "sandbox":
+        return spec.settings.get("as_platform") or "sandbox"
+    return spec.platform
+
+
+def quotas_of(rules: PlatformRules, spec: AccountSpec) -> tuple[Any, ...]:
+    """The quotas the platform declares for this account (a ``tier`` setting picks X's)."""
+    tier = spec.settings.get("tier")
+    declared: tuple[Any, ...] = getattr(rules, "quotas", ())
+    return tuple(q for q in declared if q.tier is None or q.tier == tier)
+
+
+class SimulatedPublisher:
+    def __init__(self, spec: AccountSpec, platforms: Platforms) -> None:
+        self.account = spec.name
+        self.platform = simulated_platform(spec)
+        max_chars = spec.settings.get("max_chars")
+        self.rules = rules_for(self.platform, max_chars=int(max_chars) if max_chars else None)
+        self.quotas = quotas_of(self.rules, spec)
+        self.handle = spec.settings.get("handle") or spec.settings.get("username") or spec.name
+        self._platforms = platforms
+
+    def __repr__(self) -> str:
+        return f"SimulatedPublisher(account={self.account!r}, platform={self.platform!r})"
+
+    def publish(
+        self,
+        request: PublishRequest,
+        on_part: PartCallback | None = None,
+        before_create: BeforeCreate | None = None,
+    ) -> PublishResult:
+        for index in range(len(request.done), len(request.parts)):
+            self._refuse_content(request, index)
+        results = list(request.done)
+        for index in range(len(request.done), len(request.parts)):
+            key = (self.account, request.parts[index].idempotency_key or f"{id(request)}:{index}")
+            with self._platforms._lock:
+                result = self._platforms._by_key.get(key)
+            if result is None:
+                self._check_token(request, index)
+                if before_create is not None:
+                    before_create(index)
+                self._check_quota(request, index)
+                result = self._create(request, index, key)
+            results.append(result)
+            if on_part is not None:
+                on_part(result)
+        return PublishResult(tuple(results))
+
+    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
+        self._check_token(request, part_index)
+        key = (self.account, request.parts[part_index].idempotency_key)
+        with self._platforms._lock:
+            return self._platforms._by_key.get(key)
+
+    def verify(self) -> AccountInfo:
+        now = self._platforms.clock.now()
+        expires = self._platforms.expiry.get(self.account)
+        if expires is not None and now >= expires:
+            raise AuthFailed(
+                f"the token of {self.account} expired on {expires:%Y-%m-%d %H:%M} UTC",
+                platform=self.platform,
+                status=401,
+            )
+        return AccountInfo(
+            platform=self.platform,
+            account=self.account,
+            remote_id=f"rehearsal:{self.account}",
+            handle=self.handle,
+        )
+
+    def close(self) -> None:
+        pass
+
+    # --- the platform's answers -------------------------------------------------------------
+
+    def _refuse(self, request: PublishRequest, kind: str, message: str) -> None:
+        with self._platforms._lock:
+            self._platforms.refusals.append(
+                Refusal(
+                    self.account, self._platforms.clock.now(), kind, message, request.created_at
+                )
+            )
+
+    def _refuse_content(self, request: PublishRequest, index: int) -> None:
+        try:
+            check_part(self.rules, request.parts[index], index, request.content_warning)
+        except Exception as exc:
+            self._refuse(request, "invalid", str(exc))
+            raise
+
+    def _check_token(self, request: PublishRequest, index: int) -> None:
+        now = self._platforms.clock.now()
+        expires = self._platforms.expiry.get(self.account)
+        if expires is not None and now >= expires:
+            message = f"the token of {self.account} expired on {expires:%Y-%m-%d %H:%M} UTC"
+            self._refuse(request, "token", message)
+            raise AuthFailed(message, platform=self.platform, status=401, part_index=index)
+
+    def _check_quota(self, request: PublishRequest, index: int) -> None:
+        now = self._platforms.clock.now()
+        with self._platforms._lock:
+            sent = list(self._platforms.sent.get(self.account, ()))
+        for quota in self.quotas:
+            window = timedelta(seconds=quota.window)
+            inside = sorted(s.at for s in sent if s.at > now - window)
+            room = max(quota.limit // quota.cost - 1, 0)
+            if len(inside) <= room:
+                continue
+            until = inside[len(inside) - room - 1] + window
+            message = f"{self.platform} allows {quota.limit} {quota.name}"
+            self._refuse(request, "quota", message)
+            raise RateLimited(
+                message,
+                retry_after=max((until - now).total_seconds(), 1.0),
+                platform=self.platform,
+                status=429,
+                part_index=index,
+            )
+
+    def _create(self, request: PublishRequest, index: int, key: tuple[str, str]) -> PartResult:
+        now = self._platforms.clock.now()
+        with self._platforms._lock:
+            found = self._platforms._by_key.get(key)
+            if found is not None:
+                return found
+            made = self._platforms.sent.setdefault(self.account, [])
+            number = len(made) + 1
+            result = PartResult(
+                index=index,
+                remote_id=f"{self.account}-{number}",
+                url=f"https://{self.platform}.rehearsal.invalid/{self.account}/{number}",
+            )
+            made.append(Sent(self.account, now, index, request))
+            self._platforms._by_key[key] = result
+        return result
