@@ -130,13 +130,16 @@ class Rig:
 
 
 def make_rig(
-    tmp_path: Path, posts: str = POSTS, header: str = HEADER, env: Mapping[str, str] = ()
+    tmp_path: Path,
+    posts: str = POSTS,
+    header: str = HEADER,
+    env: Mapping[str, str] | None = None,
 ) -> Rig:
     root = tmp_path / "campaign"
     root.mkdir()
     (root / "campaign.yaml").write_text(header + posts, encoding="utf-8")
     path = root / "campaign.yaml"
-    return Rig(root, path, tmp_path / "ledger.sqlite3", dict(env), FixedClock(TODAY))
+    return Rig(root, path, tmp_path / "ledger.sqlite3", dict(env or {}), FixedClock(TODAY))
 
 
 def kinds(result: Rehearsal) -> list[str]:
