@@ -16,6 +16,7 @@ from scheduler.clock import FixedClock
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.runner import Daemon
 from scheduler.daemon.timers import Job, Timers
+from scheduler.rehearsal.base import RehearsalError
 
 
 class SimulatedTimers(Timers):
@@ -71,7 +72,9 @@ class Clockwork:
         daemon.timers = self.timers
         self.steps = 0
 
-    def run(self, until: datetime) -> None:
+    def run(self, until: datetime, *, limit: int) -> None:
+        """Run every timer due up to ``until``; at most ``limit`` of them, a bound that only a
+        daemon setting a timer again and again for the same instant could reach."""
         self.daemon.reload()
         self.daemon.watch_pauses()
         self.daemon.sweep()
@@ -82,6 +85,11 @@ class Clockwork:
             job_id, at, job = step
             if at > until:
                 break
+            if self.steps >= limit:
+                raise RehearsalError(
+                    f"the rehearsal did not settle after {limit} steps (the last: {job_id})",
+                    hint="this is a bug in the scheduler: please report it",
+                )
             if at > self.clock.now():
                 self.clock.set(at)
             self.timers._guard(job_id, job)

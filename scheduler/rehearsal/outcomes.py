@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.approval import Policy, counted
+from scheduler.campaign.schedule import zone
 from scheduler.rehearsal.base import Problem, Slot
 from scheduler.rehearsal.simulate import Platforms, Refusal
 
@@ -63,7 +64,7 @@ def outcomes(
                 account=key.account,
                 platform=draft.platform,
                 due=record.due,
-                local=record.due.astimezone(_zone(draft.timezone)),
+                local=record.due.astimezone(zone(draft.timezone)),
                 outcome=outcome,
                 parts=len(draft.parts),
                 published_at=sent_at,
@@ -153,9 +154,3 @@ def _platform_problems(
             )
         )
     return found
-
-
-def _zone(name: str) -> Any:
-    from scheduler.campaign.schedule import zone
-
-    return zone(name)

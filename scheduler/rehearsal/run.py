@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.approval import Policy, unresolved_care_blocks
+from scheduler.campaign.schedule import zone
 from scheduler.clock import Clock, FixedClock
 from scheduler.credentials import CredentialStore
 from scheduler.daemon.base import DaemonOptions, Loaded
@@ -109,7 +110,9 @@ def rehearse(
     )
     first = min(d.due for d in moved)
     last = max(d.due for d in moved)
-    clock = FixedClock(first - timedelta(seconds=options.remind_ahead + 60))
+    # From just before the first reminder of an unapproved draft is due.
+    began_at = first - timedelta(seconds=options.remind_ahead + 60)
+    clock = FixedClock(began_at)
     platforms = Platforms(clock)
     context = PlatformContext(
         clock=clock,
@@ -153,7 +156,10 @@ def rehearse(
             )
             wheel = Clockwork(daemon, clock)
             horizon = max((d.latest or d.due) for d in moved)
-            wheel.run(horizon + timedelta(seconds=options.thread_completion) + timedelta(days=1))
+            wheel.run(
+                horizon + timedelta(seconds=options.thread_completion) + timedelta(days=1),
+                limit=1000 + 100 * len(moved),
+            )
             records = ledger.list(campaign=campaign.id)
             linter = Linter(CarePolicy.from_settings(campaign.care))
 
@@ -164,26 +170,19 @@ def rehearse(
         finally:
             ledger.close()
     problems += found
-    simulated = clock.now() - (first - timedelta(seconds=options.remind_ahead + 60))
     return Rehearsal(
         campaign=campaign.id,
         title=campaign.title,
         timezone=campaign.timezone,
         original_start=first_day(campaign),
         start=start,
-        end=max(d.due for d in moved).astimezone(_zone(campaign.timezone)).date(),
+        end=max(d.due for d in moved).astimezone(zone(campaign.timezone)).date(),
         slots=slots,
         problems=problems,
         tokens=tokens,
-        simulated_seconds=simulated.total_seconds(),
+        simulated_seconds=(clock.now() - began_at).total_seconds(),
         wall_seconds=setup.clock.monotonic() - began,
     )
-
-
-def _zone(name: str) -> Any:
-    from scheduler.campaign.schedule import zone
-
-    return zone(name)
 
 
 def _copy_decisions(

@@ -26,6 +26,7 @@ from scheduler.platforms.base import (
     AccountSpec,
     AuthFailed,
     BeforeCreate,
+    Invalid,
     PartCallback,
     PartResult,
     PlatformRules,
@@ -166,8 +167,8 @@ class SimulatedPublisher:
     def _refuse_content(self, request: PublishRequest, index: int) -> None:
         try:
             check_part(self.rules, request.parts[index], index, request.content_warning)
-        except Exception as exc:
-            self._refuse(request, "invalid", str(exc))
+        except Invalid as exc:
+            self._refuse(request, "invalid", exc.message)
             raise
 
     def _check_token(self, request: PublishRequest, index: int) -> None:
