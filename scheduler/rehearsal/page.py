@@ -19,6 +19,9 @@ STYLE = """
 body { font: 16px/1.5 system-ui, sans-serif; margin: 0; color: #1b1b1b; background: #fff; }
 main { max-width: 60rem; margin: 0 auto; padding: 1rem; }
 table { border-collapse: collapse; width: 100%; margin: 0 0 1.5rem; }
+table.timeline { table-layout: fixed; }
+table.timeline th:nth-child(1) { width: 7rem; }
+table.timeline th:nth-child(4) { width: 9rem; }
 caption { text-align: left; font-weight: 600; padding: .25rem 0; }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #c8c8c8;
   vertical-align: top; }
