@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 from itertools import groupby
 
+from scheduler.campaign.schedule import zone
 from scheduler.rehearsal.base import Problem, Rehearsal, Slot
 from scheduler.rehearsal.report import headline, verdict
 
@@ -60,8 +61,15 @@ def render_page(result: Rehearsal) -> str:
         '<h2 id="timeline">What would be published when</h2>',
         f"<p>Times are local times in {escape(result.timezone)}.</p>",
     ]
+    changes = {
+        p.at.astimezone(zone(result.timezone)).date(): p
+        for p in problems
+        if p.kind == "dst" and p.post is None and p.at is not None
+    }
     for day, slots in groupby(result.slots, key=lambda s: s.local.date()):
         parts.append(f"<h3>{day:%A %d %B %Y}</h3>")
+        if day in changes:
+            parts.append(f"<p><strong>Clocks change:</strong> {escape(changes[day].cause)}</p>")
         parts.append(_day_table(f"{day:%A %d %B}", list(slots)))
     parts.append("</section>")
     parts.append('<section aria-labelledby="problems">')

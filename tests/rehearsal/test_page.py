@@ -86,3 +86,13 @@ def test_the_page_in_the_browser_shows_the_timeline_and_the_problems(
         assert page.locator("table th[scope=col]").count() >= 5
     finally:
         context.close()
+
+
+def test_the_day_of_a_clock_change_says_so_under_its_heading(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    rig.approve()
+    html = render_page(rig.rehearse(date(2027, 3, 22)))
+    sunday = html.index("<h3>Sunday 28 March 2027</h3>")
+    note = html.index("<p><strong>Clocks change:</strong> the clocks go forward")
+    assert note > sunday
+    assert html.count("Clocks change:") == 1
