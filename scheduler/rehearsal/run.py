@@ -80,6 +80,9 @@ def rehearse(
     start: date | None = None,
     progress: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> Rehearsal:
+    """Rehearse the campaign at ``path`` in the week whose day 1 is ``start`` (default: the
+    next such weekday after today). ``progress`` hears each of the daemon's events as the
+    simulated week goes by (a progress display's hook)."""
     from scheduler.campaign import load_campaign
     from scheduler.care import CarePolicy, Linter, block_rules
     from scheduler.render import render_campaign
