@@ -1,12 +1,15 @@
 """Simulated platforms: in-process publishers that behave like the real ones, in simulated time.
 
-Each follows the Publisher protocol and takes its facts from the platform rules the real
-publishers use (``scheduler.platforms.rules``): the text and media limits, and the publishing
-quotas. What a real platform would answer, the simulator answers the same way:
+Each follows the Publisher protocol and takes its facts from the platform's descriptor, the
+one place the project keeps them (``scheduler.descriptors``): the text and media limits the
+real publishers check, and the quotas the platform publishes. What a real platform would
+answer, the simulator answers the same way:
 
 * a part the platform would refuse raises ``Invalid`` (the publishers' own check);
 * a part past a quota raises ``RateLimited`` with the wait the platform would ask for (until
-  the oldest counted part leaves the window), as a 429;
+  the oldest counted part leaves the window), as a 429. Quotas of an account or a user count
+  that account's posts, a quota of the app counts every account of the platform, and a quota
+  of points counts what the descriptor says a created record costs;
 * after the account's token expires, every call raises ``AuthFailed``, as a 401;
 * a part sent again with the same idempotency key returns the part already made.
 
@@ -16,11 +19,14 @@ publisher of that account, so a retry after a rebuild sees what was sent.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from scheduler import descriptors
+from scheduler.descriptors import Quota
 from scheduler.platforms.base import (
     AccountInfo,
     AccountSpec,
@@ -29,12 +35,16 @@ from scheduler.platforms.base import (
     Invalid,
     PartCallback,
     PartResult,
-    PlatformRules,
     PublishRequest,
     PublishResult,
     RateLimited,
 )
-from scheduler.platforms.rules import check_part, rules_for
+from scheduler.platforms.rules import check_part
+
+# What one created post spends of a quota, by what the quota counts. Uploads and other
+# requests are not simulated one by one: each part is one request, and each image one upload.
+POSTS = frozenset({"posts", "statuses", "posts and reposts", "requests"})
+_COST = re.compile(r"costs (\d+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,18 +74,21 @@ class Platforms:
     expiry: dict[str, datetime] = field(default_factory=dict)  # account -> token expiry
     sent: dict[str, list[Sent]] = field(default_factory=dict)
     refusals: list[Refusal] = field(default_factory=list)
+    platform_of: dict[str, str] = field(default_factory=dict)  # account -> platform
     _by_key: dict[tuple[str, str], PartResult] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def publisher(self, spec: AccountSpec) -> SimulatedPublisher:
-        return SimulatedPublisher(spec, self)
+        publisher = SimulatedPublisher(spec, self)
+        with self._lock:
+            self.platform_of[spec.name] = publisher.platform
+        return publisher
 
-    def first_sent(self, account: str, due: datetime) -> datetime | None:
-        """When the first part of the post due at ``due`` went out on ``account``."""
-        for sent in self.sent.get(account, ()):
-            if sent.index == 0 and sent.request.created_at == due:
-                return sent.at
-        return None
+    def sent_times(self, account: str, due: datetime) -> list[datetime]:
+        """When each part of the post due at ``due`` went out on ``account``, in order."""
+        with self._lock:
+            made = list(self.sent.get(account, ()))
+        return sorted(s.at for s in made if s.request.created_at == due)
 
 
 def simulated_platform(spec: AccountSpec) -> str:
@@ -85,11 +98,14 @@ def simulated_platform(spec: AccountSpec) -> str:
     return spec.platform
 
 
-def quotas_of(rules: PlatformRules, spec: AccountSpec) -> tuple[Any, ...]:
-    """The quotas the platform declares for this account (a ``tier`` setting picks X's)."""
-    tier = spec.settings.get("tier")
-    declared: tuple[Any, ...] = getattr(rules, "quotas", ())
-    return tuple(q for q in declared if q.tier is None or q.tier == tier)
+def cost(quota: Quota, sent: Sent) -> int:
+    """What one created part spends of ``quota`` (0: the quota counts something else)."""
+    if quota.what in POSTS:
+        return 1
+    if quota.what == "media uploads":
+        return len(sent.request.parts[sent.index].media)
+    points = _COST.search(quota.what)
+    return int(points.group(1)) if points else 0
 
 
 class SimulatedPublisher:
@@ -97,13 +113,22 @@ class SimulatedPublisher:
         self.account = spec.name
         self.platform = simulated_platform(spec)
         max_chars = spec.settings.get("max_chars")
-        self.rules = rules_for(self.platform, max_chars=int(max_chars) if max_chars else None)
-        self.quotas = quotas_of(self.rules, spec)
+        self.rules = descriptors.get(self.platform).with_limit(
+            int(max_chars) if max_chars else None
+        )
         self.handle = spec.settings.get("handle") or spec.settings.get("username") or spec.name
         self._platforms = platforms
 
     def __repr__(self) -> str:
         return f"SimulatedPublisher(account={self.account!r}, platform={self.platform!r})"
+
+    def preflight(self, request: PublishRequest) -> None:
+        for index in range(len(request.done), len(request.parts)):
+            try:
+                check_part(self.rules, request.parts[index], index, request.content_warning)
+            except Invalid as exc:
+                self._refuse(request, "invalid", exc.message)
+                raise
 
     def publish(
         self,
@@ -111,8 +136,7 @@ class SimulatedPublisher:
         on_part: PartCallback | None = None,
         before_create: BeforeCreate | None = None,
     ) -> PublishResult:
-        for index in range(len(request.done), len(request.parts)):
-            self._refuse_content(request, index)
+        self.preflight(request)
         results = list(request.done)
         for index in range(len(request.done), len(request.parts)):
             key = (self.account, request.parts[index].idempotency_key or f"{id(request)}:{index}")
@@ -164,13 +188,6 @@ class SimulatedPublisher:
                 )
             )
 
-    def _refuse_content(self, request: PublishRequest, index: int) -> None:
-        try:
-            check_part(self.rules, request.parts[index], index, request.content_warning)
-        except Invalid as exc:
-            self._refuse(request, "invalid", exc.message)
-            raise
-
     def _check_token(self, request: PublishRequest, index: int) -> None:
         now = self._platforms.clock.now()
         expires = self._platforms.expiry.get(self.account)
@@ -181,16 +198,34 @@ class SimulatedPublisher:
 
     def _check_quota(self, request: PublishRequest, index: int) -> None:
         now = self._platforms.clock.now()
-        with self._platforms._lock:
-            sent = list(self._platforms.sent.get(self.account, ()))
-        for quota in self.quotas:
-            window = timedelta(seconds=quota.window)
-            inside = sorted(s.at for s in sent if s.at > now - window)
-            room = max(quota.limit // quota.cost - 1, 0)
-            if len(inside) <= room:
+        candidate = Sent(self.account, now, index, request)
+        for quota in self.rules.rate_limits.quotas:
+            price = cost(quota, candidate)
+            if price == 0:
                 continue
-            until = inside[len(inside) - room - 1] + window
-            message = f"{self.platform} allows {quota.limit} {quota.name}"
+            with self._platforms._lock:
+                if quota.scope == "app":
+                    sent = [s for made in self._platforms.sent.values() for s in made]
+                    sent = [
+                        s for s in sent if self._platforms.platform_of[s.account] == self.platform
+                    ]
+                else:
+                    sent = list(self._platforms.sent.get(self.account, ()))
+            inside = sorted((s.at, cost(quota, s)) for s in sent if s.at > now - quota.per)
+            spent = sum(c for _, c in inside)
+            if spent + price <= quota.requests:
+                continue
+            # Wait until enough of the oldest leave the window to make room for this one.
+            until = now
+            for at, c in inside:
+                spent -= c
+                until = at + quota.per
+                if spent + price <= quota.requests:
+                    break
+            message = (
+                f"{self.rules.label} allows {quota.requests} {quota.what} per "
+                f"{_duration(quota.per.total_seconds())} ({quota.scope})"
+            )
             self._refuse(request, "quota", message)
             raise RateLimited(
                 message,
@@ -216,3 +251,11 @@ class SimulatedPublisher:
             made.append(Sent(self.account, now, index, request))
             self._platforms._by_key[key] = result
         return result
+
+
+def _duration(seconds: float) -> str:
+    if seconds % 3600 == 0:
+        hours = int(seconds // 3600)
+        return "hour" if hours == 1 else f"{hours} hours"
+    minutes = int(seconds // 60)
+    return f"{minutes} minutes"

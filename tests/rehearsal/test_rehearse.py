@@ -196,3 +196,41 @@ def test_the_default_start_is_the_next_such_weekday_after_today(tmp_path: Path) 
     result = rig.rehearse()
     assert result.start == date(2026, 12, 14)
     assert result.slots[0].due == utc("2026-12-14T08:30:00Z")
+
+
+def busy_x_morning(posts: int, parts: int) -> str:
+    """``posts`` threads of ``parts`` parts on one X account, a minute apart."""
+    lines = ["posts:\n"]
+    for i in range(posts):
+        lines.append(
+            f'  - id: burst-{i:02d}\n    day: 1\n    time: "09:{i:02d}"\n'
+            f"    author: author@example.org\n    accounts: [xacct]\n    thread:\n"
+        )
+        lines.extend(
+            f'      - text: "Morning thread {i}, part {n + 1} of {parts}."\n' for n in range(parts)
+        )
+    return "".join(lines)
+
+
+def test_a_campaign_past_a_platform_quota_is_held_back(tmp_path: Path) -> None:
+    from tests.rehearsal.support import HEADER
+
+    header = HEADER.replace(
+        "  sky: {platform: bluesky, handle: rehearse.bsky.social}\n",
+        "  sky: {platform: bluesky, handle: rehearse.bsky.social}\n"
+        "  xacct: {platform: x, username: rehearse}\n",
+    ).replace("min_gap: 30m", "min_gap: 1m")
+    rig = make_rig(tmp_path, busy_x_morning(14, 8), header)
+    rig.approve()
+    result = rig.rehearse(MONDAY)
+    assert kinds(result) == ["quota"]
+    # X publishes 100 posts per 15 minutes a user: part 5 of the 13th thread is the 101st.
+    held = {p.post: p for p in result.problems}
+    assert sorted(held) == ["burst-12", "burst-13"]
+    assert "X allows 100 posts per 15 minutes (user)" in held["burst-12"].cause
+    assert "min late" in held["burst-12"].cause
+    assert "spread the account's posts out" in held["burst-12"].fix
+    assert [s.post for s in result.slots if s.outcome == "late"] == ["burst-12", "burst-13"]
+    assert all(s.outcome in ("published", "late") for s in result.slots)
+    on_time = [s for s in result.slots if s.outcome == "published"]
+    assert [s.post for s in on_time] == [f"burst-{i:02d}" for i in range(12)]
