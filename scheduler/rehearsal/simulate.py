@@ -28,11 +28,16 @@ from typing import Any
 from scheduler import descriptors
 from scheduler.descriptors import Quota
 from scheduler.platforms.base import (
+    Absent,
     AccountInfo,
     AccountSpec,
     AuthFailed,
     BeforeCreate,
+    CannotTell,
+    Coverage,
+    Found,
     Invalid,
+    Lookup,
     PartCallback,
     PartResult,
     PublishRequest,
@@ -153,11 +158,21 @@ class SimulatedPublisher:
                 on_part(result)
         return PublishResult(tuple(results))
 
-    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
-        self._check_token(request, part_index)
+    def find(
+        self, request: PublishRequest, part_index: int, since: datetime | None = None
+    ) -> Lookup:
+        """Exact: the simulated platform holds every post of the account, so its listing
+        always ends, unless the token has expired (a refused read decides nothing)."""
+        try:
+            self._check_token(request, part_index)
+        except AuthFailed as exc:
+            return CannotTell.because(exc, "listing the account's posts")
         key = (self.account, request.parts[part_index].idempotency_key)
         with self._platforms._lock:
-            return self._platforms._by_key.get(key)
+            found = self._platforms._by_key.get(key)
+        if found is not None:
+            return Found(found)
+        return Absent(Coverage.listing_ended(since or request.created_at, 1))
 
     def verify(self) -> AccountInfo:
         now = self._platforms.clock.now()
