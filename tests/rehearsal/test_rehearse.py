@@ -225,7 +225,7 @@ def test_a_campaign_past_a_platform_quota_is_held_back(tmp_path: Path) -> None:
     result = rig.rehearse(MONDAY)
     assert kinds(result) == ["quota"]
     # X publishes 100 posts per 15 minutes a user: part 5 of the 13th thread is the 101st.
-    held = {p.post: p for p in result.problems}
+    held = {p.post or "": p for p in result.problems}
     assert sorted(held) == ["burst-12", "burst-13"]
     assert "X allows 100 posts per 15 minutes (user)" in held["burst-12"].cause
     assert "min late" in held["burst-12"].cause
