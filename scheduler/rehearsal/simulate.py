@@ -97,9 +97,9 @@ class Platforms:
 
 
 def simulated_platform(spec: AccountSpec) -> str:
-    """The platform an account stands for (a sandbox account names its own)."""
-    if spec.platform == "sandbox":
-        return spec.settings.get("as_platform") or "sandbox"
+    """The platform an account stands for (a stand-in account, the sandbox, names its own)."""
+    if descriptors.get(spec.platform).stands_in:
+        return spec.settings.get("as_platform") or spec.platform
     return spec.platform
 
 

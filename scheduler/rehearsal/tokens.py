@@ -12,7 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scheduler import descriptors
 from scheduler.credentials import CredentialStore
+from scheduler.descriptors.x import X
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import AccountSpec, PlatformContext
 from scheduler.rehearsal.base import Problem, TokenInfo
@@ -23,8 +25,8 @@ EXPIRY_FIELD = "expires_at"
 def token_info(
     spec: AccountSpec, platform: str, credentials: CredentialStore, context: PlatformContext
 ) -> TokenInfo:
-    if spec.platform == "sandbox":
-        return TokenInfo(spec.name, platform, None, "a sandbox account has no token")
+    if descriptors.get(spec.platform).stands_in:
+        return TokenInfo(spec.name, platform, None, f"a {spec.platform} account has no token")
     try:
         fields = credentials.fields(spec.name)
     except ConfigError as exc:
@@ -37,7 +39,7 @@ def token_info(
             return TokenInfo(
                 spec.name, platform, None, f"unknown: {EXPIRY_FIELD} in the credentials is no date"
             )
-    if spec.platform == "x":
+    if spec.platform == X.name:
         from scheduler.platforms.x_auth import token_store_for
 
         try:
