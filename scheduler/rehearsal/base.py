@@ -136,6 +136,7 @@ class Rehearsal:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "ok": self.clean,
             "campaign": self.campaign,
             "title": self.title,
             "timezone": self.timezone,

@@ -78,6 +78,7 @@ def test_the_json_shape(
     assert code == 1
     data = json.loads(out)
     assert set(data) == {
+        "ok",
         "campaign",
         "title",
         "timezone",
@@ -97,7 +98,7 @@ def test_the_json_shape(
         "2027-01-10",
         "2026-05-11",
     )
-    assert data["clean"] is False and data["exit_code"] == 1
+    assert data["ok"] is False and data["clean"] is False and data["exit_code"] == 1
     assert data["counts"] == {
         "drafts": 5,
         "published": 3,
