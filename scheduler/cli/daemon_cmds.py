@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from scheduler.cli.common import campaign_paths, open_ledger, redact, settings_from
@@ -54,13 +55,34 @@ def cmd_accounts_check(args: argparse.Namespace) -> int:
             if publisher is not None:
                 publisher.close()
         who = f"@{info.handle}" if info.handle else info.remote_id
-        print(f"{'ok':<11} {label}: {who}" + (f" {info.url}" if info.url else ""))
+        verdict, expiry = token_expiry(info.expires_at, context.clock.now())
+        problems += verdict != "ok"
+        line = f"{verdict:<11} {label}: {who}" + (f" {info.url}" if info.url else "")
+        print(line + (f"; {expiry}" if expiry else ""))
+        if verdict != "ok":
+            print(f"{'':<11} hint: make a new token and store it with its expires_at")
     total = len(campaign.accounts)
     if problems:
         print(f"{problems} of {total} account{'s' if total != 1 else ''} need attention")
         return 1
     print(f"all {total} account{'s' if total != 1 else ''} ready")
     return 0
+
+
+def token_expiry(expires_at: datetime | None, now: datetime) -> tuple[str, str]:
+    """(verdict, words) for a token's known expiry: EXPIRING within EXPIRY_NOTICE of it,
+    EXPIRED after it, else ok; no words where the expiry is unknown."""
+    from scheduler.accounts import EXPIRY_NOTICE
+
+    if expires_at is None:
+        return "ok", ""
+    left = expires_at - now
+    when = expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    if left.total_seconds() <= 0:
+        return "EXPIRED", f"the token expired at {when}"
+    days = left.days
+    words = f"the token expires at {when} (in {days} day{'s' if days != 1 else ''})"
+    return ("EXPIRING" if left <= EXPIRY_NOTICE else "ok"), words
 
 
 def account_problem(exc: SchedulerError) -> tuple[str, str]:

@@ -185,6 +185,9 @@ class AccountInfo:
     remote_id: str
     handle: str
     url: str = ""
+    # When the credentials stop working, where the platform's tokens run out (LinkedIn's
+    # after 60 days) and the operator recorded it; None when unknown or never.
+    expires_at: datetime | None = None
 
 
 # --- lookups (reconciliation after a lost answer) ---------------------------------------------

@@ -86,6 +86,7 @@ class LinkedInPublisher:
                 hint="use the YYYYMM of a version LinkedIn still serves, e.g. 202411",
             )
         token = context.credentials.require(spec.name, "access_token")["access_token"]
+        self.expires_at = context.credentials.expires_at(spec.name)
         self.clock = context.clock
         self.lookup_seconds = context.lookup_seconds
         self.http = HttpClient(
@@ -282,6 +283,7 @@ class LinkedInPublisher:
             account=self.account,
             remote_id=str(body.get("sub") or ""),
             handle=self.author,
+            expires_at=self.expires_at,
         )
 
 
