@@ -144,6 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         clock=clock,
         options=options,
         reporter=reporter,
+        expiry_of=credentials.expires_at,
     )
     holder.append(daemon)
     server = metrics_server(options, metrics, ledger, log)
