@@ -14,7 +14,7 @@ earlier post, which is ours when the author made it since the post was due.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -52,6 +52,8 @@ POSTS = "/rest/posts"
 IMAGES = "/rest/images"
 USERINFO = "/v2/userinfo"
 PAGE_SIZE = 50
+# LinkedIn's clock may be behind ours: a post made at the due instant may say a little earlier.
+CLOCK_MARGIN = timedelta(minutes=5)
 _AUTHOR = re.compile(r"^urn:li:(person|organization):[A-Za-z0-9_-]+$")
 _VERSION = re.compile(r"^\d{6}(\.\d{2})?$")
 _DUPLICATE_OF = re.compile(r"duplicate of (urn:li:(?:share|ugcPost):\d+)")
@@ -186,7 +188,8 @@ class LinkedInPublisher:
             raise self._failure(response, what) from error
         post = json_body(response, platform=self.platform, what=what)
         created = _instant(post.get("createdAt"))
-        if post.get("author") != self.author or created is None or created < request.created_at:
+        ours = created is not None and created >= request.created_at - CLOCK_MARGIN
+        if post.get("author") != self.author or not ours:
             raise error
         return PartResult(index=0, remote_id=urn, url=post_url(urn))
 
@@ -221,8 +224,8 @@ class LinkedInPublisher:
         self, request: PublishRequest, part_index: int, since: datetime | None = None
     ) -> Lookup:
         """The author's posts, most recently modified first, until one last modified before
-        ``since``: a post created since then was modified since then too."""
-        since = since or request.created_at
+        ``since`` (less CLOCK_MARGIN): a post created since then was modified since then too."""
+        since = (since or request.created_at) - CLOCK_MARGIN
         commentary = little_text(request.parts[part_index].text)
         deadline = self.clock.monotonic() + self.lookup_seconds
         start = 0
@@ -262,6 +265,7 @@ class LinkedInPublisher:
                 "start": start,
                 "count": PAGE_SIZE,
             },
+            headers={"X-RestLi-Method": "FINDER"},
             what=what,
         )
         if response.status_code != 200:

@@ -155,7 +155,7 @@ class FakeLinkedIn(FakeServer):
         refused = self._refused(request)
         if refused is not None:
             return refused
-        if request.arg("q") != "author":
+        if request.arg("q") != "author" or request.headers.get("x-restli-method") != "FINDER":
             return self.error(400, "ILLEGAL_ARGUMENT", "finder q=author expected")
         author = request.arg("author") or ""
         start = int(request.arg("start") or 0)
