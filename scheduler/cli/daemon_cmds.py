@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from scheduler.cli import jsonout
 from scheduler.cli.common import campaign_paths, open_ledger, redact, settings_from
 from scheduler.errors import SchedulerError, UsageError
 
@@ -36,37 +37,71 @@ def cmd_accounts_check(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         x_api_base=settings.x_api_base,
     )
-    problems = 0
+    checked: list[dict[str, object]] = []
     for name, account in sorted(campaign.accounts.items()):
         spec = account.spec(name)
         label = f"{name} ({spec.platform})"
         publisher = None
+        row: dict[str, object] = {"account": name, "platform": spec.platform}
         try:
             publisher = build_publisher(spec, context)
             info = publisher.verify()
         except SchedulerError as exc:
-            problems += 1
             verdict, words = account_problem(exc)
-            print(f"{verdict:<11} {label}: {words}")
-            if exc.hint:
-                print(f"{'':<11} hint: {exc.hint}")
+            checked.append(
+                {
+                    **row,
+                    "status": verdict.lower(),
+                    "handle": None,
+                    "remote_id": None,
+                    "url": None,
+                    "message": words,
+                    "hint": exc.hint,
+                }
+            )
+            if not args.json:
+                print(f"{verdict:<11} {label}: {words}")
+                if exc.hint:
+                    print(f"{'':<11} hint: {exc.hint}")
             continue
         finally:
             if publisher is not None:
                 publisher.close()
         who = f"@{info.handle}" if info.handle else info.remote_id
         verdict, expiry = token_expiry(info.expires_at, context.clock.now())
-        problems += verdict != "ok"
-        line = f"{verdict:<11} {label}: {who}" + (f" {info.url}" if info.url else "")
-        print(line + (f"; {expiry}" if expiry else ""))
-        if verdict != "ok":
-            print(f"{'':<11} hint: make a new token and store it with its expires_at")
+        hint = "make a new token and store it with its expires_at" if verdict != "ok" else None
+        checked.append(
+            {
+                **row,
+                "status": verdict.lower(),
+                "handle": info.handle,
+                "remote_id": info.remote_id,
+                "url": info.url or None,
+                "message": expiry or None,
+                "hint": hint,
+            }
+        )
+        if not args.json:
+            line = f"{verdict:<11} {label}: {who}" + (f" {info.url}" if info.url else "")
+            print(line + (f"; {expiry}" if expiry else ""))
+            if hint:
+                print(f"{'':<11} hint: {hint}")
     total = len(campaign.accounts)
-    if problems:
+    problems = sum(1 for c in checked if c["status"] != "ok")
+    if args.json:
+        jsonout.emit(
+            {
+                "ok": not problems,
+                "campaign": campaign.id,
+                "accounts": checked,
+                "counts": {"ok": total - problems, "problems": problems},
+            }
+        )
+    elif problems:
         print(f"{problems} of {total} account{'s' if total != 1 else ''} need attention")
-        return 1
-    print(f"all {total} account{'s' if total != 1 else ''} ready")
-    return 0
+    else:
+        print(f"all {total} account{'s' if total != 1 else ''} ready")
+    return 1 if problems else 0
 
 
 def token_expiry(expires_at: datetime | None, now: datetime) -> tuple[str, str]:
