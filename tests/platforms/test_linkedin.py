@@ -25,6 +25,7 @@ from scheduler.platforms.base import (
 )
 from scheduler.platforms.linkedin import PAGE_SIZE, create
 from scheduler.platforms.linkedin_body import RESERVED, little_text
+from tests.cli.shapes import parse, validate
 from tests.fakes.base import Fault
 from tests.fakes.linkedin import IMAGES, POSTS, StoredPost
 from tests.platforms.harness_linkedin import AUTHOR, LinkedInHarness, shown
@@ -275,3 +276,23 @@ def test_accounts_check_shows_the_expiry(
     assert line.startswith(verdict)
     assert expires.strftime("%Y-%m-%d") in line
     assert (h.secret or "") not in out
+
+
+def test_accounts_check_json_says_expiring(
+    h: LinkedInHarness,
+    tmp_path: Path,
+    data_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = _campaign(tmp_path, CAMPAIGN.replace("API", h.fake.base_url))
+    expires = datetime.now(UTC) + timedelta(days=2)
+    monkeypatch.setenv(env_name("mhaw-linkedin", "access_token"), h.secret or "")
+    monkeypatch.setenv(env_name("mhaw-linkedin", "expires_at"), expires.isoformat())
+    assert main(["accounts", "check", str(folder), "--timeout", "2", "--json"]) == 1
+    doc = parse(capsys.readouterr().out)
+    validate("accounts-check", doc)
+    (row,) = doc["accounts"]
+    assert row["status"] == "expiring"
+    assert expires.strftime("%Y-%m-%d") in row["message"]
+    assert row["hint"]
