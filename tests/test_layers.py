@@ -12,6 +12,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "scheduler"
 
 # Lower numbers are lower layers. A module may import its own top-level unit and lower layers.
 LAYERS: dict[str, int] = {
+    "redact": -1,
+    "destination": 0,
     "errors": 0,
     "clock": 1,
     "settings": 1,

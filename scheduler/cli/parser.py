@@ -6,10 +6,11 @@ import argparse
 import sys
 
 from scheduler import __version__
+from scheduler.cli.accounts_cmds import cmd_accounts_check, cmd_accounts_confirm
 from scheduler.cli.campaign_cmds import cmd_check, cmd_export_ics, cmd_lint, cmd_plan, cmd_preview
 from scheduler.cli.common import Handler
 from scheduler.cli.completion import SHELLS, cmd_completion
-from scheduler.cli.daemon_cmds import cmd_accounts_check, cmd_demo, cmd_run
+from scheduler.cli.daemon_cmds import cmd_demo, cmd_run
 from scheduler.cli.pause_cmds import cmd_pause, cmd_resume
 from scheduler.cli.review_cmds import (
     cmd_approve,
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("check", cmd_check, "validate campaign files and render every draft")
     p.add_argument("paths", nargs="+", metavar="PATH", help="campaign files or folders")
     json_option(p)
+    ledger_options(p)
 
     p = add("preview", cmd_preview, "show each draft exactly as it would be sent")
     p.add_argument("path", metavar="PATH")
@@ -186,6 +188,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=15.0, metavar="SECONDS", help="per request (default 15)"
     )
     json_option(p)
+    ledger_options(p)
+
+    p = acc_sub.add_parser(
+        "confirm", help="let an account's credential go to the host its campaign now names"
+    )
+    p.set_defaults(handler=cmd_accounts_confirm)
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("account", metavar="ACCOUNT")
+    ledger_options(p)
+    p.add_argument("--as", dest="actor", metavar="WHO", help="who confirms (default: git email)")
 
     p = add("run", cmd_run, "the daemon: publish approved drafts at their times")
     p.add_argument("paths", nargs="+", metavar="PATH")

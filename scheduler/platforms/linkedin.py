@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import requests
 
+from scheduler.descriptors import endpoint_of
 from scheduler.descriptors.linkedin import API_VERSION, LINKEDIN
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
@@ -42,9 +43,10 @@ from scheduler.platforms.base import (
     page_coverage,
     read_page,
 )
-from scheduler.platforms.http import HttpClient, Redactor, json_body, parse_retry_after
+from scheduler.platforms.http import HttpClient, json_body, parse_retry_after
 from scheduler.platforms.linkedin_body import little_text, post_body, sandbox_body
 from scheduler.platforms.rules import check_part
+from scheduler.redact import register
 
 __all__ = ["LinkedInPublisher", "create", "sandbox_body"]
 
@@ -91,11 +93,11 @@ class LinkedInPublisher:
         self.expires_at = context.credentials.expires_at(spec.name)
         self.clock = context.clock
         self.lookup_seconds = context.lookup_seconds
+        register(token.reveal())
         self.http = HttpClient(
             platform=self.platform,
-            base_url=LINKEDIN.endpoint(spec.settings) or "",
+            base_url=endpoint_of(spec) or "",
             timeout=context.timeout,
-            redact=Redactor([token]),
             headers={
                 "Authorization": f"Bearer {token.reveal()}",
                 "LinkedIn-Version": version,

@@ -242,7 +242,7 @@ def _campaign(tmp_path: Path, text: str) -> Path:
 
 
 def test_check_refuses_a_thread(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    thread = CAMPAIGN.replace(
+    thread = CAMPAIGN.replace("API", "https://api.linkedin.com").replace(
         '    text: "Walk with us on Saturday, 10:00 at the park gates."\n',
         "    thread:\n      - text: One.\n      - text: Two.\n",
     )
