@@ -37,8 +37,9 @@ LAYERS: dict[str, int] = {
     "daemon": 8,
     "web": 8,
     "demo": 8,
-    "cli": 9,
-    "__main__": 10,
+    "rehearsal": 9,
+    "cli": 10,
+    "__main__": 11,
     "__init__": 0,
 }
 

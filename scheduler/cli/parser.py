@@ -12,6 +12,7 @@ from scheduler.cli.common import Handler
 from scheduler.cli.completion import SHELLS, cmd_completion
 from scheduler.cli.daemon_cmds import cmd_demo, cmd_run
 from scheduler.cli.pause_cmds import cmd_pause, cmd_resume
+from scheduler.cli.rehearse_cmds import cmd_rehearse
 from scheduler.cli.review_cmds import (
     cmd_approve,
     cmd_comment,
@@ -177,6 +178,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ledger_options(p)
     actor_option(p)
+
+    p = add(
+        "rehearse", cmd_rehearse, "run the campaign's week ahead of time; report what would fail"
+    )
+    p.add_argument("path", metavar="PATH", help="campaign file or folder")
+    p.add_argument(
+        "--start",
+        metavar="DATE",
+        help="day 1 of the rehearsed week, YYYY-MM-DD (default: the next such weekday)",
+    )
+    p.add_argument("--html", metavar="FILE", help="where to write the report page")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    ledger_options(p)
 
     accounts = group("accounts", "account credentials")
     acc_sub = accounts.add_subparsers(title="commands", metavar="COMMAND")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,6 +72,18 @@ def test_an_edit_cannot_send_the_password_to_a_new_host(
 
     code, out = main(["check", str(path)]), capsys.readouterr().out
     assert code == 0 and "HELD" in out and "accounts confirm" in out
+
+    # The same in the documents a program reads, and still nothing sent.
+    code = main(["accounts", "check", str(path), "--timeout", "2", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1
+    (row,) = [a for a in doc["accounts"] if a["account"] == "mhaw-bluesky"]
+    assert row["status"] == "held" and "accounts confirm" in row["hint"]
+    code = main(["check", str(path), "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    (held,) = doc["campaigns"][0]["held"]
+    assert held["command"] == f"scheduler accounts confirm {path} mhaw-bluesky"
+    assert capture.requests == []
 
     # An operator confirms the new host; from then on it is the one used.
     assert main(["accounts", "confirm", str(path), "mhaw-bluesky", "--as", "op@example.org"]) == 0
