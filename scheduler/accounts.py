@@ -7,6 +7,11 @@ platforms (which build publishers from them), so neither has to import the other
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
+
+# How long before a token runs out a person is told to renew it (tokens that live 60 days,
+# like LinkedIn's, are renewed by hand in the developer portal).
+EXPIRY_NOTICE = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ import re
 import stat
 import tomllib
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 from scheduler.errors import ConfigError
@@ -88,6 +89,22 @@ class CredentialStore:
                 found[key[len(prefix) :].lower()] = Secret(value)
         _register(found)
         return found
+
+    def expires_at(self, account: str) -> datetime | None:
+        """The account's ``expires_at`` field (ISO 8601; a date alone or a time without a zone
+        is UTC): when its token runs out, as the operator recorded it. None if not given."""
+        value = self.fields(account).get("expires_at")
+        if value is None:
+            return None
+        text = value.reveal().strip()
+        try:
+            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigError(
+                f"account {account!r}: expires_at {text!r} is not a date",
+                hint="write it as 2026-07-01 or 2026-07-01T09:30:00Z",
+            ) from None
+        return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
     def require(self, account: str, *names: str) -> dict[str, Secret]:
         """The named fields of ``account``, or a ConfigError naming every missing one."""

@@ -9,6 +9,7 @@ names. ``check`` reports accounts held that way (read-only: it never binds).
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from scheduler.cli import jsonout
@@ -121,18 +122,42 @@ def check_one(
         if publisher is not None:
             publisher.close()
     who = f"@{info.handle}" if info.handle else info.remote_id
-    say(f"{'ok':<11} {label}: {who}" + (f" {info.url}" if info.url else ""))
+    verdict, expiry = token_expiry(info.expires_at, context.clock.now())
+    renew = "make a new token and store it with its expires_at" if verdict != "ok" else None
+    line = f"{verdict:<11} {label}: {who}" + (f" {info.url}" if info.url else "")
+    say(line + (f"; {expiry}" if expiry else ""))
+    if renew:
+        say(f"{'':<11} hint: {renew}")
     for note in notes:
         say(f"{'':<11} {note}")
     for warning in info.warnings:
         say(f"{'warning':<11} {label}: {warning}")
     return {
         **row,
+        "status": verdict.lower(),
+        "message": expiry or None,
+        "hint": renew,
         "handle": info.handle,
         "remote_id": info.remote_id,
         "url": info.url or None,
         "notes": [*notes, *(f"warning: {w}" for w in info.warnings)],
     }
+
+
+def token_expiry(expires_at: datetime | None, now: datetime) -> tuple[str, str]:
+    """(verdict, words) for a token's known expiry: EXPIRING within EXPIRY_NOTICE of it,
+    EXPIRED after it, else ok; no words where the expiry is unknown."""
+    from scheduler.accounts import EXPIRY_NOTICE
+
+    if expires_at is None:
+        return "ok", ""
+    left = expires_at - now
+    when = expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    if left.total_seconds() <= 0:
+        return "EXPIRED", f"the token expired at {when}"
+    days = left.days
+    words = f"the token expires at {when} (in {days} day{'s' if days != 1 else ''})"
+    return ("EXPIRING" if left <= EXPIRY_NOTICE else "ok"), words
 
 
 def confirm(args: argparse.Namespace, account: str) -> str:

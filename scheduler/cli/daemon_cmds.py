@@ -57,6 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         options=options,
         reporter=reporter,
         bind_destinations=not args.sandbox,  # a rehearsal sends nothing anywhere
+        expiry_of=credentials.expires_at,
     )
     holder.append(daemon)
     server = metrics_server(options, metrics, ledger, log)

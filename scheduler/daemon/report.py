@@ -25,6 +25,7 @@ LEVELS = {
     "not_approved": "warning",
     "not_approved_soon": "warning",
     "published": "info",
+    "token_expiring": "warning",
 }
 
 

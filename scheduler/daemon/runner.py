@@ -27,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from scheduler.accounts import AccountSpec
+from scheduler.accounts import EXPIRY_NOTICE, AccountSpec
 from scheduler.clock import Clock
 from scheduler.daemon.base import (
     CampaignSource,
@@ -45,7 +45,7 @@ from scheduler.daemon.windows import finish_by, last_chance, window_end
 from scheduler.daemon.worker import Worker
 from scheduler.descriptors import destination_of
 from scheduler.draft import DraftKey
-from scheduler.errors import CampaignError, ConfigError, LedgerError
+from scheduler.errors import CampaignError, ConfigError, LedgerError, SchedulerError
 from scheduler.notify.base import Notice
 
 ACTIVE = WAITING | {"publishing"}
@@ -79,6 +79,7 @@ class Daemon:
         reporter: Reporter,
         rand: Callable[[], float] | None = None,
         bind_destinations: bool = True,
+        expiry_of: Callable[[str], datetime | None] | None = None,
     ) -> None:
         """``bind_destinations``: each account's credential goes only to the host bound to it
         in the ledger. A rehearsal (``run --sandbox``, the demo) sends nothing anywhere, so it
@@ -91,6 +92,8 @@ class Daemon:
         self.options = options
         self.reporter = reporter
         self.bind_destinations = bind_destinations
+        # An account's token expiry as recorded with its credentials (None: unknown).
+        self.expiry_of = expiry_of
         self.pauses = AccountPauses()
         self.stopping = threading.Event()
         self.roots: dict[str, Path] = {}
@@ -338,6 +341,35 @@ class Daemon:
             once_key=f"{'due' if at_due else 'ahead'}:{record.content_hash}",
         )
 
+    def warn_expiring(self) -> None:
+        """Tell a person, once per token, that an account's token runs out within
+        EXPIRY_NOTICE (or has run out): a 60-day token is renewed by hand."""
+        if self.expiry_of is None:
+            return
+        now = self.clock.now()
+        for loaded in list(self.campaigns.values()):
+            for name in sorted(loaded.accounts):
+                try:
+                    expires = self.expiry_of(name)
+                except SchedulerError:
+                    continue  # an unreadable date: ``accounts check`` says what is wrong
+                if expires is None or expires - now > EXPIRY_NOTICE:
+                    continue
+                when = expires.strftime("%Y-%m-%d %H:%M UTC")
+                ran_out = expires <= now
+                self.reporter.notice(
+                    Notice(
+                        kind="token_expiring",
+                        draft=f"{loaded.campaign_id}@{name}",
+                        summary=f"the token of {name} {'ran' if ran_out else 'runs'} out at "
+                        f"{when}; its posts fail from then",
+                        when=now,
+                        detail="make a new token, store it with its expires_at, then run "
+                        "`scheduler accounts check`",
+                    ),
+                    once_key=expires.isoformat(),
+                )
+
     def _close(self, step: Step) -> None:
         """A window closed: an unpublished draft becomes missed, and a person is told.
 
@@ -467,6 +499,7 @@ class Daemon:
             self.reporter.event("reload")
             self.reload()
         self.sweep()
+        self.warn_expiring()
         if self.options.exit_when_done and self.is_done():
             self.reporter.event("done", outcomes=dict(sorted(self.outcomes.items())))
             self._stop_requested.set()

@@ -29,7 +29,8 @@ class MediaFacts:
 @dataclass(frozen=True, slots=True)
 class Misfit:
     part: int  # index of the part in its thread
-    kind: str  # "length" | "bytes" | "media_count" | "gif_mix" | "mime" | "size" | "alt"
+    # "thread" | "length" | "bytes" | "media_count" | "gif_mix" | "mime" | "size" | "alt"
+    kind: str
     used: int | str = 0  # the part's figure (for gif_mix, what is mixed, e.g. "2 GIFs")
     limit: int = 0
     media: int | None = None  # index of the image within the part
@@ -66,6 +67,8 @@ def part_misfits(
     """Everything about one part that its platform would refuse, in the order a person would
     fix it: the text, then the images."""
     found: list[Misfit] = []
+    if part > 0 and not descriptor.threads:
+        found.append(Misfit(part, "thread", part + 1))
     count = part_count(descriptor, text, content_warning)
     if count.used > count.limit:
         found.append(Misfit(part, "length", count.used, count.limit, count=count))

@@ -1,22 +1,45 @@
-"""LinkedIn: sources in docs/platforms.md. No publisher yet: previews and ``check`` use these
-facts, and ``accounts check`` and the daemon say the platform cannot be sent to."""
+"""LinkedIn (member and organisation posts through the versioned REST API): sources in
+docs/platforms.md."""
 
 from __future__ import annotations
 
-from scheduler.descriptors.base import Descriptor, register
+from scheduler.descriptors.base import Dedupe, Descriptor, RateLimits, register
 from scheduler.text.base import MediaLimits
 
-register(
+# The ``LinkedIn-Version`` every request carries (YYYYMM). LinkedIn sunsets a version about a
+# year after it ships; an account may name a newer one with its ``version`` setting.
+API_VERSION = "202411"
+
+LINKEDIN = register(
     Descriptor(
         name="linkedin",
         label="LinkedIn",
-        # No published counting rule: code points, which errs on the side of refusing.
+        # The Posts API documents no counting rule beyond "3,000 characters" for
+        # commentary: code points, which errs on the side of refusing. Escaping for the
+        # little text format is added after counting and is not what readers see.
         counter=lambda text, url_length: len(text),
         unit="characters",
         max_chars=3000,
-        media=MediaLimits(max_media=4, max_image_bytes=8_000_000, max_alt_chars=1000),
-        threads=False,
-        settings=("author",),
-        preview_only=True,
+        media=MediaLimits(
+            max_media=4,
+            max_image_bytes=8_000_000,
+            max_alt_chars=1000,
+            mimes=("image/png", "image/jpeg", "image/gif"),
+        ),
+        threads=False,  # a post has no reply chain of its own author's posts
+        link_cards=True,  # content.article: the link with a title and a description
+        card_beside_images=False,  # a post's content is images or an article, not both
+        settings=("author", "version", "api"),
+        required=(("author", "e.g. author: urn:li:organization:2414183"),),
+        endpoint_setting="api",
+        default_endpoint="https://api.linkedin.com",
+        # No idempotency key; a repeated commentary is refused with DUPLICATE_POST naming
+        # the earlier post, and an author's posts can be listed newest first.
+        dedupe=Dedupe(key=None, lookup=True),
+        # Daily quotas are per app and shown only in the developer portal: none declared.
+        rate_limits=RateLimits(
+            reset_header="Retry-After", reset_format="seconds", headers=("Retry-After",)
+        ),
+        publisher="scheduler.platforms.linkedin:create",
     )
 )

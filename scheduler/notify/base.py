@@ -29,6 +29,7 @@ KINDS = (
     "not_approved_soon",
     "published",
     "resumed",
+    "token_expiring",
 )
 
 
@@ -61,6 +62,7 @@ class Notice:
             "published": "published",
             "paused": "PUBLISHING PAUSED",
             "resumed": "publishing resumed",
+            "token_expiring": "TOKEN RUNS OUT",
         }.get(self.kind, self.kind)
         return f"[campaign scheduler] {label}: {self.draft}"
 

@@ -188,6 +188,9 @@ class AccountInfo:
     handle: str
     url: str = ""
     warnings: tuple[str, ...] = ()  # works, but should be changed (e.g. a main password)
+    # When the credentials stop working, where the platform's tokens run out (LinkedIn's
+    # after 60 days) and the operator recorded it; None when unknown or never.
+    expires_at: datetime | None = None
 
 
 # --- lookups (reconciliation after a lost answer) ---------------------------------------------

@@ -13,6 +13,8 @@ from scheduler.platforms.base import Invalid, PartRequest
 def _message(misfit: Misfit, descriptor: Descriptor, name: str, where: str) -> str:
     n = misfit.part + 1
     kind = misfit.kind
+    if kind == "thread":
+        return f"part {n}: {where} has no threads; a post there is one part"
     if kind == "length":
         return f"part {n} is {misfit.used} characters long; {where} allows {misfit.limit}"
     if kind == "bytes":
@@ -32,6 +34,7 @@ def _message(misfit: Misfit, descriptor: Descriptor, name: str, where: str) -> s
 
 
 _HINTS = {
+    "thread": "make it one post, or add a variant for the platform",
     "length": "shorten the text or split it into a thread",
     "gif_mix": "give each GIF a thread part of its own",
 }

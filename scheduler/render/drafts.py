@@ -318,7 +318,15 @@ class Renderer:
             # The one rule publishers apply before sending, with the same inputs.
             misfits = part_misfits(rules, k, text, [facts for _, facts in found], content_warning)
             for misfit in misfits:
-                if misfit.kind in _MEDIA_KINDS:
+                if misfit.kind == "thread":
+                    ok = False
+                    self.post_problem(
+                        index,
+                        (*loc, "text"),
+                        f"{platform} has no threads, but this post has {total} parts",
+                        f"make it one post, or add a variant for {platform}",
+                    )
+                elif misfit.kind in _MEDIA_KINDS:
                     ok = False
                     self._media_misfit(index, loc, misfit, found, rules)
             if not text and not media:

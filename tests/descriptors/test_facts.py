@@ -6,6 +6,7 @@ import pytest
 
 from scheduler import descriptors
 from scheduler.descriptors import Descriptor
+from scheduler.descriptors.fits import part_misfits
 from scheduler.errors import UsageError
 from scheduler.platforms import factory_for
 
@@ -46,9 +47,11 @@ def test_a_card_beside_images_needs_cards(descriptor: Descriptor) -> None:
 
 
 @pytest.mark.parametrize("descriptor", ALL)
-def test_every_platform_published_to_takes_threads(descriptor: Descriptor) -> None:
-    # The daemon posts a thread part by part, each replying to the one before.
-    assert descriptor.threads or descriptor.preview_only
+def test_a_platform_without_threads_refuses_a_second_part(descriptor: Descriptor) -> None:
+    # The daemon posts a thread part by part, each replying to the one before; where the
+    # platform has no threads, the one rule refuses a second part (``check`` and preflight).
+    found = part_misfits(descriptor, 1, "two", [])
+    assert any(m.kind == "thread" for m in found) is not descriptor.threads
 
 
 def test_the_default_endpoint_is_https() -> None:

@@ -128,6 +128,8 @@ class Harness(ABC):
     faults: ClassVar[tuple[str, ...]]  # the fault kinds this harness can inject
     errors: ClassVar[tuple[str, ...]] = tuple(ERRORS)
     supports_cw: ClassVar[bool] = False
+    # False where a post is one part only (LinkedIn): a thread is refused before sending.
+    threads: ClassVar[bool] = True
     # True when a blind retry of the same request cannot post twice (idempotency key, rkey,
     # outbox file); False when only reconciliation (find) protects against duplicates.
     dedupes: ClassVar[bool] = True
@@ -220,6 +222,11 @@ class Harness(ABC):
             width=size[0],
             height=size[1],
         )
+
+    def parts(self, texts: list[str]) -> list[str]:
+        """``texts`` as one post of this platform: all of them where it has threads, else
+        the first."""
+        return texts if self.threads else texts[:1]
 
     def processed_media(self) -> MediaUpload:
         """A file the platform processes after the upload (what ``unfinished_media`` slows)."""
