@@ -68,3 +68,22 @@ def test_replace_cost_covers_the_result(text: str, old: str, new: str, count: in
 def test_widths_too_long_to_read_count_as_huge(fmt: str, width: int) -> None:
     cost = percent_cost(_budget(), fmt, 1) if "%" in fmt else format_cost(_budget(), fmt, (1,))
     assert cost >= width
+
+
+def test_a_garbage_collection_is_not_charged_to_the_template_it_lands_in() -> None:
+    """A collection costs with the whole heap, which grows with the campaign; charging it
+    to whichever template it interrupts made large campaigns of cheap texts run out of time."""
+    import gc
+    import time
+
+    from scheduler.render.budgets import cpu_time
+
+    heap = [[i] for i in range(1_000_000)]  # a heap worth collecting, as a big campaign's
+    before_cpu, before_charged = time.thread_time(), cpu_time()
+    for _ in range(5):
+        gc.collect()
+    spent = time.thread_time() - before_cpu
+    charged = cpu_time() - before_charged
+    del heap
+    assert spent > 0.01  # the collections did take time on this thread
+    assert charged < spent / 10
