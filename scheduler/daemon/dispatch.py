@@ -143,7 +143,7 @@ class Dispatcher:
         with self._lock:
             if self._busy >= self.workers:
                 return  # more may be claimable once a worker is free
-            left, self._named = sorted(self._named), set()
+            left, self._named = sorted(self._named, key=str), set()
         if left and not self.stopping.is_set():
             self._settle(left)
 
