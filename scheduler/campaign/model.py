@@ -429,6 +429,8 @@ class CampaignHeader(Strict):
     accounts: dict[str, Account] = Field(min_length=1)
     team: list[Member] = Field(default_factory=list)
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
+    # Who may pause publishing on the review pages: team emails or roles (default: approvers).
+    pause_by: list[str] | None = Field(default=None, min_length=1)
     care: CareSettings = Field(default_factory=CareSettings)
     defaults: Defaults = Field(default_factory=Defaults)
     hashtags: Hashtags = Field(default_factory=list)

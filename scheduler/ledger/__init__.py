@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scheduler.ledger.base import (
+    ALL_CAMPAIGNS,
     ApprovalRule,
     Attempt,
     Claim,
@@ -22,7 +23,10 @@ from scheduler.ledger.base import (
     LedgerUnavailable,
     MigrationError,
     NotFound,
+    Pause,
+    PauseError,
     PolicyError,
+    Shift,
     StaleHash,
     SyncReport,
     TransitionError,
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
     from scheduler.ledger.store import SqlLedger
 
 __all__ = [
+    "ALL_CAMPAIGNS",
     "TRANSITIONS",
     "ApprovalRule",
     "Attempt",
@@ -47,7 +52,10 @@ __all__ = [
     "LedgerUnavailable",
     "MigrationError",
     "NotFound",
+    "Pause",
+    "PauseError",
     "PolicyError",
+    "Shift",
     "StaleHash",
     "State",
     "SyncReport",

@@ -23,13 +23,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, and_, exists, not_, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from scheduler.clock import ensure_utc
 from scheduler.draft import Draft, DraftKey, PartResult
 from scheduler.ledger import tables as t
-from scheduler.ledger.base import Claim, LeaseLost, LedgerError
+from scheduler.ledger.base import ALL_CAMPAIGNS, Claim, LeaseLost, LedgerError
 from scheduler.ledger.core import (
     LedgerCore,
     key_of,
@@ -78,10 +78,17 @@ def started() -> ColumnElement[bool]:
     return t.drafts.c.parts_done.like("%{%")
 
 
+def not_paused() -> ColumnElement[bool]:
+    """No pause is in force over the draft's campaign (nor over every campaign)."""
+    d, p = t.drafts, t.campaign_pauses
+    return not_(exists().where(p.c.scope.in_([d.c.campaign, ALL_CAMPAIGNS])))
+
+
 def claimable(now: datetime, thread_completion: Lease = 0.0) -> ColumnElement[bool]:
     """The claim condition at ``now``; started threads may be finished until their window
     end + ``thread_completion``. (A draft without a latest time has no window here: the
-    daemon applies its default lateness.)"""
+    daemon applies its default lateness.) Nothing of a paused campaign is claimed, not even
+    an expired lease: the draft stays as it is until the pause ends."""
     d = t.drafts
     window_open = or_(d.c.latest.is_(None), d.c.latest >= now)
     completion = _span(thread_completion)
@@ -91,6 +98,7 @@ def claimable(now: datetime, thread_completion: Lease = 0.0) -> ColumnElement[bo
         d.c.approved_hash.is_not(None),
         d.c.approved_hash == d.c.content_hash,
         d.c.due <= now,
+        not_paused(),
         or_(
             and_(
                 window_open,

@@ -91,6 +91,29 @@ def _web_sign_in(conn: Connection) -> None:
     tables.web_sessions.create(conn, checkfirst=True)
 
 
+def _campaign_pause(conn: Connection) -> None:
+    for table in (tables.campaign_pauses, tables.campaign_events, tables.schedule_shifts):
+        table.create(conn, checkfirst=True)
+    # The history of pausing is evidence, like the draft events.
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("DROP TRIGGER IF EXISTS campaign_events_append_only ON campaign_events"))
+        conn.execute(
+            text(
+                "CREATE TRIGGER campaign_events_append_only BEFORE UPDATE OR DELETE"
+                " ON campaign_events FOR EACH ROW EXECUTE FUNCTION ledger_events_append_only()"
+            )
+        )
+        return
+    for verb in ("UPDATE", "DELETE"):
+        conn.execute(
+            text(
+                f"CREATE TRIGGER IF NOT EXISTS campaign_events_no_{verb.lower()} BEFORE {verb}"
+                " ON campaign_events BEGIN SELECT RAISE(ABORT, 'ledger events are append-only');"
+                " END"
+            )
+        )
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -99,6 +122,7 @@ MIGRATIONS: list[Migration] = [
     ("0003_versions", _versions),
     ("0004_append_only_events", _append_only),
     ("0005_web_sign_in", _web_sign_in),
+    ("0008_campaign_pause", _campaign_pause),
 ]
 
 

@@ -13,6 +13,8 @@ PROTECTED_GETS = [
     "/",
     "/c/mhaw-test",
     "/c/mhaw-test/post/day1-story",
+    "/c/mhaw-test/pause",
+    "/c/mhaw-test/resume",
     "/media/mhaw-test/images/shoes.png",
     "/api/openapi.json",
     "/api/session",
@@ -22,6 +24,9 @@ PROTECTED_GETS = [
 ]
 PROTECTED_POSTS = [
     "/signout",
+    "/c/mhaw-test/pause",
+    "/c/mhaw-test/resume",
+    "/c/mhaw-test/post/day1-story/approve-all",
     "/c/mhaw-test/post/day1-story/masto/approve",
     "/c/mhaw-test/post/day1-story/masto/reject",
     "/c/mhaw-test/post/day1-story/masto/comment",
