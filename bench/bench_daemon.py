@@ -317,6 +317,72 @@ def run(quick: bool) -> list[Row]:
     return rows
 
 
+def real_run(posts: int) -> dict[str, float]:
+    """RSS of the real ``scheduler run`` with a generated campaign's drafts all approved.
+
+    The campaign is bench_campaign's week (texts, snippets, threads with an image, three
+    accounts) moved to next week; the drafts are put in the ledger and approved one by one
+    by another process, and the daemon is the command an operator runs."""
+    from bench.bench_campaign import write_week
+    from scheduler.clock import SystemClock
+    from scheduler.daemon.source import CampaignFiles
+    from scheduler.ledger import open_ledger
+
+    clock = SystemClock()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_week(Path(tmp) / "campaign", posts)
+        monday = clock.now().date() + timedelta(days=7 - clock.now().weekday() + 7)
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("week_start: 2026-05-11", f"week_start: {monday}"))
+        url = f"sqlite:///{tmp}/ledger.sqlite3"
+        ledger = open_ledger(url, clock=clock)
+        drafts = 0
+        for campaign in CampaignFiles([path.parent]).load():
+            ledger.sync(campaign.campaign_id, campaign.drafts, now=clock.now(), rule=campaign.rule)
+            for draft in campaign.drafts:
+                ledger.decide(
+                    draft.key,
+                    kind="approve",
+                    actor="bo@example.org"
+                    if draft.author != "bo@example.org"
+                    else "ada@example.org",
+                    content_hash=draft.content_hash,
+                    now=clock.now(),
+                    rule=campaign.rule,
+                )
+                drafts += 1
+        ledger.close()
+        env = {
+            **os.environ,
+            "SCHEDULER_LEDGER": url,
+            "SCHEDULER_HOME": tmp,
+            "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scheduler", "run", "--log-json", str(path.parent)],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            env=env,
+            text=True,
+        )
+        try:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                if '"running"' in line:
+                    break
+            else:
+                raise RuntimeError("`scheduler run` ended before it was running")
+            time.sleep(3.0)
+            rss, peak = _rss_mb(proc.pid)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return {"drafts": float(drafts), "rss": rss, "peak": peak}
+
+
 def burst_rows(burst: int) -> list[Row]:
     """A burst due at once, on SQLite and on PostgreSQL, against a bare loop of requests."""
     from bench.bench_ledger import postgres_url
