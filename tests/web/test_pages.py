@@ -189,6 +189,14 @@ def test_a_broken_edit_keeps_the_last_good_version_with_the_problem(web: Web) ->
     assert "day2-support" in html
 
 
+def test_a_costly_template_is_shown_as_a_problem(web: Web) -> None:
+    client = web.signed_in("rui@example.org")
+    web.edit("Mind has information", "{{ 'x' * 10**9 }}")
+    html = client.get("/c/mhaw-test").text
+    assert "The campaign files have a problem" in html
+    assert "template too expensive" in html
+
+
 def test_static_css_is_served(web: Web) -> None:
     css = web.client().get("/static/review.css")
     assert css.status_code == 200 and "text/css" in css.headers["content-type"]
