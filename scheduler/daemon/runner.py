@@ -207,8 +207,9 @@ class Daemon:
         """A draft's time came: claim it and publish it, if the ledger agrees.
 
         With the worker pool running, the dispatcher claims it (with whatever else is due).
-        Driven by hand, the claim comes first (one atomic update that checks approval, time and window); the
-        record is read only when the claim is refused, to know when to look again.
+        Driven by hand, the claim comes first (one atomic update that checks approval, time
+        and window); the record is read only when the claim is refused, to know when to look
+        again.
         """
         if self.stopping.is_set():
             return None
