@@ -20,6 +20,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from scheduler.daemon.report import Reporter
@@ -132,7 +133,7 @@ class Dispatcher:
                 return  # the next wake or sweep tries again
             for claim in claims:
                 if self.stopping.is_set():
-                    self._guard(f"release:{claim.key}", lambda c=claim: self._release(c))
+                    self._guard(f"release:{claim.key}", partial(self._release, claim))
                     continue
                 with self._lock:
                     self._named.discard(claim.key)
@@ -155,7 +156,7 @@ class Dispatcher:
             if claim is None:
                 return
             try:
-                self._guard(f"publish:{claim.key}", lambda c=claim: self._process(c))
+                self._guard(f"publish:{claim.key}", partial(self._process, claim))
             finally:
                 with self._lock:
                     self._busy -= 1
