@@ -198,13 +198,16 @@ def test_a_takeover_is_counted_by_the_daemon_that_took_over(stage: Stage) -> Non
     stage.kill(first)
     assert stage.masto.statuses, stage.logs()
     # Every draft the killed daemon held (the Mastodon one at least) is taken over once.
-    held = sum(str(r.state) == "publishing" for r in stage.records())
+    states = [str(r.state) for r in stage.records()]
+    held = states.count("publishing")
     assert held >= 1
+    # What the first daemon finished before the kill is not the second's to count.
+    left = len(states) - states.count("published")
     port = _free_port()
     stage.env["SCHEDULER_DAEMON_METRICS_PORT"] = str(port)
     second = stage.start()
     try:
-        page = _scrape_until(f"http://127.0.0.1:{port}", 3, 120, stage)
+        page = _scrape_until(f"http://127.0.0.1:{port}", left, 120, stage)
     finally:
         second.send_signal(signal.SIGTERM)
     assert wait_exit(second, 60) == 0, stage.logs()
