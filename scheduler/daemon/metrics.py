@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from scheduler.clock import Clock
 from scheduler.daemon.base import PublisherFor
+from scheduler.descriptors import Descriptor
 from scheduler.draft import Draft, PartResult
 from scheduler.log import EventSink
 from scheduler.metrics import CONTENT_TYPE, Checkable, LedgerCollector, exposition, health
@@ -26,7 +27,6 @@ from scheduler.platforms.base import (
     AccountInfo,
     BeforeCreate,
     PartCallback,
-    PlatformRules,
     Publisher,
     PublishRequest,
     PublishResult,
@@ -152,7 +152,10 @@ class TimedPublisher:
         self._inner = inner
         self._latency = latency
         self.platform: str = inner.platform
-        self.rules: PlatformRules = inner.rules
+        self.rules: Descriptor = inner.rules
+
+    def preflight(self, request: PublishRequest) -> None:
+        self._inner.preflight(request)
 
     def publish(
         self,

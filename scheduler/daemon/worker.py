@@ -21,7 +21,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from scheduler.clock import Clock
 from scheduler.daemon.base import DaemonOptions, PublisherFor
@@ -40,6 +39,7 @@ from scheduler.daemon.retry import Decision, backoff, decide, error_reason
 from scheduler.daemon.windows import finish_by, window_end
 from scheduler.draft import Draft, PartResult
 from scheduler.errors import ConfigError, LedgerError, PublishError, SchedulerError
+from scheduler.ledger.base import Claim, Ledger
 from scheduler.notify.base import Notice
 from scheduler.platforms.base import (
     AuthFailed,
@@ -59,7 +59,7 @@ class Worker:
 
     def __init__(
         self,
-        ledger: Any,
+        ledger: Ledger,
         publisher_for: PublisherFor,
         *,
         clock: Clock,
@@ -82,7 +82,7 @@ class Worker:
 
     # --- the one entry point --------------------------------------------------------------
 
-    def process(self, claim: Any) -> str:
+    def process(self, claim: Claim) -> str:
         """Publish the claimed draft; returns the outcome (published, retry_wait, ...)."""
         key = claim.key
         try:
@@ -92,7 +92,7 @@ class Worker:
             self.reporter.event("ledger_error", "error", key=str(key), error=str(exc))
             return "ledger_error"
 
-    def _process(self, claim: Any) -> str:
+    def _process(self, claim: Claim) -> str:
         draft: Draft = claim.draft
         now = self.clock.now()
         if claim.takeover:
@@ -192,23 +192,22 @@ class Worker:
             thread_completion=self.options.thread_completion,
         )
 
-    def _keep(self, claim: Any) -> Any:
+    def _keep(self, claim: Claim) -> Claim:
         """Renew the lease if half of it is gone; LeaseLost if another worker holds it now.
 
         Called before every network step: a worker whose lease ran out must not post,
         because whoever took the draft over may be posting it at the same moment.
         """
         now = self.clock.now()
-        lease_until = getattr(claim, "lease_until", None)
-        if lease_until is None or (lease_until - now).total_seconds() < self.options.lease / 2:
+        if (claim.lease_until - now).total_seconds() < self.options.lease / 2:
             return self.ledger.renew(claim, now=now, lease=self.options.lease_delta)
         return claim
 
     # --- steps ----------------------------------------------------------------------------
 
     def _reconcile(
-        self, claim: Any, request: PublishRequest, publisher: Publisher
-    ) -> tuple[str | None, Any, tuple[PartResult, ...]]:
+        self, claim: Claim, request: PublishRequest, publisher: Publisher
+    ) -> tuple[str | None, Claim, tuple[PartResult, ...]]:
         """Look for the part an earlier attempt may have posted.
 
         Returns (outcome, claim, parts done); an outcome of None means: go on publishing.
@@ -236,7 +235,7 @@ class Worker:
         return None, claim, done
 
     def _cannot_tell(
-        self, claim: Any, request: PublishRequest, exc: PublishError, end: datetime
+        self, claim: Claim, request: PublishRequest, exc: PublishError, end: datetime
     ) -> str:
         """Reconciliation itself failed: look again later inside the window, else ask a person.
 
@@ -274,8 +273,8 @@ class Worker:
 
     def _publish(
         self,
-        claim: Any,
-        record: Any,
+        claim: Claim,
+        record: Draft,
         request: PublishRequest,
         publisher: Publisher,
         end: datetime,
@@ -336,7 +335,7 @@ class Worker:
             return self._failed_attempt(holder[0], record, unknown, end, request, publisher)
         return self._finish(holder[0], tuple(done))
 
-    def _finish(self, claim: Any, done: tuple[PartResult, ...]) -> str:
+    def _finish(self, claim: Claim, done: tuple[PartResult, ...]) -> str:
         now = self.clock.now()
         self.ledger.finish(claim, now=now)
         url = done[0].url if done else ""
@@ -347,7 +346,7 @@ class Worker:
             self._tell_late(claim, end)
         return "published"
 
-    def _tell_late(self, claim: Any, end: datetime) -> None:
+    def _tell_late(self, claim: Claim, end: datetime) -> None:
         """Parts went out after the window: say which and when (from the ledger's events,
         so parts finished by an earlier attempt or another daemon are counted too)."""
         try:
@@ -362,8 +361,8 @@ class Worker:
 
     def _failed_attempt(
         self,
-        claim: Any,
-        record: Any,
+        claim: Claim,
+        record: Draft,
         exc: PublishError,
         end: datetime,
         request: PublishRequest | None = None,
@@ -398,7 +397,7 @@ class Worker:
         return self._apply(claim, decision, exc)
 
     def _settle_unknown(
-        self, claim: Any, request: PublishRequest, publisher: Publisher, exc: PublishError
+        self, claim: Claim, request: PublishRequest, publisher: Publisher, exc: PublishError
     ) -> str | None:
         try:
             current = self.ledger.get(claim.key)
@@ -420,7 +419,7 @@ class Worker:
             return self._finish(claim, (*done, found))
         return None
 
-    def _apply(self, claim: Any, decision: Decision, exc: PublishError) -> str:
+    def _apply(self, claim: Claim, decision: Decision, exc: PublishError) -> str:
         now = self.clock.now()
         draft: Draft = claim.draft
         if decision.action == "retry":
@@ -448,7 +447,7 @@ class Worker:
         self._notice(state, draft, decision.reason, detail=detail)
         return state
 
-    def _needs_reconnect(self, claim: Any, record: Any, exc: SchedulerError) -> str:
+    def _needs_reconnect(self, claim: Claim, record: Draft, exc: SchedulerError) -> str:
         """Credentials missing or refused: wait (inside the window) for a person to reconnect."""
         now = self.clock.now()
         draft: Draft = claim.draft
@@ -484,7 +483,7 @@ class Worker:
         self.ledger.retry_later(claim, next_attempt=retry_at, error=stored, now=now)
         return "retry_wait"
 
-    def _refuse(self, claim: Any, reason: str) -> str:
+    def _refuse(self, claim: Claim, reason: str) -> str:
         now = self.clock.now()
         self.ledger.give_up(claim, state="failed", reason=reason, now=now)
         self._notice("failed", claim.draft, reason)
@@ -506,8 +505,8 @@ class Worker:
         )
 
 
-def draft_platform(claim: Any) -> str:
-    return str(getattr(claim.draft, "platform", "platform"))
+def draft_platform(claim: Claim) -> str:
+    return claim.draft.platform
 
 
 def _seconds(value: float) -> timedelta:

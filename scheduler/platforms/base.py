@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from scheduler.accounts import AccountSpec
+from scheduler.clock import Clock
+from scheduler.credentials import CredentialStore
+from scheduler.descriptors import Descriptor
 from scheduler.draft import PartResult
 from scheduler.errors import PublishError
 
@@ -43,7 +46,6 @@ __all__ = [
     "PartRequest",
     "PartResult",
     "Permanent",
-    "PlatformRules",
     "PublishError",
     "PublishRequest",
     "PublishResult",
@@ -176,23 +178,6 @@ class AccountInfo:
     url: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class PlatformRules:
-    """What a platform accepts; used by ``check`` and by the publisher itself."""
-
-    platform: str
-    max_chars: int
-    max_media: int = 4
-    max_image_bytes: int = 5_000_000
-    max_alt_chars: int = 1000
-    image_mimes: tuple[str, ...] = ("image/png", "image/jpeg", "image/gif", "image/webp")
-    max_gif_bytes: int | None = None  # None: a GIF is an image like any other
-    gif_alone: bool = False  # a GIF must be the only media item of its post
-    supports_cw: bool = False
-    supports_language: bool = False
-    supports_labels: bool = False
-
-
 PartCallback = Callable[[PartResult], None]
 # Called with a part's index just before the call that creates it (its media uploaded): the
 # daemon renews its lease there, and an exception raised stops the publish before the create.
@@ -201,7 +186,7 @@ BeforeCreate = Callable[[int], None]
 
 class Publisher(Protocol):
     platform: str
-    rules: PlatformRules
+    rules: Descriptor  # the platform's facts, with a server's own limits where it has them
 
     def publish(
         self,
@@ -216,6 +201,11 @@ class Publisher(Protocol):
         Raises a PublishError subclass; ``part_index`` on the error says which part failed.
         Whatever ``before_create`` raises propagates, with nothing created for that part.
         """
+        ...
+
+    def preflight(self, request: PublishRequest) -> None:
+        """Raise Invalid if the platform would refuse a part not yet published; sends
+        nothing. ``publish`` calls it first; it applies the same rule as ``check``."""
         ...
 
     def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
@@ -239,8 +229,8 @@ class Publisher(Protocol):
 class PlatformContext:
     """What the composition root hands every publisher factory."""
 
-    clock: Any  # scheduler.clock.Clock
-    credentials: Any  # scheduler.credentials.CredentialStore
+    clock: Clock
+    credentials: CredentialStore
     state_dir: Path  # where publishers persist sessions and rotated tokens (mode 600 files)
     outbox: Path  # the sandbox publisher's folder
     timeout: float = 30.0  # seconds for connect and for read, on every HTTP call

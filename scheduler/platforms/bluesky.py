@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 
+from scheduler.descriptors.bluesky import BLUESKY
 from scheduler.errors import ConfigError
 from scheduler.platforms import atproto
 from scheduler.platforms.base import (
@@ -42,6 +43,7 @@ from scheduler.platforms.base import (
     PublishResult,
     Transient,
 )
+from scheduler.platforms.bluesky_body import post_record, sandbox_body
 from scheduler.platforms.http import (
     HttpClient,
     Redactor,
@@ -49,12 +51,11 @@ from scheduler.platforms.http import (
     error_text,
     json_body,
 )
-from scheduler.platforms.rules import check_part, rules_for
+from scheduler.platforms.rules import check_part
 from scheduler.platforms.sandbox import folder_name
 from scheduler.platforms.statefile import write_private
 
-PLATFORM = "bluesky"
-DEFAULT_SERVICE = "https://bsky.social"
+PLATFORM = BLUESKY.name
 TOKEN_ERRORS = ("ExpiredToken", "InvalidToken")
 
 
@@ -64,6 +65,9 @@ class Session:
     refresh: str = field(repr=False)
     did: str = ""
     handle: str = ""
+
+
+__all__ = ["BlueskyPublisher", "create", "post_record", "sandbox_body"]
 
 
 class BlueskyPublisher:
@@ -77,11 +81,11 @@ class BlueskyPublisher:
                 f"account {spec.name!r}: no Bluesky handle",
                 hint="add `handle: you.bsky.social` to the account in the campaign",
             )
-        service = (spec.settings.get("service") or DEFAULT_SERVICE).rstrip("/")
+        service = (BLUESKY.endpoint(spec.settings) or "").rstrip("/")
         if not service.startswith(("http://", "https://")):
             service = "https://" + service
         self.service = service
-        self.rules = rules_for(PLATFORM)
+        self.rules = BLUESKY
         self._clock = context.clock
         self._password = context.credentials.require(spec.name, "app_password")["app_password"]
         self._redact = Redactor([self._password])
@@ -259,8 +263,7 @@ class BlueskyPublisher:
         on_part: PartCallback | None = None,
         before_create: BeforeCreate | None = None,
     ) -> PublishResult:
-        for index in range(len(request.done), len(request.parts)):
-            check_part(self.rules, request.parts[index], index)
+        self.preflight(request)
         results = list(request.done)
         for index in range(len(request.done), len(request.parts)):
             result = self._publish_part(request, index, results, before_create)
@@ -268,6 +271,10 @@ class BlueskyPublisher:
             if on_part is not None:
                 on_part(result)
         return PublishResult(tuple(results))
+
+    def preflight(self, request: PublishRequest) -> None:
+        for index in range(len(request.done), len(request.parts)):
+            check_part(self.rules, request.parts[index], index, request.content_warning)
 
     def rkey(self, request: PublishRequest, index: int) -> str:
         key = request.parts[index].idempotency_key
@@ -292,17 +299,9 @@ class BlueskyPublisher:
         reply = None
         if index > 0:
             reply = (self._ref(earlier[0], index), self._ref(earlier[index - 1], index))
-        record = atproto.post_record(
-            text=part.text,
-            created_at=atproto.part_instant(request.created_at, part.idempotency_key, index),
-            facets=atproto.facet_objects(
-                list(part.facets) or atproto.find_facets(part.text),
-                lambda handle: self._resolve(handle, index),
-            ),
-            langs=[request.language] if request.language else None,
-            labels=request.labels,
-            reply=reply,
-            embed=self._embed(request, part, index),
+        blobs = [self._upload(m, index) for m in part.media]
+        record = post_record(
+            request, index, reply, lambda handle: self._resolve(handle, index), blobs
         )
         what = f"posting part {index + 1}"
         if before_create is not None:
@@ -390,18 +389,6 @@ class BlueskyPublisher:
             raise self._failure(response, what=f"resolving @{handle}", part_index=index)
         self._dids[handle] = did
         return did
-
-    def _embed(
-        self, request: PublishRequest, part: PartRequest, index: int
-    ) -> dict[str, Any] | None:
-        if part.media:
-            return atproto.images_embed(
-                [
-                    atproto.image_entry(self._upload(m, index), m.alt, m.width, m.height)
-                    for m in part.media
-                ]
-            )
-        return atproto.link_card(request, index)
 
     def _upload(self, media: MediaUpload, index: int) -> dict[str, Any]:
         what = f"uploading {media.file.name}"

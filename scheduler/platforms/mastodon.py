@@ -17,10 +17,13 @@ import html
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from scheduler.descriptors import Descriptor
+from scheduler.descriptors.mastodon import MASTODON
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
     AccountInfo,
@@ -33,23 +36,22 @@ from scheduler.platforms.base import (
     PartRequest,
     PartResult,
     PlatformContext,
-    PlatformRules,
     PublishError,
     PublishRequest,
     PublishResult,
     Transient,
 )
 from scheduler.platforms.http import HttpClient, Redactor, json_body, mastodon_retry_after
-from scheduler.platforms.rules import check_part, rules_for
+from scheduler.platforms.rules import check_part
 
-PLATFORM = "mastodon"
+PLATFORM = MASTODON.name
 STATUSES = "/api/v1/statuses"
 MEDIA_WAIT_SECONDS = 60.0  # longest wait for an upload to be processed before giving up
 INSTANCE_TTL_SECONDS = 3600.0
 FIND_PAGES = 3  # of 40 statuses: how far back reconciliation looks
 FIND_MARGIN = timedelta(minutes=10)
 
-_instance_cache: dict[str, tuple[float, PlatformRules, int]] = {}
+_instance_cache: dict[str, tuple[float, Descriptor]] = {}
 _instance_lock = threading.Lock()
 
 
@@ -74,6 +76,49 @@ def comparable(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def status_body(
+    request: PublishRequest, part: PartRequest, parent: str | None, media: list[str]
+) -> dict[str, Any]:
+    """The JSON body of ``POST /api/v1/statuses`` for one part (``media``: uploaded ids)."""
+    body: dict[str, Any] = {"status": part.text}
+    if request.visibility:
+        body["visibility"] = request.visibility  # else the account's own default applies
+    if media:
+        body["media_ids"] = media
+    if request.content_warning:
+        body["spoiler_text"] = request.content_warning
+        body["sensitive"] = True
+    if request.language:
+        # Mastodon takes ISO 639-1 ("en"), not a regional tag ("en-GB").
+        body["language"] = request.language.split("-")[0].split("_")[0].lower()
+    if parent is not None:
+        body["in_reply_to_id"] = parent
+    return body
+
+
+def status_headers(part: PartRequest) -> dict[str, str]:
+    return {"Idempotency-Key": part.idempotency_key} if part.idempotency_key else {}
+
+
+def media_form(media: MediaUpload) -> dict[str, str]:
+    """The form fields of an image upload besides the file."""
+    return {"description": media.alt}
+
+
+def sandbox_body(
+    request: PublishRequest, index: int, earlier: Sequence[PartResult], handle: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """What this publisher would send for part ``index``, for the sandbox's outbox: the
+    status body with each upload named by its file, the upload forms (``uploads``) and the
+    headers."""
+    part = request.parts[index]
+    parent = earlier[index - 1].remote_id if index > 0 else None
+    body = status_body(request, part, parent, [m.file.name for m in part.media])
+    body["uploads"] = [{"file": m.file.name, **media_form(m)} for m in part.media]
+    body["headers"] = status_headers(part)
+    return body, {}
+
+
 class MastodonPublisher:
     platform = PLATFORM
 
@@ -91,8 +136,7 @@ class MastodonPublisher:
         configured = spec.settings.get("max_chars")
         # The campaign's max_chars is the limit until the instance tells its own.
         self._configured_max = int(configured) if configured and configured.isdigit() else None
-        self.rules = rules_for(PLATFORM, max_chars=self._configured_max)
-        self._url_length = 23
+        self.rules = MASTODON.with_limit(self._configured_max)
         self._clock = context.clock
         token = context.credentials.require(spec.name, "access_token")["access_token"]
         self._redact = Redactor([token])
@@ -129,22 +173,21 @@ class MastodonPublisher:
             url=str(body.get("url", "")),
         )
 
-    def load_limits(self) -> PlatformRules:
+    def load_limits(self) -> Descriptor:
         """The instance's limits, fetched once per instance and hour; defaults when absent."""
         now = time.monotonic()
         with _instance_lock:
             cached = _instance_cache.get(self.instance)
         if cached is None or now - cached[0] > INSTANCE_TTL_SECONDS:
-            rules, url_length = self._fetch_limits()
-            cached = (now, rules, url_length)
+            cached = (now, self._fetch_limits())
             with _instance_lock:
                 _instance_cache[self.instance] = cached
-        self.rules, self._url_length = cached[1], cached[2]
+        self.rules = cached[1]
         self._limits_loaded = True
         return self.rules
 
-    def _fetch_limits(self) -> tuple[PlatformRules, int]:
-        base = rules_for(PLATFORM, max_chars=self._configured_max)
+    def _fetch_limits(self) -> Descriptor:
+        base = MASTODON.with_limit(self._configured_max)
         config: dict[str, Any] | None = None
         for path in ("/api/v2/instance", "/api/v1/instance"):
             try:
@@ -162,7 +205,7 @@ class MastodonPublisher:
                         config = {"statuses": {"max_characters": body["max_toot_chars"]}}
                     break
         if not isinstance(config, dict):
-            return base, 23
+            return base
         statuses = config.get("statuses") or {}
         media = config.get("media_attachments") or {}
 
@@ -174,24 +217,27 @@ class MastodonPublisher:
         images = (
             tuple(m for m in mimes if m.startswith("image/")) if isinstance(mimes, list) else ()
         )
-        rules = replace(
+        limits = base.media
+        return replace(
             base,
             max_chars=number(statuses, "max_characters", base.max_chars),
-            max_media=number(statuses, "max_media_attachments", base.max_media),
-            max_image_bytes=number(media, "image_size_limit", base.max_image_bytes),
-            max_alt_chars=number(media, "description_limit", base.max_alt_chars),
-            image_mimes=images or base.image_mimes,
+            url_length=number(statuses, "characters_reserved_per_url", base.url_length),
+            media=replace(
+                limits,
+                max_media=number(statuses, "max_media_attachments", limits.max_media),
+                max_image_bytes=number(media, "image_size_limit", limits.max_image_bytes),
+                max_alt_chars=number(media, "description_limit", limits.max_alt_chars),
+                mimes=images or limits.mimes,
+            ),
         )
-        return rules, number(statuses, "characters_reserved_per_url", 23)
 
-    def _check(self, request: PublishRequest) -> None:
+    def preflight(self, request: PublishRequest) -> None:
         for index in range(len(request.done), len(request.parts)):
             check_part(
                 self.rules,
                 request.parts[index],
                 index,
                 request.content_warning,
-                url_length=self._url_length,
                 where=self.instance,
             )
 
@@ -205,7 +251,7 @@ class MastodonPublisher:
     ) -> PublishResult:
         if not self._limits_loaded:
             self.load_limits()
-        self._check(request)
+        self.preflight(request)
         results = list(request.done)
         for index in range(len(request.done), len(request.parts)):
             parent = results[index - 1].remote_id if index > 0 else None
@@ -214,24 +260,6 @@ class MastodonPublisher:
             if on_part is not None:
                 on_part(result)
         return PublishResult(tuple(results))
-
-    def _status_body(
-        self, request: PublishRequest, part: PartRequest, parent: str | None, media: list[str]
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {"status": part.text}
-        if request.visibility:
-            body["visibility"] = request.visibility  # else the account's own default applies
-        if media:
-            body["media_ids"] = media
-        if request.content_warning:
-            body["spoiler_text"] = request.content_warning
-            body["sensitive"] = True
-        if request.language:
-            # Mastodon takes ISO 639-1 ("en"), not a regional tag ("en-GB").
-            body["language"] = request.language.split("-")[0].split("_")[0].lower()
-        if parent is not None:
-            body["in_reply_to_id"] = parent
-        return body
 
     def _publish_part(
         self,
@@ -244,8 +272,8 @@ class MastodonPublisher:
         media_ids = [self._upload(m, index) for m in part.media]
         if before_create is not None:
             before_create(index)
-        body = self._status_body(request, part, parent, media_ids)
-        headers = {"Idempotency-Key": part.idempotency_key} if part.idempotency_key else {}
+        body = status_body(request, part, parent, media_ids)
+        headers = status_headers(part)
         what = f"posting part {index + 1}"
         for attempt in range(2):
             response = self.http.request(
@@ -321,7 +349,7 @@ class MastodonPublisher:
                     "POST",
                     "/api/v2/media",
                     files={"file": (media.file.name, fh, media.mime)},
-                    data={"description": media.alt},
+                    data=media_form(media),
                     part_index=index,
                     what=what,
                 )

@@ -37,7 +37,7 @@ replies are refused (the refusal itself is a Forbidden naming the part).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,6 +45,7 @@ from typing import Any, TypeVar
 import requests
 import tweepy
 
+from scheduler.descriptors.x import X
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
     AccountInfo,
@@ -62,7 +63,7 @@ from scheduler.platforms.base import (
     PublishResult,
     Transient,
 )
-from scheduler.platforms.rules import check_part, rules_for
+from scheduler.platforms.rules import check_part
 from scheduler.platforms.x_auth import XAuth, auth_for, slug
 from scheduler.platforms.x_chunked import MediaProcessingError
 from scheduler.platforms.x_errors import Action, classify, raise_for_status
@@ -74,7 +75,7 @@ from scheduler.platforms.x_sent import SentMedia
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-RULES = rules_for("x")
+RULES = X
 PUBLIC_BASE = "https://x.com"
 DEFAULT_FIND_MARGIN = timedelta(minutes=5)
 FIND_PAGE_SIZE = 100
@@ -88,6 +89,38 @@ _FOREIGN = (
     KeyError,
     TypeError,
 )
+
+
+def tweet_body(
+    request: PublishRequest, part: PartRequest, parent: str | None, media_ids: list[str]
+) -> dict[str, Any]:
+    """The JSON body of ``POST /2/tweets`` for one part, as the client library sends it."""
+    body: dict[str, Any] = {}
+    if part.text:
+        body["text"] = part.text
+    if media_ids:
+        body["media"] = {"media_ids": media_ids}
+    if parent is not None:
+        body["reply"] = {"in_reply_to_tweet_id": parent}
+    if request.reply_settings:
+        body["reply_settings"] = request.reply_settings
+    return body
+
+
+def sandbox_body(
+    request: PublishRequest, index: int, earlier: Sequence[PartResult], handle: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """What this publisher would send for part ``index``, for the sandbox's outbox: the post
+    body with each upload named by its file, and the alt text that follows each upload
+    (``uploads``)."""
+    part = request.parts[index]
+    parent = earlier[index - 1].remote_id if index > 0 else None
+    body = tweet_body(request, part, parent, [m.file.name for m in part.media])
+    if part.media:
+        body["uploads"] = [
+            {"id": m.file.name, "metadata": {"alt_text": {"text": m.alt}}} for m in part.media
+        ]
+    return body, {}
 
 
 class XPublisher:
@@ -134,8 +167,7 @@ class XPublisher:
                 f"{len(request.parts)}",
                 platform="x",
             )
-        for index in range(len(done), len(request.parts)):
-            self._check(request.parts[index], index)
+        self.preflight(request)
         if len(done) == len(request.parts):
             return PublishResult(tuple(done))
         # Known before the first post, so that building a URL can never fail after one.
@@ -197,10 +229,12 @@ class XPublisher:
 
     # --- steps --------------------------------------------------------------------------
 
-    def _check(self, part: PartRequest, index: int) -> None:
-        if not part.text.strip() and not part.media:
-            raise Invalid(f"x: part {index + 1} is empty", platform="x", part_index=index)
-        check_part(self.rules, part, index)
+    def preflight(self, request: PublishRequest) -> None:
+        for index in range(len(request.done), len(request.parts)):
+            part = request.parts[index]
+            if not part.text.strip() and not part.media:
+                raise Invalid(f"x: part {index + 1} is empty", platform="x", part_index=index)
+            check_part(self.rules, part, index, request.content_warning)
 
     def _identity(self) -> tuple[str, str]:
         if not (self._user_id and self._username):
@@ -245,15 +279,14 @@ class XPublisher:
         media_ids: list[str],
         done: list[PartResult],
     ) -> PartResult:
-        kwargs: dict[str, Any] = {"user_auth": self.auth.user_auth}
-        if part.text:
-            kwargs["text"] = part.text
-        if parent is not None and self._threads == "reply":
-            kwargs["in_reply_to_tweet_id"] = parent
-        if media_ids:
-            kwargs["media_ids"] = media_ids
-        if request.reply_settings:
-            kwargs["reply_settings"] = request.reply_settings
+        body = tweet_body(request, part, parent if self._threads == "reply" else None, media_ids)
+        kwargs: dict[str, Any] = {
+            "user_auth": self.auth.user_auth,
+            "text": body.get("text"),
+            "in_reply_to_tweet_id": body.get("reply", {}).get("in_reply_to_tweet_id"),
+            "media_ids": body.get("media", {}).get("media_ids"),
+            "reply_settings": body.get("reply_settings"),
+        }
 
         def go() -> str:
             return str(self.client.create_tweet(**kwargs)["data"]["id"])

@@ -23,8 +23,10 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from scheduler.descriptors.x import X
+
 TWEEPY_HOST = "https://api.twitter.com"
-DEFAULT_API_BASE = "https://api.x.com"
+DEFAULT_API_BASE = X.default_endpoint or ""
 MASK = "***"
 
 

@@ -129,6 +129,9 @@ class Harness(ABC):
     # outbox file); False when only reconciliation (find) protects against duplicates.
     dedupes: ClassVar[bool] = True
     secret: ClassVar[str | None] = None  # a credential value that must never be shown
+    # The fake's path of the call that creates one part; the sandbox parity test compares
+    # what arrives there with what the sandbox writes for the same request.
+    create_path: ClassVar[str | None] = None
 
     def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path

@@ -11,6 +11,7 @@ from tests.platforms.harness import RESET_SECONDS, SLOW, Harness, Posted
 
 class BlueskyHarness(Harness):
     name = "bluesky"
+    create_path = CREATE_RECORD  # where each part is created, for the sandbox parity test
     faults = (
         "rate_limited",
         "server_error",

@@ -12,6 +12,7 @@ from tests.platforms.harness import RESET_SECONDS, SLOW, Harness, Posted
 
 class MastodonHarness(Harness):
     name = "mastodon"
+    create_path = STATUSES  # where each part is created, for the sandbox parity test
     faults = (
         "rate_limited",
         "server_error",

@@ -21,6 +21,7 @@ UNAUTHORIZED = problem(401, "Unauthorized", "Unauthorized")
 
 class XHarness(Harness):
     name = "x"
+    create_path = CREATE  # where each part is created, for the sandbox parity test
     faults = (
         "rate_limited",
         "server_error",
