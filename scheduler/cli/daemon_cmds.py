@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from scheduler.cli import jsonout
 from scheduler.cli.common import campaign_paths, open_ledger, redact, settings_from
 from scheduler.errors import SchedulerError, UsageError
 
@@ -35,32 +36,66 @@ def cmd_accounts_check(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         x_api_base=settings.x_api_base,
     )
-    problems = 0
+    checked: list[dict[str, object]] = []
     for name, account in sorted(campaign.accounts.items()):
         spec = account.spec(name)
         label = f"{name} ({spec.platform})"
         publisher = None
+        row: dict[str, object] = {"account": name, "platform": spec.platform}
         try:
             publisher = build_publisher(spec, context)
             info = publisher.verify()
         except SchedulerError as exc:
-            problems += 1
             verdict, words = account_problem(exc)
-            print(f"{verdict:<11} {label}: {words}")
-            if exc.hint:
-                print(f"{'':<11} hint: {exc.hint}")
+            checked.append(
+                {
+                    **row,
+                    "status": verdict.lower(),
+                    "handle": None,
+                    "remote_id": None,
+                    "url": None,
+                    "message": words,
+                    "hint": exc.hint,
+                }
+            )
+            if not args.json:
+                print(f"{verdict:<11} {label}: {words}")
+                if exc.hint:
+                    print(f"{'':<11} hint: {exc.hint}")
             continue
         finally:
             if publisher is not None:
                 publisher.close()
         who = f"@{info.handle}" if info.handle else info.remote_id
-        print(f"{'ok':<11} {label}: {who}" + (f" {info.url}" if info.url else ""))
+        checked.append(
+            {
+                **row,
+                "status": "ok",
+                "handle": info.handle,
+                "remote_id": info.remote_id,
+                "url": info.url or None,
+                "message": None,
+                "hint": None,
+            }
+        )
+        if not args.json:
+            print(f"{'ok':<11} {label}: {who}" + (f" {info.url}" if info.url else ""))
     total = len(campaign.accounts)
-    if problems:
+    problems = sum(1 for c in checked if c["status"] != "ok")
+    if args.json:
+        jsonout.emit(
+            {
+                "ok": not problems,
+                "campaign": campaign.id,
+                "accounts": checked,
+                "counts": {"ok": total - problems, "problems": problems},
+            }
+        )
+    elif problems:
         print(f"{problems} of {total} account{'s' if total != 1 else ''} need attention")
-        return 1
-    print(f"all {total} account{'s' if total != 1 else ''} ready")
-    return 0
+    else:
+        print(f"all {total} account{'s' if total != 1 else ''} ready")
+    return 1 if problems else 0
 
 
 def account_problem(exc: SchedulerError) -> tuple[str, str]:
