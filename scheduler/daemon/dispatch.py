@@ -64,6 +64,7 @@ class Dispatcher:
         self._named: set[DraftKey] = set()  # drafts a timer or catch-up said are due
         self._work: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
+        self._dispatcher: threading.Thread | None = None
 
     @property
     def running(self) -> bool:
@@ -79,9 +80,11 @@ class Dispatcher:
             thread = threading.Thread(target=self._work_loop, name=f"worker-{n}", daemon=True)
             thread.start()
             self._threads.append(thread)
-        dispatcher = threading.Thread(target=self._dispatch_loop, name="dispatch", daemon=True)
-        dispatcher.start()
-        self._threads.append(dispatcher)
+        self._dispatcher = threading.Thread(
+            target=self._dispatch_loop, name="dispatch", daemon=True
+        )
+        self._dispatcher.start()
+        self._threads.append(self._dispatcher)
 
     def due(self, keys: Iterable[DraftKey]) -> None:
         """These drafts' time has come: claim them (or whatever is due before them)."""
@@ -98,6 +101,10 @@ class Dispatcher:
         Returns how many were still in flight."""
         self._wake.set()
         deadline = monotonic() + grace
+        # A claim being taken as the stop came is handed over or given back before this
+        # returns: the process may end right after, and must leave nothing claimed.
+        if self._dispatcher is not None:
+            self._dispatcher.join(max(0.0, deadline - monotonic()))
         with self._lock:
             while self._busy > 0:
                 left = deadline - monotonic()
