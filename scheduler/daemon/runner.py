@@ -4,9 +4,11 @@ APScheduler (3.x, BackgroundScheduler, in-memory job store only) holds one timer
 step: publish at the due time or the next attempt, remind about unapproved drafts, close
 their window. Timers are rebuilt from the ledger at start, on every reload (campaign files
 changed on disk, polled by mtime, or SIGHUP) and periodically; a timer that fires re-reads
-the ledger before doing anything, so a stale timer is harmless. A sweep claims whatever the
-timers did not start: drafts approved after the last rebuild, and the work of a daemon that
-died (its lease expired). Several daemons may run against one PostgreSQL ledger.
+the ledger before doing anything, so a stale timer is harmless. A publish timer, the
+catch-up after downtime and the periodic sweep only wake the dispatcher (``dispatch``), which
+claims due drafts in batches for its idle workers: drafts approved after the last rebuild and
+the work of a daemon that died (its lease expired) are claimed the same way. Several daemons
+may run against one PostgreSQL ledger; they divide the due drafts between them.
 
 ``reload``, ``fire`` and ``sweep`` do the work and can be driven directly with a FixedClock;
 ``run`` adds the timers, the signals and a clean stop.
@@ -36,11 +38,12 @@ from scheduler.daemon.base import (
     Loaded,
     PublisherFor,
 )
+from scheduler.daemon.dispatch import Dispatcher
 from scheduler.daemon.notices import unfinished
 from scheduler.daemon.reconcile import UNAPPROVED, WAITING, AccountPauses, Step, plan
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.serial import SerialWrites
-from scheduler.daemon.timers import Timers
+from scheduler.daemon.timers import Timers, guarded
 from scheduler.daemon.windows import finish_by, last_chance, window_end
 from scheduler.daemon.worker import Worker
 from scheduler.descriptors import destination_of
@@ -49,6 +52,8 @@ from scheduler.errors import CampaignError, ConfigError, LedgerError, SchedulerE
 from scheduler.notify.base import Notice
 
 ACTIVE = WAITING | {"publishing"}
+# Past this many drafts to settle, one read of the campaigns is cheaper than a read each.
+SETTLE_ONE_BY_ONE = 50
 
 
 def _job_id(action: str, key: DraftKey) -> str:
@@ -112,6 +117,17 @@ class Daemon:
             **extra,
         )
         self.timers = Timers(clock, reporter, self.stopping)
+        self.dispatcher = Dispatcher(
+            options.workers,
+            claim_due=self._claim_due,
+            process=self._process,
+            release=lambda claim: self.ledger.release(claim, now=self.clock.now()),
+            settle=self.settle,
+            guard=lambda name, job: guarded(reporter, name, job),
+            reporter=reporter,
+            stopping=self.stopping,
+            interval=options.sweep_interval,
+        )
         self._reload_requested = threading.Event()
         self._stop_requested = threading.Event()
         self.outcomes: dict[str, int] = {}
@@ -222,10 +238,15 @@ class Daemon:
     def fire(self, key: DraftKey) -> str | None:
         """A draft's time came: claim it and publish it, if the ledger agrees.
 
-        The claim comes first (one atomic update that checks approval, time and window); the
-        record is read only when the claim is refused, to know when to look again.
+        With the worker pool running, the dispatcher claims it (with whatever else is due).
+        Driven by hand, the claim comes first (one atomic update that checks approval, time
+        and window); the record is read only when the claim is refused, to know when to look
+        again.
         """
         if self.stopping.is_set():
+            return None
+        if self.dispatcher.running:
+            self.dispatcher.due((key,))
             return None
         now = self.clock.now()
         paused = self.pauses.until(key.account, now)
@@ -244,14 +265,37 @@ class Daemon:
         if claim is not None:
             return self._process(claim)
         record = self._get(key)
-        if record is None:
-            return None
+        if record is not None:
+            self._refused(record, now, watch_lease=True)
+        return None
+
+    def settle(self, keys: list[DraftKey]) -> None:
+        """Drafts a timer named that no claim took: set their next timer, or close them.
+
+        Leases held by other daemons are not watched here: the sweep takes over an expired
+        one, so a peak shared by several daemons leaves no timer per draft behind.
+        """
+        now = self.clock.now()
+        if len(keys) > SETTLE_ONE_BY_ONE:
+            wanted = set(keys)
+            try:
+                records = [r for r in self.records() if r.key in wanted]
+            except LedgerError:
+                return
+        else:
+            records = [r for r in map(self._get, keys) if r is not None]
+        for record in records:
+            self._refused(record, now, watch_lease=False)
+
+    def _refused(self, record: Any, now: datetime, *, watch_lease: bool) -> None:
+        """What a draft that could not be claimed at ``now`` needs next."""
+        key = record.key
         state = str(record.state)
         when = record.due
         if state == "retry_wait" and record.next_attempt is not None:
             when = max(when, record.next_attempt)
         if state == "publishing":
-            if record.lease_until is not None and record.lease_until > now:
+            if watch_lease and record.lease_until is not None and record.lease_until > now:
                 self._schedule_publish(key, record.lease_until)
         elif state in WAITING:
             last = self._last_chance(record)
@@ -263,7 +307,6 @@ class Daemon:
                 # A started thread the ledger would not hand over now: if nothing changes by
                 # its completion limit, it is closed then, with its parts listed.
                 self._schedule_close(key, last + timedelta(seconds=1))
-        return None
 
     def _last_chance(self, record: Any) -> datetime:
         return last_chance(
@@ -289,6 +332,18 @@ class Daemon:
                 if record.next_attempt is not None:
                     self._schedule_publish(claim.key, record.next_attempt)
         return outcome
+
+    def _claim_due(self, limit: int) -> list[Any]:
+        return list(
+            self.ledger.claim_due(
+                owner=self.options.owner,
+                now=self.clock.now(),
+                lease=self.options.lease,
+                limit=limit,
+                campaigns=sorted(self.campaigns),
+                thread_completion=self.options.thread_completion,
+            )
+        )
 
     def sweep(self) -> int:
         """Claim due work no timer started (late approvals, a dead daemon's leases)."""
@@ -464,9 +519,12 @@ class Daemon:
         self._catch_up([s.key for s in steps])
 
     def _catch_up(self, keys: list[DraftKey]) -> None:
-        """After downtime: the due drafts, oldest first, one after the other."""
+        """After downtime: the due drafts, oldest first (the worker pool claims them so)."""
         if keys:
             self.reporter.event("catch_up", drafts=len(keys))
+        if self.dispatcher.running:
+            self.dispatcher.due(keys)
+            return
         for key in keys:
             if self.stopping.is_set():
                 return
@@ -498,7 +556,10 @@ class Daemon:
             self._reload_requested.clear()
             self.reporter.event("reload")
             self.reload()
-        self.sweep()
+        if self.dispatcher.running:
+            self.dispatcher.wake()
+        else:
+            self.sweep()
         self.warn_expiring()
         if self.options.exit_when_done and self.is_done():
             self.reporter.event("done", outcomes=dict(sorted(self.outcomes.items())))
@@ -510,7 +571,8 @@ class Daemon:
         self._stop_requested.set()
 
     def start(self) -> None:
-        self.timers.create(self.options.workers)
+        self.timers.create()
+        self.dispatcher.start()
         self.reporter.event(
             "starting",
             owner=self.options.owner,
@@ -532,7 +594,10 @@ class Daemon:
     def stop(self) -> None:
         """Start nothing new; let in-flight posts finish (threads release between parts)."""
         self.stopping.set()
+        start = self.clock.monotonic()
         remaining = self.timers.shutdown(self.options.grace)
+        left = max(0.0, self.options.grace - (self.clock.monotonic() - start))
+        remaining += self.dispatcher.shutdown(left, self.clock.monotonic)
         if remaining:
             self.reporter.event(
                 "stopping_with_work_in_flight",

@@ -20,6 +20,20 @@ from scheduler.daemon.report import Reporter
 from scheduler.errors import SchedulerError
 
 Job = Callable[[], object]
+# Timer jobs only look at the ledger and hand due drafts to the worker pool (dispatch), so a
+# few threads serve them whatever the number of workers.
+TIMER_THREADS = 2
+
+
+def guarded(reporter: Reporter, name: str, job: Job) -> None:
+    """Run a step of the daemon; nothing it does may take the daemon down."""
+    try:
+        job()
+    except SchedulerError as exc:
+        reporter.event("step_failed", "error", step=name, error=str(exc))
+    except Exception as exc:  # a bug: say so, keep publishing everything else
+        reporter.event("bug", "error", step=name, error=f"{type(exc).__name__}: {exc}")
+        logging.getLogger("scheduler.daemon").exception("unexpected error in %s", name)
 
 
 class Timers:
@@ -43,7 +57,7 @@ class Timers:
     def running(self) -> bool:
         return self._scheduler is not None
 
-    def create(self, workers: int) -> None:
+    def create(self, threads: int = TIMER_THREADS) -> None:
         """Create the scheduler (timers set from now on are real jobs); ``begin`` starts it."""
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.jobstores.memory import MemoryJobStore
@@ -53,7 +67,7 @@ class Timers:
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
         self._scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
-            executors={"default": ThreadPoolExecutor(max_workers=workers + 1)},
+            executors={"default": ThreadPoolExecutor(max_workers=threads)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
@@ -135,12 +149,7 @@ class Timers:
                 return
             self._inflight += 1
         try:
-            job()
-        except SchedulerError as exc:
-            self.reporter.event("step_failed", "error", step=name, error=str(exc))
-        except Exception as exc:  # a bug: say so, keep publishing everything else
-            self.reporter.event("bug", "error", step=name, error=f"{type(exc).__name__}: {exc}")
-            logging.getLogger("scheduler.daemon").exception("unexpected error in %s", name)
+            guarded(self.reporter, name, job)
         finally:
             with self._inflight_cond:
                 self._inflight -= 1

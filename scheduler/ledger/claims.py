@@ -7,7 +7,7 @@ a part already public may also be claimed after its window, within the completio
 caller gives (``thread_completion``), so that it is finished rather than left broken. On
 PostgreSQL candidates are first locked with FOR UPDATE SKIP LOCKED, so workers sharing a
 ledger never wait for nor take each other's rows; SQLite serialises writers (BEGIN
-IMMEDIATE), and the same conditional UPDATE makes the claim atomic there.
+IMMEDIATE), so a row read under the claim condition stays so until the claim commits.
 
 Each claim carries a token. Everything a worker does afterwards names the token, and fails
 with LeaseLost once another worker has claimed the draft. A published part is stored even
@@ -190,7 +190,7 @@ class ClaimOps(LedgerCore):
         claims: list[Claim] = []
         with self._write() as conn:
             candidates = conn.execute(
-                select(d.c.campaign, d.c.post_id, d.c.account, d.c.state, d.c.attempts)
+                select(d.c.campaign, d.c.post_id, d.c.account, d.c.state, d.c.attempts, d.c.version)
                 .where(cond)
                 .order_by(d.c.due, d.c.campaign, d.c.post_id, d.c.account)
                 .limit(limit)
@@ -198,7 +198,7 @@ class ClaimOps(LedgerCore):
             ).all()
             for cand in candidates:
                 claim = self._claim_row(
-                    conn, key_of(cand), State(cand.state), cond, owner, now, lease
+                    conn, key_of(cand), State(cand.state), cand.version, owner, now, lease
                 )
                 if claim is not None:
                     claims.append(claim)
@@ -209,7 +209,7 @@ class ClaimOps(LedgerCore):
         conn: Connection,
         key: DraftKey,
         previous: State,
-        cond: ColumnElement[bool],
+        version: int,
         owner: str,
         now: datetime,
         lease: timedelta,
@@ -217,9 +217,12 @@ class ClaimOps(LedgerCore):
         d = t.drafts
         check("claim", key, previous, State.PUBLISHING)
         token = uuid.uuid4().hex
+        # The row was read under the claim condition in this transaction and is locked (FOR
+        # UPDATE; on SQLite the transaction holds the write lock): an unchanged version is
+        # the condition still holding, and far cheaper to state than the condition again.
         row = conn.execute(
             update(d)
-            .where(key_where(d, key), cond)
+            .where(key_where(d, key), d.c.version == version)
             .values(
                 state=State.PUBLISHING.value,
                 lease_owner=owner,

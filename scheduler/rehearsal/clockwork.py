@@ -15,7 +15,7 @@ from datetime import datetime
 from scheduler.clock import FixedClock
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.runner import Daemon
-from scheduler.daemon.timers import Job, Timers
+from scheduler.daemon.timers import TIMER_THREADS, Job, Timers
 from scheduler.rehearsal.base import RehearsalError
 
 
@@ -34,7 +34,7 @@ class SimulatedTimers(Timers):
     def planned(self) -> dict[str, datetime]:
         return {job_id: at for job_id, (at, _) in self.jobs.items()}
 
-    def create(self, workers: int) -> None:
+    def create(self, threads: int = TIMER_THREADS) -> None:
         pass
 
     def begin(self, interval: float, periodic: Job) -> None:
