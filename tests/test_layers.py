@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "notify": 6,
     "approval": 7,
     "pausing": 7,
+    "connect": 7,
     "metrics": 7,
     "review": 8,
     "daemon": 8,

@@ -11,56 +11,69 @@ from scheduler.cli.common import campaign_paths, open_ledger, redact, settings_f
 from scheduler.errors import SchedulerError, UsageError
 
 if TYPE_CHECKING:
+    from scheduler.accounts import AccountSpec
     from scheduler.daemon.base import DaemonOptions
     from scheduler.daemon.metrics import DaemonMetrics, MetricsServer
     from scheduler.log import EventSink
     from scheduler.metrics import Checkable
+    from scheduler.platforms.base import PlatformContext
     from scheduler.settings import Settings
 
 
 def cmd_accounts_check(args: argparse.Namespace) -> int:
     from scheduler.campaign import load_campaign
-    from scheduler.clock import SystemClock
-    from scheduler.credentials import CredentialStore
-    from scheduler.platforms import build_publisher
-    from scheduler.platforms.base import PlatformContext
 
     campaign = load_campaign(args.path)
-    settings = settings_from(args)
-    context = PlatformContext(
-        clock=SystemClock(),
-        credentials=CredentialStore(settings.env, settings.secrets_file),
-        state_dir=settings.data_dir / "state",
-        outbox=settings.outbox,
-        timeout=args.timeout,
-        x_api_base=settings.x_api_base,
-    )
+    context = account_context(settings_from(args), args.timeout)
     problems = 0
     for name, account in sorted(campaign.accounts.items()):
-        spec = account.spec(name)
-        label = f"{name} ({spec.platform})"
-        publisher = None
-        try:
-            publisher = build_publisher(spec, context)
-            info = publisher.verify()
-        except SchedulerError as exc:
+        if not check_account(account.spec(name), context):
             problems += 1
-            verdict, words = account_problem(exc)
-            print(f"{verdict:<11} {label}: {words}")
-            if exc.hint:
-                print(f"{'':<11} hint: {exc.hint}")
-            continue
-        finally:
-            if publisher is not None:
-                publisher.close()
-        who = f"@{info.handle}" if info.handle else info.remote_id
-        print(f"{'ok':<11} {label}: {who}" + (f" {info.url}" if info.url else ""))
     total = len(campaign.accounts)
     if problems:
         print(f"{problems} of {total} account{'s' if total != 1 else ''} need attention")
         return 1
     print(f"all {total} account{'s' if total != 1 else ''} ready")
     return 0
+
+
+def account_context(settings: Settings, timeout: float) -> PlatformContext:
+    """What publishers are built with when a person checks or connects accounts."""
+    from scheduler.clock import SystemClock
+    from scheduler.credentials import CredentialStore
+    from scheduler.platforms.base import PlatformContext
+
+    return PlatformContext(
+        clock=SystemClock(),
+        credentials=CredentialStore(settings.env, settings.secrets_file),
+        state_dir=settings.data_dir / "state",
+        outbox=settings.outbox,
+        timeout=timeout,
+        x_api_base=settings.x_api_base,
+    )
+
+
+def check_account(spec: AccountSpec, context: PlatformContext) -> bool:
+    """Verify one account with the platform and print its line; True when it is ready."""
+    from scheduler.platforms import build_publisher
+
+    label = f"{spec.name} ({spec.platform})"
+    publisher = None
+    try:
+        publisher = build_publisher(spec, context)
+        info = publisher.verify()
+    except SchedulerError as exc:
+        verdict, words = account_problem(exc)
+        print(f"{verdict:<11} {label}: {words}")
+        if exc.hint:
+            print(f"{'':<11} hint: {exc.hint}")
+        return False
+    finally:
+        if publisher is not None:
+            publisher.close()
+    who = f"@{info.handle}" if info.handle else info.remote_id
+    print(f"{'ok':<11} {label}: {who}" + (f" {info.url}" if info.url else ""))
+    return True
 
 
 def account_problem(exc: SchedulerError) -> tuple[str, str]:

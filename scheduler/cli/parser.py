@@ -7,6 +7,7 @@ import argparse
 from scheduler import __version__
 from scheduler.cli.campaign_cmds import cmd_check, cmd_export_ics, cmd_lint, cmd_plan, cmd_preview
 from scheduler.cli.common import Handler
+from scheduler.cli.connect_cmds import cmd_accounts_connect
 from scheduler.cli.daemon_cmds import cmd_accounts_check, cmd_demo, cmd_run
 from scheduler.cli.pause_cmds import cmd_pause, cmd_resume
 from scheduler.cli.review_cmds import (
@@ -166,6 +167,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--secrets", metavar="FILE", help="secrets file (default: $SCHEDULER_SECRETS)")
     p.add_argument(
         "--timeout", type=float, default=15.0, metavar="SECONDS", help="per request (default 15)"
+    )
+
+    p = acc_sub.add_parser("connect", help="sign an account in (browser or app password)")
+    p.set_defaults(handler=cmd_accounts_connect)
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("account", metavar="ACCOUNT", help="the account's name in the campaign")
+    p.add_argument("--secrets", metavar="FILE", help="secrets file (default: $SCHEDULER_SECRETS)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for the browser (default 300)",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        metavar="N",
+        help="loopback port for the browser's answer (default: any free one)",
+    )
+    p.add_argument(
+        "--request-timeout",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="per request to the platform (default 15)",
     )
 
     p = add("run", cmd_run, "the daemon: publish approved drafts at their times")
