@@ -7,6 +7,7 @@ import base64
 import hashlib
 import stat
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,7 @@ def prompts(browser: Browser, said: list[str], timeout: float = 10.0) -> Prompts
 
 
 @pytest.fixture
-def mastodon() -> FakeMastodon:
+def mastodon() -> Iterator[FakeMastodon]:
     clear_instance_cache()
     with FakeMastodon(token="old-token") as fake:
         yield fake
@@ -63,7 +64,7 @@ def test_mastodon_registers_an_app_and_stores_a_working_token(
     secrets = tmp_path / "secrets.toml"
     secrets.write_text('[accounts.other]\napp_password = "keep-me"\n', encoding="utf-8")
     secrets.chmod(0o600)
-    browser, said = Browser(), []
+    browser, said = Browser(), list[str]()
     context = context_for(tmp_path, secrets)
 
     where = connect_account(
@@ -98,7 +99,7 @@ def test_the_code_is_refused_without_the_verifier_that_made_its_challenge(
     mastodon: FakeMastodon, tmp_path: Path
 ) -> None:
     # The fake's check is real: a verifier whose S256 does not match loses the code.
-    browser, said = Browser(), []
+    browser, said = Browser(), list[str]()
     secrets = tmp_path / "secrets.toml"
     connect_account(
         mastodon_spec(mastodon),
@@ -202,8 +203,9 @@ def test_the_instance_must_be_https_or_loopback(instance: str, tmp_path: Path) -
 
 
 @pytest.fixture
-def x() -> FakeX:
-    with FakeX() as fake:
+def x() -> Iterator[FakeX]:
+    fake = FakeX()
+    with fake:
         yield fake
 
 
@@ -258,7 +260,7 @@ def test_x_without_a_client_id_says_where_to_put_it(x: FakeX, tmp_path: Path) ->
 def test_x_account_on_oauth1_is_not_switched_silently(x: FakeX, tmp_path: Path) -> None:
     secrets = tmp_path / "secrets.toml"
     spec = AccountSpec("mhaw-x", "x", {"username": x.username, "auth": "oauth1"})
-    with pytest.raises(UsageError, match="OAuth 1.0a"):
+    with pytest.raises(UsageError, match=r"OAuth 1\.0a"):
         connect_account(
             spec,
             get("x"),
