@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -26,6 +27,7 @@ from scheduler.metrics import CONTENT_TYPE, Checkable, LedgerCollector, expositi
 from scheduler.platforms.base import (
     AccountInfo,
     BeforeCreate,
+    Lookup,
     PartCallback,
     Publisher,
     PublishRequest,
@@ -183,10 +185,12 @@ class TimedPublisher:
             if started:  # the create call failed: its time counts too
                 creates.observe(time.perf_counter() - started.pop())
 
-    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
+    def find(
+        self, request: PublishRequest, part_index: int, since: datetime | None = None
+    ) -> Lookup:
         start = time.perf_counter()
         try:
-            return self._inner.find(request, part_index)
+            return self._inner.find(request, part_index, since)
         finally:
             self._latency.labels(self.platform, "find").observe(time.perf_counter() - start)
 

@@ -32,7 +32,7 @@ from scheduler.daemon.notices import (
     published_parts,
     unfinished,
 )
-from scheduler.daemon.reconcile import AccountPauses, needs_reconcile
+from scheduler.daemon.reconcile import AccountPauses, described, first_attempt, needs_reconcile
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.request import NotPublishable, build_request
 from scheduler.daemon.retry import Decision, backoff, decide, error_reason
@@ -42,10 +42,15 @@ from scheduler.errors import ConfigError, LedgerError, PublishError, SchedulerEr
 from scheduler.ledger.base import Claim, Ledger
 from scheduler.notify.base import Notice
 from scheduler.platforms.base import (
+    Absent,
     AuthFailed,
+    CannotTell,
+    Found,
+    Lookup,
     OutcomeUnknown,
     Publisher,
     PublishRequest,
+    RateLimited,
 )
 
 
@@ -129,12 +134,13 @@ class Worker:
                 claim, self.ledger.attempts(claim.key), self.ledger.events(claim.key)
             ):
                 claim = self._keep(claim)
-                outcome, claim, done = self._reconcile(claim, request, publisher)
+                outcome, claim, done = self._reconcile(claim, request, publisher, end)
                 if outcome is not None:
                     return outcome
                 request = replace(request, done=done)
         except PublishError as exc:
-            return self._cannot_tell(claim, request, exc, end)
+            # A lookup answers CannotTell rather than raise; this is a publisher's bug.
+            return self._cannot_tell(claim, request, CannotTell(error_reason(exc)), end)
 
         if not done and now > end:
             reason = (
@@ -206,45 +212,57 @@ class Worker:
     # --- steps ----------------------------------------------------------------------------
 
     def _reconcile(
-        self, claim: Claim, request: PublishRequest, publisher: Publisher
+        self, claim: Claim, request: PublishRequest, publisher: Publisher, end: datetime
     ) -> tuple[str | None, Claim, tuple[PartResult, ...]]:
         """Look for the part an earlier attempt may have posted.
 
-        Returns (outcome, claim, parts done); an outcome of None means: go on publishing.
-        Only one part can be unrecorded: parts go out in order and each is recorded as soon
-        as it exists.
+        Returns (outcome, claim, parts done); an outcome of None means: go on publishing,
+        which only a found part or a proof of absence allows. Only one part can be
+        unrecorded: parts go out in order and each is recorded as soon as it exists.
         """
         done = tuple(claim.parts_done)
         index = len(done)
         if index >= len(request.parts):
             return self._finish(claim, done), claim, done
-        found = publisher.find(request, index)
-        self.reporter.event(
-            "reconciled",
-            key=str(claim.key),
-            part=index + 1,
-            found=found is not None,
-            url=found.url if found else "",
-        )
-        if found is None:
+        answer = publisher.find(request, index, self._first_attempt(claim, request))
+        self._reported(claim, index, answer)
+        if isinstance(answer, CannotTell):
+            return self._cannot_tell(claim, request, answer, end), claim, done
+        if isinstance(answer, Absent):
             return None, claim, done
-        claim = self.ledger.record_part(claim, found, now=self.clock.now()) or claim
-        done = (*done, found)
+        claim = self.ledger.record_part(claim, answer.part, now=self.clock.now()) or claim
+        done = (*done, answer.part)
         if len(done) >= len(request.parts):
             return self._finish(claim, done), claim, done
         return None, claim, done
 
-    def _cannot_tell(
-        self, claim: Claim, request: PublishRequest, exc: PublishError, end: datetime
-    ) -> str:
-        """Reconciliation itself failed: look again later inside the window, else ask a person.
+    def _reported(self, claim: Claim, index: int, answer: Lookup) -> None:
+        self.reporter.event("reconciled", key=str(claim.key), part=index + 1, **described(answer))
 
-        Nothing is published meanwhile: the next attempt reconciles first again.
+    def _first_attempt(self, claim: Claim, request: PublishRequest) -> datetime:
+        try:
+            attempts = self.ledger.attempts(claim.key)
+        except LedgerError:
+            return request.created_at
+        return first_attempt(attempts, claim.content_hash, default=request.created_at)
+
+    def _cannot_tell(
+        self, claim: Claim, request: PublishRequest, answer: CannotTell, end: datetime
+    ) -> str:
+        """The lookup could not decide: look again later inside the window (no sooner than
+        the platform asked, on a 429), else ask a person.
+
+        Nothing is published meanwhile: the next attempt looks first again.
         """
         now = self.clock.now()
         index = len(claim.parts_done)
+        asked: PublishError = (
+            RateLimited(answer.reason, retry_after=answer.retry_after)
+            if answer.retry_after is not None
+            else OutcomeUnknown(answer.reason)
+        )
         decision = decide(
-            OutcomeUnknown(error_reason(exc)),
+            asked,
             attempts=claim.attempt,
             now=now,
             latest=end,
@@ -253,19 +271,23 @@ class Worker:
             finish_by=self._finish_by(claim.draft) if claim.parts_done else None,
         )
         if decision.action == "retry" and decision.at is not None:
-            error = OutcomeUnknown(f"could not yet tell whether it was posted: {error_reason(exc)}")
+            error = OutcomeUnknown(
+                f"could not yet tell whether part {index + 1} was posted: {answer.reason}",
+                status=answer.status,
+            )
             self.ledger.retry_later(claim, next_attempt=decision.at, error=error, now=now)
             self.reporter.event(
                 "reconcile_later",
                 "warning",
                 key=str(claim.key),
                 next_attempt=decision.at,
-                error=error_reason(exc),
+                error=answer.reason,
+                retry_after=answer.retry_after,
             )
             return "retry_wait"
         reason = (
             f"part {index + 1} of {len(request.parts)} may or may not have been posted "
-            f"and the platform cannot tell: {error_reason(exc)}"
+            f"and the platform cannot tell: {answer.reason}"
         )
         self.ledger.give_up(claim, state="outcome_unknown", reason=reason, now=now)
         self._notice("outcome_unknown", claim.draft, reason, detail=evidence(claim, request, index))
@@ -408,15 +430,15 @@ class Worker:
         if index >= len(request.parts):
             return self._finish(claim, done)
         try:
-            found = publisher.find(request, index)
+            answer = publisher.find(request, index, self._first_attempt(claim, request))
         except PublishError:
-            return None  # the next attempt reconciles first
-        if found is None:
-            return None
-        claim = self.ledger.record_part(claim, found, now=self.clock.now()) or claim
-        self.reporter.event("reconciled", key=str(claim.key), part=index + 1, found=True)
+            return None  # the next attempt looks first
+        self._reported(claim, index, answer)
+        if not isinstance(answer, Found):
+            return None  # absent or cannot tell: the next attempt looks first again
+        claim = self.ledger.record_part(claim, answer.part, now=self.clock.now()) or claim
         if index + 1 >= len(request.parts):
-            return self._finish(claim, (*done, found))
+            return self._finish(claim, (*done, answer.part))
         return None
 
     def _apply(self, claim: Claim, decision: Decision, exc: PublishError) -> str:

@@ -10,7 +10,7 @@ foreign exception (requests, tweepy) that caused them:
     PublishError
     ├── RateLimited(retry_after)   wait, then retry; other posts of the account wait too
     ├── Transient                  nothing was applied; retry with backoff
-    ├── OutcomeUnknown             the post may exist: call ``find`` before any new attempt
+    ├── OutcomeUnknown             the post may exist: ``find`` before any new attempt
     └── Permanent                  do not retry this content
         ├── AuthFailed             a person must reconnect the account
         ├── Invalid                the platform rejected the content
@@ -21,10 +21,10 @@ foreign exception (requests, tweepy) that caused them:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from scheduler.accounts import AccountSpec
 from scheduler.clock import Clock
@@ -34,13 +34,20 @@ from scheduler.draft import PartResult
 from scheduler.errors import PublishError
 
 __all__ = [
+    "LOOKUP_SECONDS",
+    "PAGE_TRIES",
+    "Absent",
     "AccountInfo",
     "AccountSpec",
     "AuthFailed",
+    "CannotTell",
+    "Coverage",
     "Duplicate",
     "Forbidden",
+    "Found",
     "Invalid",
     "LinkCardRequest",
+    "Lookup",
     "MediaUpload",
     "OutcomeUnknown",
     "PartRequest",
@@ -52,6 +59,8 @@ __all__ = [
     "Publisher",
     "RateLimited",
     "Transient",
+    "page_coverage",
+    "read_page",
 ]
 
 
@@ -178,6 +187,142 @@ class AccountInfo:
     url: str = ""
 
 
+# --- lookups (reconciliation after a lost answer) ---------------------------------------------
+
+_EVIDENCE = object()  # only Coverage's constructors below hold it
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """The evidence that a lookup saw every post that could be the part it looked for.
+
+    Built only by the constructors below, each of which checks its own evidence, so that an
+    Absent cannot be made from a lookup that merely stopped (a page limit is no evidence).
+    """
+
+    how: str  # for people: what was seen
+    pages: int = 0
+    _token: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self._token is not _EVIDENCE:
+            raise TypeError("Coverage is made by listing_ended, reached or record_key only")
+
+    @classmethod
+    def listing_ended(cls, since: datetime, pages: int) -> Coverage:
+        """The platform's listing of the account's posts since ``since`` ended."""
+        return cls(
+            f"read every post since {since.isoformat(timespec='seconds')} "
+            f"({pages} page(s), to the end of the listing)",
+            pages,
+            _EVIDENCE,
+        )
+
+    @classmethod
+    def reached(cls, oldest: datetime, since: datetime, pages: int) -> Coverage | None:
+        """Paging newest first reached a post older than ``since``: the interval is covered.
+        None when it has not (yet)."""
+        if oldest >= since:
+            return None
+        return cls(
+            f"read every post back to {oldest.isoformat(timespec='seconds')}, before "
+            f"{since.isoformat(timespec='seconds')} ({pages} page(s))",
+            pages,
+            _EVIDENCE,
+        )
+
+    @classmethod
+    def record_key(cls, key: str) -> Coverage:
+        """The platform answered that the deterministic key ``key`` holds no record."""
+        return cls(f"the platform has no record under key {key}", 0, _EVIDENCE)
+
+
+def page_coverage(
+    *, since: datetime, oldest: datetime | None, empty: bool, pages: int
+) -> Coverage | None:
+    """After reading ``pages`` pages newest first: the coverage they prove, or None to read on.
+
+    ``oldest`` is the creation time of the last post of the latest page (None when it had
+    none that could be read); ``empty`` says the latest page was empty, so the listing ended.
+    """
+    if empty:
+        return Coverage.listing_ended(since, pages)
+    if oldest is None:
+        return None
+    return Coverage.reached(oldest, since, pages)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The part exists on the platform: record it, never post it again."""
+
+    part: PartResult
+
+
+@dataclass(frozen=True, slots=True)
+class Absent:
+    """The part provably does not exist: the only answer that allows a new post."""
+
+    coverage: Coverage
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.coverage, Coverage):
+            raise TypeError("Absent needs the Coverage that proves it")
+
+
+@dataclass(frozen=True, slots=True)
+class CannotTell:
+    """The lookup could not decide: look again later, then a person decides. Never a post."""
+
+    reason: str
+    retry_after: float | None = None  # seconds, when the platform said (a 429 on the read)
+    status: int | None = None
+
+    @classmethod
+    def because(cls, error: PublishError, doing: str) -> CannotTell:
+        """The answer when ``doing`` (e.g. "reading page 3") failed with ``error``; a 429
+        anywhere in its chain gives its ``retry_after``, so the next look can honour it."""
+        limited: BaseException | None = error
+        while limited is not None and not isinstance(limited, RateLimited):
+            limited = limited.__cause__
+        return cls(
+            f"{doing}: {error.message}",
+            retry_after=limited.retry_after if isinstance(limited, RateLimited) else None,
+            status=getattr(error, "status", None) or getattr(limited, "status", None),
+        )
+
+
+Lookup = Found | Absent | CannotTell
+
+# How long one lookup may page through an account's posts (on the injected clock) before it
+# answers "cannot tell": long enough for a busy account, short against a lease.
+LOOKUP_SECONDS = 60.0
+PAGE_TRIES = 3  # reads of one page before a lookup cannot tell
+PAGE_RETRY_SECONDS = 0.5  # the first pause between them; doubled each time
+
+T = TypeVar("T")
+
+
+def read_page(read: Callable[[], T], *, what: str, clock: Clock, deadline: float) -> T | CannotTell:
+    """One page of a lookup. A 5xx or a lost connection is read again (a read is safe to
+    repeat) while the lookup has time; a 429 ends the lookup at once with the platform's
+    reset, so the wait is honoured rather than spent holding a claim; anything else that
+    fails is "cannot tell" too."""
+    delay = PAGE_RETRY_SECONDS
+    for attempt in range(1, PAGE_TRIES + 1):
+        try:
+            return read()
+        except RateLimited as exc:
+            return CannotTell.because(exc, what)
+        except PublishError as exc:
+            late = clock.monotonic() + delay >= deadline
+            if not exc.retryable or attempt == PAGE_TRIES or late:
+                return CannotTell.because(exc, what)
+            clock.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
 PartCallback = Callable[[PartResult], None]
 # Called with a part's index just before the call that creates it (its media uploaded): the
 # daemon renews its lease there, and an exception raised stops the publish before the create.
@@ -208,10 +353,17 @@ class Publisher(Protocol):
         nothing. ``publish`` calls it first; it applies the same rule as ``check``."""
         ...
 
-    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
-        """After an OutcomeUnknown: the part if it exists on the platform, else None.
+    def find(
+        self, request: PublishRequest, part_index: int, since: datetime | None = None
+    ) -> Lookup:
+        """After an OutcomeUnknown: whether part ``part_index`` exists on the platform.
 
-        Raises OutcomeUnknown again when the platform cannot tell.
+        ``since`` is when the first attempt that may have created it began (the due instant
+        when not given); the lookup must cover every post of the account from then to now.
+        The answer is Found(part), Absent(coverage) only with the evidence that the whole
+        interval was seen (or the platform's record key proves it), or CannotTell(reason),
+        never an exception for a platform that could not answer: a 429, a 5xx, a dropped
+        connection or a lookup out of time all mean "cannot tell".
         """
         ...
 
@@ -234,6 +386,7 @@ class PlatformContext:
     state_dir: Path  # where publishers persist sessions and rotated tokens (mode 600 files)
     outbox: Path  # the sandbox publisher's folder
     timeout: float = 30.0  # seconds for connect and for read, on every HTTP call
+    lookup_seconds: float = LOOKUP_SECONDS  # the time one lookup may take (see Coverage)
     # The operator's X API base (SCHEDULER_X_API_BASE, checked by the settings); it wins over
     # an account's own, and OAuth 2.0 token refresh goes there too. Never from a campaign.
     x_api_base: str | None = None

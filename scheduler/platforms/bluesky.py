@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,16 @@ from scheduler.descriptors.bluesky import BLUESKY
 from scheduler.errors import ConfigError
 from scheduler.platforms import atproto
 from scheduler.platforms.base import (
+    Absent,
     AccountInfo,
     AccountSpec,
     AuthFailed,
     BeforeCreate,
-    Duplicate,
+    CannotTell,
+    Coverage,
+    Found,
     Invalid,
+    Lookup,
     MediaUpload,
     OutcomeUnknown,
     PartCallback,
@@ -335,17 +340,25 @@ class BlueskyPublisher:
         self, request: PublishRequest, index: int, part: PartRequest, cause: PublishError
     ) -> PartResult:
         """After an ambiguous create: the record at our key decides posted or retry."""
-        found = self.find(request, index)
-        if found is None:
-            raise Transient(
-                f"{PLATFORM}: part {index + 1} was not stored ({cause.message}); "
-                "it will be retried with the same record key",
+        answer = self.find(request, index)
+        if isinstance(answer, Found):
+            return answer.part
+        if isinstance(answer, CannotTell):
+            raise OutcomeUnknown(
+                f"{PLATFORM}: part {index + 1} may have been stored ({cause.message}), and "
+                f"the record cannot be read: {answer.reason}",
                 platform=PLATFORM,
-                platform_message=getattr(cause, "platform_message", None),
-                status=getattr(cause, "status", None),
+                status=answer.status,
                 part_index=index,
             ) from cause
-        return found
+        raise Transient(
+            f"{PLATFORM}: part {index + 1} was not stored ({cause.message}); "
+            "it will be retried with the same record key",
+            platform=PLATFORM,
+            platform_message=getattr(cause, "platform_message", None),
+            status=getattr(cause, "status", None),
+            part_index=index,
+        ) from cause
 
     def _result(self, uri: str, cid: str, rkey: str, index: int) -> PartResult:
         session = self.session()
@@ -447,21 +460,31 @@ class BlueskyPublisher:
             part_index=index,
         ) from error
 
-    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
+    def find(
+        self, request: PublishRequest, part_index: int, since: datetime | None = None
+    ) -> Lookup:
+        """The record key is deterministic, so one read proves either answer."""
         rkey = self.rkey(request, part_index)
-        found = self._get_record(rkey, part_index)
+        try:
+            found = self._get_record(rkey, part_index)
+        except PublishError as exc:
+            return CannotTell.because(exc, f"reading record {rkey}")
         if found is None:
-            return None
+            return Absent(Coverage.record_key(rkey))
         value = found.get("value")
         text = value.get("text") if isinstance(value, dict) else None
         if text != request.parts[part_index].text:
-            raise Duplicate(
-                f"{PLATFORM}: the record key of part {part_index + 1} holds a different post",
-                platform=PLATFORM,
-                part_index=part_index,
-                hint=f"look at {found.get('uri')}",
+            return CannotTell(
+                f"{PLATFORM}: the record key of part {part_index + 1} holds a different post "
+                f"({found.get('uri')})"
             )
-        return self._result(str(found.get("uri", "")), str(found.get("cid", "")), rkey, part_index)
+        try:
+            part = self._result(
+                str(found.get("uri", "")), str(found.get("cid", "")), rkey, part_index
+            )
+        except PublishError as exc:
+            return CannotTell.because(exc, "reading the session")
+        return Found(part)
 
 
 def create(spec: AccountSpec, context: PlatformContext) -> BlueskyPublisher:

@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
-import urllib3.exceptions
 
 from scheduler import __version__
 from scheduler.errors import ConfigError
@@ -36,6 +35,7 @@ from scheduler.platforms.base import (
     RateLimited,
     Transient,
 )
+from scheduler.platforms.sent import never_sent
 from scheduler.settings import Secret
 
 log = logging.getLogger("scheduler.platforms.http")
@@ -160,31 +160,6 @@ def x_retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
 # --- the client -------------------------------------------------------------------------------
 
 
-def _never_sent(exc: BaseException) -> bool:
-    """True when the connection could not even be opened, so the request was not sent."""
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
-    while stack:
-        item = stack.pop()
-        if item is None or id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(
-            item,
-            urllib3.exceptions.NewConnectionError
-            | urllib3.exceptions.ConnectTimeoutError
-            | urllib3.exceptions.NameResolutionError
-            | ConnectionRefusedError,
-        ):
-            return True
-        reason = getattr(item, "reason", None)
-        if isinstance(reason, BaseException):
-            stack.append(reason)
-        stack.extend(a for a in item.args if isinstance(a, BaseException))
-        stack.extend([item.__cause__, item.__context__])
-    return False
-
-
 def error_text(response: requests.Response) -> tuple[str | None, str | None]:
     """(error code, message) from a JSON error body; the text of anything else, shortened."""
     status_line = f"{response.status_code} {response.reason or ''}".strip()
@@ -268,7 +243,7 @@ class HttpClient:
                 "platform_message": detail,
                 "part_index": part_index,
             }
-            if _never_sent(exc):
+            if never_sent(exc):
                 raise Transient(
                     f"{self.platform}: cannot reach {self.base_url} ({what})",
                     hint="check the address and the network; nothing was sent",

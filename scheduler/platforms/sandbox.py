@@ -32,6 +32,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +40,18 @@ from scheduler import descriptors
 from scheduler.descriptors.sandbox import SANDBOX
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
+    Absent,
     AccountInfo,
     AccountSpec,
     AuthFailed,
     BeforeCreate,
+    CannotTell,
+    Coverage,
     Duplicate,
     Forbidden,
+    Found,
     Invalid,
+    Lookup,
     OutcomeUnknown,
     PartCallback,
     PartResult,
@@ -216,8 +222,16 @@ class SandboxPublisher:
                 on_part(result)
         return PublishResult(tuple(results))
 
-    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
-        return self._read(part_key(request, part_index))
+    def find(
+        self, request: PublishRequest, part_index: int, since: datetime | None = None
+    ) -> Lookup:
+        """Exact: the outbox file of the part's key is there or it is not."""
+        key = part_key(request, part_index)
+        try:
+            found = self._read(key)
+        except PublishError as exc:
+            return CannotTell.because(exc, "reading the outbox")
+        return Found(found) if found is not None else Absent(Coverage.record_key(key))
 
     def verify(self) -> AccountInfo:
         return AccountInfo(

@@ -27,7 +27,6 @@ from typing import Any, Literal
 
 import requests
 import tweepy
-from urllib3.exceptions import NewConnectionError
 
 from scheduler.platforms.base import (
     AuthFailed,
@@ -39,6 +38,7 @@ from scheduler.platforms.base import (
     RateLimited,
     Transient,
 )
+from scheduler.platforms.sent import never_sent
 from scheduler.platforms.x_chunked import MediaProcessingError, ProcessingFailed
 from scheduler.platforms.x_http import redact
 
@@ -133,27 +133,6 @@ def retry_after(exc: tweepy.TooManyRequests, now: datetime) -> float | None:
     return max(0.0, max(resets) - now.timestamp())
 
 
-def _connection_never_made(exc: requests.RequestException) -> bool:
-    """True when the request cannot have reached X (refused, DNS, connect timeout)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    seen: set[int] = set()
-    todo: list[object] = [exc]
-    while todo:
-        item = todo.pop()
-        if id(item) in seen or item is None:
-            continue
-        seen.add(id(item))
-        if isinstance(item, NewConnectionError):
-            return True
-        if isinstance(item, BaseException):
-            todo.extend(item.args)
-            todo.append(item.__cause__)
-            todo.append(item.__context__)
-            todo.append(getattr(item, "reason", None))
-    return False
-
-
 def classify(
     exc: BaseException,
     *,
@@ -227,7 +206,7 @@ def classify(
         return Invalid(f"x: X refused{where} ({status}) while {what}{quoted}", **kw)
 
     if isinstance(exc, requests.RequestException):
-        if action != "create" or _connection_never_made(exc):
+        if action != "create" or never_sent(exc):
             return Transient(f"x: network error while {what}: {type(exc).__name__}", **kw)
         return OutcomeUnknown(
             f"x: no answer while {what}{where} ({type(exc).__name__}); the post may exist", **kw

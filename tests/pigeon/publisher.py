@@ -5,17 +5,23 @@ it already holds, and finds a note by its key)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from scheduler.platforms.base import (
+    Absent,
     AccountInfo,
     AccountSpec,
     BeforeCreate,
-    OutcomeUnknown,
+    CannotTell,
+    Coverage,
+    Found,
+    Lookup,
     PartCallback,
     PartRequest,
     PartResult,
     PlatformContext,
+    PublishError,
     PublishRequest,
     PublishResult,
 )
@@ -107,20 +113,23 @@ class PigeonPublisher:
                 on_part(result)
         return PublishResult(tuple(results))
 
-    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
+    def find(
+        self, request: PublishRequest, part_index: int, since: datetime | None = None
+    ) -> Lookup:
+        """The loft keeps notes by key, so a 404 proves absence as a record key does."""
         key = request.parts[part_index].idempotency_key
         what = f"looking for part {part_index + 1}"
-        response = self.http.request("GET", f"/v1/notes/by-key/{key}", what=what)
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise OutcomeUnknown(
-                f"{self.platform}: cannot tell whether part {part_index + 1} exists",
-                platform=self.platform,
-                part_index=part_index,
-            )
-        note = json_body(response, platform=self.platform, what=what)
-        return PartResult(index=part_index, remote_id=str(note["id"]), url=str(note["url"]))
+        try:
+            response = self.http.request("GET", f"/v1/notes/by-key/{key}", what=what)
+            if response.status_code == 404:
+                return Absent(Coverage.record_key(key))
+            if response.status_code != 200:
+                retry_after = float(response.headers.get("Retry-After") or 0) or None
+                raise self.http.failure(response, what=what, retry_after=retry_after)
+            note = json_body(response, platform=self.platform, what=what)
+        except PublishError as exc:
+            return CannotTell.because(exc, what)
+        return Found(PartResult(index=part_index, remote_id=str(note["id"]), url=str(note["url"])))
 
     def verify(self) -> AccountInfo:
         what = "checking the token"

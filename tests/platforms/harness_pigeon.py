@@ -6,7 +6,7 @@ from scheduler.credentials import env_name
 from scheduler.platforms.base import AccountSpec
 from tests.fakes.base import Fault
 from tests.pigeon import descriptor
-from tests.pigeon.fake import NOTES, FakeLoft
+from tests.pigeon.fake import BY_KEY, NOTES, FakeLoft
 from tests.platforms.harness import SLOW, Harness, Posted
 
 
@@ -49,6 +49,13 @@ class PigeonHarness(Harness):
             "rate_limited": (429, "the birds are resting"),
         }[kind]
         self.fake.inject("POST", NOTES, self.fake.refusal(status, message + echo))
+
+    def inject_lookup(self, fault: str) -> None:
+        faults = {
+            "rate_limited": self.fake.refusal(429, "the birds are resting"),
+            "server_error": Fault.status(500, {"error": "the loft is on fire"}),
+        }
+        self.fake.inject("GET", BY_KEY, faults[fault])
 
     def posted(self) -> list[Posted]:
         return [
