@@ -69,7 +69,6 @@ def connect_account(
     if way.kind != "oauth":
         raise UsageError(f"account {spec.name!r}: unknown way to connect {way.kind!r}")
     with requests.Session() as session:
-        session.trust_env = False  # the token must go to the named host, not a proxy
         if way.register_path:
             return _registered_app(spec, descriptor, way, session, context, secrets_file, prompts)
         return _own_app(spec, descriptor, way, session, context, prompts)

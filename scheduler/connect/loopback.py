@@ -11,7 +11,6 @@ import hmac
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
 from scheduler.errors import UsageError
@@ -122,10 +121,5 @@ class LoopbackReceiver:
     def __enter__(self) -> LoopbackReceiver:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
