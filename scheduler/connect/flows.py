@@ -126,6 +126,7 @@ def _registered_app(
         timeout=prompts.timeout,
         port=prompts.port,
         http_timeout=context.timeout,
+        client_auth=way.client_auth,
     )
     save_account(secrets_file, spec.name, {"access_token": tokens.access_token})
     return f"access token stored in {secrets_file}"
@@ -170,6 +171,7 @@ def _own_app(
         timeout=prompts.timeout,
         port=prompts.port,
         http_timeout=context.timeout,
+        client_auth=way.client_auth,
     )
     if tokens.refresh_token is None:
         prompts.say("note: no refresh token came back; the access token lasts about 2 hours")

@@ -107,6 +107,7 @@ def authorize(
     timeout: float,
     port: int = 0,
     http_timeout: float = 30.0,
+    client_auth: str = "basic",
 ) -> Tokens:
     """Run the flow: (register the app for the loopback address,) send the person to sign
     in, take the code at the loopback receiver and exchange it with the verifier."""
@@ -143,7 +144,9 @@ def authorize(
         "client_id": app.client_id,
     }
     auth = None
-    if app.client_secret:
+    if app.client_secret and client_auth == "post":
+        form["client_secret"] = app.client_secret.reveal()
+    elif app.client_secret:
         auth = HTTPBasicAuth(app.client_id, app.client_secret.reveal())
     body = post_json(
         session,

@@ -76,6 +76,9 @@ class Connect:
     # None where the operator registers the app once and gives its client id.
     register_path: str | None = None
     authorize_base: str | None = None
+    # How a client with a secret authenticates at the token endpoint: HTTP Basic, or
+    # client_id and client_secret in the form ("post", what every Mastodon version takes).
+    client_auth: str = "basic"
     secret_field: str | None = None  # the field an app password is stored under
 
 

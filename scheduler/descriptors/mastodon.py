@@ -35,14 +35,15 @@ MASTODON = register(
             ),
         ),
         publisher="scheduler.platforms.mastodon:create",
-        # The narrow scopes the publisher needs; an app registers per server, PKCE optional
-        # there (code_challenge_method S256 only) but always sent.
+        # The narrow scopes the publisher needs; an app registers per server. PKCE (S256
+        # only) since Mastodon 4.3; older servers ignore the parameters.
         connect=Connect(
             kind="oauth",
             scopes=("write:statuses", "write:media", "read:accounts"),
             register_path="/api/v1/apps",
             authorize_path="/oauth/authorize",
             token_path="/oauth/token",
+            client_auth="post",
         ),
     )
 )

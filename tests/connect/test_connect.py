@@ -76,6 +76,7 @@ def test_mastodon_registers_an_app_and_stores_a_working_token(
     # The app asked only for what the publisher needs, with the loopback address.
     ((_, uris, scopes),) = mastodon.apps.values()
     assert scopes == "write:statuses write:media read:accounts"
+    assert mastodon.client_auth == ["post"]  # the form, as every Mastodon version documents
     assert uris[0].startswith("http://127.0.0.1:") and uris[0].endswith("/callback")
     # The address was printed for a person without a browser, and is the one opened.
     assert any(browser.opened[0] in line for line in said)

@@ -140,6 +140,7 @@ class FakeMastodon(FakeServer):
         # Apps registered with POST /api/v1/apps: client_id -> (secret, redirect URIs, scopes).
         self.apps: dict[str, tuple[str, list[str], str]] = {}
         self.grants = CodeGrants()
+        self.client_auth: list[str] = []  # "basic" | "post", per token request
 
     def start(self) -> FakeMastodon:
         super().start()
@@ -230,6 +231,7 @@ class FakeMastodon(FakeServer):
         form = {k: v[0] for k, v in request.form().items()}
         basic = basic_client(request)
         client_id, secret = basic or (form.get("client_id", ""), form.get("client_secret", ""))
+        self.client_auth.append("basic" if basic else "post")
         app = self.apps.get(client_id)
         invalid = {
             "error": "invalid_grant",
