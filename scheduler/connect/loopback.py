@@ -3,14 +3,16 @@
 An HTTP server on 127.0.0.1 at a port the system picks, for one callback: it checks the
 ``state`` it was given (a callback without it is someone else's), answers the browser with a
 short page, and closes. No callback within the timeout is a clear error, never a hang.
+Connections are served on threads, so a browser's idle speculative connection cannot hold up
+the one that carries the answer.
 """
 
 from __future__ import annotations
 
 import hmac
-import time
+import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from scheduler.errors import UsageError
@@ -27,6 +29,7 @@ class Callback:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    timeout = 30  # seconds an idle connection is kept
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
@@ -36,8 +39,9 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         state_ok = hmac.compare_digest(query.get("state", ""), self.server.state)
         callback = Callback(query.get("code"), query.get("error"), state_ok)
-        self.server.received = callback
-        if not state_ok:
+        if not self.server.accept(callback):
+            self._answer(410, "This sign-in has already been answered.")
+        elif not state_ok:
             self._answer(400, "This answer does not belong to the sign-in that was started.")
         elif callback.code:
             self._answer(200, "Connected. You can close this tab and go back to the terminal.")
@@ -58,11 +62,24 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
-class _Server(HTTPServer):
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
     def __init__(self, state: str, port: int) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.state = state
         self.received: Callback | None = None
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+
+    def accept(self, callback: Callback) -> bool:
+        """Take the first callback only."""
+        with self._lock:
+            if self.received is not None:
+                return False
+            self.received = callback
+        self.done.set()
+        return True
 
 
 class LoopbackReceiver:
@@ -86,21 +103,24 @@ class LoopbackReceiver:
 
     def wait(self, timeout: float) -> str:
         """The authorisation code, or UsageError (timeout, refusal, wrong state)."""
-        deadline = time.monotonic() + timeout
+        serving = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        serving.start()
         try:
-            while self._server.received is None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise UsageError(
-                        f"no answer from the browser within {timeout:.0f} s; nothing was stored",
-                        hint="run the command again and finish signing in in the browser "
-                        "(or pass a longer --timeout)",
-                    )
-                self._server.timeout = left
-                self._server.handle_request()
+            answered = self._server.done.wait(timeout)
         finally:
+            self._server.shutdown()
+            serving.join()
             self.close()
+        if not answered:
+            raise UsageError(
+                f"no answer from the browser within {timeout:.0f} s; nothing was stored",
+                hint="run the command again and finish signing in in the browser "
+                "(or pass a longer --timeout)",
+            )
         got = self._server.received
+        assert got is not None
         if not got.state_ok:
             raise UsageError(
                 "the browser came back with an answer for another sign-in (state mismatch); "

@@ -282,3 +282,32 @@ def test_a_platform_without_a_way_to_connect_says_so(tmp_path: Path) -> None:
             secrets,
             prompts(Browser(), []),
         )
+
+
+def test_an_idle_browser_connection_does_not_hold_up_the_answer(
+    mastodon: FakeMastodon, tmp_path: Path
+) -> None:
+    # Browsers open spare connections speculatively and may leave them silent.
+    import socket
+    from urllib.parse import urlsplit
+
+    idle: list[socket.socket] = []
+    browser = Browser()
+
+    def speculative_then_real(url: str) -> None:
+        port = urlsplit(query_of(url)["redirect_uri"]).port
+        idle.append(socket.create_connection(("127.0.0.1", port or 0)))
+        browser(url)
+
+    secrets = tmp_path / "secrets.toml"
+    quick = Prompts(
+        open_browser=speculative_then_real, say=lambda _: None, ask_secret=input, timeout=10
+    )
+    try:
+        connect_account(
+            mastodon_spec(mastodon), get("mastodon"), context_for(tmp_path, secrets), secrets, quick
+        )
+    finally:
+        for sock in idle:
+            sock.close()
+    assert tomllib.loads(secrets.read_text(encoding="utf-8"))["accounts"]["mhaw-mastodon"]
