@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import webbrowser
 from pathlib import Path
@@ -12,6 +13,7 @@ from scheduler.cli import main
 from scheduler.platforms.mastodon import clear_instance_cache
 from tests.conftest import CAMPAIGNS
 from tests.connect.support import Browser
+from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.mastodon import FakeMastodon
 
 
@@ -56,3 +58,27 @@ def test_an_unknown_account_names_the_known_ones(
     err = capsys.readouterr().err
     assert code == 1
     assert "no account 'nobody'" in err and "mhaw-bluesky, mhaw-mastodon, mhaw-x" in err
+
+
+def test_bluesky_prompts_for_an_app_password_and_checks_it(
+    tmp_path: Path,
+    data_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    password = "abcd-efgh-ijkl-mnop"
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": password)
+    secrets = tmp_path / "secrets.toml"
+    with FakeBluesky(password=password) as fake:
+        folder = campaign_at(tmp_path, "https://mastodon.example")
+        header = folder / "campaign.yaml"
+        text = header.read_text(encoding="utf-8").replace(
+            "handle: mhaw-stories.bsky.social",
+            f"handle: {fake.handle}\n    service: {fake.base_url}",
+        )
+        header.write_text(text, encoding="utf-8")
+        code = main(["accounts", "connect", str(folder), "mhaw-bluesky", "--secrets", str(secrets)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"ok          mhaw-bluesky (bluesky): @{fake.handle}" in out
+    assert password not in out
