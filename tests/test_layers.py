@@ -16,6 +16,7 @@ LAYERS: dict[str, int] = {
     "clock": 1,
     "settings": 1,
     "log": 1,
+    "progress": 1,
     "credentials": 2,
     "draft": 2,
     "accounts": 2,

@@ -37,7 +37,7 @@ def cmd_accounts_connect(args: argparse.Namespace) -> int:
     )
     where = connect_account(spec, get(spec.platform), context, settings.secrets_file, prompts)
     print(f"connected {spec.name}: {where}")
-    return 0 if check_account(spec, context) else 1
+    return 0 if check_account(spec, context)["status"] == "ok" else 1
 
 
 def _open_browser(url: str) -> None:

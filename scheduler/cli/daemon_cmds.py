@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from scheduler.cli import jsonout
 from scheduler.cli.common import campaign_paths, open_ledger, redact, settings_from
 from scheduler.errors import SchedulerError, UsageError
 
@@ -25,16 +26,26 @@ def cmd_accounts_check(args: argparse.Namespace) -> int:
 
     campaign = load_campaign(args.path)
     context = account_context(settings_from(args), args.timeout)
-    problems = 0
-    for name, account in sorted(campaign.accounts.items()):
-        if not check_account(account.spec(name), context):
-            problems += 1
+    checked = [
+        check_account(account.spec(name), context, echo=not args.json)
+        for name, account in sorted(campaign.accounts.items())
+    ]
     total = len(campaign.accounts)
-    if problems:
+    problems = sum(1 for c in checked if c["status"] != "ok")
+    if args.json:
+        jsonout.emit(
+            {
+                "ok": not problems,
+                "campaign": campaign.id,
+                "accounts": checked,
+                "counts": {"ok": total - problems, "problems": problems},
+            }
+        )
+    elif problems:
         print(f"{problems} of {total} account{'s' if total != 1 else ''} need attention")
-        return 1
-    print(f"all {total} account{'s' if total != 1 else ''} ready")
-    return 0
+    else:
+        print(f"all {total} account{'s' if total != 1 else ''} ready")
+    return 1 if problems else 0
 
 
 def account_context(settings: Settings, timeout: float) -> PlatformContext:
@@ -53,27 +64,49 @@ def account_context(settings: Settings, timeout: float) -> PlatformContext:
     )
 
 
-def check_account(spec: AccountSpec, context: PlatformContext) -> bool:
-    """Verify one account with the platform and print its line; True when it is ready."""
+def check_account(
+    spec: AccountSpec, context: PlatformContext, *, echo: bool = True
+) -> dict[str, object]:
+    """Verify one account with the platform; its row of ``accounts check --json`` (status
+    ``ok`` when it is ready), and its line printed unless ``echo`` is off."""
     from scheduler.platforms import build_publisher
 
     label = f"{spec.name} ({spec.platform})"
+    row: dict[str, object] = {"account": spec.name, "platform": spec.platform}
     publisher = None
     try:
         publisher = build_publisher(spec, context)
         info = publisher.verify()
     except SchedulerError as exc:
         verdict, words = account_problem(exc)
-        print(f"{verdict:<11} {label}: {words}")
-        if exc.hint:
-            print(f"{'':<11} hint: {exc.hint}")
-        return False
+        if echo:
+            print(f"{verdict:<11} {label}: {words}")
+            if exc.hint:
+                print(f"{'':<11} hint: {exc.hint}")
+        return {
+            **row,
+            "status": verdict.lower(),
+            "handle": None,
+            "remote_id": None,
+            "url": None,
+            "message": words,
+            "hint": exc.hint,
+        }
     finally:
         if publisher is not None:
             publisher.close()
-    who = f"@{info.handle}" if info.handle else info.remote_id
-    print(f"{'ok':<11} {label}: {who}" + (f" {info.url}" if info.url else ""))
-    return True
+    if echo:
+        who = f"@{info.handle}" if info.handle else info.remote_id
+        print(f"{'ok':<11} {label}: {who}" + (f" {info.url}" if info.url else ""))
+    return {
+        **row,
+        "status": "ok",
+        "handle": info.handle,
+        "remote_id": info.remote_id,
+        "url": info.url or None,
+        "message": None,
+        "hint": None,
+    }
 
 
 def account_problem(exc: SchedulerError) -> tuple[str, str]:
