@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 def cmd_check(args: argparse.Namespace) -> int:
     from scheduler.campaign import load_campaign
     from scheduler.care.report import format_text, severity_counts, sort_findings
+    from scheduler.cli.accounts_cmds import destination_holds
+    from scheduler.cli.common import settings_from
+    from scheduler.clock import SystemClock
     from scheduler.render import render_campaign
 
     paths = campaign_paths(args.paths)
@@ -55,6 +58,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 findings.extend(linter.lint(draft))
                 bar.advance()
             all_findings.extend(findings)
+            held = destination_holds(settings_from(args), campaign, SystemClock())
             checked.append(
                 {
                     "path": path,
@@ -63,6 +67,10 @@ def cmd_check(args: argparse.Namespace) -> int:
                     "drafts": len(drafts),
                     "accounts": len(campaign.accounts),
                     "findings": [f.to_json() for f in sort_findings(findings)],
+                    "held": [
+                        {"account": h.account, "reason": h.reason(), "command": h.command(path)}
+                        for h in held
+                    ],
                 }
             )
             if not args.json:
@@ -72,6 +80,9 @@ def cmd_check(args: argparse.Namespace) -> int:
                 )
                 if findings:
                     print(format_text(findings))
+                for h in held:
+                    print(f"{path}: HELD: {h.reason()}")
+                    print(f"  if that host is right, run `{h.command(path)}`")
     if args.json:
         jsonout.emit(
             {

@@ -106,9 +106,9 @@ def open_ledger(settings: Settings, clock: Any) -> Any:
 
 
 def redact(url: str) -> str:
-    from scheduler.settings import redact_url
+    from scheduler.redact import redact
 
-    return redact_url(url)
+    return redact(url)
 
 
 def care_problems(campaign: object) -> list[Problem]:

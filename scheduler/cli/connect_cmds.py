@@ -7,15 +7,18 @@ import contextlib
 import getpass
 import webbrowser
 
-from scheduler.cli.common import settings_from
-from scheduler.cli.daemon_cmds import account_context, check_account
+from scheduler.cli.accounts_cmds import check_one
+from scheduler.cli.common import open_ledger, settings_from
 from scheduler.errors import UsageError
 
 
 def cmd_accounts_connect(args: argparse.Namespace) -> int:
     from scheduler.campaign import load_campaign
+    from scheduler.clock import SystemClock
     from scheduler.connect.flows import Prompts, connect_account
+    from scheduler.credentials import CredentialStore
     from scheduler.descriptors import get
+    from scheduler.platforms.base import PlatformContext
 
     campaign = load_campaign(args.path)
     account = campaign.accounts.get(args.account)
@@ -27,7 +30,14 @@ def cmd_accounts_connect(args: argparse.Namespace) -> int:
         )
     spec = account.spec(args.account)
     settings = settings_from(args)
-    context = account_context(settings, args.request_timeout)
+    context = PlatformContext(
+        clock=SystemClock(),
+        credentials=CredentialStore(settings.env, settings.secrets_file),
+        state_dir=settings.data_dir / "state",
+        outbox=settings.outbox,
+        timeout=args.request_timeout,
+        x_api_base=settings.x_api_base,
+    )
     prompts = Prompts(
         open_browser=_open_browser,
         say=print,
@@ -37,7 +47,14 @@ def cmd_accounts_connect(args: argparse.Namespace) -> int:
     )
     where = connect_account(spec, get(spec.platform), context, settings.secrets_file, prompts)
     print(f"connected {spec.name}: {where}")
-    return 0 if check_account(spec, context)["status"] == "ok" else 1
+    # The same check as `accounts check`, host binding included.
+    args.json = False
+    ledger = open_ledger(settings, context.clock)
+    try:
+        row = check_one(args, ledger, context, spec.name, spec)
+    finally:
+        ledger.close()
+    return 0 if row["status"] == "ok" else 1
 
 
 def _open_browser(url: str) -> None:

@@ -6,12 +6,14 @@ import argparse
 import sys
 
 from scheduler import __version__
+from scheduler.cli.accounts_cmds import cmd_accounts_check, cmd_accounts_confirm
 from scheduler.cli.campaign_cmds import cmd_check, cmd_export_ics, cmd_lint, cmd_plan, cmd_preview
 from scheduler.cli.common import Handler
 from scheduler.cli.completion import SHELLS, cmd_completion
 from scheduler.cli.connect_cmds import cmd_accounts_connect
-from scheduler.cli.daemon_cmds import cmd_accounts_check, cmd_demo, cmd_run
+from scheduler.cli.daemon_cmds import cmd_demo, cmd_run
 from scheduler.cli.pause_cmds import cmd_pause, cmd_resume
+from scheduler.cli.rehearse_cmds import cmd_rehearse
 from scheduler.cli.review_cmds import (
     cmd_approve,
     cmd_comment,
@@ -83,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("check", cmd_check, "validate campaign files and render every draft")
     p.add_argument("paths", nargs="+", metavar="PATH", help="campaign files or folders")
     json_option(p)
+    ledger_options(p)
 
     p = add("preview", cmd_preview, "show each draft exactly as it would be sent")
     p.add_argument("path", metavar="PATH")
@@ -177,6 +180,19 @@ def build_parser() -> argparse.ArgumentParser:
     ledger_options(p)
     actor_option(p)
 
+    p = add(
+        "rehearse", cmd_rehearse, "run the campaign's week ahead of time; report what would fail"
+    )
+    p.add_argument("path", metavar="PATH", help="campaign file or folder")
+    p.add_argument(
+        "--start",
+        metavar="DATE",
+        help="day 1 of the rehearsed week, YYYY-MM-DD (default: the next such weekday)",
+    )
+    p.add_argument("--html", metavar="FILE", help="where to write the report page")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    ledger_options(p)
+
     accounts = group("accounts", "account credentials")
     acc_sub = accounts.add_subparsers(title="commands", metavar="COMMAND")
     p = acc_sub.add_parser("check", help="verify every account of a campaign")
@@ -187,6 +203,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=15.0, metavar="SECONDS", help="per request (default 15)"
     )
     json_option(p)
+    ledger_options(p)
+
+    p = acc_sub.add_parser(
+        "confirm", help="let an account's credential go to the host its campaign now names"
+    )
+    p.set_defaults(handler=cmd_accounts_confirm)
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("account", metavar="ACCOUNT")
+    ledger_options(p)
+    p.add_argument("--as", dest="actor", metavar="WHO", help="who confirms (default: git email)")
 
     p = acc_sub.add_parser("connect", help="sign an account in (browser or app password)")
     p.set_defaults(handler=cmd_accounts_connect)
@@ -214,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="per request to the platform (default 15)",
     )
+    ledger_options(p)
 
     p = add("run", cmd_run, "the daemon: publish approved drafts at their times")
     p.add_argument("paths", nargs="+", metavar="PATH")

@@ -201,6 +201,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from scheduler.daemon.base import DaemonOptions
     from scheduler.daemon.status import build, render
     from scheduler.ledger import open_ledger
+    from scheduler.redact import redact
     from scheduler.review import status_rows, status_table
 
     clock = SystemClock()
@@ -219,6 +220,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             found = ledger.list(campaign)
             records += found
             rows += status_rows(found, ledger.rule, clock.now())
+        bound = {b.account: b for b in ledger.bound_destinations()}
     finally:
         ledger.close()
     # What the daemon knows: in flight, retries with their next attempt, URLs, problems.
@@ -228,11 +230,17 @@ def cmd_status(args: argparse.Namespace) -> int:
         now=clock.now(),
         max_lateness=options.max_lateness,
         thread_completion=options.thread_completion,
+        bound=bound,
     )
     if args.json:
         paused = [p.to_json() for p in pauses]
+        # Error texts were redacted on their way into the ledger; once more on the way out.
         print(
-            json.dumps({"paused": paused, "drafts": rows, **report}, indent=2, ensure_ascii=False)
+            redact(
+                json.dumps(
+                    {"paused": paused, "drafts": rows, **report}, indent=2, ensure_ascii=False
+                )
+            )
         )
         return 0
     for line in pause_banner(pauses):
@@ -244,10 +252,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         mine = [r for r in rows if r["campaign"] == campaign]
         if mine:
             print(f"campaign {campaign}")
-            print(status_table(mine))
+            print(redact(status_table(mine)))
     print()
     for line in render(report):
-        print(line)
+        print(redact(line))
     return 0
 
 

@@ -78,6 +78,8 @@ def print_review(
             f"approvals {counted(record, rule)}/{rule.required}  "
             f"version {short_hash(record.content_hash)}"
         )
+        if record.draft.destination is not None:
+            print(f"   to {record.draft.destination.describe()}")
         if record.author:
             print(f"   by {record.author}")
         changed = diff_since_approval(flow.ledger, record)

@@ -26,10 +26,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from scheduler.clock import SystemClock
+    from scheduler.destination import is_loopback
     from scheduler.log import EventLog
     from scheduler.notify import FanOut, notifiers_from_env
     from scheduler.web.app import create_app
-    from scheduler.web.site import is_loopback
 
     settings = settings_from(args)
     clock = SystemClock()

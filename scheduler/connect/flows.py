@@ -24,11 +24,11 @@ import requests
 from scheduler.accounts import AccountSpec
 from scheduler.connect.oauth import Client, Opener, Say, authorize, post_json
 from scheduler.connect.secrets_file import save_account
-from scheduler.descriptors.base import Connect, Descriptor
+from scheduler.descriptors.base import Connect, Descriptor, endpoint_of
 from scheduler.errors import ConfigError, UsageError
 from scheduler.platforms.base import AuthFailed, PlatformContext
 from scheduler.platforms.x_auth import TokenPair, token_store_for, token_url_for
-from scheduler.settings import Secret, api_base
+from scheduler.settings import Secret
 
 APP_NAME = "Campaign scheduler"
 # Bluesky shows an app password as four groups of four letters and digits.
@@ -83,14 +83,14 @@ def _registered_app(
     secrets_file: Path,
     prompts: Prompts,
 ) -> str:
-    endpoint = descriptor.endpoint(spec.settings)
     setting = descriptor.endpoint_setting or "server"
-    if not endpoint:
+    base = endpoint_of(spec)  # the one endpoint rule: https, or http only to loopback
+    if not base:
         raise ConfigError(
             f"account {spec.name!r}: no {setting} to connect to",
             hint=f"add `{setting}: https://...` to the account in the campaign",
         )
-    base = api_base(f"account {spec.name!r}: {setting}", endpoint)
+    base = base.rstrip("/")
     assert way.register_path and way.authorize_path and way.token_path
 
     def register(redirect_uri: str) -> Client:
@@ -155,7 +155,7 @@ def _own_app(
     if not client_id:
         context.credentials.require(spec.name, "client_id")  # raises, naming the places
     assert client_id is not None
-    api = context.x_api_base or descriptor.endpoint(spec.settings)
+    api = endpoint_of(spec, context.x_api_base)
     assert api and way.authorize_path and way.token_path
     # The operator's test server takes the sign-in page with it, as it takes the token calls.
     sign_in = context.x_api_base or way.authorize_base or api

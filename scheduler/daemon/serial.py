@@ -17,6 +17,7 @@ _WRITES = frozenset(
         "release",
         "mark_missed",
         "sync",
+        "bind_destination",
     }
 )
 

@@ -91,6 +91,10 @@ def _web_sign_in(conn: Connection) -> None:
     tables.web_sessions.create(conn, checkfirst=True)
 
 
+def _destinations(conn: Connection) -> None:
+    tables.account_destinations.create(conn, checkfirst=True)
+
+
 def _campaign_pause(conn: Connection) -> None:
     for table in (tables.campaign_pauses, tables.campaign_events, tables.schedule_shifts):
         table.create(conn, checkfirst=True)
@@ -122,6 +126,7 @@ MIGRATIONS: list[Migration] = [
     ("0003_versions", _versions),
     ("0004_append_only_events", _append_only),
     ("0005_web_sign_in", _web_sign_in),
+    ("0007_destinations", _destinations),
     ("0008_campaign_pause", _campaign_pause),
 ]
 

@@ -29,6 +29,7 @@ from scheduler.ledger.base import (
     StaleHash,
 )
 from scheduler.ledger.core import decision_from_row, key_of, key_where, short, standing_decisions
+from scheduler.ledger.destinations import DestinationOps
 from scheduler.ledger.health import HealthOps
 from scheduler.ledger.pausing import PauseOps
 from scheduler.ledger.states import State, check
@@ -37,7 +38,7 @@ from scheduler.ledger.syncing import SyncOps
 SYNC_RETRIES = 5
 
 
-class SqlLedger(SyncOps, PauseOps, HealthOps):
+class SqlLedger(SyncOps, PauseOps, HealthOps, DestinationOps):
     def get(self, key: DraftKey) -> DraftRecord:
         with self._read() as conn:
             return self._record_in(conn, key)

@@ -188,6 +188,20 @@ web_sessions = Table(
     Column("ended_at", UTCDateTime()),
 )
 
+# Where each account's credential may go (added by migration 0007): the destination an
+# operator confirmed, or the one its first use recorded. Keyed by account name, as the
+# credential store is: an account is one credential whichever campaign names it.
+account_destinations = Table(
+    "account_destinations",
+    metadata,
+    Column("account", String(200), primary_key=True),
+    Column("platform", String(40), nullable=False),
+    Column("host", String(400)),
+    Column("identity", String(320)),
+    Column("confirmed_at", UTCDateTime(), nullable=False),
+    Column("confirmed_by", String(320), nullable=False),
+)
+
 # Pauses of publishing (added by migration 0008). ``campaign_pauses`` holds the pauses in force,
 # one row per scope: a campaign id, or ALL_CAMPAIGNS for every campaign. ``campaign_events`` is the
 # append-only history of pausing and resuming (who, when, why). ``schedule_shifts`` remembers,

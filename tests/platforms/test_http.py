@@ -19,7 +19,6 @@ from scheduler.platforms.base import (
 )
 from scheduler.platforms.http import (
     HttpClient,
-    Redactor,
     bluesky_retry_after,
     mastodon_retry_after,
     parse_epoch_reset,
@@ -27,7 +26,6 @@ from scheduler.platforms.http import (
     parse_retry_after,
     x_retry_after,
 )
-from scheduler.settings import Secret
 
 NOW = datetime(2026, 5, 11, 8, 0, tzinfo=UTC)
 EPOCH = int(NOW.timestamp())
@@ -108,7 +106,7 @@ def _response(status: int, body: bytes = b'{"error": "nope"}') -> requests.Respo
     return response
 
 
-CLIENT = HttpClient(platform="p", base_url="http://127.0.0.1:9", timeout=1, redact=Redactor())
+CLIENT = HttpClient(platform="p", base_url="http://127.0.0.1:9", timeout=1)
 
 
 @pytest.mark.parametrize(
@@ -154,23 +152,15 @@ def test_refused_connection_is_transient_even_for_a_create() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # bound, not listening: connections are refused
-        client = HttpClient(
-            platform="p", base_url=f"http://127.0.0.1:{port}", timeout=1, redact=Redactor()
-        )
+        client = HttpClient(platform="p", base_url=f"http://127.0.0.1:{port}", timeout=1)
         with pytest.raises(Transient, match="cannot reach") as info:
             client.request("POST", "/x", creates=True)
     assert isinstance(info.value.__cause__, requests.ConnectionError)
 
 
-def test_redactor() -> None:
-    redact = Redactor([Secret("s3cr3t-token"), "abc"])  # too short to redact safely
-    assert redact("Bearer s3cr3t-token failed for abc") == "Bearer *** failed for abc"
-    assert "s3cr3t" not in repr(redact)
-
-
 def test_an_unusable_address_is_a_configuration_error() -> None:
     from scheduler.errors import ConfigError
 
-    client = HttpClient(platform="p", base_url="http://exa mple", timeout=1, redact=Redactor())
+    client = HttpClient(platform="p", base_url="http://exa mple", timeout=1)
     with pytest.raises(ConfigError, match="not a usable address"):
         client.request("GET", "/x")
