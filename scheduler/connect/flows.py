@@ -21,6 +21,7 @@ from pathlib import Path
 
 import requests
 
+from scheduler import redact
 from scheduler.accounts import AccountSpec
 from scheduler.connect.oauth import Client, Opener, Say, authorize, post_json
 from scheduler.connect.secrets_file import save_account
@@ -190,6 +191,7 @@ def _app_password(spec: AccountSpec, way: Connect, secrets_file: Path, prompts: 
     field = way.secret_field or "app_password"
     value = prompts.ask_secret(f"App password for {spec.name} (it is not shown as you type): ")
     value = value.strip()
+    redact.register(value)  # whatever was typed, even a main password, is never echoed
     if not value:
         raise UsageError("no app password given; nothing was stored")
     if not _APP_PASSWORD.match(value):

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import requests
 from requests.auth import HTTPBasicAuth
 
+from scheduler import redact
 from scheduler.connect.loopback import LoopbackReceiver
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import AuthFailed, Transient
@@ -113,9 +114,13 @@ def authorize(
     in, take the code at the loopback receiver and exchange it with the verifier."""
     state = secrets.token_urlsafe(24)
     pkce = Pkce.new()
+    redact.register(pkce.verifier)
     with LoopbackReceiver(state, port) as receiver:
         redirect_uri = receiver.redirect_uri
         app = client(redirect_uri) if callable(client) else client
+        if app.client_secret:
+            redact.register(app.client_secret.reveal())
+            redact.register_pair(app.client_id, app.client_secret.reveal())
         url = (
             authorize_url
             + "?"
@@ -136,6 +141,7 @@ def authorize(
         say(f"Waiting up to {timeout:.0f} s for the browser to come back...")
         open_browser(url)
         code = receiver.wait(timeout)
+        redact.register(code)
     form = {
         "grant_type": "authorization_code",
         "code": code,
@@ -161,6 +167,7 @@ def authorize(
     if not isinstance(access, str) or not access:
         raise AuthFailed(f"{platform}: the token answer has no access token", platform=platform)
     refresh = body.get("refresh_token")
+    redact.register(access, refresh if isinstance(refresh, str) else None)
     expires = body.get("expires_in")
     return Tokens(
         access_token=Secret(access),

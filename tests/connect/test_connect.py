@@ -311,3 +311,19 @@ def test_an_idle_browser_connection_does_not_hold_up_the_answer(
         for sock in idle:
             sock.close()
     assert tomllib.loads(secrets.read_text(encoding="utf-8"))["accounts"]["mhaw-mastodon"]
+
+
+def test_what_the_flow_obtains_is_masked_everywhere(mastodon: FakeMastodon, tmp_path: Path) -> None:
+    from scheduler.redact import redact
+
+    secrets = tmp_path / "secrets.toml"
+    connect_account(
+        mastodon_spec(mastodon),
+        get("mastodon"),
+        context_for(tmp_path, secrets),
+        secrets,
+        prompts(Browser(), []),
+    )
+    ((client_secret, _, _),) = mastodon.apps.values()
+    for value in (mastodon.token, client_secret):
+        assert value not in redact(f"the server said {value}")
