@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "notify": 6,
     "approval": 7,
     "pausing": 7,
+    "connect": 7,
     "metrics": 7,
     "review": 8,
     "daemon": 8,

@@ -10,6 +10,7 @@ from scheduler.cli.accounts_cmds import cmd_accounts_check, cmd_accounts_confirm
 from scheduler.cli.campaign_cmds import cmd_check, cmd_export_ics, cmd_lint, cmd_plan, cmd_preview
 from scheduler.cli.common import Handler
 from scheduler.cli.completion import SHELLS, cmd_completion
+from scheduler.cli.connect_cmds import cmd_accounts_connect
 from scheduler.cli.daemon_cmds import cmd_demo, cmd_run
 from scheduler.cli.pause_cmds import cmd_pause, cmd_resume
 from scheduler.cli.rehearse_cmds import cmd_rehearse
@@ -212,6 +213,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("account", metavar="ACCOUNT")
     ledger_options(p)
     p.add_argument("--as", dest="actor", metavar="WHO", help="who confirms (default: git email)")
+
+    p = acc_sub.add_parser("connect", help="sign an account in (browser or app password)")
+    p.set_defaults(handler=cmd_accounts_connect)
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("account", metavar="ACCOUNT", help="the account's name in the campaign")
+    p.add_argument("--secrets", metavar="FILE", help="secrets file (default: $SCHEDULER_SECRETS)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for the browser (default 300)",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        metavar="N",
+        help="loopback port for the browser's answer (default: any free one)",
+    )
+    p.add_argument(
+        "--request-timeout",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="per request to the platform (default 15)",
+    )
+    ledger_options(p)
 
     p = add("run", cmd_run, "the daemon: publish approved drafts at their times")
     p.add_argument("paths", nargs="+", metavar="PATH")

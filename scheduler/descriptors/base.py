@@ -63,6 +63,29 @@ class RateLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class Connect:
+    """How a person connects an account of the platform (``scheduler accounts connect``).
+
+    ``oauth``: the authorisation-code flow with PKCE S256 in the person's browser; paths are
+    on the account's server (``endpoint``) unless ``authorize_base`` names the site where
+    people sign in. ``app_password``: a password made for one app, typed at a prompt.
+    """
+
+    kind: str  # "oauth" | "app_password"
+    scopes: tuple[str, ...] = ()
+    authorize_path: str | None = None
+    token_path: str | None = None
+    # Where the scheduler registers itself as an app first (Mastodon's per-server apps);
+    # None where the operator registers the app once and gives its client id.
+    register_path: str | None = None
+    authorize_base: str | None = None
+    # How a client with a secret authenticates at the token endpoint: HTTP Basic, or
+    # client_id and client_secret in the form ("post", what every Mastodon version takes).
+    client_auth: str = "basic"
+    secret_field: str | None = None  # the field an app password is stored under
+
+
+@dataclass(frozen=True, slots=True)
 class Descriptor:
     name: str  # the name campaign files use: ``platform: <name>``
     label: str  # how the pages write it
@@ -97,6 +120,7 @@ class Descriptor:
     preview_only: bool = False
     # A stand-in (the sandbox) may take another platform's rules with ``as_platform``.
     stands_in: bool = False
+    connect: Connect | None = None  # None: no way to connect it from the scheduler
 
     def endpoint(self, settings: Mapping[str, str], override: str | None = None) -> str | None:
         """The server an account's requests go to, checked by the one endpoint rule: an

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from scheduler.descriptors.base import (
+    Connect,
     Dedupe,
     Descriptor,
     Quota,
@@ -52,5 +53,6 @@ BLUESKY = register(
             ),
         ),
         publisher="scheduler.platforms.bluesky:create",
+        connect=Connect(kind="app_password", secret_field="app_password"),
     )
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduler.descriptors.base import Dedupe, Descriptor, Quota, RateLimits, register
+from scheduler.descriptors.base import Connect, Dedupe, Descriptor, Quota, RateLimits, register
 from scheduler.text.base import MediaLimits
 from scheduler.text.mastodon import mastodon_length
 
@@ -35,5 +35,15 @@ MASTODON = register(
             ),
         ),
         publisher="scheduler.platforms.mastodon:create",
+        # The narrow scopes the publisher needs; an app registers per server. PKCE (S256
+        # only) since Mastodon 4.3; older servers ignore the parameters.
+        connect=Connect(
+            kind="oauth",
+            scopes=("write:statuses", "write:media", "read:accounts"),
+            register_path="/api/v1/apps",
+            authorize_path="/oauth/authorize",
+            token_path="/oauth/token",
+            client_auth="post",
+        ),
     )
 )

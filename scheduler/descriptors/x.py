@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduler.descriptors.base import Dedupe, Descriptor, Quota, RateLimits, register
+from scheduler.descriptors.base import Connect, Dedupe, Descriptor, Quota, RateLimits, register
 from scheduler.text.base import MediaLimits
 from scheduler.text.x import weighted_length
 
@@ -51,5 +51,14 @@ X = register(
             ),
         ),
         publisher="scheduler.platforms.x:create",
+        # OAuth 2.0 with PKCE; offline.access is what brings a refresh token. People sign in
+        # on twitter.com; the token endpoint is on the API host.
+        connect=Connect(
+            kind="oauth",
+            scopes=("tweet.read", "tweet.write", "users.read", "media.write", "offline.access"),
+            authorize_base="https://twitter.com",
+            authorize_path="/i/oauth2/authorize",
+            token_path="/2/oauth2/token",
+        ),
     )
 )

@@ -34,6 +34,7 @@ from requests.auth import AuthBase, HTTPBasicAuth
 
 from scheduler.clock import Clock
 from scheduler.credentials import env_prefix
+from scheduler.descriptors.x import X
 from scheduler.destination import UnsafeEndpoint, endpoint
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import AccountSpec, AuthFailed, PlatformContext
@@ -292,6 +293,13 @@ class OAuth2UserAuth:
             self._use(pair)
 
 
+def token_url_for(api_base: str) -> str:
+    """X's OAuth 2.0 token endpoint on ``api_base`` (the path is the descriptor's)."""
+    connect = X.connect
+    assert connect is not None and connect.token_path is not None
+    return api_base.rstrip("/") + connect.token_path
+
+
 def slug(name: str) -> str:
     """An account name as part of a file name in the state folder."""
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
@@ -340,7 +348,7 @@ def auth_for(spec: AccountSpec, context: PlatformContext, api_base: str) -> XAut
             own_url = endpoint(own_url)
         except UnsafeEndpoint as exc:
             raise ConfigError(f"account {spec.name!r}: token_url {exc}") from None
-    token_url = own_url or f"{api_base.rstrip('/')}/2/oauth2/token"
+    token_url = own_url or token_url_for(api_base)
     return OAuth2UserAuth(
         pair=pair,
         client_id=client_id,

@@ -18,6 +18,7 @@ from typing import Any
 
 from scheduler.clock import Clock, FixedClock
 from tests.fakes.base import FakeServer, Fault, Request, Response, route
+from tests.fakes.oauth import CodeGrants, basic_client
 
 STATUSES = "/api/v1/statuses"
 MEDIA = "/api/v2/media"
@@ -26,6 +27,9 @@ VERIFY = "/api/v1/accounts/verify_credentials"
 ACCOUNT_STATUSES = "/api/v1/accounts/{id}/statuses"
 INSTANCE_V2 = "/api/v2/instance"
 INSTANCE_V1 = "/api/v1/instance"
+APPS = "/api/v1/apps"
+AUTHORIZE = "/oauth/authorize"
+TOKEN = "/oauth/token"
 
 MESSAGES = {
     "en": {
@@ -133,6 +137,10 @@ class FakeMastodon(FakeServer):
             "url": "",
         }
         self.remaining = 300
+        # Apps registered with POST /api/v1/apps: client_id -> (secret, redirect URIs, scopes).
+        self.apps: dict[str, tuple[str, list[str], str]] = {}
+        self.grants = CodeGrants()
+        self.client_auth: list[str] = []  # "basic" | "post", per token request
 
     def start(self) -> FakeMastodon:
         super().start()
@@ -184,6 +192,71 @@ class FakeMastodon(FakeServer):
             return [s.text for s in self.statuses]
 
     # --- routes ---------------------------------------------------------------------------
+
+    @route("POST", APPS)
+    def register_app(self, request: Request) -> Response:
+        form = {k: v[0] for k, v in request.form().items()}
+        if not form.get("client_name") or not form.get("redirect_uris"):
+            return self.answer(422, {"error": "Validation failed: Application name can't be blank"})
+        client_id = f"client-{len(self.apps) + 1}"
+        secret = f"client-secret-{len(self.apps) + 1}"
+        uris = form["redirect_uris"].split()
+        scopes = form.get("scopes", "read")
+        with self.lock:
+            self.apps[client_id] = (secret, uris, scopes)
+        return self.answer(
+            200,
+            {
+                "id": str(len(self.apps)),
+                "name": form["client_name"],
+                "scopes": scopes.split(),
+                "redirect_uris": uris,
+                "client_id": client_id,
+                "client_secret": secret,
+            },
+        )
+
+    @route("GET", AUTHORIZE)
+    def authorize(self, request: Request) -> Response:
+        app = self.apps.get(request.arg("client_id") or "")
+        if app is None or request.arg("redirect_uri") not in app[1]:
+            return Response(400, b"The redirect uri included is not valid.")
+        wanted = set((request.arg("scope") or "read").split())
+        if not wanted <= set(app[2].split()):
+            return Response(400, b"The requested scope is invalid, unknown, or malformed.")
+        return self.grants.authorize(request)
+
+    @route("POST", TOKEN)
+    def token_grant(self, request: Request) -> Response:
+        form = {k: v[0] for k, v in request.form().items()}
+        basic = basic_client(request)
+        client_id, secret = basic or (form.get("client_id", ""), form.get("client_secret", ""))
+        self.client_auth.append("basic" if basic else "post")
+        app = self.apps.get(client_id)
+        invalid = {
+            "error": "invalid_grant",
+            "error_description": "The provided authorization grant is invalid, expired, "
+            "revoked, does not match the redirection URI used in the authorization request, "
+            "or was issued to another client.",
+        }
+        if app is None or app[0] != secret:
+            return Response(401, {"error": "invalid_client"})
+        if form.get("grant_type") != "authorization_code":
+            return Response(400, {"error": "unsupported_grant_type"})
+        grant = self.grants.redeem(form, client_id)
+        if grant is None:
+            return Response(400, invalid)
+        # The fake knows one account and one live token: the new one replaces it.
+        self.token = "mastodon-oauth-" + client_id + "-" + str(len(self.grants.redeemed))
+        return Response(
+            200,
+            {
+                "access_token": self.token,
+                "token_type": "Bearer",
+                "scope": grant.scope,
+                "created_at": int(self.clock.now().timestamp()),
+            },
+        )
 
     @route("GET", VERIFY)
     def verify_credentials(self, request: Request) -> Response:

@@ -33,6 +33,7 @@ from twitter_text import parse_tweet
 from twitter_text.extract_urls import extract_urls_with_indices
 
 from tests.fakes.base import FakeServer, Fault, Request, Response, route
+from tests.fakes.oauth import CodeGrants, basic_client
 from tests.fakes.x_media import (
     APPEND,
     FINALIZE,
@@ -63,6 +64,7 @@ CREATE = "/2/tweets"
 TIMELINE = "/2/users/{id}/tweets"
 ME = "/2/users/me"
 TOKEN = "/2/oauth2/token"
+AUTHORIZE = "/i/oauth2/authorize"
 
 _TCO_ALPHABET = string.ascii_letters + string.digits
 DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content."
@@ -110,6 +112,9 @@ class FakeX(XMediaRoutes, FakeServer):
         self._families = itertools.count(1)
         self.refresh_count = 0
         self.remaining = 200
+        self.client_id = "x-client-id"
+        self.client_secret: str | None = None  # set: a confidential client
+        self.grants = CodeGrants()
 
     # --- helpers for tests ------------------------------------------------------------
 
@@ -328,9 +333,41 @@ class FakeX(XMediaRoutes, FakeServer):
             out = f"{out} {self._tco()}".strip()
         return out
 
+    @route("GET", AUTHORIZE)
+    def authorize(self, request: Request) -> Response:
+        return self.grants.authorize(request, known_client=self.client_id)
+
+    def _code_grant(self, request: Request, form: dict[str, str]) -> Response:
+        basic = basic_client(request)
+        if self.client_secret is not None and basic != (self.client_id, self.client_secret):
+            return Response(401, {"error": "unauthorized_client"})
+        client_id = basic[0] if basic else form.get("client_id", "")
+        grant = self.grants.redeem(form, client_id)
+        if grant is None:
+            return Response(
+                400,
+                {
+                    "error": "invalid_request",
+                    "error_description": "Value passed for the authorization code was invalid.",
+                },
+            )
+        with self._state:
+            access, refresh = self._issue(next(self._families))
+        body: dict[str, Any] = {
+            "token_type": "bearer",
+            "expires_in": 7200,
+            "access_token": access,
+            "scope": grant.scope,
+        }
+        if "offline.access" in grant.scope.split():
+            body["refresh_token"] = refresh
+        return Response(200, body)
+
     @route("POST", TOKEN)
     def token(self, request: Request) -> Response:
         form = {k: v[0] for k, v in request.form().items()}
+        if form.get("grant_type") == "authorization_code":
+            return self._code_grant(request, form)
         if form.get("grant_type") != "refresh_token":
             return Response(400, {"error": "unsupported_grant_type"})
         has_basic = request.headers.get("authorization", "").startswith("Basic ")

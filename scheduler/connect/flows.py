@@ -1,0 +1,204 @@
+"""``accounts connect``: one account, by the way its platform's descriptor says it connects.
+
+* ``oauth`` with ``register_path`` (Mastodon): the scheduler registers itself as an app on
+  the account's server for this loopback address, then runs the code flow with PKCE; the
+  access token goes to the secrets file.
+* ``oauth`` without (X): the operator's app (its ``client_id``, and ``client_secret`` for a
+  confidential client, from the credentials) runs the code flow with PKCE. X rotates refresh
+  tokens, so the pair goes where the X publisher keeps them (its token store, which it reads
+  before the credentials); the secrets file keeps the client id.
+* ``app_password`` (Bluesky): a prompt that does not echo; a value that is not in the shape of
+  an app password is refused, since it is most likely the account's own password.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import requests
+
+from scheduler import redact
+from scheduler.accounts import AccountSpec
+from scheduler.connect.oauth import Client, Opener, Say, authorize, post_json
+from scheduler.connect.secrets_file import save_account
+from scheduler.descriptors.base import Connect, Descriptor, endpoint_of
+from scheduler.errors import ConfigError, UsageError
+from scheduler.platforms.base import AuthFailed, PlatformContext
+from scheduler.platforms.x_auth import TokenPair, token_store_for, token_url_for
+from scheduler.settings import Secret
+
+APP_NAME = "Campaign scheduler"
+# Bluesky shows an app password as four groups of four letters and digits.
+_APP_PASSWORD = re.compile(r"^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$")
+
+
+@dataclass(frozen=True)
+class Prompts:
+    open_browser: Opener
+    say: Say
+    ask_secret: Callable[[str], str]
+    timeout: float = 300.0
+    port: int = 0
+
+
+def way_of(spec: AccountSpec, descriptor: Descriptor) -> Connect:
+    if descriptor.connect is None:
+        raise UsageError(
+            f"account {spec.name!r}: {descriptor.label} has no way to connect from the "
+            "scheduler (no browser sign-in and no app password)",
+            hint="put its credentials in the secrets file or the environment by hand "
+            "(see Accounts in the README)",
+        )
+    return descriptor.connect
+
+
+def connect_account(
+    spec: AccountSpec,
+    descriptor: Descriptor,
+    context: PlatformContext,
+    secrets_file: Path,
+    prompts: Prompts,
+) -> str:
+    """Connect ``spec``; returns one line saying where the credentials went."""
+    way = way_of(spec, descriptor)
+    if way.kind == "app_password":
+        return _app_password(spec, way, secrets_file, prompts)
+    if way.kind != "oauth":
+        raise UsageError(f"account {spec.name!r}: unknown way to connect {way.kind!r}")
+    with requests.Session() as session:
+        if way.register_path:
+            return _registered_app(spec, descriptor, way, session, context, secrets_file, prompts)
+        return _own_app(spec, descriptor, way, session, context, prompts)
+
+
+def _registered_app(
+    spec: AccountSpec,
+    descriptor: Descriptor,
+    way: Connect,
+    session: requests.Session,
+    context: PlatformContext,
+    secrets_file: Path,
+    prompts: Prompts,
+) -> str:
+    setting = descriptor.endpoint_setting or "server"
+    base = endpoint_of(spec)  # the one endpoint rule: https, or http only to loopback
+    if not base:
+        raise ConfigError(
+            f"account {spec.name!r}: no {setting} to connect to",
+            hint=f"add `{setting}: https://...` to the account in the campaign",
+        )
+    base = base.rstrip("/")
+    assert way.register_path and way.authorize_path and way.token_path
+
+    def register(redirect_uri: str) -> Client:
+        body = post_json(
+            session,
+            base + way.register_path,  # type: ignore[operator]
+            "register the scheduler as an app",
+            data={
+                "client_name": APP_NAME,
+                "redirect_uris": redirect_uri,
+                "scopes": " ".join(way.scopes),
+            },
+            platform=descriptor.name,
+            timeout=context.timeout,
+        )
+        client_id, client_secret = body.get("client_id"), body.get("client_secret")
+        if not isinstance(client_id, str) or not client_id:
+            raise AuthFailed(
+                f"{descriptor.name}: the app registration answer has no client id",
+                platform=descriptor.name,
+            )
+        return Client(client_id, Secret(client_secret) if isinstance(client_secret, str) else None)
+
+    tokens = authorize(
+        authorize_url=base + way.authorize_path,
+        token_url=base + way.token_path,
+        client=register,
+        scopes=way.scopes,
+        session=session,
+        platform=descriptor.name,
+        open_browser=prompts.open_browser,
+        say=prompts.say,
+        timeout=prompts.timeout,
+        port=prompts.port,
+        http_timeout=context.timeout,
+        client_auth=way.client_auth,
+    )
+    save_account(secrets_file, spec.name, {"access_token": tokens.access_token})
+    return f"access token stored in {secrets_file}"
+
+
+def _own_app(
+    spec: AccountSpec,
+    descriptor: Descriptor,
+    way: Connect,
+    session: requests.Session,
+    context: PlatformContext,
+    prompts: Prompts,
+) -> str:
+    fields = context.credentials.fields(spec.name)
+    if spec.settings.get("auth") == "oauth1" or (
+        fields.get("consumer_key") and spec.settings.get("auth") != "oauth2"
+    ):
+        raise UsageError(
+            f"account {spec.name!r} signs with OAuth 1.0a (auth: oauth1, or a consumer key "
+            "in its credentials); connecting makes OAuth 2.0 tokens",
+            hint="set `auth: oauth2` on the account in the campaign, then connect again",
+        )
+    client_id = fields.get("client_id") or (
+        Secret(spec.settings["client_id"]) if spec.settings.get("client_id") else None
+    )
+    if not client_id:
+        context.credentials.require(spec.name, "client_id")  # raises, naming the places
+    assert client_id is not None
+    api = endpoint_of(spec, context.x_api_base)
+    assert api and way.authorize_path and way.token_path
+    # The operator's test server takes the sign-in page with it, as it takes the token calls.
+    sign_in = context.x_api_base or way.authorize_base or api
+    tokens = authorize(
+        authorize_url=sign_in.rstrip("/") + way.authorize_path,
+        token_url=token_url_for(api),
+        client=Client(client_id.reveal(), fields.get("client_secret") or None),
+        scopes=way.scopes,
+        session=session,
+        platform=descriptor.name,
+        open_browser=prompts.open_browser,
+        say=prompts.say,
+        timeout=prompts.timeout,
+        port=prompts.port,
+        http_timeout=context.timeout,
+        client_auth=way.client_auth,
+    )
+    if tokens.refresh_token is None:
+        prompts.say("note: no refresh token came back; the access token lasts about 2 hours")
+    store = token_store_for(spec, context)
+    expires = (
+        None
+        if tokens.expires_in is None
+        else context.clock.now() + timedelta(seconds=tokens.expires_in)
+    )
+    with store.locked():
+        store.save(TokenPair(tokens.access_token, tokens.refresh_token, expires))
+    return f"OAuth 2.0 tokens stored in {store.path} (where the X publisher keeps them)"
+
+
+def _app_password(spec: AccountSpec, way: Connect, secrets_file: Path, prompts: Prompts) -> str:
+    field = way.secret_field or "app_password"
+    value = prompts.ask_secret(f"App password for {spec.name} (it is not shown as you type): ")
+    value = value.strip()
+    redact.register(value)  # whatever was typed, even a main password, is never echoed
+    if not value:
+        raise UsageError("no app password given; nothing was stored")
+    if not _APP_PASSWORD.match(value):
+        raise UsageError(
+            "that is not an app password (they look like xxxx-xxxx-xxxx-xxxx); it may be the "
+            "account's own password, which the scheduler must never hold; nothing was stored",
+            hint="make one under Settings -> Privacy and security -> App passwords",
+        )
+    save_account(secrets_file, spec.name, {field: Secret(value)})
+    return f"app password stored in {secrets_file}"
