@@ -10,7 +10,7 @@
 * A claim whose previous attempt may have reached the platform (a lease that expired while
   publishing, or an OutcomeUnknown) is reconciled with ``Publisher.find`` before any new
   attempt; what cannot be decided waits for a person as outcome_unknown.
-* A 429 pauses every post of the account until the platform's reset.
+* A 429 pauses every request to the account until the platform's reset (``gate``).
 
 ``plan`` is a pure function of the ledger's records and the time, so the rules are tested
 as tables; the runner turns its answer into timers.
@@ -18,7 +18,6 @@ as tables; the runner turns its answer into timers.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -157,30 +156,8 @@ def needs_reconcile(claim: Any, attempts: Sequence[Any], events: Sequence[Any]) 
         return False
     last = max(previous, key=lambda a: a.number)
     outcome = str(last.outcome or "")
-    if last.ended_at is None or outcome in ("", "outcome_unknown"):
+    # A lease that expired mid-publish is as unsettled as an unknown outcome: its holder may
+    # have posted (the taker may have been deferred by a pause before it could look).
+    if last.ended_at is None or outcome in ("", "outcome_unknown", "lease_expired"):
         return True
     return str(last.error_class or "") == "OutcomeUnknown"
-
-
-class AccountPauses:
-    """Accounts the platform asked us to leave alone until a time (a 429 and its reset)."""
-
-    def __init__(self) -> None:
-        self._until: dict[str, datetime] = {}
-        self._lock = threading.Lock()
-
-    def pause(self, account: str, until: datetime) -> None:
-        with self._lock:
-            current = self._until.get(account)
-            if current is None or until > current:
-                self._until[account] = until
-
-    def until(self, account: str, now: datetime) -> datetime | None:
-        with self._lock:
-            when = self._until.get(account)
-            if when is None:
-                return None
-            if when <= now:
-                del self._until[account]
-                return None
-            return when

@@ -25,6 +25,7 @@ from typing import Any
 
 from scheduler.clock import Clock
 from scheduler.daemon.base import DaemonOptions, PublisherFor
+from scheduler.daemon.gate import LedgerGate
 from scheduler.daemon.notices import (
     due_local,
     evidence,
@@ -33,7 +34,7 @@ from scheduler.daemon.notices import (
     published_parts,
     unfinished,
 )
-from scheduler.daemon.reconcile import AccountPauses, needs_reconcile
+from scheduler.daemon.reconcile import needs_reconcile
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.request import NotPublishable, build_request
 from scheduler.daemon.retry import Decision, backoff, decide, error_reason
@@ -42,6 +43,7 @@ from scheduler.draft import Draft, PartResult
 from scheduler.errors import ConfigError, LedgerError, PublishError, SchedulerError
 from scheduler.notify.base import Notice
 from scheduler.platforms.base import (
+    AccountPaused,
     AuthFailed,
     OutcomeUnknown,
     Publisher,
@@ -64,7 +66,7 @@ class Worker:
         clock: Clock,
         options: DaemonOptions,
         reporter: Reporter,
-        pauses: AccountPauses,
+        gate: LedgerGate,
         roots: Mapping[str, Path],
         stopping: threading.Event,
         rand: Callable[[], float] = random.random,
@@ -74,7 +76,7 @@ class Worker:
         self.clock = clock
         self.options = options
         self.reporter = reporter
-        self.pauses = pauses
+        self.gate = gate
         self.roots = roots
         self.stopping = stopping
         self.rand = rand
@@ -84,6 +86,7 @@ class Worker:
     def process(self, claim: Any) -> str:
         """Publish the claimed draft; returns the outcome (published, retry_wait, ...)."""
         key = claim.key
+        self.gate.begin()
         try:
             return self._process(claim)
         except LedgerError as exc:
@@ -129,6 +132,8 @@ class Worker:
                     return outcome
                 request = replace(request, done=done)
         except PublishError as exc:
+            if self._nothing_sent(exc):
+                return self._defer(claim, exc)
             return self._cannot_tell(claim, request, exc, end)
 
         if not done and now > end:
@@ -156,16 +161,6 @@ class Worker:
                 window_end=end,
                 finish_by=finish,
             )
-        paused = self.pauses.until(draft.account, now)
-        if paused is not None and not done:
-            self.ledger.retry_later(
-                claim,
-                next_attempt=paused,
-                error=f"account {draft.account} is rate limited until {paused.isoformat()}",
-                now=now,
-            )
-            self.reporter.event("paused", key=str(claim.key), until=paused)
-            return "retry_wait"
         return self._publish(self._keep(claim), record, request, publisher, end)
 
     def _finish_by(self, draft: Draft) -> datetime:
@@ -299,6 +294,9 @@ class Worker:
             self.reporter.event("released", key=str(claim.key), parts_done=len(done))
             return "released"
         except PublishError as exc:
+            if self._nothing_sent(exc):
+                return self._defer(holder[0], exc)
+            exc = self._paused_after_create(exc, len(done) - len(request.done))
             return self._failed_attempt(holder[0], record, exc, end, request, publisher)
         except LedgerError:
             raise
@@ -366,14 +364,39 @@ class Worker:
             finish_by=self._finish_by(draft) if claim.parts_done else None,
         )
         if decision.pause_account_until is not None:
-            self.pauses.pause(draft.account, decision.pause_account_until)
-            self.reporter.event(
-                "account_paused",
-                "warning",
-                account=draft.account,
-                until=decision.pause_account_until,
+            self.gate.pause(
+                draft.account,
+                decision.pause_account_until,
+                reason=error_reason(exc),
+                source="rate_limited",
             )
         return self._apply(claim, decision, exc)
+
+    def _nothing_sent(self, exc: PublishError) -> bool:
+        """The account's gate refused before this attempt sent a single request."""
+        return isinstance(exc, AccountPaused) and self.gate.sent().requests == 0
+
+    def _paused_after_create(self, exc: PublishError, recorded: int) -> PublishError:
+        """A pause that stopped an attempt after it sent a create whose part was never
+        recorded (e.g. a lookup after a lost answer was refused): that part may exist."""
+        if isinstance(exc, AccountPaused) and self.gate.sent().creates > recorded:
+            return OutcomeUnknown(
+                f"{exc.message}, after a post whose answer was not seen; it may exist",
+                platform=exc.platform,
+                part_index=exc.part_index,
+            )
+        return exc
+
+    def _defer(self, claim: Any, exc: PublishError) -> str:
+        """The account is paused and nothing was sent: wait for the pause, without counting
+        an attempt."""
+        now = self.clock.now()
+        pause = self.gate.paused(claim.key.account)
+        wait = getattr(exc, "retry_after", None)
+        until = pause.until if pause is not None else now + _seconds(float(wait or 0.0))
+        self.ledger.defer(claim, until=until, reason=error_reason(exc), now=now)
+        self.reporter.event("deferred", key=str(claim.key), until=until, reason=error_reason(exc))
+        return "deferred"
 
     def _settle_unknown(
         self, claim: Any, request: PublishRequest, publisher: Publisher, exc: PublishError
@@ -452,7 +475,7 @@ class Worker:
             self.ledger.give_up(claim, state="failed", reason=reason, now=now)
             self._notice("failed", draft, reason)
             return "failed"
-        self.pauses.pause(draft.account, retry_at)
+        self.gate.pause(draft.account, retry_at, reason=reason, source="auth")
         # The stored error says "needs reconnecting", so status shows it as a problem.
         stored: SchedulerError = (
             AuthFailed(reason, status=getattr(exc, "status", None))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scheduler.ledger.base import (
+    AccountPause,
     ApprovalRule,
     Attempt,
     Claim,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TRANSITIONS",
+    "AccountPause",
     "ApprovalRule",
     "Attempt",
     "Claim",

@@ -91,6 +91,14 @@ def _web_sign_in(conn: Connection) -> None:
     tables.web_sessions.create(conn, checkfirst=True)
 
 
+def _account_pauses(conn: Connection) -> None:
+    tables.account_pauses.create(conn, checkfirst=True)
+    # Quotas count an account's published parts in a rolling window from the events.
+    conn.execute(
+        text("CREATE INDEX IF NOT EXISTS ix_events_account ON events (account, action, at)")
+    )
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -99,6 +107,7 @@ MIGRATIONS: list[Migration] = [
     ("0003_versions", _versions),
     ("0004_append_only_events", _append_only),
     ("0005_web_sign_in", _web_sign_in),
+    ("0006_account_pauses", _account_pauses),
 ]
 
 

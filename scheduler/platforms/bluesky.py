@@ -23,7 +23,7 @@ from typing import Any
 import requests
 
 from scheduler.errors import ConfigError
-from scheduler.platforms import atproto
+from scheduler.platforms import atproto, ratelimit
 from scheduler.platforms.base import (
     AccountInfo,
     AccountSpec,
@@ -45,7 +45,6 @@ from scheduler.platforms.base import (
 from scheduler.platforms.http import (
     HttpClient,
     Redactor,
-    bluesky_retry_after,
     error_text,
     json_body,
 )
@@ -86,7 +85,12 @@ class BlueskyPublisher:
         self._password = context.credentials.require(spec.name, "app_password")["app_password"]
         self._redact = Redactor([self._password])
         self.http = HttpClient(
-            platform=PLATFORM, base_url=service, timeout=context.timeout, redact=self._redact
+            platform=PLATFORM,
+            base_url=service,
+            timeout=context.timeout,
+            redact=self._redact,
+            account=spec.name,
+            gate=context.gate,
         )
         self._session_file = Path(context.state_dir) / PLATFORM / f"{folder_name(spec.name)}.json"
         self._session: Session | None = None
@@ -226,7 +230,7 @@ class BlueskyPublisher:
         return self.http.failure(
             response,
             what=what,
-            retry_after=bluesky_retry_after(response.headers, self._clock.now()),
+            retry_after=ratelimit.wait(response.headers, self._clock.now()),
             creates=creates,
             part_index=part_index,
             override=override,

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from scheduler.errors import ConfigError
+from scheduler.platforms import ratelimit
 from scheduler.platforms.base import (
     AccountInfo,
     AccountSpec,
@@ -39,7 +40,7 @@ from scheduler.platforms.base import (
     PublishResult,
     Transient,
 )
-from scheduler.platforms.http import HttpClient, Redactor, json_body, mastodon_retry_after
+from scheduler.platforms.http import HttpClient, Redactor, json_body
 from scheduler.platforms.rules import check_part, rules_for
 
 PLATFORM = "mastodon"
@@ -102,6 +103,8 @@ class MastodonPublisher:
             timeout=context.timeout,
             redact=self._redact,
             headers={"Authorization": f"Bearer {token.reveal()}"},
+            account=spec.name,
+            gate=context.gate,
         )
         self._account_id: str | None = spec.settings.get("account_id")
         self._limits_loaded = False
@@ -305,7 +308,7 @@ class MastodonPublisher:
         return self.http.failure(
             response,
             what=what,
-            retry_after=mastodon_retry_after(response.headers, self._clock.now()),
+            retry_after=ratelimit.wait(response.headers, self._clock.now()),
             creates=creates,
             part_index=part_index,
             hint=hint,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scheduler.platforms.base import Invalid, PartRequest, PlatformRules
+from scheduler.platforms.base import Invalid, PartRequest, PlatformRules, Quota
 
 # One counting implementation for check and publish: a draft that passes check is never
 # refused by the publisher's own length check, and the other way round.
@@ -28,7 +28,9 @@ from scheduler.text import (
 )
 
 
-def _from_text(rules: TextRules, limit: int, **features: bool) -> PlatformRules:
+def _from_text(
+    rules: TextRules, limit: int, *, quotas: tuple[Quota, ...] = (), **features: bool
+) -> PlatformRules:
     """A platform's publisher rules, with the media limits ``check`` applies: a draft that
     passes check is never refused by the publisher's own media check, and the other way."""
     media = rules.media
@@ -42,16 +44,43 @@ def _from_text(rules: TextRules, limit: int, **features: bool) -> PlatformRules:
         max_gif_bytes=media.max_gif_bytes,
         gif_alone=media.gif_alone,
         supports_cw=rules.supports_cw,
+        quotas=quotas,
         **features,
     )
 
 
+HOUR = 3600.0
+DAY = 24 * HOUR
+
+# Publishing quotas, per account over a rolling window, counted from the ledger so that a
+# burst is spread out instead of refused. X: 300 posts per 3 h per account, and per 24 h by
+# the API tier the account names (`tier` setting; the tier figures are X's rate-limit page's
+# per-user limits for POST /2/tweets). Mastodon: 300 statuses per 3 h per account (the
+# server's RateLimiter). Bluesky: write points, a post costing 3. Instagram (50 per 24 h) and
+# Threads (250 posts and 1000 replies per 24 h) declare theirs here when they arrive.
+X_QUOTAS = (
+    Quota("posts per 3 hours", 300, 3 * HOUR),
+    Quota("posts per 24 hours on the free tier", 17, DAY, tier="free"),
+    Quota("posts per 24 hours on the basic tier", 100, DAY, tier="basic"),
+)
+MASTODON_QUOTAS = (Quota("posts per 3 hours", 300, 3 * HOUR),)
+BLUESKY_QUOTAS = (
+    Quota("write points per hour", 5000, HOUR, cost=3),
+    Quota("write points per day", 35_000, DAY, cost=3),
+)
+
 RULES: dict[str, PlatformRules] = {
-    "x": _from_text(XRules(), 280),
-    "mastodon": _from_text(MastodonRules(), 500, supports_language=True),
+    "x": _from_text(XRules(), 280, quotas=X_QUOTAS),
+    "mastodon": _from_text(MastodonRules(), 500, quotas=MASTODON_QUOTAS, supports_language=True),
     # Bluesky's lexicon allows 2,000,000 bytes an image, but older servers and the docs say
     # 1,000,000; the text rules use the smaller.
-    "bluesky": _from_text(BlueskyRules(), 300, supports_language=True, supports_labels=True),
+    "bluesky": _from_text(
+        BlueskyRules(),
+        300,
+        quotas=BLUESKY_QUOTAS,
+        supports_language=True,
+        supports_labels=True,
+    ),
     "sandbox": PlatformRules(
         platform="sandbox",
         max_chars=10_000,

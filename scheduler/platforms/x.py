@@ -100,7 +100,9 @@ class XPublisher:
         self.api_base = (
             context.x_api_base or spec.settings.get("api_base") or DEFAULT_API_BASE
         ).rstrip("/")
-        self.session = build_session(self.api_base, context.timeout)
+        self.session = build_session(
+            self.api_base, context.timeout, account=spec.name, gate=context.gate
+        )
         self.auth: XAuth = auth_for(spec, context, self.api_base)
         install_redaction(self.auth.secrets())
         self.client = tweepy.Client(return_type=dict, wait_on_rate_limit=False)

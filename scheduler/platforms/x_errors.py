@@ -29,6 +29,7 @@ import requests
 import tweepy
 from urllib3.exceptions import NewConnectionError
 
+from scheduler.platforms import ratelimit
 from scheduler.platforms.base import (
     AuthFailed,
     Duplicate,
@@ -117,20 +118,9 @@ def _problem_type(response: Any) -> str:
 
 
 def retry_after(exc: tweepy.TooManyRequests, now: datetime) -> float | None:
-    """Seconds until X lets this account post again, from the reset headers (epoch seconds)."""
-    headers = exc.response.headers
-    resets: list[int] = []
-    if exc.reset_time is not None:
-        resets.append(int(exc.reset_time))
-    # A spent 24-hour cap outlasts the 15-minute window: wait for the later of the two.
-    for prefix in ("x-user-limit-24hour", "x-app-limit-24hour"):
-        remaining = headers.get(f"{prefix}-remaining")
-        reset = headers.get(f"{prefix}-reset")
-        if remaining == "0" and reset and reset.isdigit():
-            resets.append(int(reset))
-    if not resets:
-        return None
-    return max(0.0, max(resets) - now.timestamp())
+    """Seconds until X lets this account post again: the later of the spent windows (a spent
+    24-hour cap outlasts the 15-minute one)."""
+    return ratelimit.wait(exc.response.headers, now)
 
 
 def _connection_never_made(exc: requests.RequestException) -> bool:
