@@ -25,12 +25,17 @@ def _approved(ledger: SqlLedger, *drafts: object, campaign: str = "mhaw") -> Non
     ledger.sync(campaign, list(drafts), now=T0)  # type: ignore[arg-type]
     for d in drafts:
         rec = ledger.get(d.key)  # type: ignore[attr-defined]
-        ledger.decide(rec.key, kind="approve", actor=REVIEWER, content_hash=rec.content_hash, now=T0)
+        hash_ = rec.content_hash
+        ledger.decide(rec.key, kind="approve", actor=REVIEWER, content_hash=hash_, now=T0)
 
 
 def _pause(ledger: SqlLedger, until: object, *, source: str = "rate_limited", now: object = DUE):
     return ledger.pause_account(
-        "masto", until=until, reason=f"test {source}", source=source, now=now  # type: ignore[arg-type]
+        "masto",
+        until=until,
+        reason=f"test {source}",
+        source=source,
+        now=now,  # type: ignore[arg-type]
     )
 
 
