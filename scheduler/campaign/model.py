@@ -27,7 +27,7 @@ BLUESKY_LABELS = ("sexual", "nudity", "porn", "graphic-media")
 
 # Settings each platform's accounts may carry (all optional unless listed in _REQUIRED).
 ACCOUNT_SETTINGS: dict[str, tuple[str, ...]] = {
-    "x": ("username", "reply_settings"),
+    "x": ("username", "reply_settings", "tier"),
     "mastodon": ("instance", "max_chars", "visibility"),
     "bluesky": ("handle", "service"),
     "linkedin": ("author",),
@@ -159,6 +159,8 @@ class Account(Strict):
     handle: str | None = None  # bluesky: name.bsky.social
     service: str | None = None  # bluesky: the PDS, default https://bsky.social
     username: str | None = None  # x, threads: without @
+    # x: the API tier of the app (its daily post quota, see platforms.rules.X_QUOTAS)
+    tier: Literal["free", "basic", "pro", "enterprise", "pay-per-use"] | None = None
     max_chars: int | None = Field(default=None, ge=1, le=100_000)  # mastodon instance limit
     visibility: Literal["public", "unlisted", "private", "direct"] | None = None
     reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
