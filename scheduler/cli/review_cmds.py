@@ -186,6 +186,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             found = ledger.list(campaign)
             records += found
             rows += status_rows(found, ledger.rule, clock.now())
+        pauses = ledger.account_pauses(now=clock.now())
     finally:
         ledger.close()
     # What the daemon knows: in flight, retries with their next attempt, URLs, problems.
@@ -195,6 +196,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         now=clock.now(),
         max_lateness=options.max_lateness,
         thread_completion=options.thread_completion,
+        pauses=pauses,
     )
     if args.json:
         print(json.dumps({"drafts": rows, **report}, indent=2, ensure_ascii=False))

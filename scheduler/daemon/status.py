@@ -1,4 +1,5 @@
-"""What ``scheduler status`` shows: upcoming, in flight, waiting to retry, published, problems.
+"""What ``scheduler status`` shows: upcoming, in flight, waiting to retry, published, problems,
+and the accounts paused by a platform's rate limit or a quota.
 
 Built from ledger records only (the ledger is the truth), as plain data for ``--json`` and as
 lines for people, with times in the campaign's timezone and in UTC. A started thread whose
@@ -126,8 +127,22 @@ def build(
     now: datetime,
     max_lateness: float,
     thread_completion: float = THREAD_COMPLETION,
+    pauses: Iterable[Any] = (),
 ) -> dict[str, Any]:
+    """The report; ``pauses`` are the ledger's account pauses in force (AccountPause)."""
     groups: dict[str, list[dict[str, Any]]] = {g: [] for g in GROUPS}
+    records = list(records)
+    accounts = {record.key.account for record in records}
+    paused = [
+        {
+            "account": p.account,
+            "until": _iso(p.until),
+            "reason": p.reason,
+            "source": p.source,
+        }
+        for p in pauses
+        if p.account in accounts and p.until > now
+    ]
     for record in records:
         item = entry(
             record, now=now, max_lateness=max_lateness, thread_completion=thread_completion
@@ -136,7 +151,7 @@ def build(
     for items in groups.values():
         items.sort(key=lambda i: (i["due"] or "", i["key"]))
     counts = {g: len(v) for g, v in groups.items()}
-    return {"now": now.isoformat(), "counts": counts, **groups}
+    return {"now": now.isoformat(), "counts": counts, **groups, "paused_accounts": paused}
 
 
 def render(report: dict[str, Any]) -> list[str]:
@@ -157,6 +172,11 @@ def render(report: dict[str, Any]) -> list[str]:
         lines.append(f"{titles[group]} ({len(items)})")
         for item in items:
             lines.append("  " + _line(group, item))
+    paused = report.get("paused_accounts") or []
+    if paused:
+        lines.append(f"Paused accounts ({len(paused)}): nothing is sent to them until then")
+        for p in paused:
+            lines.append(f"  {p['account']}  until {p['until']}: {p['reason']} ({p['source']})")
     counts = report["counts"]
     lines.append(
         f"{counts['published']} published, {counts['upcoming']} upcoming, "
