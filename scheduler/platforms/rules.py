@@ -55,9 +55,10 @@ DAY = 24 * HOUR
 # Publishing quotas, per account over a rolling window, counted from the ledger so that a
 # burst is spread out instead of refused. X: 300 posts per 3 h per account, and per 24 h by
 # the API tier the account names (`tier` setting; the tier figures are X's rate-limit page's
-# per-user limits for POST /2/tweets, not confirmed from a primary source). Mastodon: 300 statuses per 3 h per account (the
-# server's RateLimiter). Bluesky: write points, a post costing 3. Instagram (50 per 24 h) and
-# Threads (250 posts and 1000 replies per 24 h) declare theirs here when they arrive.
+# per-user limits for POST /2/tweets, not confirmed from a primary source). Mastodon: 300
+# statuses per 3 h per account (the server's RateLimiter). Bluesky: write points, a post
+# costing 3. Instagram (50 per 24 h) and Threads (250 posts and 1000 replies per 24 h)
+# declare theirs here when they arrive.
 X_QUOTAS = (
     Quota("posts per 3 hours", 300, 3 * HOUR),
     Quota("posts per 24 hours on the free tier", 17, DAY, tier="free"),
