@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from scheduler.errors import PublishError, SchedulerError
-from scheduler.platforms.base import OutcomeUnknown, Permanent, RateLimited
+from scheduler.platforms.base import AccountPaused, OutcomeUnknown, Permanent, RateLimited
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,25 @@ def backoff(attempt: int, policy: RetryPolicy, rand: float) -> float:
     exponent = min(attempt - 1, 64)
     step = min(policy.cap, policy.base * policy.factor**exponent)
     return step * (1.0 - policy.jitter * min(max(rand, 0.0), 1.0))
+
+
+def what_was_sent(error: PublishError, *, requests: int, creates: int, recorded: int) -> str:
+    """What an attempt that ended with ``error`` counts as, from what it sent: ``requests``
+    let through by the account's gate, ``creates`` among them, and the parts it recorded.
+
+    * ``"nothing"``: the gate refused (the account is paused) before anything was sent:
+      not an attempt; the draft waits for the pause.
+    * ``"unknown"``: the gate refused after a create whose part was never recorded (say, the
+      lookup after a lost answer): that part may exist, so it is looked for first.
+    * ``"attempt"``: anything else: an attempt like any other, counted.
+    """
+    if not isinstance(error, AccountPaused):
+        return "attempt"
+    if requests == 0:
+        return "nothing"
+    if creates > recorded:
+        return "unknown"
+    return "attempt"
 
 
 def error_reason(error: BaseException) -> str:

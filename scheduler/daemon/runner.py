@@ -90,6 +90,7 @@ class Daemon:
         self.reporter = reporter
         # The publishers' gate: the composition root hands the same one to the platforms.
         self.gate = gate or LedgerGate(ledger, clock, reporter=reporter)
+        self.gate.ledger = ledger  # its pauses take turns with the daemon's other writes
         self.stopping = threading.Event()
         self.roots: dict[str, Path] = {}
         self.campaigns: dict[str, Loaded] = {}

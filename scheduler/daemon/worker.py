@@ -37,13 +37,12 @@ from scheduler.daemon.notices import (
 from scheduler.daemon.reconcile import needs_reconcile
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.request import NotPublishable, build_request
-from scheduler.daemon.retry import Decision, backoff, decide, error_reason
+from scheduler.daemon.retry import Decision, backoff, decide, error_reason, what_was_sent
 from scheduler.daemon.windows import finish_by, window_end
 from scheduler.draft import Draft, PartResult
 from scheduler.errors import ConfigError, LedgerError, PublishError, SchedulerError
 from scheduler.notify.base import Notice
 from scheduler.platforms.base import (
-    AccountPaused,
     AuthFailed,
     OutcomeUnknown,
     Publisher,
@@ -132,7 +131,7 @@ class Worker:
                     return outcome
                 request = replace(request, done=done)
         except PublishError as exc:
-            if self._nothing_sent(exc):
+            if self._sent(exc) == "nothing":
                 return self._defer(claim, exc)
             return self._cannot_tell(claim, request, exc, end)
 
@@ -294,9 +293,14 @@ class Worker:
             self.reporter.event("released", key=str(claim.key), parts_done=len(done))
             return "released"
         except PublishError as exc:
-            if self._nothing_sent(exc):
+            sent = self._sent(exc, recorded=len(done) - len(request.done))
+            if sent == "nothing":
                 return self._defer(holder[0], exc)
-            exc = self._paused_after_create(exc, len(done) - len(request.done))
+            if sent == "unknown":
+                exc = OutcomeUnknown(
+                    f"{exc.message}, after a post whose answer was not seen; it may exist",
+                    part_index=len(done),
+                )
             return self._failed_attempt(holder[0], record, exc, end, request, publisher)
         except LedgerError:
             raise
@@ -372,20 +376,10 @@ class Worker:
             )
         return self._apply(claim, decision, exc)
 
-    def _nothing_sent(self, exc: PublishError) -> bool:
-        """The account's gate refused before this attempt sent a single request."""
-        return isinstance(exc, AccountPaused) and self.gate.sent().requests == 0
-
-    def _paused_after_create(self, exc: PublishError, recorded: int) -> PublishError:
-        """A pause that stopped an attempt after it sent a create whose part was never
-        recorded (e.g. a lookup after a lost answer was refused): that part may exist."""
-        if isinstance(exc, AccountPaused) and self.gate.sent().creates > recorded:
-            return OutcomeUnknown(
-                f"{exc.message}, after a post whose answer was not seen; it may exist",
-                platform=exc.platform,
-                part_index=exc.part_index,
-            )
-        return exc
+    def _sent(self, exc: PublishError, recorded: int = 0) -> str:
+        """What this attempt sent before ``exc`` (see ``retry.what_was_sent``)."""
+        sent = self.gate.sent()
+        return what_was_sent(exc, requests=sent.requests, creates=sent.creates, recorded=recorded)
 
     def _defer(self, claim: Any, exc: PublishError) -> str:
         """The account is paused and nothing was sent: wait for the pause, without counting

@@ -350,3 +350,26 @@ def test_a_quota_spreads_a_burst_instead_of_refusing_it(stage: Stage) -> None:
     stage.clock.set(DUE + 60 * M)
     assert daemon.fire(stage.key("third")) == "published"
     assert stage.attempts("third") == 1
+
+
+def test_a_spent_window_stops_a_thread_between_parts_without_sending_the_next(
+    stage: Stage,
+) -> None:
+    daemon = stage.daemon()
+    stage.approve_all()
+    stage.clock.set(DUE + 3 * M)
+    stage.fake.remaining = 1  # part 1 spends the window's last request
+    assert daemon.fire(stage.key("thread")) == "retry_wait"
+    record = stage.ledger.get(stage.key("thread"))
+    assert [p.index for p in record.parts_done] == [0]  # the public part is recorded
+    assert record.next_attempt == DUE + 8 * M  # the window's reset
+    assert len(stage.fake.calls("POST", STATUSES)) == 1  # part 2 was never sent
+    sent = stage.requests()
+    stage.clock.set(DUE + 7 * M)
+    assert daemon.fire(stage.key("thread")) is None and daemon.sweep() == 0
+    assert stage.requests() == sent
+    stage.fake.remaining = 300
+    stage.clock.set(DUE + 8 * M)
+    assert daemon.fire(stage.key("thread")) == "published"
+    parts = [p for p in stage.fake.statuses if "/3" in p.text]
+    assert [p.in_reply_to_id for p in parts] == [None, parts[0].id, parts[1].id]

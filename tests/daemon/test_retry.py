@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scheduler.daemon.retry import Decision, RetryPolicy, backoff, decide
+from scheduler.daemon.retry import Decision, RetryPolicy, backoff, decide, what_was_sent
 from scheduler.platforms.base import (
+    AccountPaused,
     AuthFailed,
     Duplicate,
     Invalid,
@@ -305,3 +306,32 @@ def test_decide_for_a_started_thread(
         finish_by=finish_by,
     )
     assert got == expected
+
+
+PAUSED = AccountPaused("account paused until 08:15", retry_after=900)
+
+
+@pytest.mark.parametrize(
+    ("case", "error", "requests", "creates", "recorded", "expected"),
+    [
+        ("refused before anything was sent: no attempt", PAUSED, 0, 0, 0, "nothing"),
+        ("a lookup refused before it was sent", PAUSED, 0, 0, 0, "nothing"),
+        ("uploads went out, then the create was refused", PAUSED, 2, 0, 0, "attempt"),
+        ("part 1 out and recorded, part 2 refused", PAUSED, 3, 1, 1, "attempt"),
+        ("a create went out unanswered, its lookup refused", PAUSED, 2, 1, 0, "unknown"),
+        ("two parts out, the second's answer lost", PAUSED, 4, 2, 1, "unknown"),
+        ("a real 429 was sent: an attempt", RateLimited("429", retry_after=60), 1, 1, 0, "attempt"),
+        ("a 503 after a request", Transient("503"), 1, 1, 0, "attempt"),
+        ("a refusal of our own with nothing sent", Invalid("too long"), 0, 0, 0, "attempt"),
+    ],
+)
+def test_what_was_sent(
+    case: str,
+    error: PublishError,
+    requests: int,
+    creates: int,
+    recorded: int,
+    expected: str,
+) -> None:
+    got = what_was_sent(error, requests=requests, creates=creates, recorded=recorded)
+    assert got == expected, case
