@@ -141,6 +141,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from scheduler.clock import SystemClock
     from scheduler.credentials import CredentialStore
     from scheduler.daemon.base import DaemonOptions
+    from scheduler.daemon.gate import LedgerGate
     from scheduler.daemon.report import Reporter
     from scheduler.daemon.retry import RetryPolicy
     from scheduler.daemon.runner import Daemon
@@ -176,8 +177,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             loaded = source.load()
             demo.approve_for_demo(ledger, loaded, clock.now())
             specs = {(c.campaign_id, name): s for c in loaded for name, s in c.accounts.items()}
+            reporter = Reporter(progress)
+            gate = LedgerGate(ledger, clock, reporter=reporter)
             publisher_for = publisher_factory(
-                settings, clock, CredentialStore({}, None), sandbox=True
+                settings, clock, CredentialStore({}, None), sandbox=True, gate=gate
             )(lambda campaign, account: demo.rehearsal_spec(specs[(campaign, account)]))
             daemon = Daemon(
                 ledger,
@@ -185,7 +188,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 publisher_for,
                 clock=clock,
                 options=options,
-                reporter=Reporter(progress),
+                reporter=reporter,
+                gate=gate,
             )
             # A safety net: the demo never runs for more than a minute and a half.
             timer = threading.Timer(90.0, daemon.request_stop)

@@ -117,12 +117,6 @@ def _problem_type(response: Any) -> str:
     return str(body.get("type", "")) if isinstance(body, dict) else ""
 
 
-def retry_after(exc: tweepy.TooManyRequests, now: datetime) -> float | None:
-    """Seconds until X lets this account post again: the later of the spent windows (a spent
-    24-hour cap outlasts the 15-minute one)."""
-    return ratelimit.wait(exc.response.headers, now)
-
-
 def _connection_never_made(exc: requests.RequestException) -> bool:
     """True when the request cannot have reached X (refused, DNS, connect timeout)."""
     if isinstance(exc, requests.ConnectTimeout):
@@ -177,7 +171,8 @@ def classify(
         status = exc.response.status_code
         kw["status"] = status
         if isinstance(exc, tweepy.TooManyRequests):
-            wait = retry_after(exc, now)
+            # A spent 24-hour cap outlasts the 15-minute window: the later reset wins.
+            wait = ratelimit.wait(exc.response.headers, now)
             capped = USAGE_CAPPED in _problem_type(exc.response)
             return RateLimited(
                 f"x: rate limited while {what}{where}{quoted}",
