@@ -140,6 +140,9 @@ class LedgerGate:
 
     # --- quotas -------------------------------------------------------------------------------
 
+    def _count(self, account: str, now: datetime, window: float) -> int:
+        return int(self.ledger.count_published(account, since=now - timedelta(seconds=window)))
+
     def _quota_pause(
         self,
         account: str,
@@ -150,13 +153,20 @@ class LedgerGate:
     ) -> Any:
         """Pause the account when one of its quotas has no room for another post."""
         quotas = self.quotas(account, platform)
-        if not quotas:
+        # Most checks end here: one count per quota, over every part (so never less than
+        # what the quota counts), shows room for one more post.
+        full = [
+            q
+            for q in quotas
+            if (self._count(account, now, q.window) + len(extra) + 1) * q.cost > q.limit
+        ]
+        if not full:
             return None
-        longest = max(q.window for q in quotas)
+        longest = max(q.window for q in full)
         sent = [*self.ledger.published_parts(account, since=now - timedelta(seconds=longest))]
         sent.extend(extra)
         latest: tuple[datetime, Quota] | None = None
-        for quota in quotas:
+        for quota in full:
             at = next_allowed(quota, sent, now)
             if at is not None and (latest is None or at > latest[0]):
                 latest = (at, quota)

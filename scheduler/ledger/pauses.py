@@ -17,7 +17,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from scheduler.clock import ensure_utc
@@ -97,6 +97,21 @@ class PauseOps(LedgerCore):
                 .order_by(e.c.at, e.c.id)
             ).all()
         return [(row.at, _index(row.detail)) for row in rows]
+
+    def count_published(self, account: str, *, since: datetime) -> int:
+        """How many parts ``account`` published after ``since`` (one indexed count)."""
+        e = t.events
+        with self._read() as conn:
+            found = conn.execute(
+                select(func.count())
+                .select_from(e)
+                .where(
+                    e.c.account == account,
+                    e.c.action == "record_part",
+                    e.c.at > ensure_utc(since),
+                )
+            ).scalar()
+        return int(found or 0)
 
     @staticmethod
     def _pause_in(conn: Connection, account: str) -> AccountPause | None:

@@ -128,3 +128,7 @@ def test_published_parts_are_counted_per_account_across_campaigns(ledger: SqlLed
     assert sorted(got) == [(DUE + M, 0), (DUE + M, 0), (DUE + 2 * M, 1)]
     assert ledger.published_parts("masto", since=DUE + M) == [(DUE + 2 * M, 1)]
     assert ledger.published_parts("sky", since=DUE) == [(DUE + M, 0)]
+    assert ledger.count_published("masto", since=DUE) == 3
+    assert ledger.count_published("masto", since=DUE + M) == 1
+    assert ledger.count_published("sky", since=DUE + M) == 0
+    assert ledger.count_published("nobody", since=DUE) == 0
