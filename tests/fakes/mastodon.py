@@ -130,6 +130,9 @@ class FakeMastodon(FakeServer):
             "url": "",
         }
         self.remaining = 300
+        # The rate-limit window: it resets (and ``remaining`` with it) once its end passes, as
+        # a real server's does; the first answer opens it.
+        self.window_end: datetime | None = None
 
     def start(self) -> FakeMastodon:
         super().start()
@@ -145,7 +148,13 @@ class FakeMastodon(FakeServer):
         return MESSAGES[self.locale][key].format(**kw)
 
     def rate_headers(self) -> dict[str, str]:
-        reset = self.clock.now() + timedelta(minutes=5)
+        now = self.clock.now()
+        with self.lock:
+            if self.window_end is not None and now >= self.window_end:
+                self.window_end, self.remaining = None, 300
+            if self.window_end is None:
+                self.window_end = now + timedelta(minutes=5)
+            reset = self.window_end
         return {
             "X-RateLimit-Limit": "300",
             "X-RateLimit-Remaining": str(max(0, self.remaining)),
