@@ -26,6 +26,7 @@ from typing import Any
 
 from scheduler.clock import Clock
 from scheduler.daemon.report import Reporter
+from scheduler.errors import LedgerError
 from scheduler.platforms import ratelimit
 from scheduler.platforms.base import CREATE, AccountPaused, Quota
 from scheduler.platforms.quota import next_allowed, quotas_for
@@ -47,7 +48,10 @@ def platform_quotas(account: str, platform: str) -> tuple[Quota, ...]:
 
 
 class LedgerGate:
-    """``platforms.base.RequestGate`` over the ledger. Thread-safe."""
+    """``platforms.base.RequestGate`` over the ledger. Thread-safe.
+
+    ``before`` lets a LedgerError through: a pause that cannot be read is no leave to send.
+    """
 
     def __init__(
         self,
@@ -84,6 +88,17 @@ class LedgerGate:
             sent.creates += 1
 
     def after(
+        self, account: str, platform: str, kind: str, status: int, headers: Mapping[str, str]
+    ) -> None:
+        # The request was sent: a ledger that cannot be written now must not turn the answer
+        # (say, a post that exists) into an error. The next answer's headers say it again.
+        try:
+            self._after(account, platform, kind, status, headers)
+        except LedgerError as exc:
+            if self.reporter is not None:
+                self.reporter.event("ledger_error", "error", account=account, error=str(exc))
+
+    def _after(
         self, account: str, platform: str, kind: str, status: int, headers: Mapping[str, str]
     ) -> None:
         now = self.clock.now()
