@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "notify": 4,
     "approval": 5,
     "review": 6,
+    "metrics": 5,
     "daemon": 6,
     "web": 6,
     "demo": 6,

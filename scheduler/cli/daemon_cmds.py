@@ -11,6 +11,10 @@ from scheduler.cli.common import campaign_paths, open_ledger, redact, settings_f
 from scheduler.errors import SchedulerError, UsageError
 
 if TYPE_CHECKING:
+    from scheduler.daemon.base import DaemonOptions
+    from scheduler.daemon.metrics import DaemonMetrics, MetricsServer
+    from scheduler.log import EventSink
+    from scheduler.metrics import Checkable
     from scheduler.settings import Settings
 
 
@@ -84,6 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from scheduler.credentials import CredentialStore
     from scheduler.daemon.base import DaemonOptions
     from scheduler.daemon.gate import LedgerGate
+    from scheduler.daemon.metrics import DaemonMetrics, MetricsSink
     from scheduler.daemon.report import Reporter
     from scheduler.daemon.runner import Daemon
     from scheduler.daemon.source import CampaignFiles
@@ -93,9 +98,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     clock = SystemClock()
-    log = EventLog(sys.stderr, json_lines=args.log_json, clock=clock)
+    metrics = DaemonMetrics()
+    log = MetricsSink(EventLog(sys.stderr, json_lines=args.log_json, clock=clock), metrics)
     source = CampaignFiles(campaign_paths(args.paths))
-    options = DaemonOptions.from_env(settings.env, exit_when_done=args.exit_when_done)
+    # The flag can only switch stopping on: without it, SCHEDULER_DAEMON_EXIT_WHEN_DONE decides.
+    stop_when_done = {"exit_when_done": True} if args.exit_when_done else {}
+    options = DaemonOptions.from_env(settings.env, **stop_when_done)
     notifiers = notifiers_from_env(settings.env)
     reporter = Reporter(log, FanOut(notifiers) if notifiers else None)
     credentials = CredentialStore(settings.env, settings.secrets_file)
@@ -113,6 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return quotas_for(platform)
 
     ledger = open_ledger(settings, clock)
+    metrics.watch_ledger(ledger, clock)
     gate = LedgerGate(ledger, clock, quotas=account_quotas, reporter=reporter)
     publisher_for = publisher_factory(
         settings,
@@ -123,13 +132,43 @@ def cmd_run(args: argparse.Namespace) -> int:
         gate=gate,
     )(spec_of)
     daemon = Daemon(
-        ledger, source, publisher_for, clock=clock, options=options, reporter=reporter, gate=gate
+        ledger,
+        source,
+        metrics.timed(publisher_for),
+        clock=clock,
+        options=options,
+        reporter=reporter,
+        gate=gate,
     )
     holder.append(daemon)
+    server = metrics_server(options, metrics, ledger, log)
     try:
         return daemon.run()
     finally:
+        if server is not None:
+            server.close()
         ledger.close()
+
+
+def metrics_server(
+    options: DaemonOptions, metrics: DaemonMetrics, ledger: Checkable, log: EventSink
+) -> MetricsServer | None:
+    """Serve /healthz and /metrics when SCHEDULER_DAEMON_METRICS_PORT is set."""
+    if options.metrics_port is None:
+        return None
+    from scheduler.daemon.metrics import MetricsServer
+    from scheduler.errors import ConfigError
+
+    try:
+        server = MetricsServer(options.metrics_host, options.metrics_port, metrics.registry, ledger)
+    except OSError as exc:
+        where = f"{options.metrics_host}:{options.metrics_port}"
+        raise ConfigError(
+            f"cannot serve metrics on {where}: {exc.strerror or exc}",
+            hint="choose another SCHEDULER_DAEMON_METRICS_PORT, or unset it",
+        ) from exc
+    log.event("metrics", host=options.metrics_host, port=server.port)
+    return server.start()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from scheduler.cli.common import settings_from
+from scheduler.cli.common import campaign_paths, settings_from
 from scheduler.errors import UsageError
 
 if TYPE_CHECKING:
@@ -30,7 +30,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     clock = SystemClock()
     ledger, auth = web_stores(settings, clock)
-    workspace = web_workspace(args.paths, ledger, clock)
+    # Like `run`: a folder of campaign folders serves each of them.
+    workspace = web_workspace(campaign_paths(args.paths), ledger, clock)
     workspace.refresh()  # a campaign that does not load stops here, with every problem
     app = create_app(
         ledger=ledger,

@@ -14,7 +14,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,8 +23,9 @@ from scheduler.accounts import AccountSpec
 from scheduler.daemon.retry import RetryPolicy
 from scheduler.daemon.windows import THREAD_COMPLETION
 from scheduler.draft import Draft
-from scheduler.errors import ConfigError, SchedulerError
+from scheduler.errors import SchedulerError
 from scheduler.platforms.base import Publisher
+from scheduler.settings import DAEMON_PREFIX, family
 
 __all__ = [
     "CampaignSource",
@@ -61,56 +62,30 @@ class DaemonOptions:
     grace: float = 30.0  # on SIGTERM, how long in-flight posts may take to finish
     exit_when_done: bool = False  # stop once nothing is left to publish or to wait for
     http_timeout: float = 30.0  # seconds to connect, and to read, on every platform call
+    # Where the daemon serves /healthz and /metrics; None serves nothing.
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> DaemonOptions:
-        """Defaults, then ``SCHEDULER_DAEMON_<FIELD>`` (``SCHEDULER_DAEMON_RETRY_<FIELD>``)."""
+        """Defaults, then ``SCHEDULER_DAEMON_<FIELD>`` (``SCHEDULER_DAEMON_RETRY_<FIELD>``),
+        each checked against its range in scheduler.settings, then ``overrides``."""
         values: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name in ("owner", "retry"):
-                continue
-            raw = env.get(f"SCHEDULER_DAEMON_{f.name.upper()}")
-            if raw is not None and raw != "":
-                values[f.name] = _parse(f"SCHEDULER_DAEMON_{f.name.upper()}", raw, f.type)
         retry_values: dict[str, Any] = {}
-        for f in fields(RetryPolicy):
-            name = f"SCHEDULER_DAEMON_RETRY_{f.name.upper()}"
-            raw = env.get(name)
-            if raw is not None and raw != "":
-                retry_values[f.name] = _parse(name, raw, f.type)
-        if env.get("SCHEDULER_DAEMON_OWNER"):
-            values["owner"] = env["SCHEDULER_DAEMON_OWNER"]
+        for name, value in family(DAEMON_PREFIX, env).items():
+            if name.startswith("retry_"):
+                retry_values[name.removeprefix("retry_")] = value
+            else:
+                values[name] = value
         options = cls(**values)
         if retry_values:
             options = replace(options, retry=replace(options.retry, **retry_values))
-        options = replace(options, **overrides) if overrides else options
-        if not 0 <= options.thread_completion <= _TEN_YEARS:
-            raise ConfigError(
-                f"SCHEDULER_DAEMON_THREAD_COMPLETION={options.thread_completion:g} is out of range",
-                hint="give the seconds a started thread may still be finished after its window "
-                "(0 never finishes one late; the default is 86400)",
-            )
-        return options
+        return replace(options, **overrides) if overrides else options
 
     @property
     def lease_delta(self) -> timedelta:
         return timedelta(seconds=self.lease)
-
-
-_TEN_YEARS = 10 * 365 * 86400.0
-
-
-def _parse(name: str, raw: str, kind: Any) -> Any:
-    kind = str(kind)
-    try:
-        if "bool" in kind:
-            return raw.strip().lower() in ("1", "true", "yes", "on")
-        if "int" in kind:
-            return int(raw)
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number") from None
 
 
 @dataclass(frozen=True)

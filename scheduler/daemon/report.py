@@ -60,6 +60,7 @@ class Reporter:
             **({"url": notice.url} if notice.url else {}),
             **({"due": notice.local_time} if notice.local_time else {}),
             **({"detail": notice.detail} if notice.detail else {}),
+            **notice.fields,
         )
         if self._notifier is None:
             return

@@ -183,6 +183,8 @@ class Daemon:
                     summary=f"waiting for a person: {step.reason}",
                     when=now,
                     detail="run `scheduler status` for the evidence, then `scheduler resolve`",
+                    # A reminder of a state the ledger already held, not a new outcome.
+                    fields={"standing": "yes"},
                 ),
                 once_key="start",
             )

@@ -96,6 +96,10 @@ class Worker:
     def _process(self, claim: Any) -> str:
         draft: Draft = claim.draft
         now = self.clock.now()
+        if claim.takeover:
+            self.reporter.event(
+                "lease_taken_over", "warning", key=str(claim.key), attempt=claim.attempt
+            )
         # The ledger grants a claim only while the approved hash is the current hash, in the
         # same atomic update (and nothing can change either while the draft is publishing);
         # here the hash is taken again over exactly what will be sent, media bytes included.
@@ -285,6 +289,7 @@ class Worker:
             attempt=claim.attempt,
             parts=total,
             resume_at=len(done) + 1 if done else None,
+            late=round((self.clock.now() - record.due).total_seconds(), 3),
         )
         try:
             publisher.publish(request, on_part, before_create)

@@ -22,11 +22,14 @@ import builtins
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from scheduler.draft import Draft, DraftKey, PartResult
 from scheduler.errors import LedgerError
 from scheduler.ledger.states import State, allowed_actions
+
+if TYPE_CHECKING:
+    from scheduler.ledger.health import Census
 
 __all__ = [
     "ApprovalRule",
@@ -372,5 +375,13 @@ class Ledger(Protocol):
     ) -> builtins.list[tuple[datetime, int]]: ...
 
     def count_published(self, account: str, *, since: datetime) -> int: ...
+
+    def ping(self) -> None:
+        """Return when the database answers; LedgerUnavailable otherwise (health checks)."""
+        ...
+
+    def census(self, *, now: datetime) -> Census:
+        """Drafts per state and how many are due and waiting (metrics; one small query)."""
+        ...
 
     def close(self) -> None: ...

@@ -28,6 +28,7 @@ from scheduler.ledger.base import (
     StaleHash,
 )
 from scheduler.ledger.core import decision_from_row, key_of, key_where, short, standing_decisions
+from scheduler.ledger.health import HealthOps
 from scheduler.ledger.pauses import PauseOps
 from scheduler.ledger.settle import SettleOps
 from scheduler.ledger.states import State, check
@@ -36,7 +37,7 @@ from scheduler.ledger.syncing import SyncOps
 SYNC_RETRIES = 5
 
 
-class SqlLedger(SyncOps, SettleOps, PauseOps):
+class SqlLedger(SyncOps, SettleOps, PauseOps, HealthOps):
     def get(self, key: DraftKey) -> DraftRecord:
         with self._read() as conn:
             return self._record_in(conn, key)

@@ -5,7 +5,9 @@ SCHEDULER_NOTIFY_SMTP            host:port of the mail server
 SCHEDULER_NOTIFY_EMAIL_TO        comma-separated recipients
 SCHEDULER_NOTIFY_EMAIL_FROM      sender (default: campaign-scheduler@localhost)
 SCHEDULER_NOTIFY_SMTP_USER       login, with SCHEDULER_NOTIFY_SMTP_PASSWORD
-SCHEDULER_NOTIFY_SMTP_STARTTLS   1 to upgrade the connection with STARTTLS
+SCHEDULER_NOTIFY_SMTP_STARTTLS   true to upgrade the connection with STARTTLS
+
+Each is checked by scheduler.settings (a misspelt name or a bad value is an error).
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from collections.abc import Mapping
 
 from scheduler.errors import ConfigError
 from scheduler.notify.base import FanOut, Notice, Notifier, NotifyError
-from scheduler.settings import Secret
+from scheduler.settings import NOTIFY_PREFIX, Secret, family
 
 __all__ = ["FanOut", "Notice", "Notifier", "NotifyError", "notifiers_from_env"]
 
 
 def notifiers_from_env(env: Mapping[str, str]) -> list[Notifier]:
     found: list[Notifier] = []
+    checked = family(NOTIFY_PREFIX, env)
     webhook = env.get("SCHEDULER_NOTIFY_WEBHOOK", "").strip()
     if webhook:
         from scheduler.notify.webhook import WebhookNotifier
@@ -55,7 +58,7 @@ def notifiers_from_env(env: Mapping[str, str]) -> list[Notifier]:
                 recipients=recipients,
                 username=env.get("SCHEDULER_NOTIFY_SMTP_USER") or None,
                 password=Secret(password) if password else None,
-                starttls=env.get("SCHEDULER_NOTIFY_SMTP_STARTTLS", "") in ("1", "true", "yes"),
+                starttls=checked.get("smtp_starttls") is True,
             )
         )
     return found

@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from twitter_text.extract_urls import extract_urls_with_indices
+from scheduler.text.x import url_spans
 
 
 def normalise(text: str) -> str:
     """Text as comparable across what we sent and what X returns (t.co links, &amp;, NFC)."""
     text = unicodedata.normalize("NFC", html.unescape(text))
-    cut = sorted((u["indices"] for u in extract_urls_with_indices(text)), key=lambda ix: ix[0])
+    cut = url_spans(text)
     pieces: list[str] = []
     last = 0
     for start, end in cut:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -43,10 +44,14 @@ class _Tables:
 
 @lru_cache(maxsize=1)
 def _tables() -> _Tables:
-    # Imported here: the package builds large expressions at import (about 0.2 s).
-    from twitter_text import extract_urls_with_indices
-    from twitter_text.config import config
-    from twitter_text.regexp.emoji import emoji, emoji_list
+    # Imported here: the package builds large expressions at import (about 0.2 s). It reads
+    # its emoji table through pkg_resources, whose deprecation warning would otherwise land
+    # in every command's output; the table itself is all it uses.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+        from twitter_text import extract_urls_with_indices
+        from twitter_text.config import config
+        from twitter_text.regexp.emoji import emoji, emoji_list
 
     options = config["defaults"]
     starts = frozenset(int(e.codepoint.split()[0], 16) for e in emoji_list)
@@ -82,6 +87,12 @@ def _tables() -> _Tables:
         options["scale"],
         options["transformed_url_length"],
     )
+
+
+def url_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each URL in ``text`` as X finds them, in order."""
+    spans = (tuple(u["indices"]) for u in _tables().extract_urls(text))
+    return sorted((int(a), int(b)) for a, b in spans)
 
 
 def weighted_length(text: str) -> int:

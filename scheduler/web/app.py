@@ -28,6 +28,7 @@ from scheduler.web.api import Api, error, http_error_json
 from scheduler.web.base import NotSignedIn
 from scheduler.web.housekeeping import Housekeeping
 from scheduler.web.pages import Pages
+from scheduler.web.probes import Probes
 from scheduler.web.review import Review
 from scheduler.web.site import HERE, SecurityHeaders, Site
 from scheduler.web.store import AuthStore
@@ -128,7 +129,9 @@ def create_app(
             link=None,
         )
 
+    probes = Probes(ledger, clock)
     routes = [
+        *probes.routes(),
         *Pages(site).routes(),
         *Api(site).routes(),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
@@ -136,7 +139,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(probes.timer)],
         exception_handlers={
             NotSignedIn: not_signed_in,
             HTTPException: http_error,
