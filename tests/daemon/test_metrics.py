@@ -201,11 +201,14 @@ def test_a_takeover_is_counted_by_the_daemon_that_took_over(stage: Stage) -> Non
     # Every draft the killed daemon held (the Mastodon one at least) is taken over once.
     held = sum(str(r.state) == "publishing" for r in stage.records())
     assert held >= 1
+    # A fast platform may have finished its draft before the kill: the second daemon counts
+    # only what it settles itself.
+    left = sum(str(r.state) != "published" for r in stage.records())
     port = _free_port()
     stage.env["SCHEDULER_DAEMON_METRICS_PORT"] = str(port)
     second = stage.start()
     try:
-        page = _scrape_until(f"http://127.0.0.1:{port}", 3, 120, stage)
+        page = _scrape_until(f"http://127.0.0.1:{port}", left, 120, stage)
     finally:
         second.send_signal(signal.SIGTERM)
     assert wait_exit(second, 60) == 0, stage.logs()
