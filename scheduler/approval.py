@@ -59,11 +59,14 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """Who may approve, and how many approvals a draft needs."""
+    """Who may approve, how many approvals a draft needs, and who may pause publishing."""
 
     required: int = 1
     approvers: tuple[str, ...] | None = None  # emails or role names; None: the whole team
     team: tuple[Member, ...] = field(default_factory=tuple)
+    # Who may pause and resume publishing on the review pages: emails or role names; None:
+    # whoever may approve.
+    pause_by: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.required < 1:
@@ -74,7 +77,9 @@ class Policy:
         """Build from a ``scheduler.campaign`` Campaign (its ``approval`` and ``team``)."""
         approval = getattr(campaign, "approval", None)
         approvers = getattr(approval, "approvers", None)
+        pause_by = getattr(campaign, "pause_by", None)
         return cls(
+            pause_by=None if pause_by is None else tuple(pause_by),
             required=int(getattr(approval, "required", 1) or 1),
             approvers=None if approvers is None else tuple(approvers),
             team=tuple(
@@ -111,6 +116,16 @@ class Policy:
     def may_approve(self, email: str) -> bool:
         allowed = self.approver_emails()
         return allowed is None or email.strip().lower() in allowed
+
+    def may_pause(self, email: str) -> bool:
+        """May pause (and resume) publishing of the campaign on the review pages."""
+        if self.pause_by is None:
+            return self.may_approve(email)
+        member = self.member(email)
+        if member is None:
+            return False
+        names = {n.strip().lower() for n in self.pause_by}
+        return member.email in names or bool(names & {r.lower() for r in member.roles})
 
     def rule(self) -> ApprovalRule:
         """What the ledger needs to count approvals under this policy."""

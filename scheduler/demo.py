@@ -252,15 +252,18 @@ def summary(report: dict[str, Any], out: TextIO, outbox: Path) -> int:
         out.write(f"  published  {item['key']}  ({len(item['parts_done'])} part(s))\n")
         for part in item["parts_done"]:
             out.write(f"             {part['url']}\n")
-    for group in ("problems", "in_flight", "waiting_to_retry", "upcoming", "other"):
+    for group in ("problems", "in_flight", "waiting_to_retry", "upcoming", "closed", "other"):
         for item in report[group]:
             why = item["problem"] or item["state"]
             out.write(f"  {item['state']:<10} {item['key']}  {why}\n")
     expected_unpublished = {
-        i["key"] for g in ("problems", "other") for i in report[g] if UNAPPROVED_POST in i["key"]
+        i["key"]
+        for g in ("problems", "closed", "other")
+        for i in report[g]
+        if UNAPPROVED_POST in i["key"]
     }
     pending = sum(report["counts"][g] for g in ("problems", "in_flight", "waiting_to_retry"))
-    pending += report["counts"]["upcoming"] + report["counts"]["other"]
+    pending += sum(report["counts"][g] for g in ("upcoming", "closed", "other"))
     pending -= len(expected_unpublished)
     out.write(
         f"\nDEMO: {len(published)} post(s) published to the sandbox outbox {outbox}; "

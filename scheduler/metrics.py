@@ -91,6 +91,11 @@ class LedgerCollector(Collector):
             "Approved drafts whose time has come, waiting for a daemon to claim them",
             value=census.due,
         )
+        yield GaugeMetricFamily(
+            "scheduler_publishing_paused",
+            "Pauses of publishing a person has put in force (one per campaign, or one for all)",
+            value=census.paused,
+        )
 
 
 def exposition(registry: CollectorRegistry) -> bytes:

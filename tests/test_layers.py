@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "ledger": 4,
     "notify": 4,
     "approval": 5,
+    "pausing": 5,
     "review": 6,
     "metrics": 5,
     "daemon": 6,

@@ -1,5 +1,5 @@
-"""Checks across a campaign's parts: team and approvers, snippets, accounts and variants of
-each post, duplicate post ids, and each post's time (which it also fills in)."""
+"""Checks across a campaign's parts: team, approvers and who may pause, snippets, accounts
+and variants of each post, duplicate post ids, and each post's time (which it also fills in)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,17 @@ def cross_check(header: CampaignHeader, posts: list[Post], src: SourceMap) -> li
                         or ("team: " + ", ".join(known) if known else "add a team"),
                     )
                 )
+    for j, who in enumerate(header.pause_by or ()):
+        if who.lower() not in emails and who not in roles:
+            known = sorted(emails | roles)
+            add(
+                src.header_problem(
+                    ("pause_by", j),
+                    f"{who!r} is neither a team member's email nor a team role",
+                    did_you_mean(who, known)
+                    or ("team: " + ", ".join(known) if known else "add a team"),
+                )
+            )
     eligible = {
         m.email
         for m in header.team

@@ -26,6 +26,7 @@ from scheduler.campaign.model import (
     CampaignHeader,
     Post,
 )
+from scheduler.campaign.paths import OutsideFolder, check_pattern, inside
 from scheduler.campaign.problems import (
     PostSource,
     Problem,
@@ -126,6 +127,7 @@ class _Loader:
             if not names:
                 self.problem(self.arg, "no .yaml files in this folder")
                 return None, [], root
+            names = [n for n in names if self.in_folder(root, n)]
             read = [self.read(root / n, os.path.join(self.arg, n)) for n in names]
             loaded = [f for f in read if f is not None]
             headers = [f for f in loaded if "id" in f.data]
@@ -162,6 +164,22 @@ class _Loader:
         others.extend(self.includes(header, root, {f.path.resolve() for f in [header, *others]}))
         return header, others, root
 
+    def in_folder(self, root: Path, name: str) -> bool:
+        shown = os.path.join(self.arg, name)
+        try:
+            inside(root, root / name)
+        except OutsideFolder:
+            self.problem(
+                shown,
+                "a link to a file outside the campaign folder",
+                "every file of a campaign must be inside its folder; copy the file in",
+            )
+            return False
+        except OSError as exc:
+            self.problem(shown, f"cannot read: {exc.strerror or exc}")
+            return False
+        return True
+
     def includes(self, header: _File, root: Path, seen: set[Path]) -> list[_File]:
         items = header.data.get("include")
         if items is None:
@@ -181,24 +199,31 @@ class _Loader:
             ) -> None:
                 self.problems.append(Problem(header.shown, *at, message, hint))
 
-            matches = sorted(glob.glob(str(root / item))) if glob.has_magic(item) else None
-            targets = [Path(m) for m in matches] if matches is not None else [root / item]
+            outside = (
+                f"{item!r} is outside the campaign folder",
+                "included files must be inside the header file's folder",
+            )
+            try:
+                check_pattern(item)
+            except OutsideFolder:
+                refuse(*outside)
+                continue
+            magic = glob.has_magic(item)
+            # root_dir: the folder's own name may hold [ ] or *, which are no pattern.
+            matches = sorted(glob.glob(item, root_dir=root)) if magic else None
+            targets = [root / m for m in matches] if matches is not None else [root / item]
             if matches == []:
                 refuse(f"{item!r} matches no file")
             for target in targets:
                 try:
-                    resolved = target.resolve()
-                    resolved.relative_to(root.resolve())
+                    resolved = inside(root, target)
                     is_file = resolved.is_file()
                 except OSError as exc:
                     # e.g. a name longer than the file system allows
                     refuse(f"cannot open {item[:60]!r}: {exc.strerror or exc}")
                     continue
-                except ValueError:
-                    refuse(
-                        f"{item!r} is outside the campaign folder",
-                        "included files must be inside the header file's folder",
-                    )
+                except OutsideFolder:
+                    refuse(*outside)
                     continue
                 if not is_file:
                     refuse(f"no such file {item!r}")

@@ -11,6 +11,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from scheduler.campaign.paths import OutsideFolder, inside
+
 MAX_MEDIA_BYTES = 50_000_000  # above every platform's image limit; refuse before reading
 
 
@@ -42,11 +44,9 @@ def locate(root: Path, name: str) -> Path:
             f"{name!r} is an absolute path",
             "give the path relative to the campaign folder, e.g. images/day1.png",
         )
-    base = root.resolve()
-    target = (base / candidate).resolve()
     try:
-        target.relative_to(base)
-    except ValueError:
+        target = inside(root, root / candidate)
+    except OutsideFolder:
         raise MediaProblem(
             f"{name!r} is outside the campaign folder",
             "media files must be inside the campaign folder",

@@ -36,13 +36,13 @@ ACCOUNT_SETTINGS: dict[str, tuple[str, ...]] = {
 }
 _REQUIRED: dict[str, tuple[str, ...]] = {"mastodon": ("instance",), "bluesky": ("handle",)}
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
-_TAG = re.compile(r"^#?(\w+)$")
-_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
-_HANDLE = re.compile(r"^(?=.{3,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}$")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
+_TAG = re.compile(r"#?(\w+)")
+_HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_DURATION = re.compile(r"\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_LOCALE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
+_HANDLE = re.compile(r"(?=.{3,253}\Z)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}")
 
 
 def problem(message: str, hint: str | None = None) -> PydanticCustomError:
@@ -52,7 +52,7 @@ def problem(message: str, hint: str | None = None) -> PydanticCustomError:
 
 def _duration(value: Any) -> Any:
     if isinstance(value, str):
-        m = _DURATION.match(value)
+        m = _DURATION.fullmatch(value)
         if m and any(m.groups()):
             d, h, mins = (int(g) if g else 0 for g in m.groups())
             return timedelta(days=d, hours=h, minutes=mins)
@@ -82,7 +82,7 @@ def _hashtags(value: Any) -> Any:
             raise problem(
                 f"{item!r} is not a hashtag", "write hashtags as words, e.g. MentalHealth"
             )
-        m = _TAG.match(item.strip())
+        m = _TAG.fullmatch(item.strip())
         if not m:
             raise problem(
                 f"{item!r} is not a hashtag",
@@ -98,7 +98,7 @@ Hashtags = Annotated[list[str], BeforeValidator(_hashtags)]
 
 
 def _http_url(value: str, what: str) -> str:
-    if not re.match(r"^https?://[^\s/]+\.[^\s/]+(/\S*)?$|^https?://[^\s/]+(:\d+)?(/\S*)?$", value):
+    if not re.fullmatch(r"https?://[^\s/]+\.[^\s/]+(/\S*)?|https?://[^\s/]+(:\d+)?(/\S*)?", value):
         raise problem(f"{what} {value!r} is not a web address", "write it as https://host/...")
     return value
 
@@ -125,7 +125,7 @@ class CareSettings(Strict):
     @field_validator("locale")
     @classmethod
     def _locale(cls, v: str | None) -> str | None:
-        if v is not None and not _LOCALE.match(v):
+        if v is not None and not _LOCALE.fullmatch(v):
             raise problem(
                 f"{v!r} is not a language and region tag",
                 "write the audience's language and country, e.g. en-GB, cy-GB, es-ES, fr-FR",
@@ -141,7 +141,7 @@ class Member(Strict):
     @field_validator("email")
     @classmethod
     def _email(cls, v: str) -> str:
-        if not _EMAIL.match(v):
+        if not _EMAIL.fullmatch(v):
             raise problem(f"{v!r} is not an email address", "write it as name@example.org")
         return v.lower()
 
@@ -191,7 +191,7 @@ class Account(Strict):
             _http_url(self.service, "service")
         if self.handle is not None:
             handle = self.handle.removeprefix("@")
-            if not _HANDLE.match(handle):
+            if not _HANDLE.fullmatch(handle):
                 raise problem(
                     f"handle {self.handle!r} is not a Bluesky handle", "e.g. yourname.bsky.social"
                 )
@@ -238,7 +238,7 @@ class Defaults(Strict):
 
 
 def _check_hhmm(v: str) -> str:
-    m = _HHMM.match(v.strip())
+    m = _HHMM.fullmatch(v.strip())
     if not m:
         raise problem(f"{v!r} is not a time of day", "write it as HH:MM, e.g. 08:30 or 19:00")
     return f"{int(m.group(1)):02d}:{m.group(2)}"
@@ -357,7 +357,7 @@ class Post(Content):
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
-        if not _ID.match(v):
+        if not _ID.fullmatch(v):
             raise problem(
                 f"post id {v!r} is not allowed",
                 "use letters, digits, '-', '_' and '.', starting with a letter or digit",
@@ -381,6 +381,13 @@ class Post(Content):
             raise problem(
                 "give a local date and time without a UTC offset",
                 "times are read in the campaign's timezone, e.g. 2026-05-11 08:30",
+            )
+        if v is not None and (v.second or v.microsecond):
+            # Posts are placed to the minute everywhere (plan, pages, the daemon); a second
+            # dropped quietly would publish at a time the file does not say.
+            raise problem(
+                f"{v:%H:%M:%S} has seconds, but posts are placed to the minute",
+                f"write {v:%Y-%m-%d %H:%M}",
             )
         return v
 
@@ -431,6 +438,8 @@ class CampaignHeader(Strict):
     accounts: dict[str, Account] = Field(min_length=1)
     team: list[Member] = Field(default_factory=list)
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
+    # Who may pause publishing on the review pages: team emails or roles (default: approvers).
+    pause_by: list[str] | None = Field(default=None, min_length=1)
     care: CareSettings = Field(default_factory=CareSettings)
     defaults: Defaults = Field(default_factory=Defaults)
     hashtags: Hashtags = Field(default_factory=list)
@@ -441,7 +450,7 @@ class CampaignHeader(Strict):
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
-        if not _ID.match(v):
+        if not _ID.fullmatch(v):
             raise problem(
                 f"campaign id {v!r} is not allowed",
                 "use letters, digits, '-', '_' and '.', e.g. mhaw-2026",
@@ -451,7 +460,7 @@ class CampaignHeader(Strict):
     @field_validator("language")
     @classmethod
     def _language(cls, v: str) -> str:
-        if not re.match(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", v):
+        if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", v):
             raise problem(f"{v!r} is not a language code", "use an ISO 639-1 code such as en or cy")
         return v
 
@@ -459,7 +468,7 @@ class CampaignHeader(Strict):
     @classmethod
     def _account_names(cls, v: dict[str, Account]) -> dict[str, Account]:
         for name in v:
-            if not _ID.match(name) or name in PLATFORMS:
+            if not _ID.fullmatch(name) or name in PLATFORMS:
                 raise problem(
                     f"account name {name!r} is not allowed",
                     "use letters, digits, '-' and '_', and not a platform name "

@@ -32,8 +32,8 @@ MAX_DEPTH = 64
 _NULL = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
-_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$|^0x[0-9a-fA-F]+$|^0o[0-7]+$")
-_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)|0x[0-9a-fA-F]+|0o[0-7]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 
 
 class YamlProblem(Exception):
@@ -87,13 +87,13 @@ def _scalar(event: Any) -> Any:
         return True
     if value in _FALSE:
         return False
-    if _INT.match(value):
+    if _INT.fullmatch(value):
         return (
             int(value.replace("_", ""), 0)
             if value[:2] in ("0x", "0o")
             else int(value.replace("_", ""))
         )
-    if _FLOAT.match(value) and any(c.isdigit() for c in value):
+    if _FLOAT.fullmatch(value) and any(c.isdigit() for c in value):
         return float(value.replace("_", ""))
     return value
 

@@ -9,6 +9,7 @@ from scheduler import __version__
 from scheduler.cli.campaign_cmds import cmd_check, cmd_export_ics, cmd_lint, cmd_plan, cmd_preview
 from scheduler.cli.common import Handler
 from scheduler.cli.daemon_cmds import cmd_accounts_check, cmd_demo, cmd_run
+from scheduler.cli.pause_cmds import cmd_pause, cmd_resume
 from scheduler.cli.review_cmds import (
     cmd_approve,
     cmd_comment,
@@ -94,7 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
     actor_option(p)
 
     p = add("approve", cmd_approve, "approve a post's drafts as they stand now")
-    draft_target(p)
+    p.add_argument("path", metavar="PATH", help="campaign file or folder")
+    p.add_argument("post", metavar="POST", nargs="?", help="post id (optional with --shown)")
+    p.add_argument("--account", help="one account only (default: every account of the post)")
+    p.add_argument(
+        "--shown",
+        action="store_true",
+        help="exactly the versions your last `review` showed you (of POST, if given)",
+    )
     p.add_argument("--comment", help="a note to keep with the approval")
     hash_option(p)
     ledger_options(p)
@@ -131,6 +139,26 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--published", metavar="URL", help="it did go out, at this address")
     g.add_argument("--not-published", action="store_true", help="it did not go out: retry it")
     g.add_argument("--give-up", action="store_true", help="do not publish it at all")
+    ledger_options(p)
+    actor_option(p)
+
+    p = add("pause", cmd_pause, "stop publishing a campaign (or every campaign) at once")
+    p.add_argument("path", metavar="PATH", nargs="?", help="campaign file, folder or id")
+    p.add_argument("--all", action="store_true", help="every campaign in the ledger")
+    p.add_argument("--reason", required=True, help="why (recorded and sent to the team)")
+    ledger_options(p)
+    actor_option(p)
+
+    p = add("resume", cmd_resume, "publish again after a pause; choose what the pause held back")
+    p.add_argument("path", metavar="PATH", nargs="?", help="campaign file, folder or id")
+    p.add_argument("--all", action="store_true", help="end the pause of every campaign")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--missed", action="store_true", help="drafts whose window closed meanwhile are missed"
+    )
+    g.add_argument(
+        "--shift", action="store_true", help="move the rest of the schedule by the pause's length"
+    )
     ledger_options(p)
     actor_option(p)
 

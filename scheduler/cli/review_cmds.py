@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Literal
 
 from scheduler.cli.common import settings_from
+from scheduler.cli.shown import Shown, load_shown, save_shown
 from scheduler.cli.workflow import (
     Workflow,
     care_blocks,
@@ -16,7 +17,7 @@ from scheduler.cli.workflow import (
 from scheduler.errors import UsageError
 
 if TYPE_CHECKING:
-    from scheduler.ledger import DraftRecord
+    from scheduler.ledger import DraftRecord, Pause
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -30,6 +31,13 @@ def cmd_review(args: argparse.Namespace) -> int:
         rule = flow.policy.rule()
         mine = awaiting(records, actor, flow.policy)
         print(f"{len(mine)} draft{'s' if len(mine) != 1 else ''} awaiting {actor}")
+        save_shown(
+            settings_from(args).data_dir,
+            flow.campaign.id,
+            actor,
+            [Shown(r.key.post_id, r.key.account, r.content_hash) for r in mine],
+            at=flow.clock.now(),
+        )
         for record in mine:
             print()
             print(
@@ -67,6 +75,11 @@ def cmd_review(args: argparse.Namespace) -> int:
                 "",
             )
             print(f"\nreturned to you: {record.key.post_id} @ {record.key.account}: {reason}")
+        if mine:
+            print(
+                f"\napprove exactly the {len(mine)} version{'s' if len(mine) != 1 else ''} "
+                f"shown above: scheduler approve {args.path} --shown"
+            )
     finally:
         flow.close()
     return 0
@@ -74,6 +87,16 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 def cmd_approve(args: argparse.Namespace) -> int:
     from scheduler import approval
+
+    if args.shown:
+        if args.hash:
+            raise UsageError("give --shown or --hash, not both")
+        return approve_shown(args)
+    if not args.post:
+        raise UsageError(
+            "which post? give POST, or --shown to approve what your last review showed",
+            hint="scheduler approve PATH POST, or scheduler approve PATH --shown",
+        )
 
     def act(flow: Workflow, record: DraftRecord, actor: str) -> DraftRecord:
         return approval.approve(
@@ -88,6 +111,67 @@ def cmd_approve(args: argparse.Namespace) -> int:
         )
 
     return decide_each(args, "approved", act)
+
+
+def approve_shown(args: argparse.Namespace) -> int:
+    """Approve exactly the versions the last ``review`` showed this person (optionally of one
+    post or account): each bound to the hash shown, so a changed draft is refused."""
+    from scheduler import approval
+    from scheduler.approval import next_step
+    from scheduler.draft import DraftKey
+    from scheduler.ledger import NotFound, PolicyError, StaleHash, TransitionError
+
+    flow = Workflow(args)
+    refused = 0
+    try:
+        actor = flow.actor(args)
+        shown, at = load_shown(settings_from(args).data_dir, flow.campaign.id, actor)
+        chosen = [
+            s
+            for s in shown
+            if (not args.post or s.post_id == args.post)
+            and (not args.account or s.account == args.account)
+        ]
+        if not chosen:
+            raise UsageError(
+                f"your last review ({at}) showed no draft"
+                + (f" of post {args.post!r}" if args.post else "")
+                + (f" for account {args.account!r}" if args.account else ""),
+                hint="run `scheduler review PATH` to see what awaits you",
+            )
+        rule = flow.policy.rule()
+        for item in chosen:
+            key = DraftKey(flow.campaign.id, item.post_id, item.account)
+            try:
+                record = flow.ledger.get(key)
+                if any(a.actor == actor for a in record.approvals):
+                    print(f"{key}: already approved by you ({actor})")
+                    continue
+                after = approval.approve(
+                    flow.ledger,
+                    key,
+                    actor,
+                    item.content_hash,
+                    policy=flow.policy,
+                    now=flow.clock.now(),
+                    comment=args.comment,
+                    care_blocks=care_blocks(flow, record),
+                )
+            except (StaleHash, NotFound, PolicyError, TransitionError) as exc:
+                refused += 1
+                print(f"{key}: NOT approved: {exc.message}")
+                continue
+            step = next_step(after, rule, flow.clock.now())
+            print(f"{after.key}: approved, recorded as {actor} -> {after.state.value}; {step}")
+    finally:
+        flow.close()
+    if refused:
+        raise UsageError(
+            f"{refused} of {len(chosen)} shown draft{'s' if len(chosen) != 1 else ''} "
+            "could not be approved",
+            hint="run `scheduler review PATH` again and decide on what the drafts say now",
+        )
+    return 0
 
 
 def cmd_reject(args: argparse.Namespace) -> int:
@@ -180,13 +264,14 @@ def cmd_status(args: argparse.Namespace) -> int:
         ledger = open_ledger(settings.ledger, clock=clock)
         campaigns = ledger.campaigns()
     try:
+        pauses = [p for p in ledger.pauses() if any(p.covers(c) for c in campaigns) or p.everything]
         rows = []
         records = []
         for campaign in campaigns:
             found = ledger.list(campaign)
             records += found
             rows += status_rows(found, ledger.rule, clock.now())
-        pauses = ledger.account_pauses(now=clock.now())
+        waits = ledger.account_pauses(now=clock.now())
     finally:
         ledger.close()
     # What the daemon knows: in flight, retries with their next attempt, URLs, problems.
@@ -196,11 +281,16 @@ def cmd_status(args: argparse.Namespace) -> int:
         now=clock.now(),
         max_lateness=options.max_lateness,
         thread_completion=options.thread_completion,
-        pauses=pauses,
+        account_pauses=waits,
     )
     if args.json:
-        print(json.dumps({"drafts": rows, **report}, indent=2, ensure_ascii=False))
+        paused = [p.to_json() for p in pauses]
+        print(
+            json.dumps({"paused": paused, "drafts": rows, **report}, indent=2, ensure_ascii=False)
+        )
         return 0
+    for line in pause_banner(pauses):
+        print(line)
     if not rows:
         print("no drafts in the ledger yet: run `scheduler review PATH` or `scheduler run PATH`")
         return 0
@@ -213,6 +303,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     for line in render(report):
         print(line)
     return 0
+
+
+def pause_banner(pauses: list[Pause]) -> list[str]:
+    lines = []
+    for pause in pauses:
+        what = "EVERY CAMPAIGN" if pause.everything else f"campaign {pause.scope}"
+        lines.append(
+            f"PAUSED: {what} since {pause.since.isoformat(timespec='minutes')} "
+            f"by {pause.actor}: {pause.reason}"
+        )
+        lines.append(
+            "  nothing is sent until `scheduler resume "
+            f"{'--all' if pause.everything else pause.scope} --missed|--shift`"
+        )
+    if lines:
+        lines.append("")
+    return lines
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:

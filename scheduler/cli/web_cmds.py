@@ -24,6 +24,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from scheduler.clock import SystemClock
     from scheduler.log import EventLog
+    from scheduler.notify import FanOut, notifiers_from_env
     from scheduler.web.app import create_app
     from scheduler.web.site import is_loopback
 
@@ -33,6 +34,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Like `run`: a folder of campaign folders serves each of them.
     workspace = web_workspace(campaign_paths(args.paths), ledger, clock)
     workspace.refresh()  # a campaign that does not load stops here, with every problem
+    notifiers = notifiers_from_env(settings.env)
     app = create_app(
         ledger=ledger,
         workspace=workspace,
@@ -40,6 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         clock=clock,
         settings=settings,
         log=EventLog(sys.stderr),
+        notifier=FanOut(notifiers) if notifiers else None,
     )
     where = f"http://{args.host}:{args.port}"
     print(f"review pages at {where} (Ctrl-C stops)", file=sys.stderr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from scheduler.campaign.paths import OutsideFolder, inside
 from scheduler.draft import Draft, PartResult, content_hash, idempotency_key
 from scheduler.errors import SchedulerError
 from scheduler.platforms.base import LinkCardRequest, MediaUpload, PartRequest, PublishRequest
@@ -22,11 +23,12 @@ class NotPublishable(SchedulerError):
 
 def resolve_media(root: Path, relative: str) -> Path:
     """The absolute path of a media file, refusing anything outside the campaign folder."""
-    base = root.resolve()
-    candidate = (base / relative).resolve()
-    if not candidate.is_relative_to(base):
-        raise NotPublishable(f"media path {relative!r} leaves the campaign folder {base}")
-    return candidate
+    try:
+        return inside(root, root / relative)
+    except OutsideFolder:
+        raise NotPublishable(
+            f"media path {relative!r} leaves the campaign folder {root.resolve()}"
+        ) from None
 
 
 def _sha256(path: Path) -> str:

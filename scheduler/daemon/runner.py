@@ -111,6 +111,7 @@ class Daemon:
         self._stop_requested = threading.Event()
         self.outcomes: dict[str, int] = {}
         self.pending_catch_up: tuple[Step, ...] = ()
+        self.paused_scopes: dict[str, Any] = {}
 
     # --- loading ----------------------------------------------------------------------------
 
@@ -174,7 +175,7 @@ class Daemon:
             thread_completion=self.options.thread_completion,
         )
         for step in the_plan.missed:
-            self._close(step)
+            self._close(step)  # (not while its campaign is paused: see _close)
         for step in the_plan.problems:
             self.reporter.notice(
                 Notice(
@@ -335,6 +336,9 @@ class Daemon:
         state = str(record.state)
         if step.action == "close_unapproved" and state not in UNAPPROVED:
             return
+        if self.ledger.paused(step.key.campaign) is not None:
+            # The person who resumes decides: missed, or moved by the pause's length.
+            return
         if state not in WAITING | UNAPPROVED:
             return
         if now <= self._last_chance(record):
@@ -438,7 +442,28 @@ class Daemon:
                 return
             self.fire(key)
 
+    def watch_pauses(self) -> None:
+        """Say when a person paused or resumed publishing (one small read per sweep).
+
+        The pause itself needs nothing from here: the ledger refuses claims of a paused
+        campaign, and a thread being published stops between its parts."""
+        now = {p.scope: p for p in self.ledger.pauses()}
+        for scope, pause in now.items():
+            if scope not in self.paused_scopes:
+                self.reporter.event(
+                    "campaign_paused",
+                    "warning",
+                    scope=scope,
+                    since=pause.since,
+                    by=pause.actor,
+                    reason=pause.reason,
+                )
+        for scope in set(self.paused_scopes) - set(now):
+            self.reporter.event("campaign_resumed", scope=scope)
+        self.paused_scopes = now
+
     def _periodic(self) -> None:
+        self.watch_pauses()
         if self._reload_requested.is_set() or self.source.changed():
             self._reload_requested.clear()
             self.reporter.event("reload")
@@ -469,6 +494,7 @@ class Daemon:
                 "no campaign could be loaded, so nothing can be published",
                 hint="fix the problems above (`scheduler check PATH`), then start again",
             )
+        self.watch_pauses()
         interval = min(self.options.sweep_interval, self.options.reload_interval)
         self.timers.begin(interval, self._periodic)
         self.reporter.event(

@@ -1,4 +1,5 @@
 """What ``scheduler status`` shows: upcoming, in flight, waiting to retry, published, problems,
+and posts whose window closed without them going out (a past week nobody ran),
 and the accounts paused by a platform's rate limit or a quota.
 
 Built from ledger records only (the ledger is the truth), as plain data for ``--json`` and as
@@ -17,7 +18,15 @@ from scheduler.daemon.notices import local_time, published_parts
 from scheduler.daemon.reconcile import UNAPPROVED, WAITING
 from scheduler.daemon.windows import THREAD_COMPLETION, finish_by, finishing_late, window_end
 
-GROUPS = ("problems", "in_flight", "waiting_to_retry", "upcoming", "published", "other")
+GROUPS = (
+    "problems",
+    "in_flight",
+    "waiting_to_retry",
+    "upcoming",
+    "closed",
+    "published",
+    "other",
+)
 
 PROBLEM_STATES = frozenset({"failed", "missed", "outcome_unknown"})
 
@@ -106,8 +115,21 @@ def problem_of(record: Any, state: str, *, now: datetime, max_lateness: float) -
     return None
 
 
+def window_closed(item: dict[str, Any], *, now: datetime) -> bool:
+    """Never sent and its window is over: a past week nobody ran, not an upcoming post.
+    (A retry keeps its own heading, with its error and next attempt.)"""
+    return (
+        item["state"] in (WAITING - {"retry_wait"}) | UNAPPROVED
+        and not item["parts_done"]
+        and item["latest"] is not None
+        and datetime.fromisoformat(item["latest"]) < now
+    )
+
+
 def group_of(item: dict[str, Any], *, now: datetime) -> str:
     state = item["state"]
+    if window_closed(item, now=now):
+        return "closed"
     if item["problem"] and state != "retry_wait":
         return "problems"
     if state == "publishing":
@@ -127,9 +149,10 @@ def build(
     now: datetime,
     max_lateness: float,
     thread_completion: float = THREAD_COMPLETION,
-    pauses: Iterable[Any] = (),
+    account_pauses: Iterable[Any] = (),
 ) -> dict[str, Any]:
-    """The report; ``pauses`` are the ledger's account pauses in force (AccountPause)."""
+    """The report; ``account_pauses`` are the ledger's AccountPause rows in force (a
+    platform's rate limit or a quota; a person's pause of a campaign is shown apart)."""
     groups: dict[str, list[dict[str, Any]]] = {g: [] for g in GROUPS}
     records = list(records)
     accounts = {record.key.account for record in records}
@@ -140,7 +163,7 @@ def build(
             "reason": p.reason,
             "source": p.source,
         }
-        for p in pauses
+        for p in account_pauses
         if p.account in accounts and p.until > now
     ]
     for record in records:
@@ -162,6 +185,7 @@ def render(report: dict[str, Any]) -> list[str]:
         "in_flight": "In flight",
         "waiting_to_retry": "Waiting to retry",
         "upcoming": "Upcoming",
+        "closed": "Window closed, never sent",
         "published": "Published",
         "other": "Other",
     }
@@ -180,6 +204,7 @@ def render(report: dict[str, Any]) -> list[str]:
     counts = report["counts"]
     lines.append(
         f"{counts['published']} published, {counts['upcoming']} upcoming, "
+        f"{counts['closed']} closed unsent, "
         f"{counts['in_flight']} in flight, {counts['waiting_to_retry']} waiting to retry, "
         f"{counts['problems']} problem{'s' if counts['problems'] != 1 else ''}"
     )
@@ -207,6 +232,9 @@ def _line(group: str, item: dict[str, Any]) -> str:
     if group == "published":
         urls = " ".join(p["url"] for p in item["parts_done"]) or "(no address recorded)"
         return f"{head}  {urls}"
+    if group == "closed":
+        approval = "approved" if item["approved"] else f"not approved ({item['state']})"
+        return f"{head}  window closed at {item['latest']}; {approval}, never published"
     if group == "upcoming":
         approval = "approved" if item["approved"] else "NOT APPROVED"
         return f"{head}  {approval}{late}"

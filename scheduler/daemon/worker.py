@@ -51,7 +51,8 @@ from scheduler.platforms.base import (
 
 
 class _Stopping(Exception):
-    """Raised between thread parts when the daemon is asked to stop."""
+    """Raised between thread parts when the daemon is asked to stop or the campaign was
+    paused: the part being sent is out and recorded, the rest waits."""
 
 
 class Worker:
@@ -164,7 +165,18 @@ class Worker:
                 window_end=end,
                 finish_by=finish,
             )
+        if self._paused(draft):
+            # Paused between the claim and the first request: nothing goes out.
+            self.ledger.release(claim, now=now)
+            self.reporter.event(
+                "released", key=str(claim.key), parts_done=len(done), reason="paused"
+            )
+            return "released"
         return self._publish(self._keep(claim), record, request, publisher, end)
+
+    def _paused(self, draft: Draft) -> bool:
+        """A person paused the campaign (read from the ledger, so it holds for every daemon)."""
+        return self.ledger.paused(draft.campaign) is not None
 
     def _finish_by(self, draft: Draft) -> datetime:
         return finish_by(
@@ -263,6 +275,7 @@ class Worker:
         end: datetime,
     ) -> str:
         holder = [claim]
+        draft: Draft = claim.draft
         done = list(request.done)
         total = len(request.parts)
 
@@ -276,6 +289,8 @@ class Worker:
             if len(done) < total:
                 if self.stopping.is_set():
                     raise _Stopping
+                if self._paused(draft):
+                    raise _Stopping("paused")
                 holder[0] = self._keep(holder[0])
 
         def before_create(index: int) -> None:
@@ -293,9 +308,11 @@ class Worker:
         )
         try:
             publisher.publish(request, on_part, before_create)
-        except _Stopping:
+        except _Stopping as why:
             self.ledger.release(holder[0], now=self.clock.now())
-            self.reporter.event("released", key=str(claim.key), parts_done=len(done))
+            self.reporter.event(
+                "released", key=str(claim.key), parts_done=len(done), reason=str(why) or "stopping"
+            )
             return "released"
         except PublishError as exc:
             sent = self._sent(exc, recorded=len(done) - len(request.done))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scheduler.ledger.base import (
+    ALL_CAMPAIGNS,
     AccountPause,
     ApprovalRule,
     Attempt,
@@ -23,7 +24,10 @@ from scheduler.ledger.base import (
     LedgerUnavailable,
     MigrationError,
     NotFound,
+    Pause,
+    PauseError,
     PolicyError,
+    Shift,
     StaleHash,
     SyncReport,
     TransitionError,
@@ -35,6 +39,7 @@ if TYPE_CHECKING:
     from scheduler.ledger.store import SqlLedger
 
 __all__ = [
+    "ALL_CAMPAIGNS",
     "TRANSITIONS",
     "AccountPause",
     "ApprovalRule",
@@ -49,7 +54,10 @@ __all__ = [
     "LedgerUnavailable",
     "MigrationError",
     "NotFound",
+    "Pause",
+    "PauseError",
     "PolicyError",
+    "Shift",
     "StaleHash",
     "State",
     "SyncReport",

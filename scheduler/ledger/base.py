@@ -13,6 +13,7 @@ people through decisions (``scheduler.approval``) and ``resolve``.
     ├── TransitionError      a state change the state machine forbids
     ├── StaleHash            decided on a hash that is no longer current
     ├── PolicyError          approval policy refuses the actor
+    ├── PauseError           pausing what is paused, resuming what is not
     └── LeaseLost            another worker owns the claim now
 """
 
@@ -32,8 +33,10 @@ if TYPE_CHECKING:
     from scheduler.ledger.health import Census
 
 __all__ = [
+    "ALL_CAMPAIGNS",
     "ApprovalRule",
     "Attempt",
+    "CampaignEvent",
     "Claim",
     "Decision",
     "DecisionKind",
@@ -45,12 +48,18 @@ __all__ = [
     "LedgerUnavailable",
     "MigrationError",
     "NotFound",
+    "Pause",
+    "PauseError",
     "PolicyError",
+    "Shift",
     "StaleHash",
     "State",
     "SyncReport",
     "TransitionError",
 ]
+
+# The scope of a pause over every campaign (a campaign id never looks like this).
+ALL_CAMPAIGNS = "*"
 
 DecisionKind = Literal["approve", "reject", "comment", "override"]
 ResolveOutcome = Literal["published", "not_published", "give_up"]
@@ -96,6 +105,10 @@ class PolicyError(LedgerError):
 
 
 class LeaseLost(LedgerError):
+    pass
+
+
+class PauseError(LedgerError):
     pass
 
 
@@ -258,6 +271,55 @@ class SyncReport:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """A pause of publishing in force (or, in the history, one that was): nothing of
+    ``scope`` (a campaign id, or ALL_CAMPAIGNS) is claimed while it lasts."""
+
+    scope: str
+    since: datetime
+    actor: str
+    reason: str
+
+    @property
+    def everything(self) -> bool:
+        return self.scope == ALL_CAMPAIGNS
+
+    def covers(self, campaign: str) -> bool:
+        return self.everything or self.scope == campaign
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scope": "all" if self.everything else self.scope,
+            "since": self.since.isoformat(),
+            "by": self.actor,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignEvent:
+    """One line of the append-only history of pausing and resuming."""
+
+    scope: str
+    at: datetime
+    action: str  # pause | resume
+    actor: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """A resume moves a draft: from the due time it has to ``due`` (and its window end with it)."""
+
+    key: DraftKey
+    old_due: datetime
+    due: datetime
+    latest: datetime | None
+    note: str | None = None  # what a person should check (a clock change, posts too close)
+
+
 # --- the interface --------------------------------------------------------------------------
 
 
@@ -361,6 +423,25 @@ class Ledger(Protocol):
     ) -> DraftRecord: ...
 
     def mark_missed(self, key: DraftKey, *, reason: str, now: datetime) -> None: ...
+
+    def pause(self, scope: str, *, actor: str, reason: str, now: datetime) -> Pause: ...
+
+    def pauses(self) -> builtins.list[Pause]: ...
+
+    def paused(self, campaign: str) -> Pause | None: ...
+
+    def pause_history(self, scope: str | None = None) -> builtins.list[CampaignEvent]: ...
+
+    def resume(
+        self,
+        scope: str,
+        *,
+        actor: str,
+        now: datetime,
+        choice: str,
+        missed: Sequence[tuple[DraftKey, str]] = (),
+        shifts: Sequence[Shift] = (),
+    ) -> Pause: ...
 
     def pause_account(
         self, account: str, *, until: datetime, reason: str, source: str, now: datetime

@@ -23,13 +23,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, or_, select, update
+from sqlalchemy import Connection, and_, delete, exists, not_, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from scheduler.clock import ensure_utc
 from scheduler.draft import Draft, DraftKey, PartResult
 from scheduler.ledger import tables as t
-from scheduler.ledger.base import Claim, LeaseLost, LedgerError
+from scheduler.ledger.base import ALL_CAMPAIGNS, Claim, LeaseLost, LedgerError
 from scheduler.ledger.core import (
     LedgerCore,
     key_of,
@@ -78,27 +78,36 @@ def started() -> ColumnElement[bool]:
     return t.drafts.c.parts_done.like("%{%")
 
 
-def not_paused(now: datetime) -> ColumnElement[bool]:
+def account_not_paused(now: datetime) -> ColumnElement[bool]:
     """The draft's account has no pause in force: a paused account's drafts wait unclaimed
     (so waiting costs no attempt), a started thread's later parts too."""
     p, d = t.account_pauses, t.drafts
     return ~exists().where(p.c.account == d.c.account, p.c.until > now)
 
 
+def not_paused() -> ColumnElement[bool]:
+    """No pause is in force over the draft's campaign (nor over every campaign)."""
+    d, p = t.drafts, t.campaign_pauses
+    return not_(exists().where(p.c.scope.in_([d.c.campaign, ALL_CAMPAIGNS])))
+
+
 def claimable(now: datetime, thread_completion: Lease = 0.0) -> ColumnElement[bool]:
     """The claim condition at ``now``; started threads may be finished until their window
     end + ``thread_completion``. (A draft without a latest time has no window here: the
-    daemon applies its default lateness.)"""
+    daemon applies its default lateness.) Nothing of a paused campaign is claimed, not even
+    an expired lease: the draft stays as it is until the pause ends; nor anything of an
+    account a platform asked to wait (``account_not_paused``)."""
     d = t.drafts
     window_open = or_(d.c.latest.is_(None), d.c.latest >= now)
     completion = _span(thread_completion)
     if completion > timedelta(0):
         window_open = or_(window_open, and_(d.c.latest >= now - completion, started()))
     return and_(
-        not_paused(now),
+        account_not_paused(now),
         d.c.approved_hash.is_not(None),
         d.c.approved_hash == d.c.content_hash,
         d.c.due <= now,
+        not_paused(),
         or_(
             and_(
                 window_open,

@@ -25,6 +25,7 @@ class Census:
 
     states: dict[str, int]
     due: int
+    paused: int = 0  # pauses of publishing in force (a campaign each, or every campaign)
 
 
 class HealthOps(LedgerCore):
@@ -44,6 +45,7 @@ class HealthOps(LedgerCore):
         with self._read() as conn:
             rows = conn.execute(select(d.c.state, func.count()).group_by(d.c.state)).all()
             due = conn.execute(select(func.count()).select_from(d).where(due_now)).scalar_one()
+            paused = conn.execute(select(func.count()).select_from(t.campaign_pauses)).scalar_one()
         states = {state.value: 0 for state in State}
         states.update({str(state): int(count) for state, count in rows})
-        return Census(states=states, due=int(due))
+        return Census(states=states, due=int(due), paused=int(paused))

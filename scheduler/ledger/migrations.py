@@ -99,6 +99,29 @@ def _account_pauses(conn: Connection) -> None:
     )
 
 
+def _campaign_pause(conn: Connection) -> None:
+    for table in (tables.campaign_pauses, tables.campaign_events, tables.schedule_shifts):
+        table.create(conn, checkfirst=True)
+    # The history of pausing is evidence, like the draft events.
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("DROP TRIGGER IF EXISTS campaign_events_append_only ON campaign_events"))
+        conn.execute(
+            text(
+                "CREATE TRIGGER campaign_events_append_only BEFORE UPDATE OR DELETE"
+                " ON campaign_events FOR EACH ROW EXECUTE FUNCTION ledger_events_append_only()"
+            )
+        )
+        return
+    for verb in ("UPDATE", "DELETE"):
+        conn.execute(
+            text(
+                f"CREATE TRIGGER IF NOT EXISTS campaign_events_no_{verb.lower()} BEFORE {verb}"
+                " ON campaign_events BEGIN SELECT RAISE(ABORT, 'ledger events are append-only');"
+                " END"
+            )
+        )
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -108,6 +131,7 @@ MIGRATIONS: list[Migration] = [
     ("0004_append_only_events", _append_only),
     ("0005_web_sign_in", _web_sign_in),
     ("0006_account_pauses", _account_pauses),
+    ("0008_campaign_pause", _campaign_pause),
 ]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Connection, update
 
 from scheduler.clock import ensure_utc
 from scheduler.draft import DraftKey, PartResult
@@ -75,42 +75,45 @@ class SettleOps(ClaimOps):
     def mark_missed(self, key: DraftKey, *, reason: str, now: datetime) -> None:
         """The window closed before the draft could go out; a person is told by status."""
         now = ensure_utc(now)
-        d = t.drafts
         with self._write() as conn:
-            row = self._lock(conn, key)
-            state = State(row.state)
-            check("mark_missed", key, state, State.MISSED)
-            if state is State.PUBLISHING and row.lease_until is not None and row.lease_until >= now:
-                raise LeaseLost(
-                    f"{key}: {row.lease_owner} is publishing it under a lease until "
-                    f"{row.lease_until.isoformat()}",
-                    hint="let the holder finish or wait for the lease to expire",
-                )
-            conn.execute(
-                update(d)
-                .where(key_where(d, key))
-                .values(
-                    state=State.MISSED.value,
-                    approved_hash=row.approved_hash,
-                    lease_owner=None,
-                    lease_token=None,
-                    lease_until=None,
-                    last_error=reason,
-                    version=d.c.version + 1,
-                    updated_at=now,
-                )
+            self._miss(conn, key, reason=reason, now=now)
+
+    def _miss(self, conn: Connection, key: DraftKey, *, reason: str, now: datetime) -> None:
+        d = t.drafts
+        row = self._lock(conn, key)
+        state = State(row.state)
+        check("mark_missed", key, state, State.MISSED)
+        if state is State.PUBLISHING and row.lease_until is not None and row.lease_until >= now:
+            raise LeaseLost(
+                f"{key}: {row.lease_owner} is publishing it under a lease until "
+                f"{row.lease_until.isoformat()}",
+                hint="let the holder finish or wait for the lease to expire",
             )
-            if state is State.PUBLISHING:
-                self._end_attempt(conn, key, row.attempts, now, "missed")
-            self._log(
-                conn,
-                self._event(
-                    key,
-                    at=now,
-                    action="mark_missed",
-                    from_state=state,
-                    to_state=State.MISSED,
-                    content_hash=row.content_hash,
-                    detail={"reason": reason},
-                ),
+        conn.execute(
+            update(d)
+            .where(key_where(d, key))
+            .values(
+                state=State.MISSED.value,
+                approved_hash=row.approved_hash,
+                lease_owner=None,
+                lease_token=None,
+                lease_until=None,
+                last_error=reason,
+                version=d.c.version + 1,
+                updated_at=now,
             )
+        )
+        if state is State.PUBLISHING:
+            self._end_attempt(conn, key, row.attempts, now, "missed")
+        self._log(
+            conn,
+            self._event(
+                key,
+                at=now,
+                action="mark_missed",
+                from_state=state,
+                to_state=State.MISSED,
+                content_hash=row.content_hash,
+                detail={"reason": reason},
+            ),
+        )

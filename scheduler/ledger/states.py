@@ -82,6 +82,10 @@ TRANSITIONS: dict[str, dict[State, frozenset[State]]] = {
         s: frozenset({S.MISSED})
         for s in (S.DRAFT, S.REJECTED, S.APPROVED, S.SCHEDULED, S.RETRY_WAIT, S.PUBLISHING)
     },
+    # a person resumes a paused campaign and moves the rest of its schedule by the pause
+    "shift": {
+        s: frozenset({s}) for s in (S.DRAFT, S.APPROVED, S.SCHEDULED, S.REJECTED, S.RETRY_WAIT)
+    },
     # a person settles a post that may or may not have gone out
     "resolve": {S.OUTCOME_UNKNOWN: frozenset({S.PUBLISHED, S.RETRY_WAIT, S.FAILED})},
 }

@@ -1,5 +1,6 @@
 """The ledger as one object: reads and decisions here; sync writes in syncing.py, the
-claim API in claims.py, resolving and missing in settle.py, engine and transactions in core.py."""
+claim API in claims.py, resolving and missing in settle.py, pausing in pausing.py, engine and
+transactions in core.py."""
 
 from __future__ import annotations
 
@@ -29,15 +30,15 @@ from scheduler.ledger.base import (
 )
 from scheduler.ledger.core import decision_from_row, key_of, key_where, short, standing_decisions
 from scheduler.ledger.health import HealthOps
-from scheduler.ledger.pauses import PauseOps
-from scheduler.ledger.settle import SettleOps
+from scheduler.ledger.pausing import PauseOps
+from scheduler.ledger.ratelimits import RateLimitOps
 from scheduler.ledger.states import State, check
 from scheduler.ledger.syncing import SyncOps
 
 SYNC_RETRIES = 5
 
 
-class SqlLedger(SyncOps, SettleOps, PauseOps, HealthOps):
+class SqlLedger(SyncOps, PauseOps, RateLimitOps, HealthOps):
     def get(self, key: DraftKey) -> DraftRecord:
         with self._read() as conn:
             return self._record_in(conn, key)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,34 @@ from scheduler.ledger.states import State, check
 from scheduler.ledger.sync import Current, plan_sync
 
 SYNC_RETRIES = 5
+
+
+def _moved(conn: Connection, campaign: str, drafts: Sequence[Draft]) -> Sequence[Draft]:
+    """The drafts with the moves of earlier resumes applied.
+
+    A resume that shifted the schedule moved a draft from the time the files give to a later
+    one; while the files still give that time, the moved time stands (with its approvals).
+    Once the files give another time, that is an edit like any other.
+    """
+    s = t.schedule_shifts
+    moves = {
+        (r.post_id, r.account): (r.file_due, r.due)
+        for r in conn.execute(
+            select(s.c.post_id, s.c.account, s.c.file_due, s.c.due).where(s.c.campaign == campaign)
+        )
+    }
+    if not moves:
+        return drafts
+    out: list[Draft] = []
+    for draft in drafts:
+        move = moves.get((draft.post_id, draft.account))
+        if move is None or move[0] != draft.due:
+            out.append(draft)
+            continue
+        delta = move[1] - move[0]
+        latest = None if draft.latest is None else draft.latest + delta
+        out.append(replace(draft, due=move[1], latest=latest))
+    return out
 
 
 class SyncOps(LedgerCore):
@@ -104,7 +133,7 @@ class SyncOps(LedgerCore):
             )
             for r in rows
         ]
-        plan = plan_sync(campaign, current, drafts)
+        plan = plan_sync(campaign, current, _moved(conn, campaign, drafts))
         log: list[dict[str, Any]] = []
 
         if plan.create:

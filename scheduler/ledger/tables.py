@@ -201,4 +201,41 @@ account_pauses = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
 )
 
+# Pauses of publishing (added by migration 0008). ``campaign_pauses`` holds the pauses in force,
+# one row per scope: a campaign id, or ALL_CAMPAIGNS for every campaign. ``campaign_events`` is the
+# append-only history of pausing and resuming (who, when, why). ``schedule_shifts`` remembers,
+# per draft, the due time a resume moved it to, so that a later sync of the unchanged files
+# keeps the moved time (and its approvals) instead of taking the files' time as an edit.
+campaign_pauses = Table(
+    "campaign_pauses",
+    metadata,
+    Column("scope", String(200), primary_key=True),
+    Column("since", UTCDateTime(), nullable=False),
+    Column("actor", String(320), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+campaign_events = Table(
+    "campaign_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scope", String(200), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("action", String(30), nullable=False),  # pause | resume
+    Column("actor", String(320), nullable=False),
+    Column("detail", Text),  # JSON
+)
+
+schedule_shifts = Table(
+    "schedule_shifts",
+    metadata,
+    Column("campaign", String(200), primary_key=True),
+    Column("post_id", String(200), primary_key=True),
+    Column("account", String(200), primary_key=True),
+    Column("file_due", UTCDateTime(), nullable=False),  # the time the files give
+    Column("due", UTCDateTime(), nullable=False),  # the time it was moved to
+    Column("at", UTCDateTime(), nullable=False),
+    ForeignKeyConstraint(list(KEY), [f"drafts.{c}" for c in KEY]),
+)
+
 INITIAL_TABLES = [campaigns, drafts, decisions, events, attempts]

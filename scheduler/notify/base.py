@@ -16,6 +16,7 @@ __all__ = ["FanOut", "Notice", "Notifier", "NotifyError"]
 
 # Notice kinds, worst first.
 KINDS = (
+    "paused",
     "failed",
     "needs_reconnect",
     "outcome_unknown",
@@ -24,6 +25,7 @@ KINDS = (
     "not_approved",
     "not_approved_soon",
     "published",
+    "resumed",
 )
 
 
@@ -48,6 +50,8 @@ class Notice:
             "not_approved": "NOT APPROVED",
             "not_approved_soon": "NOT APPROVED YET",
             "published": "published",
+            "paused": "PUBLISHING PAUSED",
+            "resumed": "publishing resumed",
         }.get(self.kind, self.kind)
         return f"[campaign scheduler] {label}: {self.draft}"
 

@@ -27,19 +27,22 @@ unsuitable media are problems, all reported together in one CampaignError.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
-
-from jinja2 import TemplateError, TemplateSyntaxError
 
 from scheduler.campaign.media import MediaFile, MediaProblem, inspect
 from scheduler.campaign.model import Account, Campaign, Content, MediaItem, PartSpec, Post
 from scheduler.campaign.problems import Problem, where_of
 from scheduler.campaign.schedule import TimeProblem, resolve_post
 from scheduler.campaign.yamlread import Loc
+from scheduler.clock import Clock
 from scheduler.draft import Draft, LinkCard, Media, Part
 from scheduler.errors import CampaignError
+from scheduler.render.budgets import Limits, cpu_time
 from scheduler.render.templates import (
     ACCOUNT_NAMES,
+    TEMPLATE_ERRORS,
     TEMPLATE_MARKS,
     Compiled,
     TemplateFailure,
@@ -58,11 +61,15 @@ _OVERRIDABLE = tuple(Content.model_fields)
 
 
 class Renderer:
-    def __init__(self, campaign: Campaign) -> None:
+    def __init__(
+        self, campaign: Campaign, limits: Limits | None = None, clock: Clock | None = None
+    ) -> None:
         self.campaign = campaign
-        self.env = make_environment(dict(campaign.snippets))
+        self.env = make_environment(
+            dict(campaign.snippets), limits, cpu_time if clock is None else clock.monotonic
+        )
         self.templates: dict[str, Compiled] = {}
-        self.rendered: dict[tuple[Any, ...], str] = {}
+        self.rendered: dict[tuple[Any, ...], str | TemplateFailure] = {}
         self._snippets_per_account: bool | None = None
         self.media: dict[str, MediaFile | MediaProblem] = {}
         self.problems: list[Problem] = []
@@ -138,39 +145,43 @@ class Renderer:
             simple = simple_pieces(source)
             compiled = Compiled(None, self._per_account(names_in(source)), simple)
             self.templates[source] = compiled
-        cache_key = (source, *key)
-        if not compiled.per_account:
-            done = self.rendered.get(cache_key)
-            if done is not None:
-                return done
-        text = None if compiled.simple is None else render_simple(compiled.simple, scope)
-        if text is None:
-            if compiled.template is None:
-                try:
-                    compiled.template = self.env.from_string(source)
-                except TemplateSyntaxError as exc:
-                    raise failure_from(exc, set(self.campaign.snippets)) from exc
-            try:
+
+        def render() -> str:
+            assert compiled is not None
+            text = None if compiled.simple is None else render_simple(compiled.simple, scope)
+            if text is None:
+                if compiled.template is None:
+                    compiled.template = self.env.from_text(source)
                 text = compiled.template.render(scope)
-            except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
-                raise failure_from(exc, set(self.campaign.snippets)) from exc
-        if not compiled.per_account:
-            self.rendered[cache_key] = text
-        return text
+            return text
+
+        return self._once((source, *key), compiled.per_account, render)
 
     def snippet_text(self, name: str, scope: dict[str, Any], key: tuple[Any, ...]) -> str:
-        per_account = self._per_account({"snippet"})
-        cache_key = ("\x00snippet", name, *key)
+        def render() -> str:
+            return self.env.get_template(name).render(scope).strip()
+
+        return self._once(("\x00snippet", name, *key), self._per_account({"snippet"}), render)
+
+    def _once(self, key: tuple[Any, ...], per_account: bool, render: Callable[[], str]) -> str:
+        """The text ``render`` makes, or its failure, kept for the post's other accounts
+        unless it depends on the account (a template over its budget fails once, not once
+        per account)."""
         if not per_account:
-            done = self.rendered.get(cache_key)
+            done = self.rendered.get(key)
+            if isinstance(done, TemplateFailure):
+                raise replace(done)
             if done is not None:
                 return done
         try:
-            text = self.env.get_template(name).render(scope).strip()
-        except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
-            raise failure_from(exc, set(self.campaign.snippets)) from exc
+            text = render()
+        except TEMPLATE_ERRORS as exc:
+            failure = failure_from(exc, set(self.campaign.snippets))
+            if not per_account:
+                self.rendered[key] = failure
+            raise failure from exc
         if not per_account:
-            self.rendered[cache_key] = text
+            self.rendered[key] = text
         return text
 
     # -- media --
@@ -449,6 +460,10 @@ def hashtag_line(tags: list[str], text: str) -> str:
     return " ".join(out)
 
 
-def render_campaign(campaign: Campaign) -> list[Draft]:
-    """One Draft per (post, account). Raises CampaignError listing every problem."""
-    return Renderer(campaign).render()
+def render_campaign(
+    campaign: Campaign, limits: Limits | None = None, clock: Clock | None = None
+) -> list[Draft]:
+    """One Draft per (post, account). Raises CampaignError listing every problem. Each text's
+    template is held to ``limits`` (``Limits()`` unless given), timed on ``clock``'s monotonic
+    time if given, else on the CPU time of the rendering thread."""
+    return Renderer(campaign, limits, clock).render()

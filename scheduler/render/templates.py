@@ -10,10 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import BaseLoader, StrictUndefined, TemplateSyntaxError
+from jinja2 import BaseLoader, StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2 import Template as JinjaTemplate
-from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import pass_context
+
+from scheduler.render.budgets import Limits, TooExpensive, cpu_time
+from scheduler.render.sandbox import BudgetedEnvironment
 
 TEMPLATE_MARKS = ("{{", "{%", "{#")
 ACCOUNT_NAMES = frozenset({"account", "platform"})
@@ -51,20 +53,29 @@ class _SnippetLoader(BaseLoader):
             from jinja2 import TemplateNotFound
 
             raise TemplateNotFound(template)
-        return self.snippets[template], f"<snippet {template}>", lambda: True
+        source = self.snippets[template]
+        if isinstance(environment, BudgetedEnvironment):
+            environment.check_source(source)
+        return source, f"<snippet {template}>", lambda: True
 
 
-def make_environment(snippets: dict[str, str]) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+def make_environment(
+    snippets: dict[str, str],
+    limits: Limits | None = None,
+    seconds: Callable[[], float] = cpu_time,
+) -> BudgetedEnvironment:
+    env = BudgetedEnvironment(
+        limits,
+        seconds,
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
         loader=_SnippetLoader(snippets),
         auto_reload=False,
     )
-    env.filters["camelcase"] = camelcase
-    env.filters["hashtag"] = hashtag
-    env.filters["join_and"] = join_and
+    env.add_filter("camelcase", camelcase)
+    env.add_filter("hashtag", hashtag)
+    env.add_filter("join_and", join_and)
 
     @pass_context
     def snippet(context: Any, name: str) -> str:
@@ -75,6 +86,21 @@ def make_environment(snippets: dict[str, str]) -> SandboxedEnvironment:
 
 
 # --- errors ----------------------------------------------------------------------------------
+
+# What a template can raise: its own mistakes (a missing value, 1 / 0, a wrong type) and the
+# limits of the machine it runs on, which the budgets should reach first.
+TEMPLATE_ERRORS = (
+    TemplateError,
+    TooExpensive,
+    ArithmeticError,
+    LookupError,
+    TypeError,
+    AttributeError,  # a filter given the wrong kind of value: 5|wordwrap
+    ValueError,
+    RecursionError,
+    MemoryError,
+    SyntaxError,  # Python's, of the compiled template: blocks nested past its limit
+)
 
 
 @dataclass
@@ -88,6 +114,18 @@ class TemplateFailure(Exception):
 def _explain(exc: BaseException) -> tuple[str, str | None]:
     if isinstance(exc, TemplateSyntaxError):
         return f"template syntax: {exc.message}", "check the {{ }} and {% %} pairs"
+    if isinstance(exc, TooExpensive):
+        return exc.message, exc.hint
+    if isinstance(exc, RecursionError | SyntaxError):
+        return (
+            "template too expensive: nested too deeply (recursion budget)",
+            "nest fewer blocks, brackets, snippets or macros inside one another",
+        )
+    if isinstance(exc, MemoryError):
+        return (
+            "template too expensive: it ran out of memory (memory budget)",
+            "repeat, pad or join less text, or loop over fewer items",
+        )
     text = str(exc)
     if "is undefined" in text:
         return (

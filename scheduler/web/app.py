@@ -23,11 +23,14 @@ from scheduler.clock import Clock
 from scheduler.errors import LedgerError, SchedulerError
 from scheduler.ledger.base import Ledger
 from scheduler.log import EventSink, NullLog
+from scheduler.notify.base import Notifier
 from scheduler.settings import Settings
 from scheduler.web.api import Api, error, http_error_json
 from scheduler.web.base import NotSignedIn
+from scheduler.web.bulk import ApproveAll
 from scheduler.web.housekeeping import Housekeeping
 from scheduler.web.pages import Pages
+from scheduler.web.pausing import PausePages
 from scheduler.web.probes import Probes
 from scheduler.web.review import Review
 from scheduler.web.site import HERE, SecurityHeaders, Site
@@ -51,11 +54,13 @@ def create_app(
     clock: Clock,
     settings: Settings | None = None,
     log: EventSink | None = None,
+    notifier: Notifier | None = None,
 ) -> Starlette:
     """The review site over ``ledger`` for the campaigns in ``workspace``.
 
     ``settings`` is accepted for symmetry with the other commands; nothing from it is shown.
     ``log`` receives what pages do not show (the detail of a ledger that cannot be reached).
+    ``notifier`` tells the team when someone pauses or resumes publishing on the pages.
     """
     del settings
     events: EventSink = log or NullLog()
@@ -130,9 +135,12 @@ def create_app(
         )
 
     probes = Probes(ledger, clock)
+    pages = Pages(site)
     routes = [
         *probes.routes(),
-        *Pages(site).routes(),
+        *pages.routes(),
+        *ApproveAll(pages).routes(),
+        *PausePages(site, notifier, events).routes(),
         *Api(site).routes(),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]

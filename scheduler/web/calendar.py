@@ -1,5 +1,9 @@
 """The campaign week as a calendar in the campaign's timezone: weeks of seven days, each day
-listing its posts in time order with the state and care mark of every account's draft."""
+listing its posts in time order with the state and care mark of every account's draft.
+
+A draft awaiting approval says how far it has come ("1 of 2 approvals"); one whose window has
+closed without it going out says so; days show their year when it is not the current one
+(all as of the injected clock's ``now``)."""
 
 from __future__ import annotations
 
@@ -22,6 +26,15 @@ class Slot:
     platform_label: str
     state: str
     care: CareMark = NO_MARK
+    approvals: tuple[int, int] | None = None  # (counted, required) while awaiting approval
+    closed: bool = False  # its window has closed and it never went out
+
+    @property
+    def progress(self) -> str:
+        if self.approvals is None or self.state != "draft":
+            return ""
+        done, required = self.approvals
+        return f"{done} of {required} approval{'s' if required != 1 else ''}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +61,14 @@ class Day:
 @dataclass(frozen=True, slots=True)
 class Week:
     days: tuple[Day, ...]
+    show_year: bool = False  # the week is not in the current year
+
+    def label(self, day: date) -> str:
+        return day.strftime("%a %d %b %Y" if self.show_year else "%a %d %b")
+
+
+# Unsent drafts in these states say "window closed" once their window is over.
+WAITING_STATES = frozenset({"draft", "rejected", "approved", "scheduled", "retry_wait"})
 
 
 def build(
@@ -56,10 +77,14 @@ def build(
     *,
     start: date | None = None,
     marks: Mapping[DraftKey, CareMark] | None = None,
+    approvals: Mapping[DraftKey, tuple[int, int]] | None = None,
+    now: datetime | None = None,
 ) -> tuple[Week, ...]:
     """Weeks from ``start`` (default: the first post's local day) to the last post's day;
-    ``marks`` are the drafts' care marks (none when left out)."""
+    ``marks`` are the drafts' care marks (none when left out), ``approvals`` each draft's
+    (counted, required) approvals, ``now`` the time the page is shown."""
     marks = marks or {}
+    approvals = approvals or {}
     tz = ZoneInfo(timezone)
     by_post: dict[tuple[str, datetime], list[tuple[Draft, str]]] = defaultdict(list)
     for draft, state in items:
@@ -73,7 +98,15 @@ def build(
         first = drafts[0][0].parts[0].text.strip().splitlines() if drafts[0][0].parts else []
         slots = tuple(
             Slot(
-                d.account, PLATFORM_LABELS.get(d.platform, d.platform), s, marks.get(d.key, NO_MARK)
+                d.account,
+                PLATFORM_LABELS.get(d.platform, d.platform),
+                s,
+                marks.get(d.key, NO_MARK),
+                approvals.get(d.key),
+                closed=now is not None
+                and s in WAITING_STATES
+                and d.latest is not None
+                and d.latest < now,
             )
             for d, s in drafts
         )
@@ -89,6 +122,7 @@ def build(
     first_day = min(entries) if start is None else min(start, min(entries))
     last_day = max(entries)
     weeks: list[Week] = []
+    this_year = None if now is None else now.astimezone(tz).year
     day = first_day
     while day <= last_day:
         days = []
@@ -96,6 +130,7 @@ def build(
             current = day + timedelta(days=offset)
             listed = sorted(entries.get(current, []), key=lambda e: (e.local_time, e.post_id))
             days.append(Day(current, tuple(listed)))
-        weeks.append(Week(tuple(days)))
+        years = {d.day.year for d in days}
+        weeks.append(Week(tuple(days), show_year=this_year is not None and years != {this_year}))
         day += timedelta(days=7)
     return tuple(weeks)

@@ -10,6 +10,7 @@ after reading a form), so one slow database round trip does not hold up other re
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,12 +22,14 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from scheduler.approval import counted
 from scheduler.draft import DraftKey
 from scheduler.errors import SchedulerError, UsageError
 from scheduler.ledger.base import DraftRecord, NotFound, PolicyError, StaleHash, TransitionError
 from scheduler.web.base import SESSION_TTL, Session, SignInRefused
 from scheduler.web.calendar import build
 from scheduler.web.marks import counts, summary
+from scheduler.web.review import policy_of
 from scheduler.web.site import (
     PRESIGNIN_COOKIE,
     Notice,
@@ -50,7 +53,7 @@ MAX_FIELD = 4000
 FIELDS = ("comment", "reason", "text", "rule")
 
 
-def _form_text(form: FormData, name: str) -> str:
+def form_text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip()[:MAX_FIELD] if isinstance(value, str) else ""
 
@@ -132,7 +135,7 @@ class Pages:
         site = self.site
         pre = request.cookies.get(PRESIGNIN_COOKIE, "")
         if not site.same_origin(request) or not same(
-            _form_text(form, "csrf"), csrf_for(pre) if pre else None
+            form_text(form, "csrf"), csrf_for(pre) if pre else None
         ):
             raise HTTPException(403, "Open your sign-in link again and press the button.")
         if not cookie_is_safe(request):
@@ -146,7 +149,7 @@ class Pages:
                 hint="Serve the review pages behind https, or open them on 127.0.0.1.",
                 link=None,
             )
-        token = _form_text(form, "token")
+        token = form_text(form, "token")
         try:
             invite = site.auth.peek_invite(token, now=site.now())
             self._invited_campaign(invite.email, invite.campaign)
@@ -176,7 +179,7 @@ class Pages:
     def _signout(self, request: Request, form: FormData) -> Response:
         site = self.site
         session = site.require(request)
-        site.check_csrf(request, session, _form_text(form, "csrf"))
+        site.check_csrf(request, session, form_text(form, "csrf"))
         site.auth.end_session(session.token, now=site.now())
         response = RedirectResponse("/signed-out", status_code=303)
         clear_cookie(request, response, session_cookie_name(request))
@@ -207,11 +210,14 @@ class Pages:
         records = site.review.records(loaded.id)
         live = [r for r in records if str(r.state) != "cancelled"]
         marks = site.review.marks(loaded, live)
+        rule = policy_of(loaded).rule()
         weeks = build(
             ((r.draft, str(r.state)) for r in live),
             loaded.campaign.timezone,
             start=getattr(loaded.campaign, "week_start", None),
             marks=marks,
+            approvals={r.key: (counted(r, rule), rule.required) for r in live},
+            now=site.now(),
         )
         return site.page(
             request,
@@ -221,6 +227,8 @@ class Pages:
             weeks=weeks,
             awaiting=site.review.awaiting(loaded, live, session.email),
             care_summary=summary(counts(marks.values())),
+            may_pause=policy_of(loaded).may_pause(session.email),
+            is_paused=site.review.ledger.paused(loaded.id) is not None,
         )
 
     def post(self, request: Request) -> Response:
@@ -231,7 +239,9 @@ class Pages:
         done = request.query_params.get("done")
         if done in DONE and self._still_current(loaded, post_id, request.query_params):
             notices.append(Notice("ok", DONE[done]))
-        return self._post_page(request, session, loaded, post_id, notices)
+        if done == "approve_all" and self._all_current(loaded, post_id, request.query_params):
+            notices.append(Notice("ok", "Your approval of every version shown is recorded."))
+        return self.post_page(request, session, loaded, post_id, notices)
 
     def _still_current(self, loaded: Loaded, post_id: str, query: QueryParams) -> bool:
         """A "recorded" notice is shown only while the draft is the version decided on."""
@@ -242,7 +252,19 @@ class Pages:
             return False
         return _version(current) == query.get("v")
 
-    def _post_page(
+    def _all_current(self, loaded: Loaded, post_id: str, query: QueryParams) -> bool:
+        """After approving all accounts at once: the versions approved are all current."""
+        accounts = [a for a in str(query.get("accounts", "")).split(",") if a]
+        try:
+            hashes = [
+                self.site.review.record(DraftKey(loaded.id, post_id, a)).content_hash
+                for a in accounts
+            ]
+        except NotFound:
+            return False
+        return bool(hashes) and versions_token(hashes) == query.get("v")
+
+    def post_page(
         self,
         request: Request,
         session: Session,
@@ -298,7 +320,7 @@ class Pages:
     def _decide(self, request: Request, form: FormData) -> Response:
         site = self.site
         session = site.require(request)
-        site.check_csrf(request, session, _form_text(form, "csrf"))
+        site.check_csrf(request, session, form_text(form, "csrf"))
         loaded = site.campaign(session, request.path_params["campaign"])
         action = request.path_params["action"]
         post_id = request.path_params["post"]
@@ -306,13 +328,13 @@ class Pages:
         if action not in DONE:
             raise HTTPException(404, "There is no such action.")
         key = DraftKey(loaded.id, post_id, account)
-        shown_hash = _form_text(form, "content_hash")
+        shown_hash = form_text(form, "content_hash")
         try:
             record = perform(
                 site, loaded, key, session.email, action, shown_hash, form_fields(form)
             )
         except FieldMissing as exc:
-            return self._post_page(
+            return self.post_page(
                 request, session, loaded, post_id, [Notice("error", str(exc))], status=400
             )
         except StaleHash:
@@ -320,14 +342,14 @@ class Pages:
                 f"The {account} draft changed after you loaded the page, so your {action} was "
                 "not recorded. The new version is shown below: review it and decide again."
             )
-            return self._post_page(
+            return self.post_page(
                 request, session, loaded, post_id, [Notice("error", text)], status=409
             )
         except NotFound as exc:
             raise HTTPException(404, "There is no such draft in this campaign.") from exc
         except (PolicyError, UsageError, TransitionError) as exc:
             status = 409 if isinstance(exc, TransitionError) else 403
-            return self._post_page(
+            return self.post_page(
                 request, session, loaded, post_id, [Notice("error", str(exc))], status=status
             )
         version = _version(record.content_hash)
@@ -343,7 +365,7 @@ class FieldMissing(SchedulerError):
 
 
 def form_fields(form: FormData) -> dict[str, str]:
-    return {name: _form_text(form, name) for name in FIELDS}
+    return {name: form_text(form, name) for name in FIELDS}
 
 
 def perform(
@@ -376,6 +398,11 @@ def perform(
     if not text:
         raise FieldMissing("A comment cannot be empty.")
     return review.comment(loaded, key, actor, shown_hash, text, now)
+
+
+def versions_token(hashes: list[str]) -> str:
+    """One short token for several versions decided on together."""
+    return hashlib.sha256("\n".join(sorted(hashes)).encode()).hexdigest()[:16]
 
 
 def _version(content_hash: str) -> str:

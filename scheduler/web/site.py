@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheduler.clock import Clock
+from scheduler.errors import LedgerError
 from scheduler.web.base import NotSignedIn, Session
 from scheduler.web.housekeeping import Housekeeping
 from scheduler.web.review import Review
@@ -133,6 +134,21 @@ def templates() -> jinja2.Environment:
     return env
 
 
+def local_time(instant: datetime, tz_name: str, today: datetime) -> str:
+    """A time as the campaign's people read it, with the year only when it is not this one."""
+    from scheduler.campaign.schedule import zone
+
+    return shown_time(instant.astimezone(zone(tz_name)), today)
+
+
+def shown_time(at: datetime, today: datetime, *, with_zone: bool = True) -> str:
+    """``at`` (already in the campaign's zone) as "Mon 11 May 09:00 BST", with the year when
+    it is not the year of ``today`` (the injected clock's, so pages of a past week say so)."""
+    year = "" if at.year == today.astimezone(at.tzinfo).year else f" {at.year}"
+    zone_name = f" {at:%Z}" if with_zone else ""
+    return f"{at:%a %d %b}{year} {at:%H:%M}{zone_name}"
+
+
 class Site:
     """The objects every route needs, and the checks every route makes."""
 
@@ -193,6 +209,29 @@ class Site:
 
     # --- pages ----------------------------------------------------------------------
 
+    def pause_banners(self, session: Session) -> list[dict[str, Any]]:
+        """The pauses in force over the campaigns this person sees, for the banner on every
+        page (none when the ledger cannot be read: the page that says so must still show)."""
+        try:
+            pauses = self.review.ledger.pauses()
+        except LedgerError:
+            return []
+        banners: list[dict[str, Any]] = []
+        for loaded in self.workspace.visible_to(session.email):
+            pause = next((p for p in pauses if p.covers(loaded.id)), None)
+            if pause is not None:
+                banners.append(
+                    {
+                        "id": loaded.id,
+                        "title": loaded.campaign.title,
+                        "everything": pause.everything,
+                        "since": local_time(pause.since, loaded.campaign.timezone, self.now()),
+                        "by": pause.actor,
+                        "reason": pause.reason,
+                    }
+                )
+        return banners
+
     def page(
         self,
         request: Request,
@@ -203,6 +242,8 @@ class Site:
         **context: Any,
     ) -> HTMLResponse:
         base: Mapping[str, Any] = {
+            "paused": self.pause_banners(session) if session is not None else [],
+            "when": lambda at, with_zone=True: shown_time(at, self.now(), with_zone=with_zone),
             "signed_in": session,
             "csrf": csrf_for(session.token) if session is not None else "",
             "campaigns": self.workspace.visible_to(session.email) if session else [],

@@ -48,3 +48,18 @@ def test_changes_are_seen_and_broken_files_reported_once(tmp_path: Path) -> None
 def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no such campaign"):
         CampaignFiles([tmp_path / "nope"])
+
+
+def test_a_costly_template_is_a_reported_problem_not_a_crash(tmp_path: Path) -> None:
+    folder = tmp_path / "campaign"
+    folder.mkdir()
+    path = folder / "campaign.yaml"
+    path.write_text(CAMPAIGN, encoding="utf-8")
+    source = CampaignFiles([folder])
+    source.load()
+    loops = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    _touch(path, CAMPAIGN.replace("Anxiety is common and treatable.", f'"{loops}"'))
+    with pytest.raises(CampaignError) as info:
+        source.load()
+    [problem] = info.value.problems
+    assert "template too expensive: loops run more than 100,000 times" in str(problem)

@@ -121,3 +121,19 @@ def test_status_shows_the_paused_accounts(rig: Rig, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert f"masto  until {until.isoformat()}: mastodon answered 429 (rate_limited)" in out
     assert "elsewhere" not in out
+
+
+def test_a_past_week_nobody_ran_is_not_upcoming(rig: Rig) -> None:
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all(skip=("second",))
+    week_later = DUE3 + timedelta(days=7)
+    report = build(rig.ledger.list("test-daemon"), now=week_later, max_lateness=3600)
+    assert report["upcoming"] == [] and report["counts"]["closed"] == 4
+    lines = "\n".join(render(report))
+    assert "Upcoming" not in lines and "Window closed, never sent (4)" in lines
+    assert "second@masto  Mon 11 May 08:10 UTC  window closed at" in lines
+    assert "not approved (draft), never published" in lines
+    # The same drafts before their time are upcoming.
+    before = build(rig.ledger.list("test-daemon"), now=DUE1 - timedelta(hours=1), max_lateness=3600)
+    assert before["counts"]["upcoming"] == 4 and before["counts"]["closed"] == 0

@@ -53,6 +53,8 @@ defer: publishing -> retry_wait
 give_up: publishing -> failed missed outcome_unknown
 release: publishing -> scheduled
 mark_missed: draft rejected approved scheduled retry_wait publishing -> missed
+shift: draft -> draft | approved -> approved | scheduled -> scheduled
+shift: rejected -> rejected | retry_wait -> retry_wait
 resolve: outcome_unknown -> published retry_wait failed
 """
 

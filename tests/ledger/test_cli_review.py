@@ -233,3 +233,41 @@ def test_the_readme_walkthrough_on_the_example_campaign(
     assert "3 changed (back to review)" in err
     assert "changed since alex@example.org approved it (edited)" in out
     assert "+Day one of Mental Health Awareness Week. Our first guest, Lou, on running and" in out
+
+
+def test_approve_shown_approves_exactly_what_review_showed(
+    campaign: Path, capsys: pytest.CaptureFixture[str], data_home: Path
+) -> None:
+    code, out, err = run(capsys, "review", str(campaign), "--as", BO)
+    assert code == 0, err
+    assert f"scheduler approve {campaign} --shown" in out
+    shown = data_home / "data" / "review" / "test-week" / f"{BO}.json"
+    assert oct(shown.stat().st_mode & 0o777) == "0o600"
+    recorded = json.loads(shown.read_text())["drafts"]
+    assert len(recorded) == 4
+
+    # After the review the post "hello" is edited: its new version was never shown.
+    campaign.write_text(campaign.read_text().replace("Hello from", "Hi from"), encoding="utf-8")
+    code, out, err = run(capsys, "approve", str(campaign), "--shown", "--as", BO)
+    assert code == 1 and "could not be approved" in err
+    refused = [line for line in out.splitlines() if "NOT approved" in line]
+    assert refused and all("hello@" in line for line in refused)
+    assert "you reviewed version" in refused[0]
+    approved = [line for line in out.splitlines() if ": approved, recorded as" in line]
+    assert len(approved) == 4 - len(refused)
+    assert not any("hello@" in line for line in approved)
+
+    # A second run: what is left is either already approved or still stale.
+    code, out, _ = run(capsys, "approve", str(campaign), "--shown", "--as", BO)
+    assert code == 1 and "already approved by you" in out
+
+
+def test_approve_shown_needs_a_review_and_no_hash(
+    campaign: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "approve", str(campaign), "--shown", "--as", BO)
+    assert code == 1 and "run `scheduler review PATH` first" in err
+    code, _, err = run(capsys, "approve", str(campaign), "--as", BO)
+    assert code == 1 and "--shown" in err
+    code, _, err = run(capsys, "approve", str(campaign), "--shown", "--hash", "abc123", "--as", BO)
+    assert code == 1 and "not both" in err

@@ -214,3 +214,54 @@ def test_the_calendar_reads_on_a_phone(web: Web, page: Any) -> None:
         assert box is not None and box["height"] < 2 * line, box
         # nothing is wider than the screen
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+def test_pausing_and_resuming_in_the_browser(web: Web, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    with serving(web.app) as base:
+        sign_in(page, base, web)
+        page.get_by_role("link", name="Pause all publishing…").click()
+        page.wait_for_url(f"{base}/c/mhaw-test/pause")
+        expect(page.get_by_role("alert")).to_have_count(0)
+        page.get_by_label("Why are you pausing?").fill("News of a death in the community")
+        page.get_by_role("button", name="Yes, pause publishing now").click()
+        page.wait_for_url(f"{base}/c/mhaw-test")
+        banner = page.locator(".notice-paused")
+        expect(banner).to_contain_text("Publishing is paused")
+        expect(banner).to_contain_text("by rui@example.org: News of a death in the community")
+        assert web.ledger.paused("mhaw-test") is not None
+
+        page.get_by_role("link", name=re.compile("day2-support")).click()
+        expect(page.locator(".notice-paused")).to_contain_text("Publishing is paused")
+
+        page.locator(".notice-paused").get_by_role("link", name="Resume…").click()
+        page.wait_for_url(f"{base}/c/mhaw-test/resume")
+        page.get_by_label(re.compile("Move the rest of the week later")).check()
+        page.get_by_role("button", name="Resume publishing").click()
+        page.wait_for_url(f"{base}/c/mhaw-test")
+        expect(page.locator(".notice-paused")).to_have_count(0)
+        assert web.ledger.paused("mhaw-test") is None
+        assert web.ledger.pause_history("mhaw-test")[-1].detail["choice"] == "shift"
+
+
+def test_a_phone_reviewer_approves_every_account_from_the_top(web: Web, page: Any) -> None:
+    """The decision comes before the drafts: on a phone its button is on the first screen,
+    however long the thread below."""
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    with serving(web.app) as base:
+        sign_in(page, base, web)
+        page.goto(f"{base}/c/mhaw-test/post/day1-story")
+        button = page.get_by_role("button", name="Approve all 2 versions shown below")
+        expect(button).to_be_visible()
+        box = button.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844, box  # no scrolling
+        assert page.evaluate("() => window.scrollY") == 0
+        button.click()
+        expect(page.get_by_role("status")).to_have_text(
+            "Your approval of every version shown is recorded."
+        )
+        assert state(web, "day1-story", "masto") == "approved"
+        assert state(web, "day1-story", "bsky") == "approved"

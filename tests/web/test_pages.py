@@ -13,6 +13,8 @@ PROTECTED_GETS = [
     "/",
     "/c/mhaw-test",
     "/c/mhaw-test/post/day1-story",
+    "/c/mhaw-test/pause",
+    "/c/mhaw-test/resume",
     "/media/mhaw-test/images/shoes.png",
     "/api/openapi.json",
     "/api/session",
@@ -22,6 +24,9 @@ PROTECTED_GETS = [
 ]
 PROTECTED_POSTS = [
     "/signout",
+    "/c/mhaw-test/pause",
+    "/c/mhaw-test/resume",
+    "/c/mhaw-test/post/day1-story/approve-all",
     "/c/mhaw-test/post/day1-story/masto/approve",
     "/c/mhaw-test/post/day1-story/masto/reject",
     "/c/mhaw-test/post/day1-story/masto/comment",
@@ -182,6 +187,14 @@ def test_a_broken_edit_keeps_the_last_good_version_with_the_problem(web: Web) ->
     assert "The campaign files have a problem" in html
     assert "25:99" in html
     assert "day2-support" in html
+
+
+def test_a_costly_template_is_shown_as_a_problem(web: Web) -> None:
+    client = web.signed_in("rui@example.org")
+    web.edit("Mind has information", "{{ 'x' * 10**9 }}")
+    html = client.get("/c/mhaw-test").text
+    assert "The campaign files have a problem" in html
+    assert "template too expensive" in html
 
 
 def test_static_css_is_served(web: Web) -> None:

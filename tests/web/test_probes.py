@@ -30,7 +30,11 @@ def test_healthz_and_metrics_over_http(web: Web) -> None:
     assert by_state["draft"] == len(drafts) > 0
     assert sum(by_state.values()) == len(drafts)
     assert value(page, "scheduler_queue_depth") == 0
+    assert value(page, "scheduler_publishing_paused") == 0
     assert value(page, "scheduler_web_request_seconds_count", route="home", status="4xx") == 1
+    web.ledger.pause("mhaw-test", actor="rui@example.org", reason="crisis", now=web.clock.now())
+    with serving(web.app) as base:
+        assert value(samples(get(f"{base}/metrics")[2]), "scheduler_publishing_paused") == 1
     # Counts only: no campaign, post or account is named.
     for word in ("mhaw-test", "day1-story", "masto", "ana@example.org"):
         assert word not in body

@@ -1,4 +1,5 @@
-"""Account pauses and what an account published: the ledger's side of rate limits and quotas.
+"""Account pauses and what an account published: the ledger's side of rate limits and quotas
+(a platform asking us to wait; a person pausing a campaign is ``pausing``).
 
 One row per account says until when it must not be called, why, and what said so. A pause
 only ever grows: writing an earlier ``until`` than the one stored leaves the stored one
@@ -28,7 +29,7 @@ from scheduler.ledger.core import LedgerCore
 SOURCES = ("rate_limited", "headers", "quota", "auth")
 
 
-class PauseOps(LedgerCore):
+class RateLimitOps(LedgerCore):
     def pause_account(
         self, account: str, *, until: datetime, reason: str, source: str, now: datetime
     ) -> AccountPause:
