@@ -357,10 +357,3 @@ def next_step(record: DraftRecord, rule: ApprovalRule, now: datetime | None = No
     if state is State.MISSED:
         return f"missed: {record.last_error or 'its window closed'}"
     return "cancelled: removed from the campaign files"
-
-
-def summary_counts(records: Sequence[DraftRecord]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for r in records:
-        counts[r.state.value] = counts.get(r.state.value, 0) + 1
-    return counts

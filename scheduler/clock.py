@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -86,3 +87,15 @@ def ensure_utc(instant: datetime) -> datetime:
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError(f"naive datetime {instant!r}: every instant must carry a timezone")
     return instant.astimezone(UTC)
+
+
+def local_time(instant: datetime | None, zone: str) -> str:
+    """``instant`` as people read it in ``zone`` (the campaign's), e.g. "Mon 11 May 09:00
+    BST"; in UTC when the zone is unknown, "-" for no instant."""
+    if instant is None:
+        return "-"
+    try:
+        tz: tzinfo = ZoneInfo(zone)
+    except (KeyError, ValueError):
+        tz = UTC
+    return instant.astimezone(tz).strftime("%a %d %b %H:%M %Z")

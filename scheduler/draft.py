@@ -18,6 +18,8 @@ from datetime import datetime
 from typing import Any
 
 HASH_VERSION = "d1"
+# What content_hash() returns, in any hash version: clients that send one back are held to it.
+HASH_PATTERN = r"^[a-z0-9]+:[0-9a-f]{64}$"
 
 
 @dataclass(frozen=True, slots=True)

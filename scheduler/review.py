@@ -12,21 +12,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from scheduler.approval import counted, next_step
+from scheduler.clock import local_time
 from scheduler.draft import Draft
 from scheduler.ledger.base import ApprovalRule, Decision, DraftRecord, Ledger
-
-
-def local_time(instant: datetime | None, timezone: str) -> str:
-    if instant is None:
-        return "-"
-    try:
-        zone = ZoneInfo(timezone)
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return instant.astimezone(zone).strftime("%a %d %b %H:%M %Z")
 
 
 def short_hash(content_hash: str | None) -> str:

@@ -3,7 +3,7 @@ and variants of each post, duplicate post ids, and each post's time (which it al
 
 from __future__ import annotations
 
-from scheduler.campaign.model import PLATFORMS, CampaignHeader, Content, Post
+from scheduler.campaign.model import CampaignHeader, Content, Post, names
 from scheduler.campaign.problems import Problem, SourceMap, did_you_mean
 from scheduler.campaign.schedule import TimeProblem, resolve_post, suggest_zone, zone
 
@@ -131,7 +131,7 @@ def cross_check(header: CampaignHeader, posts: list[Post], src: SourceMap) -> li
                             "add the account to 'accounts' or remove the variant",
                         )
                     )
-            elif key in PLATFORMS:
+            elif key in names():
                 if key not in platforms:
                     add(
                         src.post_problem(
@@ -147,8 +147,8 @@ def cross_check(header: CampaignHeader, posts: list[Post], src: SourceMap) -> li
                         i,
                         ("variants", key),
                         f"{key!r} is neither an account name nor a platform",
-                        did_you_mean(key, [*account_names, *PLATFORMS])
-                        or "use an account name or one of: " + ", ".join(PLATFORMS),
+                        did_you_mean(key, [*account_names, *names()])
+                        or "use an account name or one of: " + ", ".join(names()),
                     )
                 )
         if post.author is not None and post.author not in emails:

@@ -18,23 +18,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 from pydantic import model_validator as _model_validator
 from pydantic_core import PydanticCustomError
 
+from scheduler import descriptors
 from scheduler.accounts import AccountSpec
-from scheduler.campaign.problems import SourceMap
+from scheduler.campaign.problems import SourceMap, did_you_mean
+from scheduler.descriptors import Descriptor
 
-PLATFORMS = ("x", "mastodon", "bluesky", "linkedin", "threads", "sandbox")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-BLUESKY_LABELS = ("sexual", "nudity", "porn", "graphic-media")
 
-# Settings each platform's accounts may carry (all optional unless listed in _REQUIRED).
-ACCOUNT_SETTINGS: dict[str, tuple[str, ...]] = {
-    "x": ("username", "reply_settings", "tier"),
-    "mastodon": ("instance", "max_chars", "visibility"),
-    "bluesky": ("handle", "service"),
-    "linkedin": ("author",),
-    "threads": ("username",),
-    "sandbox": ("as_platform", "max_chars"),
-}
-_REQUIRED: dict[str, tuple[str, ...]] = {"mastodon": ("instance",), "bluesky": ("handle",)}
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
 _TAG = re.compile(r"#?(\w+)")
@@ -45,9 +35,23 @@ _LOCALE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
 _HANDLE = re.compile(r"(?=.{3,253}\Z)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}")
 
 
-def problem(message: str, hint: str | None = None) -> PydanticCustomError:
-    """A validation error the loader prints as ``message (hint: ...)``."""
-    return PydanticCustomError("campaign", "{message}", {"message": message, "hint": hint or ""})
+def names() -> tuple[str, ...]:
+    """Every platform a campaign may name."""
+    return descriptors.names()
+
+
+def _either(values: list[str] | tuple[str, ...]) -> str:
+    *rest, last = values
+    return f"{', '.join(rest)} or {last}" if rest else last
+
+
+def problem(message: str, hint: str | None = None, key: str | None = None) -> PydanticCustomError:
+    """A validation error the loader prints as ``message (hint: ...)``, at ``key`` of the
+    mapping being validated when one is given."""
+    context = {"message": message, "hint": hint or ""}
+    if key is not None:
+        context["key"] = key
+    return PydanticCustomError("campaign", "{message}", context)
 
 
 def _duration(value: Any) -> Any:
@@ -152,39 +156,64 @@ class ApprovalPolicy(Strict):
 
 
 class Account(Strict):
-    """One account the campaign posts to. Credentials are never here (see credentials.py)."""
+    """One account the campaign posts to. Credentials are never here (see credentials.py).
 
-    platform: Literal["x", "mastodon", "bluesky", "linkedin", "threads", "sandbox"]
+    The fields are the settings of the shipped platforms; a platform registered later
+    declares its own in its descriptor, and they arrive as extra keys, checked below."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=False)
+
+    platform: str
     instance: str | None = None  # mastodon: https://instance.example
     handle: str | None = None  # bluesky: name.bsky.social
     service: str | None = None  # bluesky: the PDS, default https://bsky.social
     username: str | None = None  # x, threads: without @
-    # x: the API tier of the app (its daily post quota, see platforms.rules.X_QUOTAS)
+    # x: the API tier of the app (its daily post quota: the X descriptor's quotas)
     tier: Literal["free", "basic", "pro", "enterprise", "pay-per-use"] | None = None
     max_chars: int | None = Field(default=None, ge=1, le=100_000)  # mastodon instance limit
     visibility: Literal["public", "unlisted", "private", "direct"] | None = None
     reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
     author: str | None = None  # linkedin: urn:li:person:... or urn:li:organization:...
-    as_platform: Literal["x", "mastodon", "bluesky", "linkedin", "threads"] | None = None
+    as_platform: str | None = None
+
+    @field_validator("platform")
+    @classmethod
+    def _known_platform(cls, v: str) -> str:
+        if descriptors.find(v) is None:
+            raise problem(f"{v!r} is not one of the allowed values", "allowed: " + _either(names()))
+        return v
+
+    @field_validator("as_platform")
+    @classmethod
+    def _known_stand_in(cls, v: str | None) -> str | None:
+        others = [d.name for d in descriptors.descriptors() if not d.stands_in]
+        if v is not None and v not in others:
+            raise problem(f"{v!r} is not one of the allowed values", "allowed: " + _either(others))
+        return v
 
     @_model_validator(mode="after")
     def _settings_fit_platform(self) -> Account:
-        allowed = ACCOUNT_SETTINGS[self.platform]
-        for name in self.model_fields_set - {"platform"}:
+        allowed = descriptors.get(self.platform).settings
+        extra = self.model_extra or {}
+        fields = list(type(self).model_fields)
+        declared = {s for d in descriptors.descriptors() for s in d.settings}
+        known = [*fields, *sorted(declared - set(fields))]
+        for name, value in extra.items():
+            if name not in known:
+                hint = did_you_mean(name, known) or "allowed keys: " + ", ".join(known)
+                raise problem(f"unknown key {name!r}", hint, key=name)
+            if not isinstance(value, str | int | float) or isinstance(value, bool):
+                raise problem(f"{name!r} takes text or a number", None, key=name)
+        for name in (self.model_fields_set | set(extra)) - {"platform"}:
             if name not in allowed:
                 takes = ", ".join(allowed) or "no settings"
                 raise problem(
                     f"{name!r} is not a setting of a {self.platform} account",
                     f"a {self.platform} account takes: {takes}",
                 )
-        for name in _REQUIRED.get(self.platform, ()):
-            if getattr(self, name) is None:
-                raise problem(
-                    f"a {self.platform} account needs {name!r}",
-                    "e.g. instance: https://mastodon.social"
-                    if name == "instance"
-                    else "e.g. handle: yourname.bsky.social",
-                )
+        for name, example in descriptors.get(self.platform).required:
+            if getattr(self, name, None) is None:
+                raise problem(f"a {self.platform} account needs {name!r}", example)
         if self.instance is not None:
             _http_url(self.instance, "instance")
         if self.service is not None:
@@ -205,16 +234,21 @@ class Account(Strict):
         """The non-secret settings as strings, for publishers."""
         return {
             name: str(getattr(self, name))
-            for name in ACCOUNT_SETTINGS[self.platform]
-            if getattr(self, name) is not None
+            for name in descriptors.get(self.platform).settings
+            if getattr(self, name, None) is not None
         }
 
     @property
+    def descriptor(self) -> Descriptor:
+        """The platform whose rules apply (a sandbox account may stand in for another)."""
+        own = descriptors.get(self.platform)
+        if own.stands_in and self.as_platform:
+            return descriptors.get(self.as_platform)
+        return own
+
+    @property
     def text_platform(self) -> str:
-        """The platform whose text rules apply (a sandbox account may stand in for another)."""
-        if self.platform == "sandbox" and self.as_platform:
-            return self.as_platform
-        return self.platform
+        return self.descriptor.name
 
     def spec(self, name: str) -> AccountSpec:
         return AccountSpec(name=name, platform=self.platform, settings=self.settings)
@@ -282,11 +316,13 @@ class PartSpec(Strict):
 
 def _labels(value: Any) -> Any:
     if isinstance(value, list):
+        takers = [d for d in descriptors.descriptors() if d.labels]
+        allowed = [label for d in takers for label in d.labels]
         for item in value:
-            if item not in BLUESKY_LABELS:
+            if item not in allowed:
+                which = " or ".join(d.label for d in takers)
                 raise problem(
-                    f"{item!r} is not a Bluesky self-label",
-                    "allowed: " + ", ".join(BLUESKY_LABELS),
+                    f"{item!r} is not a {which} self-label", "allowed: " + ", ".join(allowed)
                 )
     return value
 
@@ -420,12 +456,6 @@ class Post(Content):
             raise problem("give 'latest' or 'max_lateness', not both", "keep one")
         return self
 
-    @property
-    def parts_spec(self) -> list[PartSpec]:
-        if self.thread is not None:
-            return self.thread
-        return [PartSpec(text=self.text or "", media=self.media or [])]
-
 
 class CampaignHeader(Strict):
     """Everything in the header file except posts."""
@@ -468,7 +498,7 @@ class CampaignHeader(Strict):
     @classmethod
     def _account_names(cls, v: dict[str, Account]) -> dict[str, Account]:
         for name in v:
-            if not _ID.fullmatch(name) or name in PLATFORMS:
+            if not _ID.fullmatch(name) or name in names():
                 raise problem(
                     f"account name {name!r} is not allowed",
                     "use letters, digits, '-' and '_', and not a platform name "

@@ -160,6 +160,8 @@ def from_validation(
         elif typ == "campaign":
             message = str(ctx.get("message", err["msg"]))
             hint = str(ctx.get("hint") or "") or None
+            if ctx.get("key"):  # a problem of one key of the mapping at ``loc``
+                loc = at = (*loc, str(ctx["key"]))
         elif typ == "literal_error":
             message = f"{err['input']!r} is not one of the allowed values"
             hint = "allowed: " + str(ctx.get("expected", "")).replace("'", "")

@@ -5,14 +5,13 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from scheduler import descriptors
 from scheduler.care.base import Finding, Severity, Where
 from scheduler.care.lexicon import BASE_LANGUAGE, LANGUAGES, Lexicon, lexicon_for, primary_language
 from scheduler.care.policy import CarePolicy
 from scheduler.care.support import gives_support
 from scheduler.care.text import Analysis, AnalysisCache, Span
 from scheduler.draft import Draft, Media
-
-MASTODON_LIKE = frozenset({"mastodon"})
 
 
 @dataclass(frozen=True)
@@ -92,8 +91,10 @@ class DraftContext:
         return any(m.mime.startswith("image/") for _, _, m in self.media)
 
     @property
-    def mastodon(self) -> bool:
-        return self.draft.platform in MASTODON_LIKE
+    def cw_expected(self) -> bool:
+        """Whether the platform's readers expect a content warning on hard topics."""
+        platform = descriptors.find(self.draft.platform)
+        return platform is not None and platform.cw_expected
 
     # --- findings -------------------------------------------------------------------------
 

@@ -66,7 +66,6 @@ WORD_LISTS: tuple[str, ...] = (
     "hashtag_stems_suicide",
     "hashtag_stems_ed",
 )
-PHRASE_LISTS: tuple[str, ...] = ("mention_before",)
 
 # The C loader when PyYAML was built with libyaml: the data files load several times faster.
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

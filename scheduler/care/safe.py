@@ -243,7 +243,7 @@ class CwMissing:
     )
 
     def check(self, ctx: DraftContext) -> Iterator[Finding]:
-        if not ctx.mastodon or ctx.cw is not None or not (ctx.suicide or ctx.ed):
+        if not ctx.cw_expected or ctx.cw is not None or not (ctx.suicide or ctx.ed):
             return
         topics = []
         if ctx.suicide:

@@ -49,8 +49,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_preview(args: argparse.Namespace) -> int:
     from scheduler.campaign import load_campaign
     from scheduler.campaign.problems import did_you_mean
+    from scheduler.descriptors.fits import link_shown, part_count
     from scheduler.render import render_campaign
-    from scheduler.text import rules_for
 
     campaign = load_campaign(args.path)
     drafts = render_campaign(campaign)
@@ -72,7 +72,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     care = care_linter(campaign)
     for d in drafts:
         account = campaign.accounts[d.account]
-        rules = rules_for(account.text_platform, account.max_chars)
+        rules = account.descriptor.with_limit(account.max_chars)
         print(f"=== {d.post_id} @ {d.account} ({d.platform}) - {when(d.due, d.timezone)}")
         extras = [f"language {d.language}"] if d.language else []
         if d.visibility:
@@ -86,7 +86,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         if d.content_warning:
             print(f"CW: {d.content_warning}")
         for k, part in enumerate(d.parts):
-            count = rules.count(part.text, d.content_warning if k == 0 else None)
+            count = part_count(rules, part.text, d.content_warning)
             label = f"part {k + 1}/{len(d.parts)}, " if len(d.parts) > 1 else ""
             print(f"--- {label}{count}")
             print(part.text)
@@ -94,8 +94,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
                 size = f"{m.width}x{m.height}, " if m.width and m.height else ""
                 print(f"    [{m.mime}, {size}{m.size:,} bytes] {m.path}")
                 print(f"    alt: {m.alt}")
-        if d.link is not None:
-            print(f"    link card: {d.link.url}" + (f" - {d.link.title}" if d.link.title else ""))
+        link = link_shown(rules, d)
+        if link is not None:
+            print(f"    link card: {link.url}" + (f" - {link.title}" if link.title else ""))
         print(f"    hash {d.content_hash[:19]}  source {d.source}")
         print_care(care.lint(d))
         print()
@@ -169,12 +170,12 @@ def flag_quotas(campaign: Any, rows: list[Any]) -> None:
             if not found:
                 continue
             at, spent = found[0]
-            what = quota.name.split(" per ")[0]
             unit = "" if quota.cost == 1 else f", {quota.cost} a post"
             more = f" (and {len(found) - 1} times after)" if len(found) > 1 else ""
+            hours = quota.per.total_seconds() / 3600
             row_at[at].flags.append(
-                f"{name}: {spent} {what} in {quota.window / 3600:g} h up to here{more}; "
-                f"{account.text_platform} allows {quota.limit} {quota.name}{unit}: "
+                f"{name}: {spent} {quota.what} in {hours:g} h up to here{more}; "
+                f"{account.text_platform} allows {quota.requests} {quota.name}{unit}: "
                 "the daemon holds later posts until the quota allows"
             )
 

@@ -270,8 +270,11 @@ def publisher_factory(
     import threading
     from dataclasses import replace
 
+    from scheduler import descriptors
     from scheduler.platforms import build_publisher
     from scheduler.platforms.base import PlatformContext
+
+    stand_in = descriptors.stand_in()
 
     context = PlatformContext(
         clock=clock,
@@ -288,9 +291,9 @@ def publisher_factory(
     def make(spec_of: Callable[[str, str], Any]) -> Callable[[Any], Any]:
         def publisher_for(draft: Any) -> Any:
             spec = spec_of(draft.campaign, draft.account)
-            if sandbox and spec.platform != "sandbox":
+            if sandbox and spec.platform != stand_in.name:
                 settings_ = {"as_platform": spec.platform}
-                spec = replace(spec, platform="sandbox", settings=settings_)
+                spec = replace(spec, platform=stand_in.name, settings=settings_)
             cache: dict[Any, Any] = getattr(local, "cache", None) or {}
             local.cache = cache
             marker = (spec.name, spec.platform, tuple(sorted(spec.settings.items())))

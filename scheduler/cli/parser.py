@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
 from scheduler import __version__
 from scheduler.cli.campaign_cmds import cmd_check, cmd_export_ics, cmd_lint, cmd_plan, cmd_preview
@@ -20,9 +19,6 @@ from scheduler.cli.review_cmds import (
     cmd_status,
 )
 from scheduler.cli.web_cmds import cmd_serve, cmd_team_invite
-
-if TYPE_CHECKING:
-    pass
 
 
 def ledger_options(p: argparse.ArgumentParser) -> None:

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 def cmd_review(args: argparse.Namespace) -> int:
     from scheduler.approval import awaiting, counted
-    from scheduler.review import diff_since_approval, local_time, preview_lines, short_hash
+    from scheduler.clock import local_time
+    from scheduler.review import diff_since_approval, preview_lines, short_hash
 
     flow = Workflow(args)
     try:

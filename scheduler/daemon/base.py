@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from scheduler.accounts import AccountSpec
+from scheduler.approval import Policy
 from scheduler.daemon.retry import RetryPolicy
 from scheduler.daemon.windows import THREAD_COMPLETION
 from scheduler.draft import Draft
 from scheduler.errors import SchedulerError
+from scheduler.ledger.base import ApprovalRule
 from scheduler.platforms.base import Publisher
 from scheduler.settings import DAEMON_PREFIX, family
 
@@ -97,9 +99,9 @@ class Loaded:
     root: Path  # the campaign folder; media paths resolve inside it
     timezone: str
     drafts: list[Draft]
-    rule: Any = None  # scheduler.ledger.ApprovalRule, passed to Ledger.sync
+    rule: ApprovalRule | None = None  # passed to Ledger.sync
     accounts: dict[str, AccountSpec] = field(default_factory=dict)
-    policy: Any = None  # scheduler.approval.Policy, for people's decisions
+    policy: Policy | None = None  # for people's decisions
 
 
 class CampaignSource(Protocol):

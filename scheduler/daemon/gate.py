@@ -24,11 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from scheduler import descriptors
 from scheduler.clock import Clock
 from scheduler.daemon.report import Reporter
+from scheduler.descriptors import Quota
 from scheduler.errors import LedgerError
 from scheduler.platforms import ratelimit
-from scheduler.platforms.base import CREATE, AccountPaused, Quota
+from scheduler.platforms.base import CREATE, AccountPaused
 from scheduler.platforms.quota import next_allowed, quotas_for
 
 QuotasFor = Callable[[str, str], tuple[Quota, ...]]
@@ -102,7 +104,8 @@ class LedgerGate:
         self, account: str, platform: str, kind: str, status: int, headers: Mapping[str, str]
     ) -> None:
         now = self.clock.now()
-        limits = ratelimit.read(headers, now)
+        known = descriptors.find(platform)
+        limits = ratelimit.read(headers, now, known.rate_limits if known else None)
         if status == 429:
             wait = limits.wait(now)
             if wait is not None:
@@ -155,8 +158,8 @@ class LedgerGate:
 
     # --- quotas -------------------------------------------------------------------------------
 
-    def _count(self, account: str, now: datetime, window: float) -> int:
-        return int(self.ledger.count_published(account, since=now - timedelta(seconds=window)))
+    def _count(self, account: str, now: datetime, window: timedelta) -> int:
+        return int(self.ledger.count_published(account, since=now - window))
 
     def _quota_pause(
         self,
@@ -173,12 +176,12 @@ class LedgerGate:
         full = [
             q
             for q in quotas
-            if (self._count(account, now, q.window) + len(extra) + 1) * q.cost > q.limit
+            if (self._count(account, now, q.per) + len(extra) + 1) * q.cost > q.requests
         ]
         if not full:
             return None
-        longest = max(q.window for q in full)
-        sent = [*self.ledger.published_parts(account, since=now - timedelta(seconds=longest))]
+        longest = max(q.per for q in full)
+        sent = [*self.ledger.published_parts(account, since=now - longest)]
         sent.extend(extra)
         latest: tuple[datetime, Quota] | None = None
         for quota in full:
@@ -191,6 +194,6 @@ class LedgerGate:
         return self.pause(
             account,
             at,
-            reason=f"its quota of {quota.limit} {quota.name} is spent",
+            reason=f"its quota of {quota.requests} {quota.name} is spent",
             source="quota",
         )

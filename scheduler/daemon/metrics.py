@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -19,14 +20,15 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from scheduler.clock import Clock
 from scheduler.daemon.base import PublisherFor
+from scheduler.descriptors import Descriptor
 from scheduler.draft import Draft, PartResult
 from scheduler.log import EventSink
 from scheduler.metrics import CONTENT_TYPE, Checkable, LedgerCollector, exposition, health
 from scheduler.platforms.base import (
     AccountInfo,
     BeforeCreate,
+    Lookup,
     PartCallback,
-    PlatformRules,
     Publisher,
     PublishRequest,
     PublishResult,
@@ -154,7 +156,10 @@ class TimedPublisher:
         self._inner = inner
         self._latency = latency
         self.platform: str = inner.platform
-        self.rules: PlatformRules = inner.rules
+        self.rules: Descriptor = inner.rules
+
+    def preflight(self, request: PublishRequest) -> None:
+        self._inner.preflight(request)
 
     def publish(
         self,
@@ -182,10 +187,12 @@ class TimedPublisher:
             if started:  # the create call failed: its time counts too
                 creates.observe(time.perf_counter() - started.pop())
 
-    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
+    def find(
+        self, request: PublishRequest, part_index: int, since: datetime | None = None
+    ) -> Lookup:
         start = time.perf_counter()
         try:
-            return self._inner.find(request, part_index)
+            return self._inner.find(request, part_index, since)
         finally:
             self._latency.labels(self.platform, "find").observe(time.perf_counter() - start)
 

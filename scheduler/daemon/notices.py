@@ -13,18 +13,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from scheduler.clock import local_time
 from scheduler.draft import Draft
 from scheduler.platforms.base import PublishRequest
-
-
-def local_time(instant: datetime | None, zone: str) -> str:
-    if instant is None:
-        return "-"
-    try:
-        local = instant.astimezone(ZoneInfo(zone))
-    except (KeyError, ValueError):
-        local = instant
-    return local.strftime("%a %d %b %H:%M %Z").strip()
 
 
 def _hours(seconds: float) -> str:

@@ -9,7 +9,9 @@
   due time, and become missed when their window closes.
 * A claim whose previous attempt may have reached the platform (a lease that expired while
   publishing, or an OutcomeUnknown) is reconciled with ``Publisher.find`` before any new
-  attempt; what cannot be decided waits for a person as outcome_unknown.
+  attempt, over everything since the first attempt: only a found part or a proof of absence
+  lets it go on; "cannot tell" is looked at again later, then waits for a person as
+  outcome_unknown.
 * A 429 pauses every request to the account until the platform's reset (``gate``).
 
 ``plan`` is a pure function of the ledger's records and the time, so the rules are tested
@@ -25,6 +27,7 @@ from typing import Any
 
 from scheduler.daemon.windows import THREAD_COMPLETION, finish_by, window_end
 from scheduler.draft import DraftKey
+from scheduler.platforms.base import Absent, Found, Lookup
 
 # Ledger states, as their string values (the ledger's State is a StrEnum).
 WAITING = frozenset({"approved", "scheduled", "retry_wait"})
@@ -161,3 +164,19 @@ def needs_reconcile(claim: Any, attempts: Sequence[Any], events: Sequence[Any]) 
     if last.ended_at is None or outcome in ("", "outcome_unknown", "lease_expired"):
         return True
     return str(last.error_class or "") == "OutcomeUnknown"
+
+
+def first_attempt(attempts: Sequence[Any], content_hash: str, *, default: datetime) -> datetime:
+    """When the earliest attempt at this content began: a lookup covers from there to now.
+    Not the due time: after downtime, a post due days ago was first tried only now."""
+    starts = [a.started_at for a in attempts if a.content_hash == content_hash]
+    return min(starts) if starts else default
+
+
+def described(answer: Lookup) -> dict[str, Any]:
+    """A lookup's answer for the log, with its evidence (what was covered, or why not)."""
+    if isinstance(answer, Found):
+        return {"found": True, "answer": "found", "url": answer.part.url, "evidence": ""}
+    if isinstance(answer, Absent):
+        return {"found": False, "answer": "absent", "url": "", "evidence": answer.coverage.how}
+    return {"found": False, "answer": "cannot_tell", "url": "", "evidence": answer.reason}

@@ -38,8 +38,6 @@ class Reporter:
         self._thread: threading.Thread | None = None
         self._seen: set[tuple[str, str, str]] = set()
         self._lock = threading.Lock()
-        self.delivered = 0
-        self.undelivered = 0
 
     def event(self, name: str, /, level: str = "info", **fields: Any) -> None:
         self.log.event(name, level, **fields)
@@ -84,9 +82,7 @@ class Reporter:
                     return
                 try:
                     self._notifier.send(notice)
-                    self.delivered += 1
                 except NotifyError as exc:
-                    self.undelivered += 1
                     self.log.event(
                         "notify_failed",
                         "warning",

@@ -475,9 +475,6 @@ class Daemon:
 
     # --- running ----------------------------------------------------------------------------
 
-    def request_reload(self) -> None:
-        self._reload_requested.set()
-
     def request_stop(self) -> None:
         self._stop_requested.set()
 

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from scheduler.daemon.notices import local_time, published_parts
+from scheduler.clock import local_time
+from scheduler.daemon.notices import published_parts
 from scheduler.daemon.reconcile import UNAPPROVED, WAITING
 from scheduler.daemon.windows import THREAD_COMPLETION, finish_by, finishing_late, window_end
 
@@ -27,8 +28,6 @@ GROUPS = (
     "published",
     "other",
 )
-
-PROBLEM_STATES = frozenset({"failed", "missed", "outcome_unknown"})
 
 
 def _iso(instant: datetime | None) -> str | None:

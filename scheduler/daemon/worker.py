@@ -21,7 +21,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from scheduler.clock import Clock
 from scheduler.daemon.base import DaemonOptions, PublisherFor
@@ -34,19 +33,26 @@ from scheduler.daemon.notices import (
     published_parts,
     unfinished,
 )
-from scheduler.daemon.reconcile import needs_reconcile
+from scheduler.daemon.reconcile import described, first_attempt, needs_reconcile
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.request import NotPublishable, build_request
 from scheduler.daemon.retry import Decision, backoff, decide, error_reason, what_was_sent
 from scheduler.daemon.windows import finish_by, window_end
 from scheduler.draft import Draft, PartResult
 from scheduler.errors import ConfigError, LedgerError, PublishError, SchedulerError
+from scheduler.ledger.base import Claim, Ledger
 from scheduler.notify.base import Notice
 from scheduler.platforms.base import (
+    Absent,
+    AccountPaused,
     AuthFailed,
+    CannotTell,
+    Found,
+    Lookup,
     OutcomeUnknown,
     Publisher,
     PublishRequest,
+    RateLimited,
 )
 
 
@@ -60,7 +66,7 @@ class Worker:
 
     def __init__(
         self,
-        ledger: Any,
+        ledger: Ledger,
         publisher_for: PublisherFor,
         *,
         clock: Clock,
@@ -83,7 +89,7 @@ class Worker:
 
     # --- the one entry point --------------------------------------------------------------
 
-    def process(self, claim: Any) -> str:
+    def process(self, claim: Claim) -> str:
         """Publish the claimed draft; returns the outcome (published, retry_wait, ...)."""
         key = claim.key
         self.gate.begin()
@@ -94,7 +100,7 @@ class Worker:
             self.reporter.event("ledger_error", "error", key=str(key), error=str(exc))
             return "ledger_error"
 
-    def _process(self, claim: Any) -> str:
+    def _process(self, claim: Claim) -> str:
         draft: Draft = claim.draft
         now = self.clock.now()
         if claim.takeover:
@@ -131,14 +137,15 @@ class Worker:
                 claim, self.ledger.attempts(claim.key), self.ledger.events(claim.key)
             ):
                 claim = self._keep(claim)
-                outcome, claim, done = self._reconcile(claim, request, publisher)
+                outcome, claim, done = self._reconcile(claim, request, publisher, end)
                 if outcome is not None:
                     return outcome
                 request = replace(request, done=done)
         except PublishError as exc:
             if self._sent(exc) == "nothing":
                 return self._defer(claim, exc)
-            return self._cannot_tell(claim, request, exc, end)
+            # A lookup answers CannotTell rather than raise; this is a publisher's bug.
+            return self._cannot_tell(claim, request, CannotTell(error_reason(exc)), end)
 
         if not done and now > end:
             reason = (
@@ -186,60 +193,86 @@ class Worker:
             thread_completion=self.options.thread_completion,
         )
 
-    def _keep(self, claim: Any) -> Any:
+    def _keep(self, claim: Claim) -> Claim:
         """Renew the lease if half of it is gone; LeaseLost if another worker holds it now.
 
         Called before every network step: a worker whose lease ran out must not post,
         because whoever took the draft over may be posting it at the same moment.
         """
         now = self.clock.now()
-        lease_until = getattr(claim, "lease_until", None)
-        if lease_until is None or (lease_until - now).total_seconds() < self.options.lease / 2:
+        if (claim.lease_until - now).total_seconds() < self.options.lease / 2:
             return self.ledger.renew(claim, now=now, lease=self.options.lease_delta)
         return claim
 
     # --- steps ----------------------------------------------------------------------------
 
     def _reconcile(
-        self, claim: Any, request: PublishRequest, publisher: Publisher
-    ) -> tuple[str | None, Any, tuple[PartResult, ...]]:
+        self, claim: Claim, request: PublishRequest, publisher: Publisher, end: datetime
+    ) -> tuple[str | None, Claim, tuple[PartResult, ...]]:
         """Look for the part an earlier attempt may have posted.
 
-        Returns (outcome, claim, parts done); an outcome of None means: go on publishing.
-        Only one part can be unrecorded: parts go out in order and each is recorded as soon
-        as it exists.
+        Returns (outcome, claim, parts done); an outcome of None means: go on publishing,
+        which only a found part or a proof of absence allows. Only one part can be
+        unrecorded: parts go out in order and each is recorded as soon as it exists.
         """
         done = tuple(claim.parts_done)
         index = len(done)
         if index >= len(request.parts):
             return self._finish(claim, done), claim, done
-        found = publisher.find(request, index)
-        self.reporter.event(
-            "reconciled",
-            key=str(claim.key),
-            part=index + 1,
-            found=found is not None,
-            url=found.url if found else "",
-        )
-        if found is None:
+        answer = publisher.find(request, index, self._first_attempt(claim, request))
+        self._reported(claim, index, answer)
+        if isinstance(answer, CannotTell):
+            return self._cannot_tell(claim, request, answer, end), claim, done
+        if isinstance(answer, Absent):
             return None, claim, done
-        claim = self.ledger.record_part(claim, found, now=self.clock.now()) or claim
-        done = (*done, found)
+        claim = self.ledger.record_part(claim, answer.part, now=self.clock.now()) or claim
+        done = (*done, answer.part)
         if len(done) >= len(request.parts):
             return self._finish(claim, done), claim, done
         return None, claim, done
 
-    def _cannot_tell(
-        self, claim: Any, request: PublishRequest, exc: PublishError, end: datetime
-    ) -> str:
-        """Reconciliation itself failed: look again later inside the window, else ask a person.
+    def _reported(self, claim: Claim, index: int, answer: Lookup) -> None:
+        self.reporter.event("reconciled", key=str(claim.key), part=index + 1, **described(answer))
 
-        Nothing is published meanwhile: the next attempt reconciles first again.
+    def _first_attempt(self, claim: Claim, request: PublishRequest) -> datetime:
+        try:
+            attempts = self.ledger.attempts(claim.key)
+        except LedgerError:
+            return request.created_at
+        return first_attempt(attempts, claim.content_hash, default=request.created_at)
+
+    def _cannot_tell(
+        self, claim: Claim, request: PublishRequest, answer: CannotTell, end: datetime
+    ) -> str:
+        """The lookup could not decide: look again later inside the window (no sooner than
+        the platform asked, on a 429), else ask a person.
+
+        Nothing is published meanwhile: the next attempt looks first again.
         """
         now = self.clock.now()
         index = len(claim.parts_done)
+        if answer.retry_after is not None:
+            # A 429 on the lookup: every request of the account waits for the reset, in
+            # every daemon (the gate's pause in the ledger; a later one already stored stays).
+            self.gate.pause(
+                claim.key.account,
+                now + _seconds(answer.retry_after),
+                reason=f"a lookup was rate limited: {answer.reason}",
+                source="rate_limited",
+            )
+            if self.gate.sent().requests == 0:
+                # The gate refused the lookup's first request: nothing was sent, so this was
+                # no attempt; the draft waits for the pause and looks first then.
+                return self._defer(
+                    claim, AccountPaused(answer.reason, retry_after=answer.retry_after)
+                )
+        asked: PublishError = (
+            RateLimited(answer.reason, retry_after=answer.retry_after)
+            if answer.retry_after is not None
+            else OutcomeUnknown(answer.reason)
+        )
         decision = decide(
-            OutcomeUnknown(error_reason(exc)),
+            asked,
             attempts=claim.attempt,
             now=now,
             latest=end,
@@ -248,19 +281,23 @@ class Worker:
             finish_by=self._finish_by(claim.draft) if claim.parts_done else None,
         )
         if decision.action == "retry" and decision.at is not None:
-            error = OutcomeUnknown(f"could not yet tell whether it was posted: {error_reason(exc)}")
+            error = OutcomeUnknown(
+                f"could not yet tell whether part {index + 1} was posted: {answer.reason}",
+                status=answer.status,
+            )
             self.ledger.retry_later(claim, next_attempt=decision.at, error=error, now=now)
             self.reporter.event(
                 "reconcile_later",
                 "warning",
                 key=str(claim.key),
                 next_attempt=decision.at,
-                error=error_reason(exc),
+                error=answer.reason,
+                retry_after=answer.retry_after,
             )
             return "retry_wait"
         reason = (
             f"part {index + 1} of {len(request.parts)} may or may not have been posted "
-            f"and the platform cannot tell: {error_reason(exc)}"
+            f"and the platform cannot tell: {answer.reason}"
         )
         self.ledger.give_up(claim, state="outcome_unknown", reason=reason, now=now)
         self._notice("outcome_unknown", claim.draft, reason, detail=evidence(claim, request, index))
@@ -268,8 +305,8 @@ class Worker:
 
     def _publish(
         self,
-        claim: Any,
-        record: Any,
+        claim: Claim,
+        record: Draft,
         request: PublishRequest,
         publisher: Publisher,
         end: datetime,
@@ -338,7 +375,7 @@ class Worker:
             return self._failed_attempt(holder[0], record, unknown, end, request, publisher)
         return self._finish(holder[0], tuple(done))
 
-    def _finish(self, claim: Any, done: tuple[PartResult, ...]) -> str:
+    def _finish(self, claim: Claim, done: tuple[PartResult, ...]) -> str:
         now = self.clock.now()
         self.ledger.finish(claim, now=now)
         url = done[0].url if done else ""
@@ -349,7 +386,7 @@ class Worker:
             self._tell_late(claim, end)
         return "published"
 
-    def _tell_late(self, claim: Any, end: datetime) -> None:
+    def _tell_late(self, claim: Claim, end: datetime) -> None:
         """Parts went out after the window: say which and when (from the ledger's events,
         so parts finished by an earlier attempt or another daemon are counted too)."""
         try:
@@ -364,8 +401,8 @@ class Worker:
 
     def _failed_attempt(
         self,
-        claim: Any,
-        record: Any,
+        claim: Claim,
+        record: Draft,
         exc: PublishError,
         end: datetime,
         request: PublishRequest | None = None,
@@ -403,7 +440,7 @@ class Worker:
         sent = self.gate.sent()
         return what_was_sent(exc, requests=sent.requests, creates=sent.creates, recorded=recorded)
 
-    def _defer(self, claim: Any, exc: PublishError) -> str:
+    def _defer(self, claim: Claim, exc: PublishError) -> str:
         """The account is paused and nothing was sent: wait for the pause, without counting
         an attempt."""
         now = self.clock.now()
@@ -415,7 +452,7 @@ class Worker:
         return "deferred"
 
     def _settle_unknown(
-        self, claim: Any, request: PublishRequest, publisher: Publisher, exc: PublishError
+        self, claim: Claim, request: PublishRequest, publisher: Publisher, exc: PublishError
     ) -> str | None:
         try:
             current = self.ledger.get(claim.key)
@@ -426,18 +463,18 @@ class Worker:
         if index >= len(request.parts):
             return self._finish(claim, done)
         try:
-            found = publisher.find(request, index)
+            answer = publisher.find(request, index, self._first_attempt(claim, request))
         except PublishError:
-            return None  # the next attempt reconciles first
-        if found is None:
-            return None
-        claim = self.ledger.record_part(claim, found, now=self.clock.now()) or claim
-        self.reporter.event("reconciled", key=str(claim.key), part=index + 1, found=True)
+            return None  # the next attempt looks first
+        self._reported(claim, index, answer)
+        if not isinstance(answer, Found):
+            return None  # absent or cannot tell: the next attempt looks first again
+        claim = self.ledger.record_part(claim, answer.part, now=self.clock.now()) or claim
         if index + 1 >= len(request.parts):
-            return self._finish(claim, (*done, found))
+            return self._finish(claim, (*done, answer.part))
         return None
 
-    def _apply(self, claim: Any, decision: Decision, exc: PublishError) -> str:
+    def _apply(self, claim: Claim, decision: Decision, exc: PublishError) -> str:
         now = self.clock.now()
         draft: Draft = claim.draft
         if decision.action == "retry":
@@ -465,7 +502,7 @@ class Worker:
         self._notice(state, draft, decision.reason, detail=detail)
         return state
 
-    def _needs_reconnect(self, claim: Any, record: Any, exc: SchedulerError) -> str:
+    def _needs_reconnect(self, claim: Claim, record: Draft, exc: SchedulerError) -> str:
         """Credentials missing or refused: wait (inside the window) for a person to reconnect."""
         now = self.clock.now()
         draft: Draft = claim.draft
@@ -501,7 +538,7 @@ class Worker:
         self.ledger.retry_later(claim, next_attempt=retry_at, error=stored, now=now)
         return "retry_wait"
 
-    def _refuse(self, claim: Any, reason: str) -> str:
+    def _refuse(self, claim: Claim, reason: str) -> str:
         now = self.clock.now()
         self.ledger.give_up(claim, state="failed", reason=reason, now=now)
         self._notice("failed", claim.draft, reason)
@@ -523,8 +560,8 @@ class Worker:
         )
 
 
-def draft_platform(claim: Any) -> str:
-    return str(getattr(claim.draft, "platform", "platform"))
+def draft_platform(claim: Claim) -> str:
+    return claim.draft.platform
 
 
 def _seconds(value: float) -> timedelta:

@@ -90,8 +90,6 @@ TRANSITIONS: dict[str, dict[State, frozenset[State]]] = {
     "resolve": {S.OUTCOME_UNKNOWN: frozenset({S.PUBLISHED, S.RETRY_WAIT, S.FAILED})},
 }
 
-# States from which nothing will be published without a person or an edit.
-TERMINAL = frozenset({S.PUBLISHED, S.CANCELLED, S.FAILED, S.MISSED})
 # States whose stored content must not be replaced by an edit: it may already be out.
 FROZEN = frozenset({S.PUBLISHING, S.PUBLISHED, S.OUTCOME_UNKNOWN})
 

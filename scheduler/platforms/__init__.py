@@ -1,7 +1,7 @@
-"""Platform publishers behind one protocol, chosen by name.
+"""Platform publishers behind one protocol, chosen by the platform's descriptor.
 
-The registry maps a platform name to ``"module:factory"`` and imports the module only when
-a publisher is built, so that ``check``, ``preview`` and ``plan`` never import tweepy or
+A descriptor names its publisher as ``"module:factory"``; the module is imported only when a
+publisher is built, so that ``check``, ``preview`` and ``plan`` never import tweepy or
 requests.
 """
 
@@ -9,26 +9,20 @@ from __future__ import annotations
 
 import importlib
 
+from scheduler import descriptors
 from scheduler.errors import UsageError
 from scheduler.platforms.base import AccountSpec, PlatformContext, Publisher, PublisherFactory
 
-REGISTRY: dict[str, str] = {
-    "sandbox": "scheduler.platforms.sandbox:create",
-    "x": "scheduler.platforms.x:create",
-    "mastodon": "scheduler.platforms.mastodon:create",
-    "bluesky": "scheduler.platforms.bluesky:create",
-}
-
 
 def factory_for(platform: str) -> PublisherFactory:
-    try:
-        target = REGISTRY[platform]
-    except KeyError:
-        known = ", ".join(sorted(REGISTRY))
+    descriptor = descriptors.get(platform)
+    if descriptor.publisher is None:
+        sendable = ", ".join(d.name for d in descriptors.descriptors() if d.publisher)
         raise UsageError(
-            f"unknown platform {platform!r}", hint=f"known platforms: {known}"
-        ) from None
-    module_name, _, attr = target.partition(":")
+            f"{descriptor.label} can be previewed and checked, but not yet published to",
+            hint=f"platforms the scheduler publishes to: {sendable}",
+        )
+    module_name, _, attr = descriptor.publisher.partition(":")
     factory: PublisherFactory = getattr(importlib.import_module(module_name), attr)
     return factory
 

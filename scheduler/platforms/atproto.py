@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import regex
 
+from scheduler.descriptors.fits import card_carrier
 from scheduler.platforms.base import PublishRequest
 
 POST_COLLECTION = "app.bsky.feed.post"
@@ -212,8 +213,7 @@ def link_card(request: PublishRequest, index: int) -> dict[str, Any] | None:
     part = request.parts[index]
     link = request.link
     if link is not None:
-        carrier = next((i for i, p in enumerate(request.parts) if link.url in p.text), 0)
-        if carrier == index:
+        if card_carrier(link.url, [p.text for p in request.parts]) == index:
             return external_embed(link.url, link.title or link.url, link.description)
         if link.url in part.text:
             return None

@@ -11,7 +11,7 @@ foreign exception (requests, tweepy) that caused them:
     ├── RateLimited(retry_after)   wait, then retry; other posts of the account wait too
     │   └── AccountPaused          the account's gate refused: nothing was sent
     ├── Transient                  nothing was applied; retry with backoff
-    ├── OutcomeUnknown             the post may exist: call ``find`` before any new attempt
+    ├── OutcomeUnknown             the post may exist: ``find`` before any new attempt
     └── Permanent                  do not retry this content
         ├── AuthFailed             a person must reconnect the account
         ├── Invalid                the platform rejected the content
@@ -22,39 +22,49 @@ foreign exception (requests, tweepy) that caused them:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from scheduler.accounts import AccountSpec
+from scheduler.clock import Clock
+from scheduler.credentials import CredentialStore
+from scheduler.descriptors import Descriptor
 from scheduler.draft import PartResult
 from scheduler.errors import PublishError
 
 __all__ = [
+    "LOOKUP_SECONDS",
     "OPEN_GATE",
+    "PAGE_TRIES",
+    "Absent",
     "AccountInfo",
     "AccountPaused",
     "AccountSpec",
     "AuthFailed",
+    "CannotTell",
+    "Coverage",
     "Duplicate",
     "Forbidden",
+    "Found",
     "Invalid",
     "LinkCardRequest",
+    "Lookup",
     "MediaUpload",
     "OutcomeUnknown",
     "PartRequest",
     "PartResult",
     "Permanent",
-    "PlatformRules",
     "PublishError",
     "PublishRequest",
     "PublishResult",
     "Publisher",
-    "Quota",
     "RateLimited",
     "RequestGate",
     "Transient",
+    "page_coverage",
+    "read_page",
 ]
 
 
@@ -186,40 +196,140 @@ class AccountInfo:
     url: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Quota:
-    """A publishing quota the platform enforces per account over a rolling window.
+# --- lookups (reconciliation after a lost answer) ---------------------------------------------
 
-    Each published part costs ``cost`` (Bluesky counts write points: a post costs 3); the
-    account may spend ``limit`` in any ``window`` seconds. ``counts`` says which parts count:
-    every part, only first parts (a platform that counts replies apart), or only replies.
-    ``tier`` limits the quota to accounts whose ``tier`` setting names it (X's API tiers).
+_EVIDENCE = object()  # only Coverage's constructors below hold it
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """The evidence that a lookup saw every post that could be the part it looked for.
+
+    Built only by the constructors below, each of which checks its own evidence, so that an
+    Absent cannot be made from a lookup that merely stopped (a page limit is no evidence).
     """
 
-    name: str
-    limit: int
-    window: float  # seconds
-    cost: int = 1
-    counts: str = "every part"  # every part | first part | replies
-    tier: str | None = None
+    how: str  # for people: what was seen
+    pages: int = 0
+    _token: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self._token is not _EVIDENCE:
+            raise TypeError("Coverage is made by listing_ended, reached or record_key only")
+
+    @classmethod
+    def listing_ended(cls, since: datetime, pages: int) -> Coverage:
+        """The platform's listing of the account's posts since ``since`` ended."""
+        return cls(
+            f"read every post since {since.isoformat(timespec='seconds')} "
+            f"({pages} page(s), to the end of the listing)",
+            pages,
+            _EVIDENCE,
+        )
+
+    @classmethod
+    def reached(cls, oldest: datetime, since: datetime, pages: int) -> Coverage | None:
+        """Paging newest first reached a post older than ``since``: the interval is covered.
+        None when it has not (yet)."""
+        if oldest >= since:
+            return None
+        return cls(
+            f"read every post back to {oldest.isoformat(timespec='seconds')}, before "
+            f"{since.isoformat(timespec='seconds')} ({pages} page(s))",
+            pages,
+            _EVIDENCE,
+        )
+
+    @classmethod
+    def record_key(cls, key: str) -> Coverage:
+        """The platform answered that the deterministic key ``key`` holds no record."""
+        return cls(f"the platform has no record under key {key}", 0, _EVIDENCE)
+
+
+def page_coverage(
+    *, since: datetime, oldest: datetime | None, empty: bool, pages: int
+) -> Coverage | None:
+    """After reading ``pages`` pages newest first: the coverage they prove, or None to read on.
+
+    ``oldest`` is the creation time of the last post of the latest page (None when it had
+    none that could be read); ``empty`` says the latest page was empty, so the listing ended.
+    """
+    if empty:
+        return Coverage.listing_ended(since, pages)
+    if oldest is None:
+        return None
+    return Coverage.reached(oldest, since, pages)
 
 
 @dataclass(frozen=True, slots=True)
-class PlatformRules:
-    """What a platform accepts; used by ``check`` and by the publisher itself."""
+class Found:
+    """The part exists on the platform: record it, never post it again."""
 
-    platform: str
-    max_chars: int
-    max_media: int = 4
-    max_image_bytes: int = 5_000_000
-    max_alt_chars: int = 1000
-    image_mimes: tuple[str, ...] = ("image/png", "image/jpeg", "image/gif", "image/webp")
-    max_gif_bytes: int | None = None  # None: a GIF is an image like any other
-    gif_alone: bool = False  # a GIF must be the only media item of its post
-    supports_cw: bool = False
-    supports_language: bool = False
-    supports_labels: bool = False
-    quotas: tuple[Quota, ...] = ()
+    part: PartResult
+
+
+@dataclass(frozen=True, slots=True)
+class Absent:
+    """The part provably does not exist: the only answer that allows a new post."""
+
+    coverage: Coverage
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.coverage, Coverage):
+            raise TypeError("Absent needs the Coverage that proves it")
+
+
+@dataclass(frozen=True, slots=True)
+class CannotTell:
+    """The lookup could not decide: look again later, then a person decides. Never a post."""
+
+    reason: str
+    retry_after: float | None = None  # seconds, when the platform said (a 429 on the read)
+    status: int | None = None
+
+    @classmethod
+    def because(cls, error: PublishError, doing: str) -> CannotTell:
+        """The answer when ``doing`` (e.g. "reading page 3") failed with ``error``; a 429
+        anywhere in its chain gives its ``retry_after``, so the next look can honour it."""
+        limited: BaseException | None = error
+        while limited is not None and not isinstance(limited, RateLimited):
+            limited = limited.__cause__
+        return cls(
+            f"{doing}: {error.message}",
+            retry_after=limited.retry_after if isinstance(limited, RateLimited) else None,
+            status=getattr(error, "status", None) or getattr(limited, "status", None),
+        )
+
+
+Lookup = Found | Absent | CannotTell
+
+# How long one lookup may page through an account's posts (on the injected clock) before it
+# answers "cannot tell": long enough for a busy account, short against a lease.
+LOOKUP_SECONDS = 60.0
+PAGE_TRIES = 3  # reads of one page before a lookup cannot tell
+PAGE_RETRY_SECONDS = 0.5  # the first pause between them; doubled each time
+
+T = TypeVar("T")
+
+
+def read_page(read: Callable[[], T], *, what: str, clock: Clock, deadline: float) -> T | CannotTell:
+    """One page of a lookup. A 5xx or a lost connection is read again (a read is safe to
+    repeat) while the lookup has time; a 429 ends the lookup at once with the platform's
+    reset, so the wait is honoured rather than spent holding a claim; anything else that
+    fails is "cannot tell" too."""
+    delay = PAGE_RETRY_SECONDS
+    for attempt in range(1, PAGE_TRIES + 1):
+        try:
+            return read()
+        except RateLimited as exc:
+            return CannotTell.because(exc, what)
+        except PublishError as exc:
+            late = clock.monotonic() + delay >= deadline
+            if not exc.retryable or attempt == PAGE_TRIES or late:
+                return CannotTell.because(exc, what)
+            clock.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
 
 
 PartCallback = Callable[[PartResult], None]
@@ -230,7 +340,7 @@ BeforeCreate = Callable[[int], None]
 
 class Publisher(Protocol):
     platform: str
-    rules: PlatformRules
+    rules: Descriptor  # the platform's facts, with a server's own limits where it has them
 
     def publish(
         self,
@@ -247,10 +357,22 @@ class Publisher(Protocol):
         """
         ...
 
-    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
-        """After an OutcomeUnknown: the part if it exists on the platform, else None.
+    def preflight(self, request: PublishRequest) -> None:
+        """Raise Invalid if the platform would refuse a part not yet published; sends
+        nothing. ``publish`` calls it first; it applies the same rule as ``check``."""
+        ...
 
-        Raises OutcomeUnknown again when the platform cannot tell.
+    def find(
+        self, request: PublishRequest, part_index: int, since: datetime | None = None
+    ) -> Lookup:
+        """After an OutcomeUnknown: whether part ``part_index`` exists on the platform.
+
+        ``since`` is when the first attempt that may have created it began (the due instant
+        when not given); the lookup must cover every post of the account from then to now.
+        The answer is Found(part), Absent(coverage) only with the evidence that the whole
+        interval was seen (or the platform's record key proves it), or CannotTell(reason),
+        never an exception for a platform that could not answer: a 429, a 5xx, a dropped
+        connection or a lookup out of time all mean "cannot tell".
         """
         ...
 
@@ -307,11 +429,12 @@ OPEN_GATE: RequestGate = _OpenGate()
 class PlatformContext:
     """What the composition root hands every publisher factory."""
 
-    clock: Any  # scheduler.clock.Clock
-    credentials: Any  # scheduler.credentials.CredentialStore
+    clock: Clock
+    credentials: CredentialStore
     state_dir: Path  # where publishers persist sessions and rotated tokens (mode 600 files)
     outbox: Path  # the sandbox publisher's folder
     timeout: float = 30.0  # seconds for connect and for read, on every HTTP call
+    lookup_seconds: float = LOOKUP_SECONDS  # the time one lookup may take (see Coverage)
     # The operator's X API base (SCHEDULER_X_API_BASE, checked by the settings); it wins over
     # an account's own, and OAuth 2.0 token refresh goes there too. Never from a campaign.
     x_api_base: str | None = None

@@ -17,20 +17,26 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from scheduler.descriptors.bluesky import BLUESKY
 from scheduler.errors import ConfigError
 from scheduler.platforms import atproto, ratelimit
 from scheduler.platforms.base import (
+    Absent,
     AccountInfo,
     AccountSpec,
     AuthFailed,
     BeforeCreate,
-    Duplicate,
+    CannotTell,
+    Coverage,
+    Found,
     Invalid,
+    Lookup,
     MediaUpload,
     OutcomeUnknown,
     PartCallback,
@@ -42,18 +48,18 @@ from scheduler.platforms.base import (
     PublishResult,
     Transient,
 )
+from scheduler.platforms.bluesky_body import post_record, sandbox_body
 from scheduler.platforms.http import (
     HttpClient,
     Redactor,
     error_text,
     json_body,
 )
-from scheduler.platforms.rules import check_part, rules_for
+from scheduler.platforms.rules import check_part
 from scheduler.platforms.sandbox import folder_name
 from scheduler.platforms.statefile import write_private
 
-PLATFORM = "bluesky"
-DEFAULT_SERVICE = "https://bsky.social"
+PLATFORM = BLUESKY.name
 TOKEN_ERRORS = ("ExpiredToken", "InvalidToken")
 
 
@@ -63,6 +69,9 @@ class Session:
     refresh: str = field(repr=False)
     did: str = ""
     handle: str = ""
+
+
+__all__ = ["BlueskyPublisher", "create", "post_record", "sandbox_body"]
 
 
 class BlueskyPublisher:
@@ -76,11 +85,11 @@ class BlueskyPublisher:
                 f"account {spec.name!r}: no Bluesky handle",
                 hint="add `handle: you.bsky.social` to the account in the campaign",
             )
-        service = (spec.settings.get("service") or DEFAULT_SERVICE).rstrip("/")
+        service = (BLUESKY.endpoint(spec.settings) or "").rstrip("/")
         if not service.startswith(("http://", "https://")):
             service = "https://" + service
         self.service = service
-        self.rules = rules_for(PLATFORM)
+        self.rules = BLUESKY
         self._clock = context.clock
         self._password = context.credentials.require(spec.name, "app_password")["app_password"]
         self._redact = Redactor([self._password])
@@ -230,7 +239,7 @@ class BlueskyPublisher:
         return self.http.failure(
             response,
             what=what,
-            retry_after=ratelimit.wait(response.headers, self._clock.now()),
+            retry_after=ratelimit.wait(response.headers, self._clock.now(), BLUESKY.rate_limits),
             creates=creates,
             part_index=part_index,
             override=override,
@@ -263,8 +272,7 @@ class BlueskyPublisher:
         on_part: PartCallback | None = None,
         before_create: BeforeCreate | None = None,
     ) -> PublishResult:
-        for index in range(len(request.done), len(request.parts)):
-            check_part(self.rules, request.parts[index], index)
+        self.preflight(request)
         results = list(request.done)
         for index in range(len(request.done), len(request.parts)):
             result = self._publish_part(request, index, results, before_create)
@@ -272,6 +280,10 @@ class BlueskyPublisher:
             if on_part is not None:
                 on_part(result)
         return PublishResult(tuple(results))
+
+    def preflight(self, request: PublishRequest) -> None:
+        for index in range(len(request.done), len(request.parts)):
+            check_part(self.rules, request.parts[index], index, request.content_warning)
 
     def rkey(self, request: PublishRequest, index: int) -> str:
         key = request.parts[index].idempotency_key
@@ -296,17 +308,9 @@ class BlueskyPublisher:
         reply = None
         if index > 0:
             reply = (self._ref(earlier[0], index), self._ref(earlier[index - 1], index))
-        record = atproto.post_record(
-            text=part.text,
-            created_at=atproto.part_instant(request.created_at, part.idempotency_key, index),
-            facets=atproto.facet_objects(
-                list(part.facets) or atproto.find_facets(part.text),
-                lambda handle: self._resolve(handle, index),
-            ),
-            langs=[request.language] if request.language else None,
-            labels=request.labels,
-            reply=reply,
-            embed=self._embed(request, part, index),
+        blobs = [self._upload(m, index) for m in part.media]
+        record = post_record(
+            request, index, reply, lambda handle: self._resolve(handle, index), blobs
         )
         what = f"posting part {index + 1}"
         if before_create is not None:
@@ -340,17 +344,25 @@ class BlueskyPublisher:
         self, request: PublishRequest, index: int, part: PartRequest, cause: PublishError
     ) -> PartResult:
         """After an ambiguous create: the record at our key decides posted or retry."""
-        found = self.find(request, index)
-        if found is None:
-            raise Transient(
-                f"{PLATFORM}: part {index + 1} was not stored ({cause.message}); "
-                "it will be retried with the same record key",
+        answer = self.find(request, index)
+        if isinstance(answer, Found):
+            return answer.part
+        if isinstance(answer, CannotTell):
+            raise OutcomeUnknown(
+                f"{PLATFORM}: part {index + 1} may have been stored ({cause.message}), and "
+                f"the record cannot be read: {answer.reason}",
                 platform=PLATFORM,
-                platform_message=getattr(cause, "platform_message", None),
-                status=getattr(cause, "status", None),
+                status=answer.status,
                 part_index=index,
             ) from cause
-        return found
+        raise Transient(
+            f"{PLATFORM}: part {index + 1} was not stored ({cause.message}); "
+            "it will be retried with the same record key",
+            platform=PLATFORM,
+            platform_message=getattr(cause, "platform_message", None),
+            status=getattr(cause, "status", None),
+            part_index=index,
+        ) from cause
 
     def _result(self, uri: str, cid: str, rkey: str, index: int) -> PartResult:
         session = self.session()
@@ -394,18 +406,6 @@ class BlueskyPublisher:
             raise self._failure(response, what=f"resolving @{handle}", part_index=index)
         self._dids[handle] = did
         return did
-
-    def _embed(
-        self, request: PublishRequest, part: PartRequest, index: int
-    ) -> dict[str, Any] | None:
-        if part.media:
-            return atproto.images_embed(
-                [
-                    atproto.image_entry(self._upload(m, index), m.alt, m.width, m.height)
-                    for m in part.media
-                ]
-            )
-        return atproto.link_card(request, index)
 
     def _upload(self, media: MediaUpload, index: int) -> dict[str, Any]:
         what = f"uploading {media.file.name}"
@@ -464,21 +464,31 @@ class BlueskyPublisher:
             part_index=index,
         ) from error
 
-    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
+    def find(
+        self, request: PublishRequest, part_index: int, since: datetime | None = None
+    ) -> Lookup:
+        """The record key is deterministic, so one read proves either answer."""
         rkey = self.rkey(request, part_index)
-        found = self._get_record(rkey, part_index)
+        try:
+            found = self._get_record(rkey, part_index)
+        except PublishError as exc:
+            return CannotTell.because(exc, f"reading record {rkey}")
         if found is None:
-            return None
+            return Absent(Coverage.record_key(rkey))
         value = found.get("value")
         text = value.get("text") if isinstance(value, dict) else None
         if text != request.parts[part_index].text:
-            raise Duplicate(
-                f"{PLATFORM}: the record key of part {part_index + 1} holds a different post",
-                platform=PLATFORM,
-                part_index=part_index,
-                hint=f"look at {found.get('uri')}",
+            return CannotTell(
+                f"{PLATFORM}: the record key of part {part_index + 1} holds a different post "
+                f"({found.get('uri')})"
             )
-        return self._result(str(found.get("uri", "")), str(found.get("cid", "")), rkey, part_index)
+        try:
+            part = self._result(
+                str(found.get("uri", "")), str(found.get("cid", "")), rkey, part_index
+            )
+        except PublishError as exc:
+            return CannotTell.because(exc, "reading the session")
+        return Found(part)
 
 
 def create(spec: AccountSpec, context: PlatformContext) -> BlueskyPublisher:

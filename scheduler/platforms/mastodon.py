@@ -3,8 +3,9 @@
 * Every status carries ``Idempotency-Key`` = the part's idempotency key, the same on every
   attempt: Mastodon replays the original status for an hour instead of posting twice.
 * Servers that speak the API are not all Mastodon (some ignore the key, close keep-alive
-  connections, lack endpoints), and the replay window is one hour, so a create that may have
-  been applied raises OutcomeUnknown and ``find`` reconciles from the account's statuses.
+  connections, lack endpoints, send no ``Link`` header), and the replay window is one hour,
+  so a create that may have been applied raises OutcomeUnknown and ``find`` reconciles from
+  the account's statuses: "absent" only once it has read back past the first attempt.
 * Errors are classified by HTTP status and by what the request was, never by the message:
   Mastodon localises ``error``. A 422 on a status that attaches media whose processing has
   not finished (the media endpoint still answers 206) is transient.
@@ -13,44 +14,57 @@
 
 from __future__ import annotations
 
-import html
-import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import partial
 from typing import Any
 
+from scheduler.descriptors import Descriptor
+from scheduler.descriptors.mastodon import MASTODON
 from scheduler.errors import ConfigError
 from scheduler.platforms import ratelimit
 from scheduler.platforms.base import (
+    Absent,
     AccountInfo,
     AccountSpec,
     BeforeCreate,
+    CannotTell,
+    Found,
     Invalid,
+    Lookup,
     MediaUpload,
     OutcomeUnknown,
     PartCallback,
     PartRequest,
     PartResult,
     PlatformContext,
-    PlatformRules,
     PublishError,
     PublishRequest,
     PublishResult,
     Transient,
+    page_coverage,
+    read_page,
 )
 from scheduler.platforms.http import HttpClient, Redactor, json_body
-from scheduler.platforms.rules import check_part, rules_for
+from scheduler.platforms.mastodon_find import (
+    FIND_MARGIN,
+    PROGRESS,
+    Wanted,
+    comparable,
+    page_params,
+    parse_time,
+)
+from scheduler.platforms.rules import check_part
 
-PLATFORM = "mastodon"
+PLATFORM = MASTODON.name
 STATUSES = "/api/v1/statuses"
 MEDIA_WAIT_SECONDS = 60.0  # longest wait for an upload to be processed before giving up
 INSTANCE_TTL_SECONDS = 3600.0
-FIND_PAGES = 3  # of 40 statuses: how far back reconciliation looks
-FIND_MARGIN = timedelta(minutes=10)
 
-_instance_cache: dict[str, tuple[float, PlatformRules, int]] = {}
+_instance_cache: dict[str, tuple[float, Descriptor]] = {}
 _instance_lock = threading.Lock()
 
 
@@ -59,20 +73,47 @@ def clear_instance_cache() -> None:
         _instance_cache.clear()
 
 
-_TAG = re.compile(r"<[^>]+>")
-_BREAK = re.compile(r"<br\s*/?>|</p>\s*<p>", re.IGNORECASE)
-_SPACE = re.compile(r"\s+")
+def status_body(
+    request: PublishRequest, part: PartRequest, parent: str | None, media: list[str]
+) -> dict[str, Any]:
+    """The JSON body of ``POST /api/v1/statuses`` for one part (``media``: uploaded ids)."""
+    body: dict[str, Any] = {"status": part.text}
+    if request.visibility:
+        body["visibility"] = request.visibility  # else the account's own default applies
+    if media:
+        body["media_ids"] = media
+    if request.content_warning:
+        body["spoiler_text"] = request.content_warning
+        body["sensitive"] = True
+    if request.language:
+        # Mastodon takes ISO 639-1 ("en"), not a regional tag ("en-GB").
+        body["language"] = request.language.split("-")[0].split("_")[0].lower()
+    if parent is not None:
+        body["in_reply_to_id"] = parent
+    return body
 
 
-def plain_text(content: str) -> str:
-    """A status's HTML ``content`` as comparable plain text (links keep their full URL)."""
-    text = _BREAK.sub(" ", content)
-    text = html.unescape(_TAG.sub("", text))
-    return _SPACE.sub(" ", text).strip()
+def status_headers(part: PartRequest) -> dict[str, str]:
+    return {"Idempotency-Key": part.idempotency_key} if part.idempotency_key else {}
 
 
-def comparable(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
+def media_form(media: MediaUpload) -> dict[str, str]:
+    """The form fields of an image upload besides the file."""
+    return {"description": media.alt}
+
+
+def sandbox_body(
+    request: PublishRequest, index: int, earlier: Sequence[PartResult], handle: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """What this publisher would send for part ``index``, for the sandbox's outbox: the
+    status body with each upload named by its file, the upload forms (``uploads``) and the
+    headers."""
+    part = request.parts[index]
+    parent = earlier[index - 1].remote_id if index > 0 else None
+    body = status_body(request, part, parent, [m.file.name for m in part.media])
+    body["uploads"] = [{"file": m.file.name, **media_form(m)} for m in part.media]
+    body["headers"] = status_headers(part)
+    return body, {}
 
 
 class MastodonPublisher:
@@ -92,9 +133,9 @@ class MastodonPublisher:
         configured = spec.settings.get("max_chars")
         # The campaign's max_chars is the limit until the instance tells its own.
         self._configured_max = int(configured) if configured and configured.isdigit() else None
-        self.rules = rules_for(PLATFORM, max_chars=self._configured_max)
-        self._url_length = 23
+        self.rules = MASTODON.with_limit(self._configured_max)
         self._clock = context.clock
+        self._lookup_seconds = context.lookup_seconds
         token = context.credentials.require(spec.name, "access_token")["access_token"]
         self._redact = Redactor([token])
         self.http = HttpClient(
@@ -132,22 +173,21 @@ class MastodonPublisher:
             url=str(body.get("url", "")),
         )
 
-    def load_limits(self) -> PlatformRules:
+    def load_limits(self) -> Descriptor:
         """The instance's limits, fetched once per instance and hour; defaults when absent."""
         now = time.monotonic()
         with _instance_lock:
             cached = _instance_cache.get(self.instance)
         if cached is None or now - cached[0] > INSTANCE_TTL_SECONDS:
-            rules, url_length = self._fetch_limits()
-            cached = (now, rules, url_length)
+            cached = (now, self._fetch_limits())
             with _instance_lock:
                 _instance_cache[self.instance] = cached
-        self.rules, self._url_length = cached[1], cached[2]
+        self.rules = cached[1]
         self._limits_loaded = True
         return self.rules
 
-    def _fetch_limits(self) -> tuple[PlatformRules, int]:
-        base = rules_for(PLATFORM, max_chars=self._configured_max)
+    def _fetch_limits(self) -> Descriptor:
+        base = MASTODON.with_limit(self._configured_max)
         config: dict[str, Any] | None = None
         for path in ("/api/v2/instance", "/api/v1/instance"):
             try:
@@ -165,7 +205,7 @@ class MastodonPublisher:
                         config = {"statuses": {"max_characters": body["max_toot_chars"]}}
                     break
         if not isinstance(config, dict):
-            return base, 23
+            return base
         statuses = config.get("statuses") or {}
         media = config.get("media_attachments") or {}
 
@@ -177,24 +217,27 @@ class MastodonPublisher:
         images = (
             tuple(m for m in mimes if m.startswith("image/")) if isinstance(mimes, list) else ()
         )
-        rules = replace(
+        limits = base.media
+        return replace(
             base,
             max_chars=number(statuses, "max_characters", base.max_chars),
-            max_media=number(statuses, "max_media_attachments", base.max_media),
-            max_image_bytes=number(media, "image_size_limit", base.max_image_bytes),
-            max_alt_chars=number(media, "description_limit", base.max_alt_chars),
-            image_mimes=images or base.image_mimes,
+            url_length=number(statuses, "characters_reserved_per_url", base.url_length),
+            media=replace(
+                limits,
+                max_media=number(statuses, "max_media_attachments", limits.max_media),
+                max_image_bytes=number(media, "image_size_limit", limits.max_image_bytes),
+                max_alt_chars=number(media, "description_limit", limits.max_alt_chars),
+                mimes=images or limits.mimes,
+            ),
         )
-        return rules, number(statuses, "characters_reserved_per_url", 23)
 
-    def _check(self, request: PublishRequest) -> None:
+    def preflight(self, request: PublishRequest) -> None:
         for index in range(len(request.done), len(request.parts)):
             check_part(
                 self.rules,
                 request.parts[index],
                 index,
                 request.content_warning,
-                url_length=self._url_length,
                 where=self.instance,
             )
 
@@ -208,7 +251,7 @@ class MastodonPublisher:
     ) -> PublishResult:
         if not self._limits_loaded:
             self.load_limits()
-        self._check(request)
+        self.preflight(request)
         results = list(request.done)
         for index in range(len(request.done), len(request.parts)):
             parent = results[index - 1].remote_id if index > 0 else None
@@ -217,24 +260,6 @@ class MastodonPublisher:
             if on_part is not None:
                 on_part(result)
         return PublishResult(tuple(results))
-
-    def _status_body(
-        self, request: PublishRequest, part: PartRequest, parent: str | None, media: list[str]
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {"status": part.text}
-        if request.visibility:
-            body["visibility"] = request.visibility  # else the account's own default applies
-        if media:
-            body["media_ids"] = media
-        if request.content_warning:
-            body["spoiler_text"] = request.content_warning
-            body["sensitive"] = True
-        if request.language:
-            # Mastodon takes ISO 639-1 ("en"), not a regional tag ("en-GB").
-            body["language"] = request.language.split("-")[0].split("_")[0].lower()
-        if parent is not None:
-            body["in_reply_to_id"] = parent
-        return body
 
     def _publish_part(
         self,
@@ -247,8 +272,8 @@ class MastodonPublisher:
         media_ids = [self._upload(m, index) for m in part.media]
         if before_create is not None:
             before_create(index)
-        body = self._status_body(request, part, parent, media_ids)
-        headers = {"Idempotency-Key": part.idempotency_key} if part.idempotency_key else {}
+        body = status_body(request, part, parent, media_ids)
+        headers = status_headers(part)
         what = f"posting part {index + 1}"
         for attempt in range(2):
             response = self.http.request(
@@ -308,7 +333,7 @@ class MastodonPublisher:
         return self.http.failure(
             response,
             what=what,
-            retry_after=ratelimit.wait(response.headers, self._clock.now()),
+            retry_after=ratelimit.wait(response.headers, self._clock.now(), MASTODON.rate_limits),
             creates=creates,
             part_index=part_index,
             hint=hint,
@@ -324,7 +349,7 @@ class MastodonPublisher:
                     "POST",
                     "/api/v2/media",
                     files={"file": (media.file.name, fh, media.mime)},
-                    data={"description": media.alt},
+                    data=media_form(media),
                     part_index=index,
                     what=what,
                 )
@@ -380,77 +405,101 @@ class MastodonPublisher:
 
     # --- reconciliation -------------------------------------------------------------------
 
-    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
-        """Look for the part among the account's recent statuses: same text and CW, replying
-        to the right parent, created no earlier than shortly before the due time."""
+    def find(
+        self, request: PublishRequest, part_index: int, since: datetime | None = None
+    ) -> Lookup:
+        """Look for the part among the account's statuses, newest first, back past the first
+        attempt (less a margin for clock skew): same text and CW, replying to the right
+        parent. Pages follow the ``Link`` header when the server sends one, else ``max_id``
+        from the oldest status seen; the lookup is bounded by time, not by a page count."""
         if self._account_id is None:
             try:
                 self.verify()
-            except (Transient, OutcomeUnknown) as exc:
-                raise OutcomeUnknown(
-                    f"{PLATFORM}: cannot look for part {part_index + 1} now ({exc.message})",
-                    platform=PLATFORM,
-                    part_index=part_index,
-                ) from exc
+            except PublishError as exc:
+                return CannotTell.because(exc, "reading the account's id")
         part = request.parts[part_index]
-        want_text = comparable(part.text)
-        want_cw = request.content_warning or ""
-        want_parent = None
-        if part_index > 0 and len(request.done) >= part_index:
-            want_parent = request.done[part_index - 1].remote_id
-        since = request.created_at - FIND_MARGIN
-        url: str | None = (
-            f"/api/v1/accounts/{self._account_id}/statuses?limit=40&exclude_reblogs=true"
+        want = Wanted(
+            text=comparable(part.text),
+            cw=request.content_warning or "",
+            parent=(
+                request.done[part_index - 1].remote_id
+                if 0 < part_index <= len(request.done)
+                else None
+            ),
         )
-        for _ in range(FIND_PAGES):
-            if url is None:
-                break
-            what = "reading the account's statuses"
-            try:
-                response = self.http.request("GET", url, part_index=part_index, what=what)
-            except Transient as exc:
-                raise OutcomeUnknown(
-                    f"{PLATFORM}: cannot look for part {part_index + 1} now ({exc.message})",
-                    platform=PLATFORM,
-                    part_index=part_index,
-                ) from exc
-            if response.status_code != 200:
-                error = self._failure(response, what=what, part_index=part_index)
-                raise OutcomeUnknown(
-                    f"{PLATFORM}: cannot look for part {part_index + 1} now ({error.message})",
-                    platform=PLATFORM,
-                    part_index=part_index,
-                ) from error
-            page = response.json()
-            if not isinstance(page, list) or not page:
-                break
+        start = (since or request.created_at) - FIND_MARGIN
+        first = f"/api/v1/accounts/{self._account_id}/statuses"
+        key = (
+            self.instance,
+            str(self._account_id),
+            part.idempotency_key or want.text,
+            want.parent or "",
+            start.isoformat(),
+        )
+        earlier = PROGRESS.recall(key)
+        top: str | None = None  # the newest and oldest ids this lookup read
+        last: str | None = None
+        url, params = first, page_params(None)
+        deadline = self._clock.monotonic() + self._lookup_seconds
+        pages = 0
+        while True:
+            if pages and self._clock.monotonic() >= deadline:
+                PROGRESS.remember(key, top, last)
+                return CannotTell(
+                    f"the account's statuses since {start.isoformat(timespec='seconds')} "
+                    f"were not all read after {pages} page(s) in {self._lookup_seconds:g} s"
+                )
+            what = f"reading page {pages + 1} of the account's statuses"
+            read = read_page(
+                partial(self._page, url, params, part_index, what),
+                what=what,
+                clock=self._clock,
+                deadline=deadline,
+            )
+            if isinstance(read, CannotTell):
+                PROGRESS.remember(key, top, last)
+                return read
+            response, page = read
+            if not isinstance(page, list):
+                return CannotTell(f"{what}: the answer was not a list of statuses")
+            pages += 1
             for status in page:
-                if not isinstance(status, dict):
-                    continue
-                if plain_text(str(status.get("content", ""))) != want_text:
-                    continue
-                if (status.get("spoiler_text") or "") != want_cw:
-                    continue
-                if want_parent is not None and str(status.get("in_reply_to_id")) != want_parent:
-                    continue
-                created = _parse_time(status.get("created_at"))
-                if created is not None and created < since:
-                    continue  # the same words posted before this post was due: not ours
-                return self._result(status, part_index)
-            oldest = _parse_time(page[-1].get("created_at"))
-            if oldest is not None and oldest < since:
-                break
-            url = response.links.get("next", {}).get("url")
-        return None
+                if isinstance(status, dict) and want.matches(status, start):
+                    PROGRESS.forget(key)
+                    return Found(self._result(status, part_index))
+            statuses = [s for s in page if isinstance(s, dict) and s.get("id")]
+            if statuses:
+                top = top or str(statuses[0]["id"])
+                last = str(statuses[-1]["id"])
+            oldest = parse_time(statuses[-1].get("created_at")) if statuses else None
+            covered = page_coverage(since=start, oldest=oldest, empty=not page, pages=pages)
+            if covered is not None:
+                PROGRESS.forget(key)
+                return Absent(covered)
+            if earlier is not None and earlier[0] in {str(s["id"]) for s in statuses}:
+                # An earlier lookup read on from here down to its oldest id: skip past it.
+                url, params, last, earlier = first, page_params(earlier[1]), earlier[1], None
+                continue
+            following = response.links.get("next", {}).get("url")
+            # The token goes only to the instance: a next link elsewhere is not followed.
+            if following and following.startswith(self.instance + "/"):
+                url, params = following, {}
+            elif statuses:
+                # A server without Link headers: page on by the oldest id seen.
+                url, params = first, page_params(last)
+            else:
+                return CannotTell(f"{what}: no way to read the next page")
 
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+    def _page(
+        self, url: str, params: dict[str, str], part_index: int, what: str
+    ) -> tuple[Any, Any]:
+        response = self.http.request("GET", url, params=params, part_index=part_index, what=what)
+        if response.status_code != 200:
+            raise self._failure(response, what=what, part_index=part_index)
+        try:
+            return response, response.json()
+        except ValueError as exc:
+            raise Transient(f"{PLATFORM}: {what}: the answer was not JSON") from exc
 
 
 def create(spec: AccountSpec, context: PlatformContext) -> MastodonPublisher:

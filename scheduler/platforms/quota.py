@@ -1,5 +1,5 @@
 """Publishing quotas over a rolling window: when the next part may go out, and whether a
-schedule fits (pure functions; the declarations live in ``rules.RULES``).
+schedule fits (pure functions; the declarations live in each platform's descriptor).
 
 The daemon counts what an account published from the ledger and asks ``next_allowed``
 before each create: a burst that would spend a quota is spread out (the account waits until
@@ -10,22 +10,27 @@ campaign's own schedule, so a person hears about it before the week starts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from scheduler.platforms.base import Quota
-from scheduler.platforms.rules import RULES
+from scheduler import descriptors
+from scheduler.descriptors import Quota
 
 # (instant, part index) of one published (or planned) part.
 Sent = tuple[datetime, int]
 
 
 def quotas_for(platform: str, settings: Mapping[str, str] | None = None) -> tuple[Quota, ...]:
-    """The quotas an account of ``platform`` is held to (its ``tier`` setting picks X's)."""
-    rules = RULES.get(platform)
-    if rules is None:
+    """The quotas the ledger counts for an account of ``platform`` (its ``tier`` setting
+    picks X's daily cap); none for a platform no longer known."""
+    descriptor = descriptors.find(platform)
+    if descriptor is None:
         return ()
     tier = (settings or {}).get("tier")
-    return tuple(q for q in rules.quotas if q.tier is None or q.tier == tier)
+    return tuple(
+        q
+        for q in descriptor.rate_limits.quotas
+        if q.counts is not None and (q.tier is None or q.tier == tier)
+    )
 
 
 def counts(quota: Quota, index: int) -> bool:
@@ -43,9 +48,9 @@ def next_allowed(quota: Quota, sent: Iterable[Sent], now: datetime) -> datetime 
     The next part is counted whatever its index: the caller may not know it, and counting
     it can only make the wait longer, never break the quota.
     """
-    window = timedelta(seconds=quota.window)
+    window = quota.per
     inside = sorted(at for at, index in sent if at > now - window and counts(quota, index))
-    room = max(quota.limit // quota.cost - 1, 0)  # parts that may be in the window before ours
+    room = max(quota.requests // quota.cost - 1, 0)  # parts that may be in the window before ours
     if len(inside) <= room:
         return None
     # The oldest parts must leave the window until only ``room`` remain.
@@ -55,7 +60,7 @@ def next_allowed(quota: Quota, sent: Iterable[Sent], now: datetime) -> datetime 
 def overflows(quota: Quota, planned: Iterable[Sent]) -> list[tuple[datetime, int]]:
     """Instants where a schedule of parts spends more than ``quota`` in one window, with the
     amount it would spend there (cost included); empty when the schedule fits."""
-    window = timedelta(seconds=quota.window)
+    window = quota.per
     times = sorted(at for at, index in planned if counts(quota, index))
     found: list[tuple[datetime, int]] = []
     start = 0
@@ -63,6 +68,6 @@ def overflows(quota: Quota, planned: Iterable[Sent]) -> list[tuple[datetime, int
         while times[start] <= at - window:
             start += 1
         spent = (end - start + 1) * quota.cost
-        if spent > quota.limit:
+        if spent > quota.requests:
             found.append((at, spent))
     return found

@@ -1,13 +1,11 @@
 """Rate-limit headers, read the same way for every platform (one parser, pure functions).
 
-The platforms say how much of a limit is left, and when it resets, in different forms:
-
-* X: ``x-rate-limit-limit/-remaining/-reset`` (reset in Unix seconds), plus the daily caps
-  ``x-user-limit-24hour-*`` and ``x-app-limit-24hour-*`` in the same form;
-* Mastodon: ``X-RateLimit-Limit/-Remaining/-Reset``, the reset an ISO 8601 instant (some
-  forks send Unix seconds), and no ``Retry-After``;
-* Bluesky: ``RateLimit-Limit/-Remaining/-Reset`` (Unix seconds, or seconds from now in the
-  IETF draft's form) and ``Retry-After`` on a 429.
+The platforms say how much of a limit is left, and when it resets, under header prefixes
+each descriptor names (``RateLimits.windows``: X's ``x-rate-limit-*`` and daily caps,
+Mastodon's ``X-RateLimit-*``, Bluesky's ``RateLimit-*``), each taking ``-limit``,
+``-remaining`` and ``-reset``. A reset comes as Unix seconds, seconds from now or an ISO 8601
+instant (Mastodon; some of its forks send Unix seconds), so every form is read wherever it
+comes; ``Retry-After`` is HTTP's own and read for every platform.
 
 ``read`` turns any of them into a ``RateLimit``: the windows the answer reported, and the
 platform's explicit ``Retry-After``. ``wait`` is how long a 429 asks to wait; ``spent_until``
@@ -21,17 +19,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from scheduler import descriptors
+from scheduler.descriptors import RateLimits
+
 # A reset above this is an absolute Unix time; below it, seconds from now.
 _EPOCH_THRESHOLD = 1_000_000_000
-
-# (name prefix, the platform's name for the window); every prefix takes -limit/-remaining/-reset.
-_FAMILIES = (
-    ("x-rate-limit", "X's rate limit"),
-    ("x-user-limit-24hour", "X's 24-hour limit for the user"),
-    ("x-app-limit-24hour", "X's 24-hour limit for the app"),
-    ("x-ratelimit", "the server's rate limit"),  # Mastodon
-    ("ratelimit", "the server's rate limit"),  # Bluesky, IETF draft
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,23 +64,39 @@ class RateLimit:
         return max(spent) if spent else None
 
 
-def read(headers: Mapping[str, str], now: datetime) -> RateLimit:
-    """The rate-limit windows and Retry-After of one answer; absent or garbled values are None."""
+def windows_of(limits: RateLimits | None) -> tuple[tuple[str, str], ...]:
+    """The (header prefix, name) pairs to read: the platform's own, or every known
+    platform's when the caller cannot say which platform answered."""
+    if limits is not None:
+        return limits.windows
+    found: dict[str, str] = {}
+    for descriptor in descriptors.descriptors():
+        for prefix, name in descriptor.rate_limits.windows:
+            found.setdefault(prefix.lower(), name)
+    return tuple(found.items())
+
+
+def read(headers: Mapping[str, str], now: datetime, limits: RateLimits | None = None) -> RateLimit:
+    """The rate-limit windows and Retry-After of one answer (``limits``: the answering
+    platform's header facts); absent or garbled values are None."""
     lower = {k.lower(): v.strip() for k, v in headers.items()}
     windows: list[Window] = []
-    for prefix, name in _FAMILIES:
-        limit = _int(lower.get(f"{prefix}-limit"))
-        remaining = _int(lower.get(f"{prefix}-remaining"))
-        reset = reset_time(lower.get(f"{prefix}-reset"), now)
+    for prefix, name in windows_of(limits):
+        key = prefix.lower()
+        limit = _int(lower.get(f"{key}-limit"))
+        remaining = _int(lower.get(f"{key}-remaining"))
+        reset = reset_time(lower.get(f"{key}-reset"), now)
         if limit is None and remaining is None and reset is None:
             continue
         windows.append(Window(name, limit, remaining, reset))
     return RateLimit(tuple(windows), retry_after_time(lower.get("retry-after"), now))
 
 
-def wait(headers: Mapping[str, str], now: datetime) -> float | None:
+def wait(
+    headers: Mapping[str, str], now: datetime, limits: RateLimits | None = None
+) -> float | None:
     """Seconds until the platform lets the account try again, if its headers say."""
-    return read(headers, now).wait(now)
+    return read(headers, now, limits).wait(now)
 
 
 def retry_after_time(value: str | None, now: datetime) -> datetime | None:

@@ -5,8 +5,9 @@ written to a temporary name and hard-linked into place, so it appears whole or n
 a second writer of the same part finds the first one's file instead of replacing it: a
 repeated publish returns the stored result, exactly once, as on a real platform.
 
-With ``as_platform`` in the account settings (``mastodon``, ``bluesky``, ``x``) the sandbox
-applies that platform's text rules and writes that platform's request body. Failures can be
+With ``as_platform`` in the account settings (any platform whose publisher module defines a
+``sandbox_body``) the sandbox applies that platform's rules and writes the request body that
+platform's own publisher builds. Failures can be
 injected for rehearsals through the account settings:
 
     fail_first: transient | rate_limited | outcome_unknown | invalid | auth | forbidden | duplicate
@@ -24,25 +25,35 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import importlib
 import json
 import os
 import re
 import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from scheduler import descriptors
+from scheduler.descriptors.sandbox import SANDBOX
 from scheduler.errors import ConfigError
-from scheduler.platforms import atproto
 from scheduler.platforms.base import (
     CREATE,
     READ,
+    Absent,
     AccountInfo,
     AccountSpec,
     AuthFailed,
     BeforeCreate,
+    CannotTell,
+    Coverage,
     Duplicate,
     Forbidden,
+    Found,
     Invalid,
+    Lookup,
     OutcomeUnknown,
     PartCallback,
     PartResult,
@@ -53,7 +64,7 @@ from scheduler.platforms.base import (
     RateLimited,
     Transient,
 )
-from scheduler.platforms.rules import check_part, rules_for
+from scheduler.platforms.rules import check_part
 
 FAULTS: dict[str, type[PublishError]] = {
     "transient": Transient,
@@ -64,7 +75,61 @@ FAULTS: dict[str, type[PublishError]] = {
     "forbidden": Forbidden,
     "duplicate": Duplicate,
 }
-AS_PLATFORMS = ("sandbox", "mastodon", "bluesky", "x")
+# What a publisher would send for one part, for the outbox: (body, extra result fields). A
+# publisher module that can stand behind the sandbox defines ``sandbox_body`` of this type.
+BodyBuilder = Callable[
+    [PublishRequest, int, Sequence[PartResult], str], tuple[dict[str, Any], dict[str, str]]
+]
+
+
+def own_body(
+    request: PublishRequest, index: int, earlier: Sequence[PartResult], handle: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The sandbox's own record of a part: every field of the request."""
+    part = request.parts[index]
+    parent = earlier[index - 1] if index > 0 else None
+    body = {
+        "text": part.text,
+        "media": [
+            {
+                "file": m.file.name,
+                "mime": m.mime,
+                "size": m.size,
+                "sha256": m.sha256,
+                "alt": m.alt,
+                "width": m.width,
+                "height": m.height,
+            }
+            for m in part.media
+        ],
+        "content_warning": request.content_warning,
+        "language": request.language,
+        "labels": list(request.labels),
+        "visibility": request.visibility,
+        "reply_settings": request.reply_settings,
+        "in_reply_to": None if parent is None else parent.remote_id,
+        "link": None
+        if request.link is None
+        else {
+            "url": request.link.url,
+            "title": request.link.title,
+            "description": request.link.description,
+        },
+    }
+    return body, {}
+
+
+def body_builder(platform: str) -> BodyBuilder | None:
+    """The body builder of ``platform``'s own publisher; None if it has none."""
+    descriptor = descriptors.get(platform)
+    if descriptor.stands_in:
+        return own_body
+    if descriptor.publisher is None:
+        return None
+    module = importlib.import_module(descriptor.publisher.partition(":")[0])
+    builder: BodyBuilder | None = getattr(module, "sandbox_body", None)
+    return builder
+
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK}
@@ -89,19 +154,26 @@ def part_key(request: PublishRequest, index: int) -> str:
 
 
 class SandboxPublisher:
-    platform = "sandbox"
+    platform = SANDBOX.name
 
     def __init__(self, spec: AccountSpec, context: PlatformContext) -> None:
         settings = spec.settings
         self.account = spec.name
-        self.as_platform = settings.get("as_platform") or "sandbox"
-        if self.as_platform not in AS_PLATFORMS:
+        self.as_platform = settings.get("as_platform") or SANDBOX.name
+        builder = None
+        if descriptors.find(self.as_platform) is not None:
+            builder = body_builder(self.as_platform)
+        if builder is None:
+            able = [d.name for d in descriptors.descriptors() if body_builder(d.name)]
             raise ConfigError(
                 f"account {spec.name!r}: as_platform {self.as_platform!r} is not supported",
-                hint=f"use one of {', '.join(AS_PLATFORMS)}",
+                hint=f"use one of {', '.join(able)}",
             )
+        self._builder = builder
         max_chars = settings.get("max_chars")
-        self.rules = rules_for(self.as_platform, max_chars=int(max_chars) if max_chars else None)
+        self.rules = descriptors.get(self.as_platform).with_limit(
+            int(max_chars) if max_chars else None
+        )
         self.handle = settings.get("handle") or settings.get("username") or spec.name
         self.folder = Path(context.outbox).absolute() / folder_name(spec.name)
         self._clock = context.clock
@@ -128,14 +200,17 @@ class SandboxPublisher:
 
     # --- the protocol ---------------------------------------------------------------------
 
+    def preflight(self, request: PublishRequest) -> None:
+        for index in range(len(request.done), len(request.parts)):
+            check_part(self.rules, request.parts[index], index, request.content_warning)
+
     def publish(
         self,
         request: PublishRequest,
         on_part: PartCallback | None = None,
         before_create: BeforeCreate | None = None,
     ) -> PublishResult:
-        for index in range(len(request.done), len(request.parts)):
-            check_part(self.rules, request.parts[index], index, request.content_warning)
+        self.preflight(request)
         results = list(request.done)
         for index in range(len(request.done), len(request.parts)):
             key = part_key(request, index)
@@ -154,9 +229,17 @@ class SandboxPublisher:
                 on_part(result)
         return PublishResult(tuple(results))
 
-    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
-        self._gate.before(self.account, self.as_platform, READ)
-        return self._read(part_key(request, part_index))
+    def find(
+        self, request: PublishRequest, part_index: int, since: datetime | None = None
+    ) -> Lookup:
+        """Exact: the outbox file of the part's key is there or it is not."""
+        key = part_key(request, part_index)
+        try:
+            self._gate.before(self.account, self.as_platform, READ)
+            found = self._read(key)
+        except PublishError as exc:
+            return CannotTell.because(exc, "reading the outbox")
+        return Found(found) if found is not None else Absent(Coverage.record_key(key))
 
     def verify(self) -> AccountInfo:
         return AccountInfo(
@@ -266,100 +349,14 @@ class SandboxPublisher:
     def _body(
         self, request: PublishRequest, index: int, earlier: list[PartResult]
     ) -> dict[str, Any]:
-        part = request.parts[index]
-        parent = earlier[index - 1] if index > 0 else None
-        media = [
-            {
-                "file": m.file.name,
-                "mime": m.mime,
-                "size": m.size,
-                "sha256": m.sha256,
-                "alt": m.alt,
-                "width": m.width,
-                "height": m.height,
-            }
-            for m in part.media
-        ]
-        body: dict[str, Any]
-        extra: dict[str, str] = {}
-        if self.as_platform == "mastodon":
-            body = {
-                "status": part.text,
-                "media": [{"file": m["file"], "description": m["alt"]} for m in media],
-            }
-            if request.visibility:
-                body["visibility"] = request.visibility
-            if request.content_warning:
-                body["spoiler_text"] = request.content_warning
-                body["sensitive"] = True
-            if request.language:
-                body["language"] = request.language
-            if parent is not None:
-                body["in_reply_to_id"] = parent.remote_id
-            body["headers"] = {"Idempotency-Key": part_key(request, index)}
-        elif self.as_platform == "bluesky":
-            rkey = atproto.record_key(request.created_at, part_key(request, index), index)
-            facets = list(part.facets) or atproto.find_facets(part.text)
-            embed: dict[str, Any] | None = None
-            if media:
-                embed = atproto.images_embed(
-                    [
-                        atproto.image_entry(
-                            {"$type": "blob", "mimeType": m.mime, "size": m.size},
-                            m.alt,
-                            m.width,
-                            m.height,
-                        )
-                        for m in part.media
-                    ]
-                )
-            else:
-                embed = atproto.link_card(request, index)
-            reply = None
-            if parent is not None:
-                first = earlier[0]
-                reply = (
-                    atproto.strong_ref(first.remote_id, first.extra.get("cid", "")),
-                    atproto.strong_ref(parent.remote_id, parent.extra.get("cid", "")),
-                )
-            record = atproto.post_record(
-                text=part.text,
-                created_at=atproto.part_instant(
-                    request.created_at, part_key(request, index), index
-                ),
-                facets=atproto.facet_objects(facets, lambda h: f"did:sandbox:{h}"),
-                langs=[request.language] if request.language else None,
-                labels=request.labels,
-                reply=reply,
-                embed=embed,
-            )
-            uri = f"at://did:sandbox:{self.handle}/{atproto.POST_COLLECTION}/{rkey}"
-            extra = {"uri": uri, "rkey": rkey, "cid": "sandbox"}
-            body = {"collection": atproto.POST_COLLECTION, "rkey": rkey, "record": record}
-        elif self.as_platform == "x":
-            body = {"text": part.text, "media": [{"alt_text": m["alt"]} for m in media]}
-            if parent is not None:
-                body["reply"] = {"in_reply_to_tweet_id": parent.remote_id}
-            if request.reply_settings:
-                body["reply_settings"] = request.reply_settings
-        else:
-            body = {
-                "text": part.text,
-                "media": media,
-                "content_warning": request.content_warning,
-                "language": request.language,
-                "labels": list(request.labels),
-                "visibility": request.visibility,
-                "reply_settings": request.reply_settings,
-                "in_reply_to": None if parent is None else parent.remote_id,
-                "link": None
-                if request.link is None
-                else {
-                    "url": request.link.url,
-                    "title": request.link.title,
-                    "description": request.link.description,
-                },
-            }
+        keyed = replace(
+            request,
+            parts=tuple(
+                replace(p, idempotency_key=part_key(request, i))
+                for i, p in enumerate(request.parts)
+            ),
+        )
+        body, extra = self._builder(keyed, index, earlier, self.handle)
         body["_extra"] = extra
         return body
 

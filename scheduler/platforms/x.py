@@ -37,32 +37,41 @@ replies are refused (the refusal itself is a Forbidden naming the part).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
 import tweepy
 
+from scheduler.descriptors.x import X
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
+    Absent,
     AccountInfo,
     AccountSpec,
     AuthFailed,
     BeforeCreate,
+    CannotTell,
+    Coverage,
     Duplicate,
+    Found,
     Invalid,
+    Lookup,
     OutcomeUnknown,
     PartCallback,
     PartRequest,
     PartResult,
     PlatformContext,
+    PublishError,
     PublishRequest,
     PublishResult,
     Transient,
+    read_page,
 )
-from scheduler.platforms.rules import check_part, rules_for
+from scheduler.platforms.rules import check_part
 from scheduler.platforms.x_auth import XAuth, auth_for, slug
 from scheduler.platforms.x_chunked import MediaProcessingError
 from scheduler.platforms.x_errors import Action, classify, raise_for_status
@@ -74,11 +83,10 @@ from scheduler.platforms.x_sent import SentMedia
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-RULES = rules_for("x")
+RULES = X
 PUBLIC_BASE = "https://x.com"
 DEFAULT_FIND_MARGIN = timedelta(minutes=5)
 FIND_PAGE_SIZE = 100
-FIND_MAX_PAGES = 5
 
 _FOREIGN = (
     tweepy.TweepyException,
@@ -90,6 +98,38 @@ _FOREIGN = (
 )
 
 
+def tweet_body(
+    request: PublishRequest, part: PartRequest, parent: str | None, media_ids: list[str]
+) -> dict[str, Any]:
+    """The JSON body of ``POST /2/tweets`` for one part, as the client library sends it."""
+    body: dict[str, Any] = {}
+    if part.text:
+        body["text"] = part.text
+    if media_ids:
+        body["media"] = {"media_ids": media_ids}
+    if parent is not None:
+        body["reply"] = {"in_reply_to_tweet_id": parent}
+    if request.reply_settings:
+        body["reply_settings"] = request.reply_settings
+    return body
+
+
+def sandbox_body(
+    request: PublishRequest, index: int, earlier: Sequence[PartResult], handle: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """What this publisher would send for part ``index``, for the sandbox's outbox: the post
+    body with each upload named by its file, and the alt text that follows each upload
+    (``uploads``)."""
+    part = request.parts[index]
+    parent = earlier[index - 1].remote_id if index > 0 else None
+    body = tweet_body(request, part, parent, [m.file.name for m in part.media])
+    if part.media:
+        body["uploads"] = [
+            {"id": m.file.name, "metadata": {"alt_text": {"text": m.alt}}} for m in part.media
+        ]
+    return body, {}
+
+
 class XPublisher:
     platform = "x"
     rules = RULES
@@ -97,6 +137,7 @@ class XPublisher:
     def __init__(self, spec: AccountSpec, context: PlatformContext) -> None:
         self.spec = spec
         self._clock = context.clock
+        self._lookup_seconds = context.lookup_seconds
         self.api_base = (
             context.x_api_base or spec.settings.get("api_base") or DEFAULT_API_BASE
         ).rstrip("/")
@@ -136,8 +177,7 @@ class XPublisher:
                 f"{len(request.parts)}",
                 platform="x",
             )
-        for index in range(len(done), len(request.parts)):
-            self._check(request.parts[index], index)
+        self.preflight(request)
         if len(done) == len(request.parts):
             return PublishResult(tuple(done))
         # Known before the first post, so that building a URL can never fail after one.
@@ -157,22 +197,15 @@ class XPublisher:
                 on_part(result)
         return PublishResult(tuple(done))
 
-    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
+    def find(
+        self, request: PublishRequest, part_index: int, since: datetime | None = None
+    ) -> Lookup:
         if not 0 <= part_index < len(request.parts):
             raise Invalid(f"x: the thread has no part {part_index + 1}", platform="x")
         parent = (
             request.done[part_index - 1].remote_id if 0 < part_index <= len(request.done) else None
         )
-        try:
-            return self._search(request, part_index, parent, request.done[:part_index])
-        except Transient as exc:
-            raise OutcomeUnknown(
-                f"x: cannot tell whether part {part_index + 1} exists: {exc.message}",
-                platform="x",
-                platform_message=exc.platform_message,
-                status=exc.status,
-                part_index=part_index,
-            ) from exc
+        return self._search(request, part_index, parent, request.done[:part_index], since)
 
     def verify(self) -> AccountInfo:
         body = self._call("read", lambda: self.client.get_me(user_auth=self.auth.user_auth))
@@ -199,10 +232,12 @@ class XPublisher:
 
     # --- steps --------------------------------------------------------------------------
 
-    def _check(self, part: PartRequest, index: int) -> None:
-        if not part.text.strip() and not part.media:
-            raise Invalid(f"x: part {index + 1} is empty", platform="x", part_index=index)
-        check_part(self.rules, part, index)
+    def preflight(self, request: PublishRequest) -> None:
+        for index in range(len(request.done), len(request.parts)):
+            part = request.parts[index]
+            if not part.text.strip() and not part.media:
+                raise Invalid(f"x: part {index + 1} is empty", platform="x", part_index=index)
+            check_part(self.rules, part, index, request.content_warning)
 
     def _identity(self) -> tuple[str, str]:
         if not (self._user_id and self._username):
@@ -247,15 +282,14 @@ class XPublisher:
         media_ids: list[str],
         done: list[PartResult],
     ) -> PartResult:
-        kwargs: dict[str, Any] = {"user_auth": self.auth.user_auth}
-        if part.text:
-            kwargs["text"] = part.text
-        if parent is not None and self._threads == "reply":
-            kwargs["in_reply_to_tweet_id"] = parent
-        if media_ids:
-            kwargs["media_ids"] = media_ids
-        if request.reply_settings:
-            kwargs["reply_settings"] = request.reply_settings
+        body = tweet_body(request, part, parent if self._threads == "reply" else None, media_ids)
+        kwargs: dict[str, Any] = {
+            "user_auth": self.auth.user_auth,
+            "text": body.get("text"),
+            "in_reply_to_tweet_id": body.get("reply", {}).get("in_reply_to_tweet_id"),
+            "media_ids": body.get("media", {}).get("media_ids"),
+            "reply_settings": body.get("reply_settings"),
+        }
 
         def go() -> str:
             return str(self.client.create_tweet(**kwargs)["data"]["id"])
@@ -264,25 +298,24 @@ class XPublisher:
             tweet_id = self._call("create", go, part_index=index)
         except Duplicate as dup:
             # Usually our own earlier attempt, whose answer never arrived: look for it.
-            try:
-                found = self._search(request, index, parent, done)
-            except (Transient, OutcomeUnknown) as exc:
+            found = self._search(request, index, parent, done)
+            if isinstance(found, CannotTell):
                 raise OutcomeUnknown(
-                    f"x: X says part {index + 1} is already posted, and the account's "
-                    f"recent posts could not be read to confirm it: {exc.message}",
+                    f"x: X says part {index + 1} is already posted, and whether it is ours "
+                    f"cannot be told: {found.reason}",
                     platform="x",
                     platform_message=dup.platform_message,
                     status=dup.status,
                     part_index=index,
                 ) from dup
-            if found is not None:
+            if isinstance(found, Found):
                 log.info(
                     "x: %s part %d was already posted (%s): an earlier attempt went through",
                     request.account,
                     index + 1,
-                    found.remote_id,
+                    found.part.remote_id,
                 )
-                return found
+                return found.part
             raise Duplicate(
                 f"x: X refuses part {index + 1} as a duplicate of an earlier post that is not "
                 "among this account's posts since the due time",
@@ -300,9 +333,15 @@ class XPublisher:
         index: int,
         parent: str | None,
         exclude: list[PartResult] | tuple[PartResult, ...],
-    ) -> PartResult | None:
-        """The account's post that is part ``index``, posted since the due time (less margin)."""
-        user_id, _ = self._identity()
+        since: datetime | None = None,
+    ) -> Lookup:
+        """The account's post that is part ``index``, posted since the first attempt (the due
+        time when not given) less a margin: every page of the timeline from then to now is
+        read (X's ``start_time`` and pagination token), within the lookup's time."""
+        try:
+            user_id, _ = self._identity()
+        except PublishError as exc:
+            return CannotTell.because(exc, "reading the account's id")
         part, part_id = request.parts[index], self._part_id(request, index)
         wanted = Wanted(
             text=normalise(part.text),
@@ -311,12 +350,21 @@ class XPublisher:
             others=self._sent.others(part_id),
             standalone=index == 0 or self._threads == "separate",
             parent=parent,
-            since=request.created_at - self._margin,
+            since=(since or request.created_at) - self._margin,
             skip=frozenset(p.remote_id for p in exclude),
         )
         found = Matches()
         token: str | None = None
-        for _page in range(FIND_MAX_PAGES):
+        deadline = self._clock.monotonic() + self._lookup_seconds
+        pages = 0
+        while True:
+            if pages and self._clock.monotonic() >= deadline:
+                if found.by_text and not wanted.media_only:
+                    break  # the post is there; only which copy is earliest is uncertain
+                return CannotTell(
+                    f"x: the account's posts since {wanted.since.isoformat(timespec='seconds')} "
+                    f"were not all read after {pages} page(s) in {self._lookup_seconds:g} s"
+                )
             params: dict[str, Any] = {
                 "start_time": wanted.since,
                 "max_results": FIND_PAGE_SIZE,
@@ -325,35 +373,34 @@ class XPublisher:
             }
             if token:
                 params["pagination_token"] = token
-            body = self._read_timeline(user_id, params)
+            body = read_page(
+                partial(self._read_timeline, user_id, params),
+                what=f"reading page {pages + 1} of the timeline",
+                clock=self._clock,
+                deadline=deadline,
+            )
+            if isinstance(body, CannotTell):
+                return body
+            pages += 1
             scan(body.get("data") or [], wanted, request.created_at, found)
+            if found.by_keys:
+                break  # proof by media keys: nothing later can change the answer
             token = (body.get("meta") or {}).get("next_token")
             if not token:
-                break
-        else:
-            if not (found.by_keys or found.by_text):
-                raise OutcomeUnknown(
-                    f"x: too many posts since the due time to tell whether part {index + 1} exists",
-                    platform="x",
-                    part_index=index,
-                    hint="check the account on X and resolve the post by hand",
-                )
+                break  # the listing since ``start_time`` ended: the interval is covered
         if found.by_keys:
             _, tid = min(found.by_keys)
         elif not found.by_text:
-            return None
+            return Absent(Coverage.listing_ended(wanted.since, pages))
         elif wanted.media_only:
-            raise OutcomeUnknown(
+            return CannotTell(
                 f"x: part {index + 1} has no text, and the account has posts with only "
                 f"{wanted.media} media item(s) since the due time; without the media ids of "
-                "the attempt that may have posted it, which one is ours cannot be told",
-                platform="x",
-                part_index=index,
-                hint="check the account on X and resolve the post by hand",
+                "the attempt that may have posted it, which one is ours cannot be told"
             )
         else:
             _, tid = min(found.by_text)  # the earliest: an accidental copy is not ours to claim
-        return PartResult(index=index, remote_id=tid, url=self._url(tid))
+        return Found(PartResult(index=index, remote_id=tid, url=self._url(tid)))
 
     # --- calling X ----------------------------------------------------------------------
 

@@ -27,8 +27,8 @@ from typing import Any, Literal
 
 import requests
 import tweepy
-from urllib3.exceptions import NewConnectionError
 
+from scheduler.descriptors.x import X
 from scheduler.platforms import ratelimit
 from scheduler.platforms.base import (
     AuthFailed,
@@ -40,6 +40,7 @@ from scheduler.platforms.base import (
     RateLimited,
     Transient,
 )
+from scheduler.platforms.sent import never_sent
 from scheduler.platforms.x_chunked import MediaProcessingError, ProcessingFailed
 from scheduler.platforms.x_http import redact
 
@@ -117,27 +118,6 @@ def _problem_type(response: Any) -> str:
     return str(body.get("type", "")) if isinstance(body, dict) else ""
 
 
-def _connection_never_made(exc: requests.RequestException) -> bool:
-    """True when the request cannot have reached X (refused, DNS, connect timeout)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    seen: set[int] = set()
-    todo: list[object] = [exc]
-    while todo:
-        item = todo.pop()
-        if id(item) in seen or item is None:
-            continue
-        seen.add(id(item))
-        if isinstance(item, NewConnectionError):
-            return True
-        if isinstance(item, BaseException):
-            todo.extend(item.args)
-            todo.append(item.__cause__)
-            todo.append(item.__context__)
-            todo.append(getattr(item, "reason", None))
-    return False
-
-
 def classify(
     exc: BaseException,
     *,
@@ -172,7 +152,7 @@ def classify(
         kw["status"] = status
         if isinstance(exc, tweepy.TooManyRequests):
             # A spent 24-hour cap outlasts the 15-minute window: the later reset wins.
-            wait = ratelimit.wait(exc.response.headers, now)
+            wait = ratelimit.wait(exc.response.headers, now, X.rate_limits)
             capped = USAGE_CAPPED in _problem_type(exc.response)
             return RateLimited(
                 f"x: rate limited while {what}{where}{quoted}",
@@ -212,7 +192,7 @@ def classify(
         return Invalid(f"x: X refused{where} ({status}) while {what}{quoted}", **kw)
 
     if isinstance(exc, requests.RequestException):
-        if action != "create" or _connection_never_made(exc):
+        if action != "create" or never_sent(exc):
             return Transient(f"x: network error while {what}: {type(exc).__name__}", **kw)
         return OutcomeUnknown(
             f"x: no answer while {what}{where} ({type(exc).__name__}); the post may exist", **kw

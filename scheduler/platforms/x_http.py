@@ -24,11 +24,12 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from scheduler.descriptors.x import X
 from scheduler.platforms.base import CREATE, OPEN_GATE, READ, WRITE, RequestGate
 
-PLATFORM = "x"
+PLATFORM = X.name
 TWEEPY_HOST = "https://api.twitter.com"
-DEFAULT_API_BASE = "https://api.x.com"
+DEFAULT_API_BASE = X.default_endpoint or ""
 MASK = "***"
 
 

@@ -32,11 +32,13 @@ from dataclasses import replace
 from typing import Any
 
 from scheduler.campaign.media import MediaFile, MediaProblem, inspect
-from scheduler.campaign.model import Account, Campaign, Content, MediaItem, PartSpec, Post
+from scheduler.campaign.model import Account, Campaign, Content, PartSpec, Post
 from scheduler.campaign.problems import Problem, where_of
 from scheduler.campaign.schedule import TimeProblem, resolve_post
 from scheduler.campaign.yamlread import Loc
 from scheduler.clock import Clock
+from scheduler.descriptors import Descriptor
+from scheduler.descriptors.fits import MediaFacts, Misfit, is_gif_limit, part_misfits
 from scheduler.draft import Draft, LinkCard, Media, Part
 from scheduler.errors import CampaignError
 from scheduler.render.budgets import Limits, cpu_time
@@ -52,7 +54,7 @@ from scheduler.render.templates import (
     render_simple,
     simple_pieces,
 )
-from scheduler.text import GIF, byte_limit, facets, gif_mix, rules_for
+from scheduler.text import facets
 
 _OVERRIDABLE = tuple(Content.model_fields)
 
@@ -223,7 +225,8 @@ class Renderer:
     def draft(self, index: int, post: Post, account_name: str, account: Account) -> Draft | None:
         c = self.campaign
         values, origin = self.content_for(post, account_name, account)
-        platform = account.text_platform
+        rules = account.descriptor.with_limit(account.max_chars)
+        platform = rules.name
         scope = dict(self.base_vars)
         scope.update(post.vars)
         scope["post"] = {
@@ -282,10 +285,9 @@ class Renderer:
             texts[at] = f"{texts[at]}\n\n{line}" if texts[at] else line
 
         cw: str | None = values["cw"]
-        rules = rules_for(platform, account.max_chars)
         content_warning: str | None = None
         if cw:
-            if rules.supports_cw:
+            if rules.content_warning:
                 content_warning = cw
             elif c.defaults.cw_prefix:
                 texts[0] = f"CW: {cw}\n\n{texts[0]}"
@@ -294,60 +296,62 @@ class Renderer:
         total = len(specs)
         for k, ((spec, loc), text) in enumerate(zip(specs, texts, strict=True)):
             media: list[Media] = []
-            if len(spec.media) > rules.media.max_media:
-                self.post_problem(
-                    index,
-                    (*loc, "media"),
-                    f"{len(spec.media)} images, but {platform} takes at most "
-                    f"{rules.media.max_media} per post",
-                    "split them over thread parts",
-                )
-                ok = False
+            found: list[tuple[int, MediaFacts]] = []  # (index in the file, what the rule needs)
             for m, item in enumerate(spec.media):
-                got = self.media_item(index, (*loc, "media", m), item, platform, rules.media)
-                if got is None:
+                got = self.media_file(item.file)
+                if isinstance(got, MediaProblem):
+                    self.post_problem(index, (*loc, "media", m, "file"), got.message, got.hint)
                     ok = False
-                else:
-                    media.append(got)
-            mix = gif_mix([m.mime for m in media]) if rules.media.gif_alone else None
-            if mix is not None:
-                self.post_problem(
-                    index,
-                    (*loc, "media"),
-                    f"{mix} in one post, but {platform} takes a GIF only on its own",
-                    "give each GIF a thread part of its own, or turn a still GIF into a PNG",
+                    continue
+                found.append((m, MediaFacts(item.file, got.mime, got.size, item.alt)))
+                media.append(
+                    Media(
+                        path=got.path,
+                        sha256=got.sha256,
+                        mime=got.mime,
+                        size=got.size,
+                        alt=item.alt,
+                        width=got.width,
+                        height=got.height,
+                    )
                 )
-                ok = False
+            # The one rule publishers apply before sending, with the same inputs.
+            misfits = part_misfits(rules, k, text, [facts for _, facts in found], content_warning)
+            for misfit in misfits:
+                if misfit.kind in _MEDIA_KINDS:
+                    ok = False
+                    self._media_misfit(index, loc, misfit, found, rules)
             if not text and not media:
                 self.post_problem(index, (*loc, "text"), "this part is empty", "write some text")
                 ok = False
-            count = rules.count(text, content_warning if k == 0 else None)
-            if ok and not count.ok:
-                which = f"part {k + 1} of {total}" if total > 1 else "the post"
-                over = count.used - count.limit
-                if over <= 0 and count.extra_used is not None and count.extra_limit is not None:
-                    over_text = _amount(count.extra_used - count.extra_limit, count.extra_unit)
-                else:
-                    over_text = _amount(over, count.unit)
-                self.post_problem(
-                    index,
-                    (*loc, "text"),
-                    f"too long for {platform} (account {account_name!r}, {which}): {count}",
-                    f"shorten it by {over_text}, split it into a thread, "
-                    f"or add a variant for {platform}",
-                )
-                ok = False
-            part_facets = facets(text) if platform == "bluesky" else ()
+            for misfit in misfits:
+                if ok and misfit.count is not None:
+                    count = misfit.count
+                    which = f"part {k + 1} of {total}" if total > 1 else "the post"
+                    over = count.used - count.limit
+                    if over <= 0 and count.extra_used is not None and count.extra_limit is not None:
+                        over_text = _amount(count.extra_used - count.extra_limit, count.extra_unit)
+                    else:
+                        over_text = _amount(over, count.unit)
+                    self.post_problem(
+                        index,
+                        (*loc, "text"),
+                        f"too long for {platform} (account {account_name!r}, {which}): {count}",
+                        f"shorten it by {over_text}, split it into a thread, "
+                        f"or add a variant for {platform}",
+                    )
+                    ok = False
+            part_facets = facets(text) if rules.facets else ()
             parts.append(Part(text=text, media=tuple(media), facets=part_facets))
         if not ok:
             return None
 
-        labels = tuple(values["labels"] or ()) if platform == "bluesky" else ()
+        labels = tuple(values["labels"] or ()) if rules.labels else ()
         visibility = None
-        if platform == "mastodon":
+        if rules.visibility:
             visibility = values["visibility"] or account.visibility or c.defaults.visibility
         reply_settings = None
-        if platform == "x":
+        if rules.reply_settings:
             reply_settings = (
                 values["reply_settings"] or account.reply_settings or c.defaults.reply_settings
             )
@@ -373,52 +377,56 @@ class Renderer:
             source=post.source,
         )
 
-    def media_item(
-        self, index: int, loc: Loc, item: MediaItem, platform: str, limits: Any
-    ) -> Media | None:
-        found = self.media_file(item.file)
-        if isinstance(found, MediaProblem):
-            self.post_problem(index, (*loc, "file"), found.message, found.hint)
-            return None
-        ok = True
-        if found.mime not in limits.mimes:
-            self.post_problem(
-                index, (*loc, "file"), f"{platform} does not take {found.mime} images", None
-            )
-            ok = False
-        limit = byte_limit(found.mime, limits.max_image_bytes, limits.max_gif_bytes)
-        if found.size > limit:
-            gif = found.mime == GIF and limits.max_gif_bytes is not None
+    def _media_misfit(
+        self,
+        index: int,
+        loc: Loc,
+        misfit: Misfit,
+        found: list[tuple[int, MediaFacts]],
+        rules: Descriptor,
+    ) -> None:
+        platform = rules.name
+        if misfit.kind == "media_count":
             self.post_problem(
                 index,
-                (*loc, "file"),
-                f"{item.file!r} is {found.size:,} bytes; {platform} takes "
-                f"{'GIFs' if gif else 'images'} of at most {limit:,}",
+                (*loc, "media"),
+                f"{misfit.used} images, but {platform} takes at most {misfit.limit} per post",
+                "split them over thread parts",
+            )
+            return
+        if misfit.kind == "gif_mix":
+            self.post_problem(
+                index,
+                (*loc, "media"),
+                f"{misfit.used} in one post, but {platform} takes a GIF only on its own",
+                "give each GIF a thread part of its own, or turn a still GIF into a PNG",
+            )
+            return
+        assert misfit.media is not None
+        m, item = found[misfit.media]
+        where = (*loc, "media", m)
+        if misfit.kind == "mime":
+            self.post_problem(
+                index, (*where, "file"), f"{platform} does not take {item.mime} images", None
+            )
+        elif misfit.kind == "size":
+            gif = is_gif_limit(rules, item.mime)
+            self.post_problem(
+                index,
+                (*where, "file"),
+                f"{item.name!r} is {item.size:,} bytes; {platform} takes "
+                f"{'GIFs' if gif else 'images'} of at most {misfit.limit:,}",
                 "make the GIF smaller (fewer frames or colours)"
                 if gif
                 else "make the image smaller",
             )
-            ok = False
-        if len(item.alt) > limits.max_alt_chars:
+        elif misfit.kind == "alt":
             self.post_problem(
                 index,
-                (*loc, "alt"),
-                f"alt text is {len(item.alt)} characters; {platform} takes at most "
-                f"{limits.max_alt_chars}",
+                (*where, "alt"),
+                f"alt text is {misfit.used} characters; {platform} takes at most {misfit.limit}",
                 "describe the key content more briefly",
             )
-            ok = False
-        if not ok:
-            return None
-        return Media(
-            path=found.path,
-            sha256=found.sha256,
-            mime=found.mime,
-            size=found.size,
-            alt=item.alt,
-            width=found.width,
-            height=found.height,
-        )
 
     def render(self) -> list[Draft]:
         drafts: list[Draft] = []
@@ -441,6 +449,9 @@ class Renderer:
         if self.problems:
             raise CampaignError([*self.problems])
         return drafts
+
+
+_MEDIA_KINDS = frozenset({"media_count", "gif_mix", "mime", "size", "alt"})
 
 
 def _amount(n: int, unit: str) -> str:

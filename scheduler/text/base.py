@@ -1,4 +1,4 @@
-"""What every platform's text rules provide: a count against a limit, and media limits.
+"""A count against a limit, and the shape of a platform's media limits.
 
 Counting is pure: text in, numbers out. ``scheduler.render`` uses it to refuse an over-limit
 draft with the count, the limit and the part, and ``preview`` shows the same figures.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 GIF = "image/gif"
 
@@ -46,9 +45,9 @@ class Count:
 
 @dataclass(frozen=True, slots=True)
 class MediaLimits:
-    max_media: int = 4
-    max_image_bytes: int = 5_000_000
-    max_alt_chars: int = 1000
+    max_media: int
+    max_image_bytes: int
+    max_alt_chars: int
     mimes: tuple[str, ...] = ("image/png", "image/jpeg", "image/gif", "image/webp")
     # X: a GIF has its own size limit and must be the only media item of its post.
     max_gif_bytes: int | None = None
@@ -74,13 +73,3 @@ def gif_mix(mimes: Sequence[str]) -> str | None:
         return f"{gifs} GIFs"
     others = len(mimes) - 1
     return f"a GIF and {others} other image{'s' if others > 1 else ''}"
-
-
-class TextRules(Protocol):
-    platform: str
-    media: MediaLimits
-    supports_cw: bool
-
-    def count(self, text: str, content_warning: str | None = None) -> Count:
-        """The length of one part as the platform counts it (the CW too, where it counts)."""
-        ...

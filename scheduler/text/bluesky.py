@@ -1,18 +1,14 @@
-"""Bluesky: at most 300 graphemes and 3000 UTF-8 bytes, URLs counted in full; and the rich
-text facets (links, mentions, hashtags) with UTF-8 byte offsets, start inclusive, end
-exclusive, as ``app.bsky.richtext.facet`` wants them."""
+"""Bluesky's rich text facets (links, mentions, hashtags) with UTF-8 byte offsets, start
+inclusive, end exclusive, as ``app.bsky.richtext.facet`` wants them."""
 
 from __future__ import annotations
 
 import re
 
 from scheduler.draft import Facet
-from scheduler.text.base import Count, MediaLimits
-from scheduler.text.graphemes import graphemes, utf8_len
+from scheduler.text.graphemes import graphemes
 from scheduler.text.urls import find_urls
 
-GRAPHEME_LIMIT = 300
-BYTE_LIMIT = 3000
 TAG_MAX_GRAPHEMES = 64
 
 _MENTION = re.compile(
@@ -51,22 +47,3 @@ def facets(text: str) -> tuple[Facet, ...]:
 def _byte_offset(text: str, index: int) -> int:
     prefix = text[:index]
     return index if prefix.isascii() else len(prefix.encode("utf-8"))
-
-
-class BlueskyRules:
-    platform = "bluesky"
-    supports_cw = False
-    media = MediaLimits(max_media=4, max_image_bytes=1_000_000, max_alt_chars=2000)
-
-    def __init__(self, limit: int = GRAPHEME_LIMIT) -> None:
-        self.limit = limit
-
-    def count(self, text: str, content_warning: str | None = None) -> Count:
-        return Count(
-            graphemes(text),
-            self.limit,
-            "graphemes",
-            extra_used=utf8_len(text),
-            extra_limit=BYTE_LIMIT,
-            extra_unit="bytes",
-        )

@@ -1,16 +1,13 @@
 """Mastodon: graphemes of the content warning plus the text; every http(s) URL counts 23;
-a remote mention ``@user@domain`` counts as ``@user``. The limit is per instance (500 by
-default; an account's ``max_chars`` sets it)."""
+a remote mention ``@user@domain`` counts as ``@user``."""
 
 from __future__ import annotations
 
 import re
 
-from scheduler.text.base import Count, MediaLimits
 from scheduler.text.graphemes import graphemes
 from scheduler.text.urls import find_urls
 
-LIMIT = 500
 URL_LENGTH = 23
 _REMOTE_MENTION = re.compile(r"(?<![\w/])(@\w+(?:[.\-]\w+)*)@[\w.\-]+\.\w+", re.UNICODE)
 
@@ -25,21 +22,9 @@ def mastodon_length(
         last = 0
         for start, end in spans:
             pieces.append(text[last:start])
-            pieces.append("x" * url_length)
+            pieces.append("u" * url_length)  # any word character
             last = end
         pieces.append(text[last:])
         text = "".join(pieces)
     text = _REMOTE_MENTION.sub(r"\1", text)
     return graphemes(text) + (graphemes(content_warning) if content_warning else 0)
-
-
-class MastodonRules:
-    platform = "mastodon"
-    supports_cw = True
-    media = MediaLimits(max_media=4, max_image_bytes=16_777_216, max_alt_chars=1500)
-
-    def __init__(self, limit: int = LIMIT) -> None:
-        self.limit = limit
-
-    def count(self, text: str, content_warning: str | None = None) -> Count:
-        return Count(mastodon_length(text, content_warning), self.limit, "characters")

@@ -16,10 +16,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from scheduler.text.base import Count, MediaLimits
-
-LIMIT = 280
-
 
 def _char_class(codepoints: list[tuple[int, int]]) -> str:
     return "".join(
@@ -120,22 +116,3 @@ def weighted_length(text: str) -> int:
         if not any(lo <= cp <= hi for lo, hi in t.light_ranges):
             total += t.heavy - t.light
     return total // t.scale
-
-
-class XRules:
-    platform = "x"
-    supports_cw = False
-    # X's "5 MB" and "15 MB" read as decimal megabytes: at most as much as X takes either way.
-    media = MediaLimits(
-        max_media=4,
-        max_image_bytes=5_000_000,
-        max_alt_chars=1000,
-        max_gif_bytes=15_000_000,
-        gif_alone=True,
-    )
-
-    def __init__(self, limit: int = LIMIT) -> None:
-        self.limit = limit
-
-    def count(self, text: str, content_warning: str | None = None) -> Count:
-        return Count(weighted_length(text), self.limit, "weighted characters")

@@ -1,13 +1,14 @@
 """A small JSON API for the same reads and decisions as the pages, behind the same sign-in.
 
 A POST needs ``Content-Type: application/json`` and the session's CSRF token in the
-``X-CSRF-Token`` header (``GET /api/session`` returns it). The OpenAPI document at
-``/api/openapi.json`` describes every route.
+``X-CSRF-Token`` header (``GET /api/session`` returns it); its body is read only once those,
+the campaign and the action have passed, and is held to exactly what the OpenAPI document at
+``/api/openapi.json`` says (which describes every route).
 """
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -16,18 +17,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from scheduler.draft import DraftKey
+from scheduler.draft import HASH_PATTERN, DraftKey
 from scheduler.errors import UsageError
 from scheduler.ledger.base import DraftRecord, NotFound, PolicyError, StaleHash, TransitionError
+from scheduler.web.base import Session
+from scheduler.web.bodies import read_json
 from scheduler.web.marks import CareMark
 from scheduler.web.openapi import document
-from scheduler.web.pages import DONE, FIELDS, FieldMissing, perform
+from scheduler.web.pages import DECISION_FIELDS, DONE, FIELDS, MAX_FIELD, FieldMissing, perform
 from scheduler.web.review import Panel, view_of
 from scheduler.web.site import Site
 from scheduler.web.tokens import csrf_for
 from scheduler.web.workspace import Loaded
 
-MAX_BODY = 64 * 1024
+# Matched whole (fullmatch): the pattern's "$" would also let a trailing newline through.
+HASH = re.compile(HASH_PATTERN.removeprefix("^").removesuffix("$"))
 
 
 def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
@@ -167,32 +171,34 @@ class Api:
         return JSONResponse({**record_json(loaded, record, mark), **panel_json(panel)})
 
     async def decide(self, request: Request) -> Response:
-        await run_in_threadpool(self.site.require, request)  # no body is read before sign-in
-        raw = await request.body()
-        return await run_in_threadpool(self._decide, request, raw)
+        # Everything the cookie, the headers and the path can tell is checked before a byte
+        # of the body is read.
+        checked = await run_in_threadpool(self._before_body, request)
+        if isinstance(checked, Response):
+            return checked
+        session, loaded = checked
+        body = await read_json(request)
+        return await run_in_threadpool(self._decide, request, session, loaded, body)
 
-    def _decide(self, request: Request, raw: bytes) -> Response:
+    def _before_body(self, request: Request) -> tuple[Session, Loaded] | Response:
         site = self.site
         session = site.require(request)
         site.check_csrf(request, session, request.headers.get("x-csrf-token"))
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             return error(415, "unsupported_media_type", "Send the body as application/json.")
         loaded = site.campaign(session, request.path_params["campaign"])
-        action = request.path_params["action"]
-        if action not in DONE:
+        if request.path_params["action"] not in DONE:
             return error(404, "not_found", "There is no such action.")
-        if len(raw) > MAX_BODY:
-            return error(413, "too_large", "The request body is too large.")
-        try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
-            return error(400, "bad_json", "The body is not valid JSON.")
-        if not isinstance(body, dict) or not all(
-            isinstance(v, str) for k, v in body.items() if k in ("content_hash", *FIELDS)
-        ):
-            return error(400, "bad_body", "The body must be an object of strings.")
+        return session, loaded
+
+    def _decide(self, request: Request, session: Session, loaded: Loaded, body: Any) -> Response:
+        site = self.site
+        action = request.path_params["action"]
+        problem = body_problem(action, body)
+        if problem is not None:
+            return error(400, "bad_body", problem)
         key = DraftKey(loaded.id, request.path_params["post"], request.path_params["account"])
-        fields = {k: str(body.get(k) or "").strip()[:4000] for k in FIELDS}
+        fields = {k: str(body.get(k) or "").strip() for k in FIELDS}
         try:
             record = perform(
                 site,
@@ -218,6 +224,32 @@ class Api:
         return JSONResponse(record_json(loaded, record, site.review.mark(loaded, record)))
 
 
+def body_problem(action: str, body: Any) -> str | None:
+    """What is wrong with a decision's body, as the OpenAPI document describes it; None if
+    nothing is (a required field left empty is the decision's own message)."""
+    if not isinstance(body, dict):
+        return "The body must be a JSON object."
+    wanted = {"content_hash", *DECISION_FIELDS[action]}
+    unknown = sorted(set(body) - wanted)
+    if unknown:
+        return f"A {action} takes only {', '.join(sorted(wanted))}; not {', '.join(unknown)}."
+    for name, value in body.items():
+        if not isinstance(value, str):
+            return f"{name} must be a string."
+        if len(value) > MAX_FIELD:
+            return f"{name} is longer than {MAX_FIELD} characters."
+    shown = body.get("content_hash")
+    if shown and not HASH.fullmatch(shown):
+        return "content_hash is not a content hash this site gave out; copy it from the draft."
+    return None
+
+
 def http_error_json(exc: HTTPException) -> JSONResponse:
-    codes = {401: "not_signed_in", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    codes = {
+        400: "bad_request",
+        401: "not_signed_in",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+    }
     return error(exc.status_code, codes.get(exc.status_code, "error"), str(exc.detail))

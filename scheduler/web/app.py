@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from scheduler.clock import Clock
 from scheduler.errors import LedgerError, SchedulerError
@@ -25,8 +26,10 @@ from scheduler.ledger.base import Ledger
 from scheduler.log import EventSink, NullLog
 from scheduler.notify.base import Notifier
 from scheduler.settings import Settings
+from scheduler.web.addresses import TextOnlyAddresses
 from scheduler.web.api import Api, error, http_error_json
-from scheduler.web.base import NotSignedIn
+from scheduler.web.base import BadRequest, NotSignedIn
+from scheduler.web.bodies import BodyLimit
 from scheduler.web.bulk import ApproveAll
 from scheduler.web.housekeeping import Housekeeping
 from scheduler.web.pages import Pages
@@ -43,7 +46,17 @@ TITLES = {
     403: "Not allowed",
     404: "Not found",
     405: "Not allowed",
+    413: "That request was too large",
 }
+
+
+class Static(StaticFiles):
+    """The stylesheet and scripts; a wrong method is told which ones are allowed."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if scope["method"] not in ("GET", "HEAD"):
+            raise HTTPException(405, headers={"Allow": "GET, HEAD"})
+        return await super().get_response(path, scope)
 
 
 def create_app(
@@ -100,18 +113,35 @@ def create_app(
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         if api_request(request):
-            return http_error_json(exc)
-        session = site.session(request)
+            response: Response = http_error_json(exc)
+        else:
+            session = site.session(request)
+            response = site.page(
+                request,
+                "message.html",
+                status=exc.status_code,
+                session=session,
+                heading=TITLES.get(exc.status_code, "Something went wrong"),
+                text=str(exc.detail),
+                hint=None,
+                link="/" if session else None,
+                link_text="Back to your campaigns",
+            )
+        response.headers.update(exc.headers or {})  # Allow, on a 405
+        return response
+
+    async def bad_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BadRequest)
+        if api_request(request):
+            return error(exc.status, exc.code, exc.message, hint=exc.hint)
         return site.page(
             request,
             "message.html",
-            status=exc.status_code,
-            session=session,
-            heading=TITLES.get(exc.status_code, "Something went wrong"),
-            text=str(exc.detail),
-            hint=None,
-            link="/" if session else None,
-            link_text="Back to your campaigns",
+            status=exc.status,
+            heading=TITLES.get(exc.status, "That request was not understood"),
+            text=exc.message,
+            hint=exc.hint,
+            link=None,
         )
 
     async def scheduler_error(request: Request, exc: Exception) -> Response:
@@ -142,14 +172,20 @@ def create_app(
         *ApproveAll(pages).routes(),
         *PausePages(site, notifier, events).routes(),
         *Api(site).routes(),
-        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        Mount("/static", Static(directory=str(HERE / "static")), name="static"),
     ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders), Middleware(probes.timer)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(probes.timer),
+            Middleware(TextOnlyAddresses),
+            Middleware(BodyLimit),
+        ],
         exception_handlers={
             NotSignedIn: not_signed_in,
+            BadRequest: bad_request,
             HTTPException: http_error,
             SchedulerError: scheduler_error,
         },

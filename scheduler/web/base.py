@@ -2,7 +2,8 @@
 
 WebError                  (a SchedulerError)
 ├── SignInRefused         an invite link that is unknown, used or expired
-└── NotSignedIn           a request without a valid session
+├── NotSignedIn           a request without a valid session
+└── BadRequest            a body that is too large, too deep, malformed or not text
 """
 
 from __future__ import annotations
@@ -35,6 +36,16 @@ class SignInRefused(WebError):
 
 class NotSignedIn(WebError):
     """The request carries no valid session."""
+
+
+class BadRequest(WebError):
+    """A request body the site will not take: answered with ``status`` (400 or 413) and the
+    machine-readable ``code`` the JSON API returns beside the message."""
+
+    def __init__(self, status: int, code: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)

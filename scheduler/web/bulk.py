@@ -21,6 +21,8 @@ from starlette.routing import Route
 from scheduler.draft import DraftKey
 from scheduler.errors import UsageError
 from scheduler.ledger.base import NotFound, PolicyError, StaleHash, TransitionError
+from scheduler.web.base import Session
+from scheduler.web.bodies import read_form
 from scheduler.web.pages import FieldMissing, Pages, form_text, perform, versions_token
 from scheduler.web.site import Notice
 
@@ -48,12 +50,12 @@ class ApproveAll:
         return [Route("/c/{campaign}/post/{post}/approve-all", self.approve, methods=["POST"])]
 
     async def approve(self, request: Request) -> Response:
-        form = await request.form()
-        return await run_in_threadpool(self._approve, request, form)
+        session = await run_in_threadpool(self.site.require, request)  # before any body
+        form = await read_form(request)
+        return await run_in_threadpool(self._approve, request, session, form)
 
-    def _approve(self, request: Request, form: FormData) -> Response:
+    def _approve(self, request: Request, session: Session, form: FormData) -> Response:
         site = self.site
-        session = site.require(request)
         site.check_csrf(request, session, form_text(form, "csrf"))
         loaded = site.campaign(session, request.path_params["campaign"])
         post_id = request.path_params["post"]

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from scheduler import descriptors
 from scheduler.draft import Draft, DraftKey
 from scheduler.web.marks import NO_MARK, SHORT, CareMark, Status, worst
-from scheduler.web.preview import PLATFORM_LABELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +99,7 @@ def build(
         slots = tuple(
             Slot(
                 d.account,
-                PLATFORM_LABELS.get(d.platform, d.platform),
+                descriptors.label_of(d.platform),
                 s,
                 marks.get(d.key, NO_MARK),
                 approvals.get(d.key),

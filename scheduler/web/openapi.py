@@ -5,8 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler import __version__
+from scheduler.draft import HASH_PATTERN
+from scheduler.web.bodies import MAX_BODY, MAX_DEPTH
+from scheduler.web.pages import DECISION_FIELDS, MAX_FIELD
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_HASH = {"type": "string", "minLength": 1, "pattern": HASH_PATTERN}
+_BAD_ADDRESS = "the address holds a NUL (%00)"
+_NO_NUL = "^[^\\u0000]*$"
+_SOME_TEXT = "^[^\\u0000]*[^\\u0000\\s][^\\u0000]*$"
+_TEXT_HELP = {
+    "comment": "an optional comment kept with the approval",
+    "reason": "why (required, not only spaces)",
+    "text": "the comment (required, not only spaces)",
+    "rule": "a care rule with a block finding on this version",
+}
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -23,7 +36,102 @@ _PATH_PARAMS = [
 ]
 
 
-def _decision(name: str, body: dict[str, Any], summary: str) -> dict[str, Any]:
+def _array(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+_STRING = {"type": "string"}
+_OPTIONAL_STRING = {"type": ["string", "null"]}
+_TIME = {"type": "string", "format": "date-time"}
+
+_DRAFT: dict[str, Any] = {
+    "campaign": _STRING,
+    "post_id": _STRING,
+    "account": _STRING,
+    "platform": _STRING,
+    "due": _TIME,
+    "due_local": _TIME,
+    "state": _STRING,
+    "content_hash": _HASH,
+    "approved_hash": {**_HASH, "type": ["string", "null"]},
+    "approvals": _array({"$ref": "#/components/schemas/Approval"}),
+    "content_warning": _OPTIONAL_STRING,
+    "language": _OPTIONAL_STRING,
+    "labels": _array(_STRING),
+    "link": {
+        "type": ["object", "null"],
+        "required": ["url"],
+        "properties": {"url": _STRING},
+    },
+    "care_mark": {"$ref": "#/components/schemas/CareMark"},
+    "parts": _array({"$ref": "#/components/schemas/Part"}),
+}
+
+_PANEL: dict[str, Any] = {
+    "required": {"type": "integer", "description": "approvals the policy needs"},
+    "may_approve": {"type": "boolean", "description": "whether you may approve this draft"},
+    "decisions": _array(
+        {
+            "type": "object",
+            "required": ["kind", "name", "at", "comment", "earlier_version", "rule"],
+            "properties": {
+                "kind": _STRING,
+                "name": _STRING,
+                "at": _TIME,
+                "comment": _OPTIONAL_STRING,
+                "earlier_version": {"type": "boolean"},
+                "rule": _OPTIONAL_STRING,
+            },
+        }
+    ),
+    "care": _array(
+        {
+            "type": "object",
+            "required": ["rule", "severity", "message", "where", "excerpt"],
+            "properties": {
+                "rule": _STRING,
+                "severity": _STRING,
+                "message": _STRING,
+                "where": _STRING,
+                "excerpt": _STRING,
+            },
+        }
+    ),
+    "care_blocks_unresolved": _array(_STRING),
+    "diff_since_approval": _array(
+        {
+            "type": "object",
+            "required": ["kind", "text"],
+            "properties": {"kind": _STRING, "text": _STRING},
+        }
+    ),
+}
+
+
+def _body(action: str) -> dict[str, Any]:
+    """A decision's body exactly as the API checks it: no other fields, strings only."""
+    fields = DECISION_FIELDS[action]
+    properties: dict[str, Any] = {
+        "content_hash": {
+            **_HASH,
+            "description": "the content_hash you reviewed; refused if the draft changed since",
+        }
+    }
+    for name, required in fields.items():
+        # No NUL anywhere (the ledger stores text); a required one not only whitespace.
+        text: dict[str, Any] = {"type": "string", "maxLength": MAX_FIELD, "pattern": _NO_NUL}
+        if required:
+            text |= {"minLength": 1, "pattern": _SOME_TEXT}
+        properties[name] = {**text, "description": _TEXT_HELP[name]}
+    return {
+        "type": "object",
+        "required": ["content_hash", *(n for n, required in fields.items() if required)],
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+def _decision(name: str, summary: str) -> dict[str, Any]:
     return {
         "post": {
             "summary": summary,
@@ -40,11 +148,16 @@ def _decision(name: str, body: dict[str, Any], summary: str) -> dict[str, Any]:
             ],
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": body}},
+                "content": {"application/json": {"schema": _body(name)}},
             },
             "responses": {
                 "200": _json({"$ref": "#/components/schemas/Draft"}, "recorded; the draft now"),
-                "400": _err("a required field is missing or the body is malformed"),
+                "400": _err(
+                    "the address holds a NUL; a required field is missing or empty, the body "
+                    "is not a JSON object of "
+                    f"the fields above, nests deeper than {MAX_DEPTH} levels, or holds a "
+                    "string that is not text (a NUL or a lone surrogate)"
+                ),
                 "401": _err("not signed in"),
                 "403": _err("CSRF token missing or wrong, or the approval policy refuses you"),
                 "404": _err("no such campaign (for you) or draft"),
@@ -61,6 +174,7 @@ def _decision(name: str, body: dict[str, Any], summary: str) -> dict[str, Any]:
                     "stale_hash: the draft changed since you saw it (current holds the new "
                     "version); or transition: not possible in the draft's state",
                 ),
+                "413": _err(f"the body is larger than {MAX_BODY // 1024} KiB"),
                 "415": _err("the body is not application/json"),
             },
         }
@@ -69,10 +183,6 @@ def _decision(name: str, body: dict[str, Any], summary: str) -> dict[str, Any]:
 
 def document() -> dict[str, Any]:
     base = "/api/campaigns/{campaign}/drafts"
-    hash_prop = {
-        "type": "string",
-        "description": "the content_hash you reviewed; refused if the draft changed since",
-    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -104,6 +214,7 @@ def document() -> dict[str, Any]:
                 },
                 "Approval": {
                     "type": "object",
+                    "required": ["actor", "at", "comment"],
                     "properties": {
                         "actor": {"type": "string"},
                         "at": {"type": "string", "format": "date-time"},
@@ -112,6 +223,7 @@ def document() -> dict[str, Any]:
                 },
                 "Part": {
                     "type": "object",
+                    "required": ["text", "count", "limit", "media"],
                     "properties": {
                         "text": {"type": "string"},
                         "count": {"type": "integer"},
@@ -120,6 +232,7 @@ def document() -> dict[str, Any]:
                             "type": "array",
                             "items": {
                                 "type": "object",
+                                "required": ["path", "alt", "mime", "url"],
                                 "properties": {
                                     "path": {"type": "string"},
                                     "alt": {"type": "string"},
@@ -162,33 +275,20 @@ def document() -> dict[str, Any]:
                 },
                 "Draft": {
                     "type": "object",
-                    "properties": {
-                        "campaign": {"type": "string"},
-                        "post_id": {"type": "string"},
-                        "account": {"type": "string"},
-                        "platform": {"type": "string"},
-                        "due": {"type": "string", "format": "date-time"},
-                        "due_local": {"type": "string", "format": "date-time"},
-                        "state": {"type": "string"},
-                        "content_hash": {"type": "string"},
-                        "approved_hash": {"type": ["string", "null"]},
-                        "approvals": {
-                            "type": "array",
-                            "items": {"$ref": "#/components/schemas/Approval"},
+                    "required": list(_DRAFT),
+                    "properties": _DRAFT,
+                },
+                "DraftDetail": {
+                    "description": "a draft with its decisions, findings and the diff since "
+                    "its approval",
+                    "allOf": [
+                        {"$ref": "#/components/schemas/Draft"},
+                        {
+                            "type": "object",
+                            "required": list(_PANEL),
+                            "properties": _PANEL,
                         },
-                        "content_warning": {"type": ["string", "null"]},
-                        "language": {"type": ["string", "null"]},
-                        "labels": {"type": "array", "items": {"type": "string"}},
-                        "link": {"type": ["object", "null"]},
-                        "care_mark": {"$ref": "#/components/schemas/CareMark"},
-                        "care": {
-                            "type": "array",
-                            "items": {"type": "object"},
-                            "description": "every finding (GET of one draft only)",
-                        },
-                        "care_blocks_unresolved": {"type": "array", "items": {"type": "string"}},
-                        "parts": {"type": "array", "items": {"$ref": "#/components/schemas/Part"}},
-                    },
+                    ],
                 },
             },
         },
@@ -202,6 +302,7 @@ def document() -> dict[str, Any]:
                         "200": _json(
                             {
                                 "type": "object",
+                                "required": ["email", "csrf_token", "expires_at", "campaigns"],
                                 "properties": {
                                     "email": {"type": "string"},
                                     "csrf_token": {"type": "string"},
@@ -225,6 +326,7 @@ def document() -> dict[str, Any]:
                                 "type": "array",
                                 "items": {
                                     "type": "object",
+                                    "required": ["id", "title", "timezone", "problem"],
                                     "properties": {
                                         "id": {"type": "string"},
                                         "title": {"type": "string"},
@@ -249,6 +351,7 @@ def document() -> dict[str, Any]:
                             {"type": "array", "items": {"$ref": "#/components/schemas/Draft"}},
                             "drafts",
                         ),
+                        "400": _err(_BAD_ADDRESS),
                         "401": _err("not signed in"),
                         "404": _err("no such campaign for you"),
                     },
@@ -260,54 +363,25 @@ def document() -> dict[str, Any]:
                     "operationId": "draft",
                     "parameters": _PATH_PARAMS,
                     "responses": {
-                        "200": _json({"$ref": "#/components/schemas/Draft"}, "the draft"),
+                        "200": _json({"$ref": "#/components/schemas/DraftDetail"}, "the draft"),
+                        "400": _err(_BAD_ADDRESS),
                         "401": _err("not signed in"),
                         "404": _err("no such campaign or draft"),
                     },
                 }
             },
-            base + "/{post}/{account}/approve": _decision(
-                "approve",
-                {
-                    "type": "object",
-                    "required": ["content_hash"],
-                    "properties": {"content_hash": hash_prop, "comment": {"type": "string"}},
-                },
-                "approve the version you reviewed",
-            ),
-            base + "/{post}/{account}/reject": _decision(
-                "reject",
-                {
-                    "type": "object",
-                    "required": ["content_hash", "reason"],
-                    "properties": {"content_hash": hash_prop, "reason": {"type": "string"}},
-                },
-                "send the draft back with a reason",
-            ),
-            base + "/{post}/{account}/comment": _decision(
-                "comment",
-                {
-                    "type": "object",
-                    "required": ["content_hash", "text"],
-                    "properties": {"content_hash": hash_prop, "text": {"type": "string"}},
-                },
-                "leave a comment on the version you reviewed",
-            ),
-            base + "/{post}/{account}/override": _decision(
-                "override",
-                {
-                    "type": "object",
-                    "required": ["content_hash", "rule", "reason"],
-                    "properties": {
-                        "content_hash": hash_prop,
-                        "rule": {
-                            "type": "string",
-                            "description": "a care rule with a block finding on this version",
-                        },
-                        "reason": {"type": "string"},
-                    },
-                },
-                "record a reasoned override of a blocking care finding (not on your own post)",
-            ),
+            **{
+                base + "/{post}/{account}/" + action: _decision(action, summary)
+                for action, summary in (
+                    ("approve", "approve the version you reviewed"),
+                    ("reject", "send the draft back with a reason"),
+                    ("comment", "leave a comment on the version you reviewed"),
+                    (
+                        "override",
+                        "record a reasoned override of a blocking care finding (not on your "
+                        "own post)",
+                    ),
+                )
+            },
         },
     }

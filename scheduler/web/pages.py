@@ -27,6 +27,7 @@ from scheduler.draft import DraftKey
 from scheduler.errors import SchedulerError, UsageError
 from scheduler.ledger.base import DraftRecord, NotFound, PolicyError, StaleHash, TransitionError
 from scheduler.web.base import SESSION_TTL, Session, SignInRefused
+from scheduler.web.bodies import read_form
 from scheduler.web.calendar import build
 from scheduler.web.marks import counts, summary
 from scheduler.web.review import policy_of
@@ -50,7 +51,15 @@ DONE = {
 }
 
 MAX_FIELD = 4000
+# The fields each decision reads beside the content hash, and whether it needs them.
+DECISION_FIELDS: dict[str, dict[str, bool]] = {
+    "approve": {"comment": False},
+    "reject": {"reason": True},
+    "comment": {"text": True},
+    "override": {"rule": True, "reason": True},
+}
 FIELDS = ("comment", "reason", "text", "rule")
+_OPEN_LINK_AGAIN = "Open your sign-in link again and press the button."
 
 
 def form_text(form: FormData, name: str) -> str:
@@ -128,16 +137,18 @@ class Pages:
         return loaded
 
     async def signin(self, request: Request) -> Response:
-        form = await request.form()
-        return await run_in_threadpool(self._signin, request, form)
-
-    def _signin(self, request: Request, form: FormData) -> Response:
-        site = self.site
+        # Only a browser that opened a sign-in link has the pre-sign-in cookie; nobody else's
+        # body is read.
         pre = request.cookies.get(PRESIGNIN_COOKIE, "")
-        if not site.same_origin(request) or not same(
-            form_text(form, "csrf"), csrf_for(pre) if pre else None
-        ):
-            raise HTTPException(403, "Open your sign-in link again and press the button.")
+        if not pre or not self.site.same_origin(request):
+            raise HTTPException(403, _OPEN_LINK_AGAIN)
+        form = await read_form(request)
+        return await run_in_threadpool(self._signin, request, pre, form)
+
+    def _signin(self, request: Request, pre: str, form: FormData) -> Response:
+        site = self.site
+        if not same(form_text(form, "csrf"), csrf_for(pre)):
+            raise HTTPException(403, _OPEN_LINK_AGAIN)
         if not cookie_is_safe(request):
             return site.page(
                 request,
@@ -173,12 +184,12 @@ class Pages:
         return response
 
     async def signout(self, request: Request) -> Response:
-        form = await request.form()
-        return await run_in_threadpool(self._signout, request, form)
+        session = await run_in_threadpool(self.site.require, request)  # before any body
+        form = await read_form(request)
+        return await run_in_threadpool(self._signout, request, session, form)
 
-    def _signout(self, request: Request, form: FormData) -> Response:
+    def _signout(self, request: Request, session: Session, form: FormData) -> Response:
         site = self.site
-        session = site.require(request)
         site.check_csrf(request, session, form_text(form, "csrf"))
         site.auth.end_session(session.token, now=site.now())
         response = RedirectResponse("/signed-out", status_code=303)
@@ -314,12 +325,12 @@ class Pages:
     # --- deciding -----------------------------------------------------------------------
 
     async def decide(self, request: Request) -> Response:
-        form = await request.form()
-        return await run_in_threadpool(self._decide, request, form)
+        session = await run_in_threadpool(self.site.require, request)  # before any body
+        form = await read_form(request)
+        return await run_in_threadpool(self._decide, request, session, form)
 
-    def _decide(self, request: Request, form: FormData) -> Response:
+    def _decide(self, request: Request, session: Session, form: FormData) -> Response:
         site = self.site
-        session = site.require(request)
         site.check_csrf(request, session, form_text(form, "csrf"))
         loaded = site.campaign(session, request.path_params["campaign"])
         action = request.path_params["action"]

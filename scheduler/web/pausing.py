@@ -25,8 +25,9 @@ from scheduler.log import EventSink, NullLog
 from scheduler.notify.base import Notice as TeamNotice
 from scheduler.notify.base import Notifier
 from scheduler.web.base import Session
+from scheduler.web.bodies import read_form
 from scheduler.web.review import policy_of
-from scheduler.web.site import Notice, Site, local_time
+from scheduler.web.site import Notice, Site, by_method, local_time
 from scheduler.web.workspace import Loaded
 
 MAX_REASON = 2000
@@ -42,10 +43,8 @@ class PausePages:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/c/{campaign}/pause", self.pause_page, methods=["GET"]),
-            Route("/c/{campaign}/pause", self.pause, methods=["POST"]),
-            Route("/c/{campaign}/resume", self.resume_page, methods=["GET"]),
-            Route("/c/{campaign}/resume", self.resume, methods=["POST"]),
+            by_method("/c/{campaign}/pause", GET=self.pause_page, POST=self.pause),
+            by_method("/c/{campaign}/resume", GET=self.resume_page, POST=self.resume),
         ]
 
     # --- who and what -------------------------------------------------------------------
@@ -101,11 +100,12 @@ class PausePages:
         )
 
     async def pause(self, request: Request) -> Response:
-        form = await request.form()
-        return await run_in_threadpool(self._pause, request, form)
+        allowed = await run_in_threadpool(self._allowed, request)  # before any body
+        form = await read_form(request)
+        return await run_in_threadpool(self._pause, request, allowed, form)
 
-    def _pause(self, request: Request, form: FormData) -> Response:
-        session, loaded = self._allowed(request)
+    def _pause(self, request: Request, allowed: tuple[Session, Loaded], form: FormData) -> Response:
+        session, loaded = allowed
         self.site.check_csrf(request, session, _text(form, "csrf"))
         reason = _text(form, "reason")
         if not reason:
@@ -171,11 +171,14 @@ class PausePages:
         )
 
     async def resume(self, request: Request) -> Response:
-        form = await request.form()
-        return await run_in_threadpool(self._resume, request, form)
+        allowed = await run_in_threadpool(self._allowed, request)  # before any body
+        form = await read_form(request)
+        return await run_in_threadpool(self._resume, request, allowed, form)
 
-    def _resume(self, request: Request, form: FormData) -> Response:
-        session, loaded = self._allowed(request)
+    def _resume(
+        self, request: Request, allowed: tuple[Session, Loaded], form: FormData
+    ) -> Response:
+        session, loaded = allowed
         self.site.check_csrf(request, session, _text(form, "csrf"))
         choice = _text(form, "choice")
         if choice not in ("missed", "shift"):

@@ -13,17 +13,10 @@ from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from scheduler import descriptors
+from scheduler.descriptors import Descriptor
+from scheduler.descriptors.fits import link_shown, part_count
 from scheduler.draft import Draft, Facet, Part
-from scheduler.text import TextRules, rules_for
-
-PLATFORM_LABELS = {
-    "x": "X",
-    "mastodon": "Mastodon",
-    "bluesky": "Bluesky",
-    "linkedin": "LinkedIn",
-    "threads": "Threads",
-    "sandbox": "Sandbox",
-}
 
 # Plain-text entities for platforms that find them themselves (everything but Bluesky, whose
 # facets come with the draft).
@@ -134,9 +127,8 @@ def media_url(campaign: str, path: str) -> str:
     return f"/media/{quote(campaign, safe='')}/{quote(path)}"
 
 
-def _part_view(draft: Draft, index: int, part: Part, rules: TextRules) -> PartView:
-    # The content warning counts once, with the first part (as `scheduler preview` counts it).
-    count = rules.count(part.text, draft.content_warning if index == 0 else None)
+def _part_view(draft: Draft, index: int, part: Part, rules: Descriptor) -> PartView:
+    count = part_count(rules, part.text, draft.content_warning)
     also = None
     if count.extra_used is not None and count.extra_limit is not None:
         also = f"{count.extra_used} / {count.extra_limit} {count.extra_unit}"
@@ -162,23 +154,25 @@ def _part_view(draft: Draft, index: int, part: Part, rules: TextRules) -> PartVi
     )
 
 
-def draft_view(draft: Draft, rules: TextRules | None = None) -> DraftView:
-    """``rules`` are the account's text rules (a Mastodon instance may allow more)."""
-    rules = rules or rules_for(draft.platform)
+def draft_view(draft: Draft, rules: Descriptor | None = None) -> DraftView:
+    """``rules`` are the account's platform with its limit (a Mastodon instance may allow
+    more, a sandbox may stand in for another platform)."""
+    rules = rules or descriptors.find(draft.platform) or descriptors.stand_in()
+    link = link_shown(rules, draft)
     return DraftView(
         campaign=draft.campaign,
         post_id=draft.post_id,
         account=draft.account,
         platform=draft.platform,
-        platform_label=PLATFORM_LABELS.get(draft.platform, draft.platform),
+        platform_label=descriptors.label_of(draft.platform),
         due_local=draft.due.astimezone(ZoneInfo(draft.timezone)),
         content_warning=draft.content_warning,
         language=draft.language,
         labels=draft.labels,
         visibility=draft.visibility,
-        link_url=draft.link.url if draft.link else None,
-        link_title=draft.link.title if draft.link else None,
-        link_description=draft.link.description if draft.link else None,
+        link_url=link.url if link else None,
+        link_title=link.title if link else None,
+        link_description=link.description if link else None,
         parts=tuple(_part_view(draft, i, p, rules) for i, p in enumerate(draft.parts)),
         content_hash=draft.content_hash,
     )

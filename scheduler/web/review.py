@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from scheduler import approval
+from scheduler import approval, descriptors
 from scheduler.approval import Policy
 from scheduler.care import CarePolicy, Linter, block_rules
 from scheduler.care.report import sort_findings
+from scheduler.descriptors import Descriptor
 from scheduler.draft import Draft, DraftKey
 from scheduler.ledger.base import Decision, DraftRecord, Ledger, PolicyError
-from scheduler.text import TextRules, rules_for
 from scheduler.web.marks import CareMark, Summaries, Summary, from_summary
 from scheduler.web.preview import DiffLine, DraftView, diff, draft_view
 from scheduler.web.workspace import Loaded
@@ -77,12 +77,13 @@ def policy_of(loaded: Loaded) -> Policy:
     return Policy.from_campaign(loaded.campaign)
 
 
-def rules_of(loaded: Loaded, draft: Draft) -> TextRules:
-    """The account's text rules: its platform (or the one a sandbox stands in for), its limit."""
+def rules_of(loaded: Loaded, draft: Draft) -> Descriptor:
+    """The account's platform (or the one a sandbox stands in for), with its limit."""
     account = loaded.campaign.accounts.get(draft.account)
-    if account is None:
-        return rules_for(draft.platform)
-    return rules_for(account.text_platform, account.max_chars)
+    if account is None:  # removed from the campaign since: its draft is still shown
+        return descriptors.find(draft.platform) or descriptors.stand_in()
+    own: Descriptor = account.descriptor
+    return own.with_limit(account.max_chars)
 
 
 def view_of(loaded: Loaded, draft: Draft) -> DraftView:

@@ -7,17 +7,20 @@ that says why, rather than setting a cookie the browser would leak or drop.
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jinja2
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheduler.clock import Clock
@@ -74,6 +77,26 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+Handler = Callable[[Request], Response | Awaitable[Response]]
+
+
+def by_method(path: str, **handlers: Handler) -> Route:
+    """One route for a path served by a handler per method (``GET=..., POST=...``).
+
+    Starlette answers a wrong method with 405 from the first route whose path matches, so
+    two routes for one path would name only the first one's methods in ``Allow``.
+    """
+
+    async def endpoint(request: Request) -> Response:
+        handler = handlers["GET" if request.method == "HEAD" else request.method]
+        if inspect.iscoroutinefunction(handler):
+            return await cast(Callable[[Request], Awaitable[Response]], handler)(request)
+        return await run_in_threadpool(cast(Callable[[Request], Response], handler), request)
+
+    endpoint.__name__ = "_or_".join(h.__name__ for h in handlers.values())
+    return Route(path, endpoint, methods=list(handlers))
 
 
 def is_loopback(host: str | None) -> bool:

@@ -1,13 +1,15 @@
 """The campaigns the review pages show, kept in step with their files.
 
-Every request first calls ``refresh()``: when any file under a campaign's folder changed,
-the campaign is loaded and rendered again and synced into the ledger, so an edit voids
-earlier approvals before anyone can approve the old words. A campaign that no longer loads
-keeps its last good version on the pages, with the problem shown; nothing stored is lost.
+Every request first calls ``refresh()``: when the content of any file under a campaign's
+folder changed (or a file came or went), the campaign is loaded and rendered again and synced
+into the ledger, so an edit voids earlier approvals before anyone can approve the old words.
+A campaign that no longer loads keeps its last good version on the pages, with the problem
+shown; nothing stored is lost.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -28,7 +30,7 @@ class Loaded:
     path: Path
     campaign: Any
     drafts: dict[DraftKey, Draft]
-    fingerprint: tuple[tuple[str, int, int], ...]
+    fingerprint: Fingerprint
     problem: str | None = None
 
     @property
@@ -47,23 +49,38 @@ class Loaded:
         return email
 
 
-def fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
-    """Names, sizes and modification times of every file under ``root`` (hidden ones aside)."""
-    found: list[tuple[str, int, int]] = []
+Fingerprint = tuple[tuple[str, str], ...]
+
+
+def _digest(path: str) -> str:
+    """SHA-256 of a file's bytes; "" when it vanished or cannot be read (that is seen too)."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
+def fingerprint(root: Path) -> Fingerprint:
+    """Names and content hashes of every file under ``root`` (hidden ones aside).
+
+    By content, not by size and modification time: an edit that keeps both (a same-length
+    change within one timestamp tick, or a tool that restores the time) is still seen.
+    Campaign folders are small (YAML and a few images), so hashing them on each refresh
+    costs less than the database read the same request makes.
+    """
     if root.is_file():
-        st = root.stat()
-        return ((str(root), st.st_size, st.st_mtime_ns),)
+        return ((str(root), _digest(str(root))),)
+    found: list[tuple[str, str]] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
-            if name.startswith("."):
-                continue
-            full = os.path.join(dirpath, name)
-            try:
-                st = os.stat(full)
-            except OSError:
-                continue
-            found.append((full, st.st_size, st.st_mtime_ns))
+            if not name.startswith("."):
+                full = os.path.join(dirpath, name)
+                found.append((full, _digest(full)))
     return tuple(sorted(found))
 
 

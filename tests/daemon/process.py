@@ -47,7 +47,14 @@ X_REFRESH = "x-refresh-token-9876543210"
 ACCOUNTS = ("masto", "sky", "bird")
 
 
-def campaign_text(masto_url: str, sky_url: str, x_user: str, posts: int, threads: int) -> str:
+CHATTER = "Chatter"  # posts the account makes through another app: not the campaign's
+IMAGE = "path-to-sunrise.png"
+IMAGE_ALT = "Illustration: a pale path winds across green hills towards a rising sun."
+
+
+def campaign_text(
+    masto_url: str, sky_url: str, x_user: str, posts: int, threads: int, images: bool = False
+) -> str:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     when = now.strftime("%Y-%m-%d %H:%M")
     lines = [
@@ -81,10 +88,18 @@ def campaign_text(masto_url: str, sky_url: str, x_user: str, posts: int, threads
             "    author: author@example.org",
             "    thread:",
             f'      - text: "Thread {i:02d} part 1: a story in three parts."',
+            *_image(images),
             f'      - text: "Thread {i:02d} part 2: asking for help was the first step."',
             f'      - text: "Thread {i:02d} part 3: support is there day or night."',
+            *_image(images),
         ]
     return "\n".join(lines) + "\n"
+
+
+def _image(images: bool) -> list[str]:
+    if not images:
+        return []
+    return ["        media:", f"          - {{file: images/{IMAGE}, alt: {IMAGE_ALT!r}}}"]
 
 
 @dataclass
@@ -101,10 +116,16 @@ class Stage:
     def campaign(self) -> Path:
         return self.folder / "campaign"
 
-    def prepare(self, posts: int, threads: int) -> None:
+    def prepare(self, posts: int, threads: int, *, images: bool = False) -> None:
         self.campaign.mkdir(parents=True, exist_ok=True)
+        if images:
+            (self.campaign / "images").mkdir(exist_ok=True)
+            source = ROOT / "campaigns" / "mhaw-2026" / "images" / IMAGE
+            (self.campaign / "images" / IMAGE).write_bytes(source.read_bytes())
         (self.campaign / "campaign.yaml").write_text(
-            campaign_text(self.masto.base_url, self.sky.base_url, self.x.username, posts, threads),
+            campaign_text(
+                self.masto.base_url, self.sky.base_url, self.x.username, posts, threads, images
+            ),
             encoding="utf-8",
         )
         campaign = load_campaign(self.campaign)
@@ -172,9 +193,13 @@ class Stage:
 
 
 @contextlib.contextmanager
-def make_stage(tmp_path: Path, ledger_url: str) -> Iterator[Stage]:
+def make_stage(
+    tmp_path: Path, ledger_url: str, *, honour_key: bool = False, link_headers: bool = True
+) -> Iterator[Stage]:
     with (
-        FakeMastodon(SystemClock(), honour_idempotency=False) as masto,
+        FakeMastodon(
+            SystemClock(), honour_idempotency=honour_key, link_headers=link_headers
+        ) as masto,
         FakeBluesky(SystemClock()) as sky,
         FakeX() as x,
     ):
@@ -225,8 +250,16 @@ def expected_texts(posts: int, threads: int) -> list[str]:
 
 
 def published(stage: Stage) -> int:
-    """Parts stored on the three fakes together."""
-    return len(stage.masto.statuses) + len(stage.sky.records) + len(stage.x.tweets)
+    """Campaign parts stored on the three fakes together."""
+    return len(_masto(stage)) + len(stage.sky.records) + len(_tweets(stage))
+
+
+def _masto(stage: Stage) -> list[Any]:
+    return [s for s in list(stage.masto.statuses) if not s.text.startswith(CHATTER)]
+
+
+def _tweets(stage: Stage) -> list[Any]:
+    return [t for t in list(stage.x.tweets) if not t.text.startswith(CHATTER)]
 
 
 def _check_chain(platform: str, posts: list[tuple[str, str, str | None]]) -> None:
@@ -241,25 +274,32 @@ def _check_chain(platform: str, posts: list[tuple[str, str, str | None]]) -> Non
             assert f" part {number - 1}:" in parent, f"{platform}: {text!r}"
 
 
+def _sky_parent(record: Any) -> str | None:
+    reply = record.value.get("reply") or {}
+    parent = reply.get("parent") or {}
+    return parent.get("uri")
+
+
 def check_exactly_once(stage: Stage, posts: int, threads: int) -> None:
     """Every part exists exactly once on each fake, threads chain, and the ledger agrees."""
     want = expected_texts(posts, threads)
-    masto_texts = sorted(s.text for s in stage.masto.statuses)
+    masto_texts = sorted(s.text for s in _masto(stage))
     assert masto_texts == want, "mastodon: missing or duplicated posts"
     sky_texts = sorted(r.text for r in stage.sky.records)
     assert sky_texts == want, "bluesky: missing or duplicated posts"
-    assert sorted(stage.x.texts()) == want, "x: missing or duplicated posts"
-    _check_chain("mastodon", [(s.id, s.text, s.in_reply_to_id) for s in stage.masto.statuses])
-    _check_chain("x", [(t.id, t.text, t.in_reply_to) for t in stage.x.tweets])
+    assert sorted(t.text for t in _tweets(stage)) == want, "x: missing or duplicated posts"
+    _check_chain("mastodon", [(s.id, s.text, s.in_reply_to_id) for s in _masto(stage)])
+    _check_chain("x", [(t.id, t.text, t.in_reply_to) for t in _tweets(stage)])
+    _check_chain("bluesky", [(r.uri, r.text, _sky_parent(r)) for r in stage.sky.records])
     records = stage.records()
     assert len(records) == len(ACCOUNTS) * (posts + threads)
     assert {str(r.state) for r in records} == {"published"}, [
         (str(r.key), str(r.state), r.last_error) for r in records if str(r.state) != "published"
     ]
     remote = {
-        "masto": {s.id for s in stage.masto.statuses},
+        "masto": {s.id for s in _masto(stage)},
         "sky": {r.uri for r in stage.sky.records},
-        "bird": {t.id for t in stage.x.tweets},
+        "bird": {t.id for t in _tweets(stage)},
     }
     for record in records:
         assert len(record.parts_done) == len(record.draft.parts)

@@ -24,11 +24,12 @@ from scheduler.daemon.report import Reporter
 from scheduler.daemon.retry import RetryPolicy
 from scheduler.daemon.runner import Daemon
 from scheduler.daemon.source import CampaignFiles
+from scheduler.descriptors import Quota
 from scheduler.draft import Draft, DraftKey
 from scheduler.ledger import open_ledger
 from scheduler.log import MemoryLog
 from scheduler.platforms import build_publisher
-from scheduler.platforms.base import PlatformContext, Publisher, Quota
+from scheduler.platforms.base import PlatformContext, Publisher
 from scheduler.platforms.mastodon import clear_instance_cache
 from tests.daemon.support import CollectingNotifier
 from tests.fakes.base import Fault
@@ -330,7 +331,7 @@ def test_waiting_for_a_pause_is_never_an_attempt(stage: Stage) -> None:
 
 def test_a_quota_spreads_a_burst_instead_of_refusing_it(stage: Stage) -> None:
     # Two posts an hour: the third of a burst waits until the first leaves the window.
-    stage.quotas = lambda account, platform: (Quota("posts per hour", 2, 3600),)
+    stage.quotas = lambda account, platform: (Quota(2, timedelta(hours=1), "account"),)
     daemon = stage.daemon()
     stage.approve_all()
     stage.clock.set(DUE)

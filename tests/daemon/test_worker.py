@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
 from scheduler.daemon.request import build_request
 from scheduler.draft import PartResult
-from scheduler.platforms.base import OutcomeUnknown, PublishRequest, PublishResult
+from scheduler.platforms.base import (
+    CannotTell,
+    Lookup,
+    PublishRequest,
+    PublishResult,
+)
 from tests.daemon.support import DUE1, DUE2, DUE3, REVIEWER, T_START, Rig, at, rig
 from tests.ledger.support import ledger_url
 
@@ -261,8 +266,10 @@ class Wrapped:
         result: PublishResult = self.inner.publish(request, on_part, before_create)
         return result
 
-    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
-        found: PartResult | None = self.inner.find(request, part_index)
+    def find(
+        self, request: PublishRequest, part_index: int, since: datetime | None = None
+    ) -> Lookup:
+        found: Lookup = self.inner.find(request, part_index, since)
         return found
 
     def verify(self) -> Any:
@@ -275,8 +282,17 @@ class Wrapped:
 class _CannotTell(Wrapped):
     """A platform that cannot say whether a post exists (as X can when its timeline fails)."""
 
-    def find(self, request: PublishRequest, part_index: int) -> PartResult | None:
-        raise OutcomeUnknown("the account's timeline could not be read", status=503)
+    retry_after: float | None = None
+
+    def find(
+        self, request: PublishRequest, part_index: int, since: datetime | None = None
+    ) -> Lookup:
+        self.looked.append(since)
+        return CannotTell(
+            "the account's timeline could not be read", retry_after=self.retry_after, status=503
+        )
+
+    looked: ClassVar[list[datetime | None]] = []
 
 
 def test_what_cannot_be_decided_waits_for_a_person(rig: Rig) -> None:
@@ -308,6 +324,29 @@ def test_what_cannot_be_decided_waits_for_a_person(rig: Rig) -> None:
     rig.wrap = None
     assert daemon.fire(rig.key("thread")) == "published"
     assert len([p for p in rig.outbox_posts() if p["parts"] == 3]) == 3
+
+
+def test_a_rate_limited_lookup_looks_again_no_sooner_than_the_platform_asked(rig: Rig) -> None:
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    _dead_daemon_posts(rig, parts_recorded=1, parts_posted=1)
+
+    class Limited(_CannotTell):
+        retry_after = 900.0
+        looked: ClassVar[list[datetime | None]] = []
+
+    rig.wrap = lambda account, publisher: Limited(publisher)
+    at(rig.clock, DUE3, 61)
+    started = rig.clock.now()
+    assert daemon.sweep() == 1
+    record = rig.ledger.get(rig.key("thread"))
+    assert str(record.state) == "retry_wait" and record.next_attempt is not None
+    assert record.next_attempt >= started + timedelta(seconds=900)
+    # The lookup was asked to cover everything since the first attempt began.
+    attempts = rig.ledger.attempts(rig.key("thread"))
+    assert Limited.looked == [min(a.started_at for a in attempts)]
+    assert len([p for p in rig.outbox_posts() if p["parts"] == 3]) == 1
 
 
 def test_content_changed_after_approval_is_not_published(rig: Rig) -> None:

@@ -151,6 +151,8 @@ class FakeServer:
         self.lock = threading.RLock()
         self.requests: list[Request] = []
         self._faults: dict[tuple[str, str], list[Fault]] = {}
+        # When no fault is queued: a fault drawn for each request (a run with random faults).
+        self.chaos: Callable[[str, str], Fault | None] | None = None
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -217,7 +219,9 @@ class FakeServer:
     def _next_fault(self, method: str, pattern: str) -> Fault | None:
         with self.lock:
             queue = self._faults.get((method, pattern))
-            return queue.pop(0) if queue else None
+            if queue:
+                return queue.pop(0)
+            return self.chaos(method, pattern) if self.chaos is not None else None
 
     # --- dispatch ----------------------------------------------------------------------
 

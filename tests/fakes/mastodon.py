@@ -107,6 +107,7 @@ class FakeMastodon(FakeServer):
         has_v2_instance: bool = True,
         media_polls: int = 0,
         claims_ready: bool = False,
+        link_headers: bool = True,
     ) -> None:
         super().__init__()
         self.clock: Clock = clock or FixedClock()
@@ -118,6 +119,8 @@ class FakeMastodon(FakeServer):
         self.media_polls = media_polls  # GETs answered 206 before an upload is processed
         # A server that answers an upload 200 with a URL while still processing it.
         self.claims_ready = claims_ready
+        # False: a Mastodon-API server that pages only by max_id and sends no Link header.
+        self.link_headers = link_headers
         self.statuses: list[Posted] = []
         self.media: dict[str, dict[str, Any]] = {}
         self._idempotency: dict[tuple[str, str], tuple[str, datetime]] = {}
@@ -311,42 +314,71 @@ class FakeMastodon(FakeServer):
                     return self.answer(422, {"error": self.msg("not_ready")})
                 attachments.append(self._media_entity(entry))
             sensitive = one("sensitive")
-            status_id = str(next(self._ids))
-            visibility = one("visibility") or "public"
-            language = one("language")
-            posted = Posted(
-                id=status_id,
-                text=text,
-                in_reply_to_id=None if reply_to is None else str(reply_to),
-                spoiler_text=spoiler,
+            posted = self._store(
+                text,
+                reply_to=None if reply_to is None else str(reply_to),
+                spoiler=spoiler,
                 sensitive=bool(sensitive in (True, "true", "1") or spoiler),
-                visibility=visibility,
-                language=language,
-                media=attachments,
-                idempotency_key=key,
-                created_at=now,
+                visibility=one("visibility") or "public",
+                language=one("language"),
+                attachments=attachments,
+                key=key,
             )
-            posted.entity = {
-                "id": status_id,
-                "created_at": iso(now),
-                "in_reply_to_id": posted.in_reply_to_id,
-                "in_reply_to_account_id": self.account["id"] if reply_to else None,
-                "sensitive": posted.sensitive,
-                "spoiler_text": spoiler,
-                "visibility": visibility,
-                "language": language,
-                "uri": f"{self.base_url}/users/mhaw/statuses/{status_id}",
-                "url": f"{self.base_url}/@mhaw/{status_id}",
-                "content": render_html(text),
-                "media_attachments": attachments,
-                "account": self.account,
-                "reblog": None,
-            }
-            self.statuses.append(posted)
             if key:
-                self._idempotency[(self.account["id"], key)] = (status_id, now)
+                self._idempotency[(self.account["id"], key)] = (posted.id, now)
             self.remaining -= 1
             return self.answer(200, posted.entity)
+
+    def post_elsewhere(self, text: str) -> Posted:
+        """A status the account posts through another app (newer statuses for lookups)."""
+        with self.lock:
+            return self._store(text)
+
+    def _store(
+        self,
+        text: str,
+        *,
+        reply_to: str | None = None,
+        spoiler: str = "",
+        sensitive: bool = False,
+        visibility: str = "public",
+        language: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
+        key: str | None = None,
+    ) -> Posted:
+        """Store a status (the caller holds the lock)."""
+        now = self.clock.now()
+        status_id = str(next(self._ids))
+        posted = Posted(
+            id=status_id,
+            text=text,
+            in_reply_to_id=reply_to,
+            spoiler_text=spoiler,
+            sensitive=sensitive,
+            visibility=visibility,
+            language=language,
+            media=list(attachments or []),
+            idempotency_key=key,
+            created_at=now,
+        )
+        posted.entity = {
+            "id": status_id,
+            "created_at": iso(now),
+            "in_reply_to_id": reply_to,
+            "in_reply_to_account_id": self.account["id"] if reply_to else None,
+            "sensitive": sensitive,
+            "spoiler_text": spoiler,
+            "visibility": visibility,
+            "language": language,
+            "uri": f"{self.base_url}/users/mhaw/statuses/{status_id}",
+            "url": f"{self.base_url}/@mhaw/{status_id}",
+            "content": render_html(text),
+            "media_attachments": posted.media,
+            "account": self.account,
+            "reblog": None,
+        }
+        self.statuses.append(posted)
+        return posted
 
     @route("GET", ACCOUNT_STATUSES)
     def account_statuses(self, request: Request) -> Response:
@@ -362,7 +394,7 @@ class FakeMastodon(FakeServer):
             newest_first = [s for s in newest_first if int(s["id"]) < int(max_id)]
         page = newest_first[:limit]
         headers = self.rate_headers()
-        if len(newest_first) > limit:
+        if len(newest_first) > limit and self.link_headers:
             headers["Link"] = (
                 f'<{self.base_url}{request.path}?max_id={page[-1]["id"]}&limit={limit}>; rel="next"'
             )

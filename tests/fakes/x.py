@@ -132,6 +132,13 @@ class FakeX(XMediaRoutes, FakeServer):
     def now(self) -> datetime:
         return self.clock.now() if self.clock is not None else datetime.now(UTC)
 
+    def post_elsewhere(self, text: str) -> Tweet:
+        """A post the account makes through another app (newer posts for lookups)."""
+        with self._state:
+            tweet = Tweet(str(next(self._ids)), text, self.user_id, self.now())
+            self.tweets.append(tweet)
+            return tweet
+
     def texts(self) -> list[str]:
         with self._state:
             return [t.text for t in self.tweets]

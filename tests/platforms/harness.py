@@ -42,8 +42,11 @@ from scheduler.platforms.base import (
     OPEN_GATE,
     AccountSpec,
     AuthFailed,
+    CannotTell,
     Forbidden,
+    Found,
     Invalid,
+    Lookup,
     MediaUpload,
     OutcomeUnknown,
     PartRequest,
@@ -131,6 +134,11 @@ class Harness(ABC):
     # outbox file); False when only reconciliation (find) protects against duplicates.
     dedupes: ClassVar[bool] = True
     secret: ClassVar[str | None] = None  # a credential value that must never be shown
+    # The fake's path of the call that creates one part; the sandbox parity test compares
+    # what arrives there with what the sandbox writes for the same request.
+    create_path: ClassVar[str | None] = None
+    # Faults the harness can put on the read a lookup (``find``) makes.
+    lookup_faults: ClassVar[tuple[str, ...]] = ("rate_limited", "server_error")
 
     def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
@@ -163,6 +171,10 @@ class Harness(ABC):
     def inject_error(self, kind: str, *, echo_secret: bool = False) -> None:
         """The next create call gets the platform's answer for ``kind``; with
         ``echo_secret`` the answer's message quotes the secret (servers do echo input)."""
+
+    def inject_lookup(self, fault: str) -> None:
+        """The next read a lookup makes gets ``fault`` (one of ``lookup_faults``)."""
+        raise NotImplementedError(f"{self.name}: no lookup faults")
 
     @abstractmethod
     def posted(self) -> list[Posted]:
@@ -236,6 +248,12 @@ class Harness(ABC):
         return PublishRequest(account=self.account, parts=parts, created_at=DUE, **kw)  # type: ignore[arg-type]
 
 
+def found_part(answer: Lookup) -> PartResult:
+    """The part a lookup found; fails the test on any other answer."""
+    assert isinstance(answer, Found), answer
+    return answer.part
+
+
 def drive(
     harness: Harness, request: PublishRequest, *, reconcile: bool = True, attempts: int = 8
 ) -> tuple[PublishResult, list[PublishError]]:
@@ -254,13 +272,17 @@ def drive(
             if not reconcile:
                 continue
             index = len(done) if exc.part_index is None else exc.part_index
-            try:
-                found = harness.publisher().find(replace(request, done=tuple(done)), index)
-            except OutcomeUnknown as again:
-                errors.append(again)
-                continue
-            if found is not None:
-                done.append(found)
+            # Only a found part or a proof of absence lets the next attempt go ahead.
+            for _look in range(attempts):
+                answer = harness.publisher().find(replace(request, done=tuple(done)), index)
+                if not isinstance(answer, CannotTell):
+                    break
+                errors.append(OutcomeUnknown(answer.reason, part_index=index))
+                harness.clock.advance(answer.retry_after or 30)
+            else:
+                raise AssertionError(f"cannot tell after {attempts} lookups: {errors}")
+            if isinstance(answer, Found):
+                done.append(answer.part)
         except RateLimited as exc:
             errors.append(exc)
             harness.clock.advance(exc.retry_after or 60)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from scheduler.credentials import env_name
 from scheduler.platforms.base import AccountSpec
 from tests.fakes.base import Fault
-from tests.fakes.bluesky import CREATE_RECORD, FakeBluesky
+from tests.fakes.bluesky import CREATE_RECORD, GET_RECORD, FakeBluesky
 from tests.platforms.harness import RESET_SECONDS, SLOW, Harness, Posted
 
 
 class BlueskyHarness(Harness):
     name = "bluesky"
+    create_path = CREATE_RECORD  # where each part is created, for the sandbox parity test
     faults = (
         "rate_limited",
         "server_error",
@@ -65,6 +66,15 @@ class BlueskyHarness(Harness):
         }[kind]
         self.fake.inject(
             "POST", CREATE_RECORD, Fault.status(status, {"error": name, "message": message + echo})
+        )
+
+    def inject_lookup(self, fault: str) -> None:
+        self.fake.inject(
+            "GET",
+            GET_RECORD,
+            self.fake.rate_limit_fault(RESET_SECONDS)
+            if fault == "rate_limited"
+            else Fault.status(502, {"error": "UpstreamFailure", "message": "upstream"}),
         )
 
     def posted(self) -> list[Posted]:

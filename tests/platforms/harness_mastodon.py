@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from scheduler.credentials import env_name
-from scheduler.platforms.base import AccountSpec
+from scheduler.platforms.base import PAGE_TRIES, AccountSpec
 from scheduler.platforms.mastodon import clear_instance_cache
 from tests.fakes.base import Fault
-from tests.fakes.mastodon import STATUSES, FakeMastodon
+from tests.fakes.mastodon import ACCOUNT_STATUSES, STATUSES, FakeMastodon
 from tests.platforms.harness import RESET_SECONDS, SLOW, Harness, Posted
 
 
 class MastodonHarness(Harness):
     name = "mastodon"
+    create_path = STATUSES  # where each part is created, for the sandbox parity test
     faults = (
         "rate_limited",
         "server_error",
@@ -60,6 +61,14 @@ class MastodonHarness(Harness):
             "forbidden": (403, "This action is not allowed"),
         }[kind]
         self.fake.inject("POST", STATUSES, Fault.status(status, {"error": message + echo}))
+
+    def inject_lookup(self, fault: str) -> None:
+        if fault == "rate_limited":
+            self.fake.inject("GET", ACCOUNT_STATUSES, self.fake.rate_limit_fault(RESET_SECONDS))
+            return
+        # A page is read again after a 5xx: the fault lasts for every try.
+        unavailable = Fault.status(503, {"error": "Service Unavailable"})
+        self.fake.inject("GET", ACCOUNT_STATUSES, unavailable, times=PAGE_TRIES)
 
     def posted(self) -> list[Posted]:
         with self.fake.lock:

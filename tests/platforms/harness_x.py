@@ -11,9 +11,9 @@ images are ready once the one-shot upload answers; a GIF goes through the chunke
 from __future__ import annotations
 
 from scheduler.credentials import env_name
-from scheduler.platforms.base import AccountSpec, MediaUpload
+from scheduler.platforms.base import PAGE_TRIES, AccountSpec, MediaUpload
 from tests.fakes.base import Fault
-from tests.fakes.x import CREATE, TOO_LONG, FakeX, problem
+from tests.fakes.x import CREATE, TIMELINE, TOO_LONG, FakeX, problem
 from tests.platforms.harness import RESET_SECONDS, SLOW, Harness, Posted
 
 UNAUTHORIZED = problem(401, "Unauthorized", "Unauthorized")
@@ -21,6 +21,7 @@ UNAUTHORIZED = problem(401, "Unauthorized", "Unauthorized")
 
 class XHarness(Harness):
     name = "x"
+    create_path = CREATE  # where each part is created, for the sandbox parity test
     faults = (
         "rate_limited",
         "server_error",
@@ -100,6 +101,13 @@ class XHarness(Harness):
             ),
         }[kind]
         self.fake.inject("POST", CREATE, Fault.status(status, body))
+
+    def inject_lookup(self, fault: str) -> None:
+        if fault == "rate_limited":
+            self.fake.rate_limit("GET", TIMELINE, reset_in=int(RESET_SECONDS))
+        else:  # a page is read again after a 5xx: the fault lasts for every try
+            for _ in range(PAGE_TRIES):
+                self.fake.server_error("GET", TIMELINE, 503)
 
     def posted(self) -> list[Posted]:
         with self.fake.lock:

@@ -19,7 +19,10 @@ import pytest
 
 from scheduler.ledger.base import LeaseLost
 from scheduler.platforms.base import (
+    Absent,
     AccountPaused,
+    CannotTell,
+    Found,
     OutcomeUnknown,
     PartResult,
     PublishError,
@@ -64,6 +67,9 @@ RECONCILE_CASES = [
     if not h.dedupes
     for fault in h.faults
     if fault in ("timeout", "drop_after")
+]
+LOOKUP_FAULT_CASES = [
+    pytest.param(h, fault, id=f"{h.name}-{fault}") for h in HARNESSES for fault in h.lookup_faults
 ]
 ERROR_CASES = [pytest.param(h, kind, id=f"{h.name}-{kind}") for h in HARNESSES for kind in h.errors]
 CW_CASES = [pytest.param(h, id=h.name) for h in HARNESSES if h.supports_cw]
@@ -177,11 +183,36 @@ def test_find_reports_published_parts_and_nothing_else(harness: Harness) -> None
     request = harness.request("found", "also found")
     result = harness.publisher().publish(request)
     fresh = harness.publisher()
-    assert fresh.find(request, 0) is not None
-    assert fresh.find(request, 0).remote_id == result.parts[0].remote_id  # type: ignore[union-attr]
+    assert fresh.find(request, 0) == Found(result.parts[0])
     later = replace(request, done=result.parts[:1])
-    assert fresh.find(later, 1).remote_id == result.parts[1].remote_id  # type: ignore[union-attr]
-    assert fresh.find(harness.request("never sent", key="other"), 0) is None
+    assert fresh.find(later, 1) == Found(result.parts[1])
+    absent = fresh.find(harness.request("never sent", key="other"), 0)
+    assert isinstance(absent, Absent), absent
+    assert absent.coverage.how  # the evidence a person can read
+
+
+@pytest.mark.parametrize(("cls", "fault"), LOOKUP_FAULT_CASES)
+def test_a_lookup_that_cannot_read_answers_cannot_tell(
+    cls: type[Harness], fault: str, tmp_path: Path
+) -> None:
+    """A 429 or a 5xx on the lookup's read is "cannot tell" (never "absent"), and a 429
+    carries the platform's wait so the next look can honour it."""
+    for h in _running(cls, tmp_path):
+        posted = h.request("maybe posted")
+        missing = h.request("never posted", key="other")
+        result = h.publisher().publish(posted)
+        for request in (posted, missing):
+            h.inject_lookup(fault)
+            answer = h.publisher().find(request, 0)
+            assert isinstance(answer, CannotTell), answer
+            assert answer.reason
+            if fault == "rate_limited":
+                assert answer.retry_after == pytest.approx(RESET_SECONDS, abs=2)
+            else:
+                assert answer.retry_after is None
+        # Once the platform answers again, the same lookups decide.
+        assert h.publisher().find(posted, 0) == Found(result.parts[0])
+        assert isinstance(h.publisher().find(missing, 0), Absent)
 
 
 def test_verify(harness: Harness) -> None:
@@ -245,12 +276,12 @@ def test_without_dedupe_a_lost_answer_is_outcome_unknown_and_found(
             h.publisher().publish(request)
         assert info.value.part_index == 0
         assert not info.value.retryable
-        found = h.publisher().find(request, 0)
-        assert found is not None
-        assert found.remote_id == h.posted()[0].remote_id
-        result = h.publisher().publish(replace(request, done=(found,)))
+        answer = h.publisher().find(request, 0)
+        assert isinstance(answer, Found), answer
+        assert answer.part.remote_id == h.posted()[0].remote_id
+        result = h.publisher().publish(replace(request, done=(answer.part,)))
         assert_chain(h, ["said once", "and once more"])
-        assert result.parts[0] == found
+        assert result.parts[0] == answer.part
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -333,7 +364,7 @@ def test_every_request_passes_the_gate(harness: Harness) -> None:
     request = harness.request(*texts, media=(harness.image(),))
     harness.publisher().publish(request)
     assert_chain(harness, texts)
-    assert harness.publisher().find(request, 1) is not None
+    assert isinstance(harness.publisher().find(request, 1), Found)
     kinds = [k for _, _, k in gate.asked]
     assert kinds.count("create") == len(texts)  # one create per part
     assert "read" in kinds  # the lookup
@@ -355,8 +386,8 @@ def test_a_paused_account_sends_nothing_and_says_so(harness: Harness) -> None:
     with pytest.raises(AccountPaused) as caught:
         harness.publisher().publish(request)
     assert caught.value.retry_after == 120
-    # A lookup refused by the gate cannot tell: it never answers "not there".
-    with pytest.raises(AccountPaused):
-        harness.publisher().find(request, 0)
+    # A lookup refused by the gate cannot tell, with the pause's wait: never "not there".
+    answer = harness.publisher().find(request, 0)
+    assert isinstance(answer, CannotTell) and answer.retry_after == 120
     assert harness.requests_received() == before
     assert harness.posted() == []

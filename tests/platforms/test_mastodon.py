@@ -14,17 +14,20 @@ from scheduler.clock import FixedClock
 from scheduler.credentials import CredentialStore, env_name
 from scheduler.platforms import build_publisher
 from scheduler.platforms.base import (
+    Absent,
     AccountSpec,
     AuthFailed,
+    Found,
     Invalid,
     OutcomeUnknown,
     PlatformContext,
     Transient,
 )
-from scheduler.platforms.mastodon import MastodonPublisher, clear_instance_cache, plain_text
+from scheduler.platforms.mastodon import MastodonPublisher, clear_instance_cache
+from scheduler.platforms.mastodon_find import plain_text
 from tests.fakes.base import Fault
 from tests.fakes.mastodon import INSTANCE_V1, INSTANCE_V2, STATUSES, FakeMastodon, render_html
-from tests.platforms.harness import DUE, tiny_png
+from tests.platforms.harness import DUE, found_part, tiny_png
 
 TOKEN = "mastodon-token-0123456789"
 
@@ -162,8 +165,7 @@ def test_a_server_ignoring_the_key_is_saved_by_find(fake: FakeMastodon, tmp_path
     with pytest.raises(OutcomeUnknown) as info:
         publisher(fake, tmp_path).publish(req)
     assert not info.value.retryable
-    found = publisher(fake, tmp_path).find(req, 0)
-    assert found is not None
+    found = found_part(publisher(fake, tmp_path).find(req, 0))
     assert found.remote_id == fake.statuses[0].id
     assert len(fake.statuses) == 1
 
@@ -173,9 +175,9 @@ def test_find_matches_rendered_html_and_the_parent(fake: FakeMastodon, tmp_path:
     first = publisher(fake, tmp_path).publish(request("lead", text))
     assert plain_text(render_html(text)) == " ".join(text.split())
     req = replace(request("lead", text), done=first.parts[:1])
-    assert publisher(fake, tmp_path).find(req, 1) == first.parts[1]
+    assert publisher(fake, tmp_path).find(req, 1) == Found(first.parts[1])
     wrong_parent = replace(req, done=(replace(first.parts[0], remote_id="1"),))
-    assert publisher(fake, tmp_path).find(wrong_parent, 1) is None
+    assert isinstance(publisher(fake, tmp_path).find(wrong_parent, 1), Absent)
 
 
 def test_find_reads_several_pages(fake: FakeMastodon, tmp_path: Path) -> None:
@@ -183,7 +185,7 @@ def test_find_reads_several_pages(fake: FakeMastodon, tmp_path: Path) -> None:
     pub.publish(request("the one"))
     for i in range(60):
         pub.publish(request(f"filler {i}"))
-    assert pub.find(request("the one"), 0) is not None
+    assert isinstance(pub.find(request("the one"), 0), Found)
 
 
 def test_verify_and_its_errors(fake: FakeMastodon, tmp_path: Path) -> None:
@@ -218,7 +220,9 @@ def test_find_ignores_the_same_words_posted_before_the_due_time(
     fake.clock.set(DUE - timedelta(days=7))
     publisher(fake, tmp_path).publish(request("Good morning, Run Talk Run"))  # last week
     fake.clock.set(DUE)
-    assert publisher(fake, tmp_path).find(request("Good morning, Run Talk Run"), 0) is None
+    assert isinstance(
+        publisher(fake, tmp_path).find(request("Good morning, Run Talk Run"), 0), Absent
+    )
 
 
 def test_the_idempotency_key_holds_for_an_hour_only(fake: FakeMastodon, tmp_path: Path) -> None:
@@ -234,6 +238,6 @@ def test_the_idempotency_key_holds_for_an_hour_only(fake: FakeMastodon, tmp_path
     publisher(fake, tmp_path).publish(req)  # within the hour: Mastodon replays the status
     assert len(fake.statuses) == 1
     fake.clock.advance(timedelta(minutes=31))
-    assert publisher(fake, tmp_path).find(req, 0) is not None  # what the daemon does
+    assert isinstance(publisher(fake, tmp_path).find(req, 0), Found)  # what the daemon does
     publisher(fake, tmp_path).publish(req)  # blind, after the hour: a second status
     assert len(fake.statuses) == 2

@@ -7,17 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scheduler.platforms.base import Quota
+from scheduler import descriptors
+from scheduler.descriptors import Quota
 from scheduler.platforms.quota import next_allowed, overflows, quotas_for
-from scheduler.platforms.rules import RULES
 
 NOW = datetime(2026, 5, 11, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
-TWO_AN_HOUR = Quota("posts per hour", 2, 3600)
-POINTS = Quota("write points per hour", 9, 3600, cost=3)  # room for three posts
-FIRSTS = Quota("posts per hour", 1, 3600, counts="first part")
-REPLIES = Quota("replies per hour", 1, 3600, counts="replies")
+X = ["posts per 15 minutes", "posts and reposts per 3 hours"]  # every tier's
+TWO_AN_HOUR = Quota(2, H, "account")
+POINTS = Quota(9, H, "account", "write points", cost=3)  # room for three posts
+FIRSTS = Quota(1, H, "account", counts="first part")
+REPLIES = Quota(1, H, "account", "replies", counts="replies")
 
 
 @pytest.mark.parametrize(
@@ -41,7 +42,7 @@ REPLIES = Quota("replies per hour", 1, 3600, counts="replies")
         (REPLIES, [(NOW - 30 * M, 0)], None),
         (REPLIES, [(NOW - 30 * M, 1)], NOW + 30 * M),
         # a quota smaller than one post's cost never blocks for ever: it waits for an empty window
-        (Quota("tiny", 1, 3600, cost=3), [(NOW - 30 * M, 0)], NOW + 30 * M),
+        (Quota(1, H, "account", cost=3), [(NOW - 30 * M, 0)], NOW + 30 * M),
     ],
 )
 def test_next_allowed(
@@ -75,12 +76,14 @@ def test_overflows(
 @pytest.mark.parametrize(
     ("platform", "settings", "expected"),
     [
-        ("x", {}, ["posts per 3 hours"]),
-        ("x", {"tier": "free"}, ["posts per 3 hours", "posts per 24 hours on the free tier"]),
-        ("x", {"tier": "basic"}, ["posts per 3 hours", "posts per 24 hours on the basic tier"]),
-        ("x", {"tier": "pro"}, ["posts per 3 hours"]),
-        ("mastodon", {}, ["posts per 3 hours"]),
-        ("bluesky", {}, ["write points per hour", "write points per day"]),
+        ("x", {}, X),
+        ("x", {"tier": "free"}, [*X, "posts per 24 hours on the free tier"]),
+        ("x", {"tier": "basic"}, [*X, "posts per 24 hours on the basic tier"]),
+        ("x", {"tier": "pro"}, X),
+        # requests of every kind and uploads are the headers' to report, not counted here
+        ("mastodon", {}, ["statuses per 3 hours"]),
+        ("bluesky", {}, ["write points per hour", "write points per 24 hours"]),
+        ("threads", {}, ["posts per 24 hours"]),
         ("sandbox", {}, []),
         ("nowhere", {}, []),
     ],
@@ -90,7 +93,9 @@ def test_quotas_for(platform: str, settings: dict[str, str], expected: list[str]
 
 
 def test_every_quota_is_declared_sanely() -> None:
-    for rules in RULES.values():
-        for quota in rules.quotas:
-            assert quota.limit >= quota.cost >= 1 and quota.window > 0, quota
-            assert quota.counts in ("every part", "first part", "replies"), quota
+    for descriptor in descriptors.descriptors():
+        for quota in descriptor.rate_limits.quotas:
+            assert quota.requests >= quota.cost >= 1 and quota.per > timedelta(0), quota
+            assert quota.counts in ("every part", "first part", "replies", None), quota
+            # an app's total is every account's: one account's ledger cannot count it
+            assert quota.scope != "app" or quota.counts is None, quota

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from scheduler import descriptors
 from scheduler.platforms import atproto
 from scheduler.platforms.base import Invalid, MediaUpload, PartRequest
-from scheduler.platforms.rules import check_part, length, mastodon_length, rules_for
-from scheduler.text import byte_limit, gif_mix
-from scheduler.text import rules_for as text_rules_for
+from scheduler.platforms.rules import check_part
+from scheduler.text import byte_limit, gif_mix, mastodon_length
 
 FAMILY = "👨‍👩‍👧‍👦"
 
@@ -35,7 +35,7 @@ FAMILY = "👨‍👩‍👧‍👦"
     ],
 )
 def test_length(platform: str, text: str, cw: str | None, expected: int) -> None:
-    assert length(platform, text, cw) == expected
+    assert descriptors.get(platform).length(text, cw) == expected
 
 
 def test_mastodon_url_length_follows_the_instance() -> None:
@@ -44,34 +44,21 @@ def test_mastodon_url_length_follows_the_instance() -> None:
 
 def test_check_part_names_count_limit_and_part() -> None:
     with pytest.raises(Invalid, match=r"part 2 is 301 characters long; bluesky allows 300"):
-        check_part(rules_for("bluesky"), PartRequest(text="a" * 301), 1)
+        check_part(descriptors.get("bluesky"), PartRequest(text="a" * 301), 1)
     with pytest.raises(Invalid, match="3003 bytes long; bluesky allows 3000"):
-        check_part(rules_for("bluesky", max_chars=5000), PartRequest(text="€" * 1001), 0)
+        check_part(descriptors.get("bluesky").with_limit(5000), PartRequest(text="€" * 1001), 0)
 
 
 def test_check_part_media(tmp_path: Path) -> None:
     image = MediaUpload(file=tmp_path / "a.png", mime="image/png", alt="", size=10, sha256="")
     big = MediaUpload(file=tmp_path / "b.png", mime="image/png", alt="", size=2_000_000, sha256="")
     with pytest.raises(Invalid, match="5 images; mastodon allows 4"):
-        check_part(rules_for("mastodon"), PartRequest(text="", media=(image,) * 5), 0)
+        check_part(descriptors.get("mastodon"), PartRequest(text="", media=(image,) * 5), 0)
     with pytest.raises(Invalid, match=r"b\.png is 2000000 bytes; bluesky allows 1000000"):
-        check_part(rules_for("bluesky"), PartRequest(text="", media=(big,)), 0)
+        check_part(descriptors.get("bluesky"), PartRequest(text="", media=(big,)), 0)
     tiff = MediaUpload(file=tmp_path / "c.tiff", mime="image/tiff", alt="", size=1, sha256="")
     with pytest.raises(Invalid, match="image/tiff"):
-        check_part(rules_for("x"), PartRequest(text="", media=(tiff,)), 0)
-
-
-@pytest.mark.parametrize("platform", ["x", "mastodon", "bluesky"])
-def test_publishers_and_check_know_the_same_media_limits(platform: str) -> None:
-    """``check`` uses scheduler.text's limits, the publishers these: they must not drift."""
-    mine, checks = rules_for(platform), text_rules_for(platform).media
-    assert (mine.max_media, mine.max_image_bytes, mine.max_alt_chars) == (
-        checks.max_media,
-        checks.max_image_bytes,
-        checks.max_alt_chars,
-    )
-    assert set(mine.image_mimes) == set(checks.mimes)
-    assert (mine.max_gif_bytes, mine.gif_alone) == (checks.max_gif_bytes, checks.gif_alone)
+        check_part(descriptors.get("x"), PartRequest(text="", media=(tiff,)), 0)
 
 
 @pytest.mark.parametrize(
@@ -99,8 +86,8 @@ def test_a_gif_goes_alone(mimes: list[str], problem: str | None) -> None:
     ],
 )
 def test_size_limit_per_type(platform: str, mime: str, limit: int) -> None:
-    rules = rules_for(platform)
-    assert byte_limit(mime, rules.max_image_bytes, rules.max_gif_bytes) == limit
+    media = descriptors.get(platform).media
+    assert byte_limit(mime, media.max_image_bytes, media.max_gif_bytes) == limit
 
 
 def test_tid_matches_the_documented_example() -> None:

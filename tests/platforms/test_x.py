@@ -14,9 +14,13 @@ import tweepy
 
 from scheduler.clock import FixedClock
 from scheduler.platforms.base import (
+    PAGE_TRIES,
+    Absent,
     AuthFailed,
+    CannotTell,
     Duplicate,
     Forbidden,
+    Found,
     Invalid,
     OutcomeUnknown,
     PartRequest,
@@ -28,6 +32,7 @@ from scheduler.platforms.base import (
 from scheduler.platforms.x_find import normalise
 from tests.fakes.base import Fault
 from tests.fakes.x import CREATE, TIMELINE, UPLOAD, FakeX
+from tests.platforms.harness import found_part
 from tests.platforms.x_support import (
     ACCOUNT,
     clock,
@@ -122,7 +127,7 @@ def test_separate_thread_mode_posts_standalone_parts(
     result = pub.publish(request)
     assert [t.in_reply_to for t in fake.tweets] == [None, None]
     done = thread(clock, "1/2 first", "2/2 second", done=result.parts[:1])
-    assert pub.find(done, 1) == result.parts[1]
+    assert pub.find(done, 1) == Found(result.parts[1])
 
 
 def test_empty_part_is_invalid(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
@@ -203,8 +208,8 @@ def test_dropped_connection_after_storing_is_found(
     with pytest.raises(OutcomeUnknown) as info:
         pub.publish(request)
     assert info.value.part_index == 0
-    found = pub.find(request, 0)
-    assert found is not None and found.remote_id == fake.tweets[0].id
+    found = found_part(pub.find(request, 0))
+    assert found.remote_id == fake.tweets[0].id
     assert found.url.endswith(f"/status/{found.remote_id}")
     assert len(fake.tweets) == 1
 
@@ -218,8 +223,8 @@ def test_slow_answer_past_the_timeout_is_found(
     fake.inject("POST", CREATE, Fault.delay(1.0))
     with pytest.raises(OutcomeUnknown, match="ReadTimeout"):
         pub.publish(request)
-    found = pub.find(request, 0)
-    assert found is not None and [t.id for t in fake.tweets] == [found.remote_id]
+    found = found_part(pub.find(request, 0))
+    assert [t.id for t in fake.tweets] == [found.remote_id]
 
 
 def test_server_error_before_storing_finds_nothing_then_retries(
@@ -231,7 +236,7 @@ def test_server_error_before_storing_finds_nothing_then_retries(
     with pytest.raises(OutcomeUnknown) as info:
         pub.publish(request)
     assert info.value.status == 503
-    assert pub.find(request, 0) is None
+    assert isinstance(pub.find(request, 0), Absent)
     pub.publish(request)
     assert fake.texts() == ["Try again later."]
 
@@ -274,8 +279,8 @@ def test_thread_resumes_after_a_failed_part(fake: FakeX, clock: FixedClock, tmp_
     with pytest.raises(OutcomeUnknown) as info:
         pub.publish(thread(clock, *texts), on_part)
     assert info.value.part_index == 1 and len(stored) == 1
-    found = pub.find(thread(clock, *texts, done=tuple(stored)), 1)
-    assert found is not None and found.index == 1
+    found = found_part(pub.find(thread(clock, *texts, done=tuple(stored)), 1))
+    assert found.index == 1
     resumed = pub.publish(thread(clock, *texts, done=(*stored, found)))
     assert [t.text for t in fake.tweets] == list(texts)
     assert fake.tweets[2].in_reply_to == found.remote_id == fake.tweets[1].id
@@ -330,15 +335,16 @@ def test_media_upload_failure_posts_nothing(fake: FakeX, clock: FixedClock, tmp_
     assert fake.texts() == ["with image"]
 
 
-def test_find_that_cannot_read_says_outcome_unknown(
-    fake: FakeX, clock: FixedClock, tmp_path: Path
-) -> None:
+def test_find_that_cannot_read_cannot_tell(fake: FakeX, clock: FixedClock, tmp_path: Path) -> None:
     pub = publisher(fake, clock, tmp_path)
     request = thread(clock, "unsure")
     pub.verify()
-    fake.server_error("GET", TIMELINE, 503)
-    with pytest.raises(OutcomeUnknown, match="cannot tell"):
-        pub.find(request, 0)
+    fake.server_error("GET", TIMELINE, 503)  # one 5xx: the page is read again
+    assert isinstance(pub.find(request, 0), Absent)
+    for _ in range(PAGE_TRIES):
+        fake.server_error("GET", TIMELINE, 503)
+    answer = pub.find(request, 0)
+    assert isinstance(answer, CannotTell) and answer.status == 503, answer
 
 
 # --- reconciliation text matching -----------------------------------------------------------

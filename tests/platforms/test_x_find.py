@@ -16,6 +16,8 @@ import pytest
 
 from scheduler.clock import FixedClock
 from scheduler.platforms.base import (
+    Absent,
+    CannotTell,
     MediaUpload,
     OutcomeUnknown,
     PartRequest,
@@ -26,7 +28,7 @@ from scheduler.platforms.x_find import Matches, Wanted, scan
 from scheduler.platforms.x_sent import REMEMBERED, SentMedia
 from tests.fakes.base import Fault
 from tests.fakes.x import CREATE, FakeX
-from tests.platforms.harness import tiny_gif, tiny_png
+from tests.platforms.harness import found_part, tiny_gif, tiny_png
 from tests.platforms.x_support import ACCOUNT, fake, server
 from tests.platforms.x_support import publisher as x_publisher
 
@@ -121,8 +123,7 @@ def test_the_publisher_that_uploaded_finds_its_image_only_post_among_others(
     fake.inject("POST", CREATE, Fault.drop_after())
     with pytest.raises(OutcomeUnknown):
         pub.publish(request)
-    found = pub.find(request, 0)
-    assert found is not None
+    found = found_part(pub.find(request, 0))
     assert found.remote_id == fake.tweets[1].id, "ours, not the earlier image-only post"
     # The daemon's publisher lives on between attempts: the next one resumes from it.
     again = pub.publish(replace(request, done=(found,)))
@@ -138,8 +139,8 @@ def test_after_a_restart_the_media_keys_on_disk_still_find_the_post(
     with pytest.raises(OutcomeUnknown):
         publisher(fake, clock, tmp_path).publish(request)
     restarted = publisher(fake, clock, tmp_path)  # same state folder, nothing in memory
-    found = restarted.find(request, 0)
-    assert found is not None and found.remote_id == fake.tweets[1].id
+    found = found_part(restarted.find(request, 0))
+    assert found.remote_id == fake.tweets[1].id
 
 
 def test_without_the_media_keys_an_image_only_candidate_cannot_be_told(
@@ -151,9 +152,8 @@ def test_without_the_media_keys_an_image_only_candidate_cannot_be_told(
         publisher(fake, clock, tmp_path).publish(request)
     # a daemon on another machine: another state folder, the uploads are unknown to it
     elsewhere = publisher(fake, clock, tmp_path / "elsewhere")
-    with pytest.raises(OutcomeUnknown, match="cannot be told") as info:
-        elsewhere.find(request, 0)
-    assert info.value.part_index == 0 and info.value.hint
+    answer = elsewhere.find(request, 0)
+    assert isinstance(answer, CannotTell) and "cannot be told" in answer.reason, answer
 
 
 def test_a_damaged_record_of_sent_media_counts_as_none(
@@ -165,8 +165,8 @@ def test_a_damaged_record_of_sent_media_counts_as_none(
         publisher(fake, clock, tmp_path).publish(request)
     for sent in (tmp_path / "state").glob("x-*.sent.json"):
         sent.write_text("{not json", encoding="utf-8")
-    with pytest.raises(OutcomeUnknown, match="cannot be told"):
-        publisher(fake, clock, tmp_path).find(request, 0)
+    answer = publisher(fake, clock, tmp_path).find(request, 0)
+    assert isinstance(answer, CannotTell) and "cannot be told" in answer.reason, answer
 
 
 def test_an_image_only_post_of_another_part_is_not_taken_for_this_one(
@@ -178,7 +178,7 @@ def test_an_image_only_post_of_another_part_is_not_taken_for_this_one(
     fake.server_error("POST", CREATE, 503)
     with pytest.raises(OutcomeUnknown):
         pub.publish(request)
-    assert pub.find(request, 0) is None, "the earlier image-only post is another part's"
+    assert isinstance(pub.find(request, 0), Absent), "the earlier image-only post is another part's"
     pub.publish(request)
     assert len(fake.tweets) == 2
 
@@ -194,8 +194,8 @@ def test_an_image_only_part_not_posted_is_not_found(
     pub = publisher(fake, clock, tmp_path)
     with pytest.raises(OutcomeUnknown):
         pub.publish(request)
-    assert pub.find(request, 0) is None
-    assert publisher(fake, clock, tmp_path).find(request, 0) is None
+    assert isinstance(pub.find(request, 0), Absent)
+    assert isinstance(publisher(fake, clock, tmp_path).find(request, 0), Absent)
 
 
 def test_the_record_of_sent_media_keeps_the_latest_parts_privately(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from scheduler import descriptors
 from scheduler.campaign import load_campaign
 from scheduler.clock import FixedClock
 from scheduler.errors import CampaignError
@@ -34,7 +35,7 @@ from scheduler.platforms.base import (
     RateLimited,
     Transient,
 )
-from scheduler.platforms.rules import check_part, rules_for
+from scheduler.platforms.rules import check_part
 from scheduler.platforms.x import XPublisher
 from scheduler.platforms.x_chunked import APPEND_PAUSE, CHUNK_BYTES, MAX_PROCESSING_WAIT
 from scheduler.render import render_campaign
@@ -322,7 +323,7 @@ def test_check_and_the_publisher_agree_on_x_media(
     except CampaignError:
         check_ok = False
     try:
-        check_part(rules_for("x"), PartRequest(text="Hi.", media=tuple(uploads)), 0)
+        check_part(descriptors.get("x"), PartRequest(text="Hi.", media=tuple(uploads)), 0)
         publish_ok = True
     except Invalid:
         publish_ok = False

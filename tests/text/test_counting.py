@@ -6,12 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scheduler import descriptors
 from scheduler.text import (
-    BlueskyRules,
-    LinkedInRules,
-    MastodonRules,
-    ThreadsRules,
-    XRules,
     graphemes,
     mastodon_length,
     threads_length,
@@ -61,7 +57,7 @@ def test_x_weighted_length(name: str, text: str, want: int) -> None:
     [("a" * 280, True), ("a" * 281, False), ("字" * 140, True), ("字" * 140 + "a", False)],
 )
 def test_x_limit(text: str, ok: bool) -> None:
-    assert XRules().count(text).ok is ok
+    assert descriptors.get("x").count(text).ok is ok
 
 
 # The package's own parse_tweet is the reference; ours must agree on any text.
@@ -134,7 +130,7 @@ def test_mastodon_length(name: str, text: str, cw: str | None, want: int) -> Non
     ],
 )
 def test_mastodon_limit(text: str, cw: str | None, limit: int, ok: bool) -> None:
-    assert MastodonRules(limit).count(text, cw).ok is ok
+    assert descriptors.get("mastodon").with_limit(limit).count(text, cw).ok is ok
 
 
 @pytest.mark.parametrize(
@@ -150,15 +146,15 @@ def test_mastodon_limit(text: str, cw: str | None, limit: int, ok: bool) -> None
     ],
 )
 def test_bluesky_limits(text: str, graphemes_used: int, bytes_used: int, ok: bool) -> None:
-    count = BlueskyRules().count(text)
+    count = descriptors.get("bluesky").count(text)
     assert (count.used, count.extra_used, count.ok) == (graphemes_used, bytes_used, ok)
 
 
 def test_linkedin_and_threads() -> None:
-    assert LinkedInRules().count("a" * 3000).ok
-    assert not LinkedInRules().count("a" * 3001).ok
-    assert ThreadsRules().count("a" * 500).ok
-    assert not ThreadsRules().count("a" * 501).ok
+    assert descriptors.get("linkedin").count("a" * 3000).ok
+    assert not descriptors.get("linkedin").count("a" * 3001).ok
+    assert descriptors.get("threads").count("a" * 500).ok
+    assert not descriptors.get("threads").count("a" * 501).ok
     assert threads_length("\U0001f600") == 4  # an emoji counts as its UTF-8 length
     assert threads_length("日本") == 2
 
@@ -170,5 +166,5 @@ def test_graphemes() -> None:
 
 
 def test_count_text() -> None:
-    assert str(XRules().count("hi")) == "2/280 weighted characters"
-    assert str(BlueskyRules().count("hé")) == "2/300 graphemes, 3/3000 bytes"
+    assert str(descriptors.get("x").count("hi")) == "2/280 weighted characters"
+    assert str(descriptors.get("bluesky").count("hé")) == "2/300 graphemes, 3/3000 bytes"

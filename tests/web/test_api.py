@@ -157,3 +157,29 @@ def test_the_openapi_document_describes_every_api_route(web: Web) -> None:
 
     for ref in set(re.findall(r"#/components/schemas/(\w+)", text)):
         assert ref in schemas
+
+
+def test_the_openapi_document_says_what_a_content_hash_is(web: Web) -> None:
+    import re
+
+    rui = web.signed_in("rui@example.org")
+    doc = rui.get("/api/openapi.json").json()
+    real = rui.get(DRAFT).json()["content_hash"]
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("content_hash", "approved_hash") and "pattern" in value:
+                    found.append(value)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(doc)
+    assert len(found) == 6  # four decision bodies, and a draft's two hashes
+    for schema in found:
+        assert schema["minLength"] >= 1
+        pattern = re.compile(schema["pattern"].removesuffix("$") + r"\Z")
+        assert pattern.match(real) and not pattern.match("") and not pattern.match(real + "\n")

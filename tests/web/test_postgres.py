@@ -83,3 +83,20 @@ def test_expired_sign_ins_are_purged_as_the_server_starts_on_postgresql(pg_web: 
     with web.ledger.engine.connect() as conn:
         left = conn.execute(sa.text("SELECT count(*) FROM web_invites")).scalar_one()
     assert left == 1
+
+
+def test_a_nul_in_an_address_is_refused_before_the_ledger(pg_web: Web) -> None:
+    # PostgreSQL refuses NUL in text: without the check this read is a "ledger unavailable".
+    rui = pg_web.signed_in("rui@example.org")
+    for path in (
+        "/api/campaigns/mhaw-test/drafts/day1%00x/masto",
+        "/c/mhaw-test/post/day1-story?done=approve&account=ma%00sto&v=1",
+    ):
+        assert rui.get(path).status_code == 400, path
+    csrf = pg_web.csrf(rui)
+    said = rui.post(
+        "/api/campaigns/mhaw-test/drafts/day1-story/masto/comment",
+        json={"content_hash": "d1:" + "a" * 64, "text": "nul \u0000 inside"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert said.status_code == 400 and said.json()["error"] == "bad_text"

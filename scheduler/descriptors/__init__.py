@@ -1,0 +1,44 @@
+"""One descriptor per platform: every fact the rest of the scheduler asks about it.
+
+Importing this package registers the platforms shipped here, in the order the help texts
+list them.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from scheduler.descriptors.base import (
+    Dedupe,
+    Descriptor,
+    Quota,
+    RateLimits,
+    descriptors,
+    find,
+    get,
+    label_of,
+    names,
+    register,
+    stand_in,
+    unregister,
+)
+
+__all__ = [
+    "Dedupe",
+    "Descriptor",
+    "Quota",
+    "RateLimits",
+    "descriptors",
+    "find",
+    "get",
+    "label_of",
+    "names",
+    "register",
+    "stand_in",
+    "unregister",
+]
+
+# The order the help texts list them in.
+SHIPPED = ("x", "mastodon", "bluesky", "linkedin", "threads", "sandbox")
+for _module in SHIPPED:
+    importlib.import_module(f"scheduler.descriptors.{_module}")

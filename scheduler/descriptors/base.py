@@ -1,0 +1,204 @@
+"""What a platform is, as every other part of the scheduler asks about it.
+
+One ``Descriptor`` per platform holds its facts: how it counts a post and against which
+limits, which media it takes, what it supports (threads, a content warning field, link cards,
+language, visibility, labels), how it keeps a post from going out twice, its rate-limit
+headers and quotas, which account settings it takes and which one names its server, its label
+on the review pages, and which publisher sends to it. The campaign model, render, the care
+lint, the pages, the sandbox and the publishers read a descriptor; none of them names a
+platform.
+
+The registry is open: a descriptor module registers itself when imported, and a platform
+shipped elsewhere (or defined by a test) calls ``register`` the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+from scheduler.errors import UsageError
+from scheduler.text.base import Count, MediaLimits
+from scheduler.text.graphemes import graphemes, utf8_len
+
+# The length of one part's text as the platform counts it, given the length the platform
+# gives every URL (a Mastodon instance's ``characters_reserved_per_url``).
+Counter = Callable[[str, int], int]
+
+
+def count_graphemes(text: str, url_length: int) -> int:
+    """User-perceived characters, URLs counted in full."""
+    return graphemes(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Dedupe:
+    """How the platform keeps a retried request from making a second post."""
+
+    key: str | None  # what carries our idempotency key, e.g. "Idempotency-Key header"
+    window: timedelta | None = None  # how long the platform honours it; None: for ever
+    lookup: bool = True  # whether a lost answer can be settled by looking on the account
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """A limit the platform counts over a rolling window of ``per``.
+
+    ``counts`` says which of our published parts count toward it: "every part", "first
+    part" (a platform that counts replies apart) or "replies"; None for a limit the ledger
+    does not count (requests of every kind, uploads, an app's total), which the platform's
+    headers report instead. Each counted part costs ``cost`` (Bluesky's write points: a
+    created record costs 3). ``tier`` holds it to accounts whose ``tier`` setting names it
+    (X's API tiers).
+    """
+
+    requests: int
+    per: timedelta
+    scope: str  # "account" | "app" | "user"
+    what: str = "posts"
+    cost: int = 1
+    counts: str | None = "every part"  # | "first part" | "replies" | None: not counted by us
+    tier: str | None = None
+
+    @property
+    def name(self) -> str:
+        """How messages write it, e.g. "posts per 24 hours on the free tier"."""
+        minutes = self.per.total_seconds() / 60
+        if minutes % 60:
+            span = f"{minutes:g} minutes"
+        else:
+            span = "hour" if minutes == 60 else f"{minutes / 60:g} hours"
+        tier = f" on the {self.tier} tier" if self.tier else ""
+        return f"{self.what} per {span}{tier}"
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """The headers a rate-limited answer carries, and the published quotas.
+
+    ``windows`` names each limit the headers report, by header prefix: the prefix takes
+    ``-limit``, ``-remaining`` and ``-reset`` (``platforms.ratelimit`` reads them; the name is
+    what a pause says, e.g. "X's 24-hour limit for the user").
+    """
+
+    reset_header: str | None = None
+    reset_format: str = "epoch"  # "epoch" (Unix seconds) | "iso8601" | "seconds" (from now)
+    headers: tuple[str, ...] = ()
+    windows: tuple[tuple[str, str], ...] = ()  # (header prefix, name)
+    quotas: tuple[Quota, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Descriptor:
+    name: str  # the name campaign files use: ``platform: <name>``
+    label: str  # how the pages write it
+    counter: Counter
+    unit: str  # what the count is in, as people read it
+    max_chars: int
+    media: MediaLimits
+    max_bytes: int | None = None  # a second limit on UTF-8 bytes (Bluesky)
+    url_length: int = 23  # what a URL counts, where the platform shortens URLs
+    # A content warning field of its own; the platform sends it with every part of a thread,
+    # so it counts against each part's limit.
+    content_warning: bool = False
+    # Readers there expect a content warning on hard topics (the care lint asks for one).
+    cw_expected: bool = False
+    threads: bool = True
+    link_cards: bool = False  # a card from the campaign's link
+    card_beside_images: bool = True  # whether a card can go with a part that has images
+    language: bool = False
+    visibility: bool = False
+    labels: tuple[str, ...] = ()  # the self-labels a post may carry (Bluesky)
+    reply_settings: bool = False  # who may reply (X)
+    facets: bool = False  # entities sent with the text, found by us (Bluesky)
+    settings: tuple[str, ...] = ()  # account settings in campaign files
+    required: tuple[tuple[str, str], ...] = ()  # (setting, example) an account must give
+    endpoint_setting: str | None = None  # the setting naming the server, if any
+    default_endpoint: str | None = None
+    dedupe: Dedupe = field(default_factory=lambda: Dedupe(key=None))
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    # "module:factory" of the publisher; None with ``preview_only`` until one exists.
+    publisher: str | None = None
+    preview_only: bool = False
+    # A stand-in (the sandbox) may take another platform's rules with ``as_platform``.
+    stands_in: bool = False
+
+    def endpoint(self, settings: Mapping[str, str]) -> str | None:
+        """The server an account's requests go to: its own setting, else the platform's
+        default (None where the platform has neither)."""
+        own = settings.get(self.endpoint_setting) if self.endpoint_setting else None
+        return own or self.default_endpoint
+
+    def with_limit(self, max_chars: int | None) -> Descriptor:
+        """The same platform with a server's own limit (a Mastodon instance's)."""
+        return self if max_chars is None else replace(self, max_chars=max_chars)
+
+    def length(self, text: str, content_warning: str | None = None) -> int:
+        used = self.counter(text, self.url_length)
+        if content_warning and self.content_warning:
+            used += graphemes(content_warning)
+        return used
+
+    def count(self, text: str, content_warning: str | None = None) -> Count:
+        """One part against the limits; the content warning counts where the platform has a
+        field for it (and sends it with every part)."""
+        used = self.length(text, content_warning)
+        if self.max_bytes is None:
+            return Count(used, self.max_chars, self.unit)
+        return Count(
+            used,
+            self.max_chars,
+            self.unit,
+            extra_used=utf8_len(text),
+            extra_limit=self.max_bytes,
+            extra_unit="bytes",
+        )
+
+
+_REGISTRY: dict[str, Descriptor] = {}
+
+
+def register(descriptor: Descriptor) -> Descriptor:
+    """Make ``descriptor`` known; registering a name again replaces it."""
+    if descriptor.publisher is None and not descriptor.preview_only:
+        raise ValueError(f"{descriptor.name}: no publisher, and not marked preview-only")
+    _REGISTRY[descriptor.name] = descriptor
+    return descriptor
+
+
+def unregister(name: str) -> None:
+    _REGISTRY.pop(name, None)
+
+
+def get(name: str) -> Descriptor:
+    """The descriptor of ``name``; UsageError naming the known ones if there is none."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(names())
+        raise UsageError(f"unknown platform {name!r}", hint=f"known platforms: {known}") from None
+
+
+def find(name: str) -> Descriptor | None:
+    return _REGISTRY.get(name)
+
+
+def label_of(name: str) -> str:
+    """How the pages write ``name``; the name itself for a platform no longer known (a
+    draft stored before it was removed)."""
+    found = _REGISTRY.get(name)
+    return name if found is None else found.label
+
+
+def names() -> tuple[str, ...]:
+    return tuple(_REGISTRY)
+
+
+def descriptors() -> Iterator[Descriptor]:
+    return iter(tuple(_REGISTRY.values()))
+
+
+def stand_in() -> Descriptor:
+    """The platform an account may name with ``as_platform`` standing in for another."""
+    return next(d for d in _REGISTRY.values() if d.stands_in)

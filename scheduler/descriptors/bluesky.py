@@ -1,0 +1,58 @@
+"""Bluesky (AT Protocol): sources in docs/platforms.md."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from scheduler.descriptors.base import (
+    Dedupe,
+    Descriptor,
+    Quota,
+    RateLimits,
+    count_graphemes,
+    register,
+)
+from scheduler.text.base import MediaLimits
+
+BLUESKY = register(
+    Descriptor(
+        name="bluesky",
+        label="Bluesky",
+        counter=count_graphemes,
+        unit="graphemes",
+        max_chars=300,
+        max_bytes=3000,
+        # The lexicon allows 2,000,000 bytes an image, but older servers and the docs say
+        # 1,000,000: the smaller holds everywhere.
+        media=MediaLimits(max_media=4, max_image_bytes=1_000_000, max_alt_chars=2000),
+        link_cards=True,
+        card_beside_images=False,  # a post has one embed: images or a card
+        language=True,
+        labels=("sexual", "nudity", "porn", "graphic-media"),
+        facets=True,
+        settings=("handle", "service"),
+        required=(("handle", "e.g. handle: yourname.bsky.social"),),
+        endpoint_setting="service",
+        default_endpoint="https://bsky.social",
+        # A deterministic record key: a second create of the same post is refused.
+        dedupe=Dedupe(key="record key (rkey)", window=None, lookup=True),
+        rate_limits=RateLimits(
+            reset_header="RateLimit-Reset",
+            reset_format="epoch",
+            headers=(
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+                "RateLimit-Policy",
+            ),
+            # The reset may also count seconds from now (the IETF draft's form).
+            windows=(("ratelimit", "the server's rate limit"),),
+            quotas=(
+                # A created record costs 3 points; every part is one record.
+                Quota(5000, timedelta(hours=1), "account", "write points", cost=3),
+                Quota(35_000, timedelta(hours=24), "account", "write points", cost=3),
+            ),
+        ),
+        publisher="scheduler.platforms.bluesky:create",
+    )
+)

@@ -1,0 +1,42 @@
+"""Mastodon (and servers speaking its API): sources in docs/platforms.md."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from scheduler.descriptors.base import Dedupe, Descriptor, Quota, RateLimits, register
+from scheduler.text.base import MediaLimits
+from scheduler.text.mastodon import mastodon_length
+
+MASTODON = register(
+    Descriptor(
+        name="mastodon",
+        label="Mastodon",
+        counter=lambda text, url_length: mastodon_length(text, None, url_length),
+        unit="characters",
+        max_chars=500,  # the default; an instance may allow more (``max_chars``)
+        media=MediaLimits(max_media=4, max_image_bytes=16_777_216, max_alt_chars=1500),
+        content_warning=True,
+        cw_expected=True,
+        language=True,
+        visibility=True,
+        settings=("instance", "max_chars", "visibility"),
+        required=(("instance", "e.g. instance: https://mastodon.social"),),
+        endpoint_setting="instance",
+        dedupe=Dedupe(key="Idempotency-Key header", window=timedelta(hours=1), lookup=True),
+        rate_limits=RateLimits(
+            reset_header="X-RateLimit-Reset",
+            reset_format="iso8601",
+            headers=("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"),
+            # Some forks send the reset as Unix seconds; the reader takes either.
+            windows=(("x-ratelimit", "the server's rate limit"),),
+            quotas=(
+                # Requests of every kind and uploads: the headers report these, not the ledger.
+                Quota(300, timedelta(minutes=5), "account", "requests", counts=None),
+                Quota(30, timedelta(minutes=30), "account", "media uploads", counts=None),
+                Quota(300, timedelta(hours=3), "account", "statuses"),
+            ),
+        ),
+        publisher="scheduler.platforms.mastodon:create",
+    )
+)

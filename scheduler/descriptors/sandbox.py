@@ -1,0 +1,28 @@
+"""The sandbox: a local outbox that takes every field, for trying a campaign end to end.
+
+An account may make it stand in for another platform (``as_platform``): it then counts,
+checks and writes what that platform's publisher would send.
+"""
+
+from __future__ import annotations
+
+from scheduler.descriptors.base import Dedupe, Descriptor, count_graphemes, register
+from scheduler.text.base import MediaLimits
+
+SANDBOX = register(
+    Descriptor(
+        name="sandbox",
+        label="Sandbox",
+        counter=count_graphemes,
+        unit="characters",
+        max_chars=5000,  # only a generous sanity limit
+        media=MediaLimits(max_media=4, max_image_bytes=16_777_216, max_alt_chars=1500),
+        content_warning=True,
+        link_cards=True,
+        language=True,
+        settings=("as_platform", "max_chars"),
+        dedupe=Dedupe(key="outbox file name", lookup=True),
+        publisher="scheduler.platforms.sandbox:create",
+        stands_in=True,
+    )
+)

@@ -1,0 +1,66 @@
+"""X (formerly Twitter): sources in docs/platforms.md."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from scheduler.descriptors.base import Dedupe, Descriptor, Quota, RateLimits, register
+from scheduler.text.base import MediaLimits
+from scheduler.text.x import weighted_length
+
+
+def _weighted(text: str, url_length: int) -> int:
+    # twitter-text v3 fixes what a URL weighs; the platform's own figure, not ours.
+    return weighted_length(text)
+
+
+X = register(
+    Descriptor(
+        name="x",
+        label="X",
+        counter=_weighted,
+        unit="weighted characters",
+        max_chars=280,
+        media=MediaLimits(
+            max_media=4,
+            max_image_bytes=5_000_000,
+            max_alt_chars=1000,
+            max_gif_bytes=15_000_000,
+            gif_alone=True,
+        ),
+        reply_settings=True,
+        settings=("username", "reply_settings", "tier"),
+        default_endpoint="https://api.x.com",
+        # No idempotency key: a lost answer is settled by looking at the account's posts.
+        dedupe=Dedupe(key=None, lookup=True),
+        rate_limits=RateLimits(
+            reset_header="x-rate-limit-reset",
+            reset_format="epoch",
+            headers=(
+                "x-rate-limit-limit",
+                "x-rate-limit-remaining",
+                "x-rate-limit-reset",
+                "x-user-limit-24hour-limit",
+                "x-user-limit-24hour-remaining",
+                "x-user-limit-24hour-reset",
+                "x-app-limit-24hour-limit",
+                "x-app-limit-24hour-remaining",
+                "x-app-limit-24hour-reset",
+            ),
+            windows=(
+                ("x-rate-limit", "X's rate limit"),
+                ("x-user-limit-24hour", "X's 24-hour limit for the user"),
+                ("x-app-limit-24hour", "X's 24-hour limit for the app"),
+            ),
+            quotas=(
+                Quota(100, timedelta(minutes=15), "user"),
+                Quota(300, timedelta(hours=3), "account", "posts and reposts"),
+                Quota(10_000, timedelta(hours=24), "app", counts=None),  # every account's
+                # The daily cap of the API tier the account's ``tier`` setting names.
+                Quota(17, timedelta(hours=24), "user", tier="free"),
+                Quota(100, timedelta(hours=24), "user", tier="basic"),
+            ),
+        ),
+        publisher="scheduler.platforms.x:create",
+    )
+)
