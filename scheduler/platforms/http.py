@@ -22,13 +22,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import requests
-import urllib3.exceptions
 
 from scheduler import __version__
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
     CREATE,
-    OPEN_GATE,
     READ,
     WRITE,
     AuthFailed,
@@ -40,6 +38,7 @@ from scheduler.platforms.base import (
     RequestGate,
     Transient,
 )
+from scheduler.platforms.sent import never_sent
 from scheduler.settings import Secret
 
 log = logging.getLogger("scheduler.platforms.http")
@@ -79,31 +78,6 @@ class Redactor:
 # --- the client -------------------------------------------------------------------------------
 
 
-def _never_sent(exc: BaseException) -> bool:
-    """True when the connection could not even be opened, so the request was not sent."""
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
-    while stack:
-        item = stack.pop()
-        if item is None or id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(
-            item,
-            urllib3.exceptions.NewConnectionError
-            | urllib3.exceptions.ConnectTimeoutError
-            | urllib3.exceptions.NameResolutionError
-            | ConnectionRefusedError,
-        ):
-            return True
-        reason = getattr(item, "reason", None)
-        if isinstance(reason, BaseException):
-            stack.append(reason)
-        stack.extend(a for a in item.args if isinstance(a, BaseException))
-        stack.extend([item.__cause__, item.__context__])
-    return False
-
-
 def error_text(response: requests.Response) -> tuple[str | None, str | None]:
     """(error code, message) from a JSON error body; the text of anything else, shortened."""
     status_line = f"{response.status_code} {response.reason or ''}".strip()
@@ -136,10 +110,12 @@ class HttpClient:
         base_url: str,
         timeout: float,
         redact: Redactor,
+        account: str,
+        gate: RequestGate,
         headers: Mapping[str, str] | None = None,
-        account: str = "",
-        gate: RequestGate = OPEN_GATE,
     ) -> None:
+        # ``account`` and ``gate`` have no default: every platform's requests pass the
+        # account's gate (``PlatformContext.gate``), so a publisher cannot forget to.
         self.platform = platform
         self.account = account
         self.gate = gate
@@ -193,7 +169,7 @@ class HttpClient:
                 "platform_message": detail,
                 "part_index": part_index,
             }
-            if _never_sent(exc):
+            if never_sent(exc):
                 raise Transient(
                     f"{self.platform}: cannot reach {self.base_url} ({what})",
                     hint="check the address and the network; nothing was sent",

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from scheduler.platforms.base import (
+    OPEN_GATE,
     AuthFailed,
     Forbidden,
     Invalid,
@@ -35,7 +36,14 @@ def _response(status: int, body: bytes = b'{"error": "nope"}') -> requests.Respo
     return response
 
 
-CLIENT = HttpClient(platform="p", base_url="http://127.0.0.1:9", timeout=1, redact=Redactor())
+CLIENT = HttpClient(
+    platform="p",
+    base_url="http://127.0.0.1:9",
+    timeout=1,
+    redact=Redactor(),
+    account="a",
+    gate=OPEN_GATE,
+)
 
 
 @pytest.mark.parametrize(
@@ -82,7 +90,12 @@ def test_refused_connection_is_transient_even_for_a_create() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # bound, not listening: connections are refused
         client = HttpClient(
-            platform="p", base_url=f"http://127.0.0.1:{port}", timeout=1, redact=Redactor()
+            platform="p",
+            base_url=f"http://127.0.0.1:{port}",
+            timeout=1,
+            redact=Redactor(),
+            account="a",
+            gate=OPEN_GATE,
         )
         with pytest.raises(Transient, match="cannot reach") as info:
             client.request("POST", "/x", creates=True)
@@ -98,6 +111,13 @@ def test_redactor() -> None:
 def test_an_unusable_address_is_a_configuration_error() -> None:
     from scheduler.errors import ConfigError
 
-    client = HttpClient(platform="p", base_url="http://exa mple", timeout=1, redact=Redactor())
+    client = HttpClient(
+        platform="p",
+        base_url="http://exa mple",
+        timeout=1,
+        redact=Redactor(),
+        account="a",
+        gate=OPEN_GATE,
+    )
     with pytest.raises(ConfigError, match="not a usable address"):
         client.request("GET", "/x")
