@@ -24,9 +24,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from scheduler.errors import ConfigError
+from scheduler.redact import register, register_pair
 from scheduler.settings import Secret
 
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
+# Fields that name rather than authenticate: masking them would blank out ordinary text.
+PUBLIC_FIELDS = frozenset({"client_id", "username", "handle", "identifier", "email"})
 
 
 def env_prefix(account: str) -> str:
@@ -83,6 +86,7 @@ class CredentialStore:
         for key, value in self._env.items():
             if key.startswith(prefix) and value:
                 found[key[len(prefix) :].lower()] = Secret(value)
+        _register(found)
         return found
 
     def require(self, account: str, *names: str) -> dict[str, Secret]:
@@ -102,3 +106,14 @@ class CredentialStore:
                 hint=f"set {where}",
             )
         return have
+
+
+def _register(fields: Mapping[str, Secret]) -> None:
+    """Every secret handed out is masked wherever it may be echoed later, with the base64
+    forms of each pair of this account's fields (HTTP Basic sends ``id:secret`` so)."""
+    register(*(v.reveal() for k, v in fields.items() if k not in PUBLIC_FIELDS))
+    values = [v.reveal() for v in fields.values() if v]
+    for first in values:
+        for second in values:
+            if first is not second:
+                register_pair(first, second)

@@ -5,7 +5,9 @@ the care lint and the review pages read them; the daemon turns them into Publish
 
 The content hash covers everything that would be sent to the platform (text parts, media
 digests and alt text, content warning, language, labels, visibility, reply settings, link
-card) and nothing that would not (the due time, the source location, the author). Approvals
+card) and where it would go (the destination: platform, host and handle or username, so that
+pointing an account elsewhere voids its approvals), and nothing else (the due time, the
+source location, the author). Approvals
 are bound to the hash; the ledger voids them separately when the due time moves.
 """
 
@@ -16,6 +18,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from scheduler.destination import Destination
 
 HASH_VERSION = "d1"
 # What content_hash() returns, in any hash version: clients that send one back are held to it.
@@ -103,6 +107,7 @@ class Draft:
     author: str | None = None  # team member email; may never approve this draft
     latest: datetime | None = None  # aware UTC; after this the post is missed
     source: str = ""  # "path:line" of the post in the campaign files
+    destination: Destination | None = None  # where it goes; None only in old payloads
     content_hash: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -115,7 +120,7 @@ class Draft:
 
     def sent_content(self) -> dict[str, Any]:
         """The canonical form of what would be sent; the content hash is taken over this."""
-        return {
+        sent: dict[str, Any] = {
             "platform": self.platform,
             "parts": [
                 {
@@ -138,6 +143,9 @@ class Draft:
                 "description": self.link.description,
             },
         }
+        if self.destination is not None:
+            sent["destination"] = self.destination.to_data()
+        return sent
 
     def to_payload(self) -> dict[str, Any]:
         """Everything needed to rebuild this Draft, as JSON-compatible data."""
@@ -182,6 +190,7 @@ class Draft:
             "author": self.author,
             "latest": None if self.latest is None else self.latest.isoformat(),
             "source": self.source,
+            "destination": None if self.destination is None else self.destination.to_data(),
             "content_hash": self.content_hash,
         }
 
@@ -213,6 +222,7 @@ class Draft:
             author=data.get("author"),
             latest=None if latest is None else datetime.fromisoformat(latest),
             source=data.get("source", ""),
+            destination=Destination.from_data(data.get("destination")),
             content_hash=data.get("content_hash", ""),
         )
 

@@ -10,6 +10,7 @@ Each error knows whether repeating the same operation later may succeed (``retry
     SchedulerError
     ├── UsageError               bad command-line input, unknown team member, bad option value
     ├── ConfigError              settings, secrets file, missing or unreadable credentials
+    │   └── DestinationHeld      an account points at a host its credential is not bound to
     ├── CampaignError            campaign files: carries every Problem found (file:line:col)
     ├── LedgerError              the store (scheduler.ledger.base)
     │   ├── LedgerUnavailable    cannot connect / locked too long           retryable
@@ -35,6 +36,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from scheduler.redact import redact
+
 
 class SchedulerError(Exception):
     """Root of every error the scheduler raises on purpose."""
@@ -42,9 +45,11 @@ class SchedulerError(Exception):
     retryable: bool = False
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        # Scrubbed as it is made: servers echo credentials back in the answers quoted here.
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = None if hint is None else redact(hint)
 
     def __str__(self) -> str:
         if self.hint:
@@ -58,6 +63,15 @@ class UsageError(SchedulerError):
 
 class ConfigError(SchedulerError):
     """Settings or credentials are missing, malformed or unsafe."""
+
+
+class DestinationHeld(ConfigError):
+    """An account points somewhere its credential is not bound to: nothing is sent there
+    until an operator confirms the new host (``scheduler accounts confirm``)."""
+
+    def __init__(self, message: str, *, account: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.account = account
 
 
 class CampaignError(SchedulerError):

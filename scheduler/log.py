@@ -16,11 +16,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
 
-REDACTED = "***"
-
-_URL_PASSWORD = re.compile(
-    r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<at>@)", re.I
-)
+from scheduler.redact import MASK as REDACTED
+from scheduler.redact import redact
 
 
 class _Clock(Protocol):
@@ -43,18 +40,6 @@ def _is_secret(value: Any) -> bool:
 _SECRET_NAME = re.compile(
     r"(pass(word)?|secret|token|api[_-]?key|authorization|cookie|webhook)", re.IGNORECASE
 )
-# Credentials that may hide inside free text (error messages echo request headers and URLs).
-_SECRET_TEXT = [
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
-    (
-        re.compile(r"(?i)\b(access_token|refresh_token|password|token|secret)=([^\s&\"']+)"),
-        r"\1=" + REDACTED,
-    ),
-    (
-        re.compile(r"https://(hooks\.slack\.com|discord(app)?\.com/api/webhooks)/\S+"),
-        r"https://\1/" + REDACTED,
-    ),
-]
 
 
 class EventSink(Protocol):
@@ -64,11 +49,8 @@ class EventSink(Protocol):
 
 
 def scrub_text(text: str) -> str:
-    """Remove credentials from free text: URL passwords, bearer tokens, webhook paths."""
-    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}{REDACTED}{m['at']}", text)
-    for pattern, replacement in _SECRET_TEXT:
-        text = pattern.sub(replacement, text)
-    return text
+    """Remove credentials from free text (the one redaction, ``scheduler.redact``)."""
+    return redact(text)
 
 
 def scrub(name: str, value: Any) -> Any:

@@ -26,16 +26,15 @@ so plain http is accepted only for a loopback host.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import math
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from scheduler.destination import UnsafeEndpoint, endpoint
 from scheduler.errors import ConfigError
+from scheduler.redact import redact
 
 APP_DIR_NAME = "campaign-scheduler"
 X_API_BASE_VAR = "SCHEDULER_X_API_BASE"
@@ -209,14 +208,9 @@ class Secret:
         return bool(self._value)
 
 
-_URL_PASSWORD = re.compile(
-    r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?P<at>@)", re.IGNORECASE
-)
-
-
 def redact_url(url: str) -> str:
     """``postgresql://u:pw@host/db`` -> ``postgresql://u:***@host/db``."""
-    return _URL_PASSWORD.sub(lambda m: f"{m['head']}***{m['at']}", url)
+    return redact(url)
 
 
 def data_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -243,40 +237,13 @@ def ledger_url(value: str | None) -> str:
     return f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def api_base(name: str, value: str) -> str:
-    """An operator's API base URL from the variable ``name``, without a trailing slash.
-
-    https anywhere; plain http only to a loopback host, since the tokens travel with every call.
-    """
-    if "@" in value:  # credentials in the URL: never echo them
-        raise ConfigError(f"{name} must be a bare base URL, without credentials in it")
+    """An operator's API base URL from the variable ``name``, checked by the one endpoint rule
+    (``scheduler.destination.endpoint``), without a trailing slash."""
     try:
-        parts = urlsplit(value.strip())
-        host, _port = parts.hostname or "", parts.port  # a malformed port raises
-    except ValueError:
-        raise ConfigError(f"{name} is not a base URL such as https://api.example") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not host:
-        raise ConfigError(f"{name} is not a base URL such as https://api.example")
-    # Only the scheme and host are ever repeated back: a path or query may carry a key.
-    shown = f"{name} ({scheme}://{host})"
-    if parts.query or parts.fragment:
-        raise ConfigError(f"{shown} must be a bare base URL, without a query or fragment")
-    if scheme == "http" and not is_loopback(host):
-        raise ConfigError(
-            f"{shown} uses plain http to a host that is not loopback: "
-            "use https, or http only to 127.0.0.1, ::1 or localhost"
-        )
-    return value.strip().rstrip("/")
+        return endpoint(value)
+    except UnsafeEndpoint as exc:
+        raise ConfigError(f"{name} {exc}") from None
 
 
 @dataclass(frozen=True)

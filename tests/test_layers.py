@@ -12,10 +12,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "scheduler"
 
 # Lower numbers are lower layers. A module may import its own top-level unit and lower layers.
 LAYERS: dict[str, int] = {
+    "redact": -1,
+    "destination": 0,
     "errors": 0,
     "clock": 1,
     "settings": 1,
     "log": 1,
+    "progress": 1,
     "credentials": 2,
     "draft": 2,
     "accounts": 2,
@@ -34,8 +37,9 @@ LAYERS: dict[str, int] = {
     "daemon": 8,
     "web": 8,
     "demo": 8,
-    "cli": 9,
-    "__main__": 10,
+    "rehearsal": 9,
+    "cli": 10,
+    "__main__": 11,
     "__init__": 0,
 }
 

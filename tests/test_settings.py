@@ -31,7 +31,7 @@ ACCEPTED = [
     ("http://127.1.2.3:8080/", "http://127.1.2.3:8080"),
     ("http://[::1]:8080", "http://[::1]:8080"),
     ("http://localhost:9000", "http://localhost:9000"),
-    ("HTTP://LOCALHOST:9000", "HTTP://LOCALHOST:9000"),
+    ("HTTP://LOCALHOST:9000", "http://localhost:9000"),
     ("  https://api.x.com  ", "https://api.x.com"),
 ]
 

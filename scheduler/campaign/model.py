@@ -22,6 +22,7 @@ from scheduler import descriptors
 from scheduler.accounts import AccountSpec
 from scheduler.campaign.problems import SourceMap, did_you_mean
 from scheduler.descriptors import Descriptor
+from scheduler.destination import UnsafeEndpoint, endpoint
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -105,6 +106,14 @@ def _http_url(value: str, what: str) -> str:
     if not re.fullmatch(r"https?://[^\s/]+\.[^\s/]+(/\S*)?|https?://[^\s/]+(:\d+)?(/\S*)?", value):
         raise problem(f"{what} {value!r} is not a web address", "write it as https://host/...")
     return value
+
+
+def _endpoint(value: str, what: str) -> str:
+    """A platform endpoint under the one rule (https, or plain http to loopback only)."""
+    try:
+        return endpoint(value)
+    except UnsafeEndpoint as exc:
+        raise problem(f"{what} {exc}", "write it as https://host") from None
 
 
 class Strict(BaseModel):
@@ -211,13 +220,15 @@ class Account(Strict):
                     f"{name!r} is not a setting of a {self.platform} account",
                     f"a {self.platform} account takes: {takes}",
                 )
-        for name, example in descriptors.get(self.platform).required:
+        descriptor = descriptors.get(self.platform)
+        for name, example in descriptor.required:
             if getattr(self, name, None) is None:
                 raise problem(f"a {self.platform} account needs {name!r}", example)
-        if self.instance is not None:
-            _http_url(self.instance, "instance")
-        if self.service is not None:
-            _http_url(self.service, "service")
+        server = descriptor.endpoint_setting
+        if server is not None and server in fields and getattr(self, server) is not None:
+            setattr(self, server, _endpoint(str(getattr(self, server)), server))
+        elif server is not None and extra.get(server) is not None:
+            extra[server] = _endpoint(str(extra[server]), server)
         if self.handle is not None:
             handle = self.handle.removeprefix("@")
             if not _HANDLE.fullmatch(handle):

@@ -84,14 +84,16 @@ def format_text(findings: Sequence[Finding]) -> str:
     return "\n".join([*blocks, total])
 
 
+def severity_counts(findings: Sequence[Finding]) -> dict[str, int]:
+    return {s: sum(1 for f in findings if f.severity == s) for s in ("block", "warn", "info")}
+
+
 def format_json(findings: Sequence[Finding]) -> str:
     ordered = sort_findings(findings)
     return json.dumps(
         {
             "findings": [f.to_json() for f in ordered],
-            "counts": {
-                s: sum(1 for f in ordered if f.severity == s) for s in ("block", "warn", "info")
-            },
+            "counts": severity_counts(ordered),
         },
         ensure_ascii=False,
         indent=2,

@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 a SchedulerError (printed as one line, plus a hint), or a command
 that found problems (``check``, ``lint``); 2 bad usage (argparse); 3 a bug (traceback);
-130 interrupted.
+130 interrupted. With ``--json`` the same codes, and a failure is also a JSON document on
+standard output (scheduler.cli.jsonout).
 
 Imports of heavy libraries stay inside the command functions so that ``--help``, ``check``,
 ``preview`` and ``plan`` start fast.
@@ -14,21 +15,10 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from scheduler.cli.common import Handler
+from scheduler.cli.common import Handler, print_error
+from scheduler.cli.jsonout import emit, error, wants_json
 from scheduler.cli.parser import build_parser
-from scheduler.errors import CampaignError, SchedulerError
-
-
-def _print_error(exc: SchedulerError) -> None:
-    if isinstance(exc, CampaignError):
-        for problem in exc.problems:
-            print(str(problem), file=sys.stderr)
-        n = len(exc.problems)
-        print(f"{n} problem{'s' if n != 1 else ''} found", file=sys.stderr)
-        return
-    print(f"error: {exc.message}", file=sys.stderr)
-    if exc.hint:
-        print(f"hint: {exc.hint}", file=sys.stderr)
+from scheduler.errors import SchedulerError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,10 +28,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 0
+    as_json = wants_json(args)
     try:
         return handler(args)
     except SchedulerError as exc:
-        _print_error(exc)
+        if as_json:
+            emit(error(exc))
+        print_error(exc)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -49,7 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # `scheduler plan | head`: the reader went away; not an error of ours.
         return 0
-    except Exception:
+    except Exception as exc:
+        if as_json:
+            emit(error(exc))
         traceback.print_exc()
         print(
             "this is a bug in the scheduler: please report it with the traceback above",

@@ -6,14 +6,17 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from scheduler.cli import jsonout
 from scheduler.cli.common import (
     campaign_paths,
     care_linter,
     care_problems,
+    counter,
     print_care,
-    show_care,
+    shown_link,
     when,
 )
+from scheduler.cli.progress import progress
 from scheduler.errors import CampaignError, UsageError
 
 if TYPE_CHECKING:
@@ -22,25 +25,74 @@ if TYPE_CHECKING:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from scheduler.campaign import load_campaign
+    from scheduler.care.report import format_text, severity_counts, sort_findings
+    from scheduler.cli.accounts_cmds import destination_holds
+    from scheduler.cli.common import settings_from
+    from scheduler.clock import SystemClock
     from scheduler.render import render_campaign
 
+    paths = campaign_paths(args.paths)
     problems: list[object] = []
-    for path in campaign_paths(args.paths):
-        try:
-            campaign = load_campaign(path)
-            drafts = render_campaign(campaign)
-        except CampaignError as exc:
-            problems.extend(exc.problems)
-            continue
-        settings = care_problems(campaign)
-        if settings:
-            problems.extend(settings)
-            continue
-        print(
-            f"{path}: ok: {len(campaign.posts)} posts, {len(drafts)} drafts "
-            f"on {len(campaign.accounts)} accounts"
+    checked: list[dict[str, object]] = []
+    all_findings: list[Finding] = []
+    # Loading and rendering a campaign is a step; linting is a step per draft, once known.
+    with progress("checking", total=len(paths), enabled=not args.json) as bar:
+        for path in paths:
+            bar.note(path)
+            try:
+                campaign = load_campaign(path)
+                drafts = render_campaign(campaign)
+            except CampaignError as exc:
+                problems.extend(exc.problems)
+                continue
+            finally:
+                bar.advance()
+            settings = care_problems(campaign)
+            if settings:
+                problems.extend(settings)
+                continue
+            bar.grow(len(drafts))
+            linter = care_linter(campaign)
+            findings: list[Finding] = []
+            for draft in drafts:
+                findings.extend(linter.lint(draft))
+                bar.advance()
+            all_findings.extend(findings)
+            held = destination_holds(settings_from(args), campaign, SystemClock())
+            checked.append(
+                {
+                    "path": path,
+                    "campaign": campaign.id,
+                    "posts": len(campaign.posts),
+                    "drafts": len(drafts),
+                    "accounts": len(campaign.accounts),
+                    "findings": [f.to_json() for f in sort_findings(findings)],
+                    "held": [
+                        {"account": h.account, "reason": h.reason(), "command": h.command(path)}
+                        for h in held
+                    ],
+                }
+            )
+            if not args.json:
+                print(
+                    f"{path}: ok: {len(campaign.posts)} posts, {len(drafts)} drafts "
+                    f"on {len(campaign.accounts)} accounts"
+                )
+                if findings:
+                    print(format_text(findings))
+                for h in held:
+                    print(f"{path}: HELD: {h.reason()}")
+                    print(f"  if that host is right, run `{h.command(path)}`")
+    if args.json:
+        jsonout.emit(
+            {
+                "ok": not problems,
+                "campaigns": checked,
+                "problems": jsonout.problems(problems),
+                "counts": severity_counts(all_findings),
+            }
         )
-        show_care(campaign, drafts)
+        return 1 if problems else 0
     if problems:
         raise CampaignError(problems)
     return 0
@@ -49,7 +101,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_preview(args: argparse.Namespace) -> int:
     from scheduler.campaign import load_campaign
     from scheduler.campaign.problems import did_you_mean
-    from scheduler.descriptors.fits import link_shown, part_count
     from scheduler.render import render_campaign
 
     campaign = load_campaign(args.path)
@@ -70,9 +121,20 @@ def cmd_preview(args: argparse.Namespace) -> int:
             )
         drafts = [d for d in drafts if args.platform in (d.platform, d.account)]
     care = care_linter(campaign)
+    if args.json:
+        jsonout.emit(
+            {
+                "campaign": campaign.id,
+                "timezone": campaign.timezone,
+                "drafts": [
+                    jsonout.draft(d, counter(campaign, d), care.lint(d), shown_link(campaign, d))
+                    for d in drafts
+                ],
+            }
+        )
+        return 0
     for d in drafts:
-        account = campaign.accounts[d.account]
-        rules = account.descriptor.with_limit(account.max_chars)
+        count = counter(campaign, d)
         print(f"=== {d.post_id} @ {d.account} ({d.platform}) - {when(d.due, d.timezone)}")
         extras = [f"language {d.language}"] if d.language else []
         if d.visibility:
@@ -86,15 +148,14 @@ def cmd_preview(args: argparse.Namespace) -> int:
         if d.content_warning:
             print(f"CW: {d.content_warning}")
         for k, part in enumerate(d.parts):
-            count = part_count(rules, part.text, d.content_warning)
             label = f"part {k + 1}/{len(d.parts)}, " if len(d.parts) > 1 else ""
-            print(f"--- {label}{count}")
+            print(f"--- {label}{count(k)}")
             print(part.text)
             for m in part.media:
                 size = f"{m.width}x{m.height}, " if m.width and m.height else ""
                 print(f"    [{m.mime}, {size}{m.size:,} bytes] {m.path}")
                 print(f"    alt: {m.alt}")
-        link = link_shown(rules, d)
+        link = shown_link(campaign, d)
         if link is not None:
             print(f"    link card: {link.url}" + (f" - {link.title}" if link.title else ""))
         print(f"    hash {d.content_hash[:19]}  source {d.source}")
@@ -104,8 +165,6 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    import json
-
     from scheduler.campaign import load_campaign
     from scheduler.campaign.calendar import plan
 
@@ -113,13 +172,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
     result = plan(campaign)
     flag_quotas(campaign, result.rows)
     if args.json:
-        data = {
-            "campaign": campaign.id,
-            "timezone": campaign.timezone,
-            "dst_changes": [t.isoformat().replace("+00:00", "Z") for t in result.dst_changes],
-            "posts": [r.as_json() for r in result.rows],
-        }
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        jsonout.emit(
+            {
+                "campaign": campaign.id,
+                "timezone": campaign.timezone,
+                "dst_changes": [jsonout.utc(t) for t in result.dst_changes],
+                "posts": [r.as_json() for r in result.rows],
+            }
+        )
         return 0
     print(f"{campaign.title} ({campaign.id}), times in {campaign.timezone} and UTC")
     for t in result.dst_changes:

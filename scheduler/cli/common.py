@@ -7,16 +7,33 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from scheduler.errors import CampaignError
+from scheduler.errors import CampaignError, SchedulerError
 
 if TYPE_CHECKING:
+    from scheduler.campaign import Campaign
     from scheduler.campaign.problems import Problem
     from scheduler.care import Finding, Linter
-    from scheduler.draft import Draft
+    from scheduler.draft import Draft, LinkCard
     from scheduler.settings import Settings
+    from scheduler.text import Count
 
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+def print_error(exc: SchedulerError) -> None:
+    """Our error for people, on standard error: one line (a line per campaign problem)."""
+    import sys
+
+    if isinstance(exc, CampaignError):
+        for problem in exc.problems:
+            print(str(problem), file=sys.stderr)
+        n = len(exc.problems)
+        print(f"{n} problem{'s' if n != 1 else ''} found", file=sys.stderr)
+        return
+    print(f"error: {exc.message}", file=sys.stderr)
+    if exc.hint:
+        print(f"hint: {exc.hint}", file=sys.stderr)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -57,6 +74,27 @@ def when(due: datetime, tz_name: str) -> str:
     return f"{local:%a %d %b %Y %H:%M %Z} ({due:%H:%M} UTC)"
 
 
+def counter(campaign: Campaign, draft: Draft) -> Callable[[int], Count]:
+    """The length of each part of a draft as its platform counts it."""
+    from scheduler.descriptors.fits import part_count
+
+    account = campaign.accounts[draft.account]
+    rules = account.descriptor.with_limit(account.max_chars)
+
+    def count(k: int) -> Count:
+        return part_count(rules, draft.parts[k].text, draft.content_warning)
+
+    return count
+
+
+def shown_link(campaign: Campaign, draft: Draft) -> LinkCard | None:
+    """The link card the platform shows for this draft, if any."""
+    from scheduler.descriptors.fits import link_shown
+
+    account = campaign.accounts[draft.account]
+    return link_shown(account.descriptor.with_limit(account.max_chars), draft)
+
+
 def open_ledger(settings: Settings, clock: Any) -> Any:
     from scheduler.ledger import open_ledger
 
@@ -68,9 +106,9 @@ def open_ledger(settings: Settings, clock: Any) -> Any:
 
 
 def redact(url: str) -> str:
-    from scheduler.settings import redact_url
+    from scheduler.redact import redact
 
-    return redact_url(url)
+    return redact(url)
 
 
 def care_problems(campaign: object) -> list[Problem]:
@@ -96,16 +134,6 @@ def care_linter(campaign: object) -> Linter:
     if problems:
         raise CampaignError(problems)
     return Linter(CarePolicy.from_settings(getattr(campaign, "care", None)))
-
-
-def show_care(campaign: object, drafts: Sequence[Draft]) -> None:
-    """Care findings for ``check``: every finding with its advice, then a count (nothing
-    when there are none)."""
-    from scheduler.care.report import format_text
-
-    findings = care_linter(campaign).lint_all(drafts)
-    if findings:
-        print(format_text(findings))
 
 
 def print_care(findings: Sequence[Finding], indent: str = "    ") -> None:

@@ -1,4 +1,4 @@
-"""Commands that publish: run, demo, and accounts check."""
+"""Commands that publish: run and demo."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from scheduler.cli.common import campaign_paths, open_ledger, redact, settings_from
-from scheduler.errors import SchedulerError, UsageError
 
 if TYPE_CHECKING:
     from scheduler.daemon.base import DaemonOptions
@@ -16,71 +15,6 @@ if TYPE_CHECKING:
     from scheduler.log import EventSink
     from scheduler.metrics import Checkable
     from scheduler.settings import Settings
-
-
-def cmd_accounts_check(args: argparse.Namespace) -> int:
-    from scheduler.campaign import load_campaign
-    from scheduler.clock import SystemClock
-    from scheduler.credentials import CredentialStore
-    from scheduler.platforms import build_publisher
-    from scheduler.platforms.base import PlatformContext
-
-    campaign = load_campaign(args.path)
-    settings = settings_from(args)
-    context = PlatformContext(
-        clock=SystemClock(),
-        credentials=CredentialStore(settings.env, settings.secrets_file),
-        state_dir=settings.data_dir / "state",
-        outbox=settings.outbox,
-        timeout=args.timeout,
-        x_api_base=settings.x_api_base,
-    )
-    problems = 0
-    for name, account in sorted(campaign.accounts.items()):
-        spec = account.spec(name)
-        label = f"{name} ({spec.platform})"
-        publisher = None
-        try:
-            publisher = build_publisher(spec, context)
-            info = publisher.verify()
-        except SchedulerError as exc:
-            problems += 1
-            verdict, words = account_problem(exc)
-            print(f"{verdict:<11} {label}: {words}")
-            if exc.hint:
-                print(f"{'':<11} hint: {exc.hint}")
-            continue
-        finally:
-            if publisher is not None:
-                publisher.close()
-        who = f"@{info.handle}" if info.handle else info.remote_id
-        print(f"{'ok':<11} {label}: {who}" + (f" {info.url}" if info.url else ""))
-    total = len(campaign.accounts)
-    if problems:
-        print(f"{problems} of {total} account{'s' if total != 1 else ''} need attention")
-        return 1
-    print(f"all {total} account{'s' if total != 1 else ''} ready")
-    return 0
-
-
-def account_problem(exc: SchedulerError) -> tuple[str, str]:
-    """A plain verdict for one account's failed check: what is wrong, in a word, and why."""
-    from scheduler.errors import ConfigError
-    from scheduler.platforms.base import AuthFailed, OutcomeUnknown, RateLimited, Transient
-
-    if isinstance(exc, ConfigError):
-        verdict = "MISSING" if "missing credential" in exc.message else "MISCONFIGURED"
-        return verdict, exc.message
-    if isinstance(exc, UsageError):
-        return "UNSUPPORTED", exc.message
-    if isinstance(exc, AuthFailed):
-        return "REJECTED", exc.message
-    if isinstance(exc, RateLimited):
-        wait = f" for {exc.retry_after:.0f} s" if exc.retry_after else ""
-        return "BUSY", f"{exc.message}; the platform asks to wait{wait}"
-    if isinstance(exc, Transient | OutcomeUnknown):
-        return "UNREACHABLE", exc.message
-    return "FAILED", exc.message
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -139,6 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         options=options,
         reporter=reporter,
         gate=gate,
+        bind_destinations=not args.sandbox,  # a rehearsal sends nothing anywhere
     )
     holder.append(daemon)
     server = metrics_server(options, metrics, ledger, log)
@@ -229,6 +164,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 options=options,
                 reporter=reporter,
                 gate=gate,
+                bind_destinations=False,  # a rehearsal: nothing leaves the machine
             )
             # A safety net: the demo never runs for more than a minute and a half.
             timer = threading.Timer(90.0, daemon.request_stop)
@@ -249,6 +185,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     code = demo.summary(report, sys.stdout, settings.outbox)
     print(f"DEMO: the daemon's full log: {log_path}; its ledger: {redact(settings.ledger)}")
     return code
+
+
+def same_destination(draft: Any, spec: Any) -> None:
+    """DestinationHeld when the files now send the account elsewhere than the draft was
+    approved for (a change the ledger could not apply, as to a thread already started)."""
+    from scheduler.descriptors import destination_of
+    from scheduler.errors import DestinationHeld
+
+    approved = draft.destination
+    now = destination_of(spec)
+    if approved is None or (approved.platform, approved.host) == (now.platform, now.host):
+        return
+    raise DestinationHeld(
+        f"account {draft.account} is held: the campaign files now send it to "
+        f"{now.describe()}, but this draft was approved for {approved.describe()}",
+        account=draft.account,
+        hint="point the account back, or let the draft be missed and approve the new version",
+    )
 
 
 def publisher_factory(
@@ -291,6 +245,8 @@ def publisher_factory(
     def make(spec_of: Callable[[str, str], Any]) -> Callable[[Any], Any]:
         def publisher_for(draft: Any) -> Any:
             spec = spec_of(draft.campaign, draft.account)
+            if not sandbox:
+                same_destination(draft, spec)
             if sandbox and spec.platform != stand_in.name:
                 settings_ = {"as_platform": spec.platform}
                 spec = replace(spec, platform=stand_in.name, settings=settings_)

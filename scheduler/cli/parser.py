@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from scheduler import __version__
+from scheduler.cli.accounts_cmds import cmd_accounts_check, cmd_accounts_confirm
 from scheduler.cli.campaign_cmds import cmd_check, cmd_export_ics, cmd_lint, cmd_plan, cmd_preview
 from scheduler.cli.common import Handler
-from scheduler.cli.daemon_cmds import cmd_accounts_check, cmd_demo, cmd_run
+from scheduler.cli.completion import SHELLS, cmd_completion
+from scheduler.cli.daemon_cmds import cmd_demo, cmd_run
 from scheduler.cli.pause_cmds import cmd_pause, cmd_resume
+from scheduler.cli.rehearse_cmds import cmd_rehearse
 from scheduler.cli.review_cmds import (
     cmd_approve,
     cmd_comment,
     cmd_override,
     cmd_reject,
     cmd_resolve,
-    cmd_review,
     cmd_status,
 )
+from scheduler.cli.review_show import cmd_review
 from scheduler.cli.web_cmds import cmd_serve, cmd_team_invite
 
 
@@ -46,6 +50,12 @@ def hash_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def json_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--json", action="store_true", help="machine-readable output (shapes in docs/json.md)"
+    )
+
+
 def draft_target(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", metavar="PATH", help="campaign file or folder")
     p.add_argument("post", metavar="POST", help="post id")
@@ -65,17 +75,26 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
+    def group(name: str, help_text: str) -> argparse.ArgumentParser:
+        """A command of commands: alone, it prints its own help and exits 2 (bad usage)."""
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=lambda _args: usage_of(p))
+        return p
+
     p = add("check", cmd_check, "validate campaign files and render every draft")
     p.add_argument("paths", nargs="+", metavar="PATH", help="campaign files or folders")
+    json_option(p)
+    ledger_options(p)
 
     p = add("preview", cmd_preview, "show each draft exactly as it would be sent")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--post", help="only this post id")
     p.add_argument("--platform", help="only this platform")
+    json_option(p)
 
     p = add("plan", cmd_plan, "the campaign week as a calendar, in local time and UTC")
     p.add_argument("path", metavar="PATH")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    json_option(p)
 
     p = add("export-ics", cmd_export_ics, "write the posts as an ICS calendar")
     p.add_argument("path", metavar="PATH")
@@ -87,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("review", cmd_review, "drafts awaiting your decision, with a diff since approval")
     p.add_argument("path", metavar="PATH")
+    json_option(p)
     ledger_options(p)
     actor_option(p)
 
@@ -100,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="exactly the versions your last `review` showed you (of POST, if given)",
     )
     p.add_argument("--comment", help="a note to keep with the approval")
+    json_option(p)
     hash_option(p)
     ledger_options(p)
     actor_option(p)
@@ -158,7 +179,20 @@ def build_parser() -> argparse.ArgumentParser:
     ledger_options(p)
     actor_option(p)
 
-    accounts = sub.add_parser("accounts", help="account credentials")
+    p = add(
+        "rehearse", cmd_rehearse, "run the campaign's week ahead of time; report what would fail"
+    )
+    p.add_argument("path", metavar="PATH", help="campaign file or folder")
+    p.add_argument(
+        "--start",
+        metavar="DATE",
+        help="day 1 of the rehearsed week, YYYY-MM-DD (default: the next such weekday)",
+    )
+    p.add_argument("--html", metavar="FILE", help="where to write the report page")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    ledger_options(p)
+
+    accounts = group("accounts", "account credentials")
     acc_sub = accounts.add_subparsers(title="commands", metavar="COMMAND")
     p = acc_sub.add_parser("check", help="verify every account of a campaign")
     p.set_defaults(handler=cmd_accounts_check)
@@ -167,6 +201,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--timeout", type=float, default=15.0, metavar="SECONDS", help="per request (default 15)"
     )
+    json_option(p)
+    ledger_options(p)
+
+    p = acc_sub.add_parser(
+        "confirm", help="let an account's credential go to the host its campaign now names"
+    )
+    p.set_defaults(handler=cmd_accounts_confirm)
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("account", metavar="ACCOUNT")
+    ledger_options(p)
+    p.add_argument("--as", dest="actor", metavar="WHO", help="who confirms (default: git email)")
 
     p = add("run", cmd_run, "the daemon: publish approved drafts at their times")
     p.add_argument("paths", nargs="+", metavar="PATH")
@@ -189,9 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     ledger_options(p)
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=int, default=8000, help="0 picks a free port (printed)")
 
-    team = sub.add_parser("team", help="review page sign-in")
+    team = group("team", "review page sign-in")
     team_sub = team.add_subparsers(title="commands", metavar="COMMAND")
     p = team_sub.add_parser("invite", help="print a one-time sign-in link for a team member")
     p.set_defaults(handler=cmd_team_invite)
@@ -203,4 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ledger_options(p)
 
+    p = add("completion", cmd_completion, "print a shell completion script (bash or zsh)")
+    p.add_argument("shell", choices=SHELLS, help="the shell to complete in")
+
     return parser
+
+
+def usage_of(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2

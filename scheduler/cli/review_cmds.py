@@ -1,4 +1,5 @@
-"""Commands of the review workflow: review, approve, reject, comment, override, status, resolve."""
+"""Commands of the review workflow: approve, reject, comment, override, status, resolve
+(``review`` itself is in review_show)."""
 
 from __future__ import annotations
 
@@ -6,84 +7,19 @@ import argparse
 from typing import TYPE_CHECKING, Literal
 
 from scheduler.cli.common import settings_from
-from scheduler.cli.shown import Shown, load_shown, save_shown
+from scheduler.cli.decided import Decided, Decisions
+from scheduler.cli.progress import progress
+from scheduler.cli.shown import Shown, load_shown
 from scheduler.cli.workflow import (
     Workflow,
     care_blocks,
     decide_each,
     expected_hash,
-    print_care_review,
 )
-from scheduler.errors import UsageError
+from scheduler.errors import SchedulerError, UsageError
 
 if TYPE_CHECKING:
     from scheduler.ledger import DraftRecord, Pause
-
-
-def cmd_review(args: argparse.Namespace) -> int:
-    from scheduler.approval import awaiting, counted
-    from scheduler.clock import local_time
-    from scheduler.review import diff_since_approval, preview_lines, short_hash
-
-    flow = Workflow(args)
-    try:
-        actor = flow.actor(args)
-        records = flow.ledger.list(flow.campaign.id)
-        rule = flow.policy.rule()
-        mine = awaiting(records, actor, flow.policy)
-        print(f"{len(mine)} draft{'s' if len(mine) != 1 else ''} awaiting {actor}")
-        save_shown(
-            settings_from(args).data_dir,
-            flow.campaign.id,
-            actor,
-            [Shown(r.key.post_id, r.key.account, r.content_hash) for r in mine],
-            at=flow.clock.now(),
-        )
-        for record in mine:
-            print()
-            print(
-                f"== {record.key.post_id} @ {record.key.account} ({record.draft.platform})  "
-                f"{local_time(record.due, record.draft.timezone)}  "
-                f"approvals {counted(record, rule)}/{rule.required}  "
-                f"version {short_hash(record.content_hash)}"
-            )
-            if record.author:
-                print(f"   by {record.author}")
-            changed = diff_since_approval(flow.ledger, record)
-            if changed is not None:
-                previous, diff = changed
-                print(f"   changed since {previous.actor} approved it ({previous.void_reason}):")
-                for line in diff:
-                    print(f"   {line}")
-            else:
-                for line in preview_lines(record.draft):
-                    print(f"   {line}")
-            print_care_review(flow, record)
-            print(
-                f"   -> scheduler approve {args.path} {record.key.post_id} "
-                f"--account {record.key.account} --hash {short_hash(record.content_hash)}"
-            )
-        returned = [
-            r for r in records if r.state.value == "rejected" and (r.author or "").lower() == actor
-        ]
-        for record in returned:
-            reason = next(
-                (
-                    d.comment
-                    for d in reversed(flow.ledger.approvals(record.key))
-                    if d.kind == "reject"
-                ),
-                "",
-            )
-            print(f"\nreturned to you: {record.key.post_id} @ {record.key.account}: {reason}")
-        if mine:
-            print(
-                f"\napprove exactly the {len(mine)} version{'s' if len(mine) != 1 else ''} "
-                f"shown above: scheduler approve {args.path} --shown"
-            )
-    finally:
-        flow.close()
-    return 0
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
@@ -123,7 +59,10 @@ def approve_shown(args: argparse.Namespace) -> int:
     from scheduler.ledger import NotFound, PolicyError, StaleHash, TransitionError
 
     flow = Workflow(args)
-    refused = 0
+    decisions = Decisions(args)
+    actor: str | None = None
+    chosen: list[Shown] = []
+    failure: SchedulerError | None = None
     try:
         actor = flow.actor(args)
         shown, at = load_shown(settings_from(args).data_dir, flow.campaign.id, actor)
@@ -141,38 +80,46 @@ def approve_shown(args: argparse.Namespace) -> int:
                 hint="run `scheduler review PATH` to see what awaits you",
             )
         rule = flow.policy.rule()
-        for item in chosen:
-            key = DraftKey(flow.campaign.id, item.post_id, item.account)
-            try:
-                record = flow.ledger.get(key)
-                if any(a.actor == actor for a in record.approvals):
-                    print(f"{key}: already approved by you ({actor})")
+        with progress("approving", total=len(chosen), enabled=not args.json) as bar:
+            for item in chosen:
+                key = DraftKey(flow.campaign.id, item.post_id, item.account)
+                bar.note(f"{item.post_id} @ {item.account}")
+                try:
+                    record = flow.ledger.get(key)
+                    if any(a.actor == actor for a in record.approvals):
+                        decisions.add(Decided.already(record, actor))
+                        continue
+                    after = approval.approve(
+                        flow.ledger,
+                        key,
+                        actor,
+                        item.content_hash,
+                        policy=flow.policy,
+                        now=flow.clock.now(),
+                        comment=args.comment,
+                        care_blocks=care_blocks(flow, record),
+                    )
+                except (StaleHash, NotFound, PolicyError, TransitionError) as exc:
+                    decisions.add(Decided.refused(key, exc.message))
                     continue
-                after = approval.approve(
-                    flow.ledger,
-                    key,
-                    actor,
-                    item.content_hash,
-                    policy=flow.policy,
-                    now=flow.clock.now(),
-                    comment=args.comment,
-                    care_blocks=care_blocks(flow, record),
-                )
-            except (StaleHash, NotFound, PolicyError, TransitionError) as exc:
-                refused += 1
-                print(f"{key}: NOT approved: {exc.message}")
-                continue
-            step = next_step(after, rule, flow.clock.now())
-            print(f"{after.key}: approved, recorded as {actor} -> {after.state.value}; {step}")
+                finally:
+                    bar.advance()
+                step = next_step(after, rule, flow.clock.now())
+                decisions.add(Decided.done(after, "approved", actor, step))
+    except SchedulerError as exc:
+        if not decisions.json:
+            raise
+        failure = exc
     finally:
         flow.close()
-    if refused:
-        raise UsageError(
+    refused = sum(1 for r in decisions.items if r.outcome == "refused")
+    if refused and failure is None:
+        failure = UsageError(
             f"{refused} of {len(chosen)} shown draft{'s' if len(chosen) != 1 else ''} "
             "could not be approved",
             hint="run `scheduler review PATH` again and decide on what the drafts say now",
         )
-    return 0
+    return decisions.finish(flow.campaign.id, actor, failure)
 
 
 def cmd_reject(args: argparse.Namespace) -> int:
@@ -254,6 +201,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from scheduler.daemon.base import DaemonOptions
     from scheduler.daemon.status import build, render
     from scheduler.ledger import open_ledger
+    from scheduler.redact import redact
     from scheduler.review import status_rows, status_table
 
     clock = SystemClock()
@@ -273,6 +221,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             records += found
             rows += status_rows(found, ledger.rule, clock.now())
         waits = ledger.account_pauses(now=clock.now())
+        bound = {b.account: b for b in ledger.bound_destinations()}
     finally:
         ledger.close()
     # What the daemon knows: in flight, retries with their next attempt, URLs, problems.
@@ -283,11 +232,17 @@ def cmd_status(args: argparse.Namespace) -> int:
         max_lateness=options.max_lateness,
         thread_completion=options.thread_completion,
         account_pauses=waits,
+        bound=bound,
     )
     if args.json:
         paused = [p.to_json() for p in pauses]
+        # Error texts were redacted on their way into the ledger; once more on the way out.
         print(
-            json.dumps({"paused": paused, "drafts": rows, **report}, indent=2, ensure_ascii=False)
+            redact(
+                json.dumps(
+                    {"paused": paused, "drafts": rows, **report}, indent=2, ensure_ascii=False
+                )
+            )
         )
         return 0
     for line in pause_banner(pauses):
@@ -299,10 +254,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         mine = [r for r in rows if r["campaign"] == campaign]
         if mine:
             print(f"campaign {campaign}")
-            print(status_table(mine))
+            print(redact(status_table(mine)))
     print()
     for line in render(report):
-        print(line)
+        print(redact(line))
     return 0
 
 

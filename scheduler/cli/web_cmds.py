@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from scheduler.cli.common import campaign_paths, settings_from
-from scheduler.errors import UsageError
+from scheduler.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
+    import socket
+
     from scheduler.clock import Clock
     from scheduler.draft import Draft
     from scheduler.ledger import Ledger
@@ -23,10 +26,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from scheduler.clock import SystemClock
+    from scheduler.destination import is_loopback
     from scheduler.log import EventLog
     from scheduler.notify import FanOut, notifiers_from_env
     from scheduler.web.app import create_app
-    from scheduler.web.site import is_loopback
 
     settings = settings_from(args)
     clock = SystemClock()
@@ -44,27 +47,45 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log=EventLog(sys.stderr),
         notifier=FanOut(notifiers) if notifiers else None,
     )
-    where = f"http://{args.host}:{args.port}"
-    print(f"review pages at {where} (Ctrl-C stops)", file=sys.stderr)
+    # Bound here, before the server starts, so a busy port is one clear line and port 0's
+    # choice is known and printed.
+    sock = bind(args.host, args.port)
+    port = int(sock.getsockname()[1])
+    shown_host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"review pages at http://{shown_host}:{port} (Ctrl-C stops)", file=sys.stderr)
     if not is_loopback(args.host):
         print(
             "note: sign-in works only over https on this address; put an https proxy in "
             "front (it may set X-Forwarded-Proto from 127.0.0.1)",
             file=sys.stderr,
         )
+    sys.stderr.flush()
     try:
         # The access log would record sign-in links (their tokens are in the path).
-        uvicorn.run(
-            app,
-            host=args.host,
-            port=args.port,
-            access_log=False,
-            log_level="warning",
-            server_header=False,
-        )
+        config = uvicorn.Config(app, access_log=False, log_level="warning", server_header=False)
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
+        sock.close()
         ledger.close()
     return 0
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (port 0: a free one), or one line saying why not."""
+    import socket as sockets
+
+    family = sockets.AF_INET6 if ":" in host else sockets.AF_INET
+    try:
+        return sockets.create_server((host, port), family=family, backlog=128)
+    except OSError as exc:
+        busy = exc.errno == errno.EADDRINUSE
+        raise ConfigError(
+            f"cannot serve on {host}:{port}: "
+            + ("the port is in use" if busy else str(exc.strerror or exc)),
+            hint="choose another --port (0 picks a free one)"
+            if busy
+            else "check --host: it must be an address of this machine",
+        ) from exc
 
 
 def cmd_team_invite(args: argparse.Namespace) -> int:

@@ -8,10 +8,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from scheduler.cli.common import care_linter, print_care, settings_from
-from scheduler.errors import UsageError
+from scheduler.cli.jsonout import wants_json
+from scheduler.cli.progress import progress
+from scheduler.errors import SchedulerError, UsageError
 
 if TYPE_CHECKING:
-    from scheduler.ledger import DraftRecord, SyncReport
+    from scheduler.care import Finding
+    from scheduler.ledger import Decision, DraftRecord, SyncReport
 
 
 class Workflow:
@@ -29,9 +32,11 @@ class Workflow:
         drafts = render_campaign(self.campaign)
         self.policy = Policy.from_campaign(self.campaign)
         self.ledger = open_ledger(settings_from(args).ledger, clock=self.clock)
-        report = self.ledger.sync(
-            self.campaign.id, drafts, now=self.clock.now(), rule=self.policy.rule()
-        )
+        # One call into the ledger: the bar can say it is at work, not how far it is.
+        with progress(f"syncing {len(drafts)} drafts", enabled=not wants_json(args)):
+            report = self.ledger.sync(
+                self.campaign.id, drafts, now=self.clock.now(), rule=self.policy.rule()
+            )
         print_sync(report)
 
     def actor(self, args: argparse.Namespace) -> str:
@@ -119,20 +124,29 @@ def decide_each(
     act: Callable[[Workflow, DraftRecord, str], DraftRecord],
 ) -> int:
     from scheduler.approval import next_step
+    from scheduler.cli.decided import Decided, Decisions
 
     flow = Workflow(args)
+    decisions = Decisions(args)
+    actor: str | None = None
+    failure: SchedulerError | None = None
     try:
         actor = flow.actor(args)
         for record in flow.targets(args):
             if verb == "approved" and any(a.actor == actor for a in record.approvals):
-                print(f"{record.key}: already approved by you ({actor})")
+                decisions.add(Decided.already(record, actor))
                 continue
             after = act(flow, record, actor)
             step = next_step(after, flow.policy.rule(), flow.clock.now())
-            print(f"{after.key}: {verb}, recorded as {actor} -> {after.state.value}; {step}")
+            decisions.add(Decided.done(after, verb, actor, step))
+    except SchedulerError as exc:
+        # Decisions already recorded stay recorded: the JSON lists them beside the failure.
+        if not decisions.json:
+            raise
+        failure = exc
     finally:
         flow.close()
-    return 0
+    return decisions.finish(flow.campaign.id, actor, failure)
 
 
 def care_blocks(flow: Workflow, record: DraftRecord) -> list[str]:
@@ -142,20 +156,28 @@ def care_blocks(flow: Workflow, record: DraftRecord) -> list[str]:
     return block_rules(record.draft, care_linter(flow.campaign))
 
 
-def print_care_review(flow: Workflow, record: DraftRecord, indent: str = "   ") -> None:
-    """In review: the draft's care findings, and the overrides recorded for this version."""
+def care_review(
+    flow: Workflow, record: DraftRecord
+) -> tuple[list[Finding], list[Decision], list[str]]:
+    """A draft's care findings, the overrides recorded for this version, and the blocking
+    rules still neither fixed nor overridden."""
     from scheduler.approval import unresolved_care_blocks
 
     findings = care_linter(flow.campaign).lint(record.draft)
-    print_care(findings, indent)
     overrides = [
         d
         for d in flow.ledger.approvals(record.key)
         if d.kind == "override" and d.valid and d.content_hash == record.content_hash
     ]
+    blocks = sorted({f.rule for f in findings if f.severity == "block"})
+    return findings, overrides, unresolved_care_blocks(flow.ledger, record, blocks)
+
+
+def print_care_review(flow: Workflow, record: DraftRecord, indent: str = "   ") -> None:
+    """In review: the draft's care findings, and the overrides recorded for this version."""
+    findings, overrides, unresolved = care_review(flow, record)
+    print_care(findings, indent)
     for d in overrides:
         print(f"{indent}override of {d.rule} by {d.actor}: {d.comment}")
-    blocks = sorted({f.rule for f in findings if f.severity == "block"})
-    unresolved = unresolved_care_blocks(flow.ledger, record, blocks)
     if unresolved:
         print(f"{indent}cannot be approved until fixed or overridden: {', '.join(unresolved)}")

@@ -18,6 +18,7 @@ from scheduler.notify.base import Notice, Notifier, NotifyError
 LEVELS = {
     "failed": "error",
     "needs_reconnect": "error",
+    "destination_held": "error",  # an account pointed at a host nobody confirmed
     "outcome_unknown": "error",
     "missed": "error",
     "finished_late": "warning",  # a thread's last parts went out after its window

@@ -20,13 +20,14 @@ import gc
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from scheduler.accounts import AccountSpec
 from scheduler.clock import Clock
 from scheduler.daemon.base import (
     CampaignSource,
@@ -43,8 +44,9 @@ from scheduler.daemon.serial import SerialWrites
 from scheduler.daemon.timers import Timers
 from scheduler.daemon.windows import finish_by, last_chance, window_end
 from scheduler.daemon.worker import Worker
+from scheduler.descriptors import destination_of
 from scheduler.draft import DraftKey
-from scheduler.errors import CampaignError, LedgerError
+from scheduler.errors import CampaignError, ConfigError, LedgerError
 from scheduler.notify.base import Notice
 
 ACTIVE = WAITING | {"publishing"}
@@ -80,7 +82,11 @@ class Daemon:
         reporter: Reporter,
         rand: Callable[[], float] | None = None,
         gate: LedgerGate | None = None,
+        bind_destinations: bool = True,
     ) -> None:
+        """``bind_destinations``: each account's credential goes only to the host bound to it
+        in the ledger. A rehearsal (``run --sandbox``, the demo) sends nothing anywhere, so it
+        neither binds nor holds."""
         if str(getattr(ledger, "url", "")).startswith("sqlite"):
             ledger = SerialWrites(ledger)
         self.ledger = ledger
@@ -91,10 +97,11 @@ class Daemon:
         # The publishers' gate: the composition root hands the same one to the platforms.
         self.gate = gate or LedgerGate(ledger, clock, reporter=reporter)
         self.gate.ledger = ledger  # its pauses take turns with the daemon's other writes
+        self.bind_destinations = bind_destinations
         self.stopping = threading.Event()
         self.roots: dict[str, Path] = {}
         self.campaigns: dict[str, Loaded] = {}
-        extra = {"rand": rand} if rand is not None else {}
+        extra: dict[str, Any] = {"rand": rand} if rand is not None else {}
         self.worker = Worker(
             ledger,
             publisher_for,
@@ -104,6 +111,7 @@ class Daemon:
             gate=self.gate,
             roots=self.roots,
             stopping=self.stopping,
+            bind_destinations=bind_destinations,
             **extra,
         )
         self.timers = Timers(clock, reporter, self.stopping)
@@ -147,6 +155,8 @@ class Daemon:
                 cancelled=len(report.cancelled),
                 frozen=len(getattr(report, "frozen", ())),
             )
+            if self.bind_destinations:
+                self._bind_destinations(campaign.accounts, now)
             for key in getattr(report, "frozen", ()):
                 self.reporter.event(
                     "change_refused",
@@ -157,6 +167,25 @@ class Daemon:
         self.replan()
         _give_back_memory()
         return True
+
+    def _bind_destinations(self, accounts: Mapping[str, AccountSpec], now: datetime) -> None:
+        """Record each new account's destination as the daemon takes the campaign on (its
+        first use), so that publishing only reads; an account pointed elsewhere is held."""
+        for name, spec in sorted(accounts.items()):
+            try:
+                destination = destination_of(spec)
+            except ConfigError:
+                continue  # the publisher says what is wrong with the address, on use
+            binding = self.ledger.bind_destination(name, destination, now=now)
+            self.worker.remember(binding, now)
+            if binding.recorded:
+                self.reporter.event(
+                    "destination_recorded", account=name, destination=destination.describe()
+                )
+            elif binding.held:
+                self.reporter.event(
+                    "account_held", "warning", account=name, reason=binding.reason()
+                )
 
     def records(self) -> list[Any]:
         found: list[Any] = []

@@ -19,6 +19,7 @@ _WRITES = frozenset(
         "mark_missed",
         "sync",
         "pause_account",
+        "bind_destination",
     }
 )
 

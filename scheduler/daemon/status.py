@@ -10,7 +10,7 @@ not as missed: the daemon is still working on it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from scheduler.clock import local_time
 from scheduler.daemon.notices import published_parts
 from scheduler.daemon.reconcile import UNAPPROVED, WAITING
 from scheduler.daemon.windows import THREAD_COMPLETION, finish_by, finishing_late, window_end
+from scheduler.ledger.base import Binding, BoundDestination
 
 GROUPS = (
     "problems",
@@ -28,6 +29,9 @@ GROUPS = (
     "published",
     "other",
 )
+
+# States in which a held account's draft is kept from going out.
+HOLDABLE = frozenset({"draft", "approved", "scheduled", "retry_wait", "changed"})
 
 
 def _iso(instant: datetime | None) -> str | None:
@@ -142,6 +146,15 @@ def group_of(item: dict[str, Any], *, now: datetime) -> str:
     return "other"
 
 
+def holding(record: Any, bound: Mapping[str, BoundDestination]) -> Binding | None:
+    """The binding that holds this draft's account, if its destination is not the bound one."""
+    destination = getattr(record.draft, "destination", None)
+    if destination is None or str(record.state) not in HOLDABLE:
+        return None
+    binding = Binding(record.key.account, destination, bound.get(record.key.account), False)
+    return binding if binding.held else None
+
+
 def build(
     records: Iterable[Any],
     *,
@@ -149,10 +162,13 @@ def build(
     max_lateness: float,
     thread_completion: float = THREAD_COMPLETION,
     account_pauses: Iterable[Any] = (),
+    bound: Mapping[str, BoundDestination] | None = None,
 ) -> dict[str, Any]:
-    """The report; ``account_pauses`` are the ledger's AccountPause rows in force (a
-    platform's rate limit or a quota; a person's pause of a campaign is shown apart)."""
+    """The report. ``account_pauses`` are the ledger's AccountPause rows in force (a
+    platform's rate limit or a quota; a person's pause of a campaign is shown apart); with
+    ``bound`` (the ledger's bound destinations) held accounts show too."""
     groups: dict[str, list[dict[str, Any]]] = {g: [] for g in GROUPS}
+    held: dict[str, dict[str, Any]] = {}
     records = list(records)
     accounts = {record.key.account for record in records}
     paused = [
@@ -163,22 +179,49 @@ def build(
             "source": p.source,
         }
         for p in account_pauses
-        if p.account in accounts and p.until > now
+        # A held account is listed with its remedy among the held ones.
+        if p.account in accounts and p.until > now and p.source != "held"
     ]
     for record in records:
         item = entry(
             record, now=now, max_lateness=max_lateness, thread_completion=thread_completion
         )
+        binding = holding(record, bound or {})
+        if binding is not None:
+            item["held"] = binding.reason()
+            if str(record.state) != "retry_wait":
+                item["problem"] = f"held: {binding.reason()}; run `{binding.command()}`"
+            held.setdefault(
+                binding.account,
+                {
+                    "account": binding.account,
+                    "wanted": binding.wanted.to_data(),
+                    "bound": binding.bound.destination.to_data() if binding.bound else None,
+                    "reason": binding.reason(),
+                    "command": binding.command(),
+                },
+            )
         groups[group_of(item, now=now)].append(item)
     for items in groups.values():
         items.sort(key=lambda i: (i["due"] or "", i["key"]))
     counts = {g: len(v) for g, v in groups.items()}
-    return {"now": now.isoformat(), "counts": counts, **groups, "paused_accounts": paused}
+    return {
+        "now": now.isoformat(),
+        "counts": counts,
+        **groups,
+        "held_accounts": [held[a] for a in sorted(held)],
+        "paused_accounts": paused,
+    }
 
 
 def render(report: dict[str, Any]) -> list[str]:
     """The report as lines for a terminal."""
     lines: list[str] = []
+    if report.get("held_accounts"):
+        lines.append(f"Held accounts ({len(report['held_accounts'])})")
+        for item in report["held_accounts"]:
+            lines.append(f"  {item['reason']}")
+            lines.append(f"    if that host is right, run `{item['command']}`")
     titles = {
         "problems": "Problems (a person must act)",
         "in_flight": "In flight",

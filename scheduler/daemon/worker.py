@@ -39,8 +39,14 @@ from scheduler.daemon.request import NotPublishable, build_request
 from scheduler.daemon.retry import Decision, backoff, decide, error_reason, what_was_sent
 from scheduler.daemon.windows import finish_by, window_end
 from scheduler.draft import Draft, PartResult
-from scheduler.errors import ConfigError, LedgerError, PublishError, SchedulerError
-from scheduler.ledger.base import Claim, Ledger
+from scheduler.errors import (
+    ConfigError,
+    DestinationHeld,
+    LedgerError,
+    PublishError,
+    SchedulerError,
+)
+from scheduler.ledger.base import Binding, Claim, Ledger
 from scheduler.notify.base import Notice
 from scheduler.platforms.base import (
     Absent,
@@ -54,6 +60,10 @@ from scheduler.platforms.base import (
     PublishRequest,
     RateLimited,
 )
+
+# How long a binding read from the ledger is trusted before it is read again: an operator's
+# confirmation of another host reaches a running daemon within this time.
+BOUND_FOR = timedelta(seconds=60)
 
 
 class _Stopping(Exception):
@@ -76,6 +86,7 @@ class Worker:
         roots: Mapping[str, Path],
         stopping: threading.Event,
         rand: Callable[[], float] = random.random,
+        bind_destinations: bool = True,
     ) -> None:
         self.ledger = ledger
         self.publisher_for = publisher_for
@@ -86,6 +97,9 @@ class Worker:
         self.roots = roots
         self.stopping = stopping
         self.rand = rand
+        self.bind_destinations = bind_destinations
+        # account -> (platform, host) it may post to, and when the ledger said so.
+        self._bound: dict[str, tuple[tuple[str, str | None], datetime]] = {}
 
     # --- the one entry point --------------------------------------------------------------
 
@@ -122,7 +136,10 @@ class Worker:
         except NotPublishable as exc:
             return self._refuse(claim, str(exc))
         try:
+            self._check_destination(draft, now)
             publisher = self.publisher_for(draft)
+        except DestinationHeld as exc:
+            return self._held(claim, record, exc)
         except ConfigError as exc:
             return self._needs_reconnect(claim, record, exc)
         except SchedulerError as exc:  # e.g. a platform this build does not know
@@ -501,6 +518,65 @@ class Worker:
         self.ledger.give_up(claim, state=state, reason=decision.reason, now=now)
         self._notice(state, draft, decision.reason, detail=detail)
         return state
+
+    def _check_destination(self, draft: Draft, now: datetime) -> None:
+        """DestinationHeld unless the draft's destination is the one its account is bound to.
+
+        The first publish of an account with nothing bound records where it goes.
+        """
+        if not self.bind_destinations or draft.destination is None:
+            return
+        wanted = (draft.destination.platform, draft.destination.host)
+        seen = self._bound.get(draft.account)
+        if seen is not None and seen[0] == wanted and now - seen[1] < BOUND_FOR:
+            return  # read from the ledger a moment ago: no database round trip per post
+        binding = self.ledger.bind_destination(draft.account, draft.destination, now=now)
+        self.remember(binding, now)
+        if binding.recorded:
+            self.reporter.event(
+                "destination_recorded",
+                account=draft.account,
+                destination=draft.destination.describe(),
+            )
+        if binding.held:
+            where = self.roots.get(draft.campaign)
+            command = binding.command(str(where) if where else "CAMPAIGN")
+            raise DestinationHeld(binding.reason(), account=draft.account, hint=f"run `{command}`")
+
+    def remember(self, binding: Binding, now: datetime) -> None:
+        """Keep a binding that lets the account post, for ``BOUND_FOR``; forget any other."""
+        if binding.held or binding.bound is None:
+            self._bound.pop(binding.account, None)
+            return
+        d = binding.bound.destination
+        self._bound[binding.account] = ((d.platform, d.host), now)
+
+    def _held(self, claim: Claim, record: Draft, exc: DestinationHeld) -> str:
+        """Wait (inside the window) for an operator to confirm the account's new host."""
+        now = self.clock.now()
+        draft: Draft = claim.draft
+        end = window_end(record.due, record.latest, self.options.max_lateness)
+        if claim.parts_done:
+            end = self._finish_by(draft)
+        self.reporter.notice(
+            Notice(
+                kind="destination_held",
+                draft=str(claim.key),
+                summary=exc.message,
+                when=now,
+                detail=exc.hint or "",
+            ),
+            once_key=f"{draft.account}->{draft.destination.host if draft.destination else ''}",
+        )
+        retry_at = now + _seconds(backoff(claim.attempt, self.options.retry, self.rand()))
+        if retry_at > end:
+            reason = f"{exc.message}; its window closed before the new host was confirmed"
+            self.ledger.give_up(claim, state="missed", reason=reason, now=now)
+            self._notice("missed", draft, reason)
+            return "missed"
+        self.gate.pause(draft.account, retry_at, reason=exc.message, source="held")
+        self.ledger.retry_later(claim, next_attempt=retry_at, error=exc, now=now)
+        return "retry_wait"
 
     def _needs_reconnect(self, claim: Claim, record: Draft, exc: SchedulerError) -> str:
         """Credentials missing or refused: wait (inside the window) for a person to reconnect."""

@@ -18,7 +18,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from scheduler.errors import UsageError
+from scheduler.accounts import AccountSpec
+from scheduler.destination import Destination, UnsafeEndpoint, origin
+from scheduler.destination import endpoint as checked_endpoint
+from scheduler.errors import ConfigError, UsageError
 from scheduler.text.base import Count, MediaLimits
 from scheduler.text.graphemes import graphemes, utf8_len
 
@@ -116,6 +119,7 @@ class Descriptor:
     required: tuple[tuple[str, str], ...] = ()  # (setting, example) an account must give
     endpoint_setting: str | None = None  # the setting naming the server, if any
     default_endpoint: str | None = None
+    identity_setting: str | None = None  # the setting naming who the account is there
     dedupe: Dedupe = field(default_factory=lambda: Dedupe(key=None))
     rate_limits: RateLimits = field(default_factory=RateLimits)
     # "module:factory" of the publisher; None with ``preview_only`` until one exists.
@@ -124,11 +128,15 @@ class Descriptor:
     # A stand-in (the sandbox) may take another platform's rules with ``as_platform``.
     stands_in: bool = False
 
-    def endpoint(self, settings: Mapping[str, str]) -> str | None:
-        """The server an account's requests go to: its own setting, else the platform's
-        default (None where the platform has neither)."""
+    def endpoint(self, settings: Mapping[str, str], override: str | None = None) -> str | None:
+        """The server an account's requests go to, checked by the one endpoint rule: an
+        operator's ``override``, else the account's own setting, else the platform's default
+        (None where the platform has none). UnsafeEndpoint when the rule refuses it."""
         own = settings.get(self.endpoint_setting) if self.endpoint_setting else None
-        return own or self.default_endpoint
+        raw = override or own or self.default_endpoint
+        if not raw:
+            return None
+        return checked_endpoint(raw if "://" in raw else "https://" + raw)
 
     def with_limit(self, max_chars: int | None) -> Descriptor:
         """The same platform with a server's own limit (a Mastodon instance's)."""
@@ -202,3 +210,28 @@ def descriptors() -> Iterator[Descriptor]:
 def stand_in() -> Descriptor:
     """The platform an account may name with ``as_platform`` standing in for another."""
     return next(d for d in _REGISTRY.values() if d.stands_in)
+
+
+def endpoint_of(spec: AccountSpec, override: str | None = None) -> str | None:
+    """The account's endpoint by its platform's descriptor; a ConfigError naming the account
+    when the one rule refuses the address."""
+    descriptor = get(spec.platform)
+    try:
+        return descriptor.endpoint(spec.settings, override)
+    except UnsafeEndpoint as exc:
+        raise ConfigError(
+            f"account {spec.name!r}: {descriptor.endpoint_setting or 'endpoint'} {exc}",
+            hint="fix the account's address in the campaign",
+        ) from None
+
+
+def destination_of(spec: AccountSpec) -> Destination:
+    """Where the campaign sends this account's posts (what reviewers approve)."""
+    base = endpoint_of(spec)
+    setting = get(spec.platform).identity_setting
+    identity = spec.settings.get(setting) if setting else None
+    return Destination(
+        platform=spec.platform,
+        host=origin(base) if base else None,
+        identity=identity.removeprefix("@") if identity else None,
+    )

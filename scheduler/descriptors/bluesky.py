@@ -30,6 +30,7 @@ BLUESKY = register(
         language=True,
         labels=("sexual", "nudity", "porn", "graphic-media"),
         facets=True,
+        identity_setting="handle",
         settings=("handle", "service"),
         required=(("handle", "e.g. handle: yourname.bsky.social"),),
         endpoint_setting="service",

@@ -17,6 +17,7 @@ register(
         unit="characters",
         max_chars=500,
         media=MediaLimits(max_media=10, max_image_bytes=8_000_000, max_alt_chars=1000),
+        identity_setting="username",
         settings=("username",),
         # Replies are counted apart (a quota of their own), so only a thread's first part counts.
         rate_limits=RateLimits(

@@ -29,6 +29,7 @@ X = register(
             gif_alone=True,
         ),
         reply_settings=True,
+        identity_setting="username",
         settings=("username", "reply_settings", "tier"),
         default_endpoint="https://api.x.com",
         # No idempotency key: a lost answer is settled by looking at the account's posts.

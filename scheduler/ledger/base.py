@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from scheduler.destination import Destination
 from scheduler.draft import Draft, DraftKey, PartResult
 from scheduler.errors import LedgerError
 from scheduler.ledger.states import State, allowed_actions
@@ -249,6 +250,47 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True)
+class BoundDestination:
+    """The destination an account's credential is bound to, and who bound it when."""
+
+    account: str
+    destination: Destination
+    at: datetime
+    by: str  # an operator, or "first use"
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """An account's wanted destination against the one its credential is bound to."""
+
+    account: str
+    wanted: Destination
+    bound: BoundDestination | None
+    recorded: bool  # this call recorded the first use
+
+    @property
+    def held(self) -> bool:
+        """The campaign points the account somewhere its credential is not bound to."""
+        if self.bound is None or self.wanted.host is None:
+            return False
+        b = self.bound.destination
+        return (b.platform, b.host) != (self.wanted.platform, self.wanted.host)
+
+    def reason(self) -> str:
+        """Why the account is held, for people (``status``, ``check``, notices)."""
+        assert self.bound is not None
+        return (
+            f"account {self.account} is held: the campaign now sends it to "
+            f"{self.wanted.describe()}, but its credential is bound to "
+            f"{self.bound.destination.describe()}; nothing is sent until an operator "
+            "confirms the new host"
+        )
+
+    def command(self, campaign_path: str = "CAMPAIGN") -> str:
+        return f"scheduler accounts confirm {campaign_path} {self.account}"
+
+
+@dataclass(frozen=True, slots=True)
 class SyncReport:
     campaign: str
     created: tuple[DraftKey, ...] = ()
@@ -424,6 +466,17 @@ class Ledger(Protocol):
 
     def mark_missed(self, key: DraftKey, *, reason: str, now: datetime) -> None: ...
 
+    def bound_destination(self, account: str) -> BoundDestination | None: ...
+
+    def bound_destinations(self) -> builtins.list[BoundDestination]: ...
+
+    def bind_destination(
+        self, account: str, destination: Destination, *, now: datetime
+    ) -> Binding: ...
+
+    def confirm_destination(
+        self, account: str, destination: Destination, *, actor: str, now: datetime
+    ) -> BoundDestination | None: ...
     def pause(self, scope: str, *, actor: str, reason: str, now: datetime) -> Pause: ...
 
     def pauses(self) -> builtins.list[Pause]: ...

@@ -38,6 +38,7 @@ from scheduler.ledger.core import (
     parts_to_json,
 )
 from scheduler.ledger.states import State, check
+from scheduler.redact import redact, redact_optional
 
 Lease = timedelta | float
 
@@ -52,12 +53,16 @@ def _lease(lease: Lease) -> timedelta:
 
 
 def describe_error(error: BaseException | str) -> tuple[str, str | None, str | None]:
-    """(message for people, error class, the platform's own words) of a failure."""
+    """(message for people, error class, the platform's own words) of a failure.
+
+    Both texts pass the one redaction on their way into the ledger: they quote servers, and
+    whatever is stored is shown by ``status``, the pages and notices.
+    """
     if isinstance(error, BaseException):
         message = str(error) or type(error).__name__
         platform_message = getattr(error, "platform_message", None)
-        return message, type(error).__name__, platform_message
-    return error, None, None
+        return redact(message), type(error).__name__, redact_optional(platform_message)
+    return redact(error), None, None
 
 
 def _span(value: Lease) -> timedelta:

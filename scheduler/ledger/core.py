@@ -48,7 +48,7 @@ from scheduler.ledger.base import (
 )
 from scheduler.ledger.migrations import migrate
 from scheduler.ledger.states import State
-from scheduler.settings import redact_url
+from scheduler.redact import redact as redact_url
 
 BUSY_TIMEOUT_S = 10.0
 

@@ -99,6 +99,10 @@ def _account_pauses(conn: Connection) -> None:
     )
 
 
+def _destinations(conn: Connection) -> None:
+    tables.account_destinations.create(conn, checkfirst=True)
+
+
 def _campaign_pause(conn: Connection) -> None:
     for table in (tables.campaign_pauses, tables.campaign_events, tables.schedule_shifts):
         table.create(conn, checkfirst=True)
@@ -131,6 +135,7 @@ MIGRATIONS: list[Migration] = [
     ("0004_append_only_events", _append_only),
     ("0005_web_sign_in", _web_sign_in),
     ("0006_account_pauses", _account_pauses),
+    ("0007_destinations", _destinations),
     ("0008_campaign_pause", _campaign_pause),
 ]
 

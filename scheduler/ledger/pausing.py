@@ -30,6 +30,7 @@ from scheduler.ledger.base import ALL_CAMPAIGNS, CampaignEvent, Pause, PauseErro
 from scheduler.ledger.core import key_where
 from scheduler.ledger.settle import SettleOps
 from scheduler.ledger.states import State, check
+from scheduler.redact import redact
 
 CHOICES = ("missed", "shift")
 
@@ -47,7 +48,8 @@ class PauseOps(SettleOps):
         """Stop claiming drafts of ``scope`` (a campaign id, or ALL_CAMPAIGNS) from now on."""
         now = ensure_utc(now)
         actor = actor.strip().lower()
-        reason = reason.strip()
+        # Typed by a person and kept for ever: a pasted credential must not stay in it.
+        reason = redact(reason.strip())
         if not reason:
             raise PauseError(
                 "a pause needs a reason", hint="say why, for the team and the record (--reason)"

@@ -26,7 +26,7 @@ from scheduler.ledger import tables as t
 from scheduler.ledger.base import AccountPause
 from scheduler.ledger.core import LedgerCore
 
-SOURCES = ("rate_limited", "headers", "quota", "auth")
+SOURCES = ("rate_limited", "headers", "quota", "auth", "held")
 
 
 class RateLimitOps(LedgerCore):

@@ -16,6 +16,7 @@ from scheduler.ledger.base import DraftRecord, LeaseLost, LedgerError, ResolveOu
 from scheduler.ledger.claims import ClaimOps
 from scheduler.ledger.core import key_where, parts_from_json, parts_to_json
 from scheduler.ledger.states import State, check
+from scheduler.redact import redact
 
 
 class SettleOps(ClaimOps):
@@ -98,7 +99,7 @@ class SettleOps(ClaimOps):
                 lease_owner=None,
                 lease_token=None,
                 lease_until=None,
-                last_error=reason,
+                last_error=redact(reason),
                 version=d.c.version + 1,
                 updated_at=now,
             )
@@ -114,6 +115,6 @@ class SettleOps(ClaimOps):
                 from_state=state,
                 to_state=State.MISSED,
                 content_hash=row.content_hash,
-                detail={"reason": reason},
+                detail={"reason": redact(reason)},
             ),
         )

@@ -29,6 +29,7 @@ from scheduler.ledger.base import (
     StaleHash,
 )
 from scheduler.ledger.core import decision_from_row, key_of, key_where, short, standing_decisions
+from scheduler.ledger.destinations import DestinationOps
 from scheduler.ledger.health import HealthOps
 from scheduler.ledger.pausing import PauseOps
 from scheduler.ledger.ratelimits import RateLimitOps
@@ -38,7 +39,7 @@ from scheduler.ledger.syncing import SyncOps
 SYNC_RETRIES = 5
 
 
-class SqlLedger(SyncOps, PauseOps, RateLimitOps, HealthOps):
+class SqlLedger(SyncOps, PauseOps, RateLimitOps, HealthOps, DestinationOps):
     def get(self, key: DraftKey) -> DraftRecord:
         with self._read() as conn:
             return self._record_in(conn, key)

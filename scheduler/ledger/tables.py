@@ -197,8 +197,22 @@ account_pauses = Table(
     Column("account", String(200), primary_key=True),
     Column("until", UTCDateTime(), nullable=False),
     Column("reason", Text, nullable=False),
-    Column("source", String(30), nullable=False),  # rate_limited | headers | quota | auth
+    Column("source", String(30), nullable=False),  # rate_limited | headers | quota | auth | held
     Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Where each account's credential may go (added by migration 0007): the destination an
+# operator confirmed, or the one its first use recorded. Keyed by account name, as the
+# credential store is: an account is one credential whichever campaign names it.
+account_destinations = Table(
+    "account_destinations",
+    metadata,
+    Column("account", String(200), primary_key=True),
+    Column("platform", String(40), nullable=False),
+    Column("host", String(400)),
+    Column("identity", String(320)),
+    Column("confirmed_at", UTCDateTime(), nullable=False),
+    Column("confirmed_by", String(320), nullable=False),
 )
 
 # Pauses of publishing (added by migration 0008). ``campaign_pauses`` holds the pauses in force,

@@ -1,7 +1,8 @@
 """Telling a person: the Notice every notifier sends, the Notifier protocol, and its error.
 
 A notifier that cannot deliver raises NotifyError (retryable); the daemon logs it and goes on.
-A notice never carries secrets: it is built from ledger facts (key, state, reason, URL).
+A notice never carries secrets: it is built from ledger facts (key, state, reason, URL), and
+every text in it passes the one redaction as it is made, since reasons quote servers.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from scheduler.errors import NotifyError
+from scheduler.redact import redact
 
 __all__ = ["FanOut", "Notice", "Notifier", "NotifyError"]
 
@@ -19,6 +21,7 @@ KINDS = (
     "paused",
     "failed",
     "needs_reconnect",
+    "destination_held",
     "outcome_unknown",
     "missed",
     "finished_late",
@@ -40,10 +43,16 @@ class Notice:
     local_time: str = ""  # the due time in the campaign's zone, when known
     fields: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        for name in ("summary", "detail", "url"):
+            object.__setattr__(self, name, redact(getattr(self, name)))
+        object.__setattr__(self, "fields", {k: redact(v) for k, v in self.fields.items()})
+
     def title(self) -> str:
         label = {
             "failed": "FAILED",
             "needs_reconnect": "NEEDS RECONNECTING",
+            "destination_held": "ACCOUNT HELD",
             "outcome_unknown": "OUTCOME UNKNOWN",
             "missed": "MISSED",
             "finished_late": "FINISHED LATE",

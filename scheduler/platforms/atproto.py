@@ -6,7 +6,10 @@ The Bluesky publisher and the sandbox (when it stands in for Bluesky) both build
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -226,3 +229,40 @@ def link_card(request: PublishRequest, index: int) -> dict[str, Any] | None:
 def post_url(handle_or_did: str, uri: str) -> str:
     rkey = uri.rsplit("/", 1)[-1]
     return f"https://bsky.app/profile/{handle_or_did}/post/{rkey}"
+
+
+# The scope claim of a createSession access token tells how the account signed in: the main
+# password gives "com.atproto.access", an app password "com.atproto.appPass" (or
+# "com.atproto.appPassPrivileged" when it may also read direct messages).
+SCOPE_MAIN_PASSWORD = "com.atproto.access"
+SCOPE_PRIVILEGED_APP_PASSWORD = "com.atproto.appPassPrivileged"
+
+
+def token_scope(access_jwt: str) -> str | None:
+    """The ``scope`` claim of an access token, read without verifying it (the PDS did)."""
+    parts = access_jwt.split(".")
+    if len(parts) != 3:
+        return None
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except (ValueError, binascii.Error):
+        return None
+    scope = claims.get("scope") if isinstance(claims, dict) else None
+    return scope if isinstance(scope, str) else None
+
+
+def sign_in_warnings(access_jwt: str) -> tuple[str, ...]:
+    """What ``accounts check`` should say about how a Bluesky account signed in."""
+    scope = token_scope(access_jwt)
+    if scope == SCOPE_MAIN_PASSWORD:
+        return (
+            "signed in with the account's main password, not an app password: create an app "
+            "password in Bluesky (Settings, Privacy and security, App passwords), store it "
+            "as app_password, and change the main password if it was shared",
+        )
+    if scope == SCOPE_PRIVILEGED_APP_PASSWORD:
+        return (
+            "the app password may read direct messages: a plain app password is enough to post",
+        )
+    return ()

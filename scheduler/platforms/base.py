@@ -33,6 +33,7 @@ from scheduler.credentials import CredentialStore
 from scheduler.descriptors import Descriptor
 from scheduler.draft import PartResult
 from scheduler.errors import PublishError
+from scheduler.redact import redact_optional
 
 __all__ = [
     "LOOKUP_SECONDS",
@@ -84,7 +85,8 @@ class _PlatformError(PublishError):
     ) -> None:
         super().__init__(message, hint=hint)
         self.platform = platform
-        self.platform_message = platform_message  # the platform's own words, for people
+        # The platform's own words, for people; servers echo what they were sent.
+        self.platform_message = redact_optional(platform_message)
         self.status = status
         self.part_index = part_index
 
@@ -194,6 +196,7 @@ class AccountInfo:
     remote_id: str
     handle: str
     url: str = ""
+    warnings: tuple[str, ...] = ()  # works, but should be changed (e.g. a main password)
 
 
 # --- lookups (reconciliation after a lost answer) ---------------------------------------------

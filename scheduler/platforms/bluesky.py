@@ -23,6 +23,7 @@ from typing import Any
 
 import requests
 
+from scheduler.descriptors import endpoint_of
 from scheduler.descriptors.bluesky import BLUESKY
 from scheduler.errors import ConfigError
 from scheduler.platforms import atproto, ratelimit
@@ -51,13 +52,13 @@ from scheduler.platforms.base import (
 from scheduler.platforms.bluesky_body import post_record, sandbox_body
 from scheduler.platforms.http import (
     HttpClient,
-    Redactor,
     error_text,
     json_body,
 )
 from scheduler.platforms.rules import check_part
 from scheduler.platforms.sandbox import folder_name
 from scheduler.platforms.statefile import write_private
+from scheduler.redact import register
 
 PLATFORM = BLUESKY.name
 TOKEN_ERRORS = ("ExpiredToken", "InvalidToken")
@@ -85,19 +86,16 @@ class BlueskyPublisher:
                 f"account {spec.name!r}: no Bluesky handle",
                 hint="add `handle: you.bsky.social` to the account in the campaign",
             )
-        service = (BLUESKY.endpoint(spec.settings) or "").rstrip("/")
-        if not service.startswith(("http://", "https://")):
-            service = "https://" + service
+        service = endpoint_of(spec) or ""
         self.service = service
         self.rules = BLUESKY
         self._clock = context.clock
         self._password = context.credentials.require(spec.name, "app_password")["app_password"]
-        self._redact = Redactor([self._password])
+        register(self._password.reveal())
         self.http = HttpClient(
             platform=PLATFORM,
             base_url=service,
             timeout=context.timeout,
-            redact=self._redact,
             account=spec.name,
             gate=context.gate,
         )
@@ -124,8 +122,7 @@ class BlueskyPublisher:
             session = Session(data["accessJwt"], data["refreshJwt"], data["did"], data["handle"])
         except (KeyError, TypeError):
             return None
-        self._redact.add(session.access)
-        self._redact.add(session.refresh)
+        register(session.access, session.refresh)
         return session
 
     def _save_session(self, body: dict[str, Any]) -> Session:
@@ -140,8 +137,7 @@ class BlueskyPublisher:
             raise Transient(
                 f"{PLATFORM}: the session answer lacks {exc}", platform=PLATFORM
             ) from exc
-        self._redact.add(session.access)
-        self._redact.add(session.refresh)
+        register(session.access, session.refresh)
         document = {
             "service": self.service,
             "identifier": self.identifier,
@@ -256,12 +252,14 @@ class BlueskyPublisher:
         body = json_body(response, platform=PLATFORM, what=what)
         did = str(body.get("did", ""))
         handle = str(body.get("handle", ""))
+        session = self._session
         return AccountInfo(
             platform=PLATFORM,
             account=self.account,
             remote_id=did,
             handle=handle,
             url=f"https://bsky.app/profile/{handle or did}",
+            warnings=atproto.sign_in_warnings(session.access) if session else (),
         )
 
     # --- publish --------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 Every call has explicit connect and read timeouts. requests' exceptions and the platforms'
 HTTP statuses are translated here into the errors of ``platforms.base``, chained with
-``from``, with every known secret redacted from messages. What a failure means depends on
-whether the request may have been applied:
+``from``, with every credential redacted from messages (``scheduler.redact``). What a
+failure means depends on whether the request may have been applied:
 
 * the connection could not be opened (refused, name not resolved, connect timeout): nothing
   was sent -> Transient;
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -39,41 +39,11 @@ from scheduler.platforms.base import (
     Transient,
 )
 from scheduler.platforms.sent import never_sent
-from scheduler.settings import Secret
+from scheduler.redact import redact, redact_optional
 
 log = logging.getLogger("scheduler.platforms.http")
 
 USER_AGENT = f"campaign-scheduler/{__version__}"
-REDACTED = "***"
-
-# --- secrets ----------------------------------------------------------------------------------
-
-
-class Redactor:
-    """Replaces every known secret value in a text; publishers feed it their credentials."""
-
-    def __init__(self, secrets: Iterable[Secret | str] = ()) -> None:
-        self._values: set[str] = set()
-        for secret in secrets:
-            self.add(secret)
-
-    def add(self, secret: Secret | str | None) -> None:
-        if secret is None:
-            return
-        value = secret.reveal() if isinstance(secret, Secret) else secret
-        if len(value) >= 4:  # shorter values would blank out ordinary words
-            self._values.add(value)
-
-    def __call__(self, text: str | None) -> str:
-        if not text:
-            return text or ""
-        for value in sorted(self._values, key=len, reverse=True):
-            text = text.replace(value, REDACTED)
-        return text
-
-    def __repr__(self) -> str:
-        return f"Redactor({len(self._values)} secrets)"
-
 
 # --- the client -------------------------------------------------------------------------------
 
@@ -109,7 +79,6 @@ class HttpClient:
         platform: str,
         base_url: str,
         timeout: float,
-        redact: Redactor,
         account: str,
         gate: RequestGate,
         headers: Mapping[str, str] | None = None,
@@ -121,7 +90,6 @@ class HttpClient:
         self.gate = gate
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.redact = redact
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Accept"] = "application/json"
@@ -162,7 +130,7 @@ class HttpClient:
                 hint="check the account's address in the campaign (https://host)",
             ) from exc
         except requests.exceptions.RequestException as exc:
-            detail = self.redact(f"{type(exc).__name__}: {exc}")
+            detail = redact(f"{type(exc).__name__}: {exc}")
             log.debug("%s %s failed: %s", method, url, detail)
             common: dict[str, Any] = {
                 "platform": self.platform,
@@ -200,7 +168,7 @@ class HttpClient:
         """The error for a non-success answer, classified by status (never by its wording)."""
         status = response.status_code
         code, message = error_text(response)
-        platform_message = self.redact(" ".join(x for x in (code, message) if x) or None)
+        platform_message = redact_optional(" ".join(x for x in (code, message) if x) or None)
         words = f"{self.platform}: {what} was refused ({status}"
         words += f": {platform_message})" if platform_message else ")"
         common: dict[str, Any] = {

@@ -22,7 +22,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from scheduler.descriptors import Descriptor
+from scheduler.descriptors import Descriptor, endpoint_of
 from scheduler.descriptors.mastodon import MASTODON
 from scheduler.errors import ConfigError
 from scheduler.platforms import ratelimit
@@ -48,7 +48,7 @@ from scheduler.platforms.base import (
     page_coverage,
     read_page,
 )
-from scheduler.platforms.http import HttpClient, Redactor, json_body
+from scheduler.platforms.http import HttpClient, json_body
 from scheduler.platforms.mastodon_find import (
     FIND_MARGIN,
     PROGRESS,
@@ -58,6 +58,7 @@ from scheduler.platforms.mastodon_find import (
     parse_time,
 )
 from scheduler.platforms.rules import check_part
+from scheduler.redact import register
 
 PLATFORM = MASTODON.name
 STATUSES = "/api/v1/statuses"
@@ -120,14 +121,12 @@ class MastodonPublisher:
     platform = PLATFORM
 
     def __init__(self, spec: AccountSpec, context: PlatformContext) -> None:
-        instance = (spec.settings.get("instance") or "").rstrip("/")
+        instance = endpoint_of(spec) if spec.settings.get("instance") else None
         if not instance:
             raise ConfigError(
                 f"account {spec.name!r}: no Mastodon instance",
                 hint="add `instance: https://your.instance` to the account in the campaign",
             )
-        if not instance.startswith(("http://", "https://")):
-            instance = "https://" + instance
         self.account = spec.name
         self.instance = instance
         configured = spec.settings.get("max_chars")
@@ -137,12 +136,11 @@ class MastodonPublisher:
         self._clock = context.clock
         self._lookup_seconds = context.lookup_seconds
         token = context.credentials.require(spec.name, "access_token")["access_token"]
-        self._redact = Redactor([token])
+        register(token.reveal())
         self.http = HttpClient(
             platform=PLATFORM,
             base_url=instance,
             timeout=context.timeout,
-            redact=self._redact,
             headers={"Authorization": f"Bearer {token.reveal()}"},
             account=spec.name,
             gate=context.gate,

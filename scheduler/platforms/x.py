@@ -46,6 +46,7 @@ from typing import Any, TypeVar
 import requests
 import tweepy
 
+from scheduler.descriptors import endpoint_of
 from scheduler.descriptors.x import X
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
@@ -138,9 +139,9 @@ class XPublisher:
         self.spec = spec
         self._clock = context.clock
         self._lookup_seconds = context.lookup_seconds
-        self.api_base = (
-            context.x_api_base or spec.settings.get("api_base") or DEFAULT_API_BASE
-        ).rstrip("/")
+        # The operator's setting wins over the account's own (a test's fake server).
+        override = context.x_api_base or spec.settings.get("api_base")
+        self.api_base = endpoint_of(spec, override=override) or DEFAULT_API_BASE
         self.session = build_session(
             self.api_base, context.timeout, account=spec.name, gate=context.gate
         )

@@ -34,10 +34,12 @@ from requests.auth import AuthBase, HTTPBasicAuth
 
 from scheduler.clock import Clock
 from scheduler.credentials import env_prefix
+from scheduler.destination import UnsafeEndpoint, endpoint
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import AccountSpec, AuthFailed, PlatformContext
 from scheduler.platforms.statefile import locked, write_private
 from scheduler.platforms.x_errors import classify, raise_for_status
+from scheduler.redact import register_pair
 from scheduler.settings import Secret
 
 OAUTH1_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
@@ -193,6 +195,8 @@ class OAuth2UserAuth:
         self._store = store
         self._clock = clock
         self._lock = threading.Lock()
+        # HTTP Basic sends base64(client_id:client_secret): that form is masked too.
+        register_pair(client_id, client_secret.reveal() if client_secret else None)
         # Replaced tokens stay masked: a server may still echo one back later.
         self._retired: set[str] = set()
 
@@ -331,6 +335,11 @@ def auth_for(spec: AccountSpec, context: PlatformContext, api_base: str) -> XAut
     # The operator's base takes the token endpoint with it: the refresh token never goes
     # to a host other than the one the posts go to.
     own_url = None if context.x_api_base else spec.settings.get("token_url")
+    if own_url:
+        try:
+            own_url = endpoint(own_url)
+        except UnsafeEndpoint as exc:
+            raise ConfigError(f"account {spec.name!r}: token_url {exc}") from None
     token_url = own_url or f"{api_base.rstrip('/')}/2/oauth2/token"
     return OAuth2UserAuth(
         pair=pair,

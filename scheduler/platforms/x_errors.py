@@ -42,7 +42,7 @@ from scheduler.platforms.base import (
 )
 from scheduler.platforms.sent import never_sent
 from scheduler.platforms.x_chunked import MediaProcessingError, ProcessingFailed
-from scheduler.platforms.x_http import redact
+from scheduler.redact import redact, register
 
 Action = Literal["create", "upload", "read", "token"]
 
@@ -134,7 +134,8 @@ def classify(
     where = f" part {part_index + 1}" if part_index is not None and action == "create" else ""
     said = platform_message(exc)
     if said is not None:
-        said = redact(said, secrets)
+        register(*secrets)
+        said = redact(said)
     kw: dict[str, Any] = {"platform": PLATFORM, "platform_message": said, "part_index": part_index}
     quoted = f": {said}" if said else ""
 

@@ -7,16 +7,12 @@ the account's configured API base (``https://api.x.com`` by default; a loopback 
 tests). Our own media and token calls use the same session, so they get the same timeout.
 
 tweepy logs request headers at DEBUG (with OAuth 2.0 that is the bearer token), and
-requests-oauthlib logs the signed OAuth 1.0a header: ``install_redaction`` puts a filter on
-those loggers that masks authorisation headers, token fields and every secret value the
-publishers registered.
+requests-oauthlib logs the signed OAuth 1.0a header: ``install_redaction`` puts the one
+redaction (``scheduler.redact``) on those loggers and registers the account's secrets.
 """
 
 from __future__ import annotations
 
-import logging
-import re
-import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,11 +22,11 @@ from requests.adapters import HTTPAdapter
 
 from scheduler.descriptors.x import X
 from scheduler.platforms.base import CREATE, OPEN_GATE, READ, WRITE, RequestGate
+from scheduler.redact import filter_loggers, register
 
 PLATFORM = X.name
 TWEEPY_HOST = "https://api.twitter.com"
 DEFAULT_API_BASE = X.default_endpoint or ""
-MASK = "***"
 
 
 class _XAdapter(HTTPAdapter):
@@ -103,24 +99,6 @@ def build_session(
 
 # --- redaction ----------------------------------------------------------------------------
 
-_PATTERNS = [
-    # "Authorization: Bearer abc", "'Authorization': 'OAuth oauth_token=...'"
-    re.compile(
-        r"(?P<keep>authorization['\"]?\s*[:=]\s*['\"]?)(?P<secret>[^'\"\r\n}]+)", re.IGNORECASE
-    ),
-    re.compile(r"(?P<keep>\bbearer\s+)(?P<secret>[A-Za-z0-9._~+/=%-]+)", re.IGNORECASE),
-    re.compile(
-        r"(?P<keep>\boauth_(?:token|signature|consumer_key|verifier)=['\"]?)"
-        r"(?P<secret>[^'\"&,\s]+)",
-        re.IGNORECASE,
-    ),
-    re.compile(
-        r"(?P<keep>\b(?:access_token|refresh_token|client_secret|code_verifier)['\"]?"
-        r"\s*[:=]\s*['\"]?)(?P<secret>[^'\"&,\s}]+)",
-        re.IGNORECASE,
-    ),
-]
-
 LOGGERS = (
     "tweepy",
     "tweepy.client",
@@ -138,52 +116,7 @@ LOGGERS = (
 )
 
 
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    for value in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(value, MASK)
-    for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: m["keep"] + MASK, text)
-    return text
-
-
-class RedactingFilter(logging.Filter):
-    """Rewrites each record's message with secrets masked; never drops a record."""
-
-    def __init__(self) -> None:
-        super().__init__("x-redaction")
-        self._secrets: set[str] = set()
-        self._lock = threading.Lock()
-
-    def add_secrets(self, values: Iterable[str]) -> None:
-        with self._lock:
-            self._secrets.update(v for v in values if v)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string is the logger's problem, not a leak
-            return True
-        with self._lock:
-            secrets = tuple(self._secrets)
-        clean = redact(message, secrets)
-        if clean != message:
-            record.msg = clean
-            record.args = None
-        return True
-
-
-_FILTER = RedactingFilter()
-_installed = False
-_install_lock = threading.Lock()
-
-
-def install_redaction(secrets: Iterable[str] = ()) -> RedactingFilter:
-    """Mask X secrets in every logger that may print them; idempotent."""
-    global _installed
-    _FILTER.add_secrets(secrets)
-    with _install_lock:
-        if not _installed:
-            for name in LOGGERS:
-                logging.getLogger(name).addFilter(_FILTER)
-            _installed = True
-    return _FILTER
+def install_redaction(secrets: Iterable[str] = ()) -> None:
+    """Register X secrets with the one redaction and filter every logger that may print them."""
+    register(*secrets)
+    filter_loggers(LOGGERS)

@@ -37,7 +37,7 @@ from scheduler.campaign.problems import Problem, where_of
 from scheduler.campaign.schedule import TimeProblem, resolve_post
 from scheduler.campaign.yamlread import Loc
 from scheduler.clock import Clock
-from scheduler.descriptors import Descriptor
+from scheduler.descriptors import Descriptor, destination_of
 from scheduler.descriptors.fits import MediaFacts, Misfit, is_gif_limit, part_misfits
 from scheduler.draft import Draft, LinkCard, Media, Part
 from scheduler.errors import CampaignError
@@ -375,6 +375,7 @@ class Renderer:
             author=post.author,
             latest=post.latest_due,
             source=post.source,
+            destination=destination_of(account.spec(account_name)),
         )
 
     def _media_misfit(

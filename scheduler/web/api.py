@@ -45,6 +45,10 @@ def record_json(loaded: Loaded, record: DraftRecord, mark: CareMark) -> dict[str
         "post_id": record.key.post_id,
         "account": record.key.account,
         "platform": record.draft.platform,
+        # Where it goes is part of what is approved (and of the content hash).
+        "destination": None
+        if record.draft.destination is None
+        else record.draft.destination.to_data(),
         "due": record.due.isoformat(),
         "due_local": view.due_local.isoformat(),
         "state": str(record.state),

@@ -49,6 +49,15 @@ _DRAFT: dict[str, Any] = {
     "post_id": _STRING,
     "account": _STRING,
     "platform": _STRING,
+    "destination": {
+        "type": ["object", "null"],
+        "description": "where it goes, as approved",
+        "properties": {
+            "platform": _STRING,
+            "host": _OPTIONAL_STRING,
+            "identity": _OPTIONAL_STRING,
+        },
+    },
     "due": _TIME,
     "due_local": _TIME,
     "state": _STRING,

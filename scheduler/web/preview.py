@@ -63,6 +63,7 @@ class DraftView:
     account: str
     platform: str
     platform_label: str
+    destination: str | None  # where it goes, as approved: platform, handle and host
     due_local: datetime
     content_warning: str | None
     language: str | None
@@ -165,6 +166,7 @@ def draft_view(draft: Draft, rules: Descriptor | None = None) -> DraftView:
         account=draft.account,
         platform=draft.platform,
         platform_label=descriptors.label_of(draft.platform),
+        destination=draft.destination.describe() if draft.destination else None,
         due_local=draft.due.astimezone(ZoneInfo(draft.timezone)),
         content_warning=draft.content_warning,
         language=draft.language,

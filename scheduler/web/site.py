@@ -8,7 +8,6 @@ that says why, rather than setting a cookie the browser would leak or drop.
 from __future__ import annotations
 
 import inspect
-import ipaddress
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import jinja2
+import markupsafe
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,7 +24,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheduler.clock import Clock
+from scheduler.destination import is_loopback
 from scheduler.errors import LedgerError
+from scheduler.redact import redact
 from scheduler.web.base import NotSignedIn, Session
 from scheduler.web.housekeeping import Housekeeping
 from scheduler.web.review import Review
@@ -99,17 +101,6 @@ def by_method(path: str, **handlers: Handler) -> Route:
     return Route(path, endpoint, methods=list(handlers))
 
 
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def cookie_is_safe(request: Request) -> bool:
     """https anywhere, or plain http on this machine only."""
     return request.url.scheme == "https" or is_loopback(request.url.hostname)
@@ -145,6 +136,15 @@ class Notice:
     text: str
 
 
+def _scrubbed(value: Any) -> Any:
+    """Every value a page shows passes the one redaction (error texts quote servers)."""
+    if isinstance(value, markupsafe.Markup):
+        return markupsafe.Markup(redact(str(value)))
+    if isinstance(value, str):
+        return redact(value)
+    return value
+
+
 def templates() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(HERE / "templates")),
@@ -152,6 +152,7 @@ def templates() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_scrubbed,
     )
     env.filters["short_hash"] = lambda h: str(h).split(":")[-1][:12]
     return env

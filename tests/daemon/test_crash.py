@@ -135,7 +135,12 @@ def test_sigterm_finishes_or_releases_in_flight_work_and_exits_cleanly(stage: St
     stage.prepare(posts, threads)
     _slow(stage, 0.3, 200)
     proc = stage.start()
-    time.sleep(2.0)
+    # Signal once work is in flight, not after a fixed time: a loaded machine can take longer
+    # than that to import and open the ledger, and a signal before the handlers is no test.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not stage.masto.statuses:
+        time.sleep(0.05)
+    assert stage.masto.statuses, stage.logs()
     proc.send_signal(signal.SIGTERM)
     assert wait_exit(proc, 30) == 0, stage.logs()
     log = stage.logs()

@@ -66,6 +66,18 @@ def test_check_knows_its_settings_and_limit(
     assert "a pigeon account needs 'loft'" in capsys.readouterr().err
 
 
+def test_its_server_passes_the_one_endpoint_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plain = CAMPAIGN.replace('"https://loft.example"', '"http://loft.example"')
+    assert main(["check", str(_campaign(tmp_path, plain))]) == 1
+    assert "plain http to a host that is not loopback" in capsys.readouterr().err
+    local = CAMPAIGN.replace('"https://loft.example"', '"http://127.0.0.1:8080/"')
+    campaign = load_campaign(_campaign(tmp_path / "local", local))
+    spec = campaign.accounts["loft"].spec("loft")
+    assert descriptors.destination_of(spec).host == "http://127.0.0.1:8080"
+
+
 def test_preview_counts_against_its_limit(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -15,8 +15,10 @@ tests can assert exactly-once and session reuse. Behaviour worth a fake:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -54,6 +56,16 @@ class Stored:
         return str(self.value.get("text", ""))
 
 
+def _jwt(claims: dict[str, Any]) -> str:
+    """A token shaped like the PDS's (header.claims.signature); nobody verifies the signature."""
+
+    def part(data: dict[str, Any]) -> str:
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    return f"{part({'typ': 'at+jwt', 'alg': 'HS256'})}.{part(claims)}.fake-signature"
+
+
 class FakeBluesky(FakeServer):
     def __init__(
         self,
@@ -68,6 +80,9 @@ class FakeBluesky(FakeServer):
         self.handle = handle
         self.password = password
         self.did = did
+        # The access token's scope claim: an app password's, unless a test signs in with the
+        # main password ("com.atproto.access").
+        self.scope = "com.atproto.appPass"
         self.handles: dict[str, str] = {handle: did, "mind.org.uk": "did:plc:mindcharity000000"}
         self.records: list[Stored] = []
         self.blobs: dict[str, dict[str, Any]] = {}
@@ -126,7 +141,8 @@ class FakeBluesky(FakeServer):
 
     def _new_session(self) -> dict[str, Any]:
         n = next(self._serial)
-        access, refresh = f"access-{n}-{self.did}", f"refresh-{n}-{self.did}"
+        access = _jwt({"scope": self.scope, "sub": self.did, "n": n})
+        refresh = _jwt({"scope": "com.atproto.refresh", "sub": self.did, "n": n})
         self._access[access] = True
         self._refresh.add(refresh)
         return {

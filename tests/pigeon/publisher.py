@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from scheduler.descriptors import endpoint_of
 from scheduler.platforms import ratelimit
 from scheduler.platforms.base import (
     Absent,
@@ -26,8 +27,9 @@ from scheduler.platforms.base import (
     PublishRequest,
     PublishResult,
 )
-from scheduler.platforms.http import HttpClient, Redactor, json_body
+from scheduler.platforms.http import HttpClient, json_body
 from scheduler.platforms.rules import check_part
+from scheduler.redact import register
 from tests.pigeon.descriptor import PIGEON
 
 
@@ -61,11 +63,11 @@ class PigeonPublisher:
     def __init__(self, spec: AccountSpec, context: PlatformContext) -> None:
         self.account = spec.name
         token = context.credentials.require(spec.name, "token")["token"]
+        register(token.reveal())
         self.http = HttpClient(
             platform=self.platform,
-            base_url=spec.settings.get("loft") or "",
+            base_url=endpoint_of(spec) or "",
             timeout=context.timeout,
-            redact=Redactor([token]),
             headers={"Authorization": f"Bearer {token.reveal()}"},
             account=spec.name,
             gate=context.gate,

@@ -18,11 +18,7 @@ from scheduler.platforms.base import (
     RateLimited,
     Transient,
 )
-from scheduler.platforms.http import (
-    HttpClient,
-    Redactor,
-)
-from scheduler.settings import Secret
+from scheduler.platforms.http import HttpClient
 
 NOW = datetime(2026, 5, 11, 8, 0, tzinfo=UTC)
 EPOCH = int(NOW.timestamp())
@@ -40,7 +36,6 @@ CLIENT = HttpClient(
     platform="p",
     base_url="http://127.0.0.1:9",
     timeout=1,
-    redact=Redactor(),
     account="a",
     gate=OPEN_GATE,
 )
@@ -93,19 +88,12 @@ def test_refused_connection_is_transient_even_for_a_create() -> None:
             platform="p",
             base_url=f"http://127.0.0.1:{port}",
             timeout=1,
-            redact=Redactor(),
             account="a",
             gate=OPEN_GATE,
         )
         with pytest.raises(Transient, match="cannot reach") as info:
             client.request("POST", "/x", creates=True)
     assert isinstance(info.value.__cause__, requests.ConnectionError)
-
-
-def test_redactor() -> None:
-    redact = Redactor([Secret("s3cr3t-token"), "abc"])  # too short to redact safely
-    assert redact("Bearer s3cr3t-token failed for abc") == "Bearer *** failed for abc"
-    assert "s3cr3t" not in repr(redact)
 
 
 def test_an_unusable_address_is_a_configuration_error() -> None:
@@ -115,7 +103,6 @@ def test_an_unusable_address_is_a_configuration_error() -> None:
         platform="p",
         base_url="http://exa mple",
         timeout=1,
-        redact=Redactor(),
         account="a",
         gate=OPEN_GATE,
     )
