@@ -25,6 +25,7 @@ from scheduler.clock import ensure_utc
 from scheduler.ledger import tables as t
 from scheduler.ledger.base import AccountPause
 from scheduler.ledger.core import LedgerCore
+from scheduler.redact import redact
 
 SOURCES = ("rate_limited", "headers", "quota", "auth", "held")
 
@@ -42,7 +43,8 @@ class RateLimitOps(LedgerCore):
         values = {
             "account": account,
             "until": until,
-            "reason": reason,
+            # A platform's answer may quote what it was sent: the reason is kept redacted.
+            "reason": redact(reason),
             "source": source,
             "updated_at": now,
         }

@@ -57,6 +57,19 @@ def test_one_pause_per_account_and_the_later_one_wins(ledger: SqlLedger) -> None
     assert [p.account for p in ledger.account_pauses(now=late)] == ["masto"]
 
 
+def test_a_pause_reason_is_kept_redacted(ledger: SqlLedger) -> None:
+    # A platform's refusal may quote the request back: a credential in it is masked.
+    reason = "429 from the server: Authorization: Bearer abcdefghij0123 access_token=s3cr3tvalue9"
+    kept = ledger.pause_account(
+        "masto", until=DUE + 5 * M, reason=reason, source="rate_limited", now=DUE
+    )
+    stored = ledger.account_pause("masto", now=DUE)
+    assert stored is not None
+    for text in (kept.reason, stored.reason):
+        assert "abcdefghij0123" not in text and "s3cr3tvalue9" not in text
+        assert text.startswith("429 from the server") and "***" in text
+
+
 def test_an_unknown_source_is_refused(ledger: SqlLedger) -> None:
     with pytest.raises(ValueError):
         _pause(ledger, DUE + M, source="guess")
