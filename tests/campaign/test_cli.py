@@ -9,6 +9,7 @@ import pytest
 
 from scheduler.cli import main
 from tests.campaign.helpers import HEADER, POSTS, write_campaign
+from tests.cli.shapes import validate
 
 
 def test_check_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -150,7 +151,9 @@ def test_plan_warns_when_the_schedule_exceeds_a_quota(
     folder.mkdir()
     (folder / "campaign.yaml").write_text(QUOTA_CAMPAIGN + "\n".join(lines) + "\n")
     assert main(["plan", str(folder), "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)["posts"]
+    document = json.loads(capsys.readouterr().out)
+    validate("plan", document)  # the warnings are the rows' documented flags
+    rows = document["posts"]
     warned = [r["post"] for r in rows if any("quota" in f for f in r["flags"])]
     assert warned == flagged
     for row in rows:
