@@ -183,7 +183,8 @@ def test_no_secret_is_written_anywhere(
         assert run("accounts check", "accounts", "check", str(folder), "--timeout", "2") == 1
         assert run("approve", "approve", str(folder), "one", "--as", "rev@example.org") == 0
         run_args = ["run", str(folder), "--exit-when-done"] + (["--log-json"] if log_json else [])
-        assert run("run", *run_args) == 0
+        # Every call was refused, so the draft failed: --exit-when-done says so.
+        assert run("run", *run_args) == 1
         # A person pastes a credential into a pause's reason: it is kept, and shown, masked.
         reason = f"rotate access_token={MASTO_TOKEN}, it was in a chat"
         assert (

@@ -177,6 +177,8 @@ class Account(Strict):
     handle: str | None = None  # bluesky: name.bsky.social
     service: str | None = None  # bluesky: the PDS, default https://bsky.social
     username: str | None = None  # x, threads: without @
+    # x: the API tier of the app (its daily post quota: the X descriptor's quotas)
+    tier: Literal["free", "basic", "pro", "enterprise", "pay-per-use"] | None = None
     max_chars: int | None = Field(default=None, ge=1, le=100_000)  # mastodon instance limit
     visibility: Literal["public", "unlisted", "private", "direct"] | None = None
     reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scheduler.cli import jsonout
 from scheduler.cli.common import (
@@ -170,6 +170,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     campaign = load_campaign(args.path)
     result = plan(campaign)
+    flag_quotas(campaign, result.rows)
     if args.json:
         jsonout.emit(
             {
@@ -203,6 +204,50 @@ def cmd_plan(args: argparse.Namespace) -> int:
     flagged = sum(1 for r in result.rows if r.flags)
     print(f"{len(result.rows)} posts, {flagged} flagged")
     return 0
+
+
+def flag_quotas(campaign: Any, rows: list[Any]) -> None:
+    """Flag the post where the campaign's own schedule spends more of an account's quota
+    than the platform allows (X's posts per day on the account's tier, Bluesky's write
+    points...): the daemon spreads such a burst out, so those posts go out later than planned,
+    or are missed if their window closes first."""
+    from scheduler.platforms.quota import overflows, quotas_for
+
+    by_post = {post.id: post for post in campaign.posts}
+    for name, account in campaign.accounts.items():
+        quotas = quotas_for(account.text_platform, account.settings)
+        if not quotas:
+            continue
+        planned: list[tuple[Any, int]] = []
+        row_at: dict[Any, Any] = {}
+        for row in rows:
+            if name in row.accounts:
+                parts = _parts(by_post[row.post_id], name, account)
+                planned.extend((row.utc, index) for index in range(parts))
+                row_at.setdefault(row.utc, row)
+        for quota in quotas:
+            found = overflows(quota, planned)
+            if not found:
+                continue
+            at, spent = found[0]
+            unit = "" if quota.cost == 1 else f", {quota.cost} a post"
+            more = f" (and {len(found) - 1} times after)" if len(found) > 1 else ""
+            hours = quota.per.total_seconds() / 3600
+            row_at[at].flags.append(
+                f"{name}: {spent} {quota.what} in {hours:g} h up to here{more}; "
+                f"{account.text_platform} allows {quota.requests} {quota.name}{unit}: "
+                "the daemon holds later posts until the quota allows"
+            )
+
+
+def _parts(post: Any, name: str, account: Any) -> int:
+    """How many parts a post has on an account (a variant's text or thread wins)."""
+    content = post
+    for key in (account.platform, account.text_platform, name):
+        variant = post.variants.get(key)
+        if variant is not None and {"text", "thread"} & variant.model_fields_set:
+            content = variant
+    return len(content.thread) if content.thread else 1
 
 
 def cmd_export_ics(args: argparse.Namespace) -> int:

@@ -21,12 +21,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from scheduler.clock import SystemClock
     from scheduler.credentials import CredentialStore
     from scheduler.daemon.base import DaemonOptions
+    from scheduler.daemon.gate import LedgerGate
     from scheduler.daemon.metrics import DaemonMetrics, MetricsSink
     from scheduler.daemon.report import Reporter
     from scheduler.daemon.runner import Daemon
     from scheduler.daemon.source import CampaignFiles
     from scheduler.log import EventLog
     from scheduler.notify import FanOut, notifiers_from_env
+    from scheduler.platforms.quota import quotas_for
 
     settings = settings_from(args)
     clock = SystemClock()
@@ -44,11 +46,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     def spec_of(campaign: str, account: str) -> Any:
         return holder[0].campaigns[campaign].accounts[account]
 
-    publisher_for = publisher_factory(
-        settings, clock, credentials, sandbox=args.sandbox, timeout=options.http_timeout
-    )(spec_of)
+    def account_quotas(account: str, platform: str) -> Any:
+        # The account's own settings pick its quotas (X's tier); the first campaign naming it.
+        for loaded in holder[0].campaigns.values():
+            spec = loaded.accounts.get(account)
+            if spec is not None and spec.platform == platform:
+                return quotas_for(platform, spec.settings)
+        return quotas_for(platform)
+
     ledger = open_ledger(settings, clock)
     metrics.watch_ledger(ledger, clock)
+    gate = LedgerGate(ledger, clock, quotas=account_quotas, reporter=reporter)
+    publisher_for = publisher_factory(
+        settings,
+        clock,
+        credentials,
+        sandbox=args.sandbox,
+        timeout=options.http_timeout,
+        gate=gate,
+    )(spec_of)
     daemon = Daemon(
         ledger,
         source,
@@ -56,6 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         clock=clock,
         options=options,
         reporter=reporter,
+        gate=gate,
         bind_destinations=not args.sandbox,  # a rehearsal sends nothing anywhere
         expiry_of=credentials.expires_at,
     )
@@ -99,6 +116,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from scheduler.clock import SystemClock
     from scheduler.credentials import CredentialStore
     from scheduler.daemon.base import DaemonOptions
+    from scheduler.daemon.gate import LedgerGate
     from scheduler.daemon.report import Reporter
     from scheduler.daemon.retry import RetryPolicy
     from scheduler.daemon.runner import Daemon
@@ -134,8 +152,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             loaded = source.load()
             demo.approve_for_demo(ledger, loaded, clock.now())
             specs = {(c.campaign_id, name): s for c in loaded for name, s in c.accounts.items()}
+            reporter = Reporter(progress)
+            gate = LedgerGate(ledger, clock, reporter=reporter)
             publisher_for = publisher_factory(
-                settings, clock, CredentialStore({}, None), sandbox=True
+                settings, clock, CredentialStore({}, None), sandbox=True, gate=gate
             )(lambda campaign, account: demo.rehearsal_spec(specs[(campaign, account)]))
             daemon = Daemon(
                 ledger,
@@ -143,7 +163,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 publisher_for,
                 clock=clock,
                 options=options,
-                reporter=Reporter(progress),
+                reporter=reporter,
+                gate=gate,
                 bind_destinations=False,  # a rehearsal: nothing leaves the machine
             )
             # A safety net: the demo never runs for more than a minute and a half.
@@ -186,13 +207,20 @@ def same_destination(draft: Any, spec: Any) -> None:
 
 
 def publisher_factory(
-    settings: Settings, clock: Any, credentials: Any, *, sandbox: bool, timeout: float = 30.0
+    settings: Settings,
+    clock: Any,
+    credentials: Any,
+    *,
+    sandbox: bool,
+    timeout: float = 30.0,
+    gate: Any = None,
 ) -> Callable[[Callable[[str, str], Any]], Callable[[Any], Any]]:
     """A function from ``spec_of(campaign, account)`` to the daemon's ``publisher_for``.
 
     Each worker thread keeps its own publisher per account (HTTP sessions are not shared
     between threads). With ``sandbox`` every account writes to the outbox instead, keeping
-    its real platform's rules (``as_platform``).
+    its real platform's rules (``as_platform``). Every request passes ``gate`` (the daemon's
+    account pauses and quotas) when one is given.
     """
     import threading
     from dataclasses import replace
@@ -211,6 +239,7 @@ def publisher_factory(
         timeout=timeout,
         # A rehearsal never talks to X, so the operator's X settings do not matter to it.
         x_api_base=None if sandbox else settings.x_api_base,
+        **({"gate": gate} if gate is not None else {}),
     )
     local = threading.local()
 

@@ -220,6 +220,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             found = ledger.list(campaign)
             records += found
             rows += status_rows(found, ledger.rule, clock.now())
+        waits = ledger.account_pauses(now=clock.now())
         bound = {b.account: b for b in ledger.bound_destinations()}
     finally:
         ledger.close()
@@ -230,6 +231,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         now=clock.now(),
         max_lateness=options.max_lateness,
         thread_completion=options.thread_completion,
+        account_pauses=waits,
         bound=bound,
     )
     if args.json:

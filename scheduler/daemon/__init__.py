@@ -1,8 +1,9 @@
 """The daemon: publishes approved drafts at their times, once, and reports what did not go out.
 
 base.py       options, what the daemon is given, errors
-retry.py      backoff, rate-limit headers, the decision after a failed attempt (pure)
-reconcile.py  windows, catch-up, unapproved reminders, reconciliation rules, 429 pauses
+retry.py      backoff and the decision after a failed attempt (pure)
+reconcile.py  windows, catch-up, unapproved reminders, reconciliation rules
+gate.py       the gate of every request: account pauses and quotas, kept in the ledger
 worker.py     one claimed draft: check, reconcile, publish part by part, record
 request.py    what is sent: the request rebuilt from the draft, hash and media checked again
 report.py     the log and the notifier: nothing silent

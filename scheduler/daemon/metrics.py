@@ -46,6 +46,7 @@ EVENTS: dict[str, tuple[str, str]] = {
     "outcome_unknown": ("posts", "outcome_unknown"),
     "retry_wait": ("retries", "error"),
     "reconcile_later": ("retries", "reconcile"),
+    "deferred": ("retries", "paused"),  # claimed, then found paused: no attempt was made
     "account_paused": ("pauses", ""),
     "lease_taken_over": ("takeovers", ""),
 }
@@ -71,13 +72,14 @@ class DaemonMetrics:
             ),
             "retries": Counter(
                 "scheduler_retries",
-                "Attempts put off to later: after an error, or to look again for a lost answer",
+                "Drafts put off to later: after an error, to look again for a lost answer, or "
+                "because the account turned out to be paused (not counted as an attempt)",
                 ["reason"],
                 registry=r,
             ),
             "pauses": Counter(
                 "scheduler_account_pauses",
-                "Times an account was paused because its platform said it was rate limited",
+                "Times an account was paused: a 429, headers saying nothing is left, a spent quota",
                 registry=r,
             ),
             "takeovers": Counter(
@@ -88,7 +90,7 @@ class DaemonMetrics:
         }
         for outcome in ("published", "failed", "missed", "outcome_unknown"):
             self.counters["posts"].labels(outcome)
-        for reason in ("error", "reconcile"):
+        for reason in ("error", "reconcile", "paused"):
             self.counters["retries"].labels(reason)
         self.lateness = Histogram(
             "scheduler_publish_lateness_seconds",

@@ -12,7 +12,7 @@
   attempt, over everything since the first attempt: only a found part or a proof of absence
   lets it go on; "cannot tell" is looked at again later, then waits for a person as
   outcome_unknown.
-* A 429 pauses every post of the account until the platform's reset.
+* A 429 pauses every request to the account until the platform's reset (``gate``).
 
 ``plan`` is a pure function of the ledger's records and the time, so the rules are tested
 as tables; the runner turns its answer into timers.
@@ -20,7 +20,6 @@ as tables; the runner turns its answer into timers.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -160,7 +159,9 @@ def needs_reconcile(claim: Any, attempts: Sequence[Any], events: Sequence[Any]) 
         return False
     last = max(previous, key=lambda a: a.number)
     outcome = str(last.outcome or "")
-    if last.ended_at is None or outcome in ("", "outcome_unknown"):
+    # A lease that expired mid-publish is as unsettled as an unknown outcome: its holder may
+    # have posted (the taker may have been deferred by a pause before it could look).
+    if last.ended_at is None or outcome in ("", "outcome_unknown", "lease_expired"):
         return True
     return str(last.error_class or "") == "OutcomeUnknown"
 
@@ -179,27 +180,3 @@ def described(answer: Lookup) -> dict[str, Any]:
     if isinstance(answer, Absent):
         return {"found": False, "answer": "absent", "url": "", "evidence": answer.coverage.how}
     return {"found": False, "answer": "cannot_tell", "url": "", "evidence": answer.reason}
-
-
-class AccountPauses:
-    """Accounts the platform asked us to leave alone until a time (a 429 and its reset)."""
-
-    def __init__(self) -> None:
-        self._until: dict[str, datetime] = {}
-        self._lock = threading.Lock()
-
-    def pause(self, account: str, until: datetime) -> None:
-        with self._lock:
-            current = self._until.get(account)
-            if current is None or until > current:
-                self._until[account] = until
-
-    def until(self, account: str, now: datetime) -> datetime | None:
-        with self._lock:
-            when = self._until.get(account)
-            if when is None:
-                return None
-            if when <= now:
-                del self._until[account]
-                return None
-            return when

@@ -7,16 +7,11 @@ daemon continues the same schedule instead of starting it over.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 
 from scheduler.errors import PublishError, SchedulerError
-from scheduler.platforms.base import OutcomeUnknown, Permanent, RateLimited
-
-# A reset header above this is an absolute Unix time; below it, seconds from now.
-_EPOCH_THRESHOLD = 1_000_000_000
+from scheduler.platforms.base import AccountPaused, OutcomeUnknown, Permanent, RateLimited
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,58 +46,23 @@ def backoff(attempt: int, policy: RetryPolicy, rand: float) -> float:
     return step * (1.0 - policy.jitter * min(max(rand, 0.0), 1.0))
 
 
-def wait_from_headers(headers: Mapping[str, str], now: datetime) -> float | None:
-    """Seconds until the platform lets us try again, from its response headers, if it said.
+def what_was_sent(error: PublishError, *, requests: int, creates: int, recorded: int) -> str:
+    """What an attempt that ended with ``error`` counts as, from what it sent: ``requests``
+    let through by the account's gate, ``creates`` among them, and the parts it recorded.
 
-    ``Retry-After`` (seconds or an HTTP date) wins; otherwise the rate-limit reset in any of
-    the forms the platforms use: X ``x-rate-limit-reset`` (Unix seconds), Mastodon
-    ``X-RateLimit-Reset`` (ISO 8601), Bluesky ``RateLimit-Reset`` (Unix seconds, or seconds
-    from now in the IETF draft's form).
+    * ``"nothing"``: the gate refused (the account is paused) before anything was sent:
+      not an attempt; the draft waits for the pause.
+    * ``"unknown"``: the gate refused after a create whose part was never recorded (say, the
+      lookup after a lost answer): that part may exist, so it is looked for first.
+    * ``"attempt"``: anything else: an attempt like any other, counted.
     """
-    lower = {k.lower(): v.strip() for k, v in headers.items()}
-    retry_after = lower.get("retry-after")
-    if retry_after:
-        seconds = _seconds_or_date(retry_after, now)
-        if seconds is not None:
-            return max(seconds, 0.0)
-    for name in ("x-rate-limit-reset", "x-ratelimit-reset", "ratelimit-reset"):
-        value = lower.get(name)
-        if not value:
-            continue
-        seconds = _reset_value(value, now)
-        if seconds is not None:
-            return max(seconds, 0.0)
-    return None
-
-
-def _seconds_or_date(value: str, now: datetime) -> float | None:
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return (when - now).total_seconds()
-
-
-def _reset_value(value: str, now: datetime) -> float | None:
-    try:
-        number = float(value)
-    except ValueError:
-        try:
-            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return (when - now).total_seconds()
-    if number >= _EPOCH_THRESHOLD:
-        return number - now.timestamp()
-    return number
+    if not isinstance(error, AccountPaused):
+        return "attempt"
+    if requests == 0:
+        return "nothing"
+    if creates > recorded:
+        return "unknown"
+    return "attempt"
 
 
 def error_reason(error: BaseException) -> str:

@@ -39,8 +39,9 @@ from scheduler.daemon.base import (
     PublisherFor,
 )
 from scheduler.daemon.dispatch import Dispatcher
+from scheduler.daemon.gate import LedgerGate
 from scheduler.daemon.notices import unfinished
-from scheduler.daemon.reconcile import UNAPPROVED, WAITING, AccountPauses, Step, plan
+from scheduler.daemon.reconcile import UNAPPROVED, WAITING, Step, plan
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.serial import SerialWrites
 from scheduler.daemon.timers import Timers, guarded
@@ -54,6 +55,8 @@ from scheduler.notify.base import Notice
 ACTIVE = WAITING | {"publishing"}
 # Past this many drafts to settle, one read of the campaigns is cheaper than a read each.
 SETTLE_ONE_BY_ONE = 50
+# What a person must look at: ``run --exit-when-done`` exits 1 when any draft ends so.
+NOT_PUBLISHED = ("failed", "missed", "outcome_unknown")
 
 
 def _job_id(action: str, key: DraftKey) -> str:
@@ -83,6 +86,7 @@ class Daemon:
         options: DaemonOptions,
         reporter: Reporter,
         rand: Callable[[], float] | None = None,
+        gate: LedgerGate | None = None,
         bind_destinations: bool = True,
         expiry_of: Callable[[str], datetime | None] | None = None,
     ) -> None:
@@ -96,10 +100,12 @@ class Daemon:
         self.clock = clock
         self.options = options
         self.reporter = reporter
+        # The publishers' gate: the composition root hands the same one to the platforms.
+        self.gate = gate or LedgerGate(ledger, clock, reporter=reporter)
+        self.gate.ledger = ledger  # its pauses take turns with the daemon's other writes
         self.bind_destinations = bind_destinations
         # An account's token expiry as recorded with its credentials (None: unknown).
         self.expiry_of = expiry_of
-        self.pauses = AccountPauses()
         self.stopping = threading.Event()
         self.roots: dict[str, Path] = {}
         self.campaigns: dict[str, Loaded] = {}
@@ -110,7 +116,7 @@ class Daemon:
             clock=clock,
             options=options,
             reporter=reporter,
-            pauses=self.pauses,
+            gate=self.gate,
             roots=self.roots,
             stopping=self.stopping,
             bind_destinations=bind_destinations,
@@ -249,11 +255,12 @@ class Daemon:
             self.dispatcher.due((key,))
             return None
         now = self.clock.now()
-        paused = self.pauses.until(key.account, now)
-        if paused is not None:
+        pause = self._pause(key.account)
+        if pause is not None:
+            # The claim would skip it: look again when the pause ends (a started thread too).
             record = self._get(key)
-            if record is not None and str(record.state) in WAITING and not record.parts_done:
-                self._schedule_publish(key, paused)
+            if record is not None and str(record.state) in WAITING:
+                self._schedule_publish(key, pause.until)
                 return None
         claim = self.ledger.claim(
             key,
@@ -317,6 +324,12 @@ class Daemon:
             thread_completion=self.options.thread_completion,
         )
 
+    def _pause(self, account: str) -> Any:
+        try:
+            return self.gate.paused(account)
+        except LedgerError:
+            return None
+
     def _get(self, key: DraftKey) -> Any:
         try:
             return self.ledger.get(key)
@@ -326,7 +339,7 @@ class Daemon:
     def _process(self, claim: Any) -> str:
         outcome = self.worker.process(claim)
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-        if outcome == "retry_wait":
+        if outcome in ("retry_wait", "deferred"):
             with contextlib.suppress(LedgerError):
                 record = self.ledger.get(claim.key)
                 if record.next_attempt is not None:
@@ -475,6 +488,24 @@ class Daemon:
             Notice(kind="missed", draft=str(step.key), summary=reason, when=now, detail=detail)
         )
 
+    def summary(self) -> dict[str, int]:
+        """How many drafts of the loaded campaigns are in each state, from the ledger (so
+        drafts closed as missed at start, or by another daemon, are counted too)."""
+        counts: dict[str, int] = {}
+        try:
+            records = self.records()
+        except LedgerError:
+            return counts
+        for record in records:
+            state = str(record.state)
+            counts[state] = counts.get(state, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def exit_code(self) -> int:
+        """0, or 1 when any draft failed, was missed or has an unknown outcome."""
+        counts = self.summary()
+        return 1 if any(counts.get(state, 0) for state in NOT_PUBLISHED) else 0
+
     def is_done(self) -> bool:
         """Nothing left to publish, to retry or to wait for approval within its window."""
         now = self.clock.now()
@@ -606,10 +637,21 @@ class Daemon:
                 note="their leases expire and the next daemon reconciles them",
             )
         self.reporter.event("stopped", outcomes=dict(sorted(self.outcomes.items())))
+        if self.options.exit_when_done:
+            counts = self.summary()
+            bad = sum(counts.get(state, 0) for state in NOT_PUBLISHED)
+            self.reporter.event(
+                "summary",
+                "error" if bad else "info",
+                drafts=counts,
+                not_published=bad,
+                **{state: counts.get(state, 0) for state in NOT_PUBLISHED},
+            )
         self.reporter.close(timeout=5.0)
 
     def run(self) -> int:
-        """Run until SIGTERM/SIGINT (or until done with ``exit_when_done``); returns 0."""
+        """Run until SIGTERM/SIGINT (or until done with ``exit_when_done``); returns 0, or with
+        ``exit_when_done`` 1 when any draft failed, was missed or has an unknown outcome."""
         previous: dict[int, Any] = {}
 
         def on_stop(signum: int, frame: FrameType | None) -> None:
@@ -637,4 +679,4 @@ class Daemon:
             self.stop()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-        return 0
+        return self.exit_code() if self.options.exit_when_done else 0

@@ -13,10 +13,12 @@ _WRITES = frozenset(
         "record_part",
         "finish",
         "retry_later",
+        "defer",
         "give_up",
         "release",
         "mark_missed",
         "sync",
+        "pause_account",
         "bind_destination",
     }
 )

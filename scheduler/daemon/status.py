@@ -1,5 +1,6 @@
 """What ``scheduler status`` shows: upcoming, in flight, waiting to retry, published, problems,
-and posts whose window closed without them going out (a past week nobody ran).
+and posts whose window closed without them going out (a past week nobody ran),
+and the accounts paused by a platform's rate limit or a quota.
 
 Built from ledger records only (the ledger is the truth), as plain data for ``--json`` and as
 lines for people, with times in the campaign's timezone and in UTC. A started thread whose
@@ -160,11 +161,27 @@ def build(
     now: datetime,
     max_lateness: float,
     thread_completion: float = THREAD_COMPLETION,
+    account_pauses: Iterable[Any] = (),
     bound: Mapping[str, BoundDestination] | None = None,
 ) -> dict[str, Any]:
-    """The report; with ``bound`` (the ledger's bound destinations) held accounts show too."""
+    """The report. ``account_pauses`` are the ledger's AccountPause rows in force (a
+    platform's rate limit or a quota; a person's pause of a campaign is shown apart); with
+    ``bound`` (the ledger's bound destinations) held accounts show too."""
     groups: dict[str, list[dict[str, Any]]] = {g: [] for g in GROUPS}
     held: dict[str, dict[str, Any]] = {}
+    records = list(records)
+    accounts = {record.key.account for record in records}
+    paused = [
+        {
+            "account": p.account,
+            "until": _iso(p.until),
+            "reason": p.reason,
+            "source": p.source,
+        }
+        for p in account_pauses
+        # A held account is listed with its remedy among the held ones.
+        if p.account in accounts and p.until > now and p.source != "held"
+    ]
     for record in records:
         item = entry(
             record, now=now, max_lateness=max_lateness, thread_completion=thread_completion
@@ -193,6 +210,7 @@ def build(
         "counts": counts,
         **groups,
         "held_accounts": [held[a] for a in sorted(held)],
+        "paused_accounts": paused,
     }
 
 
@@ -220,6 +238,11 @@ def render(report: dict[str, Any]) -> list[str]:
         lines.append(f"{titles[group]} ({len(items)})")
         for item in items:
             lines.append("  " + _line(group, item))
+    paused = report.get("paused_accounts") or []
+    if paused:
+        lines.append(f"Paused accounts ({len(paused)}): nothing is sent to them until then")
+        for p in paused:
+            lines.append(f"  {p['account']}  until {p['until']}: {p['reason']} ({p['source']})")
     counts = report["counts"]
     lines.append(
         f"{counts['published']} published, {counts['upcoming']} upcoming, "

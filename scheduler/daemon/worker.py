@@ -24,6 +24,7 @@ from pathlib import Path
 
 from scheduler.clock import Clock
 from scheduler.daemon.base import DaemonOptions, PublisherFor
+from scheduler.daemon.gate import LedgerGate
 from scheduler.daemon.notices import (
     due_local,
     evidence,
@@ -32,10 +33,10 @@ from scheduler.daemon.notices import (
     published_parts,
     unfinished,
 )
-from scheduler.daemon.reconcile import AccountPauses, described, first_attempt, needs_reconcile
+from scheduler.daemon.reconcile import described, first_attempt, needs_reconcile
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.request import NotPublishable, build_request
-from scheduler.daemon.retry import Decision, backoff, decide, error_reason
+from scheduler.daemon.retry import Decision, backoff, decide, error_reason, what_was_sent
 from scheduler.daemon.windows import finish_by, window_end
 from scheduler.draft import Draft, PartResult
 from scheduler.errors import (
@@ -49,6 +50,7 @@ from scheduler.ledger.base import Binding, Claim, Ledger
 from scheduler.notify.base import Notice
 from scheduler.platforms.base import (
     Absent,
+    AccountPaused,
     AuthFailed,
     CannotTell,
     Found,
@@ -80,7 +82,7 @@ class Worker:
         clock: Clock,
         options: DaemonOptions,
         reporter: Reporter,
-        pauses: AccountPauses,
+        gate: LedgerGate,
         roots: Mapping[str, Path],
         stopping: threading.Event,
         rand: Callable[[], float] = random.random,
@@ -91,7 +93,7 @@ class Worker:
         self.clock = clock
         self.options = options
         self.reporter = reporter
-        self.pauses = pauses
+        self.gate = gate
         self.roots = roots
         self.stopping = stopping
         self.rand = rand
@@ -104,6 +106,7 @@ class Worker:
     def process(self, claim: Claim) -> str:
         """Publish the claimed draft; returns the outcome (published, retry_wait, ...)."""
         key = claim.key
+        self.gate.begin()
         try:
             return self._process(claim)
         except LedgerError as exc:
@@ -156,6 +159,8 @@ class Worker:
                     return outcome
                 request = replace(request, done=done)
         except PublishError as exc:
+            if self._sent(exc) == "nothing":
+                return self._defer(claim, exc)
             # A lookup answers CannotTell rather than raise; this is a publisher's bug.
             return self._cannot_tell(claim, request, CannotTell(error_reason(exc)), end)
 
@@ -184,16 +189,6 @@ class Worker:
                 window_end=end,
                 finish_by=finish,
             )
-        paused = self.pauses.until(draft.account, now)
-        if paused is not None and not done:
-            self.ledger.retry_later(
-                claim,
-                next_attempt=paused,
-                error=f"account {draft.account} is rate limited until {paused.isoformat()}",
-                now=now,
-            )
-            self.reporter.event("paused", key=str(claim.key), until=paused)
-            return "retry_wait"
         if self._paused(draft):
             # Paused between the claim and the first request: nothing goes out.
             self.ledger.release(claim, now=now)
@@ -273,6 +268,21 @@ class Worker:
         """
         now = self.clock.now()
         index = len(claim.parts_done)
+        if answer.retry_after is not None:
+            # A 429 on the lookup: every request of the account waits for the reset, in
+            # every daemon (the gate's pause in the ledger; a later one already stored stays).
+            self.gate.pause(
+                claim.key.account,
+                now + _seconds(answer.retry_after),
+                reason=f"a lookup was rate limited: {answer.reason}",
+                source="rate_limited",
+            )
+            if self.gate.sent().requests == 0:
+                # The gate refused the lookup's first request: nothing was sent, so this was
+                # no attempt; the draft waits for the pause and looks first then.
+                return self._defer(
+                    claim, AccountPaused(answer.reason, retry_after=answer.retry_after)
+                )
         asked: PublishError = (
             RateLimited(answer.reason, retry_after=answer.retry_after)
             if answer.retry_after is not None
@@ -359,6 +369,14 @@ class Worker:
             )
             return "released"
         except PublishError as exc:
+            sent = self._sent(exc, recorded=len(done) - len(request.done))
+            if sent == "nothing":
+                return self._defer(holder[0], exc)
+            if sent == "unknown":
+                exc = OutcomeUnknown(
+                    f"{exc.message}, after a post whose answer was not seen; it may exist",
+                    part_index=len(done),
+                )
             return self._failed_attempt(holder[0], record, exc, end, request, publisher)
         except LedgerError:
             raise
@@ -426,14 +444,29 @@ class Worker:
             finish_by=self._finish_by(draft) if claim.parts_done else None,
         )
         if decision.pause_account_until is not None:
-            self.pauses.pause(draft.account, decision.pause_account_until)
-            self.reporter.event(
-                "account_paused",
-                "warning",
-                account=draft.account,
-                until=decision.pause_account_until,
+            self.gate.pause(
+                draft.account,
+                decision.pause_account_until,
+                reason=error_reason(exc),
+                source="rate_limited",
             )
         return self._apply(claim, decision, exc)
+
+    def _sent(self, exc: PublishError, recorded: int = 0) -> str:
+        """What this attempt sent before ``exc`` (see ``retry.what_was_sent``)."""
+        sent = self.gate.sent()
+        return what_was_sent(exc, requests=sent.requests, creates=sent.creates, recorded=recorded)
+
+    def _defer(self, claim: Claim, exc: PublishError) -> str:
+        """The account is paused and nothing was sent: wait for the pause, without counting
+        an attempt."""
+        now = self.clock.now()
+        pause = self.gate.paused(claim.key.account)
+        wait = getattr(exc, "retry_after", None)
+        until = pause.until if pause is not None else now + _seconds(float(wait or 0.0))
+        self.ledger.defer(claim, until=until, reason=error_reason(exc), now=now)
+        self.reporter.event("deferred", key=str(claim.key), until=until, reason=error_reason(exc))
+        return "deferred"
 
     def _settle_unknown(
         self, claim: Claim, request: PublishRequest, publisher: Publisher, exc: PublishError
@@ -541,7 +574,7 @@ class Worker:
             self.ledger.give_up(claim, state="missed", reason=reason, now=now)
             self._notice("missed", draft, reason)
             return "missed"
-        self.pauses.pause(draft.account, retry_at)
+        self.gate.pause(draft.account, retry_at, reason=exc.message, source="held")
         self.ledger.retry_later(claim, next_attempt=retry_at, error=exc, now=now)
         return "retry_wait"
 
@@ -571,7 +604,7 @@ class Worker:
             self.ledger.give_up(claim, state="failed", reason=reason, now=now)
             self._notice("failed", draft, reason)
             return "failed"
-        self.pauses.pause(draft.account, retry_at)
+        self.gate.pause(draft.account, retry_at, reason=reason, source="auth")
         # The stored error says "needs reconnecting", so status shows it as a problem.
         stored: SchedulerError = (
             AuthFailed(reason, status=getattr(exc, "status", None))

@@ -46,19 +46,49 @@ class Dedupe:
 
 @dataclass(frozen=True, slots=True)
 class Quota:
+    """A limit the platform counts over a rolling window of ``per``.
+
+    ``counts`` says which of our published parts count toward it: "every part", "first
+    part" (a platform that counts replies apart) or "replies"; None for a limit the ledger
+    does not count (requests of every kind, uploads, an app's total), which the platform's
+    headers report instead. Each counted part costs ``cost`` (Bluesky's write points: a
+    created record costs 3). ``tier`` holds it to accounts whose ``tier`` setting names it
+    (X's API tiers).
+    """
+
     requests: int
     per: timedelta
     scope: str  # "account" | "app" | "user"
     what: str = "posts"
+    cost: int = 1
+    counts: str | None = "every part"  # | "first part" | "replies" | None: not counted by us
+    tier: str | None = None
+
+    @property
+    def name(self) -> str:
+        """How messages write it, e.g. "posts per 24 hours on the free tier"."""
+        minutes = self.per.total_seconds() / 60
+        if minutes % 60:
+            span = f"{minutes:g} minutes"
+        else:
+            span = "hour" if minutes == 60 else f"{minutes / 60:g} hours"
+        tier = f" on the {self.tier} tier" if self.tier else ""
+        return f"{self.what} per {span}{tier}"
 
 
 @dataclass(frozen=True, slots=True)
 class RateLimits:
-    """The headers a rate-limited answer carries, and the published quotas."""
+    """The headers a rate-limited answer carries, and the published quotas.
+
+    ``windows`` names each limit the headers report, by header prefix: the prefix takes
+    ``-limit``, ``-remaining`` and ``-reset`` (``platforms.ratelimit`` reads them; the name is
+    what a pause says, e.g. "X's 24-hour limit for the user").
+    """
 
     reset_header: str | None = None
     reset_format: str = "epoch"  # "epoch" (Unix seconds) | "iso8601" | "seconds" (from now)
     headers: tuple[str, ...] = ()
+    windows: tuple[tuple[str, str], ...] = ()  # (header prefix, name)
     quotas: tuple[Quota, ...] = ()
 
 

@@ -47,9 +47,12 @@ BLUESKY = register(
                 "RateLimit-Reset",
                 "RateLimit-Policy",
             ),
+            # The reset may also count seconds from now (the IETF draft's form).
+            windows=(("ratelimit", "the server's rate limit"),),
             quotas=(
-                Quota(5000, timedelta(hours=1), "account", "points (a created record costs 3)"),
-                Quota(35_000, timedelta(hours=24), "account", "points (a created record costs 3)"),
+                # A created record costs 3 points; every part is one record.
+                Quota(5000, timedelta(hours=1), "account", "write points", cost=3),
+                Quota(35_000, timedelta(hours=24), "account", "write points", cost=3),
             ),
         ),
         publisher="scheduler.platforms.bluesky:create",

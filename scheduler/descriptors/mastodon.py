@@ -28,9 +28,12 @@ MASTODON = register(
             reset_header="X-RateLimit-Reset",
             reset_format="iso8601",
             headers=("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"),
+            # Some forks send the reset as Unix seconds; the reader takes either.
+            windows=(("x-ratelimit", "the server's rate limit"),),
             quotas=(
-                Quota(300, timedelta(minutes=5), "account", "requests"),
-                Quota(30, timedelta(minutes=30), "account", "media uploads"),
+                # Requests of every kind and uploads: the headers report these, not the ledger.
+                Quota(300, timedelta(minutes=5), "account", "requests", counts=None),
+                Quota(30, timedelta(minutes=30), "account", "media uploads", counts=None),
                 Quota(300, timedelta(hours=3), "account", "statuses"),
             ),
         ),

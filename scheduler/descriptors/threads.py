@@ -19,7 +19,10 @@ register(
         media=MediaLimits(max_media=10, max_image_bytes=8_000_000, max_alt_chars=1000),
         identity_setting="username",
         settings=("username",),
-        rate_limits=RateLimits(quotas=(Quota(250, timedelta(hours=24), "account"),)),
+        # Replies are counted apart (a quota of their own), so only a thread's first part counts.
+        rate_limits=RateLimits(
+            quotas=(Quota(250, timedelta(hours=24), "account", counts="first part"),)
+        ),
         preview_only=True,
     )
 )

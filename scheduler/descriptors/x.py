@@ -30,7 +30,7 @@ X = register(
         ),
         reply_settings=True,
         identity_setting="username",
-        settings=("username", "reply_settings"),
+        settings=("username", "reply_settings", "tier"),
         default_endpoint="https://api.x.com",
         # No idempotency key: a lost answer is settled by looking at the account's posts.
         dedupe=Dedupe(key=None, lookup=True),
@@ -41,13 +41,25 @@ X = register(
                 "x-rate-limit-limit",
                 "x-rate-limit-remaining",
                 "x-rate-limit-reset",
+                "x-user-limit-24hour-limit",
                 "x-user-limit-24hour-remaining",
+                "x-user-limit-24hour-reset",
+                "x-app-limit-24hour-limit",
                 "x-app-limit-24hour-remaining",
+                "x-app-limit-24hour-reset",
+            ),
+            windows=(
+                ("x-rate-limit", "X's rate limit"),
+                ("x-user-limit-24hour", "X's 24-hour limit for the user"),
+                ("x-app-limit-24hour", "X's 24-hour limit for the app"),
             ),
             quotas=(
                 Quota(100, timedelta(minutes=15), "user"),
                 Quota(300, timedelta(hours=3), "account", "posts and reposts"),
-                Quota(10_000, timedelta(hours=24), "app"),
+                Quota(10_000, timedelta(hours=24), "app", counts=None),  # every account's
+                # The daily cap of the API tier the account's ``tier`` setting names.
+                Quota(17, timedelta(hours=24), "user", tier="free"),
+                Quota(100, timedelta(hours=24), "user", tier="basic"),
             ),
         ),
         publisher="scheduler.platforms.x:create",

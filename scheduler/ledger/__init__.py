@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from scheduler.ledger.base import (
     ALL_CAMPAIGNS,
+    AccountPause,
     ApprovalRule,
     Attempt,
     Binding,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ALL_CAMPAIGNS",
     "TRANSITIONS",
+    "AccountPause",
     "ApprovalRule",
     "Attempt",
     "Binding",

@@ -221,6 +221,17 @@ class DraftRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountPause:
+    """An account that must not be called until ``until`` (a platform's reset, a quota)."""
+
+    account: str
+    until: datetime
+    reason: str
+    source: str  # rate_limited | headers | quota | auth
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Claim:
     """A lease on one draft, held by one worker, for one publish attempt."""
 
@@ -439,6 +450,8 @@ class Ledger(Protocol):
         self, claim: Claim, *, state: State | str, reason: BaseException | str, now: datetime
     ) -> None: ...
 
+    def defer(self, claim: Claim, *, until: datetime, reason: str, now: datetime) -> None: ...
+
     def release(self, claim: Claim, *, now: datetime) -> None: ...
 
     def resolve(
@@ -482,6 +495,20 @@ class Ledger(Protocol):
         missed: Sequence[tuple[DraftKey, str]] = (),
         shifts: Sequence[Shift] = (),
     ) -> Pause: ...
+
+    def pause_account(
+        self, account: str, *, until: datetime, reason: str, source: str, now: datetime
+    ) -> AccountPause: ...
+
+    def account_pause(self, account: str, *, now: datetime) -> AccountPause | None: ...
+
+    def account_pauses(self, *, now: datetime) -> builtins.list[AccountPause]: ...
+
+    def published_parts(
+        self, account: str, *, since: datetime
+    ) -> builtins.list[tuple[datetime, int]]: ...
+
+    def count_published(self, account: str, *, since: datetime) -> int: ...
 
     def ping(self) -> None:
         """Return when the database answers; LedgerUnavailable otherwise (health checks)."""

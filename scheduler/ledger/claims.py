@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, not_, or_, select, update
+from sqlalchemy import Connection, and_, delete, exists, not_, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from scheduler.clock import ensure_utc
@@ -83,6 +83,13 @@ def started() -> ColumnElement[bool]:
     return t.drafts.c.parts_done.like("%{%")
 
 
+def account_not_paused(now: datetime) -> ColumnElement[bool]:
+    """The draft's account has no pause in force: a paused account's drafts wait unclaimed
+    (so waiting costs no attempt), a started thread's later parts too."""
+    p, d = t.account_pauses, t.drafts
+    return ~exists().where(p.c.account == d.c.account, p.c.until > now)
+
+
 def not_paused() -> ColumnElement[bool]:
     """No pause is in force over the draft's campaign (nor over every campaign)."""
     d, p = t.drafts, t.campaign_pauses
@@ -93,13 +100,15 @@ def claimable(now: datetime, thread_completion: Lease = 0.0) -> ColumnElement[bo
     """The claim condition at ``now``; started threads may be finished until their window
     end + ``thread_completion``. (A draft without a latest time has no window here: the
     daemon applies its default lateness.) Nothing of a paused campaign is claimed, not even
-    an expired lease: the draft stays as it is until the pause ends."""
+    an expired lease: the draft stays as it is until the pause ends; nor anything of an
+    account a platform asked to wait (``account_not_paused``)."""
     d = t.drafts
     window_open = or_(d.c.latest.is_(None), d.c.latest >= now)
     completion = _span(thread_completion)
     if completion > timedelta(0):
         window_open = or_(window_open, and_(d.c.latest >= now - completion, started()))
     return and_(
+        account_not_paused(now),
         d.c.approved_hash.is_not(None),
         d.c.approved_hash == d.c.content_hash,
         d.c.due <= now,
@@ -453,6 +462,44 @@ class ClaimOps(LedgerCore):
             error=error,
             values={"next_attempt": ensure_utc(next_attempt)},
         )
+
+    def defer(self, claim: Claim, *, until: datetime, reason: str, now: datetime) -> None:
+        """Give the draft back to wait until ``until`` without counting an attempt: the account
+        turned out to be paused before this attempt sent anything. The attempt row goes (it
+        sent nothing), the attempt count goes back, and an event says why."""
+        now, until = ensure_utc(now), ensure_utc(until)
+        d, a = t.drafts, t.attempts
+        with self._write() as conn:
+            row = self._held(conn, claim, "defer")
+            check("defer", claim.key, State(row.state), State.RETRY_WAIT)
+            conn.execute(
+                update(d)
+                .where(key_where(d, claim.key))
+                .values(
+                    state=State.RETRY_WAIT.value,
+                    next_attempt=until,
+                    attempts=d.c.attempts - 1,
+                    lease_owner=None,
+                    lease_token=None,
+                    lease_until=None,
+                    version=d.c.version + 1,
+                    updated_at=now,
+                )
+            )
+            conn.execute(delete(a).where(key_where(a, claim.key), a.c.number == claim.attempt))
+            self._log(
+                conn,
+                self._event(
+                    claim.key,
+                    at=now,
+                    action="defer",
+                    from_state=State.PUBLISHING,
+                    to_state=State.RETRY_WAIT,
+                    actor=claim.owner,
+                    content_hash=row.content_hash,
+                    detail={"until": until.isoformat(), "reason": reason},
+                ),
+            )
 
     def give_up(
         self, claim: Claim, *, state: State | str, reason: BaseException | str, now: datetime

@@ -91,6 +91,14 @@ def _web_sign_in(conn: Connection) -> None:
     tables.web_sessions.create(conn, checkfirst=True)
 
 
+def _account_pauses(conn: Connection) -> None:
+    tables.account_pauses.create(conn, checkfirst=True)
+    # Quotas count an account's published parts in a rolling window from the events.
+    conn.execute(
+        text("CREATE INDEX IF NOT EXISTS ix_events_account ON events (account, action, at)")
+    )
+
+
 def _destinations(conn: Connection) -> None:
     tables.account_destinations.create(conn, checkfirst=True)
 
@@ -126,6 +134,7 @@ MIGRATIONS: list[Migration] = [
     ("0003_versions", _versions),
     ("0004_append_only_events", _append_only),
     ("0005_web_sign_in", _web_sign_in),
+    ("0006_account_pauses", _account_pauses),
     ("0007_destinations", _destinations),
     ("0008_campaign_pause", _campaign_pause),
 ]

@@ -74,6 +74,8 @@ TRANSITIONS: dict[str, dict[State, frozenset[State]]] = {
     "record_part": {S.PUBLISHING: frozenset({S.PUBLISHING})},
     "finish": {S.PUBLISHING: frozenset({S.PUBLISHED})},
     "retry_later": {S.PUBLISHING: frozenset({S.RETRY_WAIT})},
+    # The account turned out to be paused before anything was sent: not an attempt.
+    "defer": {S.PUBLISHING: frozenset({S.RETRY_WAIT})},
     "give_up": {S.PUBLISHING: frozenset({S.FAILED, S.MISSED, S.OUTCOME_UNKNOWN})},
     "release": {S.PUBLISHING: frozenset({S.SCHEDULED})},
     "mark_missed": {

@@ -188,6 +188,19 @@ web_sessions = Table(
     Column("ended_at", UTCDateTime()),
 )
 
+# One pause per account (added by migration 0006): the account must not be called until
+# ``until``. Written on a 429, when a platform's headers say nothing is left, and when a
+# publishing quota is spent; every daemon sharing the ledger honours it, across restarts.
+account_pauses = Table(
+    "account_pauses",
+    metadata,
+    Column("account", String(200), primary_key=True),
+    Column("until", UTCDateTime(), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("source", String(30), nullable=False),  # rate_limited | headers | quota | auth | held
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
 # Where each account's credential may go (added by migration 0007): the destination an
 # operator confirmed, or the one its first use recorded. Keyed by account name, as the
 # credential store is: an account is one credential whichever campaign names it.

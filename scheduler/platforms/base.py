@@ -9,6 +9,7 @@ foreign exception (requests, tweepy) that caused them:
 
     PublishError
     ├── RateLimited(retry_after)   wait, then retry; other posts of the account wait too
+    │   └── AccountPaused          the account's gate refused: nothing was sent
     ├── Transient                  nothing was applied; retry with backoff
     ├── OutcomeUnknown             the post may exist: ``find`` before any new attempt
     └── Permanent                  do not retry this content
@@ -20,7 +21,7 @@ foreign exception (requests, tweepy) that caused them:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,9 +37,11 @@ from scheduler.redact import redact_optional
 
 __all__ = [
     "LOOKUP_SECONDS",
+    "OPEN_GATE",
     "PAGE_TRIES",
     "Absent",
     "AccountInfo",
+    "AccountPaused",
     "AccountSpec",
     "AuthFailed",
     "CannotTell",
@@ -59,6 +62,7 @@ __all__ = [
     "PublishResult",
     "Publisher",
     "RateLimited",
+    "RequestGate",
     "Transient",
     "page_coverage",
     "read_page",
@@ -93,6 +97,11 @@ class RateLimited(_PlatformError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after  # seconds from now, when the platform said so
+
+
+class AccountPaused(RateLimited):
+    """The account is paused (a platform's reset or a quota still pending): the request was
+    not sent, so waiting for it is not an attempt."""
 
 
 class Transient(_PlatformError):
@@ -380,6 +389,45 @@ class Publisher(Protocol):
     def close(self) -> None: ...
 
 
+# --- the gate every request passes ------------------------------------------------------------
+
+# What a request does, for the gate: quotas count creates; a pause stops every kind.
+CREATE = "create"
+READ = "read"
+WRITE = "write"  # uploads, sessions, metadata: writes that publish nothing
+
+
+class RequestGate(Protocol):
+    """Asked before every request to an account, and told the rate-limit headers of every
+    answer. The daemon's gate keeps the account's pause in the ledger, so every request of
+    every daemon honours it; the platforms know nothing of where it is kept."""
+
+    def before(self, account: str, platform: str, kind: str) -> None:
+        """Raise AccountPaused (nothing is sent) while the account must not be called."""
+        ...
+
+    def after(
+        self, account: str, platform: str, kind: str, status: int, headers: Mapping[str, str]
+    ) -> None:
+        """An answer came back (any status): its headers may pause the account."""
+        ...
+
+
+class _OpenGate:
+    """No pauses at all: for one-off commands (``accounts check``) and tests."""
+
+    def before(self, account: str, platform: str, kind: str) -> None:
+        return None
+
+    def after(
+        self, account: str, platform: str, kind: str, status: int, headers: Mapping[str, str]
+    ) -> None:
+        return None
+
+
+OPEN_GATE: RequestGate = _OpenGate()
+
+
 # --- construction ---------------------------------------------------------------------------
 
 
@@ -396,6 +444,7 @@ class PlatformContext:
     # The operator's X API base (SCHEDULER_X_API_BASE, checked by the settings); it wins over
     # an account's own, and OAuth 2.0 token refresh goes there too. Never from a campaign.
     x_api_base: str | None = None
+    gate: RequestGate = OPEN_GATE  # the daemon passes its own; one-off commands need none
 
 
 PublisherFactory = Callable[[AccountSpec, PlatformContext], Publisher]

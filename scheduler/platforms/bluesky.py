@@ -26,7 +26,7 @@ import requests
 from scheduler.descriptors import endpoint_of
 from scheduler.descriptors.bluesky import BLUESKY
 from scheduler.errors import ConfigError
-from scheduler.platforms import atproto
+from scheduler.platforms import atproto, ratelimit
 from scheduler.platforms.base import (
     Absent,
     AccountInfo,
@@ -52,7 +52,6 @@ from scheduler.platforms.base import (
 from scheduler.platforms.bluesky_body import post_record, sandbox_body
 from scheduler.platforms.http import (
     HttpClient,
-    bluesky_retry_after,
     error_text,
     json_body,
 )
@@ -93,7 +92,13 @@ class BlueskyPublisher:
         self._clock = context.clock
         self._password = context.credentials.require(spec.name, "app_password")["app_password"]
         register(self._password.reveal())
-        self.http = HttpClient(platform=PLATFORM, base_url=service, timeout=context.timeout)
+        self.http = HttpClient(
+            platform=PLATFORM,
+            base_url=service,
+            timeout=context.timeout,
+            account=spec.name,
+            gate=context.gate,
+        )
         self._session_file = Path(context.state_dir) / PLATFORM / f"{folder_name(spec.name)}.json"
         self._session: Session | None = None
         self._dids: dict[str, str | None] = {}
@@ -230,7 +235,7 @@ class BlueskyPublisher:
         return self.http.failure(
             response,
             what=what,
-            retry_after=bluesky_retry_after(response.headers, self._clock.now()),
+            retry_after=ratelimit.wait(response.headers, self._clock.now(), BLUESKY.rate_limits),
             creates=creates,
             part_index=part_index,
             override=override,

@@ -10,16 +10,15 @@ failure means depends on whether the request may have been applied:
 * anything later (read timeout, reset, dropped connection) on a call that creates something
   (``creates=True``) -> OutcomeUnknown; on a read or an upload -> Transient.
 
-Rate-limit headers differ per platform; the parsers below turn them into seconds from now.
+Every request passes the account's gate (``platforms.base.RequestGate``) first, and every
+answer's rate-limit headers go to it afterwards.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -27,12 +26,16 @@ import requests
 from scheduler import __version__
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
+    CREATE,
+    READ,
+    WRITE,
     AuthFailed,
     Forbidden,
     Invalid,
     OutcomeUnknown,
     PublishError,
     RateLimited,
+    RequestGate,
     Transient,
 )
 from scheduler.platforms.sent import never_sent
@@ -41,91 +44,6 @@ from scheduler.redact import redact, redact_optional
 log = logging.getLogger("scheduler.platforms.http")
 
 USER_AGENT = f"campaign-scheduler/{__version__}"
-
-# --- rate-limit headers -----------------------------------------------------------------------
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    lowered = name.lower()
-    for key, value in headers.items():
-        if key.lower() == lowered:
-            return value
-    return None
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """RFC 9110 Retry-After: delay seconds or an HTTP date."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-def parse_iso_reset(value: str | None, now: datetime) -> float | None:
-    """An ISO 8601 instant (Mastodon's X-RateLimit-Reset) as seconds from ``now``."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-def parse_epoch_reset(value: str | None, now: datetime) -> float | None:
-    """Unix epoch seconds (X's x-rate-limit-reset, Bluesky's RateLimit-Reset) from ``now``."""
-    if value is None or not value.strip():
-        return None
-    try:
-        epoch = float(value.strip())
-    except ValueError:
-        return None
-    return max(0.0, epoch - now.timestamp())
-
-
-def mastodon_retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
-    # Mastodon sends no Retry-After; the reset is ISO 8601 (some forks send epoch seconds).
-    value = _header(headers, "X-RateLimit-Reset")
-    found = parse_iso_reset(value, now)
-    if found is None:
-        found = parse_epoch_reset(value, now)
-    return found if found is not None else parse_retry_after(_header(headers, "Retry-After"), now)
-
-
-def bluesky_retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
-    found = parse_retry_after(_header(headers, "Retry-After"), now)
-    if found is None:
-        found = parse_epoch_reset(_header(headers, "RateLimit-Reset"), now)
-    return found
-
-
-def x_retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
-    # The 24-hour caps come with their own reset; the later of the exhausted ones wins.
-    candidates = []
-    for name in ("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour"):
-        remaining = _header(headers, f"{name}-remaining")
-        reset = parse_epoch_reset(_header(headers, f"{name}-reset"), now)
-        if reset is not None and (remaining is None or remaining.strip() == "0"):
-            candidates.append(reset)
-    if candidates:
-        return max(candidates)
-    return parse_epoch_reset(_header(headers, "x-rate-limit-reset"), now)
-
 
 # --- the client -------------------------------------------------------------------------------
 
@@ -161,9 +79,15 @@ class HttpClient:
         platform: str,
         base_url: str,
         timeout: float,
+        account: str,
+        gate: RequestGate,
         headers: Mapping[str, str] | None = None,
     ) -> None:
+        # ``account`` and ``gate`` have no default: every platform's requests pass the
+        # account's gate (``PlatformContext.gate``), so a publisher cannot forget to.
         self.platform = platform
+        self.account = account
+        self.gate = gate
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
@@ -192,6 +116,8 @@ class HttpClient:
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         what = what or f"{method} {path.split('?', 1)[0]}"
         kwargs.setdefault("timeout", (self.timeout, self.timeout))
+        kind = CREATE if creates else READ if method.upper() in ("GET", "HEAD") else WRITE
+        self.gate.before(self.account, self.platform, kind)
         try:
             response = self.session.request(method, url, **kwargs)
         except (
@@ -225,6 +151,7 @@ class HttpClient:
                 ) from exc
             raise Transient(f"{self.platform}: {what} failed in transit", **common) from exc
         log.debug("%s %s -> %s", method, url, response.status_code)
+        self.gate.after(self.account, self.platform, kind, response.status_code, response.headers)
         return response
 
     def failure(

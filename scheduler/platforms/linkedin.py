@@ -23,6 +23,7 @@ import requests
 from scheduler.descriptors import endpoint_of
 from scheduler.descriptors.linkedin import API_VERSION, LINKEDIN
 from scheduler.errors import ConfigError
+from scheduler.platforms import ratelimit
 from scheduler.platforms.base import (
     Absent,
     AccountInfo,
@@ -43,7 +44,7 @@ from scheduler.platforms.base import (
     page_coverage,
     read_page,
 )
-from scheduler.platforms.http import HttpClient, json_body, parse_retry_after
+from scheduler.platforms.http import HttpClient, json_body
 from scheduler.platforms.linkedin_body import little_text, post_body, sandbox_body
 from scheduler.platforms.rules import check_part
 from scheduler.redact import register
@@ -103,6 +104,8 @@ class LinkedInPublisher:
                 "LinkedIn-Version": version,
                 "X-Restli-Protocol-Version": "2.0.0",
             },
+            account=spec.name,
+            gate=context.gate,
         )
 
     def __repr__(self) -> str:
@@ -159,7 +162,7 @@ class LinkedInPublisher:
     def _failure(
         self, response: requests.Response, what: str, *, creates: bool = False
     ) -> PublishError:
-        retry_after = parse_retry_after(response.headers.get("Retry-After"), self.clock.now())
+        retry_after = ratelimit.wait(response.headers, self.clock.now(), LINKEDIN.rate_limits)
         error = self.http.failure(
             response, what=what, retry_after=retry_after, creates=creates, part_index=0
         )

@@ -25,6 +25,7 @@ from typing import Any
 from scheduler.descriptors import Descriptor, endpoint_of
 from scheduler.descriptors.mastodon import MASTODON
 from scheduler.errors import ConfigError
+from scheduler.platforms import ratelimit
 from scheduler.platforms.base import (
     Absent,
     AccountInfo,
@@ -47,7 +48,7 @@ from scheduler.platforms.base import (
     page_coverage,
     read_page,
 )
-from scheduler.platforms.http import HttpClient, json_body, mastodon_retry_after
+from scheduler.platforms.http import HttpClient, json_body
 from scheduler.platforms.mastodon_find import (
     FIND_MARGIN,
     PROGRESS,
@@ -141,6 +142,8 @@ class MastodonPublisher:
             base_url=instance,
             timeout=context.timeout,
             headers={"Authorization": f"Bearer {token.reveal()}"},
+            account=spec.name,
+            gate=context.gate,
         )
         self._account_id: str | None = spec.settings.get("account_id")
         self._limits_loaded = False
@@ -328,7 +331,7 @@ class MastodonPublisher:
         return self.http.failure(
             response,
             what=what,
-            retry_after=mastodon_retry_after(response.headers, self._clock.now()),
+            retry_after=ratelimit.wait(response.headers, self._clock.now(), MASTODON.rate_limits),
             creates=creates,
             part_index=part_index,
             hint=hint,

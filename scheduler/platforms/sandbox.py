@@ -40,6 +40,8 @@ from scheduler import descriptors
 from scheduler.descriptors.sandbox import SANDBOX
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
+    CREATE,
+    READ,
     Absent,
     AccountInfo,
     AccountSpec,
@@ -175,6 +177,9 @@ class SandboxPublisher:
         self.handle = settings.get("handle") or settings.get("username") or spec.name
         self.folder = Path(context.outbox).absolute() / folder_name(spec.name)
         self._clock = context.clock
+        # A rehearsal honours the account's pauses and its platform's quotas like the real
+        # publisher: each create and lookup asks the gate, as one HTTP request would.
+        self._gate = context.gate
         self._fail_kind = settings.get("fail_first") or None
         if self._fail_kind is not None and self._fail_kind not in FAULTS:
             raise ConfigError(
@@ -213,10 +218,12 @@ class SandboxPublisher:
             if result is None:
                 if before_create is not None:
                     before_create(index)
+                self._gate.before(self.account, self.as_platform, CREATE)
                 self._maybe_fail(key, index, before_write=True)
                 body = self._body(request, index, results)
                 result = self._write(key, request, index, body)
                 self._maybe_fail(key, index, before_write=False)
+                self._gate.after(self.account, self.as_platform, CREATE, 200, {})
             results.append(result)
             if on_part is not None:
                 on_part(result)
@@ -228,6 +235,7 @@ class SandboxPublisher:
         """Exact: the outbox file of the part's key is there or it is not."""
         key = part_key(request, part_index)
         try:
+            self._gate.before(self.account, self.as_platform, READ)
             found = self._read(key)
         except PublishError as exc:
             return CannotTell.because(exc, "reading the outbox")
@@ -376,6 +384,8 @@ class SandboxPublisher:
             "part_index": index,
         }
         if kind == "rate_limited":
+            headers = {"Retry-After": f"{self._retry_after:g}"}
+            self._gate.after(self.account, self.as_platform, CREATE, 429, headers)
             raise RateLimited(message, retry_after=self._retry_after, status=429, **common)
         raise FAULTS[kind](message, **common)
 

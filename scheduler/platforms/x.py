@@ -142,7 +142,9 @@ class XPublisher:
         # The operator's setting wins over the account's own (a test's fake server).
         override = context.x_api_base or spec.settings.get("api_base")
         self.api_base = endpoint_of(spec, override=override) or DEFAULT_API_BASE
-        self.session = build_session(self.api_base, context.timeout)
+        self.session = build_session(
+            self.api_base, context.timeout, account=spec.name, gate=context.gate
+        )
         self.auth: XAuth = auth_for(spec, context, self.api_base)
         install_redaction(self.auth.secrets())
         self.client = tweepy.Client(return_type=dict, wait_on_rate_limit=False)

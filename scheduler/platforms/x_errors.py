@@ -28,6 +28,8 @@ from typing import Any, Literal
 import requests
 import tweepy
 
+from scheduler.descriptors.x import X
+from scheduler.platforms import ratelimit
 from scheduler.platforms.base import (
     AuthFailed,
     Duplicate,
@@ -116,23 +118,6 @@ def _problem_type(response: Any) -> str:
     return str(body.get("type", "")) if isinstance(body, dict) else ""
 
 
-def retry_after(exc: tweepy.TooManyRequests, now: datetime) -> float | None:
-    """Seconds until X lets this account post again, from the reset headers (epoch seconds)."""
-    headers = exc.response.headers
-    resets: list[int] = []
-    if exc.reset_time is not None:
-        resets.append(int(exc.reset_time))
-    # A spent 24-hour cap outlasts the 15-minute window: wait for the later of the two.
-    for prefix in ("x-user-limit-24hour", "x-app-limit-24hour"):
-        remaining = headers.get(f"{prefix}-remaining")
-        reset = headers.get(f"{prefix}-reset")
-        if remaining == "0" and reset and reset.isdigit():
-            resets.append(int(reset))
-    if not resets:
-        return None
-    return max(0.0, max(resets) - now.timestamp())
-
-
 def classify(
     exc: BaseException,
     *,
@@ -167,7 +152,8 @@ def classify(
         status = exc.response.status_code
         kw["status"] = status
         if isinstance(exc, tweepy.TooManyRequests):
-            wait = retry_after(exc, now)
+            # A spent 24-hour cap outlasts the 15-minute window: the later reset wins.
+            wait = ratelimit.wait(exc.response.headers, now, X.rate_limits)
             capped = USAGE_CAPPED in _problem_type(exc.response)
             return RateLimited(
                 f"x: rate limited while {what}{where}{quoted}",

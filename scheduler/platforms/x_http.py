@@ -15,22 +15,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from scheduler.descriptors.x import X
+from scheduler.platforms.base import CREATE, OPEN_GATE, READ, WRITE, RequestGate
 from scheduler.redact import filter_loggers, register
 
+PLATFORM = X.name
 TWEEPY_HOST = "https://api.twitter.com"
 DEFAULT_API_BASE = X.default_endpoint or ""
 
 
 class _XAdapter(HTTPAdapter):
-    def __init__(self, timeout: tuple[float, float], rewrite_to: str | None = None) -> None:
+    def __init__(
+        self,
+        timeout: tuple[float, float],
+        rewrite_to: str | None = None,
+        *,
+        account: str = "",
+        gate: RequestGate = OPEN_GATE,
+    ) -> None:
         super().__init__()
         self.default_timeout = timeout
         self.rewrite_to = rewrite_to
+        self.account = account
+        self.gate = gate
 
     def send(
         self,
@@ -44,7 +56,10 @@ class _XAdapter(HTTPAdapter):
         url = request.url or ""
         if self.rewrite_to is not None and url.startswith(TWEEPY_HOST):
             request.url = self.rewrite_to + url[len(TWEEPY_HOST) :]
-        return super().send(
+        kind = request_kind(request.method or "GET", url)
+        # Every X call (tweepy's and ours) comes through here: the one place to ask the gate.
+        self.gate.before(self.account, PLATFORM, kind)
+        response = super().send(
             request,
             stream=stream,
             timeout=self.default_timeout if timeout is None else timeout,
@@ -52,18 +67,33 @@ class _XAdapter(HTTPAdapter):
             cert=cert,
             proxies=proxies,
         )
+        self.gate.after(self.account, PLATFORM, kind, response.status_code, response.headers)
+        return response
 
 
-def build_session(api_base: str, timeout: float) -> requests.Session:
-    """A session with a timeout on every call; tweepy's host is sent to ``api_base``."""
+def request_kind(method: str, url: str) -> str:
+    """What an X call does: creating a post (what quotas count), reading, or another write."""
+    if method.upper() in ("GET", "HEAD"):
+        return READ
+    path = urlsplit(url).path.rstrip("/")
+    return CREATE if method.upper() == "POST" and path.endswith("/2/tweets") else WRITE
+
+
+def build_session(
+    api_base: str, timeout: float, *, account: str = "", gate: RequestGate = OPEN_GATE
+) -> requests.Session:
+    """A session with a timeout on every call, each call passing the account's ``gate``;
+    tweepy's host is sent to ``api_base``."""
     session = requests.Session()
     pair = (timeout, timeout)
-    plain = _XAdapter(pair)
+    plain = _XAdapter(pair, account=account, gate=gate)
     session.mount("http://", plain)
     session.mount("https://", plain)
     base = api_base.rstrip("/")
     if base != TWEEPY_HOST:
-        session.mount(TWEEPY_HOST + "/", _XAdapter(pair, rewrite_to=base))
+        session.mount(
+            TWEEPY_HOST + "/", _XAdapter(pair, rewrite_to=base, account=account, gate=gate)
+        )
     return session
 
 

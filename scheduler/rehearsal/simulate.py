@@ -8,8 +8,10 @@ answer, the simulator answers the same way:
 * a part the platform would refuse raises ``Invalid`` (the publishers' own check);
 * a part past a quota raises ``RateLimited`` with the wait the platform would ask for (until
   the oldest counted part leaves the window), as a 429. Quotas of an account or a user count
-  that account's posts, a quota of the app counts every account of the platform, and a quota
-  of points counts what the descriptor says a created record costs;
+  that account's posts, a quota of the app counts every account of the platform, a part
+  costs what the quota's ``cost`` says (Bluesky's write points), a quota that ``counts``
+  only first parts or replies counts only those, and a tier's quota applies to the accounts
+  whose ``tier`` setting names it;
 * after the account's token expires, every call raises ``AuthFailed``, as a 401;
 * a part sent again with the same idempotency key returns the part already made.
 
@@ -19,7 +21,6 @@ publisher of that account, so a retry after a rebuild sees what was sent.
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,12 +45,12 @@ from scheduler.platforms.base import (
     PublishResult,
     RateLimited,
 )
+from scheduler.platforms.quota import counts
 from scheduler.platforms.rules import check_part
 
-# What one created post spends of a quota, by what the quota counts. Uploads and other
-# requests are not simulated one by one: each part is one request, and each image one upload.
-POSTS = frozenset({"posts", "statuses", "posts and reposts", "requests"})
-_COST = re.compile(r"costs (\d+)")
+# Uploads and other requests are not simulated one by one: each part is one request, and
+# each image one upload.
+UPLOADS = "media uploads"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +106,11 @@ def simulated_platform(spec: AccountSpec) -> str:
 
 def cost(quota: Quota, sent: Sent) -> int:
     """What one created part spends of ``quota`` (0: the quota counts something else)."""
-    if quota.what in POSTS:
-        return 1
-    if quota.what == "media uploads":
+    if quota.what == UPLOADS:
         return len(sent.request.parts[sent.index].media)
-    points = _COST.search(quota.what)
-    return int(points.group(1)) if points else 0
+    if quota.counts is None:
+        return 1  # requests of every kind, or an app's total: the part is one request
+    return quota.cost if counts(quota, sent.index) else 0
 
 
 class SimulatedPublisher:
@@ -122,6 +122,10 @@ class SimulatedPublisher:
             int(max_chars) if max_chars else None
         )
         self.handle = spec.settings.get("handle") or spec.settings.get("username") or spec.name
+        tier = spec.settings.get("tier")
+        self.quotas = tuple(
+            q for q in self.rules.rate_limits.quotas if q.tier is None or q.tier == tier
+        )
         self._platforms = platforms
 
     def __repr__(self) -> str:
@@ -214,7 +218,7 @@ class SimulatedPublisher:
     def _check_quota(self, request: PublishRequest, index: int) -> None:
         now = self._platforms.clock.now()
         candidate = Sent(self.account, now, index, request)
-        for quota in self.rules.rate_limits.quotas:
+        for quota in self.quotas:
             price = cost(quota, candidate)
             if price == 0:
                 continue

@@ -9,6 +9,7 @@ import pytest
 
 from scheduler.cli import main
 from tests.campaign.helpers import HEADER, POSTS, write_campaign
+from tests.cli.shapes import validate
 
 
 def test_check_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -118,3 +119,44 @@ def test_export_ics(tmp_path: Path) -> None:
     assert "DTSTART:20260513T180000Z" in lines
     assert all(len(line.encode()) <= 75 for line in lines)
     assert "SUMMARY:hello: Hello from Run Talk Run." in lines
+
+
+QUOTA_CAMPAIGN = """\
+id: burst
+title: A burst of posts
+timezone: Etc/UTC
+language: en
+week_start: 2026-05-11
+accounts:
+  bird: {platform: x, username: mhaw, tier: free}
+  sky: {platform: bluesky, handle: mhaw.bsky.social}
+team:
+  - {name: Author, email: author@example.org, roles: [writer]}
+approval: {required: 1}
+defaults: {min_gap: 0m}
+posts:
+"""
+
+
+@pytest.mark.parametrize(("posts", "flagged"), [(17, []), (18, ["p17"]), (20, ["p17"])])
+def test_plan_warns_when_the_schedule_exceeds_a_quota(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], posts: int, flagged: list[str]
+) -> None:
+    lines = [
+        f'  - {{id: p{i}, day: 1, time: "{i // 2:02d}:{(i % 2) * 30:02d}", '
+        f'author: author@example.org, text: "Post {i}: you are not alone."}}'
+        for i in range(posts)
+    ]
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "campaign.yaml").write_text(QUOTA_CAMPAIGN + "\n".join(lines) + "\n")
+    assert main(["plan", str(folder), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    validate("plan", document)  # the warnings are the rows' documented flags
+    rows = document["posts"]
+    warned = [r["post"] for r in rows if any("quota" in f for f in r["flags"])]
+    assert warned == flagged
+    for row in rows:
+        for flag in row["flags"]:
+            # only X's free tier (17 a day) is exceeded; Bluesky's write points are not
+            assert flag.startswith("bird: ") and "17 posts per 24 hours on the free tier" in flag

@@ -75,6 +75,7 @@ COUNTED = [
     ),
     ("retry_wait", {"attempt": 1}, ("scheduler_retries_total", {"reason": "error"}, 1)),
     ("reconcile_later", {}, ("scheduler_retries_total", {"reason": "reconcile"}, 1)),
+    ("deferred", {}, ("scheduler_retries_total", {"reason": "paused"}, 1)),
     ("account_paused", {"account": "a"}, ("scheduler_account_pauses_total", {}, 1)),
     ("lease_taken_over", {"attempt": 2}, ("scheduler_lease_takeovers_total", {}, 1)),
     (

@@ -1,4 +1,5 @@
-"""The retry rules, as tables: backoff steps, headers, and the decision after each error."""
+"""The retry rules, as tables: backoff steps and the decision after each error (the headers'
+rules are in tests/platforms/test_ratelimit.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scheduler.daemon.retry import Decision, RetryPolicy, backoff, decide, wait_from_headers
+from scheduler.daemon.retry import Decision, RetryPolicy, backoff, decide, what_was_sent
 from scheduler.platforms.base import (
+    AccountPaused,
     AuthFailed,
     Duplicate,
     Invalid,
@@ -40,36 +42,6 @@ POLICY = RetryPolicy(base=30, factor=2, cap=3600, jitter=0.25, max_attempts=10, 
 )
 def test_backoff(attempt: int, rand: float, expected: float) -> None:
     assert backoff(attempt, POLICY, rand) == pytest.approx(expected)
-
-
-@pytest.mark.parametrize(
-    ("headers", "expected"),
-    [
-        ({}, None),
-        ({"Retry-After": "120"}, 120.0),
-        ({"retry-after": "0"}, 0.0),
-        ({"Retry-After": "Mon, 11 May 2026 08:05:00 GMT"}, 300.0),
-        ({"Retry-After": "soon"}, None),
-        # X: Unix seconds
-        ({"x-rate-limit-reset": str(int(NOW.timestamp()) + 900)}, 900.0),
-        # Mastodon: ISO 8601 with microseconds
-        ({"X-RateLimit-Reset": "2026-05-11T08:10:00.000000Z"}, 600.0),
-        # Bluesky: Unix seconds; the IETF draft's delta-seconds form too
-        ({"RateLimit-Reset": str(int(NOW.timestamp()) + 42)}, 42.0),
-        ({"RateLimit-Reset": "42"}, 42.0),
-        # Retry-After wins over a reset header
-        ({"Retry-After": "5", "x-rate-limit-reset": str(int(NOW.timestamp()) + 900)}, 5.0),
-        # A reset in the past means "now", never a negative wait
-        ({"x-rate-limit-reset": str(int(NOW.timestamp()) - 10)}, 0.0),
-        ({"X-RateLimit-Reset": "garbage"}, None),
-    ],
-)
-def test_wait_from_headers(headers: dict[str, str], expected: float | None) -> None:
-    got = wait_from_headers(headers, NOW)
-    if expected is None:
-        assert got is None
-    else:
-        assert got == pytest.approx(expected)
 
 
 def _at(seconds: float) -> datetime:
@@ -334,3 +306,32 @@ def test_decide_for_a_started_thread(
         finish_by=finish_by,
     )
     assert got == expected
+
+
+PAUSED = AccountPaused("account paused until 08:15", retry_after=900)
+
+
+@pytest.mark.parametrize(
+    ("case", "error", "requests", "creates", "recorded", "expected"),
+    [
+        ("refused before anything was sent: no attempt", PAUSED, 0, 0, 0, "nothing"),
+        ("a lookup refused before it was sent", PAUSED, 0, 0, 0, "nothing"),
+        ("uploads went out, then the create was refused", PAUSED, 2, 0, 0, "attempt"),
+        ("part 1 out and recorded, part 2 refused", PAUSED, 3, 1, 1, "attempt"),
+        ("a create went out unanswered, its lookup refused", PAUSED, 2, 1, 0, "unknown"),
+        ("two parts out, the second's answer lost", PAUSED, 4, 2, 1, "unknown"),
+        ("a real 429 was sent: an attempt", RateLimited("429", retry_after=60), 1, 1, 0, "attempt"),
+        ("a 503 after a request", Transient("503"), 1, 1, 0, "attempt"),
+        ("a refusal of our own with nothing sent", Invalid("too long"), 0, 0, 0, "attempt"),
+    ],
+)
+def test_what_was_sent(
+    case: str,
+    error: PublishError,
+    requests: int,
+    creates: int,
+    recorded: int,
+    expected: str,
+) -> None:
+    got = what_was_sent(error, requests=requests, creates=creates, recorded=recorded)
+    assert got == expected, case

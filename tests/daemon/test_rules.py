@@ -11,7 +11,6 @@ import pytest
 
 from scheduler.daemon.reconcile import (
     FINISHING_LATE,
-    AccountPauses,
     Step,
     needs_reconcile,
     plan,
@@ -308,6 +307,14 @@ RECONCILE_CASES = [
     ("first attempt", C(1), [A(1, None, ended_at=None)], [E("claim")], False),
     ("lease expired mid-publish", C(2, takeover=True), [A(1, "lease_expired")], [E("claim")], True),
     (
+        # the taker was deferred by a pause before it could look (its attempt row is gone)
+        "lease expired, the taker deferred",
+        C(2),
+        [A(1, "lease_expired")],
+        [E("claim"), E("defer"), E("claim")],
+        True,
+    ),
+    (
         "after a transient error",
         C(2),
         [A(1, "retry", "Transient"), A(2, None, ended_at=None)],
@@ -361,16 +368,6 @@ def test_needs_reconcile(
     name: str, claim: C, attempts: list[A], events: list[E], expected: bool
 ) -> None:
     assert needs_reconcile(claim, attempts, events) is expected
-
-
-def test_account_pauses() -> None:
-    pauses = AccountPauses()
-    assert pauses.until("a", NOW) is None
-    pauses.pause("a", NOW + M)
-    pauses.pause("a", NOW + M / 2)  # a shorter pause never shortens a longer one
-    assert pauses.until("a", NOW) == NOW + M
-    assert pauses.until("b", NOW) is None
-    assert pauses.until("a", NOW + M) is None
 
 
 # --- building the request ------------------------------------------------------------------

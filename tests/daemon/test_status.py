@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -93,6 +93,34 @@ def test_status_and_resolve_commands(rig: Rig, capsys: pytest.CaptureFixture[str
     record = rig.ledger.get(rig.key("first", "sky"))
     assert str(record.state) == "published"
     assert record.parts_done[-1].url == "https://bsky.app/x"
+
+
+def test_status_shows_the_paused_accounts(rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
+    _states(rig)
+    now = rig.clock.now()
+    # `status` reads the system clock: a pause that is still in force now.
+    until = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    rig.ledger.pause_account(
+        "masto", until=until, reason="mastodon answered 429", source="rate_limited", now=now
+    )
+    rig.ledger.pause_account(
+        "elsewhere", until=until, reason="another campaign's", source="quota", now=now
+    )
+    campaign = str(rig.root / "campaign")
+    assert main(["status", campaign, "--ledger", rig.ledger.url, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["paused_accounts"] == [
+        {
+            "account": "masto",
+            "until": until.isoformat(),
+            "reason": "mastodon answered 429",
+            "source": "rate_limited",
+        }
+    ]
+    assert main(["status", campaign, "--ledger", rig.ledger.url]) == 0
+    out = capsys.readouterr().out
+    assert f"masto  until {until.isoformat()}: mastodon answered 429 (rate_limited)" in out
+    assert "elsewhere" not in out
 
 
 def test_a_past_week_nobody_ran_is_not_upcoming(rig: Rig) -> None:

@@ -141,6 +141,9 @@ class FakeMastodon(FakeServer):
         self.apps: dict[str, tuple[str, list[str], str]] = {}
         self.grants = CodeGrants()
         self.client_auth: list[str] = []  # "basic" | "post", per token request
+        # The rate-limit window: it resets (and ``remaining`` with it) once its end passes, as
+        # a real server's does; the first answer opens it.
+        self.window_end: datetime | None = None
 
     def start(self) -> FakeMastodon:
         super().start()
@@ -156,7 +159,13 @@ class FakeMastodon(FakeServer):
         return MESSAGES[self.locale][key].format(**kw)
 
     def rate_headers(self) -> dict[str, str]:
-        reset = self.clock.now() + timedelta(minutes=5)
+        now = self.clock.now()
+        with self.lock:
+            if self.window_end is not None and now >= self.window_end:
+                self.window_end, self.remaining = None, 300
+            if self.window_end is None:
+                self.window_end = now + timedelta(minutes=5)
+            reset = self.window_end
         return {
             "X-RateLimit-Limit": "300",
             "X-RateLimit-Remaining": str(max(0, self.remaining)),

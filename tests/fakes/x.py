@@ -25,7 +25,7 @@ import secrets
 import string
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -115,6 +115,7 @@ class FakeX(XMediaRoutes, FakeServer):
         self.client_id = "x-client-id"
         self.client_secret: str | None = None  # set: a confidential client
         self.grants = CodeGrants()
+        self.window_end: datetime | None = None  # resets ``remaining`` once it passes
 
     # --- helpers for tests ------------------------------------------------------------
 
@@ -129,6 +130,7 @@ class FakeX(XMediaRoutes, FakeServer):
             self.spent_refresh.clear()
             self.refresh_count = 0
             self.remaining = 200
+            self.window_end = None
             self.requests.clear()
             self._faults.clear()
 
@@ -209,13 +211,20 @@ class FakeX(XMediaRoutes, FakeServer):
         return Response(401, problem(401, "Unauthorized", "Unauthorized"))
 
     def _limits(self) -> dict[str, str]:
+        now = self.now()
         with self._state:
+            # A 15-minute window, as X's: it resets once its end passes.
+            if self.window_end is not None and now >= self.window_end:
+                self.window_end, self.remaining = None, 200
+            if self.window_end is None:
+                self.window_end = now + timedelta(minutes=15)
             self.remaining = max(0, self.remaining - 1)
             remaining = self.remaining
+            reset = self.window_end
         return {
             "x-rate-limit-limit": "200",
             "x-rate-limit-remaining": str(remaining),
-            "x-rate-limit-reset": str(int(self.now().timestamp()) + 900),
+            "x-rate-limit-reset": str(int(reset.timestamp())),
         }
 
     # --- routes -------------------------------------------------------------------------

@@ -49,6 +49,7 @@ renew: publishing -> publishing
 record_part: publishing -> publishing
 finish: publishing -> published
 retry_later: publishing -> retry_wait
+defer: publishing -> retry_wait
 give_up: publishing -> failed missed outcome_unknown
 release: publishing -> scheduled
 mark_missed: draft rejected approved scheduled retry_wait publishing -> missed

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from scheduler.descriptors import endpoint_of
+from scheduler.platforms import ratelimit
 from scheduler.platforms.base import (
     Absent,
     AccountInfo,
@@ -68,7 +69,10 @@ class PigeonPublisher:
             base_url=endpoint_of(spec) or "",
             timeout=context.timeout,
             headers={"Authorization": f"Bearer {token.reveal()}"},
+            account=spec.name,
+            gate=context.gate,
         )
+        self._clock = context.clock
 
     def __repr__(self) -> str:
         return f"PigeonPublisher(account={self.account!r})"
@@ -104,7 +108,7 @@ class PigeonPublisher:
                 what=what,
             )
             if response.status_code not in (200, 201):
-                retry_after = float(response.headers.get("Retry-After") or 0) or None
+                retry_after = self._wait(response)
                 raise self.http.failure(
                     response, what=what, retry_after=retry_after, creates=True, part_index=index
                 )
@@ -126,12 +130,15 @@ class PigeonPublisher:
             if response.status_code == 404:
                 return Absent(Coverage.record_key(key))
             if response.status_code != 200:
-                retry_after = float(response.headers.get("Retry-After") or 0) or None
+                retry_after = self._wait(response)
                 raise self.http.failure(response, what=what, retry_after=retry_after)
             note = json_body(response, platform=self.platform, what=what)
         except PublishError as exc:
             return CannotTell.because(exc, what)
         return Found(PartResult(index=part_index, remote_id=str(note["id"]), url=str(note["url"])))
+
+    def _wait(self, response: Any) -> float | None:
+        return ratelimit.wait(response.headers, self._clock.now(), PIGEON.rate_limits)
 
     def verify(self) -> AccountInfo:
         what = "checking the token"

@@ -39,6 +39,7 @@ from scheduler.clock import FixedClock
 from scheduler.credentials import CredentialStore
 from scheduler.platforms import build_publisher
 from scheduler.platforms.base import (
+    OPEN_GATE,
     AccountSpec,
     AuthFailed,
     CannotTell,
@@ -56,6 +57,7 @@ from scheduler.platforms.base import (
     PublishRequest,
     PublishResult,
     RateLimited,
+    RequestGate,
     Transient,
 )
 
@@ -146,6 +148,7 @@ class Harness(ABC):
         self.state_dir = tmp_path / "state"
         self.outbox = tmp_path / "outbox"
         self._publishers: list[Publisher] = []
+        self.gate: RequestGate = OPEN_GATE  # what the publishers built from now on ask
 
     # --- to implement ---------------------------------------------------------------------
 
@@ -179,6 +182,11 @@ class Harness(ABC):
     def posted(self) -> list[Posted]:
         """Every post the platform holds, oldest first."""
 
+    def requests_received(self) -> int | None:
+        """How many HTTP requests the platform's fake received (None: no HTTP at all)."""
+        fake = getattr(self, "fake", None)
+        return None if fake is None else len(list(fake.iter_requests()))
+
     # --- shared ---------------------------------------------------------------------------
 
     def context(self) -> PlatformContext:
@@ -188,6 +196,7 @@ class Harness(ABC):
             state_dir=self.state_dir,
             outbox=self.outbox,
             timeout=TIMEOUT,
+            gate=self.gate,
         )
 
     def publisher(self) -> Publisher:

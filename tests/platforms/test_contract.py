@@ -11,7 +11,7 @@ import itertools
 import logging
 import pkgutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import pytest
 from scheduler.ledger.base import LeaseLost
 from scheduler.platforms.base import (
     Absent,
+    AccountPaused,
     CannotTell,
     Found,
     Invalid,
@@ -342,3 +343,63 @@ def test_publishing_a_published_request_again_posts_nothing(
         again = h.publisher().publish(request)
         assert_chain(h, ["once", "and once"])
         assert [p.remote_id for p in again.parts] == [p.remote_id for p in first.parts]
+
+
+# --- the account's gate -------------------------------------------------------------------
+
+
+class RecordingGate:
+    """Lets everything through and remembers each request's kind and each answer's status;
+    with ``closed``, refuses every request as a paused account would."""
+
+    def __init__(self, *, closed: bool = False) -> None:
+        self.closed = closed
+        self.asked: list[tuple[str, str, str]] = []
+        self.told: list[tuple[str, int]] = []
+
+    def before(self, account: str, platform: str, kind: str) -> None:
+        self.asked.append((account, platform, kind))
+        if self.closed:
+            raise AccountPaused(f"{account} is paused", retry_after=120, platform=platform)
+
+    def after(
+        self, account: str, platform: str, kind: str, status: int, headers: Mapping[str, str]
+    ) -> None:
+        self.told.append((kind, status))
+
+
+def test_every_request_passes_the_gate(harness: Harness) -> None:
+    gate = RecordingGate()
+    harness.gate = gate
+    texts = harness.parts(["1/2 Running alone, for years.", "2/2 Then I joined a club."])
+    request = harness.request(*texts, media=(harness.image(),))
+    harness.publisher().publish(request)
+    assert_chain(harness, texts)
+    assert isinstance(harness.publisher().find(request, len(texts) - 1), Found)
+    kinds = [k for _, _, k in gate.asked]
+    assert kinds.count("create") == len(texts)  # one create per part
+    assert "read" in kinds  # the lookup
+    received = harness.requests_received()
+    if received is None:
+        # The sandbox sends nothing anywhere, but asks as its platform's requests would.
+        assert {(a, p) for a, p, _ in gate.asked} == {(harness.account, "sandbox")}
+        return
+    # Each request asked first and reported its answer.
+    assert len(gate.asked) == len(gate.told) == received
+    assert {(a, p) for a, p, _ in gate.asked} == {(harness.account, harness.name.split("-")[0])}
+    # Everything else (an image upload, where the platform takes images apart) is a write.
+    assert set(kinds) <= {"create", "read", "write"}
+
+
+def test_a_paused_account_sends_nothing_and_says_so(harness: Harness) -> None:
+    harness.gate = RecordingGate(closed=True)
+    request = harness.request("Lace up again.", media=(harness.image(),))
+    before = harness.requests_received()
+    with pytest.raises(AccountPaused) as caught:
+        harness.publisher().publish(request)
+    assert caught.value.retry_after == 120
+    # A lookup refused by the gate cannot tell, with the pause's wait: never "not there".
+    answer = harness.publisher().find(request, 0)
+    assert isinstance(answer, CannotTell) and answer.retry_after == 120
+    assert harness.requests_received() == before
+    assert harness.posted() == []

@@ -83,10 +83,26 @@ def test_a_quota_answers_429_until_the_oldest_post_leaves_the_window() -> None:
 def test_bluesky_points_count_what_a_created_record_costs() -> None:
     _, publisher = platforms("bluesky")
     (hourly,) = [q for q in descriptors.get("bluesky").rate_limits.quotas if q.per.seconds == 3600]
-    assert "costs 3" in hourly.what
+    assert hourly.cost == 3
     for i in range(hourly.requests // 3):
         publisher.publish(request(key=f"p{i}"))
     with pytest.raises(RateLimited):
+        publisher.publish(request(key="one-more"))
+
+
+@pytest.mark.parametrize(("settings", "allowed"), [({"tier": "free"}, 17), ({}, 100)])
+def test_an_x_tier_quota_holds_only_the_accounts_on_that_tier(
+    settings: dict[str, str], allowed: int
+) -> None:
+    world, publisher = platforms("x", **settings)
+    for i in range(allowed):
+        world.clock.set(T0 + timedelta(minutes=15 * i))  # clear of the 15-minute window
+        publisher.publish(request(key=f"p{i}"))
+    world.clock.set(T0 + timedelta(minutes=15 * allowed))
+    if settings:
+        with pytest.raises(RateLimited, match="per 24 hours"):
+            publisher.publish(request(key="one-more"))
+    else:
         publisher.publish(request(key="one-more"))
 
 

@@ -1,0 +1,199 @@
+"""The gate every request to an account passes, kept in the ledger.
+
+Before each request (a new post, a later thread part, a lookup, an upload) the gate reads
+the account's pause from the ledger and refuses with AccountPaused, sending nothing, while
+one is in force. Before a post is created it also counts what the account published in each
+quota's window (from the ledger, so every daemon's posts count) and, when the quota is
+spent, pauses the account until the oldest counted part leaves the window: a burst is
+spread out, not refused. After each answer it reads the rate-limit headers: a 429 pauses
+the account until the platform's reset, and so does a window that has nothing left, before
+the 429 comes.
+
+Because the pause is a ledger row, every daemon sharing the ledger honours it, a restarted
+daemon too, and the claim skips the drafts of a paused account.
+
+The gate also counts, per worker thread, the requests it let through since the worker began
+an attempt: an attempt refused before it sent anything is no attempt at all.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from scheduler import descriptors
+from scheduler.clock import Clock
+from scheduler.daemon.report import Reporter
+from scheduler.descriptors import Quota
+from scheduler.errors import LedgerError
+from scheduler.platforms import ratelimit
+from scheduler.platforms.base import CREATE, AccountPaused
+from scheduler.platforms.quota import next_allowed, quotas_for
+
+QuotasFor = Callable[[str, str], tuple[Quota, ...]]
+"""The quotas of an account, from its name and platform."""
+
+
+@dataclass
+class Sent:
+    """What the gate let through on one thread since ``LedgerGate.begin``."""
+
+    requests: int = 0
+    creates: int = 0
+
+
+def platform_quotas(account: str, platform: str) -> tuple[Quota, ...]:
+    return quotas_for(platform)
+
+
+class LedgerGate:
+    """``platforms.base.RequestGate`` over the ledger. Thread-safe.
+
+    ``before`` lets a LedgerError through: a pause that cannot be read is no leave to send.
+    """
+
+    def __init__(
+        self,
+        ledger: Any,
+        clock: Clock,
+        *,
+        quotas: QuotasFor = platform_quotas,
+        reporter: Reporter | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.clock = clock
+        self.quotas = quotas
+        self.reporter = reporter
+        self._local = threading.local()
+
+    # --- the RequestGate protocol -------------------------------------------------------------
+
+    def before(self, account: str, platform: str, kind: str) -> None:
+        now = self.clock.now()
+        pause = self.ledger.account_pause(account, now=now)
+        if pause is None and kind == CREATE:
+            pause = self._quota_pause(account, platform, now, extra=())
+        if pause is not None:
+            until = pause.until.isoformat(timespec="seconds")
+            raise AccountPaused(
+                f"{platform}: account {account} is paused until {until} ({pause.reason}); "
+                "nothing was sent",
+                retry_after=max((pause.until - now).total_seconds(), 0.0),
+                platform=platform,
+            )
+        sent = self.sent()
+        sent.requests += 1
+        if kind == CREATE:
+            sent.creates += 1
+
+    def after(
+        self, account: str, platform: str, kind: str, status: int, headers: Mapping[str, str]
+    ) -> None:
+        # The request was sent: a ledger that cannot be written now must not turn the answer
+        # (say, a post that exists) into an error. The next answer's headers say it again.
+        try:
+            self._after(account, platform, kind, status, headers)
+        except LedgerError as exc:
+            if self.reporter is not None:
+                self.reporter.event("ledger_error", "error", account=account, error=str(exc))
+
+    def _after(
+        self, account: str, platform: str, kind: str, status: int, headers: Mapping[str, str]
+    ) -> None:
+        now = self.clock.now()
+        known = descriptors.find(platform)
+        limits = ratelimit.read(headers, now, known.rate_limits if known else None)
+        if status == 429:
+            wait = limits.wait(now)
+            if wait is not None:
+                self.pause(
+                    account,
+                    now + timedelta(seconds=wait),
+                    reason=f"{platform} answered 429 (rate limited)",
+                    source="rate_limited",
+                )
+            return
+        spent = limits.spent_until()
+        if spent is not None and spent[0] > now:
+            self.pause(account, spent[0], reason=f"{spent[1]} has nothing left", source="headers")
+        if kind == CREATE and 200 <= status < 300:
+            # This post counts from now on: if it spent a quota, stop before the next one.
+            self._quota_pause(account, platform, now, extra=((now, 0),))
+
+    # --- for the daemon -----------------------------------------------------------------------
+
+    def pause(self, account: str, until: datetime, *, reason: str, source: str) -> Any:
+        """Pause ``account`` in the ledger (a later pause already stored stays)."""
+        now = self.clock.now()
+        stored = self.ledger.pause_account(
+            account, until=until, reason=reason, source=source, now=now
+        )
+        if self.reporter is not None:
+            self.reporter.event(
+                "account_paused",
+                "warning",
+                account=account,
+                until=stored.until,
+                reason=stored.reason,
+                source=stored.source,
+            )
+        return stored
+
+    def paused(self, account: str) -> Any:
+        """The account's pause in force now, if any."""
+        return self.ledger.account_pause(account, now=self.clock.now())
+
+    def begin(self) -> None:
+        """A worker begins an attempt on this thread: count its requests from zero."""
+        self._local.sent = Sent()
+
+    def sent(self) -> Sent:
+        found: Sent | None = getattr(self._local, "sent", None)
+        if found is None:
+            found = self._local.sent = Sent()
+        return found
+
+    # --- quotas -------------------------------------------------------------------------------
+
+    def _count(self, account: str, now: datetime, window: timedelta) -> int:
+        return int(self.ledger.count_published(account, since=now - window))
+
+    def _quota_pause(
+        self,
+        account: str,
+        platform: str,
+        now: datetime,
+        *,
+        extra: tuple[tuple[datetime, int], ...],
+    ) -> Any:
+        """Pause the account when one of its quotas has no room for another post."""
+        quotas = self.quotas(account, platform)
+        # Most checks end here: one count per quota, over every part (so never less than
+        # what the quota counts), shows room for one more post.
+        full = [
+            q
+            for q in quotas
+            if (self._count(account, now, q.per) + len(extra) + 1) * q.cost > q.requests
+        ]
+        if not full:
+            return None
+        longest = max(q.per for q in full)
+        sent = [*self.ledger.published_parts(account, since=now - longest)]
+        sent.extend(extra)
+        latest: tuple[datetime, Quota] | None = None
+        for quota in full:
+            at = next_allowed(quota, sent, now)
+            if at is not None and (latest is None or at > latest[0]):
+                latest = (at, quota)
+        if latest is None:
+            return None
+        at, quota = latest
+        return self.pause(
+            account,
+            at,
+            reason=f"its quota of {quota.requests} {quota.name} is spent",
+            source="quota",
+        )
