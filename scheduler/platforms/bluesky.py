@@ -55,7 +55,7 @@ from scheduler.platforms.http import (
     error_text,
     json_body,
 )
-from scheduler.platforms.rules import check_part
+from scheduler.platforms.rules import check_request
 from scheduler.platforms.sandbox import folder_name
 from scheduler.platforms.statefile import write_private
 from scheduler.redact import register
@@ -280,8 +280,7 @@ class BlueskyPublisher:
         return PublishResult(tuple(results))
 
     def preflight(self, request: PublishRequest) -> None:
-        for index in range(len(request.done), len(request.parts)):
-            check_part(self.rules, request.parts[index], index, request.content_warning)
+        check_request(self.rules, request)
 
     def rkey(self, request: PublishRequest, index: int) -> str:
         key = request.parts[index].idempotency_key

@@ -46,7 +46,7 @@ from scheduler.platforms.base import (
 )
 from scheduler.platforms.http import HttpClient, json_body
 from scheduler.platforms.linkedin_body import little_text, post_body, sandbox_body
-from scheduler.platforms.rules import check_part
+from scheduler.platforms.rules import check_request
 from scheduler.redact import register
 
 __all__ = ["LinkedInPublisher", "create", "sandbox_body"]
@@ -115,8 +115,7 @@ class LinkedInPublisher:
         self.http.close()
 
     def preflight(self, request: PublishRequest) -> None:
-        for index in range(len(request.done), len(request.parts)):
-            check_part(self.rules, request.parts[index], index, request.content_warning)
+        check_request(self.rules, request)
 
     # --- publishing -----------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ from scheduler.platforms.mastodon_find import (
     page_params,
     parse_time,
 )
-from scheduler.platforms.rules import check_part
+from scheduler.platforms.rules import check_request
 from scheduler.redact import register
 
 PLATFORM = MASTODON.name
@@ -230,14 +230,7 @@ class MastodonPublisher:
         )
 
     def preflight(self, request: PublishRequest) -> None:
-        for index in range(len(request.done), len(request.parts)):
-            check_part(
-                self.rules,
-                request.parts[index],
-                index,
-                request.content_warning,
-                where=self.instance,
-            )
+        check_request(self.rules, request, where=self.instance)
 
     # --- publish --------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from scheduler.descriptors import Descriptor
 from scheduler.descriptors.fits import MediaFacts, Misfit, part_misfits
-from scheduler.platforms.base import Invalid, PartRequest
+from scheduler.platforms.base import Invalid, PartRequest, PublishRequest
 
 
 def _message(misfit: Misfit, descriptor: Descriptor, name: str, where: str) -> str:
@@ -64,3 +64,12 @@ def check_part(
         part_index=index,
         hint=_HINTS.get(misfit.kind),
     )
+
+
+def check_request(
+    descriptor: Descriptor, request: PublishRequest, *, where: str | None = None
+) -> None:
+    """``check_part`` for every part of ``request`` not yet published: a publisher's
+    preflight, the same rule ``check`` applied."""
+    for index in range(len(request.done), len(request.parts)):
+        check_part(descriptor, request.parts[index], index, request.content_warning, where=where)

@@ -64,7 +64,7 @@ from scheduler.platforms.base import (
     RateLimited,
     Transient,
 )
-from scheduler.platforms.rules import check_part
+from scheduler.platforms.rules import check_request
 
 FAULTS: dict[str, type[PublishError]] = {
     "transient": Transient,
@@ -201,8 +201,7 @@ class SandboxPublisher:
     # --- the protocol ---------------------------------------------------------------------
 
     def preflight(self, request: PublishRequest) -> None:
-        for index in range(len(request.done), len(request.parts)):
-            check_part(self.rules, request.parts[index], index, request.content_warning)
+        check_request(self.rules, request)
 
     def publish(
         self,

@@ -46,7 +46,7 @@ from scheduler.platforms.base import (
     RateLimited,
 )
 from scheduler.platforms.quota import counts
-from scheduler.platforms.rules import check_part
+from scheduler.platforms.rules import check_request
 
 # Uploads and other requests are not simulated one by one: each part is one request, and
 # each image one upload.
@@ -132,12 +132,11 @@ class SimulatedPublisher:
         return f"SimulatedPublisher(account={self.account!r}, platform={self.platform!r})"
 
     def preflight(self, request: PublishRequest) -> None:
-        for index in range(len(request.done), len(request.parts)):
-            try:
-                check_part(self.rules, request.parts[index], index, request.content_warning)
-            except Invalid as exc:
-                self._refuse(request, "invalid", exc.message)
-                raise
+        try:
+            check_request(self.rules, request)
+        except Invalid as exc:
+            self._refuse(request, "invalid", exc.message)
+            raise
 
     def publish(
         self,

@@ -28,7 +28,7 @@ from scheduler.platforms.base import (
     PublishResult,
 )
 from scheduler.platforms.http import HttpClient, json_body
-from scheduler.platforms.rules import check_part
+from scheduler.platforms.rules import check_request
 from scheduler.redact import register
 from tests.pigeon.descriptor import PIGEON
 
@@ -81,8 +81,7 @@ class PigeonPublisher:
         self.http.close()
 
     def preflight(self, request: PublishRequest) -> None:
-        for index in range(len(request.done), len(request.parts)):
-            check_part(self.rules, request.parts[index], index, request.content_warning)
+        check_request(self.rules, request)
 
     def publish(
         self,
