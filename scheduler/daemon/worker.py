@@ -268,9 +268,10 @@ class Worker:
         """
         now = self.clock.now()
         index = len(claim.parts_done)
-        if answer.retry_after is not None:
+        if answer.retry_after is not None and self.gate.paused(claim.key.account) is None:
             # A 429 on the lookup: every request of the account waits for the reset, in
-            # every daemon (the gate's pause in the ledger; a later one already stored stays).
+            # every daemon. The gate paused the account already when the 429's headers said
+            # until when, or refused the read because a pause was in force: no second write.
             self.gate.pause(
                 claim.key.account,
                 now + _seconds(answer.retry_after),
