@@ -50,9 +50,9 @@ TIMEOUT = 1.0  # the daemons' HTTP timeout; a slow answer comes after it
 CHATTER_EVERY = 2.0  # seconds between statuses the account posts through another app
 FAULTS = (("503", 0.20), ("429", 0.10), ("slow", 0.05), ("dropped", 0.05))
 ACCOUNTS = 5  # each on a fake server of its own; a 429 pauses only its account
-# A request that reached a server this soon after the answer announcing a reset left before
-# any daemon could have read that answer: in flight, counted apart.
-IN_FLIGHT = 0.15
+# A request that reached a server this soon after a daemon wrote a pause had passed the gate
+# before the pause was there: in flight, not sent during the pause.
+IN_FLIGHT = 0.1
 
 
 # --- the campaign ---------------------------------------------------------------------------
@@ -188,8 +188,9 @@ class Figures:
     chatter: int
     accounts: int
     resets_announced: int
+    pauses_written: int
     requests_during_resets: int
-    in_flight_at_announcement: int
+    sent_before_the_pause_was_written: int
     paused_share: float
 
 
@@ -357,7 +358,7 @@ def run_mode(
                 ours = [s for s in fake.statuses if not s.text.startswith("Chatter")]
                 chatter_count += len(fake.statuses) - len(ours)
             statuses += ours
-        resets = _resets(fakes, seconds)
+        resets = _resets(fakes, seconds, folder)
     records = _states(ledger_url)
     figures = _figures(
         mode, posts, total, done_kills, seconds, statuses, records, counts, folder, chatter_count
@@ -365,11 +366,33 @@ def run_mode(
     return replace(figures, accounts=accounts, **resets)
 
 
-def _resets(fakes: list[Any], seconds: float) -> dict[str, Any]:
-    """Requests during a pending reset, across every daemon, and how much of the run each
-    account spent paused by a reset (the union of its announced resets, as a share)."""
-    during = sum(len(f.during_resets(grace=IN_FLIGHT)) for f in fakes)
-    in_flight = sum(len(f.during_resets()) for f in fakes) - during
+def _resets(fakes: list[Any], seconds: float, folder: Path) -> dict[str, Any]:
+    """Requests that reached an account while a pause of it was written in the ledger (from
+    the daemons' ``account_paused`` lines, written once the pause is stored), across every
+    daemon; requests after a reset was announced but before any daemon had written it; and
+    how much of the run each account spent under an announced reset, as a share."""
+    pauses: dict[str, list[tuple[float, float]]] = {}
+    for log in folder.glob("daemon-*.log"):
+        for line in log.read_text(errors="replace").splitlines():
+            if '"event":"account_paused"' not in line:
+                continue
+            try:
+                event = json.loads(line)
+                written = _epoch(event["ts"])
+                until = _epoch(event["until"])
+            except (ValueError, KeyError):
+                continue
+            pauses.setdefault(str(event.get("account")), []).append((written, until))
+    during = before_written = 0
+    for i, fake in enumerate(fakes):
+        spans = pauses.get(account_name(i), [])
+        with fake.lock:
+            arrivals, notes = list(fake.arrivals), list(fake.announced)
+        for a in arrivals:
+            if any(w + IN_FLIGHT < a.at < until for w, until in spans):
+                during += 1
+            elif any(n.at < a.at < n.reset for n in notes):
+                before_written += 1
     paused = 0.0
     for fake in fakes:
         end = 0.0
@@ -380,10 +403,15 @@ def _resets(fakes: list[Any], seconds: float) -> dict[str, Any]:
                 end = note.reset
     return {
         "resets_announced": sum(len(f.announced) for f in fakes),
+        "pauses_written": sum(len(spans) for spans in pauses.values()),
         "requests_during_resets": during,
-        "in_flight_at_announcement": in_flight,
+        "sent_before_the_pause_was_written": before_written,
         "paused_share": round(paused / max(len(fakes) * seconds, 1e-9), 3),
     }
+
+
+def _epoch(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
 def _figures(
@@ -462,8 +490,9 @@ def _figures(
         chatter=chatter_count,
         accounts=1,
         resets_announced=0,
+        pauses_written=0,
         requests_during_resets=0,
-        in_flight_at_announcement=0,
+        sent_before_the_pause_was_written=0,
         paused_share=0.0,
     )
 
