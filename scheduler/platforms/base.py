@@ -31,7 +31,7 @@ from scheduler.accounts import AccountSpec
 from scheduler.clock import Clock
 from scheduler.credentials import CredentialStore
 from scheduler.descriptors import Descriptor
-from scheduler.draft import PartResult
+from scheduler.draft import PartResult, Story
 from scheduler.errors import PublishError
 from scheduler.redact import redact_optional
 
@@ -63,6 +63,7 @@ __all__ = [
     "Publisher",
     "RateLimited",
     "RequestGate",
+    "Story",
     "Transient",
     "page_coverage",
     "read_page",
@@ -178,6 +179,8 @@ class PublishRequest:
     link: LinkCardRequest | None = None
     # Parts already published by earlier attempts, in order; publishing resumes after them.
     done: tuple[PartResult, ...] = ()
+    # A long-form story's title, HTML, slug and terms (its text and image are the part's).
+    story: Story | None = None
 
 
 @dataclass(frozen=True, slots=True)
