@@ -67,8 +67,8 @@ class FakeWordPress(FakeServer):
             status, {"code": code, "message": message, "data": {"status": status, **data}}
         )
 
-    def refusal(self, status: int, code: str, message: str) -> Fault:
-        headers = {"Retry-After": "300"} if status == 429 else {}
+    def refusal(self, status: int, code: str, message: str, retry_after: int = 300) -> Fault:
+        headers = {"Retry-After": str(retry_after)} if status == 429 else {}
         body = {"code": code, "message": message, "data": {"status": status}}
         return Fault.status(status, body, headers)
 
