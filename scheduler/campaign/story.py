@@ -43,7 +43,9 @@ def default_slug(title: str, post_id: str) -> str:
     """The slug of a story that gives none: the title's words in lower-case ASCII, else the
     post id's; at most MAX_SLUG characters, cut at a word."""
     for source in (title, post_id):
-        ascii_text = unicodedata.normalize("NFKD", source).encode("ascii", "ignore").decode()
+        # An apostrophe joins its word ("Lou's" is "lous"), as people write such addresses.
+        joined = re.sub(r"['\u2019]", "", source)
+        ascii_text = unicodedata.normalize("NFKD", joined).encode("ascii", "ignore").decode()
         words = re.findall(r"[a-z0-9]+", ascii_text.lower())
         slug = ""
         for word in words:
@@ -150,11 +152,6 @@ class StoryFields(BaseModel):
                 return problem(f"a story needs a {name!r}", f"e.g. {example}")
         return None
 
-    @property
-    def story_slug(self) -> str:
-        """The slug the story is published under (the given one, else the default)."""
-        assert self.title is not None
-        return self.slug or default_slug(self.title, getattr(self, "id", "story"))
 
 
 def takes(descriptor: Descriptor, kind: str) -> bool:

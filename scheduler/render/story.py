@@ -20,6 +20,7 @@ from markdown_it import MarkdownIt
 
 from scheduler.campaign.media import MediaProblem
 from scheduler.campaign.model import Account, Post
+from scheduler.campaign.story import default_slug
 from scheduler.campaign.yamlread import Loc
 from scheduler.descriptors import Descriptor, descriptors, destination_of
 from scheduler.descriptors.fits import MediaFacts, Misfit, part_misfits
@@ -161,7 +162,9 @@ def story_draft(
         story=Story(
             title=title,
             html=story_html(body, byline=byline, cw=cw),
-            slug=post.story_slug,
+            # The slug is the story's key on the site: the given one, else one made from
+            # the title as readers see it (its templates rendered).
+            slug=post.slug or default_slug(title, post.id),
             excerpt=excerpt,
             categories=tuple(post.categories or ()),
             tags=tuple(post.tags or ()),
