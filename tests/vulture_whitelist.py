@@ -51,3 +51,6 @@ _.claimed_at
 _.previous_state
 _.languages
 KINDS
+# Protocol members and context fields the platforms that fetch media by URL use
+_.url_for
+_.public_media
