@@ -53,4 +53,5 @@ _.languages
 KINDS
 # Protocol members and context fields the platforms that fetch media by URL use
 _.url_for
+_.renew
 _.public_media

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from scheduler.accounts import AccountSpec
 from scheduler.clock import Clock
@@ -65,6 +65,7 @@ __all__ = [
     "PublishResult",
     "Publisher",
     "RateLimited",
+    "Renewable",
     "RequestGate",
     "StagedCallback",
     "Transient",
@@ -401,6 +402,19 @@ class Publisher(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Renewable(Protocol):
+    """A publisher whose platform exchanges a long-lived token for a fresh one (Instagram's
+    and Threads' refresh endpoints); the daemon asks before the token runs out."""
+
+    def renew(self) -> datetime | None:
+        """Exchange the account's token for a fresh one and keep it (in the state folder,
+        mode 600, where the publisher reads it first from then on); return when the new one
+        expires (None if the platform does not say). AuthFailed when the platform refuses:
+        a person must reconnect the account."""
+        ...
 
 
 # --- the gate every request passes ------------------------------------------------------------
