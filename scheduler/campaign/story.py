@@ -153,7 +153,6 @@ class StoryFields(BaseModel):
         return None
 
 
-
 def takes(descriptor: Descriptor, kind: str) -> bool:
     """Whether a platform takes posts of ``kind``."""
     return descriptor.stories if kind == "story" else descriptor.posts

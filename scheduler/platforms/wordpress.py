@@ -45,6 +45,7 @@ from scheduler.platforms.base import (
     PublishError,
     PublishRequest,
     PublishResult,
+    StagedCallback,
     read_page,
 )
 from scheduler.platforms.http import HttpClient, json_body
@@ -111,6 +112,7 @@ class WordPressPublisher:
         request: PublishRequest,
         on_part: PartCallback | None = None,
         before_create: BeforeCreate | None = None,
+        on_staged: StagedCallback | None = None,
     ) -> PublishResult:
         self.preflight(request)
         if request.done:

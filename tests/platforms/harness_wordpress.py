@@ -7,6 +7,7 @@ its slug made from the request's key, so that requests with other keys are other
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from typing import Any
 
 from scheduler.credentials import env_name
@@ -51,16 +52,7 @@ class WordPressHarness(Harness):
             slug=f"story-{key.lower()}",
             excerpt=first[:40],
         )
-        return PublishRequest(
-            account=request.account,
-            parts=request.parts,
-            created_at=request.created_at,
-            content_warning=request.content_warning,
-            language=request.language,
-            link=request.link,
-            done=request.done,
-            story=story,
-        )
+        return replace(request, story=story)
 
     def inject(self, fault: str, *, at: int = 0) -> None:
         faults = {
