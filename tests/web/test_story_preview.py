@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scheduler.draft import Story
+from scheduler.draft import Draft, Story
 from scheduler.web.preview import draft_view
 from scheduler.web.site import templates
 from tests.web.drafts import make_draft
@@ -49,3 +49,10 @@ def test_the_story_is_covered_by_the_hash() -> None:
         other = replace(base, story=changed, content_hash="")
         assert other.content_hash != base.content_hash, changed
     assert replace(base, story=None, content_hash="").content_hash == make_draft().content_hash
+
+
+def test_a_story_survives_the_ledger_payload() -> None:
+    story = Story("T", "<p>a</p>", "s", "e", ("c",), ("t1", "t2"), "By Lou")
+    draft = replace(make_draft(), story=story, content_hash="")
+    again = Draft.from_payload(draft.to_payload())
+    assert again == draft and again.content_hash == draft.content_hash
