@@ -440,6 +440,10 @@ class Ledger(Protocol):
 
     def record_part(self, claim: Claim, part: PartResult, *, now: datetime) -> Claim: ...
 
+    def record_staged(self, claim: Claim, index: int, staged_id: str, *, now: datetime) -> None: ...
+
+    def staged(self, key: DraftKey, content_hash: str) -> dict[int, str]: ...
+
     def finish(self, claim: Claim, *, now: datetime, part: PartResult | None = None) -> None:
         """Published. With ``part``, the last part is recorded in the same transaction (stored
         even when the lease is lost or parts are missing, which then raise as ever)."""

@@ -62,6 +62,7 @@ from scheduler.platforms.base import (
     PublishRequest,
     PublishResult,
     RateLimited,
+    StagedCallback,
     Transient,
 )
 from scheduler.platforms.rules import check_request
@@ -88,7 +89,7 @@ def own_body(
     """The sandbox's own record of a part: every field of the request."""
     part = request.parts[index]
     parent = earlier[index - 1] if index > 0 else None
-    body = {
+    body: dict[str, Any] = {
         "text": part.text,
         "media": [
             {
@@ -116,6 +117,8 @@ def own_body(
             "description": request.link.description,
         },
     }
+    if request.story is not None:
+        body["story"] = request.story.to_data()
     return body, {}
 
 
@@ -208,6 +211,7 @@ class SandboxPublisher:
         request: PublishRequest,
         on_part: PartCallback | None = None,
         before_create: BeforeCreate | None = None,
+        on_staged: StagedCallback | None = None,
     ) -> PublishResult:
         self.preflight(request)
         results = list(request.done)
