@@ -67,6 +67,18 @@ class LinkCard:
 
 
 @dataclass(frozen=True, slots=True)
+class After:
+    """A post this draft waits on, on one account, and the stand-in its text holds for that
+    post's address until it is live (``render.after`` makes it; the daemon swaps it for the
+    address the ledger recorded when the post went out). ``placeholder`` is empty when the
+    text does not use the address."""
+
+    post_id: str
+    account: str
+    placeholder: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Part:
     """One post of a thread (a single post is a thread of one part)."""
 
@@ -108,6 +120,7 @@ class Draft:
     latest: datetime | None = None  # aware UTC; after this the post is missed
     source: str = ""  # "path:line" of the post in the campaign files
     destination: Destination | None = None  # where it goes; None only in old payloads
+    after: tuple[After, ...] = ()  # posts this one waits on (``after:`` in the campaign)
     content_hash: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -145,6 +158,10 @@ class Draft:
         }
         if self.destination is not None:
             sent["destination"] = self.destination.to_data()
+        if self.after:
+            # Which post's address goes where: the address itself is not known until that
+            # post is live, and the approval covers everything but it.
+            sent["after"] = [[a.post_id, a.account, a.placeholder] for a in self.after]
         return sent
 
     def to_payload(self) -> dict[str, Any]:
@@ -192,7 +209,11 @@ class Draft:
             "source": self.source,
             "destination": None if self.destination is None else self.destination.to_data(),
             "content_hash": self.content_hash,
-        }
+        } | (
+            {"after": [[a.post_id, a.account, a.placeholder] for a in self.after]}
+            if self.after
+            else {}
+        )
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Draft:
@@ -223,6 +244,7 @@ class Draft:
             latest=None if latest is None else datetime.fromisoformat(latest),
             source=data.get("source", ""),
             destination=Destination.from_data(data.get("destination")),
+            after=tuple(After(*a) for a in data.get("after", ())),
             content_hash=data.get("content_hash", ""),
         )
 
