@@ -221,6 +221,20 @@ class DraftRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Wait:
+    """A draft another one waits on (``after:``): its state (None when the ledger does not
+    hold it) and, once published, the address of its first part."""
+
+    key: DraftKey
+    state: State | None
+    url: str | None = None
+
+    @property
+    def over(self) -> bool:
+        return self.state is State.PUBLISHED
+
+
+@dataclass(frozen=True, slots=True)
 class AccountPause:
     """An account that must not be called until ``until`` (a platform's reset, a quota)."""
 
@@ -509,6 +523,10 @@ class Ledger(Protocol):
     ) -> builtins.list[tuple[datetime, int]]: ...
 
     def count_published(self, account: str, *, since: datetime) -> int: ...
+
+    def waits(self, key: DraftKey) -> builtins.list[Wait]: ...
+
+    def dependants(self, key: DraftKey) -> builtins.list[DraftKey]: ...
 
     def ping(self) -> None:
         """Return when the database answers; LedgerUnavailable otherwise (health checks)."""

@@ -96,6 +96,26 @@ def not_paused() -> ColumnElement[bool]:
     return not_(exists().where(p.c.scope.in_([d.c.campaign, ALL_CAMPAIGNS])))
 
 
+def waits_over() -> ColumnElement[bool]:
+    """Every draft this one waits on (``draft_after``) is published. A draft waiting on one
+    that failed, was missed or is held stays unclaimed (the daemon tells a person); one
+    that was never synced (a waited-on post removed) keeps it waiting too."""
+    d, a = t.drafts, t.draft_after
+    dep = t.drafts.alias("dependency")
+    published = exists().where(
+        dep.c.campaign == a.c.campaign,
+        dep.c.post_id == a.c.after_post,
+        dep.c.account == a.c.after_account,
+        dep.c.state == State.PUBLISHED.value,
+    )
+    return ~exists().where(
+        a.c.campaign == d.c.campaign,
+        a.c.post_id == d.c.post_id,
+        a.c.account == d.c.account,
+        ~published,
+    )
+
+
 def claimable(now: datetime, thread_completion: Lease = 0.0) -> ColumnElement[bool]:
     """The claim condition at ``now``; started threads may be finished until their window
     end + ``thread_completion``. (A draft without a latest time has no window here: the
@@ -113,6 +133,7 @@ def claimable(now: datetime, thread_completion: Lease = 0.0) -> ColumnElement[bo
         d.c.approved_hash == d.c.content_hash,
         d.c.due <= now,
         not_paused(),
+        waits_over(),
         or_(
             and_(
                 window_open,
