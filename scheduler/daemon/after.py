@@ -29,9 +29,6 @@ from scheduler.platforms.base import PublishRequest
 from scheduler.render.after import substitute
 from scheduler.text import facets
 
-# States of a waited-on draft that will not change without a person.
-STUCK = frozenset({"failed", "missed", "outcome_unknown", "cancelled", "rejected"})
-
 
 class WaitingOn(Exception):
     """Claimed, but a draft it waits on is not published (it was resolved back meanwhile)."""
@@ -96,12 +93,12 @@ def _waited(draft: Draft) -> str:
 
 def stuck(wait: Wait, paused: bool) -> bool:
     """Whether the waited-on draft needs a person before it (and so the dependant) can go."""
-    return wait.state is None or str(wait.state) in STUCK or paused
+    return wait.needs_person or paused
 
 
 def waiting_notice(key: DraftKey, wait: Wait, now: datetime, *, paused: bool) -> Notice:
     state = "not in the ledger" if wait.state is None else str(wait.state)
-    if paused and str(wait.state) not in STUCK:
+    if paused and not wait.needs_person:
         state = f"{state}, its account is paused or held"
     return Notice(
         kind="waiting_on",

@@ -220,6 +220,11 @@ class DraftRecord:
         return self.approved_hash is not None and self.approved_hash == self.content_hash
 
 
+WAIT_NEEDS_PERSON = frozenset(
+    {State.FAILED, State.MISSED, State.OUTCOME_UNKNOWN, State.CANCELLED, State.REJECTED}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Wait:
     """A draft another one waits on (``after:``): its state (None when the ledger does not
@@ -232,6 +237,11 @@ class Wait:
     @property
     def over(self) -> bool:
         return self.state is State.PUBLISHED
+
+    @property
+    def needs_person(self) -> bool:
+        """It will not be published without a person (so neither will what waits on it)."""
+        return self.state is None or self.state in WAIT_NEEDS_PERSON
 
 
 @dataclass(frozen=True, slots=True)
