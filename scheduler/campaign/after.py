@@ -137,8 +137,9 @@ def notes(posts: Sequence[Post], src: SourceMap | None) -> list[Problem]:
                 continue
             if target.due <= post.due:
                 continue
+            when = target.local or target.due
             message = (
-                f"note: waits on {target_id!r}, which is due later ({target.source or 'below'}): "
+                f"note: waits on {target_id!r}, which is due later ({when:%Y-%m-%d %H:%M}): "
                 f"this post goes out when {target_id!r} is live, not at its own time, and is "
                 "missed if that is after its window closes"
             )

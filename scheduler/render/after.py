@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler.campaign.model import Campaign, Post
-from scheduler.draft import After, Part
+from scheduler.draft import After, Draft, Part
 from scheduler.render.templates import TextProblem
 
 PLACEHOLDER_HOST = "https://after.example.org/"
@@ -111,9 +111,16 @@ def substitute(
     return texts
 
 
-def shown(text: str, after: tuple[After, ...]) -> str:
-    """The text as people read it before the address is known: the stand-in named."""
-    for a in after:
+def described(draft: Draft) -> list[str]:
+    """What ``preview`` and the pages say of a draft that waits: on what, and where the
+    address goes."""
+    lines: list[str] = []
+    for a in draft.after:
+        line = f"waits on {a.post_id} (@{a.account}): goes out once that is live"
         if a.placeholder:
-            text = text.replace(a.placeholder, f"[address of {a.post_id} when live]")
-    return text
+            line += (
+                f"; its address replaces {a.placeholder.rstrip('-')}… "
+                f"({len(a.placeholder)} characters kept for it)"
+            )
+        lines.append(line)
+    return lines
