@@ -255,3 +255,26 @@ def test_the_hash_covers_everything_but_the_address(tmp_path: Path) -> None:
     assert substitute(draft.parts, draft.after, real) == [
         "Read it: https://blog.example.org/2026/05/11/lou"
     ]
+
+
+def test_the_readme_example_checks(tmp_path: Path) -> None:
+    import re
+
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Posts that wait on another", 1)[1]
+    match = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert match, "the section should hold a ```yaml example"
+    header = HEADER.split("accounts:")[0] + (
+        "accounts:\n"
+        "  mhaw-blog: {platform: sandbox}\n"
+        '  mhaw-mastodon: {platform: mastodon, instance: "https://mastodon.example"}\n'
+        "  mhaw-bluesky: {platform: bluesky, handle: test.bsky.social}\n"
+    )
+    path = tmp_path / "c.yaml"
+    path.write_text(header + match.group(1), encoding="utf-8")
+    drafts = {f"{d.post_id}@{d.account}": d for d in render_campaign(load_campaign(path))}
+    share = drafts["d1-share@mhaw-bluesky"]
+    assert [(a.post_id, a.account) for a in share.after] == [("d1-story", "mhaw-blog")]
+    assert len(share.after[0].placeholder) == 80
