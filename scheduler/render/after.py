@@ -3,11 +3,12 @@
 A post that says ``after: d1-story`` may write ``{{ story('d1-story').url }}``. The address
 is not known until the story is live, so the draft holds a stand-in instead: a URL on a
 reserved documentation domain, naming the post and account it stands for, padded to the
-room the real address may take. Every count sees a URL there (X and Mastodon count any URL
-as 23; Bluesky counts it in full, so the padding reserves the room), the pages show where
-the address goes, and the content hash covers everything but the address. The daemon swaps
-the stand-in for the address the ledger recorded when the story went out (``substitute``)
-and counts again before sending.
+room the real address may take (``room``: the post's ``url_max``, else what the platform of
+the post waited on foretells, else ``DEFAULT_URL_MAX``). Every count sees a URL there (X
+and Mastodon count any URL as 23; Bluesky counts it in full, so the padding reserves the
+room), the pages show where the address goes, and the content hash covers everything but
+the address. The daemon swaps the stand-in for the address the ledger recorded when the
+story went out (``substitute``) and counts again before sending.
 
 Which of the story's drafts a post waits on: the one on the same account when the story goes
 there too, else the story's only account; a story on several other accounts is waited on
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scheduler import descriptors
 from scheduler.campaign.model import Campaign, Post
 from scheduler.draft import After, Draft, Part
 from scheduler.render.templates import TextProblem
@@ -52,14 +54,28 @@ def waits_on(campaign: Campaign, post: Post, account: str) -> list[tuple[str, st
     return out
 
 
+def room(campaign: Campaign, post: Post, account: str) -> int:
+    """How long the address of a post on ``account`` may be: the post's ``url_max``, else
+    what the account's platform foretells (``Descriptor.address_room``), else the default.
+    A sandbox standing in for another platform foretells nothing: its addresses are its own."""
+    if post.url_max is not None:
+        return post.url_max
+    spec = campaign.accounts.get(account)
+    if spec is not None:
+        foretold = descriptors.get(spec.platform).address_room(spec.settings)
+        if foretold is not None:
+            return foretold
+    return DEFAULT_URL_MAX
+
+
 class Addresses:
     """The ``story`` function of one draft's templates, and the stand-ins it handed out."""
 
-    def __init__(self, post: Post, account: str, targets: list[tuple[str, str]], length: int):
+    def __init__(self, campaign: Campaign, post: Post, account: str) -> None:
+        self.campaign = campaign
         self.post = post
         self.account = account
-        self.targets = targets
-        self.length = length
+        self.targets = waits_on(campaign, post, account)
         self.used: dict[tuple[str, str], str] = {}
 
     def __call__(self, post_id: Any) -> dict[str, str]:
@@ -81,7 +97,7 @@ class Addresses:
         key = found[0]
         stand_in = self.used.get(key)
         if stand_in is None:
-            stand_in = placeholder(key[0], key[1], self.length)
+            stand_in = placeholder(key[0], key[1], room(self.campaign, self.post, key[1]))
             self.used[key] = stand_in
         return {"url": stand_in}
 
@@ -92,8 +108,7 @@ class Addresses:
 def addresses_for(campaign: Campaign, post: Post, account: str) -> Addresses:
     """The ``story`` function for a post's draft on ``account``. A post without ``after``
     has one too, to say what is missing when a text calls it."""
-    targets = waits_on(campaign, post, account)
-    return Addresses(post, account, targets, post.url_max or DEFAULT_URL_MAX)
+    return Addresses(campaign, post, account)
 
 
 def substitute(

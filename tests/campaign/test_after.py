@@ -278,3 +278,28 @@ def test_the_readme_example_checks(tmp_path: Path) -> None:
     share = drafts["d1-share@mhaw-bluesky"]
     assert [(a.post_id, a.account) for a in share.after] == [("d1-story", "mhaw-blog")]
     assert len(share.after[0].placeholder) == 80
+
+
+@pytest.mark.parametrize(
+    ("story_account", "room"),
+    [
+        ("sky", len("https://bsky.app/profile/test.bsky.social/post/") + 13),  # a TID
+        ("bird", len("https://x.com/testweek/status/") + 20),  # an unsigned 64-bit id
+        ("blog", DEFAULT_URL_MAX),  # the sandbox cannot foretell its addresses
+    ],
+)
+def test_the_room_kept_is_what_the_story_platform_foretells(
+    tmp_path: Path, story_account: str, room: int
+) -> None:
+    posts = (
+        PROMO.format(time="09:00", accounts="masto", after="told", text="{{ story('told').url }}")
+        + f"""\
+  - id: told
+    day: 1
+    time: "08:00"
+    accounts: [{story_account}]
+    text: Told here.
+"""
+    )
+    draft = _drafts(tmp_path, posts)["promo@masto"]
+    assert len(draft.after[0].placeholder) == room
