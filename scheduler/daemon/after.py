@@ -16,13 +16,16 @@ window, the dependant goes out then; after its window it is missed, saying what 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
 from scheduler import descriptors
+from scheduler.daemon.report import Reporter
 from scheduler.daemon.request import NotPublishable
 from scheduler.descriptors.fits import MediaFacts, part_misfits
 from scheduler.draft import Draft, DraftKey
+from scheduler.errors import LedgerError
 from scheduler.ledger.base import Ledger, Wait
 from scheduler.notify.base import Notice
 from scheduler.platforms.base import PublishRequest
@@ -91,9 +94,28 @@ def _waited(draft: Draft) -> str:
     return ", ".join(sorted({a.post_id for a in draft.after if a.placeholder}))
 
 
-def stuck(wait: Wait, paused: bool) -> bool:
-    """Whether the waited-on draft needs a person before it (and so the dependant) can go."""
-    return wait.needs_person or paused
+def still_waits(
+    ledger: Ledger,
+    reporter: Reporter,
+    pause_of: Callable[[str], object | None],
+    key: DraftKey,
+    now: datetime,
+) -> list[Wait]:
+    """What ``key`` still waits on; a person is told, once, of each one that will not be
+    published without one (failed, missed, outcome unknown, gone), or whose account is
+    paused or held (``pause_of`` an account: its pause in force, or None)."""
+    try:
+        pending = [w for w in ledger.waits(key) if not w.over]
+    except LedgerError:
+        return []
+    for wait in pending:
+        paused = pause_of(wait.key.account) is not None
+        if wait.needs_person or paused:
+            reporter.notice(
+                waiting_notice(key, wait, now, paused=paused),
+                once_key=f"{wait.key}:{wait.state}",
+            )
+    return pending
 
 
 def waiting_notice(key: DraftKey, wait: Wait, now: datetime, *, paused: bool) -> Notice:

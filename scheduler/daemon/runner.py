@@ -31,7 +31,7 @@ from typing import Any
 
 from scheduler.accounts import EXPIRY_NOTICE, AccountSpec
 from scheduler.clock import Clock
-from scheduler.daemon.after import stuck, waiting_notice
+from scheduler.daemon.after import still_waits
 from scheduler.daemon.base import (
     CampaignSource,
     DaemonError,
@@ -319,28 +319,16 @@ class Daemon:
                 self._schedule_close(key, last + timedelta(seconds=1))
 
     def _still_waits(self, record: Any, now: datetime, last: datetime) -> bool:
-        """A due draft waiting on others: tell a person of any that cannot go without one,
-        and close it when its own window ends (publishing one wakes it: ``_wake``)."""
-        try:
-            pending = [w for w in self.ledger.waits(record.key) if not w.over]
-        except LedgerError:
-            return False
+        """A due draft waiting on others (a person told of any that needs one): closed when
+        its own window ends; until then publishing what it waits on wakes it (``_wake``)."""
+        pending = still_waits(self.ledger, self.reporter, self._pause, record.key, now)
         if not pending:
             return False
-        for wait in pending:
-            paused = self._pause(wait.key.account) is not None
-            if stuck(wait, paused):
-                self.reporter.notice(
-                    waiting_notice(record.key, wait, now, paused=paused),
-                    once_key=f"{wait.key}:{wait.state}",
-                )
+        names = ", ".join(str(w.key) for w in pending)
         if now > last:
-            names = ", ".join(str(w.key) for w in pending)
-            self._close(
-                Step(now, "missed", record.key, f"its window closed while it waited on {names}")
-            )
+            reason = f"its window closed while it waited on {names}"
+            self._close(Step(now, "missed", record.key, reason))
         else:
-            names = ", ".join(f"{w.key} ({w.state})" for w in pending)
             self.reporter.event("waiting_on", key=str(record.key), on=names)
             self._schedule_close(record.key, last + timedelta(seconds=1))
         return True

@@ -1,16 +1,60 @@
-"""Drafts that wait on others: what a draft waits on, in what state, at what address, and
-who waits on a draft. ``sync`` writes the table (``draft_after``); the claim condition reads
-it (``claims.waits_over``); the daemon and ``status`` read it through these."""
+"""Drafts that wait on others (``after:``), in the ledger: the table of who waits on whom
+(``draft_after``, rewritten for a campaign on every sync: ``write_after``), the claim
+condition that holds a draft back until all it waits on is published (``waits_over``), and
+the reads the daemon and ``status`` make: what a draft waits on, in what state, at what
+address (``waits``), and who waits on a draft (``dependants``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, select
+from collections.abc import Sequence
 
-from scheduler.draft import DraftKey
+from sqlalchemy import Connection, and_, delete, exists, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from scheduler.draft import Draft, DraftKey
 from scheduler.ledger import tables as t
 from scheduler.ledger.base import Wait
 from scheduler.ledger.core import LedgerCore, key_where, parts_from_json
 from scheduler.ledger.states import State
+
+
+def waits_over() -> ColumnElement[bool]:
+    """Every draft this one waits on (``draft_after``) is published. A draft waiting on one
+    that failed, was missed or is held stays unclaimed (the daemon tells a person); one
+    that was never synced (a waited-on post removed) keeps it waiting too."""
+    d, a = t.drafts, t.draft_after
+    dep = t.drafts.alias("dependency")
+    published = exists().where(
+        dep.c.campaign == a.c.campaign,
+        dep.c.post_id == a.c.after_post,
+        dep.c.account == a.c.after_account,
+        dep.c.state == State.PUBLISHED.value,
+    )
+    return ~exists().where(
+        a.c.campaign == d.c.campaign,
+        a.c.post_id == d.c.post_id,
+        a.c.account == d.c.account,
+        ~published,
+    )
+
+
+def write_after(conn: Connection, campaign: str, drafts: Sequence[Draft]) -> None:
+    """Which draft waits on which, as the campaign now says (part of its sync)."""
+    a = t.draft_after
+    conn.execute(delete(a).where(a.c.campaign == campaign))
+    rows = [
+        {
+            "campaign": campaign,
+            "post_id": dr.post_id,
+            "account": dr.account,
+            "after_post": dep.post_id,
+            "after_account": dep.account,
+        }
+        for dr in drafts
+        for dep in dr.after
+    ]
+    if rows:
+        conn.execute(a.insert(), rows)
 
 
 class AfterOps(LedgerCore):

@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from scheduler.clock import ensure_utc
 from scheduler.draft import Draft, DraftKey, PartResult
 from scheduler.ledger import tables as t
+from scheduler.ledger.after import waits_over
 from scheduler.ledger.base import ALL_CAMPAIGNS, Claim, LeaseLost, LedgerError
 from scheduler.ledger.core import (
     LedgerCore,
@@ -94,26 +95,6 @@ def not_paused() -> ColumnElement[bool]:
     """No pause is in force over the draft's campaign (nor over every campaign)."""
     d, p = t.drafts, t.campaign_pauses
     return not_(exists().where(p.c.scope.in_([d.c.campaign, ALL_CAMPAIGNS])))
-
-
-def waits_over() -> ColumnElement[bool]:
-    """Every draft this one waits on (``draft_after``) is published. A draft waiting on one
-    that failed, was missed or is held stays unclaimed (the daemon tells a person); one
-    that was never synced (a waited-on post removed) keeps it waiting too."""
-    d, a = t.drafts, t.draft_after
-    dep = t.drafts.alias("dependency")
-    published = exists().where(
-        dep.c.campaign == a.c.campaign,
-        dep.c.post_id == a.c.after_post,
-        dep.c.account == a.c.after_account,
-        dep.c.state == State.PUBLISHED.value,
-    )
-    return ~exists().where(
-        a.c.campaign == d.c.campaign,
-        a.c.post_id == d.c.post_id,
-        a.c.account == d.c.account,
-        ~published,
-    )
 
 
 def claimable(now: datetime, thread_completion: Lease = 0.0) -> ColumnElement[bool]:

@@ -14,12 +14,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, select, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from scheduler.clock import ensure_utc
 from scheduler.draft import Draft, DraftKey
 from scheduler.ledger import tables as t
+from scheduler.ledger.after import write_after
 from scheduler.ledger.base import (
     ApprovalRule,
     Decision,
@@ -317,7 +318,7 @@ class SyncOps(LedgerCore):
             )
         self._log(conn, *log)
         requeued = self._apply_rule(conn, campaign, rule, now=now)
-        self._write_after(conn, campaign, drafts)
+        write_after(conn, campaign, drafts)
         return SyncReport(
             campaign=campaign,
             created=tuple(dr.key for dr, _ in plan.create),
@@ -328,25 +329,6 @@ class SyncOps(LedgerCore):
             requeued=tuple(requeued),
             unchanged=plan.unchanged,
         )
-
-    @staticmethod
-    def _write_after(conn: Connection, campaign: str, drafts: Sequence[Draft]) -> None:
-        """Which draft waits on which, as the campaign now says (the claim reads this)."""
-        a = t.draft_after
-        conn.execute(delete(a).where(a.c.campaign == campaign))
-        rows = [
-            {
-                "campaign": campaign,
-                "post_id": dr.post_id,
-                "account": dr.account,
-                "after_post": dep.post_id,
-                "after_account": dep.account,
-            }
-            for dr in drafts
-            for dep in dr.after
-        ]
-        if rows:
-            conn.execute(a.insert(), rows)
 
     @staticmethod
     def _expect(rowcount: int, expected: int) -> None:
