@@ -23,6 +23,7 @@ from datetime import datetime
 from scheduler import descriptors
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.request import NotPublishable
+from scheduler.descriptors import Descriptor
 from scheduler.descriptors.fits import MediaFacts, part_misfits
 from scheduler.draft import Draft, DraftKey
 from scheduler.errors import LedgerError
@@ -72,7 +73,10 @@ def fill(ledger: Ledger, draft: Draft, request: PublishRequest) -> PublishReques
     rules = descriptors.find(draft.platform)
     parts = []
     for index, (part, text) in enumerate(zip(request.parts, texts, strict=True)):
-        if rules is not None and not rules.stands_in:
+        if rules is not None and _grew(rules, part.text, text, request.content_warning):
+            # Checked again only where the address takes more than the room kept: the text
+            # fitted with the stand-in (``check``), against the account's own limit, which
+            # the publisher's pre-flight applies too.
             media = [MediaFacts(m.file.name, m.mime, m.size, m.alt) for m in part.media]
             for misfit in part_misfits(rules, index, text, media, request.content_warning):
                 if misfit.count is not None:
@@ -88,6 +92,13 @@ def fill(ledger: Ledger, draft: Draft, request: PublishRequest) -> PublishReques
             new_facets = tuple((f.kind, f.start, f.end, f.value) for f in facets(text))
         parts.append(replace(part, text=text, facets=new_facets))
     return replace(request, parts=tuple(parts))
+
+
+def _grew(rules: Descriptor, before: str, after: str, content_warning: str | None) -> bool:
+    if rules.stands_in:
+        return False  # a sandbox's rules are those of the platform it stands in for
+    old, new = rules.count(before, content_warning), rules.count(after, content_warning)
+    return new.used > old.used or (new.extra_used or 0) > (old.extra_used or 0)
 
 
 def _waited(draft: Draft) -> str:
