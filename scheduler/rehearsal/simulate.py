@@ -44,6 +44,7 @@ from scheduler.platforms.base import (
     PublishRequest,
     PublishResult,
     RateLimited,
+    StagedCallback,
 )
 from scheduler.platforms.quota import counts
 from scheduler.platforms.rules import check_request
@@ -143,6 +144,7 @@ class SimulatedPublisher:
         request: PublishRequest,
         on_part: PartCallback | None = None,
         before_create: BeforeCreate | None = None,
+        on_staged: StagedCallback | None = None,
     ) -> PublishResult:
         self.preflight(request)
         results = list(request.done)
