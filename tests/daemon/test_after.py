@@ -311,3 +311,23 @@ def test_an_address_longer_than_the_room_kept_holds_the_post_rather_than_cutting
     told = [n for n in stage.notices("failed") if n.draft == "deps/tight@sky"]
     assert told and "too long for Bluesky" in told[0].summary
     assert "url_max" in told[0].detail
+
+
+def test_a_story_on_a_paused_account_holds_its_dependants_and_says_why(stage: Stage) -> None:
+    daemon = stage.daemon()
+    stage.approve_all()
+    until = PROMO_DUE + 30 * M
+    stage.ledger.pause_account(
+        "masto", until=until, reason="rate limited", source="rate_limited", now=T0
+    )
+    stage.clock.set(PROMO_DUE)
+    assert daemon.fire(stage.key("story", "masto")) is None  # waits for the pause
+    assert daemon.fire(stage.key("promo", "sky")) is None
+    told = [n for n in stage.notices("waiting_on") if n.draft == "deps/promo@sky"]
+    assert len(told) == 1 and "deps/story@masto" in told[0].summary
+    assert "its account is paused or held" in told[0].summary
+    # The pause ends inside the promotion's window: both go out then, the story first.
+    stage.clock.set(until + M)
+    assert daemon.fire(stage.key("story", "masto")) == "published"
+    assert stage.state("promo", "sky") == "published"
+    assert stage.sky.records[0].text.endswith(stage.url("story", "masto"))
