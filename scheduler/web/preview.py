@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from scheduler import descriptors
 from scheduler.descriptors import Descriptor
 from scheduler.descriptors.fits import link_shown, part_count
-from scheduler.draft import Draft, Facet, Part
+from scheduler.draft import Draft, Facet, Part, Story
 from scheduler.render.after import described
 
 # Plain-text entities for platforms that find them themselves (everything but Bluesky, whose
@@ -76,6 +76,10 @@ class DraftView:
     parts: tuple[PartView, ...]
     content_hash: str
     waits: tuple[str, ...] = ()  # what it waits on, and where that post's address goes
+    # A story's title, slug, terms and HTML. The HTML is shown only inside a sandboxed frame
+    # (no scripts, no forms, an origin of its own, the pages' own policy inherited): it is
+    # escaped into ``srcdoc``, never put into the page as markup.
+    story: Story | None = None
 
     @property
     def is_thread(self) -> bool:
@@ -187,6 +191,7 @@ def draft_view(draft: Draft, rules: Descriptor | None = None) -> DraftView:
         parts=tuple(_part_view(draft, i, p, rules) for i, p in enumerate(draft.parts)),
         content_hash=draft.content_hash,
         waits=tuple(described(draft)),
+        story=draft.story,
     )
 
 
