@@ -39,6 +39,7 @@ from tests.daemon.support import CollectingNotifier
 from tests.fakes.base import Fault
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.mastodon import STATUSES, FakeMastodon
+from tests.fakes.wordpress import FakeWordPress
 from tests.ledger.support import ledger_url
 
 __all__ = ["ledger_url"]
@@ -49,6 +50,8 @@ PROMO_DUE = datetime.fromisoformat("2026-05-11T08:10:00+00:00")
 M = timedelta(minutes=1)
 TOKEN = "mastodon-token-0123456789"
 SKY_PASSWORD = "app-pass-abcd-efgh-ijkl"
+WP_USER = "campaign-bot"
+WP_PASSWORD = "abcd1234EFGH5678ijkl9012"
 # A Bluesky post of 300 graphemes with a 40-character stand-in: a longer address cannot fit.
 FILLER = "x" * (300 - len("Read it: ") - 40 - 1)
 CAMPAIGN = """\
@@ -61,6 +64,7 @@ accounts:
   masto: {{platform: mastodon, instance: "{instance}"}}
   sky: {{platform: bluesky, handle: mhaw.test, service: "{service}"}}
   box: {{platform: sandbox, as_platform: mastodon}}
+  blog: {{platform: wordpress, site: "{site}", username: {wp_user}}}
 team:
   - {{name: Author, email: author@example.org, roles: [writer]}}
   - {{name: Reviewer, email: rev@example.org, roles: [reviewer]}}
@@ -95,6 +99,21 @@ posts:
     accounts: [sky]
     author: author@example.org
     text: "{filler} Read it: {{{{ story('boxed').url }}}}"
+  - id: lou
+    kind: story
+    day: 1
+    time: "08:00"
+    accounts: [blog]
+    author: author@example.org
+    title: "Running alongside: Lou's story"
+    body: For me, running is maintenance.
+  - id: lou-share
+    day: 1
+    time: "08:10"
+    after: lou
+    accounts: [sky]
+    author: author@example.org
+    text: "Lou's story is on our blog: {{{{ story('lou').url }}}}"
 """
 
 
@@ -105,6 +124,7 @@ class Stage:
     masto: FakeMastodon
     sky: FakeBluesky
     ledger: Any
+    site: FakeWordPress
     notifier: CollectingNotifier = field(default_factory=CollectingNotifier)
     daemons: list[Daemon] = field(default_factory=list)
 
@@ -120,6 +140,7 @@ class Stage:
                 {
                     env_name("masto", "access_token"): TOKEN,
                     env_name("sky", "app_password"): SKY_PASSWORD,
+                    env_name("blog", "app_password"): WP_PASSWORD,
                 },
                 None,
             ),
@@ -184,13 +205,23 @@ class Stage:
 def stage(ledger_url: str, tmp_path: Path) -> Iterator[Stage]:
     clear_instance_cache()
     clock = FixedClock(T0)
-    with FakeMastodon(clock, token=TOKEN) as masto, FakeBluesky(clock) as sky:
+    with (
+        FakeMastodon(clock, token=TOKEN) as masto,
+        FakeBluesky(clock) as sky,
+        FakeWordPress(clock, WP_USER, WP_PASSWORD) as site,
+    ):
         folder = tmp_path / "campaign"
         folder.mkdir()
-        text = CAMPAIGN.format(instance=masto.base_url, service=sky.base_url, filler=FILLER)
+        text = CAMPAIGN.format(
+            instance=masto.base_url,
+            service=sky.base_url,
+            site=site.base_url,
+            wp_user=WP_USER,
+            filler=FILLER,
+        )
         (folder / "campaign.yaml").write_text(text, encoding="utf-8")
         ledger = open_ledger(ledger_url, clock=clock)
-        made = Stage(tmp_path, clock, masto, sky, ledger)
+        made = Stage(tmp_path, clock, masto, sky, ledger, site)
         try:
             yield made
         finally:
@@ -230,7 +261,8 @@ def test_a_dependant_waits_for_the_story_then_goes_out_with_its_real_address(
     assert len(stage.sky.records) == 1 and len(stage.masto.texts()) == 2
     assert stage.ledger.get(stage.key("promo", "sky")).approved_hash == approved
     daemon.sweep()  # the rest of the campaign: nothing more of these
-    assert len(stage.sky.records) == 1 and len(stage.masto.texts()) == 2
+    assert len([r for r in stage.sky.records if r.text.startswith("Read Lou's")]) == 1
+    assert len(stage.masto.texts()) == 2
 
 
 def test_a_sweep_takes_the_story_and_then_what_waits_on_it(stage: Stage) -> None:
@@ -241,7 +273,12 @@ def test_a_sweep_takes_the_story_and_then_what_waits_on_it(stage: Stage) -> None
     daemon.sweep()
     assert stage.state("promo", "sky") == "published"
     assert stage.state("promo", "masto") == "published"
-    assert stage.sky.records[0].text.endswith(stage.url("story", "masto"))
+    assert stage.state("lou-share", "sky") == "published"
+    texts = sorted(r.text for r in stage.sky.records)
+    assert texts == [
+        f"Lou's story is on our blog: {stage.url('lou', 'blog')}",
+        f"Read Lou's story: {stage.url('story', 'masto')}",
+    ]
 
 
 def test_a_failed_story_keeps_its_dependants_waiting_and_a_person_is_told(stage: Stage) -> None:
@@ -331,3 +368,17 @@ def test_a_story_on_a_paused_account_holds_its_dependants_and_says_why(stage: St
     assert daemon.fire(stage.key("story", "masto")) == "published"
     assert stage.state("promo", "sky") == "published"
     assert stage.sky.records[0].text.endswith(stage.url("story", "masto"))
+
+
+def test_a_post_waiting_on_a_wordpress_story_goes_out_with_its_link(stage: Stage) -> None:
+    daemon = stage.daemon()
+    stage.approve_all()
+    stage.clock.set(PROMO_DUE)
+    assert daemon.fire(stage.key("lou-share", "sky")) is None
+    assert stage.site.posts == []
+    assert daemon.fire(stage.key("lou", "blog")) == "published"
+    link = stage.url("lou", "blog")
+    assert link.startswith(stage.site.base_url) and len(stage.site.posts) == 1
+    assert stage.state("lou-share", "sky") == "published"
+    shared = [r.text for r in stage.sky.records if r.text.startswith("Lou's story")]
+    assert shared == [f"Lou's story is on our blog: {link}"]
