@@ -21,8 +21,7 @@ from pydantic_core import PydanticCustomError
 from scheduler import descriptors
 from scheduler.accounts import AccountSpec
 from scheduler.campaign.problems import SourceMap, did_you_mean
-from scheduler.descriptors import Descriptor
-from scheduler.destination import UnsafeEndpoint, endpoint
+from scheduler.descriptors import Descriptor, SettingRefused
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -33,7 +32,6 @@ _HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 _DURATION = re.compile(r"\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _LOCALE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
-_HANDLE = re.compile(r"(?=.{3,253}\Z)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}")
 
 
 def names() -> tuple[str, ...]:
@@ -108,14 +106,6 @@ def _http_url(value: str, what: str) -> str:
     return value
 
 
-def _endpoint(value: str, what: str) -> str:
-    """A platform endpoint under the one rule (https, or plain http to loopback only)."""
-    try:
-        return endpoint(value)
-    except UnsafeEndpoint as exc:
-        raise problem(f"{what} {exc}", "write it as https://host") from None
-
-
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
@@ -167,22 +157,13 @@ class ApprovalPolicy(Strict):
 class Account(Strict):
     """One account the campaign posts to. Credentials are never here (see credentials.py).
 
-    The fields are the settings of the shipped platforms; a platform registered later
-    declares its own in its descriptor, and they arrive as extra keys, checked below."""
+    Besides ``platform`` (and ``as_platform`` for an account standing in for another), the
+    settings are the platform's own: its descriptor names them and says what each takes, so
+    they arrive as extra keys and are checked against it below."""
 
     model_config = ConfigDict(extra="allow", str_strip_whitespace=False)
 
     platform: str
-    instance: str | None = None  # mastodon: https://instance.example
-    handle: str | None = None  # bluesky: name.bsky.social
-    service: str | None = None  # bluesky: the PDS, default https://bsky.social
-    username: str | None = None  # x, threads: without @
-    # x: the API tier of the app (its daily post quota: the X descriptor's quotas)
-    tier: Literal["free", "basic", "pro", "enterprise", "pay-per-use"] | None = None
-    max_chars: int | None = Field(default=None, ge=1, le=100_000)  # mastodon instance limit
-    visibility: Literal["public", "unlisted", "private", "direct"] | None = None
-    reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
-    author: str | None = None  # linkedin: urn:li:person:... or urn:li:organization:...
     as_platform: str | None = None
 
     @field_validator("platform")
@@ -202,8 +183,8 @@ class Account(Strict):
 
     @_model_validator(mode="after")
     def _settings_fit_platform(self) -> Account:
-        allowed = descriptors.get(self.platform).settings
-        extra = self.model_extra or {}
+        descriptor = descriptors.get(self.platform)
+        extra = self.model_extra if self.model_extra is not None else {}
         fields = list(type(self).model_fields)
         declared = {s for d in descriptors.descriptors() for s in d.settings}
         known = [*fields, *sorted(declared - set(fields))]
@@ -214,40 +195,36 @@ class Account(Strict):
             if not isinstance(value, str | int | float) or isinstance(value, bool):
                 raise problem(f"{name!r} takes text or a number", None, key=name)
         for name in (self.model_fields_set | set(extra)) - {"platform"}:
-            if name not in allowed:
-                takes = ", ".join(allowed) or "no settings"
+            if name not in descriptor.settings:
+                takes = ", ".join(descriptor.settings) or "no settings"
                 raise problem(
                     f"{name!r} is not a setting of a {self.platform} account",
                     f"a {self.platform} account takes: {takes}",
                 )
-        descriptor = descriptors.get(self.platform)
         for name, example in descriptor.required:
-            if getattr(self, name, None) is None:
+            if self.setting(name) is None:
                 raise problem(f"a {self.platform} account needs {name!r}", example)
-        server = descriptor.endpoint_setting
-        if server is not None and server in fields and getattr(self, server) is not None:
-            setattr(self, server, _endpoint(str(getattr(self, server)), server))
-        elif server is not None and extra.get(server) is not None:
-            extra[server] = _endpoint(str(extra[server]), server)
-        if self.handle is not None:
-            handle = self.handle.removeprefix("@")
-            if not _HANDLE.fullmatch(handle):
-                raise problem(
-                    f"handle {self.handle!r} is not a Bluesky handle", "e.g. yourname.bsky.social"
-                )
-            self.handle = handle
-        if self.username is not None:
-            self.username = self.username.removeprefix("@")
+        for name, value in list(extra.items()):
+            if value is None:
+                continue
+            try:
+                extra[name] = descriptor.accept(name, value)
+            except SettingRefused as exc:
+                raise problem(exc.message, exc.hint, key=name) from None
         return self
+
+    def setting(self, name: str) -> str | None:
+        """One setting as text; None when the account does not give it."""
+        value = getattr(self, name, None) if name in type(self).model_fields else None
+        if value is None:
+            value = (self.model_extra or {}).get(name)
+        return None if value is None else str(value)
 
     @property
     def settings(self) -> dict[str, str]:
         """The non-secret settings as strings, for publishers."""
-        return {
-            name: str(getattr(self, name))
-            for name in descriptors.get(self.platform).settings
-            if getattr(self, name, None) is not None
-        }
+        given = {name: self.setting(name) for name in descriptors.get(self.platform).settings}
+        return {name: value for name, value in given.items() if value is not None}
 
     @property
     def descriptor(self) -> Descriptor:
@@ -256,6 +233,11 @@ class Account(Strict):
         if own.stands_in and self.as_platform:
             return descriptors.get(self.as_platform)
         return own
+
+    @property
+    def rules(self) -> Descriptor:
+        """``descriptor`` with the account's own character limit, where it gives one."""
+        return descriptors.rules_of(self.spec(""))
 
     @property
     def text_platform(self) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from scheduler.accounts import AccountSpec
+from scheduler.descriptors.setting import Setting, SettingRefused, Value
 from scheduler.destination import Destination, UnsafeEndpoint, origin
 from scheduler.destination import endpoint as checked_endpoint
 from scheduler.errors import ConfigError, UsageError
@@ -139,10 +140,14 @@ class Descriptor:
     reply_settings: bool = False  # who may reply (X)
     facets: bool = False  # entities sent with the text, found by us (Bluesky)
     settings: tuple[str, ...] = ()  # account settings in campaign files
+    # What those settings take where it is more than any text (see ``accept``).
+    setting_rules: tuple[Setting, ...] = ()
     required: tuple[tuple[str, str], ...] = ()  # (setting, example) an account must give
     endpoint_setting: str | None = None  # the setting naming the server, if any
     default_endpoint: str | None = None
     identity_setting: str | None = None  # the setting naming who the account is there
+    # The setting that gives a server's own character limit (a Mastodon instance's).
+    limit_setting: str | None = None
     dedupe: Dedupe = field(default_factory=lambda: Dedupe(key=None))
     rate_limits: RateLimits = field(default_factory=RateLimits)
     # "module:factory" of the publisher; None with ``preview_only`` until one exists.
@@ -161,6 +166,22 @@ class Descriptor:
         if not raw:
             return None
         return checked_endpoint(raw if "://" in raw else "https://" + raw)
+
+    def accept(self, name: str, value: Value) -> Value:
+        """An account's ``name`` setting as it is stored, checked by the platform's rules:
+        the one endpoint rule for the server, no leading "@" on the identity, then the
+        setting's own rule. SettingRefused says what is wrong and what to write."""
+        if name == self.endpoint_setting:
+            try:
+                return checked_endpoint(str(value))
+            except UnsafeEndpoint as exc:
+                raise SettingRefused(f"{name} {exc}", "write it as https://host") from None
+        if name == self.identity_setting and isinstance(value, str):
+            value = value.removeprefix("@")
+        for rule in self.setting_rules:
+            if rule.name == name:
+                return rule.accept(value)
+        return value
 
     def with_limit(self, max_chars: int | None) -> Descriptor:
         """The same platform with a server's own limit (a Mastodon instance's)."""
@@ -234,6 +255,16 @@ def descriptors() -> Iterator[Descriptor]:
 def stand_in() -> Descriptor:
     """The platform an account may name with ``as_platform`` standing in for another."""
     return next(d for d in _REGISTRY.values() if d.stands_in)
+
+
+def rules_of(spec: AccountSpec) -> Descriptor:
+    """The rules an account's posts are held to: its platform's, or for a stand-in the
+    platform it stands in for (``as_platform``), with the account's own character limit."""
+    own = get(spec.platform)
+    stood_for = spec.settings.get("as_platform") if own.stands_in else None
+    rules = get(stood_for) if stood_for else own
+    limit = spec.settings.get(own.limit_setting) if own.limit_setting else None
+    return rules.with_limit(int(limit) if limit else None)
 
 
 def endpoint_of(spec: AccountSpec, override: str | None = None) -> str | None:

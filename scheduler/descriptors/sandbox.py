@@ -7,6 +7,7 @@ checks and writes what that platform's publisher would send.
 from __future__ import annotations
 
 from scheduler.descriptors.base import Dedupe, Descriptor, count_graphemes, register
+from scheduler.descriptors.setting import Setting
 from scheduler.text.base import MediaLimits
 
 SANDBOX = register(
@@ -21,6 +22,8 @@ SANDBOX = register(
         link_cards=True,
         language=True,
         settings=("as_platform", "max_chars"),
+        setting_rules=(Setting("max_chars", number=(1, 100_000)),),
+        limit_setting="max_chars",
         dedupe=Dedupe(key="outbox file name", lookup=True),
         publisher="scheduler.platforms.sandbox:create",
         stands_in=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from scheduler.descriptors.base import Connect, Dedupe, Descriptor, Quota, RateLimits, register
+from scheduler.descriptors.setting import Setting
 from scheduler.text.base import MediaLimits
 from scheduler.text.x import weighted_length
 
@@ -13,6 +14,9 @@ def _weighted(text: str, url_length: int) -> int:
     # twitter-text v3 fixes what a URL weighs; the platform's own figure, not ours.
     return weighted_length(text)
 
+
+# Who may reply: the values of the create-post request's ``reply_settings``.
+REPLY_SETTINGS = ("following", "mentionedUsers", "subscribers", "verified")
 
 X = register(
     Descriptor(
@@ -31,6 +35,11 @@ X = register(
         reply_settings=True,
         identity_setting="username",
         settings=("username", "reply_settings", "tier"),
+        setting_rules=(
+            Setting("reply_settings", choices=REPLY_SETTINGS),
+            # The API tier of the app: it picks the daily cap among the quotas below.
+            Setting("tier", choices=("free", "basic", "pro", "enterprise", "pay-per-use")),
+        ),
         default_endpoint="https://api.x.com",
         # No idempotency key: a lost answer is settled by looking at the account's posts.
         dedupe=Dedupe(key=None, lookup=True),

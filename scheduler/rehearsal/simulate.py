@@ -117,10 +117,7 @@ class SimulatedPublisher:
     def __init__(self, spec: AccountSpec, platforms: Platforms) -> None:
         self.account = spec.name
         self.platform = simulated_platform(spec)
-        max_chars = spec.settings.get("max_chars")
-        self.rules = descriptors.get(self.platform).with_limit(
-            int(max_chars) if max_chars else None
-        )
+        self.rules = descriptors.rules_of(spec)
         self.handle = spec.settings.get("handle") or spec.settings.get("username") or spec.name
         tier = spec.settings.get("tier")
         self.quotas = tuple(

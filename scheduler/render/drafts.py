@@ -225,7 +225,7 @@ class Renderer:
     def draft(self, index: int, post: Post, account_name: str, account: Account) -> Draft | None:
         c = self.campaign
         values, origin = self.content_for(post, account_name, account)
-        rules = account.descriptor.with_limit(account.max_chars)
+        rules = account.rules
         platform = rules.name
         scope = dict(self.base_vars)
         scope.update(post.vars)
@@ -357,11 +357,15 @@ class Renderer:
         labels = tuple(values["labels"] or ()) if rules.labels else ()
         visibility = None
         if rules.visibility:
-            visibility = values["visibility"] or account.visibility or c.defaults.visibility
+            visibility = (
+                values["visibility"] or account.setting("visibility") or c.defaults.visibility
+            )
         reply_settings = None
         if rules.reply_settings:
             reply_settings = (
-                values["reply_settings"] or account.reply_settings or c.defaults.reply_settings
+                values["reply_settings"]
+                or account.setting("reply_settings")
+                or c.defaults.reply_settings
             )
         assert post.due is not None
         return Draft(
