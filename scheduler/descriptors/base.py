@@ -156,6 +156,9 @@ class Descriptor:
     # A stand-in (the sandbox) may take another platform's rules with ``as_platform``.
     stands_in: bool = False
     connect: Connect | None = None  # None: no way to connect it from the scheduler
+    # Its accent on the review pages ("#rrggbb", at least 4.5:1 against white); None: neutral.
+    colour: str | None = None
+    colour_tags: bool = False  # hashtags and mentions shown in that colour, as it does
 
     def endpoint(self, settings: Mapping[str, str], override: str | None = None) -> str | None:
         """The server an account's requests go to, checked by the one endpoint rule: an

@@ -70,6 +70,7 @@ BLUESKY = register(
                 Quota(35_000, timedelta(hours=24), "account", "write points", cost=3),
             ),
         ),
+        colour="#0a56d6",
         publisher="scheduler.platforms.bluesky:create",
         connect=Connect(kind="app_password", secret_field="app_password"),
     )

@@ -47,6 +47,8 @@ MASTODON = register(
                 Quota(300, timedelta(hours=3), "account", "statuses"),
             ),
         ),
+        colour="#563acc",
+        colour_tags=True,
         publisher="scheduler.platforms.mastodon:create",
         # The narrow scopes the publisher needs; an app registers per server. PKCE (S256
         # only) since Mastodon 4.3; older servers ignore the parameters.

@@ -71,6 +71,7 @@ X = register(
                 Quota(100, timedelta(hours=24), "user", tier="basic"),
             ),
         ),
+        colour="#0f1419",
         publisher="scheduler.platforms.x:create",
         # OAuth 2.0 with PKCE; offline.access is what brings a refresh token. People sign in
         # on twitter.com; the token endpoint is on the API host.
