@@ -329,7 +329,9 @@ class Content(Strict):
     text: str | None = None
     thread: list[PartSpec] | None = Field(default=None, min_length=1)
     media: list[MediaItem] | None = Field(default=None, max_length=4)
-    cw: str | None = None  # Mastodon spoiler text; a "CW:" line elsewhere (defaults.cw_prefix)
+    # The platform's content warning field where it has one; a "CW:" line elsewhere
+    # (defaults.cw_prefix).
+    cw: str | None = None
     hashtags: Hashtags | None = None
     link: LinkSpec | None = None
     labels: Labels | None = None
@@ -494,8 +496,7 @@ class CampaignHeader(Strict):
             if not _ID.fullmatch(name) or name in names():
                 raise problem(
                     f"account name {name!r} is not allowed",
-                    "use letters, digits, '-' and '_', and not a platform name "
-                    "(e.g. mhaw-mastodon)",
+                    "use letters, digits, '-' and '_', and not a platform name (e.g. mhaw-main)",
                 )
         return v
 
