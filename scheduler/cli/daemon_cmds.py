@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from scheduler.cli.common import campaign_paths, open_ledger, redact, settings_from
@@ -36,8 +37,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     log = MetricsSink(EventLog(sys.stderr, json_lines=args.log_json, clock=clock), metrics)
     source = CampaignFiles(campaign_paths(args.paths))
     # The flag can only switch stopping on: without it, SCHEDULER_DAEMON_EXIT_WHEN_DONE decides.
-    stop_when_done = {"exit_when_done": True} if args.exit_when_done else {}
-    options = DaemonOptions.from_env(settings.env, **stop_when_done)
+    options = DaemonOptions.from_env(settings.env)
+    if args.exit_when_done:
+        options = replace(options, exit_when_done=True)
     notifiers = notifiers_from_env(settings.env)
     reporter = Reporter(log, FanOut(notifiers) if notifiers else None)
     credentials = CredentialStore(settings.env, settings.secrets_file)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -108,8 +108,8 @@ def rehearse(
         policy=policy,
         accounts={name: acc.spec(name) for name, acc in campaign.accounts.items()},
     )
-    options = DaemonOptions.from_env(
-        setup.env, owner=OWNER, exit_when_done=False, metrics_port=None
+    options = replace(
+        DaemonOptions.from_env(setup.env), owner=OWNER, exit_when_done=False, metrics_port=None
     )
     first = min(d.due for d in moved)
     last = max(d.due for d in moved)
