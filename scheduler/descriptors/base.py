@@ -97,9 +97,10 @@ class RateLimits:
 class Connect:
     """How a person connects an account of the platform (``scheduler accounts connect``).
 
-    ``oauth``: the authorisation-code flow with PKCE S256 in the person's browser; paths are
-    on the account's server (``endpoint``) unless ``authorize_base`` names the site where
-    people sign in. ``app_password``: a password made for one app, typed at a prompt.
+    ``oauth``: the authorisation-code flow in the person's browser, with PKCE S256 where the
+    platform takes it (``pkce``); paths are on the account's server (``endpoint``) unless
+    ``authorize_base`` names the site where people sign in and ``token_base`` the one that
+    issues tokens. ``app_password``: a password made for one app, typed at a prompt.
     """
 
     kind: str  # "oauth" | "app_password"
@@ -114,6 +115,17 @@ class Connect:
     # client_id and client_secret in the form ("post", what every Mastodon version takes).
     client_auth: str = "basic"
     secret_field: str | None = None  # the field an app password is stored under
+    token_base: str | None = None
+    # Whether every app may use PKCE; without it the app's client secret proves the exchange.
+    pkce: bool = True
+    # Where the tokens go: the secrets file, or the publisher's own store ("publisher": a
+    # platform that rotates refresh tokens keeps the one copy where its publisher reads it).
+    token_store: str = "secrets"
+    # The scopes for one account, from its settings, where they depend on them.
+    scopes_for: Callable[[Mapping[str, str]], tuple[str, ...]] | None = None
+
+    def scopes_of(self, settings: Mapping[str, str]) -> tuple[str, ...]:
+        return self.scopes if self.scopes_for is None else self.scopes_for(settings)
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,7 @@ X = register(
             authorize_base="https://twitter.com",
             authorize_path="/i/oauth2/authorize",
             token_path="/2/oauth2/token",
+            token_store="publisher",
         ),
     )
 )
