@@ -22,14 +22,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from scheduler.clock import SystemClock
     from scheduler.credentials import CredentialStore
     from scheduler.daemon.base import DaemonOptions
-    from scheduler.daemon.gate import LedgerGate
+    from scheduler.daemon.gate import LedgerGate, account_quotas
     from scheduler.daemon.metrics import DaemonMetrics, MetricsSink
     from scheduler.daemon.report import Reporter
     from scheduler.daemon.runner import Daemon
     from scheduler.daemon.source import CampaignFiles
     from scheduler.log import EventLog
     from scheduler.notify import FanOut, notifiers_from_env
-    from scheduler.platforms.quota import quotas_for
 
     settings = settings_from(args)
     clock = SystemClock()
@@ -48,17 +47,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     def spec_of(campaign: str, account: str) -> Any:
         return holder[0].campaigns[campaign].accounts[account]
 
-    def account_quotas(account: str, platform: str) -> Any:
-        # The account's own settings pick its quotas (X's tier); the first campaign naming it.
-        for loaded in holder[0].campaigns.values():
-            spec = loaded.accounts.get(account)
-            if spec is not None and spec.platform == platform:
-                return quotas_for(platform, spec.settings)
-        return quotas_for(platform)
+    def named(account: str) -> Any:
+        # The first campaign naming the account: its settings pick its quotas.
+        found = (loaded.accounts.get(account) for loaded in holder[0].campaigns.values())
+        return next((spec for spec in found if spec is not None), None)
 
     ledger = open_ledger(settings, clock)
     metrics.watch_ledger(ledger, clock)
-    gate = LedgerGate(ledger, clock, quotas=account_quotas, reporter=reporter)
+    gate = LedgerGate(ledger, clock, quotas=account_quotas(named), reporter=reporter)
     publisher_for = publisher_factory(
         settings,
         clock,

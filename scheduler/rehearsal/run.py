@@ -22,6 +22,7 @@ from scheduler.campaign.schedule import zone
 from scheduler.clock import Clock, FixedClock
 from scheduler.credentials import CredentialStore
 from scheduler.daemon.base import DaemonOptions, Loaded
+from scheduler.daemon.gate import LedgerGate, account_quotas
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.runner import Daemon
 from scheduler.draft import Draft
@@ -31,7 +32,7 @@ from scheduler.platforms.base import PlatformContext, Publisher
 from scheduler.rehearsal.base import Problem, Rehearsal, RehearsalError
 from scheduler.rehearsal.clockwork import Clockwork
 from scheduler.rehearsal.moving import clock_changes, default_start, first_day, move, too_close
-from scheduler.rehearsal.outcomes import outcomes
+from scheduler.rehearsal.outcomes import Hold, outcomes
 from scheduler.rehearsal.simulate import Platforms, simulated_platform
 from scheduler.rehearsal.tokens import token_info, token_problems
 
@@ -50,16 +51,28 @@ class Setup:
 
 
 class _Quiet:
-    """The daemon's events, kept for the report rather than printed."""
+    """The daemon's events, kept (with the simulated time of each) for the report rather
+    than printed."""
 
-    def __init__(self, progress: Callable[[str, dict[str, Any]], None] | None) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
+    def __init__(
+        self, clock: Clock, progress: Callable[[str, dict[str, Any]], None] | None
+    ) -> None:
+        self.events: list[tuple[datetime, str, dict[str, Any]]] = []
+        self._clock = clock
         self._progress = progress
 
     def event(self, name: str, /, level: str = "info", **fields: Any) -> None:
-        self.events.append((name, fields))
+        self.events.append((self._clock.now(), name, fields))
         if self._progress is not None:
             self._progress(name, fields)
+
+    def holds(self) -> list[Hold]:
+        """Every time the gate held an account back for a quota."""
+        return [
+            Hold(str(fields["account"]), at, fields.get("until"), str(fields.get("reason")))
+            for at, name, fields in self.events
+            if name == "account_paused" and fields.get("source") == "quota"
+        ]
 
 
 class _Source:
@@ -116,7 +129,13 @@ def rehearse(
     # From just before the first reminder of an unapproved draft is due.
     began_at = first - timedelta(seconds=options.remind_ahead + 60)
     clock = FixedClock(began_at)
-    platforms = Platforms(clock)
+    sink = _Quiet(clock, progress)
+    reporter = Reporter(sink)
+    # The daemon's own gate, with the quotas each account's settings pick, as `run` builds
+    # it: every simulated create passes it, so a quota holds a post back here exactly as it
+    # would in the daemon.
+    gate = LedgerGate(None, clock, quotas=account_quotas(loaded.accounts.get), reporter=reporter)
+    platforms = Platforms(clock, gate)
     context = PlatformContext(
         clock=clock,
         credentials=setup.credentials,
@@ -140,7 +159,6 @@ def rehearse(
             publishers[draft.account] = platforms.publisher(loaded.accounts[draft.account])
         return publishers[draft.account]
 
-    sink = _Quiet(progress)
     with tempfile.TemporaryDirectory(prefix="scheduler-rehearsal-") as folder:
         ledger = open_ledger(str(Path(folder) / "rehearsal.sqlite3"), clock=clock)
         try:
@@ -154,8 +172,9 @@ def rehearse(
                 publisher_for,
                 clock=clock,
                 options=options,
-                reporter=Reporter(sink),
+                reporter=reporter,
                 rand=lambda: 0.5,
+                gate=gate,  # the daemon points it at its ledger
             )
             wheel = Clockwork(daemon, clock)
             horizon = max((d.latest or d.due) for d in moved)
@@ -169,7 +188,14 @@ def rehearse(
             def blocks(record: Any) -> list[str]:
                 return unresolved_care_blocks(ledger, record, block_rules(record.draft, linter))
 
-            slots, found = outcomes(records, platforms, policy, blocks, path, paused=bool(paused))
+            holds = sink.holds() + [
+                Hold(r.account, r.at, None, r.message)
+                for r in platforms.refusals
+                if r.kind == "quota"
+            ]
+            slots, found = outcomes(
+                records, platforms, holds, policy, blocks, path, paused=bool(paused)
+            )
         finally:
             ledger.close()
     problems += found
