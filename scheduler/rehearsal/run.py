@@ -11,7 +11,6 @@ simulated platforms, and the throwaway ledger says what happened to each draft.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from scheduler.draft import Draft
 from scheduler.errors import LedgerError
 from scheduler.ledger import open_ledger
 from scheduler.platforms.base import PlatformContext, Publisher
+from scheduler.progress import Progress, Silent
 from scheduler.rehearsal.base import Problem, Rehearsal, RehearsalError
 from scheduler.rehearsal.clockwork import Clockwork
 from scheduler.rehearsal.moving import clock_changes, default_start, first_day, move, too_close
@@ -54,17 +54,12 @@ class _Quiet:
     """The daemon's events, kept (with the simulated time of each) for the report rather
     than printed."""
 
-    def __init__(
-        self, clock: Clock, progress: Callable[[str, dict[str, Any]], None] | None
-    ) -> None:
+    def __init__(self, clock: Clock) -> None:
         self.events: list[tuple[datetime, str, dict[str, Any]]] = []
         self._clock = clock
-        self._progress = progress
 
     def event(self, name: str, /, level: str = "info", **fields: Any) -> None:
         self.events.append((self._clock.now(), name, fields))
-        if self._progress is not None:
-            self._progress(name, fields)
 
     def holds(self) -> list[Hold]:
         """Every time the gate held an account back for a quota."""
@@ -91,11 +86,11 @@ def rehearse(
     setup: Setup,
     *,
     start: date | None = None,
-    progress: Callable[[str, dict[str, Any]], None] | None = None,
+    progress: Progress | None = None,
 ) -> Rehearsal:
     """Rehearse the campaign at ``path`` in the week whose day 1 is ``start`` (default: the
-    next such weekday after today). ``progress`` hears each of the daemon's events as the
-    simulated week goes by (a progress display's hook)."""
+    next such weekday after today). ``progress`` hears how far the simulated week has got,
+    in simulated hours of the whole span (known before it starts)."""
     from scheduler.campaign import load_campaign
     from scheduler.care import CarePolicy, Linter, block_rules
     from scheduler.render import render_campaign
@@ -129,7 +124,7 @@ def rehearse(
     # From just before the first reminder of an unapproved draft is due.
     began_at = first - timedelta(seconds=options.remind_ahead + 60)
     clock = FixedClock(began_at)
-    sink = _Quiet(clock, progress)
+    sink = _Quiet(clock)
     reporter = Reporter(sink)
     # The daemon's own gate, with the quotas each account's settings pick, as `run` builds
     # it: every simulated create passes it, so a quota holds a post back here exactly as it
@@ -178,10 +173,10 @@ def rehearse(
             )
             wheel = Clockwork(daemon, clock)
             horizon = max((d.latest or d.due) for d in moved)
-            wheel.run(
-                horizon + timedelta(seconds=options.thread_completion) + timedelta(days=1),
-                limit=1000 + 100 * len(moved),
-            )
+            until = horizon + timedelta(seconds=options.thread_completion) + timedelta(days=1)
+            hours = _Hours(progress or Silent(), began_at, until)
+            wheel.run(until, limit=1000 + 100 * len(moved), on_step=hours.reach)
+            hours.finish()
             records = ledger.list(campaign=campaign.id)
             linter = Linter(CarePolicy.from_settings(campaign.care))
 
@@ -212,6 +207,31 @@ def rehearse(
         simulated_seconds=(clock.now() - began_at).total_seconds(),
         wall_seconds=setup.clock.monotonic() - began,
     )
+
+
+class _Hours:
+    """Progress in simulated hours from ``start`` to ``end``: a determinate bar, since the
+    span is known before the week is run."""
+
+    def __init__(self, progress: Progress, start: datetime, end: datetime) -> None:
+        self.progress = progress
+        self.start = start
+        self.total = max(int((end - start).total_seconds() // 3600), 1)
+        self.done = 0
+        progress.grow(self.total)
+
+    def reach(self, now: datetime) -> None:
+        hours = min(int((now - self.start).total_seconds() // 3600), self.total)
+        if hours > self.done:
+            self.progress.advance(hours - self.done)
+            self.done = hours
+            self.progress.note(f"{now:%a %d %b %H:00} UTC")
+
+    def finish(self) -> None:
+        """The rest of the span, in which nothing was left to happen."""
+        if self.done < self.total:
+            self.progress.advance(self.total - self.done)
+            self.done = self.total
 
 
 def _copy_decisions(

@@ -284,3 +284,17 @@ def test_a_quota_holds_a_post_back_in_rehearsal_exactly_as_the_daemons_gate_woul
     )
     assert "allows" not in problem.cause
     assert result.exit_code != 0
+
+
+def test_the_rehearsal_reports_determinate_progress_in_simulated_hours(tmp_path: Path) -> None:
+    from tests.ledger.test_sync_progress import Recorder
+
+    rig = make_rig(tmp_path)
+    rig.approve()
+    bar = Recorder()
+    result = rig.rehearse(MONDAY, progress=bar)
+    assert bar.total > 24 * 6  # the whole week and the day after it, known up front
+    assert sum(bar.done) == bar.total
+    assert len(bar.done) > 3  # it moved with the week
+    assert any(note.startswith("Mon 04 Jan") for note in bar.notes)
+    assert result.problems == []
