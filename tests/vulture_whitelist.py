@@ -51,3 +51,7 @@ _.claimed_at
 _.previous_state
 _.languages
 KINDS
+# Protocol members and context fields the platforms that fetch media by URL use
+_.url_for
+_.renew
+_.public_media

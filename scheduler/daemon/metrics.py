@@ -32,6 +32,7 @@ from scheduler.platforms.base import (
     Publisher,
     PublishRequest,
     PublishResult,
+    StagedCallback,
 )
 
 # Seconds; lateness is milliseconds when all is well and minutes after an outage.
@@ -166,6 +167,7 @@ class TimedPublisher:
         request: PublishRequest,
         on_part: PartCallback | None = None,
         before_create: BeforeCreate | None = None,
+        on_staged: StagedCallback | None = None,
     ) -> PublishResult:
         creates = self._latency.labels(self.platform, "create")
         started: list[float] = []
@@ -182,7 +184,7 @@ class TimedPublisher:
                 on_part(part)
 
         try:
-            return self._inner.publish(request, timed_part, timed_before)
+            return self._inner.publish(request, timed_part, timed_before, on_staged)
         finally:
             if started:  # the create call failed: its time counts too
                 creates.observe(time.perf_counter() - started.pop())

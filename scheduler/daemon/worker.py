@@ -135,6 +135,9 @@ class Worker:
             )
         except NotPublishable as exc:
             return self._refuse(claim, str(exc))
+        if claim.takeover or claim.attempt > 1:
+            # Containers an earlier attempt staged: the publisher asks about them first.
+            request = replace(request, staged=self.ledger.staged(claim.key, claim.content_hash))
         try:
             self._check_destination(draft, now)
             publisher = self.publisher_for(draft)
@@ -352,6 +355,11 @@ class Worker:
             # otherwise, and whoever took the draft over reconciles before posting).
             holder[0] = self._keep(holder[0])
 
+        def on_staged(index: int, staged_id: str) -> None:
+            # Stored before the call that makes it public, by the lease holder only.
+            holder[0] = self._keep(holder[0])
+            self.ledger.record_staged(holder[0], index, staged_id, now=self.clock.now())
+
         self.reporter.event(
             "publishing",
             key=str(claim.key),
@@ -361,7 +369,7 @@ class Worker:
             late=round((self.clock.now() - record.due).total_seconds(), 3),
         )
         try:
-            publisher.publish(request, on_part, before_create)
+            publisher.publish(request, on_part, before_create, on_staged)
         except _Stopping as why:
             self.ledger.release(holder[0], now=self.clock.now())
             self.reporter.event(

@@ -90,6 +90,8 @@ class RateLimits:
     reset_format: str = "epoch"  # "epoch" (Unix seconds) | "iso8601" | "seconds" (from now)
     headers: tuple[str, ...] = ()
     windows: tuple[tuple[str, str], ...] = ()  # (header prefix, name)
+    # Headers of JSON percentages used (Meta's), as (header, name): 100 means spent.
+    usage: tuple[tuple[str, str], ...] = ()
     quotas: tuple[Quota, ...] = ()
 
 

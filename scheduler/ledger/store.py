@@ -33,13 +33,14 @@ from scheduler.ledger.destinations import DestinationOps
 from scheduler.ledger.health import HealthOps
 from scheduler.ledger.pausing import PauseOps
 from scheduler.ledger.ratelimits import RateLimitOps
+from scheduler.ledger.staging import StagingOps
 from scheduler.ledger.states import State, check
 from scheduler.ledger.syncing import SyncOps
 
 SYNC_RETRIES = 5
 
 
-class SqlLedger(SyncOps, PauseOps, RateLimitOps, HealthOps, DestinationOps):
+class SqlLedger(SyncOps, PauseOps, RateLimitOps, StagingOps, HealthOps, DestinationOps):
     def get(self, key: DraftKey) -> DraftRecord:
         with self._read() as conn:
             return self._record_in(conn, key)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from scheduler.accounts import AccountSpec
 from scheduler.clock import Clock
@@ -34,6 +34,9 @@ from scheduler.descriptors import Descriptor
 from scheduler.draft import PartResult
 from scheduler.errors import PublishError
 from scheduler.redact import redact_optional
+
+if TYPE_CHECKING:
+    from scheduler.platforms.public_media import PublicMedia as PublicMediaHost
 
 __all__ = [
     "LOOKUP_SECONDS",
@@ -62,7 +65,9 @@ __all__ = [
     "PublishResult",
     "Publisher",
     "RateLimited",
+    "Renewable",
     "RequestGate",
+    "StagedCallback",
     "Transient",
     "page_coverage",
     "read_page",
@@ -178,6 +183,9 @@ class PublishRequest:
     link: LinkCardRequest | None = None
     # Parts already published by earlier attempts, in order; publishing resumes after them.
     done: tuple[PartResult, ...] = ()
+    # What earlier attempts staged on the platform before making a part public (a Meta media
+    # container), by part index: the publisher asks its status before staging again.
+    staged: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +350,10 @@ PartCallback = Callable[[PartResult], None]
 # Called with a part's index just before the call that creates it (its media uploaded): the
 # daemon renews its lease there, and an exception raised stops the publish before the create.
 BeforeCreate = Callable[[int], None]
+# Called with a part's index and the id of what the platform staged for it (a container to be
+# published by a second call) before that call is made; it returns once the id is stored, so
+# after a lost answer the next attempt asks the platform about that container first.
+StagedCallback = Callable[[int, str], None]
 
 
 class Publisher(Protocol):
@@ -353,10 +365,13 @@ class Publisher(Protocol):
         request: PublishRequest,
         on_part: PartCallback | None = None,
         before_create: BeforeCreate | None = None,
+        on_staged: StagedCallback | None = None,
     ) -> PublishResult:
         """Publish every part not in ``request.done``, calling ``on_part`` as each one exists
         and ``before_create`` just before each part's create call, after its media uploads
         (uploading can take minutes; whoever holds a lease must know it still does).
+        A platform that stages a part before publishing it (a container, then a publish call)
+        calls ``on_staged`` with the staged id before the publish call.
 
         Raises a PublishError subclass; ``part_index`` on the error says which part failed.
         Whatever ``before_create`` raises propagates, with nothing created for that part.
@@ -387,6 +402,19 @@ class Publisher(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Renewable(Protocol):
+    """A publisher whose platform exchanges a long-lived token for a fresh one (Instagram's
+    and Threads' refresh endpoints); the daemon asks before the token runs out."""
+
+    def renew(self) -> datetime | None:
+        """Exchange the account's token for a fresh one and keep it (in the state folder,
+        mode 600, where the publisher reads it first from then on); return when the new one
+        expires (None if the platform does not say). AuthFailed when the platform refuses:
+        a person must reconnect the account."""
+        ...
 
 
 # --- the gate every request passes ------------------------------------------------------------
@@ -445,6 +473,9 @@ class PlatformContext:
     # an account's own, and OAuth 2.0 token refresh goes there too. Never from a campaign.
     x_api_base: str | None = None
     gate: RequestGate = OPEN_GATE  # the daemon passes its own; one-off commands need none
+    # Where platforms that fetch images from a URL find them (``platforms.public_media``);
+    # None when the operator has configured none, and such a platform then says so.
+    public_media: PublicMediaHost | None = None
 
 
 PublisherFactory = Callable[[AccountSpec, PlatformContext], Publisher]

@@ -47,6 +47,7 @@ from scheduler.platforms.base import (
     PublishError,
     PublishRequest,
     PublishResult,
+    StagedCallback,
     Transient,
 )
 from scheduler.platforms.bluesky_body import post_record, sandbox_body
@@ -269,6 +270,7 @@ class BlueskyPublisher:
         request: PublishRequest,
         on_part: PartCallback | None = None,
         before_create: BeforeCreate | None = None,
+        on_staged: StagedCallback | None = None,
     ) -> PublishResult:
         self.preflight(request)
         results = list(request.done)

@@ -44,6 +44,7 @@ from scheduler.platforms.base import (
     PublishError,
     PublishRequest,
     PublishResult,
+    StagedCallback,
     Transient,
     page_coverage,
     read_page,
@@ -239,6 +240,7 @@ class MastodonPublisher:
         request: PublishRequest,
         on_part: PartCallback | None = None,
         before_create: BeforeCreate | None = None,
+        on_staged: StagedCallback | None = None,
     ) -> PublishResult:
         if not self._limits_loaded:
             self.load_limits()

@@ -7,6 +7,10 @@ Mastodon's ``X-RateLimit-*``, Bluesky's ``RateLimit-*``), each taking ``-limit``
 instant (Mastodon; some of its forks send Unix seconds), so every form is read wherever it
 comes; ``Retry-After`` is HTTP's own and read for every platform.
 
+Meta's Graph APIs say it differently: a JSON header of percentages used (``X-App-Usage``,
+``X-Business-Use-Case-Usage``) and, once a limit is reached, the minutes until access
+returns; ``usage`` reads those, and a window at 100% is spent like any other.
+
 ``read`` turns any of them into a ``RateLimit``: the windows the answer reported, and the
 platform's explicit ``Retry-After``. ``wait`` is how long a 429 asks to wait; ``spent_until``
 is when a window that has nothing left opens again, so a caller can stop before the 429.
@@ -15,9 +19,11 @@ is when a window that has nothing left opens again, so a caller can stop before 
 from __future__ import annotations
 
 import email.utils
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from scheduler import descriptors
 from scheduler.descriptors import RateLimits
@@ -89,7 +95,25 @@ def read(headers: Mapping[str, str], now: datetime, limits: RateLimits | None = 
         if limit is None and remaining is None and reset is None:
             continue
         windows.append(Window(name, limit, remaining, reset))
+    for header, name in usage_headers_of(limits):
+        value = lower.get(header.lower())
+        read_usage = usage(value) if value else None
+        if read_usage is not None:
+            percent, minutes = read_usage
+            reset = None if minutes is None else now + timedelta(minutes=minutes)
+            windows.append(Window(name, 100, max(0, 100 - int(percent)), reset))
     return RateLimit(tuple(windows), retry_after_time(lower.get("retry-after"), now))
+
+
+def usage_headers_of(limits: RateLimits | None) -> tuple[tuple[str, str], ...]:
+    """The (header, name) pairs of usage headers to read, as ``windows_of`` does."""
+    if limits is not None:
+        return limits.usage
+    found: dict[str, str] = {}
+    for descriptor in descriptors.descriptors():
+        for header, name in descriptor.rate_limits.usage:
+            found.setdefault(header.lower(), name)
+    return tuple(found.items())
 
 
 def wait(
@@ -97,6 +121,39 @@ def wait(
 ) -> float | None:
     """Seconds until the platform lets the account try again, if its headers say."""
     return read(headers, now, limits).wait(now)
+
+
+def usage(value: str) -> tuple[float, float | None] | None:
+    """One usage header (``X-App-Usage``, ``X-Business-Use-Case-Usage`` and their kin) as
+    (the highest percentage used, minutes until access returns if it says); None if it is
+    not JSON of that shape."""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    entries: list[dict[str, Any]] = []
+    if isinstance(data, dict) and any(isinstance(v, list) for v in data.values()):
+        # Business use case usage: {business id: [{type, call_count, ...}, ...]}
+        for items in data.values():
+            if isinstance(items, list):
+                entries.extend(i for i in items if isinstance(i, dict))
+    elif isinstance(data, dict):
+        entries.append(data)
+    percents: list[float] = []
+    regain: list[float] = []
+    for entry in entries:
+        for field_name, number in entry.items():
+            if not isinstance(number, int | float) or isinstance(number, bool):
+                continue
+            if field_name == "estimated_time_to_regain_access":
+                regain.append(float(number))
+            elif field_name in ("call_count", "total_time", "total_cputime") or field_name.endswith(
+                "_pct"
+            ):
+                percents.append(float(number))
+    if not percents and not regain:
+        return None
+    return (max(percents, default=0.0), max(regain) if regain and max(regain) > 0 else None)
 
 
 def retry_after_time(value: str | None, now: datetime) -> datetime | None:

@@ -62,6 +62,7 @@ from scheduler.platforms.base import (
     PublishRequest,
     PublishResult,
     RateLimited,
+    StagedCallback,
     Transient,
 )
 from scheduler.platforms.rules import check_request
@@ -208,6 +209,7 @@ class SandboxPublisher:
         request: PublishRequest,
         on_part: PartCallback | None = None,
         before_create: BeforeCreate | None = None,
+        on_staged: StagedCallback | None = None,
     ) -> PublishResult:
         self.preflight(request)
         results = list(request.done)

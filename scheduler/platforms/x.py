@@ -69,6 +69,7 @@ from scheduler.platforms.base import (
     PublishError,
     PublishRequest,
     PublishResult,
+    StagedCallback,
     Transient,
     read_page,
 )
@@ -170,6 +171,7 @@ class XPublisher:
         request: PublishRequest,
         on_part: PartCallback | None = None,
         before_create: BeforeCreate | None = None,
+        on_staged: StagedCallback | None = None,
     ) -> PublishResult:
         done = list(request.done)
         if len(done) > len(request.parts):

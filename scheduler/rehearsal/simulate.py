@@ -49,6 +49,7 @@ from scheduler.platforms.base import (
     PublishResult,
     RateLimited,
     RequestGate,
+    StagedCallback,
 )
 from scheduler.platforms.rules import check_request
 
@@ -146,6 +147,7 @@ class SimulatedPublisher:
         request: PublishRequest,
         on_part: PartCallback | None = None,
         before_create: BeforeCreate | None = None,
+        on_staged: StagedCallback | None = None,
     ) -> PublishResult:
         self.preflight(request)
         results = list(request.done)

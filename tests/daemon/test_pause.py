@@ -48,14 +48,18 @@ def test_a_thread_in_flight_stops_after_the_part_being_sent(rig: Rig) -> None:
 
     class PauseDuringFirst(Wrapped):
         def publish(
-            self, request: PublishRequest, on_part: Any = None, before_create: Any = None
+            self,
+            request: PublishRequest,
+            on_part: Any = None,
+            before_create: Any = None,
+            on_staged: Any = None,
         ) -> PublishResult:
             def hook(part: PartResult) -> None:
                 if part.index == 0:
                     pause(rig)  # a person pauses while part 1 is being sent
                 on_part(part)
 
-            result: PublishResult = self.inner.publish(request, hook, before_create)
+            result: PublishResult = self.inner.publish(request, hook, before_create, on_staged)
             return result
 
     rig.wrap = lambda account, publisher: PauseDuringFirst(publisher)  # type: ignore[assignment, return-value]

@@ -13,6 +13,7 @@ from scheduler.draft import PartResult
 from scheduler.platforms.base import (
     CannotTell,
     Lookup,
+    OutcomeUnknown,
     PublishRequest,
     PublishResult,
 )
@@ -261,9 +262,13 @@ class Wrapped:
         self.rules = inner.rules
 
     def publish(
-        self, request: PublishRequest, on_part: Any = None, before_create: Any = None
+        self,
+        request: PublishRequest,
+        on_part: Any = None,
+        before_create: Any = None,
+        on_staged: Any = None,
     ) -> PublishResult:
-        result: PublishResult = self.inner.publish(request, on_part, before_create)
+        result: PublishResult = self.inner.publish(request, on_part, before_create, on_staged)
         return result
 
     def find(
@@ -373,13 +378,17 @@ def test_stopping_between_parts_releases_the_claim_and_a_restart_resumes(rig: Ri
 
     class StopAfterFirst(Wrapped):
         def publish(
-            self, request: PublishRequest, on_part: Any = None, before_create: Any = None
+            self,
+            request: PublishRequest,
+            on_part: Any = None,
+            before_create: Any = None,
+            on_staged: Any = None,
         ) -> PublishResult:
             def hook(part: PartResult) -> None:
                 daemon.stopping.set()  # SIGTERM arrives while part 1 is out
                 on_part(part)
 
-            result: PublishResult = self.inner.publish(request, hook, before_create)
+            result: PublishResult = self.inner.publish(request, hook, before_create, on_staged)
             return result
 
     rig.wrap = lambda account, publisher: StopAfterFirst(publisher)  # type: ignore[assignment, return-value]
@@ -465,7 +474,11 @@ def test_a_publisher_bug_after_posting_is_settled_without_a_second_post(rig: Rig
 
     class Buggy(Wrapped):
         def publish(
-            self, request: PublishRequest, on_part: Any = None, before_create: Any = None
+            self,
+            request: PublishRequest,
+            on_part: Any = None,
+            before_create: Any = None,
+            on_staged: Any = None,
         ) -> PublishResult:
             self.inner.publish(request)  # posted, but never reported
             raise KeyError("id")
@@ -527,13 +540,17 @@ def test_a_lease_lost_during_a_slow_upload_posts_nothing(rig: Rig) -> None:
 
     class SlowUpload(Wrapped):
         def publish(
-            self, request: PublishRequest, on_part: Any = None, before_create: Any = None
+            self,
+            request: PublishRequest,
+            on_part: Any = None,
+            before_create: Any = None,
+            on_staged: Any = None,
         ) -> PublishResult:
             # The media take five minutes to go up; the lease (60 s) runs out and another
             # daemon claims the draft before this one gets to the create call.
             rig.clock.advance(300)
             assert rig.ledger.claim(key, owner="other", now=rig.clock.now(), lease=60)
-            result: PublishResult = self.inner.publish(request, on_part, before_create)
+            result: PublishResult = self.inner.publish(request, on_part, before_create, on_staged)
             return result
 
     rig.wrap = lambda account, publisher: SlowUpload(publisher)  # type: ignore[assignment, return-value]
@@ -542,3 +559,39 @@ def test_a_lease_lost_during_a_slow_upload_posts_nothing(rig: Rig) -> None:
     assert rig.outbox_posts() == []
     record = rig.ledger.get(key)
     assert str(record.state) == "publishing" and record.lease_owner == "other"
+
+
+def test_a_staged_container_reaches_the_next_attempt(rig: Rig) -> None:
+    """A platform that builds a container before publishing it reports the container's id;
+    after a lost answer the next attempt is handed that id (to ask the platform about it)."""
+    daemon = rig.daemon()
+    daemon.reload()
+    rig.approve_all()
+    key = rig.key("first")
+    seen: list[dict[int, str]] = []
+
+    class Staging(Wrapped):
+        def publish(
+            self,
+            request: PublishRequest,
+            on_part: Any = None,
+            before_create: Any = None,
+            on_staged: Any = None,
+        ) -> PublishResult:
+            seen.append(dict(request.staged))
+            if len(seen) == 1:
+                on_staged(0, "container-17")
+                raise OutcomeUnknown("no answer to the publish call", part_index=0)
+            result: PublishResult = self.inner.publish(request, on_part, before_create, on_staged)
+            return result
+
+    rig.wrap = lambda account, publisher: Staging(publisher)  # type: ignore[assignment, return-value]
+    at(rig.clock, DUE1)
+    assert daemon.fire(key) == "retry_wait"
+    record = rig.ledger.get(key)
+    assert rig.ledger.staged(key, record.content_hash) == {0: "container-17"}
+    assert record.next_attempt is not None
+    rig.clock.advance((record.next_attempt - rig.clock.now()).total_seconds() + 1)
+    assert daemon.fire(key) == "published"
+    assert seen == [{}, {0: "container-17"}]
+    assert len(rig.outbox_posts()) == 1

@@ -447,3 +447,33 @@ def test_every_state_change_has_an_event(ledger: SqlLedger) -> None:
         ("retry_wait", "publishing"),
         ("publishing", "published"),
     ]
+
+
+# --- staged containers ------------------------------------------------------------------------
+
+
+def test_staged_ids_are_kept_per_part_for_the_next_attempt(ledger: SqlLedger) -> None:
+    approved_ledger(ledger, make_draft(parts=2))
+    first = ledger.claim(make_draft().key, owner="w1", now=LATER, lease=30)
+    assert first is not None
+    assert ledger.staged(first.key, first.content_hash) == {}
+    ledger.record_staged(first, 0, "container-1", now=LATER)
+    ledger.record_staged(first, 0, "container-2", now=LATER)  # staged again: the latest counts
+    ledger.record_staged(first, 1, "container-3", now=LATER)
+    assert ledger.staged(first.key, first.content_hash) == {0: "container-2", 1: "container-3"}
+    # Another version of the draft has nothing staged.
+    assert ledger.staged(first.key, "sha256:other") == {}
+    assert [e.action for e in ledger.events(first.key)].count("stage") == 3
+
+
+def test_a_lost_lease_stores_no_staged_id(ledger: SqlLedger) -> None:
+    approved_ledger(ledger)
+    first = ledger.claim(make_draft().key, owner="w1", now=LATER, lease=30)
+    assert first is not None
+    second = ledger.claim(first.key, owner="w2", now=LATER + timedelta(seconds=31), lease=30)
+    assert second is not None
+    with pytest.raises(LeaseLost):
+        ledger.record_staged(first, 0, "container-1", now=LATER + timedelta(seconds=32))
+    assert ledger.staged(first.key, first.content_hash) == {}
+    ledger.record_staged(second, 0, "container-2", now=LATER + timedelta(seconds=32))
+    assert ledger.staged(first.key, first.content_hash) == {0: "container-2"}

@@ -26,6 +26,7 @@ from scheduler.platforms.base import (
     PublishError,
     PublishRequest,
     PublishResult,
+    StagedCallback,
 )
 from scheduler.platforms.http import HttpClient, json_body
 from scheduler.platforms.rules import check_request
@@ -88,6 +89,7 @@ class PigeonPublisher:
         request: PublishRequest,
         on_part: PartCallback | None = None,
         before_create: BeforeCreate | None = None,
+        on_staged: StagedCallback | None = None,
     ) -> PublishResult:
         self.preflight(request)
         results = list(request.done)
