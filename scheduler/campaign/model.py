@@ -14,100 +14,24 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, field_validator
 from pydantic import model_validator as _model_validator
-from pydantic_core import PydanticCustomError
 
 from scheduler import descriptors
-from scheduler.accounts import AccountSpec
-from scheduler.campaign.problems import SourceMap, did_you_mean
-from scheduler.descriptors import Descriptor, SettingRefused
-
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
-_TAG = re.compile(r"#?(\w+)")
-_HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
-_DURATION = re.compile(r"\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_LOCALE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
-
-
-def names() -> tuple[str, ...]:
-    """Every platform a campaign may name."""
-    return descriptors.names()
-
-
-def _either(values: list[str] | tuple[str, ...]) -> str:
-    *rest, last = values
-    return f"{', '.join(rest)} or {last}" if rest else last
-
-
-def problem(message: str, hint: str | None = None, key: str | None = None) -> PydanticCustomError:
-    """A validation error the loader prints as ``message (hint: ...)``, at ``key`` of the
-    mapping being validated when one is given."""
-    context = {"message": message, "hint": hint or ""}
-    if key is not None:
-        context["key"] = key
-    return PydanticCustomError("campaign", "{message}", context)
-
-
-def _duration(value: Any) -> Any:
-    if isinstance(value, str):
-        m = _DURATION.fullmatch(value)
-        if m and any(m.groups()):
-            d, h, mins = (int(g) if g else 0 for g in m.groups())
-            return timedelta(days=d, hours=h, minutes=mins)
-        if value.strip().upper().startswith("P"):
-            return value  # ISO 8601, parsed by pydantic
-        raise problem(f"{value!r} is not a duration", "write e.g. 30m, 2h, 1h30m or 1d")
-    if isinstance(value, bool):
-        raise problem(f"{value!r} is not a duration", "write e.g. 30m, 2h, 1h30m or 1d")
-    if isinstance(value, int):
-        raise problem(
-            f"{value!r} is not a duration", f"add a unit: {value}m for minutes, {value}h for hours"
-        )
-    return value
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-
-
-def _hashtags(value: Any) -> Any:
-    if isinstance(value, str):
-        value = value.split()
-    if not isinstance(value, list):
-        return value
-    out: list[str] = []
-    for item in value:
-        if not isinstance(item, str):
-            raise problem(
-                f"{item!r} is not a hashtag", "write hashtags as words, e.g. MentalHealth"
-            )
-        m = _TAG.fullmatch(item.strip())
-        if not m:
-            raise problem(
-                f"{item!r} is not a hashtag",
-                "a hashtag is letters, digits and _ only, e.g. MentalHealthAwarenessWeek",
-            )
-        if m.group(1).isdigit():
-            raise problem(f"{item!r} is not a hashtag", "a hashtag needs at least one letter")
-        out.append(m.group(1))
-    return out
-
-
-Hashtags = Annotated[list[str], BeforeValidator(_hashtags)]
-
-
-def _http_url(value: str, what: str) -> str:
-    if not re.fullmatch(r"https?://[^\s/]+\.[^\s/]+(/\S*)?|https?://[^\s/]+(:\d+)?(/\S*)?", value):
-        raise problem(f"{what} {value!r} is not a web address", "write it as https://host/...")
-    return value
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+from scheduler.campaign.account import Account
+from scheduler.campaign.fields import (
+    _EMAIL,
+    _ID,
+    _LOCALE,
+    Duration,
+    Hashtags,
+    Strict,
+    _check_hhmm,
+    _http_url,
+    names,
+    problem,
+)
+from scheduler.campaign.problems import SourceMap
 
 
 class RuleSetting(Strict):
@@ -154,99 +78,6 @@ class ApprovalPolicy(Strict):
     approvers: list[str] | None = None  # emails or role names; None: any team member
 
 
-class Account(Strict):
-    """One account the campaign posts to. Credentials are never here (see credentials.py).
-
-    Besides ``platform`` (and ``as_platform`` for an account standing in for another), the
-    settings are the platform's own: its descriptor names them and says what each takes, so
-    they arrive as extra keys and are checked against it below."""
-
-    model_config = ConfigDict(extra="allow", str_strip_whitespace=False)
-
-    platform: str
-    as_platform: str | None = None
-
-    @field_validator("platform")
-    @classmethod
-    def _known_platform(cls, v: str) -> str:
-        if descriptors.find(v) is None:
-            raise problem(f"{v!r} is not one of the allowed values", "allowed: " + _either(names()))
-        return v
-
-    @field_validator("as_platform")
-    @classmethod
-    def _known_stand_in(cls, v: str | None) -> str | None:
-        others = [d.name for d in descriptors.descriptors() if not d.stands_in]
-        if v is not None and v not in others:
-            raise problem(f"{v!r} is not one of the allowed values", "allowed: " + _either(others))
-        return v
-
-    @_model_validator(mode="after")
-    def _settings_fit_platform(self) -> Account:
-        descriptor = descriptors.get(self.platform)
-        extra = self.model_extra if self.model_extra is not None else {}
-        fields = list(type(self).model_fields)
-        declared = {s for d in descriptors.descriptors() for s in d.settings}
-        known = [*fields, *sorted(declared - set(fields))]
-        for name, value in extra.items():
-            if name not in known:
-                hint = did_you_mean(name, known) or "allowed keys: " + ", ".join(known)
-                raise problem(f"unknown key {name!r}", hint, key=name)
-            if not isinstance(value, str | int | float) or isinstance(value, bool):
-                raise problem(f"{name!r} takes text or a number", None, key=name)
-        for name in (self.model_fields_set | set(extra)) - {"platform"}:
-            if name not in descriptor.settings:
-                takes = ", ".join(descriptor.settings) or "no settings"
-                raise problem(
-                    f"{name!r} is not a setting of a {self.platform} account",
-                    f"a {self.platform} account takes: {takes}",
-                )
-        for name, example in descriptor.required:
-            if self.setting(name) is None:
-                raise problem(f"a {self.platform} account needs {name!r}", example)
-        for name, value in list(extra.items()):
-            if value is None:
-                continue
-            try:
-                extra[name] = descriptor.accept(name, value)
-            except SettingRefused as exc:
-                raise problem(exc.message, exc.hint, key=name) from None
-        return self
-
-    def setting(self, name: str) -> str | None:
-        """One setting as text; None when the account does not give it."""
-        value = getattr(self, name, None) if name in type(self).model_fields else None
-        if value is None:
-            value = (self.model_extra or {}).get(name)
-        return None if value is None else str(value)
-
-    @property
-    def settings(self) -> dict[str, str]:
-        """The non-secret settings as strings, for publishers."""
-        given = {name: self.setting(name) for name in descriptors.get(self.platform).settings}
-        return {name: value for name, value in given.items() if value is not None}
-
-    @property
-    def descriptor(self) -> Descriptor:
-        """The platform whose rules apply (a sandbox account may stand in for another)."""
-        own = descriptors.get(self.platform)
-        if own.stands_in and self.as_platform:
-            return descriptors.get(self.as_platform)
-        return own
-
-    @property
-    def rules(self) -> Descriptor:
-        """``descriptor`` with the account's own character limit, where it gives one."""
-        return descriptors.rules_of(self.spec(""))
-
-    @property
-    def text_platform(self) -> str:
-        return self.descriptor.name
-
-    def spec(self, name: str) -> AccountSpec:
-        return AccountSpec(name=name, platform=self.platform, settings=self.settings)
-
-
 class Defaults(Strict):
     max_lateness: Duration = timedelta(hours=2)  # a post not out by due + this is missed
     visibility: Literal["public", "unlisted", "private", "direct"] | None = None
@@ -262,18 +93,6 @@ class Defaults(Strict):
     @classmethod
     def _time(cls, v: str | None) -> str | None:
         return None if v is None else _check_hhmm(v)
-
-
-def _check_hhmm(v: str) -> str:
-    m = _HHMM.fullmatch(v.strip())
-    if not m:
-        raise problem(f"{v!r} is not a time of day", "write it as HH:MM, e.g. 08:30 or 19:00")
-    return f"{int(m.group(1)):02d}:{m.group(2)}"
-
-
-def parse_hhmm(v: str) -> dt.time:
-    hh, mm = v.split(":")
-    return dt.time(int(hh), int(mm))
 
 
 class MediaItem(Strict):

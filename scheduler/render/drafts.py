@@ -31,8 +31,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from scheduler.campaign.account import Account
 from scheduler.campaign.media import MediaFile, MediaProblem, inspect
-from scheduler.campaign.model import Account, Campaign, Content, PartSpec, Post
+from scheduler.campaign.model import Campaign, Content, PartSpec, Post
 from scheduler.campaign.problems import Problem, where_of
 from scheduler.campaign.schedule import TimeProblem, resolve_post
 from scheduler.campaign.yamlread import Loc

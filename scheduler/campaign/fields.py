@@ -1,0 +1,114 @@
+"""The values campaign files give, as pydantic types: ids, durations, hashtags, times of
+day, web addresses; the platform names a campaign may use; and ``problem``, the validation
+error the loader prints with a hint. Every model of the format builds on ``Strict``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
+
+from scheduler import descriptors
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
+_TAG = re.compile(r"#?(\w+)")
+_HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_DURATION = re.compile(r"\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_LOCALE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
+
+
+def names() -> tuple[str, ...]:
+    """Every platform a campaign may name."""
+    return descriptors.names()
+
+
+def _either(values: list[str] | tuple[str, ...]) -> str:
+    *rest, last = values
+    return f"{', '.join(rest)} or {last}" if rest else last
+
+
+def problem(message: str, hint: str | None = None, key: str | None = None) -> PydanticCustomError:
+    """A validation error the loader prints as ``message (hint: ...)``, at ``key`` of the
+    mapping being validated when one is given."""
+    context = {"message": message, "hint": hint or ""}
+    if key is not None:
+        context["key"] = key
+    return PydanticCustomError("campaign", "{message}", context)
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, str):
+        m = _DURATION.fullmatch(value)
+        if m and any(m.groups()):
+            d, h, mins = (int(g) if g else 0 for g in m.groups())
+            return timedelta(days=d, hours=h, minutes=mins)
+        if value.strip().upper().startswith("P"):
+            return value  # ISO 8601, parsed by pydantic
+        raise problem(f"{value!r} is not a duration", "write e.g. 30m, 2h, 1h30m or 1d")
+    if isinstance(value, bool):
+        raise problem(f"{value!r} is not a duration", "write e.g. 30m, 2h, 1h30m or 1d")
+    if isinstance(value, int):
+        raise problem(
+            f"{value!r} is not a duration", f"add a unit: {value}m for minutes, {value}h for hours"
+        )
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def _hashtags(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.split()
+    if not isinstance(value, list):
+        return value
+    out: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            raise problem(
+                f"{item!r} is not a hashtag", "write hashtags as words, e.g. MentalHealth"
+            )
+        m = _TAG.fullmatch(item.strip())
+        if not m:
+            raise problem(
+                f"{item!r} is not a hashtag",
+                "a hashtag is letters, digits and _ only, e.g. MentalHealthAwarenessWeek",
+            )
+        if m.group(1).isdigit():
+            raise problem(f"{item!r} is not a hashtag", "a hashtag needs at least one letter")
+        out.append(m.group(1))
+    return out
+
+
+Hashtags = Annotated[list[str], BeforeValidator(_hashtags)]
+
+
+def _http_url(value: str, what: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+\.[^\s/]+(/\S*)?|https?://[^\s/]+(:\d+)?(/\S*)?", value):
+        raise problem(f"{what} {value!r} is not a web address", "write it as https://host/...")
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+def _check_hhmm(v: str) -> str:
+    m = _HHMM.fullmatch(v.strip())
+    if not m:
+        raise problem(f"{v!r} is not a time of day", "write it as HH:MM, e.g. 08:30 or 19:00")
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
+def parse_hhmm(v: str) -> dt.time:
+    hh, mm = v.split(":")
+    return dt.time(int(hh), int(mm))
