@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -90,6 +91,28 @@ def _hashtags(value: Any) -> Any:
 
 
 Hashtags = Annotated[list[str], BeforeValidator(_hashtags)]
+
+
+def _declared(setting: str) -> Callable[[Any], Any]:
+    """A post's (or the defaults') value for ``setting``: one of the choices a platform's
+    descriptor declares for its account setting of that name (who sees a post, who may
+    reply), so the words live with the platform that takes them."""
+
+    def check(value: Any) -> Any:
+        choices: list[str] = []
+        for d in descriptors.descriptors():
+            for rule in d.setting_rules:
+                if rule.name == setting:
+                    choices += [c for c in rule.choices if c not in choices]
+        if value is None or value in choices:
+            return value
+        raise problem(f"{value!r} is not one of the allowed values", "allowed: " + _either(choices))
+
+    return check
+
+
+Visibility = Annotated[str, BeforeValidator(_declared("visibility"))]
+ReplySettings = Annotated[str, BeforeValidator(_declared("reply_settings"))]
 
 
 def _http_url(value: str, what: str) -> str:

@@ -25,7 +25,9 @@ from scheduler.campaign.fields import (
     _LOCALE,
     Duration,
     Hashtags,
+    ReplySettings,
     Strict,
+    Visibility,
     _check_hhmm,
     _http_url,
     names,
@@ -80,8 +82,8 @@ class ApprovalPolicy(Strict):
 
 class Defaults(Strict):
     max_lateness: Duration = timedelta(hours=2)  # a post not out by due + this is missed
-    visibility: Literal["public", "unlisted", "private", "direct"] | None = None
-    reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
+    visibility: Visibility | None = None
+    reply_settings: ReplySettings | None = None
     time: str | None = None  # default local time of day for posts that give only a day
     dst: Literal["earlier", "later"] | None = None  # how to settle DST gaps and overlaps
     hashtags_at: Literal["first", "last"] = "first"  # which part of a thread gets hashtags
@@ -155,8 +157,8 @@ class Content(Strict):
     link: LinkSpec | None = None
     labels: Labels | None = None
     language: str | None = None
-    visibility: Literal["public", "unlisted", "private", "direct"] | None = None
-    reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
+    visibility: Visibility | None = None
+    reply_settings: ReplySettings | None = None
     footer: str | None = None  # snippet name; "" turns the default footer off
 
     @_model_validator(mode="after")

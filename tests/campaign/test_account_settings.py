@@ -107,3 +107,31 @@ def test_settings_are_stored_as_the_platform_reads_them(tmp_path: Path) -> None:
     assert accounts["masto"].settings == {"instance": "https://m.example", "max_chars": "900"}
     assert accounts["masto"].rules.max_chars == 900
     assert accounts["sky"].rules.max_chars == 300
+
+
+@pytest.mark.parametrize(
+    ("posts", "expected"),
+    [
+        (
+            "posts:\n  - {id: a, day: 1, time: '08:00', text: A., visibility: everyone}\n",
+            "c/campaign.yaml:26:46: posts[0].visibility: 'everyone' is not one of the allowed "
+            "values (hint: allowed: public, unlisted, private or direct)",
+        ),
+        (
+            "posts:\n  - {id: a, day: 1, time: '08:00', text: A., reply_settings: all}\n",
+            "c/campaign.yaml:26:46: posts[0].reply_settings: 'all' is not one of the allowed "
+            "values (hint: allowed: following, mentionedUsers, subscribers or verified)",
+        ),
+    ],
+)
+def test_a_posts_visibility_and_replies_take_the_words_the_descriptors_declare(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, posts: str, expected: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_campaign(tmp_path / "c", HEADER, posts)
+    with pytest.raises(CampaignError) as info:
+        load_campaign(Path("c"))
+    assert [str(p) for p in info.value.problems] == [expected]
+    fine = posts.replace("everyone", "unlisted").replace("all}", "following}")
+    write_campaign(tmp_path / "ok", HEADER, fine)
+    assert load_campaign(Path("ok")).posts[0].id == "a"
