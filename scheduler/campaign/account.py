@@ -8,8 +8,8 @@ from pydantic import model_validator as _model_validator
 
 from scheduler import descriptors
 from scheduler.accounts import AccountSpec
-from scheduler.campaign.fields import Strict, _either, names, problem
-from scheduler.campaign.problems import did_you_mean
+from scheduler.campaign.fields import Strict, _either, names
+from scheduler.campaign.problems import did_you_mean, problem
 from scheduler.descriptors import Descriptor, SettingRefused
 
 

@@ -1,6 +1,6 @@
 """The values campaign files give, as pydantic types: ids, durations, hashtags, times of
-day, web addresses; the platform names a campaign may use; and ``problem``, the validation
-error the loader prints with a hint. Every model of the format builds on ``Strict``.
+day, web addresses, and the platform names a campaign may use. Every model of the format
+builds on ``Strict``; validators raise ``problems.problem``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
-from pydantic_core import PydanticCustomError
 
 from scheduler import descriptors
+from scheduler.campaign.problems import problem
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -35,15 +35,6 @@ def names() -> tuple[str, ...]:
 def _either(values: list[str] | tuple[str, ...]) -> str:
     *rest, last = values
     return f"{', '.join(rest)} or {last}" if rest else last
-
-
-def problem(message: str, hint: str | None = None, key: str | None = None) -> PydanticCustomError:
-    """A validation error the loader prints as ``message (hint: ...)``, at ``key`` of the
-    mapping being validated when one is given."""
-    context = {"message": message, "hint": hint or ""}
-    if key is not None:
-        context["key"] = key
-    return PydanticCustomError("campaign", "{message}", context)
 
 
 def _duration(value: Any) -> Any:

@@ -31,9 +31,9 @@ from scheduler.campaign.fields import (
     _check_hhmm,
     _http_url,
     names,
-    problem,
 )
-from scheduler.campaign.problems import SourceMap
+from scheduler.campaign.problems import SourceMap, problem
+from scheduler.campaign.story import StoryFields, takes
 
 
 class RuleSetting(Strict):
@@ -183,7 +183,7 @@ class Variant(Content):
 RESERVED_POST_KEYS = frozenset({"due", "local", "latest_due", "source", "index"})
 
 
-class Post(Content):
+class Post(Content, StoryFields):
     id: str
     day: int | None = Field(default=None, ge=1, le=366)  # campaign day: 1 = week_start
     weekday: (
@@ -250,7 +250,10 @@ class Post(Content):
 
     @_model_validator(mode="after")
     def _when(self) -> Post:
-        if self.text is None and self.thread is None:
+        wrong = self.story_problem(self.model_fields_set)
+        if wrong is not None:
+            raise wrong
+        if self.kind != "story" and self.text is None and self.thread is None:
             raise problem("a post needs 'text' or 'thread'", "add text: | and the words")
         placed = [k for k in ("day", "weekday", "date") if getattr(self, k) is not None]
         if self.at is not None and (placed or self.time is not None):
@@ -342,4 +345,8 @@ class Campaign(CampaignHeader):
         raise KeyError(post_id)
 
     def accounts_of(self, post: Post) -> list[str]:
-        return list(self.accounts) if post.accounts is None else list(post.accounts)
+        """The post's accounts; by default every account whose platform takes its kind (a
+        story goes to the sites, a social post to the social accounts)."""
+        if post.accounts is not None:
+            return list(post.accounts)
+        return [n for n, a in self.accounts.items() if takes(a.descriptor, post.kind)]

@@ -21,6 +21,7 @@ SANDBOX = register(
         content_warning=True,
         link_cards=True,
         language=True,
+        stories=True,  # a story is written to the outbox like any post
         settings=("as_platform", "max_chars"),
         setting_rules=(Setting("max_chars", number=(1, 100_000)),),
         limit_setting="max_chars",
