@@ -42,6 +42,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from scheduler.clock import ensure_utc
 from scheduler.draft import Draft, DraftKey, PartResult
 from scheduler.ledger import tables as t
+from scheduler.ledger.after import waits_over
 from scheduler.ledger.base import ALL_CAMPAIGNS, Claim, LeaseLost, LedgerError
 from scheduler.ledger.core import (
     LedgerCore,
@@ -128,6 +129,7 @@ def claimable(now: Any, completion_since: Any = None) -> ColumnElement[bool]:
         d.c.approved_hash == d.c.content_hash,
         d.c.due <= now,
         not_paused(),
+        waits_over(),
         or_(
             and_(
                 window_open,
