@@ -31,6 +31,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     PartialCredentialsError,
 )
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from scheduler.errors import ConfigError, SchedulerError
 from scheduler.media.config import S3Config, S3Keys
@@ -120,7 +121,11 @@ class S3Media:
         except (NoCredentialsError, PartialCredentialsError) as exc:
             raise ConfigError(f"public media for {account}: S3 credentials: {exc}") from exc
         except BotoCoreError as exc:
-            kind = "cannot be reached" if isinstance(exc, HTTPClientError) else "failed"
+            kind = (
+                "cannot be reached"
+                if isinstance(exc, (HTTPClientError, BotoConnectionError))
+                else "failed"
+            )
             raise Transient(
                 f"public media for {account}: the S3 bucket {self.config.bucket} {kind} "
                 f"({type(exc).__name__}); nothing was sent to the platform"
