@@ -28,18 +28,21 @@ def cmd_accounts_check(args: argparse.Namespace) -> int:
     from scheduler.campaign import load_campaign
     from scheduler.clock import SystemClock
     from scheduler.credentials import CredentialStore
+    from scheduler.media.config import public_media
     from scheduler.platforms.base import PlatformContext
 
     campaign = load_campaign(args.path)
     settings = settings_from(args)
     clock = SystemClock()
+    credentials = CredentialStore(settings.env, settings.secrets_file)
     context = PlatformContext(
         clock=clock,
-        credentials=CredentialStore(settings.env, settings.secrets_file),
+        credentials=credentials,
         state_dir=settings.data_dir / "state",
         outbox=settings.outbox,
         timeout=args.timeout,
         x_api_base=settings.x_api_base,
+        public_media=public_media(settings.env, credentials, timeout=args.timeout),
     )
     ledger = open_ledger(settings, clock)
     checked: list[dict[str, object]] = []

@@ -140,6 +140,9 @@ class Descriptor:
     labels: tuple[str, ...] = ()  # the self-labels a post may carry (Bluesky)
     reply_settings: bool = False  # who may reply (X)
     facets: bool = False  # entities sent with the text, found by us (Bluesky)
+    # The platform fetches images itself from a public URL (Instagram, Threads): posting one
+    # needs the operator's public media host (scheduler.media, SCHEDULER_MEDIA_HOST).
+    media_by_url: bool = False
     settings: tuple[str, ...] = ()  # account settings in campaign files
     required: tuple[tuple[str, str], ...] = ()  # (setting, example) an account must give
     endpoint_setting: str | None = None  # the setting naming the server, if any

@@ -9,6 +9,7 @@ the configured host, follows no redirects, and reads no more than the file's siz
 from __future__ import annotations
 
 import hashlib
+import threading
 from urllib.parse import urlsplit
 
 import requests
@@ -32,8 +33,18 @@ class Preflight:
         except UnsafeEndpoint as exc:
             raise ConfigError(f"the public media host {exc}") from None
         self.timeout = timeout
-        self.session = session or requests.Session()
-        self.session.trust_env = False  # no proxy from the environment: outbound only to base
+        self._given = session
+        self._local = threading.local()  # the daemon's workers share a host, not a session
+
+    def _session(self) -> requests.Session:
+        if self._given is not None:
+            return self._given
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False  # no proxy from the environment: only to the host
+            self._local.session = session
+        return session
 
     def check(self, url: str, upload: MediaUpload, *, account: str) -> None:
         """Raise Transient unless ``url`` answers 200 with ``upload``'s bytes and type."""
@@ -44,7 +55,7 @@ class Preflight:
                 f"{self.origin}; not fetched"
             )
         try:
-            with self.session.get(
+            with self._session().get(
                 url, timeout=(self.timeout, self.timeout), stream=True, allow_redirects=False
             ) as answer:
                 self._compare(answer, upload, where, account)

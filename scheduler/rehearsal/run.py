@@ -30,6 +30,7 @@ from scheduler.ledger import open_ledger
 from scheduler.platforms.base import PlatformContext, Publisher
 from scheduler.rehearsal.base import Problem, Rehearsal, RehearsalError
 from scheduler.rehearsal.clockwork import Clockwork
+from scheduler.rehearsal.media import media_problems
 from scheduler.rehearsal.moving import clock_changes, default_start, first_day, move, too_close
 from scheduler.rehearsal.outcomes import outcomes
 from scheduler.rehearsal.simulate import Platforms, simulated_platform
@@ -132,6 +133,7 @@ def rehearse(
     problems += clock_changes(campaign, moved)
     problems += too_close(campaign, moved)
     problems += token_problems(tokens, first, last, path)
+    problems += media_problems(moved, loaded.accounts, setup.env, path)
 
     publishers: dict[str, Publisher] = {}
 
