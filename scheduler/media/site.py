@@ -36,6 +36,10 @@ class SiteMedia:
             raise ConfigError(f"the review site's public address {exc}") from None
         self._preflight = Preflight(self.base, timeout=timeout, session=session)
 
+    def reachable(self, *, account: str) -> None:
+        """Transient unless the site answers at all (a name it cannot know: any status)."""
+        self._preflight.answers(self.base + MEDIA_PATH + "0" * 64 + ".png", account=account)
+
     def url_for(self, upload: MediaUpload, *, account: str) -> str:
         url = self.base + MEDIA_PATH + public_name(upload.sha256, upload.mime)
         self._preflight.check(url, upload, account=account)

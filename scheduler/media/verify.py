@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import requests
@@ -54,14 +56,25 @@ class Preflight:
                 f"public media for {account}: {where} is not on the configured host "
                 f"{self.origin}; not fetched"
             )
+        with self._fetch(url, account) as answer:
+            self._compare(answer, upload, where, account)
+
+    def answers(self, url: str, *, account: str) -> int:
+        """The status ``url`` answers with; Transient when nothing answers."""
+        with self._fetch(url, account) as answer:
+            return answer.status_code
+
+    @contextmanager
+    def _fetch(self, url: str, account: str) -> Iterator[requests.Response]:
+        """GET ``url``, streamed; a connection that fails (also while reading) is Transient."""
         try:
             with self._session().get(
                 url, timeout=(self.timeout, self.timeout), stream=True, allow_redirects=False
             ) as answer:
-                self._compare(answer, upload, where, account)
+                yield answer
         except requests.RequestException as exc:
             raise Transient(
-                f"public media for {account}: {where} cannot be reached "
+                f"public media for {account}: {shown(url)} cannot be reached "
                 f"({type(exc).__name__}); nothing was sent to the platform",
                 hint="check that the media host is up and reachable from here",
             ) from exc

@@ -170,3 +170,14 @@ def test_site_settings() -> None:
 def test_bad_settings_are_one_clear_line(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         media_settings(env)
+
+
+def test_the_site_probe_needs_an_answer_not_an_image(host: MediaHost) -> None:
+    from scheduler.media.probe import probe
+
+    host.inject("GET", PATH, Fault.status(404))
+    said = probe(SiteMedia(host.base_url, timeout=1), account="ig")
+    assert said == f"public media: the review site answers at {host.base_url}"
+    host.inject("GET", PATH, Fault.drop_before())
+    with pytest.raises(Transient, match="cannot be reached"):
+        probe(SiteMedia(host.base_url, timeout=1), account="ig")
