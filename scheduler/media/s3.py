@@ -150,24 +150,30 @@ class S3Media:
         )
 
     def _put(self, key: str, upload: MediaUpload, account: str) -> None:
+        """Upload the file, streamed (a video may be large), if it still is what was approved."""
         try:
-            body = upload.file.read_bytes()
+            with open(upload.file, "rb") as fh:
+                digest = hashlib.sha256()
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+                if digest.hexdigest() != upload.sha256.lower():
+                    raise Transient(
+                        f"public media for {account}: {upload.file.name} changed since it was "
+                        "approved; not uploaded"
+                    )
+                fh.seek(0)
+                self._client.put_object(
+                    Bucket=self.config.bucket,
+                    Key=key,
+                    Body=fh,
+                    ContentLength=upload.size,
+                    ContentType=upload.mime,
+                    Metadata={"sha256": upload.sha256.lower()},
+                )
         except OSError as exc:
             raise Transient(
                 f"public media for {account}: {upload.file.name} cannot be read ({exc.strerror})"
             ) from exc
-        if hashlib.sha256(body).hexdigest() != upload.sha256.lower():
-            raise Transient(
-                f"public media for {account}: {upload.file.name} changed since it was "
-                "approved; not uploaded"
-            )
-        self._client.put_object(
-            Bucket=self.config.bucket,
-            Key=key,
-            Body=body,
-            ContentType=upload.mime,
-            Metadata={"sha256": upload.sha256.lower()},
-        )
 
     def _presign(self, key: str) -> str:
         url: str = self._client.generate_presigned_url(
@@ -193,7 +199,7 @@ class S3Media:
                 f"{self.config.prefix or 'the bucket'}",
             )
         return Transient(
-            f"{where} answered {code} for {shown(key)}; nothing was sent to the platform",
+            f"{where} answered {code} for {key}; nothing was sent to the platform",
             status=_status(exc),
         )
 
