@@ -101,6 +101,20 @@ def _hashtags(value: Any) -> Any:
 
 Hashtags = Annotated[list[str], BeforeValidator(_hashtags)]
 
+# Who may reply: X's values and Threads' own (``reply_control``). Each descriptor says which
+# it takes (``Descriptor.reply_values``); ``check`` refuses the others for its accounts.
+ReplySettings = Literal[
+    "following",
+    "mentionedUsers",
+    "subscribers",
+    "verified",
+    "everyone",
+    "accounts_you_follow",
+    "mentioned_only",
+    "parent_post_author_only",
+    "followers_only",
+]
+
 
 def _http_url(value: str, what: str) -> str:
     if not re.fullmatch(r"https?://[^\s/]+\.[^\s/]+(/\S*)?|https?://[^\s/]+(:\d+)?(/\S*)?", value):
@@ -181,7 +195,7 @@ class Account(Strict):
     tier: Literal["free", "basic", "pro", "enterprise", "pay-per-use"] | None = None
     max_chars: int | None = Field(default=None, ge=1, le=100_000)  # mastodon instance limit
     visibility: Literal["public", "unlisted", "private", "direct"] | None = None
-    reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
+    reply_settings: ReplySettings | None = None
     author: str | None = None  # linkedin: urn:li:person:... or urn:li:organization:...
     as_platform: str | None = None
 
@@ -268,7 +282,7 @@ class Account(Strict):
 class Defaults(Strict):
     max_lateness: Duration = timedelta(hours=2)  # a post not out by due + this is missed
     visibility: Literal["public", "unlisted", "private", "direct"] | None = None
-    reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
+    reply_settings: ReplySettings | None = None
     time: str | None = None  # default local time of day for posts that give only a day
     dst: Literal["earlier", "later"] | None = None  # how to settle DST gaps and overlaps
     hashtags_at: Literal["first", "last"] = "first"  # which part of a thread gets hashtags
@@ -353,7 +367,7 @@ class Content(Strict):
     labels: Labels | None = None
     language: str | None = None
     visibility: Literal["public", "unlisted", "private", "direct"] | None = None
-    reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
+    reply_settings: ReplySettings | None = None
     footer: str | None = None  # snippet name; "" turns the default footer off
 
     @_model_validator(mode="after")

@@ -29,6 +29,9 @@ X = register(
             gif_alone=True,
         ),
         reply_settings=True,
+        reply_values=tuple(
+            (v, v) for v in ("following", "mentionedUsers", "subscribers", "verified")
+        ),
         identity_setting="username",
         settings=("username", "reply_settings", "tier"),
         default_endpoint="https://api.x.com",
