@@ -7,9 +7,9 @@ the replies to a post are listed newest first with Graph cursors; ``/me`` names 
 user; ``/refresh_access_token`` renews a token at least a day old. Errors have the Graph
 shape, with usage headers on a rate limit.
 
-Besides the queued faults of ``FakeServer``: ``stuck`` keeps the next containers
-``IN_PROGRESS`` for that many status reads, ``fail_next`` makes the next container end in
-``ERROR``, ``expire`` makes a container ``EXPIRED``.
+Besides the queued faults of ``FakeServer``: ``stuck`` keeps new containers (the next
+``stuck_for`` of them, or all) ``IN_PROGRESS`` for that many status reads, ``fail_next``
+makes the next container end in ``ERROR``, ``expire`` makes a container ``EXPIRED``.
 """
 
 from __future__ import annotations
@@ -81,9 +81,14 @@ class FakeThreads(FakeServer):
         self.containers: dict[str, Container] = {}
         self.posts: list[Post] = []
         self.stuck = 0  # status reads each new container stays IN_PROGRESS
+        self.stuck_for: int | None = None  # how many new containers (None: every one)
         self.failing: str | None = None  # the error_message of the next container
         self.refreshed = 0
         self._ids = itertools.count(18_000_000_000_000_001)
+
+    def __enter__(self) -> FakeThreads:
+        self.start()
+        return self
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -96,7 +101,7 @@ class FakeThreads(FakeServer):
         return Response(status, body, dict(headers or {}))
 
     @staticmethod
-    def usage_headers(minutes: int) -> dict[str, str]:
+    def usage_headers(minutes: float) -> dict[str, str]:
         spent = [{"type": "threads", "call_count": 100, "total_cputime": 12, "total_time": 30}]
         spent[0]["estimated_time_to_regain_access"] = minutes
         return {
@@ -104,7 +109,7 @@ class FakeThreads(FakeServer):
             "X-Business-Use-Case-Usage": json.dumps({USER_ID: spent}),
         }
 
-    def rate_limit_fault(self, minutes: int = 5, status: int = 429) -> Fault:
+    def rate_limit_fault(self, minutes: float = 5, status: int = 429) -> Fault:
         refusal = self.error(
             status, 4, "Application request limit reached", self.usage_headers(minutes)
         )
@@ -162,7 +167,10 @@ class FakeThreads(FakeServer):
         if args.get("reply_to_id") and not self._post(str(args["reply_to_id"])):
             return self.error(400, 100, "Param reply_to_id is not a post")
         with self.lock:
-            container = Container(self._new_id(), args, pending_reads=self.stuck)
+            stuck = self.stuck if self.stuck_for is None or self.stuck_for > 0 else 0
+            if stuck and self.stuck_for is not None:
+                self.stuck_for -= 1
+            container = Container(self._new_id(), args, pending_reads=stuck)
             if kind == "CAROUSEL":
                 children = str(args.get("children") or "").split(",")
                 items = [self.containers.get(c) for c in children]
@@ -179,7 +187,7 @@ class FakeThreads(FakeServer):
     def _fetch(self, container: Container, url: str) -> None:
         """What Meta does with an image_url: download it (here, from the loopback host)."""
         try:
-            with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 (loopback)
+            with urllib.request.urlopen(url, timeout=5) as answer:
                 data = answer.read()
                 container.fetched.append((url, len(data), answer.headers["Content-Type"]))
         except (OSError, ValueError):
