@@ -275,3 +275,34 @@ def test_no_credentials_no_publisher(h: ThreadsHarness) -> None:
 
     with pytest.raises(ConfigError):
         build_publisher(h.spec(), context)
+
+
+def test_accounts_check_reads_the_profile_and_the_tokens_end(
+    h: ThreadsHarness,
+    tmp_path: Path,
+    data_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from scheduler.cli import main
+    from scheduler.credentials import env_name
+
+    folder = tmp_path / "campaign"
+    folder.mkdir()
+    (folder / "campaign.yaml").write_text(
+        "id: t\ntitle: T\ntimezone: Etc/UTC\nlanguage: en\n"
+        "accounts:\n"
+        f'  mhaw-threads: {{platform: threads, username: mhaw.stories, api: "{h.fake.base_url}"}}\n'
+        "team:\n  - {name: A, email: a@example.org, roles: [writer, reviewer]}\n"
+        "posts: []\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(env_name("mhaw-threads", "access_token"), h.secret or "")
+    monkeypatch.setenv(env_name("mhaw-threads", "expires_at"), "2099-07-06")
+    code = main(["accounts", "check", str(folder), "--timeout", "2"])
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "mhaw-threads" in x)
+    assert code == 0 and line.startswith("ok"), out
+    assert "mhaw.stories" in line and "2099-07-06" in out
+    assert (h.secret or "?") not in out
+    assert [r.path for r in h.fake.iter_requests()] == ["/v1.0/me"]
