@@ -77,6 +77,8 @@ CONTAINER_WAIT_SECONDS = 300.0
 FIRST_POLL_SECONDS = 1.0
 MAX_POLL_SECONDS = 30.0
 REPLY_CONTROLS = frozenset(platform for _, platform in THREADS.reply_values)
+# Meta's "the media is not ready to be published" (a publish before the container is built).
+NOT_READY = 9007
 # A container that failed on one of these will fail again: the content must change.
 _CONTENT_ERRORS = ("INVALID_",)
 
@@ -238,6 +240,17 @@ class ThreadsPublisher:
             what=what,
         )
         if response.status_code != 200:
+            error = graph.graph_error(response)
+            if error is not None and error.code == NOT_READY:
+                # Refused because the container is not built yet: nothing was published.
+                raise Transient(
+                    f"threads: part {index + 1} is not ready to be published yet",
+                    platform=self.platform,
+                    platform_message=error.words,
+                    status=response.status_code,
+                    part_index=index,
+                    hint="the next attempt asks about the same container",
+                )
             raise self._failure(response, what, creates=True, part_index=index)
         body = json_body(response, platform=self.platform, what=what, creates=True)
         media_id = str(body.get("id") or "")

@@ -4,10 +4,10 @@ A thread's first part is looked for among the account's own posts
 (``GET /{user}/threads``, newest first, from ``since`` on: the listing ends once it has shown
 every post since then); a later part among the replies to the part before it
 (``GET /{parent}/replies``, read to the end), by its author, or, when the part before is not
-recorded, among the account's own replies (``GET /{user}/replies``, from ``since`` on). Pages follow the Graph cursor
-(``paging.cursors.after``) while ``paging.next`` says there is more. A post matches on its
-text, and when it was made no earlier than the first attempt (less ``CLOCK_MARGIN``: Meta's
-clock may be behind ours).
+recorded, among the account's own replies (``GET /{user}/replies``, from ``since`` on).
+Pages follow the Graph cursor (``paging.cursors.after``) while ``paging.next`` says there is
+more. A post matches on its text, and when it was made no earlier than the first attempt
+(less ``CLOCK_MARGIN``: Meta's clock may be behind ours).
 """
 
 from __future__ import annotations

@@ -306,3 +306,17 @@ def test_accounts_check_reads_the_profile_and_the_tokens_end(
     assert "mhaw.stories" in line and "2099-07-06" in out
     assert (h.secret or "?") not in out
     assert [r.path for r in h.fake.iter_requests()] == ["/v1.0/me"]
+
+
+def test_a_publish_refused_as_not_ready_is_tried_again_with_the_same_container(
+    h: ThreadsHarness,
+) -> None:
+    request = h.request("not ready yet")
+    refusal = h.fake.error(400, 9007, "The media is not ready to be published")
+    h.fake.inject("POST", PUBLISH, Fault.status(400, refusal.body))
+    staged: dict[int, str] = {}
+    with pytest.raises(Transient) as info:
+        h.publisher().publish(request, on_staged=staged.__setitem__)
+    assert "9007" in (info.value.platform_message or "")
+    h.publisher().publish(replace(request, staged=staged))
+    assert [p.container for p in h.fake.posts] == [staged[0]]
