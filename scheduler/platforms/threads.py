@@ -34,9 +34,11 @@ from scheduler.platforms.base import (
     Found,
     Invalid,
     Lookup,
+    MediaUpload,
     OutcomeUnknown,
     PartCallback,
     PartResult,
+    Permanent,
     PlatformContext,
     PublishError,
     PublishRequest,
@@ -276,14 +278,24 @@ class ThreadsPublisher:
         body = post_body(request, index, parent, urls, children)
         return self._container(body, index, f"staging part {index + 1}")
 
-    def _public_url(self, media: Any, index: int) -> str:
+    def _public_url(self, media: MediaUpload, index: int) -> str:
+        """Where Meta fetches the image. No host, or one not usable as configured, is the
+        operator's to fix: nothing is sent, and the draft says so (not a publisher fault)."""
+        hint = "configure a public media host (see the README's Threads section)"
         if self.public_media is None:
-            raise ConfigError(
-                f"account {self.account!r}: Threads fetches images from a public address, "
-                "and none is configured",
-                hint="configure public media (see the README's Threads section)",
+            raise Permanent(
+                f"threads: part {index + 1} has images, and Threads fetches images from a "
+                "public address: none is configured",
+                platform=self.platform,
+                part_index=index,
+                hint=hint,
             )
-        return self.public_media.url_for(media, account=self.account)
+        try:
+            return self.public_media.url_for(media, account=self.account)
+        except ConfigError as exc:
+            raise Permanent(
+                f"threads: {exc.message}", platform=self.platform, part_index=index, hint=hint
+            ) from exc
 
     def _status(self, container: str, index: int) -> tuple[str, str]:
         what = f"reading the status of part {index + 1}"

@@ -21,6 +21,7 @@ from scheduler.platforms.base import (
     Invalid,
     LinkCardRequest,
     OutcomeUnknown,
+    Permanent,
     PlatformContext,
     RateLimited,
     Renewable,
@@ -98,8 +99,9 @@ def test_images_need_a_public_host(h: ThreadsHarness) -> None:
     from scheduler.platforms import build_publisher
 
     publisher = build_publisher(h.spec(), context)
-    with pytest.raises(ConfigError):
+    with pytest.raises(Permanent) as info:
         publisher.publish(h.request("a picture", media=(h.image(),)))
+    assert "public" in str(info.value) and info.value.hint
     assert h.fake.posts == [] and _containers(h) == []
 
 
