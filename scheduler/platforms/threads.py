@@ -65,6 +65,7 @@ from scheduler.platforms.threads_token import (
     MIN_AGE,
     RenewedToken,
     Token,
+    fingerprint,
     load,
     save,
     token_path,
@@ -97,9 +98,12 @@ class ThreadsPublisher:
         self.lookup_seconds = context.lookup_seconds
         self.public_media = context.public_media
         self._token_file = token_path(context.state_dir, spec.name)
+        stored = context.credentials.fields(spec.name).get("access_token")
+        # The renewals began from the stored token; a different one stored since wins.
+        self._source = fingerprint(stored.reveal()) if stored is not None else ""
         renewed = load(self._token_file)
         self._renewed_at: datetime | None = None
-        if renewed is not None:
+        if renewed is not None and (stored is None or renewed.source == self._source):
             token, self.expires_at = renewed.token, renewed.expires_at
             self._renewed_at = renewed.renewed_at
         else:
@@ -450,7 +454,7 @@ class ThreadsPublisher:
         only tokens at least a day old."""
         with locked(self._token_file):
             kept = load(self._token_file)
-            if kept is not None and kept.token != self._token.value:
+            if kept is not None and kept.source == self._source and kept.token != self._token.value:
                 self._use(kept.token)  # another process renewed it meanwhile
                 register(kept.token)
                 self._renewed_at, self.expires_at = kept.renewed_at, kept.expires_at
@@ -475,7 +479,7 @@ class ThreadsPublisher:
             expires = (
                 now + timedelta(seconds=float(lasts)) if isinstance(lasts, int | float) else None
             )
-            save(self._token_file, RenewedToken(token, now, expires))
+            save(self._token_file, RenewedToken(token, now, expires, self._source))
             self._use(token)
             self._renewed_at, self.expires_at = now, expires
             return expires

@@ -5,10 +5,13 @@ day old (``GET /refresh_access_token?grant_type=th_refresh_token``). The operato
 credential is the first token; each renewal is written to
 ``<state_dir>/threads-<account>.token.json`` (mode 600, whole or not at all), and the
 publisher reads that file first from then on, so a renewed token is never lost to a restart.
+The file names (by a hash) the stored credential its chain of renewals began from: when the
+operator stores another token (the account was reconnected), that one wins over the file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -38,9 +41,14 @@ class RenewedToken:
     token: str
     renewed_at: datetime
     expires_at: datetime | None
+    source: str = ""  # ``fingerprint`` of the stored credential the renewals began from
 
     def __repr__(self) -> str:
         return f"RenewedToken(renewed_at={self.renewed_at.isoformat()})"
+
+
+def fingerprint(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def token_path(state_dir: Path, account: str) -> Path:
@@ -58,6 +66,7 @@ def load(path: Path) -> RenewedToken | None:
             token=str(data["access_token"]),
             renewed_at=datetime.fromisoformat(data["renewed_at"]),
             expires_at=datetime.fromisoformat(expires) if expires else None,
+            source=str(data.get("source") or ""),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -68,5 +77,6 @@ def save(path: Path, renewed: RenewedToken) -> None:
         "access_token": renewed.token,
         "renewed_at": renewed.renewed_at.isoformat(),
         "expires_at": renewed.expires_at.isoformat() if renewed.expires_at else None,
+        "source": renewed.source,
     }
     write_private(path, json.dumps(data).encode("utf-8"))

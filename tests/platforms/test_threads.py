@@ -244,6 +244,19 @@ def test_renew_keeps_the_new_token_and_uses_it(h: ThreadsHarness) -> None:
     assert h.fake.refreshed == 1
 
 
+def test_a_token_stored_anew_wins_over_the_renewed_one(
+    h: ThreadsHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h.clock.advance(25 * 3600)
+    h.publisher().renew()  # type: ignore[attr-defined]
+    reconnected = "THAAreconnected-token-9876543210"
+    h.fake.tokens[reconnected] = h.clock.now()
+    monkeypatch.setattr(h, "secret", reconnected)
+    h.publisher().publish(h.request("with the new one"))
+    last = h.fake.requests[-1].headers["authorization"]
+    assert last == f"Bearer {reconnected}"
+
+
 def test_renew_refused_is_auth_failed(h: ThreadsHarness, tmp_path: Path) -> None:
     publisher = h.publisher()
     h.fake.tokens.clear()
