@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from scheduler import descriptors
 from scheduler.descriptors import Descriptor
 from scheduler.descriptors.fits import link_shown, part_count
-from scheduler.draft import Draft, Facet, Part
+from scheduler.draft import Draft, Facet, Part, Story
 
 # Plain-text entities for platforms that find them themselves (everything but Bluesky, whose
 # facets come with the draft).
@@ -74,6 +74,10 @@ class DraftView:
     link_description: str | None
     parts: tuple[PartView, ...]
     content_hash: str
+    # A story's title, slug, terms and HTML. The HTML is shown only inside a sandboxed frame
+    # (no scripts, no forms, an origin of its own, the pages' own policy inherited): it is
+    # escaped into ``srcdoc``, never put into the page as markup.
+    story: Story | None = None
 
     @property
     def is_thread(self) -> bool:
@@ -177,6 +181,7 @@ def draft_view(draft: Draft, rules: Descriptor | None = None) -> DraftView:
         link_description=link.description if link else None,
         parts=tuple(_part_view(draft, i, p, rules) for i, p in enumerate(draft.parts)),
         content_hash=draft.content_hash,
+        story=draft.story,
     )
 
 
