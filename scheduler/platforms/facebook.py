@@ -348,7 +348,9 @@ class FacebookPublisher:
         """The Page the token posts as; the user token's expiry as Meta tells it (else as
         the operator recorded it)."""
         what = "checking the Page"
-        response = self._call("GET", f"/{self.page}", params={"fields": "id,name,link"}, what=what)
+        response = self._call(
+            "GET", f"/{self.page}", params={"fields": "id,name,username,link"}, what=what
+        )
         if response.status_code != 200:
             raise self._failure(response, what)
         body = json_body(response, platform=self.platform, what=what)
@@ -357,7 +359,8 @@ class FacebookPublisher:
             platform=self.platform,
             account=self.account,
             remote_id=str(body.get("id") or ""),
-            handle=str(body.get("name") or self.page),
+            # The Page's own username where it has one (shown as @name); else its id shows.
+            handle=str(body.get("username") or ""),
             url=link if isinstance(link, str) else "",
             expires_at=self._user_token_expiry() or self.expires_at,
         )

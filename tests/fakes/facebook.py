@@ -102,6 +102,7 @@ class FakeFacebook(FakeServer):
         self.page = page
         self.page_token = page_token
         self.page_name = "Run Talk Run Community"
+        self.page_username = "RunTalkRunCommunity"
         self.posts: list[PagePost] = []
         self.photos: dict[str, Photo] = {}
         self.expired = False  # every token answers 190 (expired) once set
@@ -235,7 +236,12 @@ class FakeFacebook(FakeServer):
         if refused is not None:
             return refused
         if node == self.page:
-            page = {"id": self.page, "name": self.page_name, "link": "https://www.facebook.com/rtr"}
+            page = {
+                "id": self.page,
+                "name": self.page_name,
+                "username": self.page_username,
+                "link": f"https://www.facebook.com/{self.page_username}",
+            }
             return Response(200, {k: v for k, v in page.items() if k in fields})
         with self.lock:
             for post in self.posts:

@@ -225,7 +225,7 @@ def test_verify_names_the_page_and_the_token_expiry(
     h: FacebookHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     info = h.publisher().verify()
-    assert (info.remote_id, info.handle) == (PAGE, h.fake.page_name)
+    assert (info.remote_id, info.handle) == (PAGE, h.fake.page_username)
     assert info.expires_at is None  # debug_token says 0: never, and none was recorded
     env = {**h.env(), env_name(h.account, "expires_at"): "2026-07-01"}
     monkeypatch.setattr(h, "env", lambda: env)
@@ -292,6 +292,6 @@ def test_accounts_check_shows_the_expiry_meta_reports(
     line = next(x for x in out.splitlines() if "mhaw-facebook (facebook)" in x)
     assert line.startswith(verdict)
     assert expires.strftime("%Y-%m-%d") in line
-    assert h.fake.page_name in out
+    assert f"@{h.fake.page_username}" in out
     for secret in (h.secret or "", h.fake.page_token):
         assert secret not in out
