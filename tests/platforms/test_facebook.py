@@ -6,6 +6,7 @@ token's expiry in ``accounts check``."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +34,7 @@ from scheduler.platforms.facebook import PAGE_SIZE, create
 from scheduler.platforms.graph import BLOCKED_WAIT
 from tests.fakes.base import Fault
 from tests.fakes.facebook import FEED, NODE, PHOTOS, PUBLISHED, PagePost, graph_fault
+from tests.platforms.harness import tiny_png
 from tests.platforms.harness_facebook import PAGE, FacebookHarness
 
 
@@ -295,3 +297,42 @@ def test_accounts_check_shows_the_expiry_meta_reports(
     assert f"@{h.fake.page_username}" in out
     for secret in (h.secret or "", h.fake.page_token):
         assert secret not in out
+
+
+CARED = """\
+id: charity
+title: For the charity's Page
+timezone: Europe/London
+language: en
+week_start: 2026-05-11
+accounts:
+  mhaw-facebook: {platform: facebook, page: "104233215612345"}
+posts:
+  - id: story
+    day: 1
+    time: "09:00"
+    cw: eating disorder mention
+    hashtags: [recoverystories]
+    text: "Nia on recovery, and what helped. Beat's helpline: 0808 801 0677."
+    media:
+      - {file: walk.png, alt: ""}
+"""
+
+
+def test_the_care_lint_and_preview_read_facebook_from_its_descriptor(
+    tmp_path: Path, data_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An image without alt text is refused, a run-together hashtag is named, and with no
+    warning field the content warning is the first line of the Page post."""
+    folder = _campaign(tmp_path, CARED)
+    (folder / "walk.png").write_bytes(tiny_png())
+    assert main(["lint", str(folder)]) == 1
+    assert "alt text is empty" in capsys.readouterr().err
+    fixed = CARED.replace('alt: ""', "alt: A path through a beech wood in autumn")
+    (folder / "campaign.yaml").write_text(fixed, encoding="utf-8")
+    main(["lint", str(folder)])
+    assert "warn a11y-hashtag-case [story @mhaw-facebook (facebook)" in capsys.readouterr().out
+    assert main(["preview", str(folder), "--json"]) == 0
+    (draft,) = json.loads(capsys.readouterr().out)["drafts"]
+    assert draft["parts"][0]["text"].startswith("CW: eating disorder mention\n")
+    assert draft["parts"][0]["media"][0]["alt"] == "A path through a beech wood in autumn"
