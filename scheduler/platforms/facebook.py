@@ -288,6 +288,10 @@ class FacebookPublisher:
         CLOCK_MARGIN) or the end of the listing."""
         since = (since or request.created_at) - CLOCK_MARGIN
         text = request.parts[part_index].text.strip()
+        if not text:
+            # Posts are told apart by their text: one without any cannot be, so a person
+            # decides rather than a second copy going out.
+            return CannotTell("a post without text cannot be told apart on the Page")
         deadline = self.clock.monotonic() + self.lookup_seconds
         after: str | None = None
         pages = 0

@@ -15,8 +15,9 @@ import pytest
 
 from scheduler.cli import main
 from scheduler.credentials import env_name
-from scheduler.descriptors.facebook import API_VERSION
+from scheduler.descriptors.facebook import API_VERSION, FACEBOOK
 from scheduler.errors import ConfigError
+from scheduler.platforms import ratelimit
 from scheduler.platforms.base import (
     Absent,
     AccountSpec,
@@ -33,7 +34,15 @@ from scheduler.platforms.base import (
 from scheduler.platforms.facebook import PAGE_SIZE, create
 from scheduler.platforms.graph import BLOCKED_WAIT
 from tests.fakes.base import Fault
-from tests.fakes.facebook import FEED, NODE, PHOTOS, PUBLISHED, PagePost, graph_fault
+from tests.fakes.facebook import (
+    FEED,
+    NODE,
+    PHOTOS,
+    PUBLISHED,
+    PagePost,
+    graph_fault,
+    usage_headers,
+)
 from tests.platforms.harness import tiny_png
 from tests.platforms.harness_facebook import PAGE, FacebookHarness
 
@@ -336,3 +345,19 @@ def test_the_care_lint_and_preview_read_facebook_from_its_descriptor(
     (draft,) = json.loads(capsys.readouterr().out)["drafts"]
     assert draft["parts"][0]["text"].startswith("CW: eating disorder mention\n")
     assert draft["parts"][0]["media"][0]["alt"] == "A path through a beech wood in autumn"
+
+
+def test_a_post_without_text_is_never_taken_for_absent(h: FacebookHarness) -> None:
+    request = h.request("", media=(h.image(),))
+    assert isinstance(h.publisher().find(request, 0), CannotTell)
+
+
+def test_a_spent_page_limit_in_the_usage_headers_is_a_spent_window() -> None:
+    """What the gate reads from every answer: the Page's usage at 100% is spent until the
+    time Meta gives, so the account waits instead of drawing more refusals."""
+    now = datetime(2026, 5, 11, 8, 0, tzinfo=UTC)
+    read = ratelimit.read(usage_headers(PAGE, regain_minutes=7), now, FACEBOOK.rate_limits)
+    until = read.spent_until()
+    assert until is not None
+    assert until[0] == now + timedelta(minutes=7)
+    assert until[1] == "Meta's limit for the Page's business use"
