@@ -219,6 +219,8 @@ class FacebookPublisher:
         )
 
     def _unpublished(self, media: MediaUpload) -> str:
+        """Upload one photo of several, shown nowhere until a post attaches it: an upload
+        whose answer is lost is simply made again (the lost one stays unseen)."""
         what = f"uploading {media.file.name}"
         response = self._photo(media, message=None, what=what)
         if response.status_code != 200:
