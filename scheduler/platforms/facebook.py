@@ -193,7 +193,7 @@ class FacebookPublisher:
             response = self._call(
                 "POST",
                 f"/{self.page}/feed",
-                json=feed_body(request, uploaded),
+                data=feed_body(request, uploaded),
                 creates=True,
                 part_index=0,
                 what=what,

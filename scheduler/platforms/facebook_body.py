@@ -9,24 +9,28 @@ Three shapes, by the part's photos:
 * one: ``POST /{page-id}/photos`` with the photo's bytes as the multipart ``source``, the
   text as ``message`` and the alt text as ``alt_text_custom``;
 * several: each photo uploaded the same way with ``published=false`` (nothing is shown),
-  then ``POST /{page-id}/feed`` naming them in order in ``attached_media``.
+  then ``POST /{page-id}/feed`` naming them in order in ``attached_media[i]``.
+
+Every call sends form fields, as Meta's guides show them.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from scheduler.platforms.base import MediaUpload, PartResult, PublishRequest
 
 
-def feed_body(request: PublishRequest, media_ids: Sequence[str] = ()) -> dict[str, Any]:
-    """The JSON body of ``POST /{page-id}/feed`` for the request's single part, its photos
-    (if several) already uploaded unpublished as ``media_ids``, in order."""
-    body: dict[str, Any] = {"message": request.parts[0].text}
-    if media_ids:
-        body["attached_media"] = [{"media_fbid": media_id} for media_id in media_ids]
-    elif request.link is not None:
+def feed_body(request: PublishRequest, media_ids: Sequence[str] = ()) -> dict[str, str]:
+    """The form fields of ``POST /{page-id}/feed`` for the request's single part, its photos
+    (if several) already uploaded unpublished as ``media_ids``: each attached as Meta
+    documents it, ``attached_media[i]`` holding ``{"media_fbid": id}`` as JSON, in order."""
+    body = {"message": request.parts[0].text}
+    for index, media_id in enumerate(media_ids):
+        body[f"attached_media[{index}]"] = json.dumps({"media_fbid": media_id})
+    if not media_ids and request.link is not None:
         body["link"] = request.link.url
     return body
 

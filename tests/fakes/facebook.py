@@ -155,18 +155,25 @@ class FakeFacebook(FakeServer):
         refused = self._page_refused(request)
         if refused is not None:
             return refused
-        body = request.json() or {}
-        message = str(body.get("message") or "")
+        form = {name: str(values[0]) for name, values in request.form().items()}
+        message = form.get("message", "")
+        attached = [
+            form[f"attached_media[{i}]"] for i in range(len(form)) if f"attached_media[{i}]" in form
+        ]
         with self.lock:
             photos = []
-            for item in body.get("attached_media") or []:
-                photo = self.photos.get(str(item.get("media_fbid")))
+            for item in attached:
+                try:
+                    fbid = str(json.loads(item).get("media_fbid"))
+                except (ValueError, AttributeError):
+                    fbid = ""
+                photo = self.photos.get(fbid)
                 if photo is None or photo.published:
                     return Response(400, graph_error(100, "Invalid parameter: attached_media"))
                 photos.append(photo)
-            if not message and not photos and not body.get("link"):
+            if not message and not photos and not form.get("link"):
                 return Response(400, graph_error(100, "Invalid parameter: message"))
-            return self._post(message, photos, body.get("link"))
+            return self._post(message, photos, form.get("link"))
 
     @route("POST", PHOTOS)
     def photo(self, request: Request) -> Response:

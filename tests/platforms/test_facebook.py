@@ -63,7 +63,7 @@ def test_a_text_post_goes_to_the_feed_with_the_page_token(h: FacebookHarness) ->
     assert token_read.headers["authorization"] == f"Bearer {h.secret}"
     (call,) = h.fake.calls("POST", f"/{API_VERSION}/{PAGE}/feed")
     assert call.headers["authorization"] == f"Bearer {h.fake.page_token}"
-    assert call.json() == {"message": "Walk with us on Saturday."}
+    assert call.form() == {"message": ["Walk with us on Saturday."]}
     (post,) = h.fake.posts
     assert result.parts[0].remote_id == post.id
     assert result.parts[0].url == post.json()["permalink_url"]  # Meta's own address
@@ -73,7 +73,7 @@ def test_a_link_post_names_the_link_and_facebook_builds_the_card(h: FacebookHarn
     link = LinkCardRequest("https://example.org/walk", "The walk", "Route and times")
     h.publisher().publish(h.request("Details:", link=link))
     (call,) = h.fake.calls("POST", f"/{API_VERSION}/{PAGE}/feed")
-    assert call.json() == {"message": "Details:", "link": "https://example.org/walk"}
+    assert call.form() == {"message": ["Details:"], "link": ["https://example.org/walk"]}
 
 
 def test_one_photo_is_sent_with_its_bytes_message_and_alt_text(h: FacebookHarness) -> None:
@@ -102,7 +102,8 @@ def test_several_photos_are_uploaded_unpublished_then_attached_in_order(
     uploads = h.fake.calls("POST", f"/{API_VERSION}/{PAGE}/photos")
     assert [u.form()["published"] for u in uploads] == [["false"]] * 3
     (call,) = h.fake.calls("POST", f"/{API_VERSION}/{PAGE}/feed")
-    ids = [a["media_fbid"] for a in call.json()["attached_media"]]
+    form = call.form()
+    ids = [json.loads(form[f"attached_media[{i}]"][0])["media_fbid"] for i in range(3)]
     assert len(ids) == 3
     (post,) = h.fake.posts
     assert [p.id for p in post.photos] == ids
