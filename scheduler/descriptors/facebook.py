@@ -55,5 +55,7 @@ FACEBOOK = register(
             ),
         ),
         publisher="scheduler.platforms.facebook:create",
+        colour="#0b5fcc",  # 6.2:1 against white
+        colour_tags=True,  # Facebook shows hashtags as links
     )
 )

@@ -48,6 +48,7 @@ def test_check(campaign: Path, capsys: pytest.CaptureFixture[str]) -> None:
                 "drafts": 4,
                 "accounts": 3,
                 "findings": [],
+                "notes": [],
                 "held": [],
             }
         ],
@@ -176,8 +177,9 @@ def test_accounts_check(
         "mhaw-facebook": "missing",
         "mhaw-mastodon": "ok",
         "mhaw-x": "missing",
+        "mhaw-blog": "missing",
     }
-    assert doc["counts"] == {"ok": 2, "problems": 2}
+    assert doc["counts"] == {"ok": 2, "problems": 3}
     assert TOKEN not in str(doc) and PASSWORD not in str(doc)
 
 
