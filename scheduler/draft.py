@@ -5,10 +5,10 @@ the care lint and the review pages read them; the daemon turns them into Publish
 
 The content hash covers everything that would be sent to the platform (text parts, media
 digests and alt text, content warning, language, labels, visibility, reply settings, link
-card) and where it would go (the destination: platform, host and handle or username, so that
-pointing an account elsewhere voids its approvals), and nothing else (the due time, the
-source location, the author). Approvals
-are bound to the hash; the ledger voids them separately when the due time moves.
+card, a story's title, HTML, slug, excerpt, terms and byline) and where it would go (the
+destination: platform, host and handle or username, so that pointing an account elsewhere
+voids its approvals), and nothing else (the due time, the source location, the author).
+Approvals are bound to the hash; the ledger voids them separately when the due time moves.
 """
 
 from __future__ import annotations
@@ -67,6 +67,58 @@ class LinkCard:
 
 
 @dataclass(frozen=True, slots=True)
+class After:
+    """A post this draft waits on, on one account, and the stand-in its text holds for that
+    post's address until it is live (``render.after`` makes it; the daemon swaps it for the
+    address the ledger recorded when the post went out). ``placeholder`` is empty when the
+    text does not use the address."""
+
+    post_id: str
+    account: str
+    placeholder: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """What a long-form story sends beside its text: the first part's text is the story as
+    people and the care lint read it (title, excerpt, Markdown body), its media the featured
+    image; this is the rest, with the body as the HTML the site is sent."""
+
+    title: str
+    html: str  # the body rendered from Markdown, the byline (and a content warning) first
+    slug: str
+    excerpt: str | None = None
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    byline: str | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "html": self.html,
+            "slug": self.slug,
+            "excerpt": self.excerpt,
+            "categories": list(self.categories),
+            "tags": list(self.tags),
+            "byline": self.byline,
+        }
+
+    @classmethod
+    def from_data(cls, data: Any) -> Story | None:
+        if not isinstance(data, dict):
+            return None
+        return cls(
+            title=data["title"],
+            html=data["html"],
+            slug=data["slug"],
+            excerpt=data.get("excerpt"),
+            categories=tuple(data.get("categories", ())),
+            tags=tuple(data.get("tags", ())),
+            byline=data.get("byline"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Part:
     """One post of a thread (a single post is a thread of one part)."""
 
@@ -108,6 +160,8 @@ class Draft:
     latest: datetime | None = None  # aware UTC; after this the post is missed
     source: str = ""  # "path:line" of the post in the campaign files
     destination: Destination | None = None  # where it goes; None only in old payloads
+    after: tuple[After, ...] = ()  # posts this one waits on (``after:`` in the campaign)
+    story: Story | None = None  # a long-form story's title, HTML, slug and terms
     content_hash: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -145,6 +199,12 @@ class Draft:
         }
         if self.destination is not None:
             sent["destination"] = self.destination.to_data()
+        if self.after:
+            # Which post's address goes where: the address itself is not known until that
+            # post is live, and the approval covers everything but it.
+            sent["after"] = [[a.post_id, a.account, a.placeholder] for a in self.after]
+        if self.story is not None:  # only stories carry it: other drafts keep their hashes
+            sent["story"] = self.story.to_data()
         return sent
 
     def to_payload(self) -> dict[str, Any]:
@@ -191,8 +251,13 @@ class Draft:
             "latest": None if self.latest is None else self.latest.isoformat(),
             "source": self.source,
             "destination": None if self.destination is None else self.destination.to_data(),
+            "story": None if self.story is None else self.story.to_data(),
             "content_hash": self.content_hash,
-        }
+        } | (
+            {"after": [[a.post_id, a.account, a.placeholder] for a in self.after]}
+            if self.after
+            else {}
+        )
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Draft:
@@ -223,6 +288,8 @@ class Draft:
             latest=None if latest is None else datetime.fromisoformat(latest),
             source=data.get("source", ""),
             destination=Destination.from_data(data.get("destination")),
+            after=tuple(After(*a) for a in data.get("after", ())),
+            story=Story.from_data(data.get("story")),
             content_hash=data.get("content_hash", ""),
         )
 

@@ -21,10 +21,12 @@ from scheduler.errors import CampaignError, UsageError
 
 if TYPE_CHECKING:
     from scheduler.care import Finding
+    from scheduler.draft import Story
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from scheduler.campaign import load_campaign
+    from scheduler.campaign.after import notes as after_notes
     from scheduler.care.report import format_text, severity_counts, sort_findings
     from scheduler.cli.accounts_cmds import destination_holds
     from scheduler.cli.common import settings_from
@@ -59,6 +61,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 bar.advance()
             all_findings.extend(findings)
             held = destination_holds(settings_from(args), campaign, SystemClock())
+            said = after_notes(campaign.posts, campaign.sources)
             checked.append(
                 {
                     "path": path,
@@ -67,6 +70,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                     "drafts": len(drafts),
                     "accounts": len(campaign.accounts),
                     "findings": [f.to_json() for f in sort_findings(findings)],
+                    "notes": [jsonout.problem(n) for n in said],
                     "held": [
                         {"account": h.account, "reason": h.reason(), "command": h.command(path)}
                         for h in held
@@ -78,6 +82,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                     f"{path}: ok: {len(campaign.posts)} posts, {len(drafts)} drafts "
                     f"on {len(campaign.accounts)} accounts"
                 )
+                for note in said:
+                    print(note)
                 if findings:
                     print(format_text(findings))
                 for h in held:
@@ -102,6 +108,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     from scheduler.campaign import load_campaign
     from scheduler.campaign.problems import did_you_mean
     from scheduler.render import render_campaign
+    from scheduler.render.after import described as waits_described
 
     campaign = load_campaign(args.path)
     drafts = render_campaign(campaign)
@@ -147,6 +154,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
             print("    " + "; ".join(extras))
         if d.content_warning:
             print(f"CW: {d.content_warning}")
+        if d.story is not None:
+            print_story(d.story)
         for k, part in enumerate(d.parts):
             label = f"part {k + 1}/{len(d.parts)}, " if len(d.parts) > 1 else ""
             print(f"--- {label}{count(k)}")
@@ -158,6 +167,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
         link = shown_link(campaign, d)
         if link is not None:
             print(f"    link card: {link.url}" + (f" - {link.title}" if link.title else ""))
+        for line in waits_described(d):
+            print(f"    {line}")
         print(f"    hash {d.content_hash[:19]}  source {d.source}")
         print_care(care.lint(d))
         print()
@@ -292,3 +303,15 @@ def cmd_lint(args: argparse.Namespace) -> int:
         raise CampaignError(problems)
     print(format_json(findings) if args.json else format_text(findings))
     return 1 if any(f.severity == "block" for f in findings) else 0
+
+
+def print_story(story: Story) -> None:
+    """What a site is sent beside the story's text: its address, terms and HTML body."""
+    print(f"    title: {story.title}")
+    print(f"    slug: {story.slug}")
+    if story.categories:
+        print("    categories: " + ", ".join(story.categories))
+    if story.tags:
+        print("    tags: " + ", ".join(story.tags))
+    print("--- the body as the site is sent it (HTML)")
+    print(story.html.rstrip())

@@ -140,9 +140,16 @@ def draft(
         "reply_settings": d.reply_settings,
         "link": None if link is None else {"url": link.url, "title": link.title},
         "parts": parts,
+        **({} if d.story is None else {"story": d.story.to_data()}),
         "content_hash": d.content_hash,
         "source": d.source,
         "findings": [f.to_json() for f in sort_findings(findings)],
+        # Posts this one waits on; ``stands_in`` is what the text holds for that post's
+        # address until it is live (null when the text does not use it).
+        "after": [
+            {"post": a.post_id, "account": a.account, "stands_in": a.placeholder or None}
+            for a in d.after
+        ],
     }
 
 

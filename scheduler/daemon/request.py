@@ -103,4 +103,5 @@ def build_request(
         if link is None
         else LinkCardRequest(url=link.url, title=link.title, description=link.description),
         done=done,
+        story=draft.story,
     )

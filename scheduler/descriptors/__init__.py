@@ -21,15 +21,19 @@ from scheduler.descriptors.base import (
     label_of,
     names,
     register,
+    rules_of,
     stand_in,
     unregister,
 )
+from scheduler.descriptors.setting import Setting, SettingRefused
 
 __all__ = [
     "Dedupe",
     "Descriptor",
     "Quota",
     "RateLimits",
+    "Setting",
+    "SettingRefused",
     "descriptors",
     "destination_of",
     "endpoint_of",
@@ -38,11 +42,12 @@ __all__ = [
     "label_of",
     "names",
     "register",
+    "rules_of",
     "stand_in",
     "unregister",
 ]
 
 # The order the help texts list them in.
-SHIPPED = ("x", "mastodon", "bluesky", "linkedin", "threads", "sandbox")
+SHIPPED = ("x", "mastodon", "bluesky", "linkedin", "facebook", "threads", "wordpress", "sandbox")
 for _module in SHIPPED:
     importlib.import_module(f"scheduler.descriptors.{_module}")

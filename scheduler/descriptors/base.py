@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from scheduler.accounts import AccountSpec
+from scheduler.descriptors.setting import Setting, SettingRefused, Value
 from scheduler.destination import Destination, UnsafeEndpoint, origin
 from scheduler.destination import endpoint as checked_endpoint
 from scheduler.errors import ConfigError, UsageError
@@ -98,9 +99,10 @@ class RateLimits:
 class Connect:
     """How a person connects an account of the platform (``scheduler accounts connect``).
 
-    ``oauth``: the authorisation-code flow with PKCE S256 in the person's browser; paths are
-    on the account's server (``endpoint``) unless ``authorize_base`` names the site where
-    people sign in. ``app_password``: a password made for one app, typed at a prompt.
+    ``oauth``: the authorisation-code flow in the person's browser, with PKCE S256 where the
+    platform takes it (``pkce``); paths are on the account's server (``endpoint``) unless
+    ``authorize_base`` names the site where people sign in and ``token_base`` the one that
+    issues tokens. ``app_password``: a password made for one app, typed at a prompt.
     """
 
     kind: str  # "oauth" | "app_password"
@@ -115,6 +117,23 @@ class Connect:
     # client_id and client_secret in the form ("post", what every Mastodon version takes).
     client_auth: str = "basic"
     secret_field: str | None = None  # the field an app password is stored under
+    # What an app password looks like (a regular expression over the typed value, spaces
+    # removed), so that a main password typed by mistake is refused; how messages show it;
+    # and where people make one.
+    password_pattern: str = ".+"
+    password_shape: str = ""
+    password_where: str = ""
+    token_base: str | None = None
+    # Whether every app may use PKCE; without it the app's client secret proves the exchange.
+    pkce: bool = True
+    # Where the tokens go: the secrets file, or the publisher's own store ("publisher": a
+    # platform that rotates refresh tokens keeps the one copy where its publisher reads it).
+    token_store: str = "secrets"
+    # The scopes for one account, from its settings, where they depend on them.
+    scopes_for: Callable[[Mapping[str, str]], tuple[str, ...]] | None = None
+
+    def scopes_of(self, settings: Mapping[str, str]) -> tuple[str, ...]:
+        return self.scopes if self.scopes_for is None else self.scopes_for(settings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,16 +157,28 @@ class Descriptor:
     language: bool = False
     visibility: bool = False
     labels: tuple[str, ...] = ()  # the self-labels a post may carry (Bluesky)
-    reply_settings: bool = False  # who may reply (X)
+    reply_settings: bool = False  # who may reply (X, Threads)
+    # The campaign's ``reply_settings`` values the platform takes, each with what it is sent
+    # as (Threads names "following" ``accounts_you_follow``); any other value is a ``check``
+    # error. Empty: every value goes out as written.
+    reply_values: tuple[tuple[str, str], ...] = ()
     facets: bool = False  # entities sent with the text, found by us (Bluesky)
     # The platform fetches images itself from a public URL (Instagram, Threads): posting one
     # needs the operator's public media host (scheduler.media, SCHEDULER_MEDIA_HOST).
     media_by_url: bool = False
+    # What kinds of post it takes: social posts (text, threads) and long-form stories
+    # (a title, an HTML body, an excerpt, a featured image, categories, tags and a slug).
+    posts: bool = True
+    stories: bool = False
     settings: tuple[str, ...] = ()  # account settings in campaign files
+    # What those settings take where it is more than any text (see ``accept``).
+    setting_rules: tuple[Setting, ...] = ()
     required: tuple[tuple[str, str], ...] = ()  # (setting, example) an account must give
     endpoint_setting: str | None = None  # the setting naming the server, if any
     default_endpoint: str | None = None
     identity_setting: str | None = None  # the setting naming who the account is there
+    # The setting that gives a server's own character limit (a Mastodon instance's).
+    limit_setting: str | None = None
     dedupe: Dedupe = field(default_factory=lambda: Dedupe(key=None))
     rate_limits: RateLimits = field(default_factory=RateLimits)
     # "module:factory" of the publisher; None with ``preview_only`` until one exists.
@@ -156,6 +187,14 @@ class Descriptor:
     # A stand-in (the sandbox) may take another platform's rules with ``as_platform``.
     stands_in: bool = False
     connect: Connect | None = None  # None: no way to connect it from the scheduler
+    # The public address of one post: ``{who}`` is the identity setting's value, ``{id}`` the
+    # post's id there, at most ``post_id_max`` characters. Posts that wait on one (``after:``)
+    # keep room for its address from this; None where the address cannot be foretold.
+    post_address: str | None = None
+    post_id_max: int = 0
+    # Its accent on the review pages ("#rrggbb", at least 4.5:1 against white); None: neutral.
+    colour: str | None = None
+    colour_tags: bool = False  # hashtags and mentions shown in that colour, as it does
 
     def endpoint(self, settings: Mapping[str, str], override: str | None = None) -> str | None:
         """The server an account's requests go to, checked by the one endpoint rule: an
@@ -166,6 +205,43 @@ class Descriptor:
         if not raw:
             return None
         return checked_endpoint(raw if "://" in raw else "https://" + raw)
+
+    def reply_value(self, value: str) -> str | None:
+        """What the campaign's ``reply_settings`` value is sent as; None when the platform
+        has no such setting."""
+        if not self.reply_values:
+            return value
+        return dict(self.reply_values).get(value)
+
+    def address_of(self, who: str, post_id: str) -> str:
+        """The public address of post ``post_id`` of account ``who`` (``post_address``)."""
+        if self.post_address is None:
+            raise ValueError(f"{self.name}: no post address form")
+        return self.post_address.format(who=who, id=post_id)
+
+    def address_room(self, settings: Mapping[str, str]) -> int | None:
+        """The longest address a post of an account with ``settings`` can have; None when
+        it cannot be foretold."""
+        if self.post_address is None:
+            return None
+        who = settings.get(self.identity_setting or "", "")
+        return len(self.address_of(who, "")) + self.post_id_max
+
+    def accept(self, name: str, value: Value) -> Value:
+        """An account's ``name`` setting as it is stored, checked by the platform's rules:
+        the one endpoint rule for the server, no leading "@" on the identity, then the
+        setting's own rule. SettingRefused says what is wrong and what to write."""
+        if name == self.endpoint_setting:
+            try:
+                return checked_endpoint(str(value))
+            except UnsafeEndpoint as exc:
+                raise SettingRefused(f"{name} {exc}", "write it as https://host") from None
+        if name == self.identity_setting and isinstance(value, str):
+            value = value.removeprefix("@")
+        for rule in self.setting_rules:
+            if rule.name == name:
+                return rule.accept(value)
+        return value
 
     def with_limit(self, max_chars: int | None) -> Descriptor:
         """The same platform with a server's own limit (a Mastodon instance's)."""
@@ -239,6 +315,16 @@ def descriptors() -> Iterator[Descriptor]:
 def stand_in() -> Descriptor:
     """The platform an account may name with ``as_platform`` standing in for another."""
     return next(d for d in _REGISTRY.values() if d.stands_in)
+
+
+def rules_of(spec: AccountSpec) -> Descriptor:
+    """The rules an account's posts are held to: its platform's, or for a stand-in the
+    platform it stands in for (``as_platform``), with the account's own character limit."""
+    own = get(spec.platform)
+    stood_for = spec.settings.get("as_platform") if own.stands_in else None
+    rules = get(stood_for) if stood_for else own
+    limit = spec.settings.get(own.limit_setting) if own.limit_setting else None
+    return rules.with_limit(int(limit) if limit else None)
 
 
 def endpoint_of(spec: AccountSpec, override: str | None = None) -> str | None:

@@ -31,8 +31,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from scheduler.campaign.account import Account
 from scheduler.campaign.media import MediaFile, MediaProblem, inspect
-from scheduler.campaign.model import Account, Campaign, Content, PartSpec, Post
+from scheduler.campaign.model import Campaign, Content, PartSpec, Post
 from scheduler.campaign.problems import Problem, where_of
 from scheduler.campaign.schedule import TimeProblem, resolve_post
 from scheduler.campaign.yamlread import Loc
@@ -41,7 +42,9 @@ from scheduler.descriptors import Descriptor, destination_of
 from scheduler.descriptors.fits import MediaFacts, Misfit, is_gif_limit, part_misfits
 from scheduler.draft import Draft, LinkCard, Media, Part
 from scheduler.errors import CampaignError
+from scheduler.render.after import FUNCTION, addresses_for
 from scheduler.render.budgets import Limits, cpu_time
+from scheduler.render.story import kind_problem, story_draft
 from scheduler.render.templates import (
     ACCOUNT_NAMES,
     TEMPLATE_ERRORS,
@@ -224,8 +227,12 @@ class Renderer:
 
     def draft(self, index: int, post: Post, account_name: str, account: Account) -> Draft | None:
         c = self.campaign
+        rules = account.rules
+        if kind_problem(self, index, post, account_name, rules):
+            return None
+        if post.kind == "story":
+            return story_draft(self, index, post, account_name, account)
         values, origin = self.content_for(post, account_name, account)
-        rules = account.descriptor.with_limit(account.max_chars)
         platform = rules.name
         scope = dict(self.base_vars)
         scope.update(post.vars)
@@ -239,6 +246,8 @@ class Renderer:
         }
         scope["account"] = {"name": account_name, "platform": account.platform, **account.settings}
         scope["platform"] = platform
+        addresses = addresses_for(c, post, account_name)
+        scope[FUNCTION] = addresses
         key = (index, tuple(scope["post"]["hashtags"]))
 
         specs: list[tuple[PartSpec, Loc]]
@@ -357,12 +366,26 @@ class Renderer:
         labels = tuple(values["labels"] or ()) if rules.labels else ()
         visibility = None
         if rules.visibility:
-            visibility = values["visibility"] or account.visibility or c.defaults.visibility
+            visibility = (
+                values["visibility"] or account.setting("visibility") or c.defaults.visibility
+            )
         reply_settings = None
         if rules.reply_settings:
-            reply_settings = (
-                values["reply_settings"] or account.reply_settings or c.defaults.reply_settings
+            wanted = (
+                values["reply_settings"]
+                or account.setting("reply_settings")
+                or c.defaults.reply_settings
             )
+            reply_settings = None if wanted is None else rules.reply_value(wanted)
+            if wanted is not None and reply_settings is None:
+                takes = ", ".join(value for value, _ in rules.reply_values)
+                self.post_problem(
+                    index,
+                    ("reply_settings",),
+                    f"{platform} has no reply setting {wanted!r} (account {account_name!r})",
+                    f"use one of: {takes}, or add a variant for {platform}",
+                )
+                return None
         assert post.due is not None
         return Draft(
             campaign=c.id,
@@ -384,6 +407,7 @@ class Renderer:
             latest=post.latest_due,
             source=post.source,
             destination=destination_of(account.spec(account_name)),
+            after=addresses.after(),
         )
 
     def _media_misfit(

@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 from scheduler import descriptors
 from scheduler.descriptors import Descriptor
 from scheduler.descriptors.fits import link_shown, part_count
-from scheduler.draft import Draft, Facet, Part
+from scheduler.draft import Draft, Facet, Part, Story
+from scheduler.render.after import described
 
-# Plain-text entities for platforms that find them themselves (everything but Bluesky, whose
-# facets come with the draft).
+# Plain-text entities for platforms that find them themselves (all but those whose descriptor
+# says ``facets``: theirs come with the draft).
 _ENTITY = re.compile(
     r"(?P<link>https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'])"
     r"|(?P<tag>(?<![\w#])#\w+)"
@@ -29,7 +30,7 @@ _ENTITY = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    kind: str  # "text" | "link" | "tag" | "mention"
+    kind: str  # "text" | "link" | "tag" | "mention" | "pending" (an address not known yet)
     text: str
     href: str | None = None
 
@@ -53,7 +54,7 @@ class PartView:
     limit: int
     unit: str
     over: bool
-    also: str | None = None  # a second limit, e.g. Bluesky's "41/3000 bytes"
+    also: str | None = None  # a second limit, e.g. "41/3000 bytes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,11 @@ class DraftView:
     link_description: str | None
     parts: tuple[PartView, ...]
     content_hash: str
+    waits: tuple[str, ...] = ()  # what it waits on, and where that post's address goes
+    # A story's title, slug, terms and HTML. The HTML is shown only inside a sandboxed frame
+    # (no scripts, no forms, an origin of its own, the pages' own policy inherited): it is
+    # escaped into ``srcdoc``, never put into the page as markup.
+    story: Story | None = None
 
     @property
     def is_thread(self) -> bool:
@@ -133,9 +139,16 @@ def _part_view(draft: Draft, index: int, part: Part, rules: Descriptor) -> PartV
     also = None
     if count.extra_used is not None and count.extra_limit is not None:
         also = f"{count.extra_used} / {count.extra_limit} {count.extra_unit}"
+    stand_ins = {a.placeholder: a.post_id for a in draft.after if a.placeholder}
+    shown = tuple(
+        Segment("pending", f"[address of {stand_ins[s.text]}, once it is live]")
+        if s.kind == "link" and s.text in stand_ins
+        else s
+        for s in segments(part.text, part.facets)
+    )
     return PartView(
         number=index + 1,
-        segments=segments(part.text, part.facets),
+        segments=shown,
         media=tuple(
             MediaView(
                 url=media_url(draft.campaign, m.path),
@@ -156,8 +169,8 @@ def _part_view(draft: Draft, index: int, part: Part, rules: Descriptor) -> PartV
 
 
 def draft_view(draft: Draft, rules: Descriptor | None = None) -> DraftView:
-    """``rules`` are the account's platform with its limit (a Mastodon instance may allow
-    more, a sandbox may stand in for another platform)."""
+    """``rules`` are the account's platform with its limit (a server may allow more, a
+    stand-in account takes another platform's rules)."""
     rules = rules or descriptors.find(draft.platform) or descriptors.stand_in()
     link = link_shown(rules, draft)
     return DraftView(
@@ -177,6 +190,8 @@ def draft_view(draft: Draft, rules: Descriptor | None = None) -> DraftView:
         link_description=link.description if link else None,
         parts=tuple(_part_view(draft, i, p, rules) for i, p in enumerate(draft.parts)),
         content_hash=draft.content_hash,
+        waits=tuple(described(draft)),
+        story=draft.story,
     )
 
 
@@ -211,6 +226,7 @@ def describe(draft: Draft) -> list[str]:
         lines.append(f"visibility: {draft.visibility}")
     if draft.reply_settings:
         lines.append(f"replies: {draft.reply_settings}")
+    lines.extend(described(draft))
     return lines
 
 

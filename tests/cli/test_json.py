@@ -48,6 +48,7 @@ def test_check(campaign: Path, capsys: pytest.CaptureFixture[str]) -> None:
                 "drafts": 4,
                 "accounts": 3,
                 "findings": [],
+                "notes": [],
                 "held": [],
             }
         ],
@@ -158,7 +159,11 @@ def test_accounts_check(
 ) -> None:
     monkeypatch.setenv(env_name("mhaw-mastodon", "access_token"), TOKEN)
     monkeypatch.setenv(env_name("mhaw-bluesky", "app_password"), PASSWORD)
-    for var in [v for v in os.environ if v.startswith("SCHEDULER_SECRET_MHAW_X_")]:
+    for var in [
+        v
+        for v in os.environ
+        if v.startswith(("SCHEDULER_SECRET_MHAW_X_", "SCHEDULER_SECRET_MHAW_FACEBOOK_"))
+    ]:
         monkeypatch.delenv(var)
     with FakeMastodon(token=TOKEN) as mastodon, FakeBluesky(password=PASSWORD) as bluesky:
         path = campaign_at(tmp_path, mastodon.base_url, bluesky)
@@ -167,8 +172,14 @@ def test_accounts_check(
     validate("accounts-check", doc)
     assert code == 1
     status = {a["account"]: a["status"] for a in doc["accounts"]}
-    assert status == {"mhaw-bluesky": "ok", "mhaw-mastodon": "ok", "mhaw-x": "missing"}
-    assert doc["counts"] == {"ok": 2, "problems": 1}
+    assert status == {
+        "mhaw-bluesky": "ok",
+        "mhaw-facebook": "missing",
+        "mhaw-mastodon": "ok",
+        "mhaw-x": "missing",
+        "mhaw-blog": "missing",
+    }
+    assert doc["counts"] == {"ok": 2, "problems": 3}
     assert TOKEN not in str(doc) and PASSWORD not in str(doc)
 
 
