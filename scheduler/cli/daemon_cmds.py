@@ -224,6 +224,7 @@ def publisher_factory(
     from dataclasses import replace
 
     from scheduler import descriptors
+    from scheduler.media.config import public_media
     from scheduler.platforms import build_publisher
     from scheduler.platforms.base import PlatformContext
 
@@ -238,6 +239,8 @@ def publisher_factory(
         # A rehearsal never talks to X, so the operator's X settings do not matter to it.
         x_api_base=None if sandbox else settings.x_api_base,
         **({"gate": gate} if gate is not None else {}),
+        # The outbox needs no public URL; a real run checks its media host's settings now.
+        public_media=None if sandbox else public_media(settings.env, credentials, timeout=timeout),
     )
     local = threading.local()
 

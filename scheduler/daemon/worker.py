@@ -389,6 +389,10 @@ class Worker:
                 "released", key=str(claim.key), parts_done=len(done), reason=str(why) or "stopping"
             )
             return "released"
+        except ConfigError as exc:
+            # Raised before a request left (a public media host that is not usable as
+            # configured): nothing was sent, so it waits for a person like refused credentials.
+            return self._needs_reconnect(holder[0], record, exc)
         except PublishError as exc:
             if finished[0]:
                 return self._finished(holder[0], tuple(done))  # it failed after the last part

@@ -11,14 +11,18 @@ from pathlib import Path
 import pytest
 
 from scheduler.cli import main
+from scheduler.clock import SystemClock
 from scheduler.credentials import env_name
 from scheduler.platforms.mastodon import clear_instance_cache
 from tests.conftest import CAMPAIGNS
 from tests.fakes.bluesky import FakeBluesky
+from tests.fakes.facebook import FakeFacebook
 from tests.fakes.mastodon import FakeMastodon
 
 TOKEN = "mastodon-token-0123456789"
 PASSWORD = "app-pass-abcd-efgh-ijkl"
+FACEBOOK_TOKEN = "EAAGuser-long-lived-token-0123456789"
+PAGE = "104233215612345"  # the example campaign's Page
 
 
 @pytest.fixture
@@ -28,7 +32,9 @@ def fakes() -> Iterator[tuple[FakeMastodon, FakeBluesky]]:
         yield mastodon, bluesky
 
 
-def campaign_at(tmp_path: Path, mastodon_url: str, bluesky: FakeBluesky) -> Path:
+def campaign_at(
+    tmp_path: Path, mastodon_url: str, bluesky: FakeBluesky, facebook_url: str | None = None
+) -> Path:
     folder = tmp_path / "mhaw"
     shutil.copytree(CAMPAIGNS / "mhaw-2026", folder)
     header = folder / "campaign.yaml"
@@ -38,6 +44,8 @@ def campaign_at(tmp_path: Path, mastodon_url: str, bluesky: FakeBluesky) -> Path
         "handle: mhaw-stories.bsky.social",
         f"handle: {bluesky.handle}\n    service: {bluesky.base_url}",
     )
+    if facebook_url is not None:
+        text = text.replace('page: "104233215612345"', f'page: "{PAGE}"\n    api: {facebook_url}')
     header.write_text(text, encoding="utf-8")
     return folder
 
@@ -60,9 +68,17 @@ def test_reports_each_account_plainly(
     monkeypatch.setenv(env_name("mhaw-bluesky", "app_password"), PASSWORD)
     for var in [v for v in os.environ if v.startswith("SCHEDULER_SECRET_MHAW_X_")]:
         monkeypatch.delenv(var)
-    code, out = run(campaign_at(tmp_path, mastodon.base_url, bluesky), capsys)
+    clock = SystemClock()
+    with FakeFacebook(clock, user_token=FACEBOOK_TOKEN, page=PAGE) as facebook:
+        monkeypatch.setenv(env_name("mhaw-facebook", "access_token"), FACEBOOK_TOKEN)
+        folder = campaign_at(tmp_path, mastodon.base_url, bluesky, facebook.base_url)
+        code, out = run(folder, capsys)
     assert code == 1
     lines = out.splitlines()
+    assert any(
+        line.startswith("ok") and "mhaw-facebook (facebook): @RunTalkRunCommunity" in line
+        for line in lines
+    )
     assert any(
         line.startswith("ok") and "mhaw-mastodon (mastodon): @mhaw" in line for line in lines
     )
@@ -72,8 +88,8 @@ def test_reports_each_account_plainly(
     missing = next(line for line in lines if "mhaw-x (x)" in line)
     assert missing.startswith("MISSING")
     assert "SCHEDULER_SECRET_MHAW_X_ACCESS_TOKEN" in out  # says which variable to set
-    assert "2 of 4 accounts need attention" in out  # mhaw-x, and the blog without a password
-    assert TOKEN not in out and PASSWORD not in out
+    assert "2 of 5 accounts need attention" in out  # mhaw-x, and the blog without a password
+    assert TOKEN not in out and PASSWORD not in out and FACEBOOK_TOKEN not in out
 
 
 def test_rejected_and_unreachable(
