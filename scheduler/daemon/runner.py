@@ -45,6 +45,7 @@ from scheduler.daemon.reconcile import UNAPPROVED, WAITING, Step, plan
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.serial import SerialWrites
 from scheduler.daemon.timers import Timers, guarded
+from scheduler.daemon.tokens import TokenKeeper
 from scheduler.daemon.windows import finish_by, last_chance, window_end
 from scheduler.daemon.worker import Worker
 from scheduler.descriptors import destination_of
@@ -89,6 +90,7 @@ class Daemon:
         gate: LedgerGate | None = None,
         bind_destinations: bool = True,
         expiry_of: Callable[[str], datetime | None] | None = None,
+        tokens: TokenKeeper | None = None,
     ) -> None:
         """``bind_destinations``: each account's credential goes only to the host bound to it
         in the ledger. A rehearsal (``run --sandbox``, the demo) sends nothing anywhere, so it
@@ -106,6 +108,8 @@ class Daemon:
         self.bind_destinations = bind_destinations
         # An account's token expiry as recorded with its credentials (None: unknown).
         self.expiry_of = expiry_of
+        # Renews the tokens of platforms that allow it (None: nobody renews, as in a rehearsal).
+        self.tokens = tokens
         self.stopping = threading.Event()
         self.roots: dict[str, Path] = {}
         self.campaigns: dict[str, Loaded] = {}
@@ -409,9 +413,20 @@ class Daemon:
             once_key=f"{'due' if at_due else 'ahead'}:{record.content_hash}",
         )
 
+    def renew_tokens(self) -> None:
+        """Renew the tokens of the loaded campaigns' accounts that are due (see
+        ``daemon.tokens``)."""
+        if self.tokens is None:
+            return
+        specs = {
+            n: s for loaded in list(self.campaigns.values()) for n, s in loaded.accounts.items()
+        }
+        self.tokens.renew_due(specs[name] for name in sorted(specs))
+
     def warn_expiring(self) -> None:
         """Tell a person, once per token, that an account's token runs out within
-        EXPIRY_NOTICE (or has run out): a 60-day token is renewed by hand."""
+        EXPIRY_NOTICE (or has run out), and at once when posts of a campaign are due after
+        a token that nobody renews runs out."""
         if self.expiry_of is None:
             return
         now = self.clock.now()
@@ -421,21 +436,42 @@ class Daemon:
                     expires = self.expiry_of(name)
                 except SchedulerError:
                     continue  # an unreadable date: ``accounts check`` says what is wrong
-                if expires is None or expires - now > EXPIRY_NOTICE:
+                if expires is None:
                     continue
                 when = expires.strftime("%Y-%m-%d %H:%M UTC")
-                ran_out = expires <= now
+                if expires - now <= EXPIRY_NOTICE:
+                    ran_out = expires <= now
+                    self.reporter.notice(
+                        Notice(
+                            kind="token_expiring",
+                            draft=f"{loaded.campaign_id}@{name}",
+                            summary=f"the token of {name} {'ran' if ran_out else 'runs'} out at "
+                            f"{when}; its posts fail from then",
+                            when=now,
+                            detail="make a new token, store it with its expires_at, then run "
+                            "`scheduler accounts check`",
+                        ),
+                        once_key=expires.isoformat(),
+                    )
+                    continue
+                renewed = self.tokens is not None and self.tokens.renews(loaded.accounts[name])
+                later = sorted(
+                    d.due for d in loaded.drafts if d.account == name and d.due > expires
+                )
+                if renewed or not later:
+                    continue
                 self.reporter.notice(
                     Notice(
                         kind="token_expiring",
                         draft=f"{loaded.campaign_id}@{name}",
-                        summary=f"the token of {name} {'ran' if ran_out else 'runs'} out at "
-                        f"{when}; its posts fail from then",
+                        summary=f"the token of {name} runs out at {when}, before {len(later)} "
+                        f"of its posts are due (the first at "
+                        f"{later[0].strftime('%Y-%m-%d %H:%M UTC')})",
                         when=now,
-                        detail="make a new token, store it with its expires_at, then run "
-                        "`scheduler accounts check`",
+                        detail="make a new token before then, store it with its expires_at, "
+                        "then run `scheduler accounts check`",
                     ),
-                    once_key=expires.isoformat(),
+                    once_key=f"due-after:{expires.isoformat()}",
                 )
 
     def _close(self, step: Step) -> None:
@@ -591,6 +627,7 @@ class Daemon:
             self.dispatcher.wake()
         else:
             self.sweep()
+        self.renew_tokens()
         self.warn_expiring()
         if self.options.exit_when_done and self.is_done():
             self.reporter.event("done", outcomes=dict(sorted(self.outcomes.items())))

@@ -43,6 +43,6 @@ __all__ = [
 ]
 
 # The order the help texts list them in.
-SHIPPED = ("x", "mastodon", "bluesky", "linkedin", "threads", "sandbox")
+SHIPPED = ("x", "mastodon", "bluesky", "linkedin", "instagram", "threads", "sandbox")
 for _module in SHIPPED:
     importlib.import_module(f"scheduler.descriptors.{_module}")

@@ -329,6 +329,9 @@ class Renderer:
                 elif misfit.kind in _MEDIA_KINDS:
                     ok = False
                     self._media_misfit(index, loc, misfit, found, rules)
+                elif misfit.kind in _TEXT_KINDS:
+                    ok = False
+                    self.post_problem(index, (*loc, "text"), *_text_misfit(misfit, platform))
             if not text and not media:
                 self.post_problem(index, (*loc, "text"), "this part is empty", "write some text")
                 ok = False
@@ -461,6 +464,21 @@ class Renderer:
 
 
 _MEDIA_KINDS = frozenset({"media_count", "gif_mix", "mime", "size", "alt"})
+_TEXT_KINDS = frozenset({"hashtags", "mentions", "no_media"})
+
+
+def _text_misfit(misfit: Misfit, platform: str) -> tuple[str, str]:
+    """(what is wrong, what to do) for a part's hashtags, mentions or missing image."""
+    if misfit.kind == "no_media":
+        return (
+            f"{platform} has no text-only posts: this part needs an image",
+            "add `media:` with a JPEG and its alt text, or leave the account out of this post",
+        )
+    what = "hashtags" if misfit.kind == "hashtags" else "@mentions"
+    return (
+        f"{misfit.used} {what}, but {platform} takes at most {misfit.limit} per post",
+        f"use fewer {what}, or add a variant for {platform}",
+    )
 
 
 def _amount(n: int, unit: str) -> str:

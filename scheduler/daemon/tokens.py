@@ -1,0 +1,108 @@
+"""Keeping long-lived tokens alive: the daemon renews a token before it runs out where the
+platform allows it (a publisher that is ``platforms.base.Renewable``), and tells a person
+when one cannot be renewed.
+
+Renewing is asked on every periodic sweep, but happens only once a token is due
+(``platforms.renewal.renewal_due``: fewer than 14 days left and at least a day old); a
+failed renewal is asked again after ``renewal.RETRY_AFTER``, and a refusal (the token was
+revoked) is told to a person at once. Whatever happens, the warning a week before the
+expiry (``Daemon.warn_expiring``) still comes if the token was not renewed by then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from scheduler import descriptors
+from scheduler.clock import Clock
+from scheduler.daemon.report import Reporter
+from scheduler.errors import SchedulerError
+from scheduler.notify import Notice
+from scheduler.platforms import renewal
+from scheduler.platforms.base import AccountSpec, AuthFailed, Publisher, Renewable
+
+# The publisher for an account, built for renewing (None: this daemon sends nothing, as in
+# a rehearsal); and the account's current token (ConfigError when it has none).
+RenewerFor = Callable[[AccountSpec], Publisher | None]
+TokenOf = Callable[[str], renewal.Token]
+
+
+class TokenKeeper:
+    def __init__(
+        self, renewer_for: RenewerFor, token_of: TokenOf, clock: Clock, reporter: Reporter
+    ) -> None:
+        self.renewer_for = renewer_for
+        self.token_of = token_of
+        self.clock = clock
+        self.reporter = reporter
+        self._kinds: dict[tuple[object, ...], bool] = {}  # the account as named -> renewable
+        self._next_try: dict[str, datetime] = {}
+
+    def renews(self, spec: AccountSpec) -> bool:
+        """Whether the account's token is renewed by the daemon (its publisher can)."""
+        key = (spec.name, spec.platform, *sorted(spec.settings.items()))
+        if key not in self._kinds:
+            descriptor = descriptors.find(spec.platform)
+            if descriptor is None or descriptor.token_lifetime is None:
+                self._kinds[key] = False
+            else:
+                try:
+                    publisher = self.renewer_for(spec)
+                except SchedulerError:
+                    return False  # not usable now; ``accounts check`` says why
+                self._kinds[key] = isinstance(publisher, Renewable)
+                if publisher is not None:
+                    publisher.close()
+        return self._kinds[key]
+
+    def renew_due(self, accounts: Iterable[AccountSpec]) -> None:
+        """Renew every token of ``accounts`` that is due."""
+        now = self.clock.now()
+        for spec in accounts:
+            if self._next_try.get(spec.name, now) > now or not self.renews(spec):
+                continue
+            try:
+                token = self.token_of(spec.name)
+            except SchedulerError:
+                continue  # no token at all: ``accounts check`` says so
+            lifetime = descriptors.get(spec.platform).token_lifetime
+            if renewal.renewal_due(token, now, lifetime):
+                self._renew(spec, token, now)
+
+    def _renew(self, spec: AccountSpec, token: renewal.Token, now: datetime) -> None:
+        publisher = self.renewer_for(spec)
+        if not isinstance(publisher, Renewable):
+            return
+        try:
+            expires = publisher.renew()
+        except AuthFailed as exc:
+            self._next_try[spec.name] = now + renewal.RETRY_AFTER
+            self.reporter.notice(
+                Notice(
+                    kind="needs_reconnect",
+                    draft=spec.name,
+                    summary=f"the token of {spec.name} could not be renewed: {exc.message}",
+                    when=now,
+                    detail="connect the account again and store the new token; "
+                    "then run `scheduler accounts check`",
+                ),
+                once_key=f"renew:{token.expires_at}",
+            )
+            return
+        except SchedulerError as exc:
+            # The platform could not answer now: ask again later, well before the expiry.
+            self._next_try[spec.name] = now + renewal.RETRY_AFTER
+            self.reporter.event(
+                "token_renewal_failed", "warning", account=spec.name, error=exc.message
+            )
+            return
+        finally:
+            if publisher is not None:
+                publisher.close()
+        self._next_try.pop(spec.name, None)
+        self.reporter.event(
+            "token_renewed",
+            account=spec.name,
+            expires=expires.isoformat(timespec="seconds") if expires else "unknown",
+        )
