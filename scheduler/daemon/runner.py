@@ -110,6 +110,7 @@ class Daemon:
         self.expiry_of = expiry_of
         # Renews the tokens of platforms that allow it (None: nobody renews, as in a rehearsal).
         self.tokens = tokens
+        self.last_due: dict[tuple[str, str], datetime] = {}  # (campaign, account) -> due
         self.stopping = threading.Event()
         self.roots: dict[str, Path] = {}
         self.campaigns: dict[str, Loaded] = {}
@@ -168,6 +169,11 @@ class Daemon:
             report = self.ledger.sync(campaign.campaign_id, campaign.drafts, now=now, **kwargs)
             # The drafts now live in the ledger; keeping them here too would double the memory.
             self.campaigns[campaign.campaign_id] = replace(campaign, drafts=[])
+            # What the token notices need of them: each account's last due post.
+            for draft in campaign.drafts:
+                key = (campaign.campaign_id, draft.account)
+                if draft.due > self.last_due.get(key, draft.due - timedelta(seconds=1)):
+                    self.last_due[key] = draft.due
             self.roots[campaign.campaign_id] = campaign.root
             self.reporter.event(
                 "synced",
@@ -455,18 +461,16 @@ class Daemon:
                     )
                     continue
                 renewed = self.tokens is not None and self.tokens.renews(loaded.accounts[name])
-                later = sorted(
-                    d.due for d in loaded.drafts if d.account == name and d.due > expires
-                )
-                if renewed or not later:
+                last = self.last_due.get((loaded.campaign_id, name))
+                if renewed or last is None or last <= expires:
                     continue
                 self.reporter.notice(
                     Notice(
                         kind="token_expiring",
                         draft=f"{loaded.campaign_id}@{name}",
-                        summary=f"the token of {name} runs out at {when}, before {len(later)} "
-                        f"of its posts are due (the first at "
-                        f"{later[0].strftime('%Y-%m-%d %H:%M UTC')})",
+                        summary=f"the token of {name} runs out at {when}, before the campaign's "
+                        f"last post for it is due ({last.strftime('%Y-%m-%d %H:%M UTC')}); its "
+                        "posts due after that will fail",
                         when=now,
                         detail="make a new token before then, store it with its expires_at, "
                         "then run `scheduler accounts check`",

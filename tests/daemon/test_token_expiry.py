@@ -65,7 +65,7 @@ def test_posts_due_after_a_token_runs_out_are_told_at_once(rig: Rig) -> None:
     rig.flush()
     (notice,) = [n for n in rig.notifier.notices if n.kind == "token_expiring"]
     assert notice.draft == "test-daemon@masto"
-    assert "of its posts are due" in notice.summary
+    assert "before the campaign's last post for it is due" in notice.summary
 
 
 def test_no_early_notice_when_every_post_comes_before_the_end(rig: Rig) -> None:
