@@ -11,14 +11,17 @@ from pathlib import Path
 import pytest
 
 from scheduler.cli import main
+from scheduler.clock import SystemClock
 from scheduler.credentials import env_name
 from scheduler.platforms.mastodon import clear_instance_cache
 from tests.conftest import CAMPAIGNS
 from tests.fakes.bluesky import FakeBluesky
+from tests.fakes.instagram import FakeInstagram
 from tests.fakes.mastodon import FakeMastodon
 
 TOKEN = "mastodon-token-0123456789"
 PASSWORD = "app-pass-abcd-efgh-ijkl"
+IG_TOKEN = "IGAA-instagram-token-0123456789"
 
 
 @pytest.fixture
@@ -28,7 +31,9 @@ def fakes() -> Iterator[tuple[FakeMastodon, FakeBluesky]]:
         yield mastodon, bluesky
 
 
-def campaign_at(tmp_path: Path, mastodon_url: str, bluesky: FakeBluesky) -> Path:
+def campaign_at(
+    tmp_path: Path, mastodon_url: str, bluesky: FakeBluesky, instagram_url: str | None = None
+) -> Path:
     folder = tmp_path / "mhaw"
     shutil.copytree(CAMPAIGNS / "mhaw-2026", folder)
     header = folder / "campaign.yaml"
@@ -38,6 +43,10 @@ def campaign_at(tmp_path: Path, mastodon_url: str, bluesky: FakeBluesky) -> Path
         "handle: mhaw-stories.bsky.social",
         f"handle: {bluesky.handle}\n    service: {bluesky.base_url}",
     )
+    if instagram_url:
+        text = text.replace(
+            "username: mhaw.stories", f"username: mhaw.stories\n    api: {instagram_url}"
+        )
     header.write_text(text, encoding="utf-8")
     return folder
 
@@ -58,9 +67,13 @@ def test_reports_each_account_plainly(
     mastodon, bluesky = fakes
     monkeypatch.setenv(env_name("mhaw-mastodon", "access_token"), TOKEN)
     monkeypatch.setenv(env_name("mhaw-bluesky", "app_password"), PASSWORD)
+    monkeypatch.setenv(env_name("mhaw-instagram", "access_token"), IG_TOKEN)
+    monkeypatch.setenv(env_name("mhaw-instagram", "expires_at"), "2099-07-01T09:30:00Z")
     for var in [v for v in os.environ if v.startswith("SCHEDULER_SECRET_MHAW_X_")]:
         monkeypatch.delenv(var)
-    code, out = run(campaign_at(tmp_path, mastodon.base_url, bluesky), capsys)
+    with FakeInstagram(SystemClock(), token=IG_TOKEN) as instagram:
+        path = campaign_at(tmp_path, mastodon.base_url, bluesky, instagram.base_url)
+        code, out = run(path, capsys)
     assert code == 1
     lines = out.splitlines()
     assert any(
@@ -72,8 +85,11 @@ def test_reports_each_account_plainly(
     missing = next(line for line in lines if "mhaw-x (x)" in line)
     assert missing.startswith("MISSING")
     assert "SCHEDULER_SECRET_MHAW_X_ACCESS_TOKEN" in out  # says which variable to set
-    assert "1 of 3 accounts need attention" in out
-    assert TOKEN not in out and PASSWORD not in out
+    instagram_line = next(line for line in out.splitlines() if "mhaw-instagram" in line)
+    assert instagram_line.startswith("ok") and "@mhaw" in instagram_line
+    assert "the token expires at 2099-07-01 09:30 UTC" in instagram_line
+    assert "1 of 4 accounts need attention" in out
+    assert TOKEN not in out and PASSWORD not in out and IG_TOKEN not in out
 
 
 def test_rejected_and_unreachable(
