@@ -208,8 +208,8 @@ class InstagramPublisher:
             raise ConfigError(
                 f"account {self.account!r}: Instagram fetches images from a public address, "
                 "and none is configured",
-                hint="set SCHEDULER_MEDIA_BUCKET (an S3-compatible bucket) or serve the "
-                "review site over https with SCHEDULER_MEDIA_PUBLIC_URL; see the README",
+                hint="set SCHEDULER_MEDIA_HOST (s3, or site for the review site over https) "
+                "and its settings; see the README",
             )
         urls = [self.public_media.url_for(m, account=self.account) for m in request.parts[0].media]
         children, fields = container_fields(request, urls)

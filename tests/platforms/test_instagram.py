@@ -166,7 +166,7 @@ def test_without_a_public_media_host_it_says_which_settings(h: InstagramHarness)
     h.media_host = None  # type: ignore[assignment]
     with pytest.raises(ConfigError) as info:
         h.publisher().publish(h.request("Nowhere to fetch from"))
-    assert "SCHEDULER_MEDIA" in (info.value.hint or "")
+    assert "SCHEDULER_MEDIA_HOST" in (info.value.hint or "")
     assert h.fake.requests == []
     h.media_host = type("Stopped", (), {"stop": lambda self: None})()  # type: ignore[assignment]
 
