@@ -131,6 +131,9 @@ class Descriptor:
     max_mentions: int | None = None
     # Every post needs an image (Instagram has no text-only posts).
     needs_media: bool = False
+    # The platform shows a post's images first and the text under them (Instagram's
+    # caption); the review pages lay a preview out the same way.
+    media_first: bool = False
     url_length: int = 23  # what a URL counts, where the platform shortens URLs
     # A content warning field of its own; the platform sends it with every part of a thread,
     # so it counts against each part's limit.

@@ -74,6 +74,7 @@ class DraftView:
     link_description: str | None
     parts: tuple[PartView, ...]
     content_hash: str
+    media_first: bool = False  # images above the text, as the platform shows them
 
     @property
     def is_thread(self) -> bool:
@@ -177,6 +178,7 @@ def draft_view(draft: Draft, rules: Descriptor | None = None) -> DraftView:
         link_description=link.description if link else None,
         parts=tuple(_part_view(draft, i, p, rules) for i, p in enumerate(draft.parts)),
         content_hash=draft.content_hash,
+        media_first=rules.media_first,
     )
 
 
