@@ -45,7 +45,7 @@ from scheduler.daemon.reconcile import UNAPPROVED, WAITING, Step, plan
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.serial import SerialWrites
 from scheduler.daemon.timers import Timers, guarded
-from scheduler.daemon.tokens import TokenKeeper
+from scheduler.daemon.tokens import TokenKeeper, expiry_notice
 from scheduler.daemon.windows import finish_by, last_chance, window_end
 from scheduler.daemon.worker import Worker
 from scheduler.descriptors import destination_of
@@ -444,39 +444,16 @@ class Daemon:
                     continue  # an unreadable date: ``accounts check`` says what is wrong
                 if expires is None:
                     continue
-                when = expires.strftime("%Y-%m-%d %H:%M UTC")
-                if expires - now <= EXPIRY_NOTICE:
-                    ran_out = expires <= now
-                    self.reporter.notice(
-                        Notice(
-                            kind="token_expiring",
-                            draft=f"{loaded.campaign_id}@{name}",
-                            summary=f"the token of {name} {'ran' if ran_out else 'runs'} out at "
-                            f"{when}; its posts fail from then",
-                            when=now,
-                            detail="make a new token, store it with its expires_at, then run "
-                            "`scheduler accounts check`",
-                        ),
-                        once_key=expires.isoformat(),
-                    )
-                    continue
-                renewed = self.tokens is not None and self.tokens.renews(loaded.accounts[name])
-                last = self.last_due.get((loaded.campaign_id, name))
-                if renewed or last is None or last <= expires:
-                    continue
-                self.reporter.notice(
-                    Notice(
-                        kind="token_expiring",
-                        draft=f"{loaded.campaign_id}@{name}",
-                        summary=f"the token of {name} runs out at {when}, before the campaign's "
-                        f"last post for it is due ({last.strftime('%Y-%m-%d %H:%M UTC')}); its "
-                        "posts due after that will fail",
-                        when=now,
-                        detail="make a new token before then, store it with its expires_at, "
-                        "then run `scheduler accounts check`",
-                    ),
-                    once_key=f"due-after:{expires.isoformat()}",
+                soon = expires - now <= EXPIRY_NOTICE
+                renewed = (
+                    not soon
+                    and self.tokens is not None
+                    and self.tokens.renews(loaded.accounts[name])
                 )
+                last = None if renewed else self.last_due.get((loaded.campaign_id, name))
+                found = expiry_notice(f"{loaded.campaign_id}@{name}", name, expires, now, last)
+                if found is not None:
+                    self.reporter.notice(found[0], once_key=found[1])
 
     def _close(self, step: Step) -> None:
         """A window closed: an unpublished draft becomes missed, and a person is told.

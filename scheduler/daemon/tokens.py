@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from scheduler import descriptors
+from scheduler.accounts import EXPIRY_NOTICE
 from scheduler.clock import Clock
 from scheduler.daemon.report import Reporter
 from scheduler.errors import SchedulerError
@@ -106,3 +107,38 @@ class TokenKeeper:
             account=spec.name,
             expires=expires.isoformat(timespec="seconds") if expires else "unknown",
         )
+
+
+def expiry_notice(
+    where: str, account: str, expires: datetime, now: datetime, last_due: datetime | None
+) -> tuple[Notice, str] | None:
+    """The notice (and its once-key) for a token that ends at ``expires``: within
+    EXPIRY_NOTICE of it (or after), or as soon as the campaign has a post due after it
+    (``last_due``, None for a token the daemon renews); None when there is nothing to tell."""
+    when = expires.strftime("%Y-%m-%d %H:%M UTC")
+    if expires - now <= EXPIRY_NOTICE:
+        ran_out = expires <= now
+        summary = (
+            f"the token of {account} {'ran' if ran_out else 'runs'} out at {when}; "
+            "its posts fail from then"
+        )
+        detail = "make a new token, store it with its expires_at, then run "
+        key = expires.isoformat()
+    elif last_due is not None and last_due > expires:
+        summary = (
+            f"the token of {account} runs out at {when}, before the campaign's last post for "
+            f"it is due ({last_due.strftime('%Y-%m-%d %H:%M UTC')}); its posts due after "
+            "that will fail"
+        )
+        detail = "make a new token before then, store it with its expires_at, then run "
+        key = f"due-after:{expires.isoformat()}"
+    else:
+        return None
+    notice = Notice(
+        kind="token_expiring",
+        draft=where,
+        summary=summary,
+        when=now,
+        detail=detail + "`scheduler accounts check`",
+    )
+    return notice, key
