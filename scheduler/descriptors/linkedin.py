@@ -6,9 +6,10 @@ from __future__ import annotations
 from scheduler.descriptors.base import Dedupe, Descriptor, RateLimits, register
 from scheduler.text.base import MediaLimits
 
-# The ``LinkedIn-Version`` every request carries (YYYYMM). LinkedIn sunsets a version about a
-# year after it ships; an account may name a newer one with its ``version`` setting.
-API_VERSION = "202411"
+# The ``LinkedIn-Version`` every request carries (YYYYMM). LinkedIn serves each monthly
+# version for at least a year and then answers 426; an account may name a newer one with its
+# ``version`` setting. 202607 is served until mid 2027 (LinkedIn's migrations table).
+API_VERSION = "202607"
 
 LINKEDIN = register(
     Descriptor(

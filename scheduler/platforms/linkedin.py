@@ -32,6 +32,7 @@ from scheduler.platforms.base import (
     CannotTell,
     Duplicate,
     Found,
+    Invalid,
     Lookup,
     MediaUpload,
     OutcomeUnknown,
@@ -59,6 +60,8 @@ PAGE_SIZE = 50
 # LinkedIn's clock may be behind ours: a post made at the due instant may say a little earlier.
 CLOCK_MARGIN = timedelta(minutes=5)
 _AUTHOR = re.compile(r"^urn:li:(person|organization):[A-Za-z0-9_-]+$")
+# LinkedIn's answer to a version it no longer serves ("Upgrade Required").
+SUNSET = 426
 _VERSION = re.compile(r"^\d{6}(\.\d{2})?$")
 _DUPLICATE_OF = re.compile(r"duplicate of (urn:li:(?:share|ugcPost):\d+)")
 
@@ -89,8 +92,9 @@ class LinkedInPublisher:
         if not _VERSION.match(version):
             raise ConfigError(
                 f"account {spec.name!r}: version {version!r} is not a LinkedIn API version",
-                hint="use the YYYYMM of a version LinkedIn still serves, e.g. 202411",
+                hint=f"use the YYYYMM of a version LinkedIn still serves, e.g. {API_VERSION}",
             )
+        self.version = version
         token = context.credentials.require(spec.name, "access_token")["access_token"]
         self.expires_at = context.credentials.expires_at(spec.name)
         self.clock = context.clock
@@ -168,6 +172,16 @@ class LinkedInPublisher:
             response, what=what, retry_after=retry_after, creates=creates, part_index=0
         )
         said = getattr(error, "platform_message", None)
+        if response.status_code == SUNSET:
+            return Invalid(
+                f"{self.platform}: LinkedIn no longer serves API version {self.version}",
+                platform=self.platform,
+                platform_message=said,
+                status=SUNSET,
+                part_index=0,
+                hint="set the account's `version:` to a current YYYYMM from LinkedIn's "
+                "versioning page (or upgrade the scheduler)",
+            )
         duplicate = _DUPLICATE_OF.search(said or "")
         if response.status_code == 422 and duplicate:
             return Duplicate(

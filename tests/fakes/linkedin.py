@@ -44,6 +44,7 @@ class FakeLinkedIn(FakeServer):
         self.clock = clock
         self.token = token
         self.member = member
+        self.oldest_version = "202512"  # older versions are sunset (answered 426)
         self.posts: list[StoredPost] = []
         self.images: dict[str, bytes | None] = {}  # URN -> uploaded bytes (None: not yet)
         self._ids = itertools.count(7_100_000_000_000_000_001)
@@ -53,8 +54,12 @@ class FakeLinkedIn(FakeServer):
     def _refused(self, request: Request, versioned: bool = True) -> Response | None:
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return self.error(401, "EMPTY_ACCESS_TOKEN", "Invalid access token")
-        if versioned and not (request.headers.get("linkedin-version") or "").isdigit():
+        version = request.headers.get("linkedin-version") or ""
+        if versioned and not version.isdigit():
             return self.error(426, "VERSION_MISSING", "A version must be present")
+        if versioned and version < self.oldest_version:
+            said = f"Requested version {version} is not active"
+            return self.error(426, "NONEXISTENT_VERSION", said)
         if versioned and request.headers.get("x-restli-protocol-version") != "2.0.0":
             return self.error(400, "ILLEGAL_ARGUMENT", "Rest.li protocol 2.0.0 expected")
         return None

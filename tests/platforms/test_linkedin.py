@@ -19,6 +19,7 @@ from scheduler.platforms.base import (
     AccountSpec,
     Duplicate,
     Found,
+    Invalid,
     LinkCardRequest,
     OutcomeUnknown,
     RateLimited,
@@ -86,7 +87,7 @@ def test_versioned_headers_and_the_post_body(h: LinkedInHarness) -> None:
 
 def test_a_member_posts_as_a_person_with_its_own_version(h: LinkedInHarness) -> None:
     spec = h.spec()
-    settings = {**spec.settings, "author": MEMBER, "version": "202501"}
+    settings = {**spec.settings, "author": MEMBER, "version": "202609"}
     publisher = create(AccountSpec(spec.name, spec.platform, settings), h.context())
     try:
         publisher.publish(h.request("From me."))
@@ -94,7 +95,22 @@ def test_a_member_posts_as_a_person_with_its_own_version(h: LinkedInHarness) -> 
         publisher.close()
     (call,) = h.fake.calls("POST", POSTS)
     assert call.json()["author"] == MEMBER
-    assert call.headers["linkedin-version"] == "202501"
+    assert call.headers["linkedin-version"] == "202609"
+
+
+def test_a_version_linkedin_no_longer_serves_says_what_to_change(h: LinkedInHarness) -> None:
+    spec = h.spec()
+    settings = {**spec.settings, "version": "202411"}
+    publisher = create(AccountSpec(spec.name, spec.platform, settings), h.context())
+    try:
+        with pytest.raises(Invalid) as caught:
+            publisher.publish(h.request("Lace up."))
+    finally:
+        publisher.close()
+    assert caught.value.status == 426
+    assert "version 202411" in caught.value.message
+    assert "`version:`" in (caught.value.hint or "")
+    assert h.posted() == []
 
 
 @pytest.mark.parametrize(
