@@ -108,6 +108,7 @@ class Draft:
     latest: datetime | None = None  # aware UTC; after this the post is missed
     source: str = ""  # "path:line" of the post in the campaign files
     destination: Destination | None = None  # where it goes; None only in old payloads
+    first_comment: str | None = None  # posted under the post, where the platform has them
     content_hash: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -145,6 +146,8 @@ class Draft:
         }
         if self.destination is not None:
             sent["destination"] = self.destination.to_data()
+        if self.first_comment is not None:  # absent otherwise: older drafts keep their hash
+            sent["first_comment"] = self.first_comment
         return sent
 
     def to_payload(self) -> dict[str, Any]:
@@ -191,6 +194,7 @@ class Draft:
             "latest": None if self.latest is None else self.latest.isoformat(),
             "source": self.source,
             "destination": None if self.destination is None else self.destination.to_data(),
+            "first_comment": self.first_comment,
             "content_hash": self.content_hash,
         }
 
@@ -223,6 +227,7 @@ class Draft:
             latest=None if latest is None else datetime.fromisoformat(latest),
             source=data.get("source", ""),
             destination=Destination.from_data(data.get("destination")),
+            first_comment=data.get("first_comment"),
             content_hash=data.get("content_hash", ""),
         )
 

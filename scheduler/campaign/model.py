@@ -355,6 +355,9 @@ class Content(Strict):
     visibility: Literal["public", "unlisted", "private", "direct"] | None = None
     reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
     footer: str | None = None  # snippet name; "" turns the default footer off
+    # A comment the account posts under its own post, where the platform has them
+    # (Instagram: the usual place for hashtags); other platforms leave it out.
+    first_comment: str | None = None
 
     @_model_validator(mode="after")
     def _text_or_thread(self) -> Content:

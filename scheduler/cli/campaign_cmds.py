@@ -158,6 +158,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
         link = shown_link(campaign, d)
         if link is not None:
             print(f"    link card: {link.url}" + (f" - {link.title}" if link.title else ""))
+        if d.first_comment:
+            print(f"--- first comment\n{d.first_comment}")
         print(f"    hash {d.content_hash[:19]}  source {d.source}")
         print_care(care.lint(d))
         print()

@@ -134,6 +134,8 @@ class Descriptor:
     # The platform shows a post's images first and the text under them (Instagram's
     # caption); the review pages lay a preview out the same way.
     media_first: bool = False
+    # The account can comment under its own post right after it (a campaign's first_comment).
+    first_comment: bool = False
     url_length: int = 23  # what a URL counts, where the platform shortens URLs
     # A content warning field of its own; the platform sends it with every part of a thread,
     # so it counts against each part's limit.

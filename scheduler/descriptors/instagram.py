@@ -36,6 +36,7 @@ INSTAGRAM = register(
         max_mentions=20,
         needs_media=True,
         media_first=True,  # the image (or carousel), then the caption under it
+        first_comment=True,  # POST /{media-id}/comments
         # A carousel takes up to 10 images; feed images are JPEG only. Meta says "less than
         # 8 MiB"; publishing tools say 8 MB, the smaller, which is what we check.
         media=MediaLimits(

@@ -15,6 +15,7 @@ Images are not uploaded: Instagram fetches them from the operator's public media
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,6 +50,8 @@ from scheduler.redact import register
 from scheduler.settings import Secret
 
 __all__ = ["InstagramPublisher", "RenewableInstagramPublisher", "create", "sandbox_body"]
+
+log = logging.getLogger("scheduler.platforms.instagram")
 
 # Facebook Login's host: its tokens are not refreshed by Instagram's endpoint.
 FACEBOOK_LOGIN_HOST = "https://graph.facebook.com"
@@ -179,6 +182,8 @@ class InstagramPublisher:
             result = self._publish_container(container)
         if on_part is not None:
             on_part(result)
+        if request.first_comment:
+            self.comment(result.remote_id, request.first_comment)
         return PublishResult((result,))
 
     def _earlier_container(self, request: PublishRequest) -> str | PartResult | None:
@@ -301,6 +306,25 @@ class InstagramPublisher:
                 hint="look for it on the account before trying again",
             )
         return PartResult(index=0, remote_id=str(media_id), url=self.permalink(str(media_id)))
+
+    def comment(self, media_id: str, message: str) -> bool:
+        """Post the first comment under the post; whether it was posted. At most once: the
+        post is already recorded, and a comment whose answer is lost is not tried again (a
+        second copy under a campaign's post is worse than none), so a failure is logged and
+        the post stands."""
+        what = "posting the first comment"
+        try:
+            response = self.http.request(
+                "POST", f"/{media_id}/comments", data={"message": message}, what=what
+            )
+        except PublishError as exc:
+            log.warning("%s: %s: %s", self.account, what, exc.message)
+            return False
+        if response.status_code != 200:
+            error = self._failure(response, what)
+            log.warning("%s: %s: %s", self.account, what, error.message)
+            return False
+        return True
 
     def permalink(self, media_id: str) -> str:
         """The post's address; the profile's when Instagram cannot say yet (the post exists,

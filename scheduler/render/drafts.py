@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from scheduler.campaign.media import MediaFile, MediaProblem, inspect
 from scheduler.campaign.model import Account, Campaign, Content, PartSpec, Post
@@ -292,6 +292,11 @@ class Renderer:
             elif c.defaults.cw_prefix:
                 texts[0] = f"CW: {cw}\n\n{texts[0]}"
 
+        comment = self._first_comment(index, values, origin, rules, scope, key)
+        if comment is False:
+            ok = False
+            comment = None
+
         parts: list[Part] = []
         total = len(specs)
         for k, ((spec, loc), text) in enumerate(zip(specs, texts, strict=True)):
@@ -387,7 +392,43 @@ class Renderer:
             latest=post.latest_due,
             source=post.source,
             destination=destination_of(account.spec(account_name)),
+            first_comment=comment,
         )
+
+    def _first_comment(
+        self,
+        index: int,
+        values: dict[str, Any],
+        origin: dict[str, Loc],
+        rules: Descriptor,
+        scope: dict[str, Any],
+        key: Any,
+    ) -> str | Literal[False] | None:
+        """The post's first comment where its platform has them (None elsewhere); False
+        after reporting a problem with it. It is held to the platform's limits for a post's
+        text (Instagram's comments take what its captions take)."""
+        template = values["first_comment"]
+        if not template or not rules.first_comment:
+            return None
+        loc: Loc = (*origin["first_comment"], "first_comment")
+        try:
+            comment = self.render_text(template, scope, key).strip()
+        except TemplateFailure as failure:
+            self.template_problem(index, loc, failure)
+            return False
+        misfits = [m for m in part_misfits(rules, 0, comment, ()) if m.kind != "no_media"]
+        if misfits:
+            misfit = misfits[0]
+            what = {"hashtags": "hashtags", "mentions": "@mentions"}.get(misfit.kind, rules.unit)
+            self.post_problem(
+                index,
+                loc,
+                f"the first comment has {misfit.used} {what}; {rules.name} takes at most "
+                f"{misfit.limit}",
+                "shorten it",
+            )
+            return False
+        return comment or None
 
     def _media_misfit(
         self,

@@ -75,6 +75,7 @@ class DraftView:
     parts: tuple[PartView, ...]
     content_hash: str
     media_first: bool = False  # images above the text, as the platform shows them
+    first_comment: str | None = None  # posted under the post
 
     @property
     def is_thread(self) -> bool:
@@ -179,6 +180,7 @@ def draft_view(draft: Draft, rules: Descriptor | None = None) -> DraftView:
         parts=tuple(_part_view(draft, i, p, rules) for i, p in enumerate(draft.parts)),
         content_hash=draft.content_hash,
         media_first=rules.media_first,
+        first_comment=draft.first_comment,
     )
 
 
@@ -213,6 +215,8 @@ def describe(draft: Draft) -> list[str]:
         lines.append(f"visibility: {draft.visibility}")
     if draft.reply_settings:
         lines.append(f"replies: {draft.reply_settings}")
+    if draft.first_comment:
+        lines.append(f"first comment: {draft.first_comment}")
     return lines
 
 

@@ -167,8 +167,13 @@ def test_accounts_check(
     validate("accounts-check", doc)
     assert code == 1
     status = {a["account"]: a["status"] for a in doc["accounts"]}
-    assert status == {"mhaw-bluesky": "ok", "mhaw-mastodon": "ok", "mhaw-x": "missing"}
-    assert doc["counts"] == {"ok": 2, "problems": 1}
+    assert status == {
+        "mhaw-bluesky": "ok",
+        "mhaw-mastodon": "ok",
+        "mhaw-x": "missing",
+        "mhaw-instagram": "missing",  # no token given here
+    }
+    assert doc["counts"] == {"ok": 2, "problems": 2}
     assert TOKEN not in str(doc) and PASSWORD not in str(doc)
 
 

@@ -21,7 +21,7 @@ from scheduler.platforms.base import (
 )
 from scheduler.platforms.instagram import POLL_FOR, sandbox_body
 from tests.fakes.base import Fault
-from tests.fakes.instagram import CONTAINERS, POSTS_PER_DAY, PUBLISH
+from tests.fakes.instagram import COMMENTS, CONTAINERS, POSTS_PER_DAY, PUBLISH
 from tests.platforms.harness_instagram import InstagramHarness
 
 
@@ -205,3 +205,20 @@ def test_the_sandbox_writes_the_container_the_publisher_sends(h: InstagramHarnes
         k: v for k, v in written.items() if k != "image_url"
     }
     assert written["image_url"] == "walk.jpg"
+
+
+def test_the_first_comment_follows_the_post(h: InstagramHarness) -> None:
+    request = replace(h.request("A walk"), first_comment="#RunTalkRun #WalkTogether")
+    h.publisher().publish(request)
+    assert h.fake.media[0].comments == ["#RunTalkRun #WalkTogether"]
+
+
+def test_a_failed_first_comment_leaves_the_post_recorded(h: InstagramHarness) -> None:
+    h.fake.inject("POST", COMMENTS, Fault.drop_after())
+    seen: list[str] = []
+    request = replace(h.request("A walk"), first_comment="#RunTalkRun")
+    result = h.publisher().publish(request, on_part=lambda p: seen.append(p.remote_id))
+    assert seen == [result.parts[0].remote_id] == [h.fake.media[0].id]
+    # Once recorded, the post is done: the comment is not tried a second time.
+    h.publisher().publish(replace(request, done=result.parts))
+    assert len(h.fake.media[0].comments) <= 1
