@@ -322,7 +322,9 @@ class LinkSpec(Strict):
 
 class PartSpec(Strict):
     text: str
-    media: list[MediaItem] = Field(default_factory=list, max_length=4)
+    # Ten at most: the largest post of any platform (a carousel); each platform's own limit
+    # (four on most) is applied when the draft is rendered for it.
+    media: list[MediaItem] = Field(default_factory=list, max_length=10)
 
 
 def _labels(value: Any) -> Any:
@@ -346,7 +348,7 @@ class Content(Strict):
 
     text: str | None = None
     thread: list[PartSpec] | None = Field(default=None, min_length=1)
-    media: list[MediaItem] | None = Field(default=None, max_length=4)
+    media: list[MediaItem] | None = Field(default=None, max_length=10)
     cw: str | None = None  # Mastodon spoiler text; a "CW:" line elsewhere (defaults.cw_prefix)
     hashtags: Hashtags | None = None
     link: LinkSpec | None = None
