@@ -439,18 +439,19 @@ class Daemon:
         for loaded in list(self.campaigns.values()):
             for name in sorted(loaded.accounts):
                 try:
-                    expires = self.expiry_of(name)
+                    known = self.tokens.expiry(name) if self.tokens is not None else None
+                    expires = known or self.expiry_of(name)
                 except SchedulerError:
                     continue  # an unreadable date: ``accounts check`` says what is wrong
                 if expires is None:
                     continue
                 soon = expires - now <= EXPIRY_NOTICE
-                renewed = (
+                kept = (
                     not soon
                     and self.tokens is not None
                     and self.tokens.renews(loaded.accounts[name])
                 )
-                last = None if renewed else self.last_due.get((loaded.campaign_id, name))
+                last = None if kept else self.last_due.get((loaded.campaign_id, name))
                 found = expiry_notice(f"{loaded.campaign_id}@{name}", name, expires, now, last)
                 if found is not None:
                     self.reporter.notice(found[0], once_key=found[1])

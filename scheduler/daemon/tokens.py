@@ -39,22 +39,27 @@ class TokenKeeper:
         self.reporter = reporter
         self._kinds: dict[tuple[object, ...], bool] = {}  # the account as named -> renewable
         self._next_try: dict[str, datetime] = {}
+        # What this daemon's own renewals returned: a publisher may keep its renewed token
+        # where ``token_of`` does not look, and must not then be asked again at every sweep.
+        self._renewed: dict[str, renewal.Token] = {}
+
+    def expiry(self, account: str) -> datetime | None:
+        """When the token this daemon last renewed for ``account`` ends; None if it renewed
+        none (or the platform did not say)."""
+        known = self._renewed.get(account)
+        return None if known is None else known.expires_at
 
     def renews(self, spec: AccountSpec) -> bool:
         """Whether the account's token is renewed by the daemon (its publisher can)."""
         key = (spec.name, spec.platform, *sorted(spec.settings.items()))
         if key not in self._kinds:
-            descriptor = descriptors.find(spec.platform)
-            if descriptor is None or descriptor.token_lifetime is None:
-                self._kinds[key] = False
-            else:
-                try:
-                    publisher = self.renewer_for(spec)
-                except SchedulerError:
-                    return False  # not usable now; ``accounts check`` says why
-                self._kinds[key] = isinstance(publisher, Renewable)
-                if publisher is not None:
-                    publisher.close()
+            try:
+                publisher = self.renewer_for(spec)
+            except SchedulerError:
+                return False  # not usable now; ``accounts check`` says why
+            self._kinds[key] = isinstance(publisher, Renewable)
+            if publisher is not None:
+                publisher.close()
         return self._kinds[key]
 
     def renew_due(self, accounts: Iterable[AccountSpec]) -> None:
@@ -63,11 +68,14 @@ class TokenKeeper:
         for spec in accounts:
             if self._next_try.get(spec.name, now) > now or not self.renews(spec):
                 continue
-            try:
-                token = self.token_of(spec.name)
-            except SchedulerError:
-                continue  # no token at all: ``accounts check`` says so
-            lifetime = descriptors.get(spec.platform).token_lifetime
+            token = self._renewed.get(spec.name)
+            if token is None:
+                try:
+                    token = self.token_of(spec.name)
+                except SchedulerError:
+                    continue  # no token at all: ``accounts check`` says so
+            descriptor = descriptors.find(spec.platform)
+            lifetime = descriptor.token_lifetime if descriptor is not None else None
             if renewal.renewal_due(token, now, lifetime):
                 self._renew(spec, token, now)
 
@@ -101,7 +109,10 @@ class TokenKeeper:
         finally:
             if publisher is not None:
                 publisher.close()
-        self._next_try.pop(spec.name, None)
+        # A fresh token is not renewed again for a day, whatever its expiry says (Meta refuses
+        # to refresh a token less than a day old).
+        self._next_try[spec.name] = now + renewal.MIN_AGE
+        self._renewed[spec.name] = renewal.Token(renewal.Secret(""), expires, now, renewed=True)
         self.reporter.event(
             "token_renewed",
             account=spec.name,

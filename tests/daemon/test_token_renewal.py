@@ -159,3 +159,17 @@ def test_facebook_login_tokens_are_not_renewed_here(setup: Setup) -> None:
 def test_renewal_due(expires: datetime | None, issued: datetime | None, due: bool) -> None:
     token = renewal.Token(renewal.Secret("t"), expires, issued)
     assert renewal.renewal_due(token, NOW, timedelta(days=60)) is due
+
+
+def test_a_renewal_kept_elsewhere_is_not_asked_again_at_every_sweep(setup: Setup) -> None:
+    """A publisher may keep its renewed token in a file of its own: the keeper goes by what
+    the renewal returned, not only by the token it can read."""
+    context = setup.context(NOW + timedelta(days=3))
+    keeper = setup.keeper(context)
+    keeper.renew_due([setup.spec])
+    renewal.path_for(setup.state_dir, setup.spec.name).unlink()  # not where the keeper looks
+    for _ in range(3):
+        setup.clock.advance(3600 * 12)
+        keeper.renew_due([setup.spec])
+    assert len(setup.fake.refreshed) == 1
+    assert keeper.expiry(setup.spec.name) == NOW + timedelta(seconds=LIFETIME)
