@@ -96,6 +96,7 @@ def find_part(
 ) -> Lookup:
     """Found, Absent (with its evidence) or CannotTell for the request's post. ``status``
     reads a container's state; without it the staged container is not asked about."""
+    published = False  # the staged container says it was made a post
     if staged and status is not None:
         try:
             state = status(staged)
@@ -103,6 +104,18 @@ def find_part(
             return CannotTell.because(exc, f"asking about container {staged}")
         if state in NEVER_PUBLISHED:
             return Absent(Coverage.record_key(f"container {staged} ({state}: never published)"))
+        published = state == "PUBLISHED"
+    answer = _search(lister, request, part_index, since)
+    if published and isinstance(answer, Absent):
+        # Instagram says the post exists: a caption we cannot match is no proof of absence.
+        return CannotTell(f"container {staged} was published, but no post with its caption shows")
+    return answer
+
+
+def _search(
+    lister: MediaLister, request: PublishRequest, part_index: int, since: datetime
+) -> Lookup:
+    """The account's media, newest first, back to ``since``, for the part's caption."""
     caption = request.parts[part_index].text.strip()
     since = since - CLOCK_MARGIN
     deadline = lister.clock.monotonic() + lister.seconds

@@ -12,6 +12,7 @@ import pytest
 from scheduler.errors import ConfigError
 from scheduler.platforms.base import (
     Absent,
+    CannotTell,
     Found,
     Invalid,
     OutcomeUnknown,
@@ -222,3 +223,16 @@ def test_a_failed_first_comment_leaves_the_post_recorded(h: InstagramHarness) ->
     # Once recorded, the post is done: the comment is not tried a second time.
     h.publisher().publish(replace(request, done=result.parts))
     assert len(h.fake.media[0].comments) <= 1
+
+
+def test_a_published_container_whose_post_cannot_be_matched_is_never_absent(
+    h: InstagramHarness,
+) -> None:
+    h.fake.inject("POST", PUBLISH, Fault.drop_after())
+    request = h.request("Said once")
+    staged, error = staged_publish(h, request)
+    assert isinstance(error, OutcomeUnknown)
+    h.fake.media[0].caption = "Said once, then edited in the app"
+    answer = h.publisher().find(replace(request, staged=staged), 0)
+    assert isinstance(answer, CannotTell) and "was published" in answer.reason
+    assert isinstance(h.publisher().find(request, 0), Absent)  # without the container: absent
