@@ -5,10 +5,10 @@ the care lint and the review pages read them; the daemon turns them into Publish
 
 The content hash covers everything that would be sent to the platform (text parts, media
 digests and alt text, content warning, language, labels, visibility, reply settings, link
-card) and where it would go (the destination: platform, host and handle or username, so that
-pointing an account elsewhere voids its approvals), and nothing else (the due time, the
-source location, the author). Approvals
-are bound to the hash; the ledger voids them separately when the due time moves.
+card, a story's title, HTML, slug, excerpt, terms and byline) and where it would go (the
+destination: platform, host and handle or username, so that pointing an account elsewhere
+voids its approvals), and nothing else (the due time, the source location, the author).
+Approvals are bound to the hash; the ledger voids them separately when the due time moves.
 """
 
 from __future__ import annotations
@@ -67,6 +67,46 @@ class LinkCard:
 
 
 @dataclass(frozen=True, slots=True)
+class Story:
+    """What a long-form story sends beside its text: the first part's text is the story as
+    people and the care lint read it (title, excerpt, Markdown body), its media the featured
+    image; this is the rest, with the body as the HTML the site is sent."""
+
+    title: str
+    html: str  # the body rendered from Markdown, the byline (and a content warning) first
+    slug: str
+    excerpt: str | None = None
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    byline: str | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "html": self.html,
+            "slug": self.slug,
+            "excerpt": self.excerpt,
+            "categories": list(self.categories),
+            "tags": list(self.tags),
+            "byline": self.byline,
+        }
+
+    @classmethod
+    def from_data(cls, data: Any) -> Story | None:
+        if not isinstance(data, dict):
+            return None
+        return cls(
+            title=data["title"],
+            html=data["html"],
+            slug=data["slug"],
+            excerpt=data.get("excerpt"),
+            categories=tuple(data.get("categories", ())),
+            tags=tuple(data.get("tags", ())),
+            byline=data.get("byline"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Part:
     """One post of a thread (a single post is a thread of one part)."""
 
@@ -109,6 +149,7 @@ class Draft:
     source: str = ""  # "path:line" of the post in the campaign files
     destination: Destination | None = None  # where it goes; None only in old payloads
     first_comment: str | None = None  # posted under the post, where the platform has them
+    story: Story | None = None  # a long-form story's title, HTML, slug and terms
     content_hash: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -148,6 +189,8 @@ class Draft:
             sent["destination"] = self.destination.to_data()
         if self.first_comment is not None:  # absent otherwise: older drafts keep their hash
             sent["first_comment"] = self.first_comment
+        if self.story is not None:  # only stories carry it: other drafts keep their hashes
+            sent["story"] = self.story.to_data()
         return sent
 
     def to_payload(self) -> dict[str, Any]:
@@ -195,6 +238,7 @@ class Draft:
             "source": self.source,
             "destination": None if self.destination is None else self.destination.to_data(),
             "first_comment": self.first_comment,
+            "story": None if self.story is None else self.story.to_data(),
             "content_hash": self.content_hash,
         }
 
@@ -228,6 +272,7 @@ class Draft:
             source=data.get("source", ""),
             destination=Destination.from_data(data.get("destination")),
             first_comment=data.get("first_comment"),
+            story=Story.from_data(data.get("story")),
             content_hash=data.get("content_hash", ""),
         )
 

@@ -16,11 +16,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
 from pydantic import model_validator as _model_validator
-from pydantic_core import PydanticCustomError
 
 from scheduler import descriptors
 from scheduler.accounts import AccountSpec
-from scheduler.campaign.problems import SourceMap, did_you_mean
+from scheduler.campaign.problems import SourceMap, did_you_mean, problem
+from scheduler.campaign.story import StoryFields, takes
 from scheduler.descriptors import Descriptor
 from scheduler.destination import UnsafeEndpoint, endpoint
 
@@ -44,15 +44,6 @@ def names() -> tuple[str, ...]:
 def _either(values: list[str] | tuple[str, ...]) -> str:
     *rest, last = values
     return f"{', '.join(rest)} or {last}" if rest else last
-
-
-def problem(message: str, hint: str | None = None, key: str | None = None) -> PydanticCustomError:
-    """A validation error the loader prints as ``message (hint: ...)``, at ``key`` of the
-    mapping being validated when one is given."""
-    context = {"message": message, "hint": hint or ""}
-    if key is not None:
-        context["key"] = key
-    return PydanticCustomError("campaign", "{message}", context)
 
 
 def _duration(value: Any) -> Any:
@@ -383,7 +374,7 @@ class Variant(Content):
 RESERVED_POST_KEYS = frozenset({"due", "local", "latest_due", "source", "index"})
 
 
-class Post(Content):
+class Post(Content, StoryFields):
     id: str
     day: int | None = Field(default=None, ge=1, le=366)  # campaign day: 1 = week_start
     weekday: (
@@ -450,7 +441,10 @@ class Post(Content):
 
     @_model_validator(mode="after")
     def _when(self) -> Post:
-        if self.text is None and self.thread is None:
+        wrong = self.story_problem(self.model_fields_set)
+        if wrong is not None:
+            raise wrong
+        if self.kind != "story" and self.text is None and self.thread is None:
             raise problem("a post needs 'text' or 'thread'", "add text: | and the words")
         placed = [k for k in ("day", "weekday", "date") if getattr(self, k) is not None]
         if self.at is not None and (placed or self.time is not None):
@@ -543,4 +537,8 @@ class Campaign(CampaignHeader):
         raise KeyError(post_id)
 
     def accounts_of(self, post: Post) -> list[str]:
-        return list(self.accounts) if post.accounts is None else list(post.accounts)
+        """The post's accounts; by default every account whose platform takes its kind (a
+        story goes to the sites, a social post to the social accounts)."""
+        if post.accounts is not None:
+            return list(post.accounts)
+        return [n for n, a in self.accounts.items() if takes(a.descriptor, post.kind)]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
 
 from scheduler.campaign.yamlread import Loc, Positions
 
@@ -198,3 +199,12 @@ def _kind(value: Any) -> str:
     shown = repr(value)
     # A message names the value, it does not reprint a whole paragraph of it.
     return shown if len(shown) <= 60 else f"{shown[:50]}…' ({len(str(value))} characters)"
+
+
+def problem(message: str, hint: str | None = None, key: str | None = None) -> PydanticCustomError:
+    """A validation error the loader prints as ``message (hint: ...)``, at ``key`` of the
+    mapping being validated when one is given."""
+    context = {"message": message, "hint": hint or ""}
+    if key is not None:
+        context["key"] = key
+    return PydanticCustomError("campaign", "{message}", context)

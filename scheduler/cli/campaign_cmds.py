@@ -21,6 +21,7 @@ from scheduler.errors import CampaignError, UsageError
 
 if TYPE_CHECKING:
     from scheduler.care import Finding
+    from scheduler.draft import Story
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -147,6 +148,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
             print("    " + "; ".join(extras))
         if d.content_warning:
             print(f"CW: {d.content_warning}")
+        if d.story is not None:
+            print_story(d.story)
         for k, part in enumerate(d.parts):
             label = f"part {k + 1}/{len(d.parts)}, " if len(d.parts) > 1 else ""
             print(f"--- {label}{count(k)}")
@@ -294,3 +297,15 @@ def cmd_lint(args: argparse.Namespace) -> int:
         raise CampaignError(problems)
     print(format_json(findings) if args.json else format_text(findings))
     return 1 if any(f.severity == "block" for f in findings) else 0
+
+
+def print_story(story: Story) -> None:
+    """What a site is sent beside the story's text: its address, terms and HTML body."""
+    print(f"    title: {story.title}")
+    print(f"    slug: {story.slug}")
+    if story.categories:
+        print("    categories: " + ", ".join(story.categories))
+    if story.tags:
+        print("    tags: " + ", ".join(story.tags))
+    print("--- the body as the site is sent it (HTML)")
+    print(story.html.rstrip())

@@ -140,6 +140,7 @@ def draft(
         "reply_settings": d.reply_settings,
         "link": None if link is None else {"url": link.url, "title": link.title},
         "parts": parts,
+        **({} if d.story is None else {"story": d.story.to_data()}),
         "content_hash": d.content_hash,
         "source": d.source,
         "findings": [f.to_json() for f in sort_findings(findings)],

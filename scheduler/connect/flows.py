@@ -7,8 +7,8 @@
   confidential client, from the credentials) runs the code flow with PKCE. X rotates refresh
   tokens, so the pair goes where the X publisher keeps them (its token store, which it reads
   before the credentials); the secrets file keeps the client id.
-* ``app_password`` (Bluesky): a prompt that does not echo; a value that is not in the shape of
-  an app password is refused, since it is most likely the account's own password.
+* ``app_password`` (Bluesky, WordPress): a prompt that does not echo; a value not in the shape
+  the descriptor gives is refused, since it is most likely the account's own password.
 """
 
 from __future__ import annotations
@@ -32,8 +32,6 @@ from scheduler.platforms.x_auth import TokenPair, token_store_for, token_url_for
 from scheduler.settings import Secret
 
 APP_NAME = "Campaign scheduler"
-# Bluesky shows an app password as four groups of four letters and digits.
-_APP_PASSWORD = re.compile(r"^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$")
 
 
 @dataclass(frozen=True)
@@ -194,11 +192,12 @@ def _app_password(spec: AccountSpec, way: Connect, secrets_file: Path, prompts: 
     redact.register(value)  # whatever was typed, even a main password, is never echoed
     if not value:
         raise UsageError("no app password given; nothing was stored")
-    if not _APP_PASSWORD.match(value):
+    if not re.match(way.password_pattern, value.replace(" ", "")):
+        shape = f" (they look like {way.password_shape})" if way.password_shape else ""
         raise UsageError(
-            "that is not an app password (they look like xxxx-xxxx-xxxx-xxxx); it may be the "
-            "account's own password, which the scheduler must never hold; nothing was stored",
-            hint="make one under Settings -> Privacy and security -> App passwords",
+            f"that is not an app password{shape}; it may be the account's own password, "
+            "which the scheduler must never hold; nothing was stored",
+            hint=f"make one under {way.password_where}" if way.password_where else None,
         )
     save_account(secrets_file, spec.name, {field: Secret(value)})
     return f"app password stored in {secrets_file}"

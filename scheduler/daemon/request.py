@@ -104,4 +104,5 @@ def build_request(
         else LinkCardRequest(url=link.url, title=link.title, description=link.description),
         first_comment=draft.first_comment,
         done=done,
+        story=draft.story,
     )

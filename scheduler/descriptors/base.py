@@ -115,6 +115,12 @@ class Connect:
     # client_id and client_secret in the form ("post", what every Mastodon version takes).
     client_auth: str = "basic"
     secret_field: str | None = None  # the field an app password is stored under
+    # What an app password looks like (a regular expression over the typed value, spaces
+    # removed), so that a main password typed by mistake is refused; how messages show it;
+    # and where people make one.
+    password_pattern: str = ".+"
+    password_shape: str = ""
+    password_where: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +156,10 @@ class Descriptor:
     labels: tuple[str, ...] = ()  # the self-labels a post may carry (Bluesky)
     reply_settings: bool = False  # who may reply (X)
     facets: bool = False  # entities sent with the text, found by us (Bluesky)
+    # What kinds of post it takes: social posts (text, threads) and long-form stories
+    # (a title, an HTML body, an excerpt, a featured image, categories, tags and a slug).
+    posts: bool = True
+    stories: bool = False
     settings: tuple[str, ...] = ()  # account settings in campaign files
     required: tuple[tuple[str, str], ...] = ()  # (setting, example) an account must give
     endpoint_setting: str | None = None  # the setting naming the server, if any

@@ -56,6 +56,13 @@ BLUESKY = register(
             ),
         ),
         publisher="scheduler.platforms.bluesky:create",
-        connect=Connect(kind="app_password", secret_field="app_password"),
+        connect=Connect(
+            kind="app_password",
+            secret_field="app_password",
+            # Bluesky shows an app password as four groups of four letters and digits.
+            password_pattern=r"^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$",
+            password_shape="xxxx-xxxx-xxxx-xxxx",
+            password_where="Settings -> Privacy and security -> App passwords",
+        ),
     )
 )

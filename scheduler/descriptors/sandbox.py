@@ -20,6 +20,7 @@ SANDBOX = register(
         content_warning=True,
         link_cards=True,
         language=True,
+        stories=True,  # a story is written to the outbox like any post
         settings=("as_platform", "max_chars"),
         dedupe=Dedupe(key="outbox file name", lookup=True),
         publisher="scheduler.platforms.sandbox:create",

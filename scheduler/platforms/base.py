@@ -31,7 +31,7 @@ from scheduler.accounts import AccountSpec
 from scheduler.clock import Clock
 from scheduler.credentials import CredentialStore
 from scheduler.descriptors import Descriptor
-from scheduler.draft import PartResult
+from scheduler.draft import PartResult, Story
 from scheduler.errors import PublishError
 from scheduler.redact import redact_optional
 
@@ -68,6 +68,7 @@ __all__ = [
     "Renewable",
     "RequestGate",
     "StagedCallback",
+    "Story",
     "Transient",
     "page_coverage",
     "read_page",
@@ -188,6 +189,8 @@ class PublishRequest:
     # What earlier attempts staged on the platform before making a part public (a Meta media
     # container), by part index: the publisher asks its status before staging again.
     staged: Mapping[int, str] = field(default_factory=dict)
+    # A long-form story's title, HTML, slug and terms (its text and image are the part's).
+    story: Story | None = None
 
 
 @dataclass(frozen=True, slots=True)

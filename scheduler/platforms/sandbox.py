@@ -89,7 +89,7 @@ def own_body(
     """The sandbox's own record of a part: every field of the request."""
     part = request.parts[index]
     parent = earlier[index - 1] if index > 0 else None
-    body = {
+    body: dict[str, Any] = {
         "text": part.text,
         "media": [
             {
@@ -117,6 +117,8 @@ def own_body(
             "description": request.link.description,
         },
     }
+    if request.story is not None:
+        body["story"] = request.story.to_data()
     return body, {}
 
 

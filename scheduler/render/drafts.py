@@ -42,6 +42,7 @@ from scheduler.descriptors.fits import MediaFacts, Misfit, is_gif_limit, part_mi
 from scheduler.draft import Draft, LinkCard, Media, Part
 from scheduler.errors import CampaignError
 from scheduler.render.budgets import Limits, cpu_time
+from scheduler.render.story import kind_problem, story_draft
 from scheduler.render.templates import (
     ACCOUNT_NAMES,
     TEMPLATE_ERRORS,
@@ -224,8 +225,12 @@ class Renderer:
 
     def draft(self, index: int, post: Post, account_name: str, account: Account) -> Draft | None:
         c = self.campaign
-        values, origin = self.content_for(post, account_name, account)
         rules = account.descriptor.with_limit(account.max_chars)
+        if kind_problem(self, index, post, account_name, rules):
+            return None
+        if post.kind == "story":
+            return story_draft(self, index, post, account_name, account)
+        values, origin = self.content_for(post, account_name, account)
         platform = rules.name
         scope = dict(self.base_vars)
         scope.update(post.vars)

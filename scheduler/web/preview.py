@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from scheduler import descriptors
 from scheduler.descriptors import Descriptor
 from scheduler.descriptors.fits import link_shown, part_count
-from scheduler.draft import Draft, Facet, Part
+from scheduler.draft import Draft, Facet, Part, Story
 
 # Plain-text entities for platforms that find them themselves (everything but Bluesky, whose
 # facets come with the draft).
@@ -76,6 +76,10 @@ class DraftView:
     content_hash: str
     media_first: bool = False  # images above the text, as the platform shows them
     first_comment: str | None = None  # posted under the post
+    # A story's title, slug, terms and HTML. The HTML is shown only inside a sandboxed frame
+    # (no scripts, no forms, an origin of its own, the pages' own policy inherited): it is
+    # escaped into ``srcdoc``, never put into the page as markup.
+    story: Story | None = None
 
     @property
     def is_thread(self) -> bool:
@@ -181,6 +185,7 @@ def draft_view(draft: Draft, rules: Descriptor | None = None) -> DraftView:
         content_hash=draft.content_hash,
         media_first=rules.media_first,
         first_comment=draft.first_comment,
+        story=draft.story,
     )
 
 

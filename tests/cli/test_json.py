@@ -172,8 +172,9 @@ def test_accounts_check(
         "mhaw-mastodon": "ok",
         "mhaw-x": "missing",
         "mhaw-instagram": "missing",  # no token given here
+        "mhaw-blog": "missing",
     }
-    assert doc["counts"] == {"ok": 2, "problems": 2}
+    assert doc["counts"] == {"ok": 2, "problems": 3}
     assert TOKEN not in str(doc) and PASSWORD not in str(doc)
 
 

@@ -1,4 +1,4 @@
-"""Bluesky: the app-password prompt, and what it refuses."""
+"""Bluesky and WordPress: the app-password prompt, and what it refuses."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from scheduler.platforms.base import PlatformContext
 SPEC = AccountSpec("mhaw-bluesky", "bluesky", {"handle": "mhaw.test"})
 
 
-def run(tmp_path: Path, typed: str) -> tuple[Path, list[str]]:
+def run(tmp_path: Path, typed: str, spec: AccountSpec = SPEC) -> tuple[Path, list[str]]:
     secrets = tmp_path / "secrets.toml"
     asked: list[str] = []
 
@@ -37,7 +37,7 @@ def run(tmp_path: Path, typed: str) -> tuple[Path, list[str]]:
         outbox=tmp_path / "outbox",
     )
     prompts = Prompts(open_browser=no_browser, say=lambda _: None, ask_secret=ask)
-    connect_account(SPEC, get("bluesky"), context, secrets, prompts)
+    connect_account(spec, get(spec.platform), context, secrets, prompts)
     return secrets, asked
 
 
@@ -54,4 +54,25 @@ def test_what_is_not_an_app_password_is_refused(tmp_path: Path, typed: str) -> N
     with pytest.raises(UsageError, match="nothing was stored") as err:
         run(tmp_path, typed)
     assert typed.strip() == "" or typed not in err.value.message
+    assert not (tmp_path / "secrets.toml").exists()
+
+
+BLOG = AccountSpec(
+    "mhaw-blog", "wordpress", {"site": "https://blog.example.org", "username": "bot"}
+)
+
+
+@pytest.mark.parametrize("typed", ["abcd EFGH ijkl MNOP qrst 1234", "abcdEFGHijklMNOPqrst1234"])
+def test_a_wordpress_application_password_is_stored(tmp_path: Path, typed: str) -> None:
+    secrets, _ = run(tmp_path, typed + "\n", BLOG)
+    stored = tomllib.loads(secrets.read_text(encoding="utf-8"))
+    assert stored["accounts"]["mhaw-blog"] == {"app_password": typed}
+
+
+@pytest.mark.parametrize("typed", ["my login password", "abcd-efgh-ijkl-mnop", "wxyz 9876"])
+def test_what_is_not_a_wordpress_application_password_is_refused(
+    tmp_path: Path, typed: str
+) -> None:
+    with pytest.raises(UsageError, match="abcd efgh ijkl mnop qrst uvwx"):
+        run(tmp_path, typed, BLOG)
     assert not (tmp_path / "secrets.toml").exists()

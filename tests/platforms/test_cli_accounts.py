@@ -88,7 +88,7 @@ def test_reports_each_account_plainly(
     instagram_line = next(line for line in out.splitlines() if "mhaw-instagram" in line)
     assert instagram_line.startswith("ok") and "@mhaw" in instagram_line
     assert "the token expires at 2099-07-01 09:30 UTC" in instagram_line
-    assert "1 of 4 accounts need attention" in out
+    assert "2 of 5 accounts need attention" in out  # mhaw-x, and the blog without a password
     assert TOKEN not in out and PASSWORD not in out and IG_TOKEN not in out
 
 
@@ -136,3 +136,27 @@ def test_unsafe_secrets_file_is_refused(
     main(["accounts", "check", str(path), "--secrets", str(secrets)])
     out = capsys.readouterr().out
     assert next(line for line in out.splitlines() if "mhaw-mastodon" in line).startswith("ok")
+
+
+def test_a_wordpress_account_signs_in_as_its_user(
+    tmp_path: Path,
+    data_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from scheduler.clock import SystemClock
+    from tests.fakes.wordpress import FakeWordPress
+
+    password = "abcd1234EFGH5678ijkl9012"
+    with FakeWordPress(SystemClock(), "campaign-scheduler", password) as site:
+        folder = tmp_path / "mhaw"
+        shutil.copytree(CAMPAIGNS / "mhaw-2026", folder)
+        header = folder / "campaign.yaml"
+        text = header.read_text(encoding="utf-8")
+        header.write_text(text.replace("https://stories.example.org", site.base_url))
+        monkeypatch.setenv(env_name("mhaw-blog", "app_password"), password)
+        main(["accounts", "check", str(folder), "--timeout", "2"])
+        out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if "mhaw-blog (wordpress)" in line)
+    assert line.startswith("ok") and "campaign-scheduler" in line, out
+    assert password not in out

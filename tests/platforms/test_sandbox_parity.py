@@ -66,7 +66,9 @@ def _differences(written: Any, sent: Any, files: set[str], where: str = "") -> l
     """Where the outbox body differs from the sent one. What only the platform assigns has
     a stand-in in the outbox: an upload's id is the file's name, a blob lacks its ref."""
     if isinstance(written, str) and written in files:
-        return [] if isinstance(sent, str) and sent else [f"{where}: no upload id"]
+        # A platform's id may be a number (a WordPress media id).
+        made = isinstance(sent, str | int) and not isinstance(sent, bool) and sent
+        return [] if made else [f"{where}: no upload id"]
     if isinstance(written, dict) and isinstance(sent, dict):
         keys = set(written) if written.get("$type") == "blob" else set(written) | set(sent)
         found: list[str] = []

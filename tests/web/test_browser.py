@@ -265,3 +265,35 @@ def test_a_phone_reviewer_approves_every_account_from_the_top(web: Web, page: An
         )
         assert state(web, "day1-story", "masto") == "approved"
         assert state(web, "day1-story", "bsky") == "approved"
+
+
+def test_a_story_reads_in_its_sandboxed_frame(web: Web, page: Any) -> None:
+    """The story's HTML is shown only inside a frame with no rights; under the pages' strict
+    content security policy the words must still be there to read."""
+    from playwright.sync_api import expect
+
+    web.edit(
+        "accounts:\n",
+        "accounts:\n  blog:\n    platform: wordpress\n    site: https://stories.example.org\n"
+        "    username: campaign-bot\n",
+    )
+    web.edit(
+        "posts:\n",
+        "posts:\n"
+        "  - id: lou-story\n"
+        "    kind: story\n"
+        "    day: 1\n"
+        '    time: "07:30"\n'
+        "    title: Running alongside\n"
+        "    body: |\n"
+        "      For me, running is **maintenance**.\n\n"
+        "      <script>document.title = 'ran'</script>\n",
+    )
+    with serving(web.app) as base:
+        sign_in(page, base, web)
+        page.goto(f"{base}/c/mhaw-test/post/lou-story")
+        frame = page.frame_locator("iframe[sandbox]").first
+        expect(frame.locator("strong")).to_have_text("maintenance")
+        expect(frame.locator("body")).to_contain_text("running is maintenance")
+        assert page.title() != "ran"
+        assert frame.locator("script").count() == 0
