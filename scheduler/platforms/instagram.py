@@ -46,12 +46,13 @@ from scheduler.platforms.base import (
 from scheduler.platforms.http import HttpClient, json_body
 from scheduler.platforms.instagram_find import MediaLister, find_part
 from scheduler.platforms.rules import check_request
-from scheduler.redact import register
+from scheduler.redact import filter_loggers, register
 from scheduler.settings import Secret
 
 __all__ = ["InstagramPublisher", "RenewableInstagramPublisher", "create", "sandbox_body"]
 
 log = logging.getLogger("scheduler.platforms.instagram")
+URL_LOGGERS = ("scheduler.platforms.http", "urllib3", "urllib3.connectionpool")
 
 # Facebook Login's host: its tokens are not refreshed by Instagram's endpoint.
 FACEBOOK_LOGIN_HOST = "https://graph.facebook.com"
@@ -223,6 +224,9 @@ class InstagramPublisher:
                 self._container(child, f"preparing image {i + 1}")
                 for i, child in enumerate(children)
             ]
+            # A carousel names only children Instagram has finished fetching.
+            for child_id in ids:
+                self._wait_until_finished(child_id)
             fields = {**fields, "children": ",".join(ids)}
         return self._container(fields, "preparing the post")
 
@@ -426,6 +430,9 @@ class RenewableInstagramPublisher(InstagramPublisher):
 
     def renew(self) -> datetime | None:
         what = "renewing the token"
+        # The refresh endpoint takes the token in the query string, which the HTTP loggers
+        # print at debug level: they pass the one redaction first.
+        filter_loggers(URL_LOGGERS)
         response = self.http.request(
             "GET",
             f"{self.host}/refresh_access_token",

@@ -4,6 +4,7 @@ person when the platform refuses."""
 
 from __future__ import annotations
 
+import logging
 import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -173,3 +174,13 @@ def test_a_renewal_kept_elsewhere_is_not_asked_again_at_every_sweep(setup: Setup
         keeper.renew_due([setup.spec])
     assert len(setup.fake.refreshed) == 1
     assert keeper.expiry(setup.spec.name) == NOW + timedelta(seconds=LIFETIME)
+
+
+def test_neither_token_shows_in_the_logs_of_a_renewal(
+    setup: Setup, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    context = setup.context(NOW + timedelta(days=3))
+    setup.keeper(context).renew_due([setup.spec])
+    assert setup.fake.refreshed and "refresh_access_token" in caplog.text
+    assert TOKEN not in caplog.text and setup.fake.refreshed[0] not in caplog.text

@@ -236,3 +236,10 @@ def test_a_published_container_whose_post_cannot_be_matched_is_never_absent(
     answer = h.publisher().find(replace(request, staged=staged), 0)
     assert isinstance(answer, CannotTell) and "was published" in answer.reason
     assert isinstance(h.publisher().find(request, 0), Absent)  # without the container: absent
+
+
+def test_a_carousel_waits_for_its_children(h: InstagramHarness) -> None:
+    h.fake.hold(2)  # the first child is still being fetched for two looks
+    images = (h.image("a.jpg", alt="First photo"), h.image("b.jpg", alt="Second photo"))
+    h.publisher().publish(h.request("Two photos", media=images))
+    assert h.fake.media[0].alts == ("First photo", "Second photo")
