@@ -67,6 +67,18 @@ class LinkCard:
 
 
 @dataclass(frozen=True, slots=True)
+class After:
+    """A post this draft waits on, on one account, and the stand-in its text holds for that
+    post's address until it is live (``render.after`` makes it; the daemon swaps it for the
+    address the ledger recorded when the post went out). ``placeholder`` is empty when the
+    text does not use the address."""
+
+    post_id: str
+    account: str
+    placeholder: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Story:
     """What a long-form story sends beside its text: the first part's text is the story as
     people and the care lint read it (title, excerpt, Markdown body), its media the featured
@@ -149,6 +161,7 @@ class Draft:
     source: str = ""  # "path:line" of the post in the campaign files
     destination: Destination | None = None  # where it goes; None only in old payloads
     first_comment: str | None = None  # posted under the post, where the platform has them
+    after: tuple[After, ...] = ()  # posts this one waits on (``after:`` in the campaign)
     story: Story | None = None  # a long-form story's title, HTML, slug and terms
     content_hash: str = field(default="", compare=False)
 
@@ -189,6 +202,10 @@ class Draft:
             sent["destination"] = self.destination.to_data()
         if self.first_comment is not None:  # absent otherwise: older drafts keep their hash
             sent["first_comment"] = self.first_comment
+        if self.after:
+            # Which post's address goes where: the address itself is not known until that
+            # post is live, and the approval covers everything but it.
+            sent["after"] = [[a.post_id, a.account, a.placeholder] for a in self.after]
         if self.story is not None:  # only stories carry it: other drafts keep their hashes
             sent["story"] = self.story.to_data()
         return sent
@@ -240,7 +257,11 @@ class Draft:
             "first_comment": self.first_comment,
             "story": None if self.story is None else self.story.to_data(),
             "content_hash": self.content_hash,
-        }
+        } | (
+            {"after": [[a.post_id, a.account, a.placeholder] for a in self.after]}
+            if self.after
+            else {}
+        )
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Draft:
@@ -272,6 +293,7 @@ class Draft:
             source=data.get("source", ""),
             destination=Destination.from_data(data.get("destination")),
             first_comment=data.get("first_comment"),
+            after=tuple(After(*a) for a in data.get("after", ())),
             story=Story.from_data(data.get("story")),
             content_hash=data.get("content_hash", ""),
         )

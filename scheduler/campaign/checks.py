@@ -3,6 +3,7 @@ and variants of each post, duplicate post ids, and each post's time (which it al
 
 from __future__ import annotations
 
+from scheduler.campaign.after import after_problems
 from scheduler.campaign.model import CampaignHeader, Content, Post, names
 from scheduler.campaign.problems import Problem, SourceMap, did_you_mean
 from scheduler.campaign.schedule import TimeProblem, resolve_post, suggest_zone, zone
@@ -166,7 +167,7 @@ def cross_check(header: CampaignHeader, posts: list[Post], src: SourceMap) -> li
                 post.local, post.due, post.latest_due = resolve_post(post, header)
             except TimeProblem as exc:
                 add(src.post_problem(i, (exc.where,), f"post {post.id!r}: {exc.message}", exc.hint))
-
+    problems.extend(after_problems(posts, src))
     return problems
 
 

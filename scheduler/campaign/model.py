@@ -334,6 +334,19 @@ def _labels(value: Any) -> Any:
 Labels = Annotated[list[str], BeforeValidator(_labels)]
 
 
+def _after(value: Any) -> Any:
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        for item in value:
+            if not isinstance(item, str) or not _ID.fullmatch(item):
+                raise problem(
+                    f"{item!r} is not a post id",
+                    "write the id of the post this one waits on, e.g. after: d1-story",
+                )
+    return value
+
+
 class Content(Strict):
     """What a post says; a variant overrides any of it for one platform or account."""
 
@@ -391,6 +404,11 @@ class Post(Content, StoryFields):
     author: str | None = None  # a team member's email
     latest: dt.datetime | None = None  # local; after this the post is missed
     max_lateness: Duration | None = None
+    # Posts (ids in this campaign) this one waits on: it goes out only once they are live,
+    # and its texts may use their addresses, ``{{ story('id').url }}`` (``campaign.after``).
+    after: Annotated[list[str], BeforeValidator(_after)] = Field(default_factory=list)
+    # The longest such an address may be, where a platform counts it in full (Bluesky).
+    url_max: int | None = Field(default=None, ge=12, le=2000)
     # Filled in by the loader:
     local: dt.datetime | None = None  # aware, campaign timezone
     due: dt.datetime | None = None  # aware, UTC

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from scheduler.campaign import load_campaign
+    from scheduler.campaign.after import notes as after_notes
     from scheduler.care.report import format_text, severity_counts, sort_findings
     from scheduler.cli.accounts_cmds import destination_holds
     from scheduler.cli.common import settings_from
@@ -60,6 +61,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 bar.advance()
             all_findings.extend(findings)
             held = destination_holds(settings_from(args), campaign, SystemClock())
+            said = after_notes(campaign.posts, campaign.sources)
             checked.append(
                 {
                     "path": path,
@@ -68,6 +70,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                     "drafts": len(drafts),
                     "accounts": len(campaign.accounts),
                     "findings": [f.to_json() for f in sort_findings(findings)],
+                    "notes": [jsonout.problem(n) for n in said],
                     "held": [
                         {"account": h.account, "reason": h.reason(), "command": h.command(path)}
                         for h in held
@@ -79,6 +82,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                     f"{path}: ok: {len(campaign.posts)} posts, {len(drafts)} drafts "
                     f"on {len(campaign.accounts)} accounts"
                 )
+                for note in said:
+                    print(note)
                 if findings:
                     print(format_text(findings))
                 for h in held:
@@ -103,6 +108,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     from scheduler.campaign import load_campaign
     from scheduler.campaign.problems import did_you_mean
     from scheduler.render import render_campaign
+    from scheduler.render.after import described as waits_described
 
     campaign = load_campaign(args.path)
     drafts = render_campaign(campaign)
@@ -163,6 +169,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
             print(f"    link card: {link.url}" + (f" - {link.title}" if link.title else ""))
         if d.first_comment:
             print(f"--- first comment\n{d.first_comment}")
+        for line in waits_described(d):
+            print(f"    {line}")
         print(f"    hash {d.content_hash[:19]}  source {d.source}")
         print_care(care.lint(d))
         print()

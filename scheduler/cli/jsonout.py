@@ -144,6 +144,12 @@ def draft(
         "content_hash": d.content_hash,
         "source": d.source,
         "findings": [f.to_json() for f in sort_findings(findings)],
+        # Posts this one waits on; ``stands_in`` is what the text holds for that post's
+        # address until it is live (null when the text does not use it).
+        "after": [
+            {"post": a.post_id, "account": a.account, "stands_in": a.placeholder or None}
+            for a in d.after
+        ],
     }
 
 

@@ -220,8 +220,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             found = ledger.list(campaign)
             records += found
             rows += status_rows(found, ledger.rule, clock.now())
-        waits = ledger.account_pauses(now=clock.now())
+        account_pauses = ledger.account_pauses(now=clock.now())
         bound = {b.account: b for b in ledger.bound_destinations()}
+        waits = {r.key: ledger.waits(r.key) for r in records if r.draft.after}
     finally:
         ledger.close()
     # What the daemon knows: in flight, retries with their next attempt, URLs, problems.
@@ -231,8 +232,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         now=clock.now(),
         max_lateness=options.max_lateness,
         thread_completion=options.thread_completion,
-        account_pauses=waits,
+        account_pauses=account_pauses,
         bound=bound,
+        waits=waits,
     )
     if args.json:
         paused = [p.to_json() for p in pauses]

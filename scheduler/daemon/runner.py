@@ -31,6 +31,7 @@ from typing import Any
 
 from scheduler.accounts import EXPIRY_NOTICE, AccountSpec
 from scheduler.clock import Clock
+from scheduler.daemon.after import still_waits
 from scheduler.daemon.base import (
     CampaignSource,
     DaemonError,
@@ -318,12 +319,49 @@ class Daemon:
             last = self._last_chance(record)
             if when > now:
                 self._schedule_publish(key, when)
+            elif record.draft.after and self._still_waits(record, now, last):
+                return
             elif now > last:
                 self._close(Step(now, "missed", key, "its window closed before it was claimed"))
             elif now > window_end(record.due, record.latest, self.options.max_lateness):
                 # A started thread the ledger would not hand over now: if nothing changes by
                 # its completion limit, it is closed then, with its parts listed.
                 self._schedule_close(key, last + timedelta(seconds=1))
+
+    def _still_waits(self, record: Any, now: datetime, last: datetime) -> bool:
+        """A due draft waiting on others (a person told of any that needs one): closed when
+        its own window ends; until then publishing what it waits on wakes it (``_wake``)."""
+        pending = still_waits(self.ledger, self.reporter, self._pause, record.key, now)
+        if not pending:
+            return False
+        names = ", ".join(str(w.key) for w in pending)
+        if now > last:
+            reason = f"its window closed while it waited on {names}"
+            self._close(Step(now, "missed", record.key, reason))
+        else:
+            self.reporter.event("waiting_on", key=str(record.key), on=names)
+            self._schedule_close(record.key, last + timedelta(seconds=1))
+        return True
+
+    def _wake(self, key: DraftKey, outcome: str) -> None:
+        """``key`` was published (its dependants may go now) or will not go without a person
+        (its due dependants are told)."""
+        if outcome not in ("published", *NOT_PUBLISHED):
+            return
+        try:
+            dependants = self.ledger.dependants(key)
+        except LedgerError:
+            return
+        if not dependants:
+            return
+        if outcome == "published":
+            if self.dispatcher.running:
+                self.dispatcher.due(tuple(dependants))
+            else:
+                for dependant in dependants:
+                    self.fire(dependant)
+            return
+        self.settle(dependants)
 
     def _last_chance(self, record: Any) -> datetime:
         return last_chance(
@@ -349,6 +387,7 @@ class Daemon:
     def _process(self, claim: Any) -> str:
         outcome = self.worker.process(claim)
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        self._wake(claim.key, outcome)
         if outcome in ("retry_wait", "deferred"):
             with contextlib.suppress(LedgerError):
                 record = self.ledger.get(claim.key)
@@ -505,6 +544,7 @@ class Daemon:
         self.reporter.notice(
             Notice(kind="missed", draft=str(step.key), summary=reason, when=now, detail=detail)
         )
+        self._wake(step.key, "missed")
 
     def summary(self) -> dict[str, int]:
         """How many drafts of the loaded campaigns are in each state, from the ledger (so

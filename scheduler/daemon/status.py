@@ -18,7 +18,8 @@ from scheduler.clock import local_time
 from scheduler.daemon.notices import published_parts
 from scheduler.daemon.reconcile import UNAPPROVED, WAITING
 from scheduler.daemon.windows import THREAD_COMPLETION, finish_by, finishing_late, window_end
-from scheduler.ledger.base import Binding, BoundDestination
+from scheduler.draft import DraftKey
+from scheduler.ledger.base import Binding, BoundDestination, Wait
 
 GROUPS = (
     "problems",
@@ -146,6 +147,25 @@ def group_of(item: dict[str, Any], *, now: datetime) -> str:
     return "other"
 
 
+def waiting_on(item: dict[str, Any], record: Any, waits: Iterable[Wait]) -> None:
+    """What a draft not yet out waits on; a problem when that needs a person first."""
+    item["waiting_on"] = []
+    if str(record.state) not in WAITING | UNAPPROVED:
+        return
+    pending = [w for w in waits if not w.over]
+    item["waiting_on"] = [
+        {"key": str(w.key), "state": None if w.state is None else str(w.state), "url": w.url}
+        for w in pending
+    ]
+    stuck = [w for w in pending if w.needs_person]
+    if stuck and not item["problem"]:
+        named = ", ".join(f"{w.key} ({w.state or 'not in the ledger'})" for w in stuck)
+        item["problem"] = (
+            f"waiting on {named}: it goes out only once that is published; settle that first "
+            "(`scheduler resolve`, or a fix and a new approval)"
+        )
+
+
 def holding(record: Any, bound: Mapping[str, BoundDestination]) -> Binding | None:
     """The binding that holds this draft's account, if its destination is not the bound one."""
     destination = getattr(record.draft, "destination", None)
@@ -163,10 +183,12 @@ def build(
     thread_completion: float = THREAD_COMPLETION,
     account_pauses: Iterable[Any] = (),
     bound: Mapping[str, BoundDestination] | None = None,
+    waits: Mapping[DraftKey, Iterable[Wait]] | None = None,
 ) -> dict[str, Any]:
     """The report. ``account_pauses`` are the ledger's AccountPause rows in force (a
     platform's rate limit or a quota; a person's pause of a campaign is shown apart); with
-    ``bound`` (the ledger's bound destinations) held accounts show too."""
+    ``bound`` (the ledger's bound destinations) held accounts show too; with ``waits`` (the
+    ledger's ``waits`` of drafts that say ``after:``) what each waits on."""
     groups: dict[str, list[dict[str, Any]]] = {g: [] for g in GROUPS}
     held: dict[str, dict[str, Any]] = {}
     records = list(records)
@@ -186,6 +208,7 @@ def build(
         item = entry(
             record, now=now, max_lateness=max_lateness, thread_completion=thread_completion
         )
+        waiting_on(item, record, (waits or {}).get(record.key, ()))
         binding = holding(record, bound or {})
         if binding is not None:
             item["held"] = binding.reason()
@@ -279,5 +302,7 @@ def _line(group: str, item: dict[str, Any]) -> str:
         return f"{head}  window closed at {item['latest']}; {approval}, never published"
     if group == "upcoming":
         approval = "approved" if item["approved"] else "NOT APPROVED"
-        return f"{head}  {approval}{late}"
+        after = ", ".join(w["key"] for w in item.get("waiting_on") or ())
+        waiting = f"; waits on {after}" if after else ""
+        return f"{head}  {approval}{waiting}{late}"
     return f"{head}  {item['state']}{late}"

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from scheduler.clock import Clock
+from scheduler.daemon.after import WaitingOn, fill
 from scheduler.daemon.base import DaemonOptions, PublisherFor
 from scheduler.daemon.gate import LedgerGate
 from scheduler.daemon.notices import (
@@ -133,8 +134,13 @@ class Worker:
                 approved_hash=approved,
                 done=tuple(claim.parts_done),
             )
+            request = fill(self.ledger, draft, request)
+        except WaitingOn as exc:
+            self.ledger.release(claim, now=now)
+            self.reporter.event("released", key=str(claim.key), reason=str(exc))
+            return "released"
         except NotPublishable as exc:
-            return self._refuse(claim, str(exc))
+            return self._refuse(claim, exc.message, hint=exc.hint or "")
         if claim.takeover or claim.attempt > 1:
             # Containers an earlier attempt staged: the publisher asks about them first.
             request = replace(request, staged=self.ledger.staged(claim.key, claim.content_hash))
@@ -622,10 +628,10 @@ class Worker:
         self.ledger.retry_later(claim, next_attempt=retry_at, error=stored, now=now)
         return "retry_wait"
 
-    def _refuse(self, claim: Claim, reason: str) -> str:
+    def _refuse(self, claim: Claim, reason: str, hint: str = "") -> str:
         now = self.clock.now()
         self.ledger.give_up(claim, state="failed", reason=reason, now=now)
-        self._notice("failed", claim.draft, reason)
+        self._notice("failed", claim.draft, reason, detail=hint)
         return "failed"
 
     def _notice(

@@ -176,6 +176,11 @@ class Descriptor:
     # How long the platform's long-lived tokens last, where it says (Meta's: 60 days); a
     # publisher that can exchange one for a fresh one implements ``platforms.base.Renewable``.
     token_lifetime: timedelta | None = None
+    # The public address of one post: ``{who}`` is the identity setting's value, ``{id}`` the
+    # post's id there, at most ``post_id_max`` characters. Posts that wait on one (``after:``)
+    # keep room for its address from this; None where the address cannot be foretold.
+    post_address: str | None = None
+    post_id_max: int = 0
 
     def endpoint(self, settings: Mapping[str, str], override: str | None = None) -> str | None:
         """The server an account's requests go to, checked by the one endpoint rule: an
@@ -186,6 +191,20 @@ class Descriptor:
         if not raw:
             return None
         return checked_endpoint(raw if "://" in raw else "https://" + raw)
+
+    def address_of(self, who: str, post_id: str) -> str:
+        """The public address of post ``post_id`` of account ``who`` (``post_address``)."""
+        if self.post_address is None:
+            raise ValueError(f"{self.name}: no post address form")
+        return self.post_address.format(who=who, id=post_id)
+
+    def address_room(self, settings: Mapping[str, str]) -> int | None:
+        """The longest address a post of an account with ``settings`` can have; None when
+        it cannot be foretold."""
+        if self.post_address is None:
+            return None
+        who = settings.get(self.identity_setting or "", "")
+        return len(self.address_of(who, "")) + self.post_id_max
 
     def with_limit(self, max_chars: int | None) -> Descriptor:
         """The same platform with a server's own limit (a Mastodon instance's)."""

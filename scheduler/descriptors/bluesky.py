@@ -32,6 +32,9 @@ BLUESKY = register(
         labels=("sexual", "nudity", "porn", "graphic-media"),
         facets=True,
         identity_setting="handle",
+        # A post's page on the Bluesky app; the record key is a TID, always 13 characters.
+        post_address="https://bsky.app/profile/{who}/post/{id}",
+        post_id_max=13,
         settings=("handle", "service"),
         required=(("handle", "e.g. handle: yourname.bsky.social"),),
         endpoint_setting="service",

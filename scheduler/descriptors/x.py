@@ -30,6 +30,9 @@ X = register(
         ),
         reply_settings=True,
         identity_setting="username",
+        # A post's page; ids are unsigned 64-bit numbers, at most 20 digits.
+        post_address="https://x.com/{who}/status/{id}",
+        post_id_max=20,
         settings=("username", "reply_settings", "tier"),
         default_endpoint="https://api.x.com",
         # No idempotency key: a lost answer is settled by looking at the account's posts.

@@ -220,6 +220,30 @@ class DraftRecord:
         return self.approved_hash is not None and self.approved_hash == self.content_hash
 
 
+WAIT_NEEDS_PERSON = frozenset(
+    {State.FAILED, State.MISSED, State.OUTCOME_UNKNOWN, State.CANCELLED, State.REJECTED}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """A draft another one waits on (``after:``): its state (None when the ledger does not
+    hold it) and, once published, the address of its first part."""
+
+    key: DraftKey
+    state: State | None
+    url: str | None = None
+
+    @property
+    def over(self) -> bool:
+        return self.state is State.PUBLISHED
+
+    @property
+    def needs_person(self) -> bool:
+        """It will not be published without a person (so neither will what waits on it)."""
+        return self.state is None or self.state in WAIT_NEEDS_PERSON
+
+
 @dataclass(frozen=True, slots=True)
 class AccountPause:
     """An account that must not be called until ``until`` (a platform's reset, a quota)."""
@@ -513,6 +537,10 @@ class Ledger(Protocol):
     ) -> builtins.list[tuple[datetime, int]]: ...
 
     def count_published(self, account: str, *, since: datetime) -> int: ...
+
+    def waits(self, key: DraftKey) -> builtins.list[Wait]: ...
+
+    def dependants(self, key: DraftKey) -> builtins.list[DraftKey]: ...
 
     def ping(self) -> None:
         """Return when the database answers; LedgerUnavailable otherwise (health checks)."""

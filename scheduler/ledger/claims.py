@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from scheduler.clock import ensure_utc
 from scheduler.draft import Draft, DraftKey, PartResult
 from scheduler.ledger import tables as t
+from scheduler.ledger.after import waits_over
 from scheduler.ledger.base import ALL_CAMPAIGNS, Claim, LeaseLost, LedgerError
 from scheduler.ledger.core import (
     LedgerCore,
@@ -113,6 +114,7 @@ def claimable(now: datetime, thread_completion: Lease = 0.0) -> ColumnElement[bo
         d.c.approved_hash == d.c.content_hash,
         d.c.due <= now,
         not_paused(),
+        waits_over(),
         or_(
             and_(
                 window_open,

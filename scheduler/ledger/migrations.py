@@ -126,6 +126,22 @@ def _campaign_pause(conn: Connection) -> None:
         )
 
 
+def _dependencies(conn: Connection) -> None:
+    tables.draft_after.create(conn, checkfirst=True)
+    conn.execute(
+        text(
+            "CREATE INDEX IF NOT EXISTS ix_draft_after_key"
+            " ON draft_after (campaign, post_id, account)"
+        )
+    )
+    conn.execute(
+        text(
+            "CREATE INDEX IF NOT EXISTS ix_draft_after_target"
+            " ON draft_after (campaign, after_post, after_account)"
+        )
+    )
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -137,6 +153,7 @@ MIGRATIONS: list[Migration] = [
     ("0006_account_pauses", _account_pauses),
     ("0007_destinations", _destinations),
     ("0008_campaign_pause", _campaign_pause),
+    ("0010_dependencies", _dependencies),
 ]
 
 

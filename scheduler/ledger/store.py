@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from scheduler.clock import ensure_utc
 from scheduler.draft import Draft, DraftKey
 from scheduler.ledger import tables as t
+from scheduler.ledger.after import AfterOps
 from scheduler.ledger.base import (
     ApprovalRule,
     Attempt,
@@ -40,7 +41,7 @@ from scheduler.ledger.syncing import SyncOps
 SYNC_RETRIES = 5
 
 
-class SqlLedger(SyncOps, PauseOps, RateLimitOps, StagingOps, HealthOps, DestinationOps):
+class SqlLedger(SyncOps, PauseOps, RateLimitOps, StagingOps, HealthOps, DestinationOps, AfterOps):
     def get(self, key: DraftKey) -> DraftRecord:
         with self._read() as conn:
             return self._record_in(conn, key)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from scheduler.clock import ensure_utc
 from scheduler.draft import Draft, DraftKey
 from scheduler.ledger import tables as t
+from scheduler.ledger.after import write_after
 from scheduler.ledger.base import (
     ApprovalRule,
     Decision,
@@ -317,6 +318,7 @@ class SyncOps(LedgerCore):
             )
         self._log(conn, *log)
         requeued = self._apply_rule(conn, campaign, rule, now=now)
+        write_after(conn, campaign, drafts)
         return SyncReport(
             campaign=campaign,
             created=tuple(dr.key for dr, _ in plan.create),

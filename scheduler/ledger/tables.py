@@ -252,4 +252,16 @@ schedule_shifts = Table(
     ForeignKeyConstraint(list(KEY), [f"drafts.{c}" for c in KEY]),
 )
 
+# Which drafts wait on which (added by migration 0010): a draft is claimed only once every
+# draft it waits on is published. Rewritten for a campaign on each sync, from the drafts'
+# ``after``; a waited-on draft need not exist (the claim then waits).
+draft_after = Table(
+    "draft_after",
+    metadata,
+    *_key_columns(),
+    Column("after_post", String(200), nullable=False),
+    Column("after_account", String(200), nullable=False),
+    ForeignKeyConstraint(list(KEY), [f"drafts.{c}" for c in KEY]),
+)
+
 INITIAL_TABLES = [campaigns, drafts, decisions, events, attempts]

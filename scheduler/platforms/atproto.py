@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import regex
 
+from scheduler.descriptors.bluesky import BLUESKY
 from scheduler.descriptors.fits import card_carrier
 from scheduler.platforms.base import PublishRequest
 
@@ -228,7 +229,7 @@ def link_card(request: PublishRequest, index: int) -> dict[str, Any] | None:
 
 def post_url(handle_or_did: str, uri: str) -> str:
     rkey = uri.rsplit("/", 1)[-1]
-    return f"https://bsky.app/profile/{handle_or_did}/post/{rkey}"
+    return BLUESKY.address_of(handle_or_did, rkey)
 
 
 # The scope claim of a createSession access token tells how the account signed in: the main

@@ -250,7 +250,7 @@ class XPublisher:
         return str(self._user_id), str(self._username)
 
     def _url(self, tweet_id: str) -> str:
-        return f"{PUBLIC_BASE}/{self._username}/status/{tweet_id}"
+        return RULES.address_of(str(self._username), tweet_id)
 
     def _upload(self, media: Any, index: int) -> Uploaded:
         def go() -> Uploaded:

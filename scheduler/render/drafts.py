@@ -41,6 +41,7 @@ from scheduler.descriptors import Descriptor, destination_of
 from scheduler.descriptors.fits import MediaFacts, Misfit, is_gif_limit, part_misfits
 from scheduler.draft import Draft, LinkCard, Media, Part
 from scheduler.errors import CampaignError
+from scheduler.render.after import FUNCTION, addresses_for
 from scheduler.render.budgets import Limits, cpu_time
 from scheduler.render.story import kind_problem, story_draft
 from scheduler.render.templates import (
@@ -244,6 +245,8 @@ class Renderer:
         }
         scope["account"] = {"name": account_name, "platform": account.platform, **account.settings}
         scope["platform"] = platform
+        addresses = addresses_for(c, post, account_name)
+        scope[FUNCTION] = addresses
         key = (index, tuple(scope["post"]["hashtags"]))
 
         specs: list[tuple[PartSpec, Loc]]
@@ -398,6 +401,7 @@ class Renderer:
             source=post.source,
             destination=destination_of(account.spec(account_name)),
             first_comment=comment,
+            after=addresses.after(),
         )
 
     def _first_comment(

@@ -24,7 +24,8 @@ from scheduler.campaign.story import default_slug
 from scheduler.campaign.yamlread import Loc
 from scheduler.descriptors import Descriptor, descriptors, destination_of
 from scheduler.descriptors.fits import MediaFacts, Misfit, part_misfits
-from scheduler.draft import Draft, Media, Part, Story
+from scheduler.draft import After, Draft, Media, Part, Story
+from scheduler.render.after import waits_on
 from scheduler.render.templates import TemplateFailure
 
 if TYPE_CHECKING:
@@ -159,6 +160,9 @@ def story_draft(
         latest=post.latest_due,
         source=post.source,
         destination=destination_of(account.spec(account_name)),
+        # A story may wait on another post too (it then goes out after it); its texts have
+        # no use for that post's address.
+        after=tuple(After(pid, acc) for pid, acc in waits_on(c, post, account_name)),
         story=Story(
             title=title,
             html=story_html(body, byline=byline, cw=cw),

@@ -18,7 +18,9 @@ from scheduler.render.budgets import Limits, TooExpensive, cpu_time
 from scheduler.render.sandbox import BudgetedEnvironment
 
 TEMPLATE_MARKS = ("{{", "{%", "{#")
-ACCOUNT_NAMES = frozenset({"account", "platform"})
+# Names whose value differs per account; ``story`` gives the address of a post on the draft's
+# own account where that post goes there too.
+ACCOUNT_NAMES = frozenset({"account", "platform", "story"})
 
 
 # --- filters ---------------------------------------------------------------------------------
@@ -103,6 +105,15 @@ TEMPLATE_ERRORS = (
 )
 
 
+class TextProblem(ValueError):
+    """A function of ours refused what a text asked of it; says what to do instead."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
 @dataclass
 class TemplateFailure(Exception):
     message: str
@@ -114,7 +125,7 @@ class TemplateFailure(Exception):
 def _explain(exc: BaseException) -> tuple[str, str | None]:
     if isinstance(exc, TemplateSyntaxError):
         return f"template syntax: {exc.message}", "check the {{ }} and {% %} pairs"
-    if isinstance(exc, TooExpensive):
+    if isinstance(exc, TooExpensive | TextProblem):
         return exc.message, exc.hint
     if isinstance(exc, RecursionError | SyntaxError):
         return (

@@ -17,6 +17,7 @@ from scheduler import descriptors
 from scheduler.descriptors import Descriptor
 from scheduler.descriptors.fits import link_shown, part_count
 from scheduler.draft import Draft, Facet, Part, Story
+from scheduler.render.after import described
 
 # Plain-text entities for platforms that find them themselves (everything but Bluesky, whose
 # facets come with the draft).
@@ -29,7 +30,7 @@ _ENTITY = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    kind: str  # "text" | "link" | "tag" | "mention"
+    kind: str  # "text" | "link" | "tag" | "mention" | "pending" (an address not known yet)
     text: str
     href: str | None = None
 
@@ -76,6 +77,7 @@ class DraftView:
     content_hash: str
     media_first: bool = False  # images above the text, as the platform shows them
     first_comment: str | None = None  # posted under the post
+    waits: tuple[str, ...] = ()  # what it waits on, and where that post's address goes
     # A story's title, slug, terms and HTML. The HTML is shown only inside a sandboxed frame
     # (no scripts, no forms, an origin of its own, the pages' own policy inherited): it is
     # escaped into ``srcdoc``, never put into the page as markup.
@@ -139,9 +141,16 @@ def _part_view(draft: Draft, index: int, part: Part, rules: Descriptor) -> PartV
     also = None
     if count.extra_used is not None and count.extra_limit is not None:
         also = f"{count.extra_used} / {count.extra_limit} {count.extra_unit}"
+    stand_ins = {a.placeholder: a.post_id for a in draft.after if a.placeholder}
+    shown = tuple(
+        Segment("pending", f"[address of {stand_ins[s.text]}, once it is live]")
+        if s.kind == "link" and s.text in stand_ins
+        else s
+        for s in segments(part.text, part.facets)
+    )
     return PartView(
         number=index + 1,
-        segments=segments(part.text, part.facets),
+        segments=shown,
         media=tuple(
             MediaView(
                 url=media_url(draft.campaign, m.path),
@@ -185,6 +194,7 @@ def draft_view(draft: Draft, rules: Descriptor | None = None) -> DraftView:
         content_hash=draft.content_hash,
         media_first=rules.media_first,
         first_comment=draft.first_comment,
+        waits=tuple(described(draft)),
         story=draft.story,
     )
 
@@ -222,6 +232,7 @@ def describe(draft: Draft) -> list[str]:
         lines.append(f"replies: {draft.reply_settings}")
     if draft.first_comment:
         lines.append(f"first comment: {draft.first_comment}")
+    lines.extend(described(draft))
     return lines
 
 

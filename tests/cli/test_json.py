@@ -48,6 +48,7 @@ def test_check(campaign: Path, capsys: pytest.CaptureFixture[str]) -> None:
                 "drafts": 4,
                 "accounts": 3,
                 "findings": [],
+                "notes": [],
                 "held": [],
             }
         ],
