@@ -30,6 +30,8 @@ from scheduler.settings import Secret
 
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 # Fields that name rather than authenticate: masking them would blank out ordinary text.
+# When an account's token runs out (ISO 8601), where the operator or `accounts connect` says.
+EXPIRY_FIELD = "expires_at"
 PUBLIC_FIELDS = frozenset({"client_id", "username", "handle", "identifier", "email"})
 
 
@@ -93,7 +95,7 @@ class CredentialStore:
     def expires_at(self, account: str) -> datetime | None:
         """The account's ``expires_at`` field (ISO 8601; a date alone or a time without a zone
         is UTC): when its token runs out, as the operator recorded it. None if not given."""
-        value = self.fields(account).get("expires_at")
+        value = self.fields(account).get(EXPIRY_FIELD)
         if value is None:
             return None
         text = value.reveal().strip()

@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
+from scheduler.campaign.account import Account
 from scheduler.campaign.loader import load_campaign
 from scheduler.campaign.model import (
-    Account,
     ApprovalPolicy,
     Campaign,
     CareSettings,

@@ -4,7 +4,8 @@ and variants of each post, duplicate post ids, and each post's time (which it al
 from __future__ import annotations
 
 from scheduler.campaign.after import after_problems
-from scheduler.campaign.model import CampaignHeader, Content, Post, names
+from scheduler.campaign.fields import names
+from scheduler.campaign.model import CampaignHeader, Content, Post
 from scheduler.campaign.problems import Problem, SourceMap, did_you_mean
 from scheduler.campaign.schedule import TimeProblem, resolve_post, suggest_zone, zone
 

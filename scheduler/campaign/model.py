@@ -14,101 +14,26 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, field_validator
 from pydantic import model_validator as _model_validator
 
 from scheduler import descriptors
-from scheduler.accounts import AccountSpec
-from scheduler.campaign.problems import SourceMap, did_you_mean, problem
+from scheduler.campaign.account import Account
+from scheduler.campaign.fields import (
+    _EMAIL,
+    _ID,
+    _LOCALE,
+    Duration,
+    Hashtags,
+    ReplySettings,
+    Strict,
+    Visibility,
+    _check_hhmm,
+    _http_url,
+    names,
+)
+from scheduler.campaign.problems import SourceMap, problem
 from scheduler.campaign.story import StoryFields, takes
-from scheduler.descriptors import Descriptor
-from scheduler.destination import UnsafeEndpoint, endpoint
-
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
-_TAG = re.compile(r"#?(\w+)")
-_HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
-_DURATION = re.compile(r"\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_LOCALE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
-_HANDLE = re.compile(r"(?=.{3,253}\Z)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}")
-
-
-def names() -> tuple[str, ...]:
-    """Every platform a campaign may name."""
-    return descriptors.names()
-
-
-def _either(values: list[str] | tuple[str, ...]) -> str:
-    *rest, last = values
-    return f"{', '.join(rest)} or {last}" if rest else last
-
-
-def _duration(value: Any) -> Any:
-    if isinstance(value, str):
-        m = _DURATION.fullmatch(value)
-        if m and any(m.groups()):
-            d, h, mins = (int(g) if g else 0 for g in m.groups())
-            return timedelta(days=d, hours=h, minutes=mins)
-        if value.strip().upper().startswith("P"):
-            return value  # ISO 8601, parsed by pydantic
-        raise problem(f"{value!r} is not a duration", "write e.g. 30m, 2h, 1h30m or 1d")
-    if isinstance(value, bool):
-        raise problem(f"{value!r} is not a duration", "write e.g. 30m, 2h, 1h30m or 1d")
-    if isinstance(value, int):
-        raise problem(
-            f"{value!r} is not a duration", f"add a unit: {value}m for minutes, {value}h for hours"
-        )
-    return value
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-
-
-def _hashtags(value: Any) -> Any:
-    if isinstance(value, str):
-        value = value.split()
-    if not isinstance(value, list):
-        return value
-    out: list[str] = []
-    for item in value:
-        if not isinstance(item, str):
-            raise problem(
-                f"{item!r} is not a hashtag", "write hashtags as words, e.g. MentalHealth"
-            )
-        m = _TAG.fullmatch(item.strip())
-        if not m:
-            raise problem(
-                f"{item!r} is not a hashtag",
-                "a hashtag is letters, digits and _ only, e.g. MentalHealthAwarenessWeek",
-            )
-        if m.group(1).isdigit():
-            raise problem(f"{item!r} is not a hashtag", "a hashtag needs at least one letter")
-        out.append(m.group(1))
-    return out
-
-
-Hashtags = Annotated[list[str], BeforeValidator(_hashtags)]
-
-
-def _http_url(value: str, what: str) -> str:
-    if not re.fullmatch(r"https?://[^\s/]+\.[^\s/]+(/\S*)?|https?://[^\s/]+(:\d+)?(/\S*)?", value):
-        raise problem(f"{what} {value!r} is not a web address", "write it as https://host/...")
-    return value
-
-
-def _endpoint(value: str, what: str) -> str:
-    """A platform endpoint under the one rule (https, or plain http to loopback only)."""
-    try:
-        return endpoint(value)
-    except UnsafeEndpoint as exc:
-        raise problem(f"{what} {exc}", "write it as https://host") from None
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
 class RuleSetting(Strict):
@@ -155,111 +80,10 @@ class ApprovalPolicy(Strict):
     approvers: list[str] | None = None  # emails or role names; None: any team member
 
 
-class Account(Strict):
-    """One account the campaign posts to. Credentials are never here (see credentials.py).
-
-    The fields are the settings of the shipped platforms; a platform registered later
-    declares its own in its descriptor, and they arrive as extra keys, checked below."""
-
-    model_config = ConfigDict(extra="allow", str_strip_whitespace=False)
-
-    platform: str
-    instance: str | None = None  # mastodon: https://instance.example
-    handle: str | None = None  # bluesky: name.bsky.social
-    service: str | None = None  # bluesky: the PDS, default https://bsky.social
-    username: str | None = None  # x, threads: without @
-    # x: the API tier of the app (its daily post quota: the X descriptor's quotas)
-    tier: Literal["free", "basic", "pro", "enterprise", "pay-per-use"] | None = None
-    max_chars: int | None = Field(default=None, ge=1, le=100_000)  # mastodon instance limit
-    visibility: Literal["public", "unlisted", "private", "direct"] | None = None
-    reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
-    author: str | None = None  # linkedin: urn:li:person:... or urn:li:organization:...
-    as_platform: str | None = None
-
-    @field_validator("platform")
-    @classmethod
-    def _known_platform(cls, v: str) -> str:
-        if descriptors.find(v) is None:
-            raise problem(f"{v!r} is not one of the allowed values", "allowed: " + _either(names()))
-        return v
-
-    @field_validator("as_platform")
-    @classmethod
-    def _known_stand_in(cls, v: str | None) -> str | None:
-        others = [d.name for d in descriptors.descriptors() if not d.stands_in]
-        if v is not None and v not in others:
-            raise problem(f"{v!r} is not one of the allowed values", "allowed: " + _either(others))
-        return v
-
-    @_model_validator(mode="after")
-    def _settings_fit_platform(self) -> Account:
-        allowed = descriptors.get(self.platform).settings
-        extra = self.model_extra or {}
-        fields = list(type(self).model_fields)
-        declared = {s for d in descriptors.descriptors() for s in d.settings}
-        known = [*fields, *sorted(declared - set(fields))]
-        for name, value in extra.items():
-            if name not in known:
-                hint = did_you_mean(name, known) or "allowed keys: " + ", ".join(known)
-                raise problem(f"unknown key {name!r}", hint, key=name)
-            if not isinstance(value, str | int | float) or isinstance(value, bool):
-                raise problem(f"{name!r} takes text or a number", None, key=name)
-        for name in (self.model_fields_set | set(extra)) - {"platform"}:
-            if name not in allowed:
-                takes = ", ".join(allowed) or "no settings"
-                raise problem(
-                    f"{name!r} is not a setting of a {self.platform} account",
-                    f"a {self.platform} account takes: {takes}",
-                )
-        descriptor = descriptors.get(self.platform)
-        for name, example in descriptor.required:
-            if getattr(self, name, None) is None:
-                raise problem(f"a {self.platform} account needs {name!r}", example)
-        server = descriptor.endpoint_setting
-        if server is not None and server in fields and getattr(self, server) is not None:
-            setattr(self, server, _endpoint(str(getattr(self, server)), server))
-        elif server is not None and extra.get(server) is not None:
-            extra[server] = _endpoint(str(extra[server]), server)
-        if self.handle is not None:
-            handle = self.handle.removeprefix("@")
-            if not _HANDLE.fullmatch(handle):
-                raise problem(
-                    f"handle {self.handle!r} is not a Bluesky handle", "e.g. yourname.bsky.social"
-                )
-            self.handle = handle
-        if self.username is not None:
-            self.username = self.username.removeprefix("@")
-        return self
-
-    @property
-    def settings(self) -> dict[str, str]:
-        """The non-secret settings as strings, for publishers."""
-        return {
-            name: str(getattr(self, name))
-            for name in descriptors.get(self.platform).settings
-            if getattr(self, name, None) is not None
-        }
-
-    @property
-    def descriptor(self) -> Descriptor:
-        """The platform whose rules apply (a sandbox account may stand in for another)."""
-        own = descriptors.get(self.platform)
-        if own.stands_in and self.as_platform:
-            return descriptors.get(self.as_platform)
-        return own
-
-    @property
-    def text_platform(self) -> str:
-        return self.descriptor.name
-
-    def spec(self, name: str) -> AccountSpec:
-        return AccountSpec(name=name, platform=self.platform, settings=self.settings)
-
-
 class Defaults(Strict):
     max_lateness: Duration = timedelta(hours=2)  # a post not out by due + this is missed
-    visibility: Literal["public", "unlisted", "private", "direct"] | None = None
-    reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
+    visibility: Visibility | None = None
+    reply_settings: ReplySettings | None = None
     time: str | None = None  # default local time of day for posts that give only a day
     dst: Literal["earlier", "later"] | None = None  # how to settle DST gaps and overlaps
     hashtags_at: Literal["first", "last"] = "first"  # which part of a thread gets hashtags
@@ -271,18 +95,6 @@ class Defaults(Strict):
     @classmethod
     def _time(cls, v: str | None) -> str | None:
         return None if v is None else _check_hhmm(v)
-
-
-def _check_hhmm(v: str) -> str:
-    m = _HHMM.fullmatch(v.strip())
-    if not m:
-        raise problem(f"{v!r} is not a time of day", "write it as HH:MM, e.g. 08:30 or 19:00")
-    return f"{int(m.group(1)):02d}:{m.group(2)}"
-
-
-def parse_hhmm(v: str) -> dt.time:
-    hh, mm = v.split(":")
-    return dt.time(int(hh), int(mm))
 
 
 class MediaItem(Strict):
@@ -353,13 +165,15 @@ class Content(Strict):
     text: str | None = None
     thread: list[PartSpec] | None = Field(default=None, min_length=1)
     media: list[MediaItem] | None = Field(default=None, max_length=10)
-    cw: str | None = None  # Mastodon spoiler text; a "CW:" line elsewhere (defaults.cw_prefix)
+    # The platform's content warning field where it has one; a "CW:" line elsewhere
+    # (defaults.cw_prefix).
+    cw: str | None = None
     hashtags: Hashtags | None = None
     link: LinkSpec | None = None
     labels: Labels | None = None
     language: str | None = None
-    visibility: Literal["public", "unlisted", "private", "direct"] | None = None
-    reply_settings: Literal["following", "mentionedUsers", "subscribers", "verified"] | None = None
+    visibility: Visibility | None = None
+    reply_settings: ReplySettings | None = None
     footer: str | None = None  # snippet name; "" turns the default footer off
     # A comment the account posts under its own post, where the platform has them
     # (Instagram: the usual place for hashtags); other platforms leave it out.
@@ -529,8 +343,7 @@ class CampaignHeader(Strict):
             if not _ID.fullmatch(name) or name in names():
                 raise problem(
                     f"account name {name!r} is not allowed",
-                    "use letters, digits, '-' and '_', and not a platform name "
-                    "(e.g. mhaw-mastodon)",
+                    "use letters, digits, '-' and '_', and not a platform name (e.g. mhaw-main)",
                 )
         return v
 

@@ -14,7 +14,8 @@ import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from scheduler.campaign.model import WEEKDAYS, CampaignHeader, Post, parse_hhmm
+from scheduler.campaign.fields import WEEKDAYS, parse_hhmm
+from scheduler.campaign.model import CampaignHeader, Post
 
 UTC = dt.UTC
 

@@ -1,4 +1,5 @@
-"""Safe-messaging rules: suicide and self-harm, eating disorders, and Mastodon content warnings.
+"""Safe-messaging rules: suicide and self-harm, eating disorders, and content warnings where a
+platform's readers expect them.
 
 Grounded in Samaritans, WHO/IASP, reportingonsuicide.org/AFSP and #chatsafe (suicide and
 self-harm), Beat, NEDA, Mindframe and headline.ie (eating disorders). Messages are written
@@ -11,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from scheduler import descriptors
 from scheduler.care.base import Finding, RuleInfo, Severity
 from scheduler.care.context import DraftContext
 from scheduler.care.phrase import PhraseRule
@@ -238,8 +240,12 @@ class EdBeforeAfter:
 class CwMissing:
     per_platform = True  # reads the draft's platform
     topic = "either"
+    # Which platforms: those whose descriptor says ``cw_expected``.
     info = RuleInfo(
-        "cw-missing", "block", "Mastodon post on these topics without a content warning", False
+        "cw-missing",
+        "block",
+        "post on these topics without a content warning, where the platform's readers expect one",
+        False,
     )
 
     def check(self, ctx: DraftContext) -> Iterator[Finding]:
@@ -258,8 +264,9 @@ class CwMissing:
         yield ctx.finding(
             self.info.id,
             "block",
-            f"On Mastodon, posts about these topics go behind a content warning, so readers "
-            f"can choose when to read. Add one such as '{suggestion}'.",
+            f"On {descriptors.label_of(ctx.draft.platform)}, posts about these topics go "
+            f"behind a content warning, so readers can choose when to read. Add one such as "
+            f"'{suggestion}'.",
             field,
             span,
         )

@@ -79,7 +79,7 @@ def counter(campaign: Campaign, draft: Draft) -> Callable[[int], Count]:
     from scheduler.descriptors.fits import part_count
 
     account = campaign.accounts[draft.account]
-    rules = account.descriptor.with_limit(account.max_chars)
+    rules = account.rules
 
     def count(k: int) -> Count:
         return part_count(rules, draft.parts[k].text, draft.content_warning)
@@ -92,7 +92,7 @@ def shown_link(campaign: Campaign, draft: Draft) -> LinkCard | None:
     from scheduler.descriptors.fits import link_shown
 
     account = campaign.accounts[draft.account]
-    return link_shown(account.descriptor.with_limit(account.max_chars), draft)
+    return link_shown(account.rules, draft)
 
 
 def open_ledger(settings: Settings, clock: Any) -> Any:

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import getpass
 import webbrowser
+from dataclasses import replace
 
 from scheduler.cli.accounts_cmds import check_one
 from scheduler.cli.common import open_ledger, settings_from
@@ -47,6 +48,8 @@ def cmd_accounts_connect(args: argparse.Namespace) -> int:
     )
     where = connect_account(spec, get(spec.platform), context, settings.secrets_file, prompts)
     print(f"connected {spec.name}: {where}")
+    # The store read the file before the flow wrote to it (the app's client id): read afresh.
+    context = replace(context, credentials=CredentialStore(settings.env, settings.secrets_file))
     # The same check as `accounts check`, host binding included.
     args.json = False
     ledger = open_ledger(settings, context.clock)

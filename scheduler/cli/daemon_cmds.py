@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from scheduler.cli.common import campaign_paths, open_ledger, redact, settings_from
@@ -21,7 +22,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from scheduler.clock import SystemClock
     from scheduler.credentials import CredentialStore
     from scheduler.daemon.base import DaemonOptions
-    from scheduler.daemon.gate import LedgerGate
+    from scheduler.daemon.gate import LedgerGate, account_quotas
     from scheduler.daemon.metrics import DaemonMetrics, MetricsSink
     from scheduler.daemon.report import Reporter
     from scheduler.daemon.runner import Daemon
@@ -29,7 +30,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from scheduler.log import EventLog
     from scheduler.notify import FanOut, notifiers_from_env
     from scheduler.platforms import renewal
-    from scheduler.platforms.quota import quotas_for
 
     settings = settings_from(args)
     clock = SystemClock()
@@ -37,8 +37,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     log = MetricsSink(EventLog(sys.stderr, json_lines=args.log_json, clock=clock), metrics)
     source = CampaignFiles(campaign_paths(args.paths))
     # The flag can only switch stopping on: without it, SCHEDULER_DAEMON_EXIT_WHEN_DONE decides.
-    stop_when_done = {"exit_when_done": True} if args.exit_when_done else {}
-    options = DaemonOptions.from_env(settings.env, **stop_when_done)
+    options = DaemonOptions.from_env(settings.env)
+    if args.exit_when_done:
+        options = replace(options, exit_when_done=True)
     notifiers = notifiers_from_env(settings.env)
     reporter = Reporter(log, FanOut(notifiers) if notifiers else None)
     credentials = CredentialStore(settings.env, settings.secrets_file)
@@ -47,17 +48,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     def spec_of(campaign: str, account: str) -> Any:
         return holder[0].campaigns[campaign].accounts[account]
 
-    def account_quotas(account: str, platform: str) -> Any:
-        # The account's own settings pick its quotas (X's tier); the first campaign naming it.
-        for loaded in holder[0].campaigns.values():
-            spec = loaded.accounts.get(account)
-            if spec is not None and spec.platform == platform:
-                return quotas_for(platform, spec.settings)
-        return quotas_for(platform)
+    def named(account: str) -> Any:
+        # The first campaign naming the account: its settings pick its quotas.
+        found = (loaded.accounts.get(account) for loaded in holder[0].campaigns.values())
+        return next((spec for spec in found if spec is not None), None)
 
     ledger = open_ledger(settings, clock)
     metrics.watch_ledger(ledger, clock)
-    gate = LedgerGate(ledger, clock, quotas=account_quotas, reporter=reporter)
+    gate = LedgerGate(ledger, clock, quotas=account_quotas(named), reporter=reporter)
     context = platform_context(
         settings, clock, credentials, sandbox=args.sandbox, timeout=options.http_timeout, gate=gate
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.cli.common import settings_from
+from scheduler.cli.progress import progress
 from scheduler.errors import UsageError
 
 
@@ -39,17 +40,20 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
     clock = SystemClock()
     real = _real_ledger(settings.ledger, clock)
     try:
-        result = rehearse(
-            path,
-            Setup(
-                clock=clock,
-                real_ledger=real,
-                credentials=CredentialStore(settings.env, settings.secrets_file),
-                state_dir=settings.data_dir / "state",
-                env=dict(settings.env),
-            ),
-            start=start,
-        )
+        # A bar on a terminal, in simulated hours of the week; nothing beside --json or piped.
+        with progress("rehearsing", enabled=not args.json) as bar:
+            result = rehearse(
+                path,
+                Setup(
+                    clock=clock,
+                    real_ledger=real,
+                    credentials=CredentialStore(settings.env, settings.secrets_file),
+                    state_dir=settings.data_dir / "state",
+                    env=dict(settings.env),
+                ),
+                start=start,
+                progress=bar,
+            )
     finally:
         if real is not None:
             real.close()

@@ -32,10 +32,13 @@ class Workflow:
         drafts = render_campaign(self.campaign)
         self.policy = Policy.from_campaign(self.campaign)
         self.ledger = open_ledger(settings_from(args).ledger, clock=self.clock)
-        # One call into the ledger: the bar can say it is at work, not how far it is.
-        with progress(f"syncing {len(drafts)} drafts", enabled=not wants_json(args)):
+        with progress("syncing", enabled=not wants_json(args)) as bar:
             report = self.ledger.sync(
-                self.campaign.id, drafts, now=self.clock.now(), rule=self.policy.rule()
+                self.campaign.id,
+                drafts,
+                now=self.clock.now(),
+                rule=self.policy.rule(),
+                progress=bar,
             )
         print_sync(report)
 

@@ -3,10 +3,12 @@
 * ``oauth`` with ``register_path`` (Mastodon): the scheduler registers itself as an app on
   the account's server for this loopback address, then runs the code flow with PKCE; the
   access token goes to the secrets file.
-* ``oauth`` without (X): the operator's app (its ``client_id``, and ``client_secret`` for a
-  confidential client, from the credentials) runs the code flow with PKCE. X rotates refresh
-  tokens, so the pair goes where the X publisher keeps them (its token store, which it reads
-  before the credentials); the secrets file keeps the client id.
+* ``oauth`` without (X, LinkedIn): the operator's app (its ``client_id``, and
+  ``client_secret`` for a confidential client, from the credentials) runs the code flow, with
+  PKCE where the platform takes it from every app (LinkedIn does not: its client secret
+  proves the exchange). X rotates refresh tokens, so the pair goes where the X publisher
+  keeps them (its token store, which it reads before the credentials); LinkedIn's token goes
+  to the secrets file with its ``expires_at``, which ``accounts check`` shows.
 * ``app_password`` (Bluesky, WordPress): a prompt that does not echo; a value not in the shape
   the descriptor gives is refused, since it is most likely the account's own password.
 """
@@ -25,10 +27,11 @@ from scheduler import redact
 from scheduler.accounts import AccountSpec
 from scheduler.connect.oauth import Client, Opener, Say, authorize, post_json
 from scheduler.connect.secrets_file import save_account
+from scheduler.credentials import EXPIRY_FIELD
 from scheduler.descriptors.base import Connect, Descriptor, endpoint_of
 from scheduler.errors import ConfigError, UsageError
 from scheduler.platforms.base import AuthFailed, PlatformContext
-from scheduler.platforms.x_auth import TokenPair, token_store_for, token_url_for
+from scheduler.platforms.x_auth import TokenPair, token_store_for
 from scheduler.settings import Secret
 
 APP_NAME = "Campaign scheduler"
@@ -70,7 +73,7 @@ def connect_account(
     with requests.Session() as session:
         if way.register_path:
             return _registered_app(spec, descriptor, way, session, context, secrets_file, prompts)
-        return _own_app(spec, descriptor, way, session, context, prompts)
+        return _own_app(spec, descriptor, way, session, context, secrets_file, prompts)
 
 
 def _registered_app(
@@ -117,7 +120,7 @@ def _registered_app(
         authorize_url=base + way.authorize_path,
         token_url=base + way.token_path,
         client=register,
-        scopes=way.scopes,
+        scopes=way.scopes_of(spec.settings),
         session=session,
         platform=descriptor.name,
         open_browser=prompts.open_browser,
@@ -126,6 +129,7 @@ def _registered_app(
         port=prompts.port,
         http_timeout=context.timeout,
         client_auth=way.client_auth,
+        pkce=way.pkce,
     )
     save_account(secrets_file, spec.name, {"access_token": tokens.access_token})
     return f"access token stored in {secrets_file}"
@@ -137,6 +141,7 @@ def _own_app(
     way: Connect,
     session: requests.Session,
     context: PlatformContext,
+    secrets_file: Path,
     prompts: Prompts,
 ) -> str:
     fields = context.credentials.fields(spec.name)
@@ -153,16 +158,22 @@ def _own_app(
     )
     if not client_id:
         context.credentials.require(spec.name, "client_id")  # raises, naming the places
+    if not way.pkce:
+        # Without PKCE the secret is what proves the exchange: no public clients.
+        context.credentials.require(spec.name, "client_secret")
     assert client_id is not None
     api = endpoint_of(spec, context.x_api_base)
     assert api and way.authorize_path and way.token_path
-    # The operator's test server takes the sign-in page with it, as it takes the token calls.
-    sign_in = context.x_api_base or way.authorize_base or api
+    # An account pointed at a server of the operator's own (a test server) signs in there
+    # too, and gets its tokens there, as it makes every other call there.
+    own_server = api if api != descriptor.default_endpoint else None
+    sign_in = own_server or way.authorize_base or api
+    issuer = own_server or way.token_base or api
     tokens = authorize(
         authorize_url=sign_in.rstrip("/") + way.authorize_path,
-        token_url=token_url_for(api),
+        token_url=issuer.rstrip("/") + way.token_path,
         client=Client(client_id.reveal(), fields.get("client_secret") or None),
-        scopes=way.scopes,
+        scopes=way.scopes_of(spec.settings),
         session=session,
         platform=descriptor.name,
         open_browser=prompts.open_browser,
@@ -171,18 +182,32 @@ def _own_app(
         port=prompts.port,
         http_timeout=context.timeout,
         client_auth=way.client_auth,
+        pkce=way.pkce,
     )
-    if tokens.refresh_token is None:
-        prompts.say("note: no refresh token came back; the access token lasts about 2 hours")
-    store = token_store_for(spec, context)
     expires = (
         None
         if tokens.expires_in is None
         else context.clock.now() + timedelta(seconds=tokens.expires_in)
     )
-    with store.locked():
-        store.save(TokenPair(tokens.access_token, tokens.refresh_token, expires))
-    return f"OAuth 2.0 tokens stored in {store.path} (where the X publisher keeps them)"
+    if way.token_store == "publisher":
+        if tokens.refresh_token is None:
+            prompts.say("note: no refresh token came back; the access token lasts about 2 hours")
+        store = token_store_for(spec, context)
+        with store.locked():
+            store.save(TokenPair(tokens.access_token, tokens.refresh_token, expires))
+        return (
+            f"OAuth 2.0 tokens stored in {store.path} "
+            f"(where the {descriptor.label} publisher keeps them)"
+        )
+    stored = {"access_token": tokens.access_token}
+    if tokens.refresh_token is not None:
+        stored["refresh_token"] = tokens.refresh_token
+    if expires is not None:
+        # What `accounts check` and a rehearsal read to say when the token runs out.
+        stored[EXPIRY_FIELD] = Secret(expires.isoformat(timespec="seconds"))
+    save_account(secrets_file, spec.name, stored)
+    until = "" if expires is None else f" (it expires on {expires:%Y-%m-%d %H:%M} UTC)"
+    return f"access token stored in {secrets_file}{until}"
 
 
 def _app_password(spec: AccountSpec, way: Connect, secrets_file: Path, prompts: Prompts) -> str:

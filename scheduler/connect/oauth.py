@@ -1,7 +1,9 @@
 """The OAuth 2.0 authorisation-code flow with PKCE S256 (RFC 7636), as a command line runs it.
 
 The verifier never leaves this process except to the token endpoint; the browser sees only
-its SHA-256 challenge. Platform facts (paths, scopes) come from the descriptor.
+its SHA-256 challenge. Platform facts (paths, scopes, whether it takes PKCE) come from the
+descriptor; without PKCE the client secret, sent only to the token endpoint, proves the
+exchange.
 """
 
 from __future__ import annotations
@@ -109,33 +111,31 @@ def authorize(
     port: int = 0,
     http_timeout: float = 30.0,
     client_auth: str = "basic",
+    pkce: bool = True,
 ) -> Tokens:
     """Run the flow: (register the app for the loopback address,) send the person to sign
-    in, take the code at the loopback receiver and exchange it with the verifier."""
+    in, take the code at the loopback receiver and exchange it with the verifier (or, for a
+    platform that does not take PKCE from every app, with the client secret alone)."""
     state = secrets.token_urlsafe(24)
-    pkce = Pkce.new()
-    redact.register(pkce.verifier)
+    proof = Pkce.new() if pkce else None
+    if proof is not None:
+        redact.register(proof.verifier)
     with LoopbackReceiver(state, port) as receiver:
         redirect_uri = receiver.redirect_uri
         app = client(redirect_uri) if callable(client) else client
         if app.client_secret:
             redact.register(app.client_secret.reveal())
             redact.register_pair(app.client_id, app.client_secret.reveal())
-        url = (
-            authorize_url
-            + "?"
-            + urlencode(
-                {
-                    "response_type": "code",
-                    "client_id": app.client_id,
-                    "redirect_uri": redirect_uri,
-                    "scope": " ".join(scopes),
-                    "state": state,
-                    "code_challenge": pkce.challenge,
-                    "code_challenge_method": "S256",
-                }
-            )
-        )
+        query = {
+            "response_type": "code",
+            "client_id": app.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": " ".join(scopes),
+            "state": state,
+        }
+        if proof is not None:
+            query.update(code_challenge=proof.challenge, code_challenge_method="S256")
+        url = authorize_url + "?" + urlencode(query)
         say("Open this address in a browser to sign in and authorise the scheduler:")
         say(f"  {url}")
         say(f"Waiting up to {timeout:.0f} s for the browser to come back...")
@@ -146,9 +146,10 @@ def authorize(
         "grant_type": "authorization_code",
         "code": code,
         "redirect_uri": redirect_uri,
-        "code_verifier": pkce.verifier,
         "client_id": app.client_id,
     }
+    if proof is not None:
+        form["code_verifier"] = proof.verifier
     auth = None
     if app.client_secret and client_auth == "post":
         form["client_secret"] = app.client_secret.reveal()

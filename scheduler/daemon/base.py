@@ -70,9 +70,10 @@ class DaemonOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], **overrides: Any) -> DaemonOptions:
+    def from_env(cls, env: Mapping[str, str]) -> DaemonOptions:
         """Defaults, then ``SCHEDULER_DAEMON_<FIELD>`` (``SCHEDULER_DAEMON_RETRY_<FIELD>``),
-        each checked against its range in scheduler.settings, then ``overrides``."""
+        each checked against its range in scheduler.settings. A caller that must decide a
+        field itself uses ``dataclasses.replace``, which mypy checks field by field."""
         values: dict[str, Any] = {}
         retry_values: dict[str, Any] = {}
         for name, value in family(DAEMON_PREFIX, env).items():
@@ -83,7 +84,7 @@ class DaemonOptions:
         options = cls(**values)
         if retry_values:
             options = replace(options, retry=replace(options.retry, **retry_values))
-        return replace(options, **overrides) if overrides else options
+        return options
 
     @property
     def lease_delta(self) -> timedelta:

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from scheduler import descriptors
+from scheduler.accounts import AccountSpec
 from scheduler.clock import Clock
 from scheduler.daemon.report import Reporter
 from scheduler.descriptors import Quota
@@ -47,6 +48,19 @@ class Sent:
 
 def platform_quotas(account: str, platform: str) -> tuple[Quota, ...]:
     return quotas_for(platform)
+
+
+def account_quotas(spec_of: Callable[[str], AccountSpec | None]) -> QuotasFor:
+    """Quotas picked by the account's own settings (X's tier), from ``spec_of`` (the account
+    as a campaign names it; None: no campaign does, and the platform's alone apply)."""
+
+    def quotas(account: str, platform: str) -> tuple[Quota, ...]:
+        spec = spec_of(account)
+        if spec is not None and spec.platform == platform:
+            return quotas_for(platform, spec.settings)
+        return quotas_for(platform)
+
+    return quotas
 
 
 class LedgerGate:

@@ -11,7 +11,8 @@ the work of a daemon that died (its lease expired) are claimed the same way. Sev
 may run against one PostgreSQL ledger; they divide the due drafts between them.
 
 ``reload``, ``fire`` and ``sweep`` do the work and can be driven directly with a FixedClock;
-``run`` adds the timers, the signals and a clean stop.
+``run`` adds the timers, the signals and a clean stop (``lifecycle.py``). Reminders, the
+closing of windows and token warnings are in ``deadlines.py``.
 """
 
 from __future__ import annotations
@@ -19,46 +20,41 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
-import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-from scheduler.accounts import EXPIRY_NOTICE, AccountSpec
+from scheduler.accounts import AccountSpec
 from scheduler.clock import Clock
 from scheduler.daemon.after import still_waits
 from scheduler.daemon.base import (
     CampaignSource,
-    DaemonError,
     DaemonOptions,
     Loaded,
     PublisherFor,
 )
+from scheduler.daemon.deadlines import Deadlines
 from scheduler.daemon.dispatch import Dispatcher
 from scheduler.daemon.gate import LedgerGate
-from scheduler.daemon.notices import unfinished
-from scheduler.daemon.reconcile import UNAPPROVED, WAITING, Step, plan
+from scheduler.daemon.lifecycle import NOT_PUBLISHED, Lifecycle
+from scheduler.daemon.reconcile import WAITING, Step, plan
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.serial import SerialWrites
 from scheduler.daemon.timers import Timers, guarded
-from scheduler.daemon.tokens import TokenKeeper, expiry_notice
-from scheduler.daemon.windows import finish_by, last_chance, window_end
+from scheduler.daemon.tokens import TokenKeeper
+from scheduler.daemon.windows import last_chance, window_end
 from scheduler.daemon.worker import Worker
 from scheduler.descriptors import destination_of
 from scheduler.draft import DraftKey
-from scheduler.errors import CampaignError, ConfigError, LedgerError, SchedulerError
+from scheduler.errors import CampaignError, ConfigError, LedgerError
 from scheduler.notify.base import Notice
 
-ACTIVE = WAITING | {"publishing"}
 # Past this many drafts to settle, one read of the campaigns is cheaper than a read each.
 SETTLE_ONE_BY_ONE = 50
-# What a person must look at: ``run --exit-when-done`` exits 1 when any draft ends so.
-NOT_PUBLISHED = ("failed", "missed", "outcome_unknown")
 
 
 def _job_id(action: str, key: DraftKey) -> str:
@@ -77,7 +73,7 @@ def _give_back_memory() -> None:
             ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-class Daemon:
+class Daemon(Deadlines, Lifecycle):
     def __init__(
         self,
         ledger: Any,
@@ -431,150 +427,6 @@ class Daemon:
                 count += 1
         return count
 
-    def remind(self, key: DraftKey, *, at_due: bool) -> None:
-        """An unapproved draft is due soon, or now: say so (it will not be published)."""
-        now = self.clock.now()
-        try:
-            record = self.ledger.get(key)
-        except LedgerError:
-            return
-        if str(record.state) not in UNAPPROVED:
-            return
-        seconds = max(0, round((record.due - now).total_seconds()))
-        ahead = f"{seconds} s" if seconds < 120 else f"{round(seconds / 60)} min"
-        summary = (
-            "due now but not approved: it will not be published until it is approved"
-            if at_due
-            else f"due in {ahead} and not approved yet"
-        )
-        self.reporter.notice(
-            Notice(
-                kind="not_approved" if at_due else "not_approved_soon",
-                draft=str(key),
-                summary=summary,
-                when=now,
-                detail=f"state {record.state}; approve it with `scheduler approve`",
-            ),
-            once_key=f"{'due' if at_due else 'ahead'}:{record.content_hash}",
-        )
-
-    def renew_tokens(self) -> None:
-        """Renew the tokens of the loaded campaigns' accounts that are due (see
-        ``daemon.tokens``)."""
-        if self.tokens is None:
-            return
-        specs = {
-            n: s for loaded in list(self.campaigns.values()) for n, s in loaded.accounts.items()
-        }
-        self.tokens.renew_due(specs[name] for name in sorted(specs))
-
-    def warn_expiring(self) -> None:
-        """Tell a person, once per token, that an account's token runs out within
-        EXPIRY_NOTICE (or has run out), and at once when posts of a campaign are due after
-        a token that nobody renews runs out."""
-        if self.expiry_of is None:
-            return
-        now = self.clock.now()
-        for loaded in list(self.campaigns.values()):
-            for name in sorted(loaded.accounts):
-                try:
-                    known = self.tokens.expiry(name) if self.tokens is not None else None
-                    expires = known or self.expiry_of(name)
-                except SchedulerError:
-                    continue  # an unreadable date: ``accounts check`` says what is wrong
-                if expires is None:
-                    continue
-                soon = expires - now <= EXPIRY_NOTICE
-                kept = (
-                    not soon
-                    and self.tokens is not None
-                    and self.tokens.renews(loaded.accounts[name])
-                )
-                last = None if kept else self.last_due.get((loaded.campaign_id, name))
-                found = expiry_notice(f"{loaded.campaign_id}@{name}", name, expires, now, last)
-                if found is not None:
-                    self.reporter.notice(found[0], once_key=found[1])
-
-    def _close(self, step: Step) -> None:
-        """A window closed: an unpublished draft becomes missed, and a person is told.
-
-        A thread with a part already public is left alone until its completion limit: it is
-        being finished late (the claim condition, the plan and the worker agree on that).
-        """
-        now = self.clock.now()
-        try:
-            record = self.ledger.get(step.key)
-        except LedgerError:
-            return
-        state = str(record.state)
-        if step.action == "close_unapproved" and state not in UNAPPROVED:
-            return
-        if self.ledger.paused(step.key.campaign) is not None:
-            # The person who resumes decides: missed, or moved by the pause's length.
-            return
-        if state not in WAITING | UNAPPROVED:
-            return
-        if now <= self._last_chance(record):
-            return
-        reason = step.reason
-        detail = ""
-        if record.parts_done:
-            # Part of a thread is out and the rest could not follow: say what a reader sees.
-            end = window_end(record.due, record.latest, self.options.max_lateness)
-            finish = finish_by(
-                record.due,
-                record.latest,
-                max_lateness=self.options.max_lateness,
-                thread_completion=self.options.thread_completion,
-            )
-            reason, detail = unfinished(
-                record.parts_done,
-                total=len(record.draft.parts),
-                end=end,
-                finish=finish,
-                zone=record.draft.timezone,
-            )
-            if state in UNAPPROVED:
-                reason += f"; it was not approved again ({state})"
-        try:
-            self.ledger.mark_missed(step.key, reason=reason, now=now)
-        except LedgerError as exc:
-            self.reporter.event("ledger_error", "error", key=str(step.key), error=str(exc))
-            return
-        self.reporter.notice(
-            Notice(kind="missed", draft=str(step.key), summary=reason, when=now, detail=detail)
-        )
-        self._wake(step.key, "missed")
-
-    def summary(self) -> dict[str, int]:
-        """How many drafts of the loaded campaigns are in each state, from the ledger (so
-        drafts closed as missed at start, or by another daemon, are counted too)."""
-        counts: dict[str, int] = {}
-        try:
-            records = self.records()
-        except LedgerError:
-            return counts
-        for record in records:
-            state = str(record.state)
-            counts[state] = counts.get(state, 0) + 1
-        return dict(sorted(counts.items()))
-
-    def exit_code(self) -> int:
-        """0, or 1 when any draft failed, was missed or has an unknown outcome."""
-        counts = self.summary()
-        return 1 if any(counts.get(state, 0) for state in NOT_PUBLISHED) else 0
-
-    def is_done(self) -> bool:
-        """Nothing left to publish, to retry or to wait for approval within its window."""
-        now = self.clock.now()
-        for record in self.records():
-            state = str(record.state)
-            if state in ACTIVE:
-                return False
-            if state in UNAPPROVED and now <= self._last_chance(record):
-                return False
-        return True
-
     # --- timers -----------------------------------------------------------------------------
 
     def _set_timers(self, timers: tuple[Step, ...], catch_up: tuple[Step, ...]) -> None:
@@ -619,123 +471,7 @@ class Daemon:
                 return
             self.fire(key)
 
-    def watch_pauses(self) -> None:
-        """Say when a person paused or resumed publishing (one small read per sweep).
-
-        The pause itself needs nothing from here: the ledger refuses claims of a paused
-        campaign, and a thread being published stops between its parts."""
-        now = {p.scope: p for p in self.ledger.pauses()}
-        for scope, pause in now.items():
-            if scope not in self.paused_scopes:
-                self.reporter.event(
-                    "campaign_paused",
-                    "warning",
-                    scope=scope,
-                    since=pause.since,
-                    by=pause.actor,
-                    reason=pause.reason,
-                )
-        for scope in set(self.paused_scopes) - set(now):
-            self.reporter.event("campaign_resumed", scope=scope)
-        self.paused_scopes = now
-
-    def _periodic(self) -> None:
-        self.watch_pauses()
-        if self._reload_requested.is_set() or self.source.changed():
-            self._reload_requested.clear()
-            self.reporter.event("reload")
-            self.reload()
-        if self.dispatcher.running:
-            self.dispatcher.wake()
-        else:
-            self.sweep()
-        self.renew_tokens()
-        self.warn_expiring()
-        if self.options.exit_when_done and self.is_done():
-            self.reporter.event("done", outcomes=dict(sorted(self.outcomes.items())))
-            self._stop_requested.set()
-
-    # --- running ----------------------------------------------------------------------------
+    # --- running (the process itself: lifecycle.py) -----------------------------------------
 
     def request_stop(self) -> None:
         self._stop_requested.set()
-
-    def start(self) -> None:
-        self.timers.create()
-        self.dispatcher.start()
-        self.reporter.event(
-            "starting",
-            owner=self.options.owner,
-            ledger=getattr(self.ledger, "url", ""),
-            lease=self.options.lease,
-        )
-        if not self.reload() and not self.campaigns:
-            raise DaemonError(
-                "no campaign could be loaded, so nothing can be published",
-                hint="fix the problems above (`scheduler check PATH`), then start again",
-            )
-        self.watch_pauses()
-        interval = min(self.options.sweep_interval, self.options.reload_interval)
-        self.timers.begin(interval, self._periodic)
-        self.reporter.event(
-            "running", timers=len(self.timers.planned), campaigns=len(self.campaigns)
-        )
-
-    def stop(self) -> None:
-        """Start nothing new; let in-flight posts finish (threads release between parts)."""
-        self.stopping.set()
-        start = self.clock.monotonic()
-        remaining = self.timers.shutdown(self.options.grace)
-        left = max(0.0, self.options.grace - (self.clock.monotonic() - start))
-        remaining += self.dispatcher.shutdown(left, self.clock.monotonic)
-        if remaining:
-            self.reporter.event(
-                "stopping_with_work_in_flight",
-                "warning",
-                posts=remaining,
-                note="their leases expire and the next daemon reconciles them",
-            )
-        self.reporter.event("stopped", outcomes=dict(sorted(self.outcomes.items())))
-        if self.options.exit_when_done:
-            counts = self.summary()
-            bad = sum(counts.get(state, 0) for state in NOT_PUBLISHED)
-            self.reporter.event(
-                "summary",
-                "error" if bad else "info",
-                drafts=counts,
-                not_published=bad,
-                **{state: counts.get(state, 0) for state in NOT_PUBLISHED},
-            )
-        self.reporter.close(timeout=5.0)
-
-    def run(self) -> int:
-        """Run until SIGTERM/SIGINT (or until done with ``exit_when_done``); returns 0, or with
-        ``exit_when_done`` 1 when any draft failed, was missed or has an unknown outcome."""
-        previous: dict[int, Any] = {}
-
-        def on_stop(signum: int, frame: FrameType | None) -> None:
-            self.reporter.event("signal", name=signal.Signals(signum).name)
-            self._stop_requested.set()
-
-        def on_hup(signum: int, frame: FrameType | None) -> None:
-            self.reporter.event("signal", name="SIGHUP")
-            self._reload_requested.set()
-
-        handlers: list[tuple[int, Callable[[int, FrameType | None], None]]] = [
-            (signal.SIGTERM, on_stop),
-            (signal.SIGINT, on_stop),
-        ]
-        if hasattr(signal, "SIGHUP"):
-            handlers.append((signal.SIGHUP, on_hup))
-        if threading.current_thread() is threading.main_thread():
-            for signum, handler in handlers:
-                previous[signum] = signal.signal(signum, handler)
-        try:
-            self.start()
-            while not self._stop_requested.wait(0.2):
-                pass
-        finally:
-            self.stop()
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-        return self.exit_code() if self.options.exit_when_done else 0

@@ -21,15 +21,19 @@ from scheduler.descriptors.base import (
     label_of,
     names,
     register,
+    rules_of,
     stand_in,
     unregister,
 )
+from scheduler.descriptors.setting import Setting, SettingRefused
 
 __all__ = [
     "Dedupe",
     "Descriptor",
     "Quota",
     "RateLimits",
+    "Setting",
+    "SettingRefused",
     "descriptors",
     "destination_of",
     "endpoint_of",
@@ -38,6 +42,7 @@ __all__ = [
     "label_of",
     "names",
     "register",
+    "rules_of",
     "stand_in",
     "unregister",
 ]

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from scheduler.accounts import AccountSpec
+from scheduler.descriptors.setting import Setting, SettingRefused, Value
 from scheduler.destination import Destination, UnsafeEndpoint, origin
 from scheduler.destination import endpoint as checked_endpoint
 from scheduler.errors import ConfigError, UsageError
@@ -98,9 +99,10 @@ class RateLimits:
 class Connect:
     """How a person connects an account of the platform (``scheduler accounts connect``).
 
-    ``oauth``: the authorisation-code flow with PKCE S256 in the person's browser; paths are
-    on the account's server (``endpoint``) unless ``authorize_base`` names the site where
-    people sign in. ``app_password``: a password made for one app, typed at a prompt.
+    ``oauth``: the authorisation-code flow in the person's browser, with PKCE S256 where the
+    platform takes it (``pkce``); paths are on the account's server (``endpoint``) unless
+    ``authorize_base`` names the site where people sign in and ``token_base`` the one that
+    issues tokens. ``app_password``: a password made for one app, typed at a prompt.
     """
 
     kind: str  # "oauth" | "app_password"
@@ -121,6 +123,17 @@ class Connect:
     password_pattern: str = ".+"
     password_shape: str = ""
     password_where: str = ""
+    token_base: str | None = None
+    # Whether every app may use PKCE; without it the app's client secret proves the exchange.
+    pkce: bool = True
+    # Where the tokens go: the secrets file, or the publisher's own store ("publisher": a
+    # platform that rotates refresh tokens keeps the one copy where its publisher reads it).
+    token_store: str = "secrets"
+    # The scopes for one account, from its settings, where they depend on them.
+    scopes_for: Callable[[Mapping[str, str]], tuple[str, ...]] | None = None
+
+    def scopes_of(self, settings: Mapping[str, str]) -> tuple[str, ...]:
+        return self.scopes if self.scopes_for is None else self.scopes_for(settings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,10 +174,14 @@ class Descriptor:
     posts: bool = True
     stories: bool = False
     settings: tuple[str, ...] = ()  # account settings in campaign files
+    # What those settings take where it is more than any text (see ``accept``).
+    setting_rules: tuple[Setting, ...] = ()
     required: tuple[tuple[str, str], ...] = ()  # (setting, example) an account must give
     endpoint_setting: str | None = None  # the setting naming the server, if any
     default_endpoint: str | None = None
     identity_setting: str | None = None  # the setting naming who the account is there
+    # The setting that gives a server's own character limit (a Mastodon instance's).
+    limit_setting: str | None = None
     dedupe: Dedupe = field(default_factory=lambda: Dedupe(key=None))
     rate_limits: RateLimits = field(default_factory=RateLimits)
     # "module:factory" of the publisher; None with ``preview_only`` until one exists.
@@ -181,6 +198,9 @@ class Descriptor:
     # keep room for its address from this; None where the address cannot be foretold.
     post_address: str | None = None
     post_id_max: int = 0
+    # Its accent on the review pages ("#rrggbb", at least 4.5:1 against white); None: neutral.
+    colour: str | None = None
+    colour_tags: bool = False  # hashtags and mentions shown in that colour, as it does
 
     def endpoint(self, settings: Mapping[str, str], override: str | None = None) -> str | None:
         """The server an account's requests go to, checked by the one endpoint rule: an
@@ -205,6 +225,22 @@ class Descriptor:
             return None
         who = settings.get(self.identity_setting or "", "")
         return len(self.address_of(who, "")) + self.post_id_max
+
+    def accept(self, name: str, value: Value) -> Value:
+        """An account's ``name`` setting as it is stored, checked by the platform's rules:
+        the one endpoint rule for the server, no leading "@" on the identity, then the
+        setting's own rule. SettingRefused says what is wrong and what to write."""
+        if name == self.endpoint_setting:
+            try:
+                return checked_endpoint(str(value))
+            except UnsafeEndpoint as exc:
+                raise SettingRefused(f"{name} {exc}", "write it as https://host") from None
+        if name == self.identity_setting and isinstance(value, str):
+            value = value.removeprefix("@")
+        for rule in self.setting_rules:
+            if rule.name == name:
+                return rule.accept(value)
+        return value
 
     def with_limit(self, max_chars: int | None) -> Descriptor:
         """The same platform with a server's own limit (a Mastodon instance's)."""
@@ -278,6 +314,16 @@ def descriptors() -> Iterator[Descriptor]:
 def stand_in() -> Descriptor:
     """The platform an account may name with ``as_platform`` standing in for another."""
     return next(d for d in _REGISTRY.values() if d.stands_in)
+
+
+def rules_of(spec: AccountSpec) -> Descriptor:
+    """The rules an account's posts are held to: its platform's, or for a stand-in the
+    platform it stands in for (``as_platform``), with the account's own character limit."""
+    own = get(spec.platform)
+    stood_for = spec.settings.get("as_platform") if own.stands_in else None
+    rules = get(stood_for) if stood_for else own
+    limit = spec.settings.get(own.limit_setting) if own.limit_setting else None
+    return rules.with_limit(int(limit) if limit else None)
 
 
 def endpoint_of(spec: AccountSpec, override: str | None = None) -> str | None:

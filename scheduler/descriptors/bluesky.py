@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from scheduler.descriptors.base import (
@@ -13,7 +14,20 @@ from scheduler.descriptors.base import (
     count_graphemes,
     register,
 )
+from scheduler.descriptors.setting import Setting, SettingRefused
 from scheduler.text.base import MediaLimits
+
+# A handle is a domain name: labels of letters, digits and hyphens, and a top-level name.
+_HANDLE = re.compile(r"(?=.{3,253}\Z)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,}")
+
+
+def _handle(value: str) -> str:
+    if not _HANDLE.fullmatch(value):
+        raise SettingRefused(
+            f"handle {value!r} is not a Bluesky handle", "e.g. yourname.bsky.social"
+        )
+    return value
+
 
 BLUESKY = register(
     Descriptor(
@@ -36,6 +50,7 @@ BLUESKY = register(
         post_address="https://bsky.app/profile/{who}/post/{id}",
         post_id_max=13,
         settings=("handle", "service"),
+        setting_rules=(Setting("handle", check=_handle),),
         required=(("handle", "e.g. handle: yourname.bsky.social"),),
         endpoint_setting="service",
         default_endpoint="https://bsky.social",
@@ -58,6 +73,7 @@ BLUESKY = register(
                 Quota(35_000, timedelta(hours=24), "account", "write points", cost=3),
             ),
         ),
+        colour="#0a56d6",
         publisher="scheduler.platforms.bluesky:create",
         connect=Connect(
             kind="app_password",

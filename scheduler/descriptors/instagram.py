@@ -70,5 +70,6 @@ INSTAGRAM = register(
         publisher="scheduler.platforms.instagram:create",
         # Long-lived tokens last 60 days; Instagram Login's can be refreshed once a day old.
         token_lifetime=timedelta(days=60),
+        colour="#c13584",  # 5.1:1 against white
     )
 )

@@ -3,13 +3,26 @@ docs/platforms.md."""
 
 from __future__ import annotations
 
-from scheduler.descriptors.base import Dedupe, Descriptor, RateLimits, register
+from collections.abc import Mapping
+
+from scheduler.descriptors.base import Connect, Dedupe, Descriptor, RateLimits, register
 from scheduler.text.base import MediaLimits
 
 # The ``LinkedIn-Version`` every request carries (YYYYMM). LinkedIn serves each monthly
 # version for at least a year and then answers 426; an account may name a newer one with its
 # ``version`` setting. 202607 is served until mid 2027 (LinkedIn's migrations table).
 API_VERSION = "202607"
+ORGANIZATION = "urn:li:organization:"
+
+
+def _scopes(settings: Mapping[str, str]) -> tuple[str, ...]:
+    """Posting as a page needs w_organization_social (and the page's admin signing in);
+    posting as a member, w_member_social. Asking for only the one needed means an app
+    without the Community Management product can still connect a member."""
+    author = settings.get("author") or ""
+    posting = "w_organization_social" if author.startswith(ORGANIZATION) else "w_member_social"
+    return ("openid", "profile", posting)
+
 
 LINKEDIN = register(
     Descriptor(
@@ -42,5 +55,20 @@ LINKEDIN = register(
             reset_header="Retry-After", reset_format="seconds", headers=("Retry-After",)
         ),
         publisher="scheduler.platforms.linkedin:create",
+        # The 3-legged OAuth code flow with the operator's app (its client id and secret).
+        # PKCE is only for apps LinkedIn enables it for on request, so the client secret
+        # proves the exchange, sent in the form. openid and profile let the token say which
+        # member signed in; an access token lasts 60 days (its expires_in is stored).
+        connect=Connect(
+            kind="oauth",
+            scopes=("openid", "profile", "w_member_social"),
+            scopes_for=_scopes,
+            authorize_base="https://www.linkedin.com",
+            authorize_path="/oauth/v2/authorization",
+            token_base="https://www.linkedin.com",
+            token_path="/oauth/v2/accessToken",
+            client_auth="post",
+            pkce=False,
+        ),
     )
 )

@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from scheduler.descriptors.base import Connect, Dedupe, Descriptor, Quota, RateLimits, register
+from scheduler.descriptors.setting import Setting
 from scheduler.text.base import MediaLimits
 from scheduler.text.mastodon import mastodon_length
+
+# Who sees a status: the values of the API's ``visibility``.
+VISIBILITIES = ("public", "unlisted", "private", "direct")
 
 MASTODON = register(
     Descriptor(
@@ -21,6 +25,12 @@ MASTODON = register(
         language=True,
         visibility=True,
         settings=("instance", "max_chars", "visibility"),
+        setting_rules=(
+            Setting("max_chars", number=(1, 100_000)),
+            # The account's default for posts that do not say (a post's own wins).
+            Setting("visibility", choices=VISIBILITIES),
+        ),
+        limit_setting="max_chars",
         required=(("instance", "e.g. instance: https://mastodon.social"),),
         endpoint_setting="instance",
         dedupe=Dedupe(key="Idempotency-Key header", window=timedelta(hours=1), lookup=True),
@@ -37,6 +47,8 @@ MASTODON = register(
                 Quota(300, timedelta(hours=3), "account", "statuses"),
             ),
         ),
+        colour="#563acc",
+        colour_tags=True,
         publisher="scheduler.platforms.mastodon:create",
         # The narrow scopes the publisher needs; an app registers per server. PKCE (S256
         # only) since Mastodon 4.3; older servers ignore the parameters.

@@ -7,6 +7,7 @@ checks and writes what that platform's publisher would send.
 from __future__ import annotations
 
 from scheduler.descriptors.base import Dedupe, Descriptor, count_graphemes, register
+from scheduler.descriptors.setting import Setting
 from scheduler.text.base import MediaLimits
 
 SANDBOX = register(
@@ -22,6 +23,8 @@ SANDBOX = register(
         language=True,
         stories=True,  # a story is written to the outbox like any post
         settings=("as_platform", "max_chars"),
+        setting_rules=(Setting("max_chars", number=(1, 100_000)),),
+        limit_setting="max_chars",
         dedupe=Dedupe(key="outbox file name", lookup=True),
         publisher="scheduler.platforms.sandbox:create",
         stands_in=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from scheduler.descriptors.base import Connect, Dedupe, Descriptor, Quota, RateLimits, register
+from scheduler.descriptors.setting import Setting
 from scheduler.text.base import MediaLimits
 from scheduler.text.x import weighted_length
 
@@ -13,6 +14,9 @@ def _weighted(text: str, url_length: int) -> int:
     # twitter-text v3 fixes what a URL weighs; the platform's own figure, not ours.
     return weighted_length(text)
 
+
+# Who may reply: the values of the create-post request's ``reply_settings``.
+REPLY_SETTINGS = ("following", "mentionedUsers", "subscribers", "verified")
 
 X = register(
     Descriptor(
@@ -34,6 +38,11 @@ X = register(
         post_address="https://x.com/{who}/status/{id}",
         post_id_max=20,
         settings=("username", "reply_settings", "tier"),
+        setting_rules=(
+            Setting("reply_settings", choices=REPLY_SETTINGS),
+            # The API tier of the app: it picks the daily cap among the quotas below.
+            Setting("tier", choices=("free", "basic", "pro", "enterprise", "pay-per-use")),
+        ),
         default_endpoint="https://api.x.com",
         # No idempotency key: a lost answer is settled by looking at the account's posts.
         dedupe=Dedupe(key=None, lookup=True),
@@ -65,6 +74,7 @@ X = register(
                 Quota(100, timedelta(hours=24), "user", tier="basic"),
             ),
         ),
+        colour="#0f1419",
         publisher="scheduler.platforms.x:create",
         # OAuth 2.0 with PKCE; offline.access is what brings a refresh token. People sign in
         # on twitter.com; the token endpoint is on the API host.
@@ -74,6 +84,7 @@ X = register(
             authorize_base="https://twitter.com",
             authorize_path="/i/oauth2/authorize",
             token_path="/2/oauth2/token",
+            token_store="publisher",
         ),
     )
 )

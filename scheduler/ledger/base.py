@@ -32,6 +32,7 @@ from scheduler.ledger.states import State, allowed_actions
 
 if TYPE_CHECKING:
     from scheduler.ledger.health import Census
+    from scheduler.progress import Progress
 
 __all__ = [
     "ALL_CAMPAIGNS",
@@ -402,6 +403,7 @@ class Ledger(Protocol):
         *,
         now: datetime,
         rule: ApprovalRule | None = None,
+        progress: Progress | None = None,
     ) -> SyncReport: ...
 
     def get(self, key: DraftKey) -> DraftRecord: ...

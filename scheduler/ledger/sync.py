@@ -8,7 +8,7 @@ tested as a table.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -54,7 +54,13 @@ def payload_json(draft: Draft) -> str:
     return json.dumps(draft.to_payload(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def plan_sync(campaign: str, current: Sequence[Current], drafts: Sequence[Draft]) -> Plan:
+def plan_sync(
+    campaign: str,
+    current: Sequence[Current],
+    drafts: Sequence[Draft],
+    compared: Callable[[], None] | None = None,
+) -> Plan:
+    """What a sync changes; ``compared`` hears each draft once it is compared."""
     plan = Plan()
     stored = {(c.post_id, c.account): c for c in current}
     seen: set[tuple[str, str]] = set()
@@ -62,6 +68,8 @@ def plan_sync(campaign: str, current: Sequence[Current], drafts: Sequence[Draft]
         ident = (draft.post_id, draft.account)
         seen.add(ident)
         payload = payload_json(draft)
+        if compared is not None:
+            compared()
         cur = stored.get(ident)
         if cur is None:
             plan.create.append((draft, payload))

@@ -31,6 +31,7 @@ from scheduler.ledger.base import (
 from scheduler.ledger.core import Conflict, LedgerCore, key_where
 from scheduler.ledger.states import State, check
 from scheduler.ledger.sync import Current, plan_sync
+from scheduler.progress import Progress, Silent
 
 SYNC_RETRIES = 5
 
@@ -63,6 +64,27 @@ def _moved(conn: Connection, campaign: str, drafts: Sequence[Draft]) -> Sequence
     return out
 
 
+class _Steps:
+    """A sync's progress: ``total`` steps, reported once each even when a conflict makes the
+    sync start again (a new attempt counts from zero, and reports only past the last)."""
+
+    def __init__(self, progress: Progress, total: int) -> None:
+        self.progress = progress
+        self.total = total
+        self.done = 0
+        self.reported = 0
+        progress.grow(total)
+
+    def again(self) -> None:
+        self.done = 0
+
+    def add(self, steps: int = 1) -> None:
+        self.done = min(self.done + steps, self.total)
+        if self.done > self.reported:
+            self.progress.advance(self.done - self.reported)
+            self.reported = self.done
+
+
 class SyncOps(LedgerCore):
     # --- sync -------------------------------------------------------------------------------
 
@@ -73,8 +95,12 @@ class SyncOps(LedgerCore):
         *,
         now: datetime,
         rule: ApprovalRule | None = None,
+        progress: Progress | None = None,
     ) -> SyncReport:
+        """``progress`` hears two steps a draft: compared with what is stored, then written
+        (or found unchanged); a sync retried after a conflict does not count twice."""
         now = ensure_utc(now)
+        steps = _Steps(progress or Silent(), 2 * len(drafts))
         seen: set[DraftKey] = set()
         for draft in drafts:
             if draft.campaign != campaign_id:
@@ -84,8 +110,11 @@ class SyncOps(LedgerCore):
             seen.add(draft.key)
         for _ in range(SYNC_RETRIES):
             try:
+                steps.again()
                 with self._write() as conn:
-                    return self._sync_once(conn, campaign_id, drafts, now=now, rule=rule)
+                    return self._sync_once(
+                        conn, campaign_id, drafts, now=now, rule=rule, steps=steps
+                    )
             except Conflict:
                 continue
             except IntegrityError:
@@ -105,6 +134,7 @@ class SyncOps(LedgerCore):
         *,
         now: datetime,
         rule: ApprovalRule | None,
+        steps: _Steps,
     ) -> SyncReport:
         d = t.drafts
         rows = conn.execute(
@@ -134,7 +164,7 @@ class SyncOps(LedgerCore):
             )
             for r in rows
         ]
-        plan = plan_sync(campaign, current, _moved(conn, campaign, drafts))
+        plan = plan_sync(campaign, current, _moved(conn, campaign, drafts), compared=steps.add)
         log: list[dict[str, Any]] = []
 
         if plan.create:
@@ -161,6 +191,7 @@ class SyncOps(LedgerCore):
                     for dr, payload in plan.create
                 ],
             )
+            steps.add(len(plan.create))
             log += [
                 self._event(
                     dr.key,
@@ -220,6 +251,7 @@ class SyncOps(LedgerCore):
                 ).rowcount,
                 len(back),
             )
+            steps.add(len(back))
             by_reason: dict[str, list[DraftKey]] = {}
             for ch in plan.edit:
                 by_reason.setdefault(ch.reason, []).append(ch.draft.key)
@@ -267,6 +299,8 @@ class SyncOps(LedgerCore):
                 ).rowcount,
                 len(plan.refresh),
             )
+
+            steps.add(len(plan.refresh))
 
         removed = [DraftKey(campaign, c.post_id, c.account) for c in plan.remove]
         if plan.remove:
@@ -319,6 +353,7 @@ class SyncOps(LedgerCore):
         self._log(conn, *log)
         requeued = self._apply_rule(conn, campaign, rule, now=now)
         write_after(conn, campaign, drafts)
+        steps.add(steps.total)  # the unchanged and frozen ones: nothing to write
         return SyncReport(
             campaign=campaign,
             created=tuple(dr.key for dr, _ in plan.create),

@@ -9,7 +9,7 @@ started (a retry's new time, a draft approved late).
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from scheduler.clock import FixedClock
@@ -72,9 +72,16 @@ class Clockwork:
         daemon.timers = self.timers
         self.steps = 0
 
-    def run(self, until: datetime, *, limit: int) -> None:
+    def run(
+        self,
+        until: datetime,
+        *,
+        limit: int,
+        on_step: Callable[[datetime], None] | None = None,
+    ) -> None:
         """Run every timer due up to ``until``; at most ``limit`` of them, a bound that only a
-        daemon setting a timer again and again for the same instant could reach."""
+        daemon setting a timer again and again for the same instant could reach.
+        ``on_step`` hears the simulated time after each step (a progress display's hook)."""
         self.daemon.reload()
         self.daemon.watch_pauses()
         self.daemon.sweep()
@@ -95,3 +102,5 @@ class Clockwork:
             self.timers._guard(job_id, job)
             self.daemon.sweep()
             self.steps += 1
+            if on_step is not None:
+                on_step(self.clock.now())

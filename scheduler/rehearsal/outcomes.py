@@ -1,14 +1,15 @@
 """What happened to each draft in the rehearsed week, and the problems that explains.
 
 The throwaway ledger holds each draft's final state; the simulated platforms hold when each
-part went out and every call they refused. A draft whose last part went out more than a
-minute after its time is late: a quota held it (its own part was refused, or the account
-was waiting for a quota's window when its time came). One not published says why.
+part went out and every call they refused; the holds say when a quota held an account back
+(the daemon's gate, or a platform's own 429). A draft whose last part went out more than a
+minute after its time is late: a quota held it. One not published says why.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,25 @@ WAITING = frozenset({"approved", "scheduled", "retry_wait"})
 QUOTA_FIX = "spread the account's posts out, or send fewer posts to it in that window"
 
 
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A quota held ``account`` back from ``at`` (until ``until``, where known)."""
+
+    account: str
+    at: datetime
+    until: datetime | None
+    reason: str  # e.g. "its quota of 17 posts per 24 hours on the free tier is spent"
+
+    @property
+    def why(self) -> str:
+        until = f" until {self.until:%a %d %b %H:%M} UTC" if self.until else ""
+        return f"held back{until}: {self.reason}"
+
+
 def outcomes(
     records: Iterable[Any],
     platforms: Platforms,
+    holds: list[Hold],
     policy: Policy,
     care_blocks: Callable[[Any], list[str]],
     path: Path | str,
@@ -48,8 +65,8 @@ def outcomes(
         if state == "published" and times and times[-1] - record.due > LATE:
             outcome = "late"
             minutes = int((times[-1] - record.due).total_seconds() // 60)
-            held = _quota_before(platforms.refusals, key.account, times[-1])
-            why = f"finished {minutes} min late" + (f": {held.message}" if held else "")
+            held = _quota_before(holds, key.account, times[-1])
+            why = f"finished {minutes} min late" + (f", {held.why}" if held else "")
             if held is not None:
                 problem = _problem("quota", record, f"{where}: {why}", QUOTA_FIX, held.at)
         elif state == "published":
@@ -63,7 +80,7 @@ def outcomes(
         else:
             outcome = "not published"
             why = record.last_error or state
-            problem = _not_published(record, state, why, platforms.refusals, path)
+            problem = _not_published(record, state, why, platforms.refusals, holds, path)
         slots.append(
             Slot(
                 post=key.post_id,
@@ -89,10 +106,14 @@ def _problem(kind: str, record: Any, cause: str, fix: str, at: datetime | None =
     )
 
 
-def _quota_before(refusals: list[Refusal], account: str, until: datetime) -> Refusal | None:
-    """The last quota refusal on ``account`` up to ``until``: what the account waited for."""
-    held = [r for r in refusals if r.account == account and r.kind == "quota" and r.at <= until]
+def _quota_before(holds: list[Hold], account: str, until: datetime) -> Hold | None:
+    """The last quota hold on ``account`` up to ``until``: what the account waited for."""
+    held = sorted((h for h in holds if h.account == account and h.at <= until), key=_at)
     return held[-1] if held else None
+
+
+def _at(hold: Hold) -> datetime:
+    return hold.at
 
 
 def _unapproved(record: Any, state: str, rule: Any, blocks: list[str], path: Path | str) -> Problem:
@@ -123,17 +144,32 @@ def _unapproved(record: Any, state: str, rule: Any, blocks: list[str], path: Pat
 
 
 def _not_published(
-    record: Any, state: str, why: str, refusals: list[Refusal], path: Path | str
+    record: Any,
+    state: str,
+    why: str,
+    refusals: list[Refusal],
+    holds: list[Hold],
+    path: Path | str,
 ) -> Problem | None:
     key = record.key
     where = f"post {key.post_id} on {key.account}"
     own = [r for r in refusals if r.account == key.account and r.due == record.due]
     if any(r.kind == "token" for r in own):
         return None  # the token's own problem says what to do
-    quota = [r for r in own if r.kind == "quota"]
-    if quota:
-        cause = f"{where}: {quota[-1].message}, so it was not published ({state})"
-        return _problem("quota", record, cause, QUOTA_FIX, quota[-1].at)
+    # A hold in force when the post was due, or begun while it waited for its window (a
+    # platform's refusal has no known end: one while the post was being tried).
+    end = record.draft.latest or record.due
+    held = [
+        h
+        for h in holds
+        if h.account == key.account
+        and h.at <= end
+        and (h.until > record.due if h.until is not None else h.at >= record.due)
+    ]
+    if held:
+        hold = max(held, key=_at)
+        cause = f"{where}: {hold.why}, so it was not published ({state})"
+        return _problem("quota", record, cause, QUOTA_FIX, hold.at)
     return _problem(
         "failed",
         record,

@@ -11,8 +11,7 @@ simulated platforms, and the throwaway ledger says what happened to each draft.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,16 +21,18 @@ from scheduler.campaign.schedule import zone
 from scheduler.clock import Clock, FixedClock
 from scheduler.credentials import CredentialStore
 from scheduler.daemon.base import DaemonOptions, Loaded
+from scheduler.daemon.gate import LedgerGate, account_quotas
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.runner import Daemon
 from scheduler.draft import Draft
 from scheduler.errors import LedgerError
 from scheduler.ledger import open_ledger
 from scheduler.platforms.base import PlatformContext, Publisher
+from scheduler.progress import Progress, Silent
 from scheduler.rehearsal.base import Problem, Rehearsal, RehearsalError
 from scheduler.rehearsal.clockwork import Clockwork
 from scheduler.rehearsal.moving import clock_changes, default_start, first_day, move, too_close
-from scheduler.rehearsal.outcomes import outcomes
+from scheduler.rehearsal.outcomes import Hold, outcomes
 from scheduler.rehearsal.simulate import Platforms, simulated_platform
 from scheduler.rehearsal.tokens import token_info, token_problems
 
@@ -50,16 +51,23 @@ class Setup:
 
 
 class _Quiet:
-    """The daemon's events, kept for the report rather than printed."""
+    """The daemon's events, kept (with the simulated time of each) for the report rather
+    than printed."""
 
-    def __init__(self, progress: Callable[[str, dict[str, Any]], None] | None) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-        self._progress = progress
+    def __init__(self, clock: Clock) -> None:
+        self.events: list[tuple[datetime, str, dict[str, Any]]] = []
+        self._clock = clock
 
     def event(self, name: str, /, level: str = "info", **fields: Any) -> None:
-        self.events.append((name, fields))
-        if self._progress is not None:
-            self._progress(name, fields)
+        self.events.append((self._clock.now(), name, fields))
+
+    def holds(self) -> list[Hold]:
+        """Every time the gate held an account back for a quota."""
+        return [
+            Hold(str(fields["account"]), at, fields.get("until"), str(fields.get("reason")))
+            for at, name, fields in self.events
+            if name == "account_paused" and fields.get("source") == "quota"
+        ]
 
 
 class _Source:
@@ -78,11 +86,11 @@ def rehearse(
     setup: Setup,
     *,
     start: date | None = None,
-    progress: Callable[[str, dict[str, Any]], None] | None = None,
+    progress: Progress | None = None,
 ) -> Rehearsal:
     """Rehearse the campaign at ``path`` in the week whose day 1 is ``start`` (default: the
-    next such weekday after today). ``progress`` hears each of the daemon's events as the
-    simulated week goes by (a progress display's hook)."""
+    next such weekday after today). ``progress`` hears how far the simulated week has got,
+    in simulated hours of the whole span (known before it starts)."""
     from scheduler.campaign import load_campaign
     from scheduler.care import CarePolicy, Linter, block_rules
     from scheduler.render import render_campaign
@@ -108,15 +116,21 @@ def rehearse(
         policy=policy,
         accounts={name: acc.spec(name) for name, acc in campaign.accounts.items()},
     )
-    options = DaemonOptions.from_env(
-        setup.env, owner=OWNER, exit_when_done=False, metrics_port=None
+    options = replace(
+        DaemonOptions.from_env(setup.env), owner=OWNER, exit_when_done=False, metrics_port=None
     )
     first = min(d.due for d in moved)
     last = max(d.due for d in moved)
     # From just before the first reminder of an unapproved draft is due.
     began_at = first - timedelta(seconds=options.remind_ahead + 60)
     clock = FixedClock(began_at)
-    platforms = Platforms(clock)
+    sink = _Quiet(clock)
+    reporter = Reporter(sink)
+    # The daemon's own gate, with the quotas each account's settings pick, as `run` builds
+    # it: every simulated create passes it, so a quota holds a post back here exactly as it
+    # would in the daemon.
+    gate = LedgerGate(None, clock, quotas=account_quotas(loaded.accounts.get), reporter=reporter)
+    platforms = Platforms(clock, gate)
     context = PlatformContext(
         clock=clock,
         credentials=setup.credentials,
@@ -140,7 +154,6 @@ def rehearse(
             publishers[draft.account] = platforms.publisher(loaded.accounts[draft.account])
         return publishers[draft.account]
 
-    sink = _Quiet(progress)
     with tempfile.TemporaryDirectory(prefix="scheduler-rehearsal-") as folder:
         ledger = open_ledger(str(Path(folder) / "rehearsal.sqlite3"), clock=clock)
         try:
@@ -154,22 +167,30 @@ def rehearse(
                 publisher_for,
                 clock=clock,
                 options=options,
-                reporter=Reporter(sink),
+                reporter=reporter,
                 rand=lambda: 0.5,
+                gate=gate,  # the daemon points it at its ledger
             )
             wheel = Clockwork(daemon, clock)
             horizon = max((d.latest or d.due) for d in moved)
-            wheel.run(
-                horizon + timedelta(seconds=options.thread_completion) + timedelta(days=1),
-                limit=1000 + 100 * len(moved),
-            )
+            until = horizon + timedelta(seconds=options.thread_completion) + timedelta(days=1)
+            hours = _Hours(progress or Silent(), began_at, until)
+            wheel.run(until, limit=1000 + 100 * len(moved), on_step=hours.reach)
+            hours.finish()
             records = ledger.list(campaign=campaign.id)
             linter = Linter(CarePolicy.from_settings(campaign.care))
 
             def blocks(record: Any) -> list[str]:
                 return unresolved_care_blocks(ledger, record, block_rules(record.draft, linter))
 
-            slots, found = outcomes(records, platforms, policy, blocks, path, paused=bool(paused))
+            holds = sink.holds() + [
+                Hold(r.account, r.at, None, r.message)
+                for r in platforms.refusals
+                if r.kind == "quota"
+            ]
+            slots, found = outcomes(
+                records, platforms, holds, policy, blocks, path, paused=bool(paused)
+            )
         finally:
             ledger.close()
     problems += found
@@ -186,6 +207,31 @@ def rehearse(
         simulated_seconds=(clock.now() - began_at).total_seconds(),
         wall_seconds=setup.clock.monotonic() - began,
     )
+
+
+class _Hours:
+    """Progress in simulated hours from ``start`` to ``end``: a determinate bar, since the
+    span is known before the week is run."""
+
+    def __init__(self, progress: Progress, start: datetime, end: datetime) -> None:
+        self.progress = progress
+        self.start = start
+        self.total = max(int((end - start).total_seconds() // 3600), 1)
+        self.done = 0
+        progress.grow(self.total)
+
+    def reach(self, now: datetime) -> None:
+        hours = min(int((now - self.start).total_seconds() // 3600), self.total)
+        if hours > self.done:
+            self.progress.advance(hours - self.done)
+            self.done = hours
+            self.progress.note(f"{now:%a %d %b %H:00} UTC")
+
+    def finish(self) -> None:
+        """The rest of the span, in which nothing was left to happen."""
+        if self.done < self.total:
+            self.progress.advance(self.total - self.done)
+            self.done = self.total
 
 
 def _copy_decisions(

@@ -6,12 +6,14 @@ real publishers check, and the quotas the platform publishes. What a real platfo
 answer, the simulator answers the same way:
 
 * a part the platform would refuse raises ``Invalid`` (the publishers' own check);
-* a part past a quota raises ``RateLimited`` with the wait the platform would ask for (until
-  the oldest counted part leaves the window), as a 429. Quotas of an account or a user count
-  that account's posts, a quota of the app counts every account of the platform, a part
-  costs what the quota's ``cost`` says (Bluesky's write points), a quota that ``counts``
-  only first parts or replies counts only those, and a tier's quota applies to the accounts
-  whose ``tier`` setting names it;
+* every create passes the request gate first, as every real request does
+  (``PlatformContext.gate``; in a rehearsal the daemon's own ``LedgerGate``): the account's
+  pauses, and the quotas the ledger counts, hold a post back exactly as they would in the
+  daemon, before anything reaches the platform. So the rehearsal and the daemon cannot
+  disagree about a quota: it is the same code;
+* the limits the platform counts itself and only its headers report (requests of every
+  kind, uploads, an app's total over every account: a quota without ``counts``) answer
+  ``RateLimited`` as a 429 with the wait the platform would ask for;
 * after the account's token expires, every call raises ``AuthFailed``, as a 401;
 * a part sent again with the same idempotency key returns the part already made.
 
@@ -29,6 +31,8 @@ from typing import Any
 from scheduler import descriptors
 from scheduler.descriptors import Quota
 from scheduler.platforms.base import (
+    CREATE,
+    OPEN_GATE,
     Absent,
     AccountInfo,
     AccountSpec,
@@ -44,9 +48,9 @@ from scheduler.platforms.base import (
     PublishRequest,
     PublishResult,
     RateLimited,
+    RequestGate,
     StagedCallback,
 )
-from scheduler.platforms.quota import counts
 from scheduler.platforms.rules import check_request
 
 # Uploads and other requests are not simulated one by one: each part is one request, and
@@ -78,6 +82,7 @@ class Platforms:
     """Every simulated account of one rehearsal, and what was sent to each."""
 
     clock: Any  # scheduler.clock.Clock
+    gate: RequestGate = OPEN_GATE  # what every create passes first (the daemon's)
     expiry: dict[str, datetime] = field(default_factory=dict)  # account -> token expiry
     sent: dict[str, list[Sent]] = field(default_factory=dict)
     refusals: list[Refusal] = field(default_factory=list)
@@ -106,26 +111,24 @@ def simulated_platform(spec: AccountSpec) -> str:
 
 
 def cost(quota: Quota, sent: Sent) -> int:
-    """What one created part spends of ``quota`` (0: the quota counts something else)."""
+    """What one created part spends of a quota the platform counts itself (0: none)."""
     if quota.what == UPLOADS:
         return len(sent.request.parts[sent.index].media)
-    if quota.counts is None:
-        return 1  # requests of every kind, or an app's total: the part is one request
-    return quota.cost if counts(quota, sent.index) else 0
+    return 1  # requests of every kind, or an app's total: the part is one request
 
 
 class SimulatedPublisher:
     def __init__(self, spec: AccountSpec, platforms: Platforms) -> None:
         self.account = spec.name
         self.platform = simulated_platform(spec)
-        max_chars = spec.settings.get("max_chars")
-        self.rules = descriptors.get(self.platform).with_limit(
-            int(max_chars) if max_chars else None
-        )
+        self.rules = descriptors.rules_of(spec)
         self.handle = spec.settings.get("handle") or spec.settings.get("username") or spec.name
         tier = spec.settings.get("tier")
+        # Only what the platform counts by itself: the gate holds the ones the ledger counts.
         self.quotas = tuple(
-            q for q in self.rules.rate_limits.quotas if q.tier is None or q.tier == tier
+            q
+            for q in self.rules.rate_limits.quotas
+            if q.counts is None and (q.tier is None or q.tier == tier)
         )
         self._platforms = platforms
 
@@ -156,8 +159,11 @@ class SimulatedPublisher:
                 self._check_token(request, index)
                 if before_create is not None:
                     before_create(index)
+                gate = self._platforms.gate
+                gate.before(self.account, self.platform, CREATE)
                 self._check_quota(request, index)
                 result = self._create(request, index, key)
+                gate.after(self.account, self.platform, CREATE, 200, {})
             results.append(result)
             if on_part is not None:
                 on_part(result)

@@ -13,14 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scheduler import descriptors
-from scheduler.credentials import CredentialStore
-from scheduler.descriptors.x import X
+from scheduler.credentials import EXPIRY_FIELD, CredentialStore
 from scheduler.errors import ConfigError, SchedulerError
 from scheduler.platforms import build_publisher, renewal
 from scheduler.platforms.base import AccountSpec, PlatformContext, Renewable
 from scheduler.rehearsal.base import Problem, TokenInfo
-
-EXPIRY_FIELD = "expires_at"
 
 
 def token_info(
@@ -42,7 +39,8 @@ def token_info(
             return TokenInfo(
                 spec.name, platform, None, f"unknown: {EXPIRY_FIELD} in the credentials is no date"
             )
-    if spec.platform == X.name:
+    way = descriptors.get(spec.platform).connect
+    if way is not None and way.token_store == "publisher":  # a store of rotated tokens
         from scheduler.platforms.x_auth import token_store_for
 
         try:

@@ -31,8 +31,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Literal
 
+from scheduler.campaign.account import Account
 from scheduler.campaign.media import MediaFile, MediaProblem, inspect
-from scheduler.campaign.model import Account, Campaign, Content, PartSpec, Post
+from scheduler.campaign.model import Campaign, Content, PartSpec, Post
 from scheduler.campaign.problems import Problem, where_of
 from scheduler.campaign.schedule import TimeProblem, resolve_post
 from scheduler.campaign.yamlread import Loc
@@ -226,7 +227,7 @@ class Renderer:
 
     def draft(self, index: int, post: Post, account_name: str, account: Account) -> Draft | None:
         c = self.campaign
-        rules = account.descriptor.with_limit(account.max_chars)
+        rules = account.rules
         if kind_problem(self, index, post, account_name, rules):
             return None
         if post.kind == "story":
@@ -373,11 +374,15 @@ class Renderer:
         labels = tuple(values["labels"] or ()) if rules.labels else ()
         visibility = None
         if rules.visibility:
-            visibility = values["visibility"] or account.visibility or c.defaults.visibility
+            visibility = (
+                values["visibility"] or account.setting("visibility") or c.defaults.visibility
+            )
         reply_settings = None
         if rules.reply_settings:
             reply_settings = (
-                values["reply_settings"] or account.reply_settings or c.defaults.reply_settings
+                values["reply_settings"]
+                or account.setting("reply_settings")
+                or c.defaults.reply_settings
             )
         assert post.due is not None
         return Draft(

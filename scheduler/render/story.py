@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from markdown_it import MarkdownIt
 
+from scheduler.campaign.account import Account
 from scheduler.campaign.media import MediaProblem
-from scheduler.campaign.model import Account, Post
+from scheduler.campaign.model import Post
 from scheduler.campaign.story import default_slug
 from scheduler.campaign.yamlread import Loc
 from scheduler.descriptors import Descriptor, descriptors, destination_of
@@ -86,7 +87,7 @@ def story_draft(
 ) -> Draft | None:
     """The draft of a story for one account; None (problems reported) when it cannot be."""
     c = renderer.campaign
-    rules = account.descriptor.with_limit(account.max_chars)
+    rules = account.rules
     scope: dict[str, Any] = dict(renderer.base_vars)
     scope.update(post.vars)
     scope["post"] = {

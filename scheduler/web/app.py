@@ -26,6 +26,7 @@ from scheduler.ledger.base import Ledger
 from scheduler.log import EventSink, NullLog
 from scheduler.notify.base import Notifier
 from scheduler.settings import Settings
+from scheduler.web import colours
 from scheduler.web.addresses import TextOnlyAddresses
 from scheduler.web.api import Api, error, http_error_json
 from scheduler.web.base import BadRequest, NotSignedIn
@@ -172,6 +173,7 @@ def create_app(
         *ApproveAll(pages).routes(),
         *PausePages(site, notifier, events).routes(),
         *Api(site).routes(),
+        colours.route(),
         Mount("/static", Static(directory=str(HERE / "static")), name="static"),
     ]
     app = Starlette(

@@ -19,8 +19,8 @@ from scheduler.descriptors.fits import link_shown, part_count
 from scheduler.draft import Draft, Facet, Part, Story
 from scheduler.render.after import described
 
-# Plain-text entities for platforms that find them themselves (everything but Bluesky, whose
-# facets come with the draft).
+# Plain-text entities for platforms that find them themselves (all but those whose descriptor
+# says ``facets``: theirs come with the draft).
 _ENTITY = re.compile(
     r"(?P<link>https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'])"
     r"|(?P<tag>(?<![\w#])#\w+)"
@@ -54,7 +54,7 @@ class PartView:
     limit: int
     unit: str
     over: bool
-    also: str | None = None  # a second limit, e.g. Bluesky's "41/3000 bytes"
+    also: str | None = None  # a second limit, e.g. "41/3000 bytes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +171,8 @@ def _part_view(draft: Draft, index: int, part: Part, rules: Descriptor) -> PartV
 
 
 def draft_view(draft: Draft, rules: Descriptor | None = None) -> DraftView:
-    """``rules`` are the account's platform with its limit (a Mastodon instance may allow
-    more, a sandbox may stand in for another platform)."""
+    """``rules`` are the account's platform with its limit (a server may allow more, a
+    stand-in account takes another platform's rules)."""
     rules = rules or descriptors.find(draft.platform) or descriptors.stand_in()
     link = link_shown(rules, draft)
     return DraftView(

@@ -82,8 +82,8 @@ def rules_of(loaded: Loaded, draft: Draft) -> Descriptor:
     account = loaded.campaign.accounts.get(draft.account)
     if account is None:  # removed from the campaign since: its draft is still shown
         return descriptors.find(draft.platform) or descriptors.stand_in()
-    own: Descriptor = account.descriptor
-    return own.with_limit(account.max_chars)
+    rules: Descriptor = account.rules
+    return rules
 
 
 def view_of(loaded: Loaded, draft: Draft) -> DraftView:

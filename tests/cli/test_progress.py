@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,28 @@ def test_bulk_approval_draws_a_bar(campaign: Path, tmp_path: Path) -> None:
     assert code == 0, err
     assert "approving" in err and BAR in err
     assert out.count(": approved, recorded as bo@example.org") == 4
+
+
+def test_rehearse_draws_a_determinate_bar_on_a_terminal_only(
+    campaign: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    argv = ["rehearse", str(campaign), "--start", "2027-01-04"]
+    code, out, err = scheduler(argv, home, terminal=True)
+    assert code in (0, 1), err  # 1: the drafts are not approved, which the report says
+    assert "rehearsing" in err and BAR in err
+    # Determinate: simulated hours done of the whole span, known before it starts.
+    assert re.search(r"rehearsing.*\d+/\d+", err), err
+    assert BAR not in out and "\x1b" not in out
+    code, out, err = scheduler([*argv, "--json"], home, terminal=True)
+    assert BAR not in err and "rehearsing" not in err and out.startswith("{")
+    code, out, err = scheduler(argv, home, terminal=False)
+    assert err == "" and BAR not in out
+
+
+def test_the_sync_bar_is_determinate(campaign: Path, tmp_path: Path) -> None:
+    code, _, err = scheduler(
+        ["review", str(campaign), "--as", "bo@example.org"], tmp_path / "home", terminal=True
+    )
+    assert code == 0, err
+    assert re.search(r"syncing.*\d+/8\b", err), err  # two steps for each of the 4 drafts

@@ -1,6 +1,8 @@
 """A fake LinkedIn REST API: the Posts API (create, read one, list an author's posts), the
 Images API (initializeUpload and the upload URL it hands out) and OpenID userinfo, with the
-headers every versioned call must carry checked as LinkedIn checks them."""
+headers every versioned call must carry checked as LinkedIn checks them, and the 3-legged
+OAuth sign-in and token endpoints (no PKCE: the client secret goes in the form; a token
+lasts 60 days and, outside LinkedIn's partner programmes, comes without a refresh token)."""
 
 from __future__ import annotations
 
@@ -11,12 +13,16 @@ from urllib.parse import unquote
 
 from scheduler.clock import Clock
 from tests.fakes.base import FakeServer, Fault, Request, Response, route
+from tests.fakes.oauth import CodeGrants
 
 POSTS = "/rest/posts"
 POST = "/rest/posts/{urn}"
 IMAGES = "/rest/images"
 UPLOAD = "/upload/{image}"
 USERINFO = "/v2/userinfo"
+AUTHORIZE = "/oauth/v2/authorization"
+TOKEN = "/oauth/v2/accessToken"
+TOKEN_SECONDS = 60 * 24 * 3600
 
 
 @dataclass
@@ -39,11 +45,22 @@ class StoredPost:
 
 
 class FakeLinkedIn(FakeServer):
-    def __init__(self, clock: Clock, token: str, member: str = "yrGd8Wq5Ft") -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        token: str,
+        member: str = "yrGd8Wq5Ft",
+        client_id: str = "77linkedinapp",
+        client_secret: str = "linkedin-app-secret",
+    ) -> None:
         super().__init__()
         self.clock = clock
         self.token = token
         self.member = member
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.grants = CodeGrants(pkce=False)
+        self.token_forms: list[dict[str, str]] = []
         self.oldest_version = "202512"  # older versions are sunset (answered 426)
         self.posts: list[StoredPost] = []
         self.images: dict[str, bytes | None] = {}  # URN -> uploaded bytes (None: not yet)
@@ -76,6 +93,27 @@ class FakeLinkedIn(FakeServer):
         return int(self.clock.now().timestamp() * 1000)
 
     # --- routes -----------------------------------------------------------------------------
+
+    @route("GET", AUTHORIZE)
+    def authorize(self, request: Request) -> Response:
+        return self.grants.authorize(request, known_client=self.client_id)
+
+    @route("POST", TOKEN)
+    def exchange(self, request: Request) -> Response:
+        form = {k: v[0] for k, v in request.form().items()}
+        self.token_forms.append(form)
+        if form.get("grant_type") != "authorization_code":
+            return Response(400, {"error": "unsupported_grant_type"})
+        if form.get("client_secret") != self.client_secret:
+            return Response(401, {"error": "invalid_client"})
+        grant = self.grants.redeem(form, form.get("client_id", ""))
+        if grant is None:
+            return Response(400, {"error": "invalid_request"})
+        self.token = f"AQV-{len(self.grants.redeemed)}-issued"
+        return Response(
+            200,
+            {"access_token": self.token, "expires_in": TOKEN_SECONDS, "scope": grant.scope},
+        )
 
     @route("GET", USERINFO)
     def userinfo(self, request: Request) -> Response:

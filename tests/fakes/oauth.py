@@ -4,7 +4,9 @@ a token endpoint that checks what a real one checks (RFC 6749 and RFC 7636).
 The authorize endpoint answers a 302 to the redirect address with a one-time code and the
 given ``state``; the token endpoint wants that code once, the same redirect address and
 client, and a verifier whose S256 challenge is the one sent to the authorize endpoint.
-``deny`` makes the sign-in page answer ``error=access_denied`` instead.
+``deny`` makes the sign-in page answer ``error=access_denied`` instead. A platform that
+does not take PKCE from every app (``pkce=False``) ignores the challenge; its token endpoint
+checks the client secret instead (the caller's part).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ class Grant:
 
 
 class CodeGrants:
-    def __init__(self) -> None:
+    def __init__(self, pkce: bool = True) -> None:
+        self.pkce = pkce
         self._lock = threading.Lock()
         self.pending: dict[str, Grant] = {}
         self.redeemed: list[Grant] = []
@@ -43,7 +46,7 @@ class CodeGrants:
             return Response(400, {"error": "invalid_request"})
         if known_client is not None and q.get("client_id") != known_client:
             return Response(400, {"error": "invalid_client"})
-        if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
+        if self.pkce and (q.get("code_challenge_method") != "S256" or not q.get("code_challenge")):
             return Response(400, {"error": "invalid_request", "error_description": "PKCE"})
         answer: dict[str, str] = {"state": q.get("state", "")}
         if self.deny:
@@ -52,7 +55,10 @@ class CodeGrants:
             code = secrets.token_urlsafe(16)
             with self._lock:
                 self.pending[code] = Grant(
-                    q.get("client_id", ""), redirect, q["code_challenge"], q.get("scope", "")
+                    q.get("client_id", ""),
+                    redirect,
+                    q.get("code_challenge", ""),
+                    q.get("scope", ""),
                 )
             answer["code"] = code
         return Response(302, None, {"Location": f"{redirect}?{urlencode(answer)}"})
@@ -65,10 +71,11 @@ class CodeGrants:
             return None
         if form.get("redirect_uri") != grant.redirect_uri:
             return None
-        verifier = form.get("code_verifier", "")
-        digest = hashlib.sha256(verifier.encode()).digest()
-        if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != grant.challenge:
-            return None
+        if self.pkce:
+            verifier = form.get("code_verifier", "")
+            digest = hashlib.sha256(verifier.encode()).digest()
+            if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != grant.challenge:
+                return None
         self.redeemed.append(grant)
         return grant
 

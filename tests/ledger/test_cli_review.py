@@ -226,8 +226,9 @@ def test_the_readme_walkthrough_on_the_example_campaign(
     assert code == 1 and "wrote this post" in err
     header = folder / "campaign.yaml"
     text = header.read_text(encoding="utf-8")
-    assert "on running," in text
-    header.write_text(text.replace("on running,", "on running and recovery,", 1), "utf-8")
+    before = "{{ guest }}, on running,"
+    assert before in text
+    header.write_text(text.replace(before, "{{ guest }}, on running and recovery,", 1), "utf-8")
     code, out, err = run(capsys, "review", path, "--as", "tom@example.org")
     assert code == 0, err
     assert "3 changed (back to review)" in err

@@ -15,6 +15,7 @@ from scheduler.care import CarePolicy, Linter, block_rules
 from scheduler.clock import FixedClock
 from scheduler.credentials import CredentialStore
 from scheduler.ledger import PolicyError, open_ledger
+from scheduler.progress import Progress
 from scheduler.rehearsal import Rehearsal, Setup, rehearse
 from scheduler.render import render_campaign
 
@@ -111,10 +112,10 @@ class Rig:
             ledger.close()
         return refused
 
-    def rehearse(self, start: date | None = None) -> Rehearsal:
+    def rehearse(self, start: date | None = None, progress: Progress | None = None) -> Rehearsal:
         real = self.ledger() if self.ledger_path.exists() else None
         try:
-            return rehearse(self.path, self.setup(real), start=start)
+            return rehearse(self.path, self.setup(real), start=start, progress=progress)
         finally:
             if real is not None:
                 real.close()

@@ -227,10 +227,74 @@ def test_a_campaign_past_a_platform_quota_is_held_back(tmp_path: Path) -> None:
     # X publishes 100 posts per 15 minutes a user: part 5 of the 13th thread is the 101st.
     held = {p.post or "": p for p in result.problems}
     assert sorted(held) == ["burst-12", "burst-13"]
-    assert "X allows 100 posts per 15 minutes (user)" in held["burst-12"].cause
+    # The daemon's gate held the account (its words), before the platform had to refuse.
+    assert "its quota of 100 posts per 15 minutes is spent" in held["burst-12"].cause
     assert "min late" in held["burst-12"].cause
     assert "spread the account's posts out" in held["burst-12"].fix
     assert [s.post for s in result.slots if s.outcome == "late"] == ["burst-12", "burst-13"]
     assert all(s.outcome in ("published", "late") for s in result.slots)
     on_time = [s for s in result.slots if s.outcome == "published"]
     assert [s.post for s in on_time] == [f"burst-{i:02d}" for i in range(12)]
+
+
+def test_a_quota_holds_a_post_back_in_rehearsal_exactly_as_the_daemons_gate_would(
+    tmp_path: Path,
+) -> None:
+    """X's free tier allows 17 posts a day. The 18th waits, as the daemon's gate makes it
+    wait: the account is paused until the first post leaves the 24-hour window (the time
+    ``quota.next_allowed`` gives for what was published), and the post's window closes
+    first. Nothing reached the simulated platform to be refused: the platform's own words
+    ("X allows ...") never appear."""
+    from scheduler import descriptors
+    from scheduler.platforms.quota import next_allowed
+    from tests.rehearsal.support import HEADER
+
+    header = HEADER.replace(
+        "  sky: {platform: bluesky, handle: rehearse.bsky.social}\n",
+        "  sky: {platform: bluesky, handle: rehearse.bsky.social}\n"
+        "  xacct: {platform: x, username: rehearse, tier: free}\n",
+    ).replace("min_gap: 30m", "min_gap: 1m")
+    posts = ["posts:\n"]
+    for i in range(18):
+        at = datetime(2026, 5, 11, 9) + timedelta(minutes=20 * i)
+        posts.append(
+            f'  - id: daily-{i:02d}\n    day: 1\n    time: "{at:%H:%M}"\n'
+            f"    author: author@example.org\n    accounts: [xacct]\n"
+            f"    text: Post {i} of the day.\n"
+        )
+    rig = make_rig(tmp_path, "".join(posts), header)
+    rig.approve()
+
+    result = rig.rehearse(MONDAY)
+
+    outcomes = {s.post: s for s in result.slots}
+    published = sorted(s.published_at for s in result.slots if s.published_at is not None)
+    assert len(published) == 17
+    assert all(outcomes[f"daily-{i:02d}"].outcome == "published" for i in range(17))
+    assert outcomes["daily-17"].outcome == "not published"
+    (quota,) = [q for q in descriptors.get("x").rate_limits.quotas if q.tier == "free"]
+    last = outcomes["daily-17"].due
+    until = next_allowed(quota, [(at, 0) for at in published], last)
+    assert until == published[0] + timedelta(hours=24) == utc("2027-01-05T09:00:00Z")
+    (problem,) = result.problems
+    assert problem.kind == "quota" and problem.post == "daily-17"
+    assert problem.cause == (
+        f"post daily-17 on xacct: held back until {until:%a %d %b %H:%M} UTC: its quota of "
+        "17 posts per 24 hours on the free tier is spent, so it was not published (missed)"
+    )
+    assert "allows" not in problem.cause
+    assert result.exit_code != 0
+
+
+def test_the_rehearsal_reports_determinate_progress_in_simulated_hours(tmp_path: Path) -> None:
+    from tests.ledger.test_sync_progress import Recorder
+
+    rig = make_rig(tmp_path)
+    rig.approve()
+    bar = Recorder()
+    result = rig.rehearse(MONDAY, progress=bar)
+    assert bar.total > 24 * 6  # the whole week and the day after it, known up front
+    assert sum(bar.done) == bar.total
+    assert len(bar.done) > 3  # it moved with the week
+    assert any(note.startswith("Mon 04 Jan") for note in bar.notes)
+    assert result.problems == []

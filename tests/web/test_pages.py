@@ -202,6 +202,28 @@ def test_static_css_is_served(web: Web) -> None:
     assert css.status_code == 200 and "text/css" in css.headers["content-type"]
 
 
+def test_each_platforms_colour_comes_from_its_descriptor(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from scheduler import descriptors
+
+    css = web.client().get("/static/platforms.css")
+    assert css.status_code == 200 and "text/css" in css.headers["content-type"]
+    coloured = [d for d in descriptors.descriptors() if d.colour]
+    assert coloured
+    for d in coloured:
+        tag = f" --tag: {d.colour};" if d.colour_tags else ""
+        assert f".preview-{d.name} {{ --platform: {d.colour};{tag} }}" in css.text
+    # A colour that is not a hex colour never reaches the stylesheet.
+    bad = replace(coloured[0], colour="red; } body { display: none")
+    monkeypatch.setitem(descriptors.base._REGISTRY, bad.name, bad)
+    assert f".preview-{bad.name} " not in web.client().get("/static/platforms.css").text
+    html = web.signed_in("rui@example.org").get("/c/mhaw-test/post/day2-support").text
+    assert '<link rel="stylesheet" href="/static/platforms.css">' in html
+
+
 def test_pages_are_labelled_for_assistive_technology(web: Web) -> None:
     from html.parser import HTMLParser
 
