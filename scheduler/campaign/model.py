@@ -175,8 +175,8 @@ class Content(Strict):
     visibility: Visibility | None = None
     reply_settings: ReplySettings | None = None
     footer: str | None = None  # snippet name; "" turns the default footer off
-    # A comment the account posts under its own post, where the platform has them
-    # (Instagram: the usual place for hashtags); other platforms leave it out.
+    # A comment the account posts under its own post, where the platform's descriptor says
+    # it can (``first_comment``; the usual place for hashtags); other platforms leave it out.
     first_comment: str | None = None
 
     @_model_validator(mode="after")

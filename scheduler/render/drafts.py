@@ -420,7 +420,7 @@ class Renderer:
     ) -> str | Literal[False] | None:
         """The post's first comment where its platform has them (None elsewhere); False
         after reporting a problem with it. It is held to the platform's limits for a post's
-        text (Instagram's comments take what its captions take)."""
+        text (a comment there takes what a caption takes)."""
         template = values["first_comment"]
         if not template or not rules.first_comment:
             return None
