@@ -221,7 +221,7 @@ class Post(Content, StoryFields):
     # Posts (ids in this campaign) this one waits on: it goes out only once they are live,
     # and its texts may use their addresses, ``{{ story('id').url }}`` (``campaign.after``).
     after: Annotated[list[str], BeforeValidator(_after)] = Field(default_factory=list)
-    # The longest such an address may be, where a platform counts it in full (Bluesky).
+    # The longest such an address may be, where a platform counts URLs in full.
     url_max: int | None = Field(default=None, ge=12, le=2000)
     # Filled in by the loader:
     local: dt.datetime | None = None  # aware, campaign timezone

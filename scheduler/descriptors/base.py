@@ -167,7 +167,11 @@ class Descriptor:
     language: bool = False
     visibility: bool = False
     labels: tuple[str, ...] = ()  # the self-labels a post may carry (Bluesky)
-    reply_settings: bool = False  # who may reply (X)
+    reply_settings: bool = False  # who may reply (X, Threads)
+    # The campaign's ``reply_settings`` values the platform takes, each with what it is sent
+    # as (Threads names "following" ``accounts_you_follow``); any other value is a ``check``
+    # error. Empty: every value goes out as written.
+    reply_values: tuple[tuple[str, str], ...] = ()
     facets: bool = False  # entities sent with the text, found by us (Bluesky)
     # What kinds of post it takes: social posts (text, threads) and long-form stories
     # (a title, an HTML body, an excerpt, a featured image, categories, tags and a slug).
@@ -211,6 +215,13 @@ class Descriptor:
         if not raw:
             return None
         return checked_endpoint(raw if "://" in raw else "https://" + raw)
+
+    def reply_value(self, value: str) -> str | None:
+        """What the campaign's ``reply_settings`` value is sent as; None when the platform
+        has no such setting."""
+        if not self.reply_values:
+            return value
+        return dict(self.reply_values).get(value)
 
     def address_of(self, who: str, post_id: str) -> str:
         """The public address of post ``post_id`` of account ``who`` (``post_address``)."""

@@ -1,28 +1,74 @@
-"""Threads (Meta): sources in docs/platforms.md. No publisher yet: previews and ``check`` use
-these facts, and ``accounts check`` and the daemon say the platform cannot be sent to."""
+"""Threads (Meta): sources in docs/platforms.md."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduler.descriptors.base import Descriptor, Quota, RateLimits, register
+from scheduler.descriptors.base import Dedupe, Descriptor, Quota, RateLimits, register
+from scheduler.descriptors.setting import Setting
 from scheduler.text.base import MediaLimits
 from scheduler.text.threads import threads_length
 
-register(
+# The Graph API version every path starts with.
+API_VERSION = "v1.0"
+
+# Who may reply: the campaign's ``reply_settings`` values (X's words too, where they mean
+# the same) and the ``reply_control`` each is sent as.
+REPLY_VALUES = (
+    ("everyone", "everyone"),
+    ("following", "accounts_you_follow"),
+    ("accounts_you_follow", "accounts_you_follow"),
+    ("mentionedUsers", "mentioned_only"),
+    ("mentioned_only", "mentioned_only"),
+    ("followers_only", "followers_only"),
+    ("parent_post_author_only", "parent_post_author_only"),
+)
+
+THREADS = register(
     Descriptor(
         name="threads",
         label="Threads",
+        # "Text posts are limited to 500 characters" and "emojis are counted as the number
+        # of UTF-8 bytes": the counter takes the stricter reading of that sentence.
         counter=lambda text, url_length: threads_length(text),
         unit="characters",
         max_chars=500,
-        media=MediaLimits(max_media=10, max_image_bytes=8_000_000, max_alt_chars=1000),
-        identity_setting="username",
-        settings=("username",),
-        # Replies are counted apart (a quota of their own), so only a thread's first part counts.
-        rate_limits=RateLimits(
-            quotas=(Quota(250, timedelta(hours=24), "account", counts="first part"),)
+        media=MediaLimits(
+            max_media=20,  # a carousel takes 2 to 20 items; one image is a post of its own
+            max_image_bytes=8_000_000,
+            max_alt_chars=1000,
+            mimes=("image/jpeg", "image/png"),  # the formats Meta names as supported
         ),
-        preview_only=True,
+        # The first URL of a text post becomes its preview; ``link_attachment`` names it,
+        # and only a post without images takes one.
+        link_cards=True,
+        card_beside_images=False,
+        reply_settings=True,
+        reply_values=REPLY_VALUES,
+        identity_setting="username",
+        # ``user_id``: the Threads user id (``me`` stands for the token's own when absent);
+        # ``api``: another host speaking the same API (graph.threads.com, or a test server).
+        settings=("username", "user_id", "api", "reply_settings"),
+        setting_rules=(Setting("reply_settings", choices=tuple(v for v, _ in REPLY_VALUES)),),
+        endpoint_setting="api",
+        default_endpoint="https://graph.threads.net",
+        # No idempotency key: a container is staged, then published; a lost answer is settled
+        # by the container's status, then the account's own posts.
+        dedupe=Dedupe(key=None, lookup=True),
+        rate_limits=RateLimits(
+            # Meta's Graph usage headers (JSON percentages); Threads' own pages do not name
+            # them, so both are read when they come.
+            usage=(
+                ("X-App-Usage", "Meta's app rate limit"),
+                ("X-Business-Use-Case-Usage", "Threads' rate limit for the account"),
+            ),
+            # Replies are counted apart, so a thread's first part counts toward the posts
+            # and each later part (a reply to the one before) toward the replies.
+            quotas=(
+                Quota(250, timedelta(hours=24), "account", counts="first part"),
+                Quota(1000, timedelta(hours=24), "account", "replies", counts="replies"),
+            ),
+        ),
+        publisher="scheduler.platforms.threads:create",
     )
 )

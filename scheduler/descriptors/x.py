@@ -33,6 +33,7 @@ X = register(
             gif_alone=True,
         ),
         reply_settings=True,
+        reply_values=tuple((v, v) for v in REPLY_SETTINGS),
         identity_setting="username",
         # A post's page; ids are unsigned 64-bit numbers, at most 20 digits.
         post_address="https://x.com/{who}/status/{id}",

@@ -4,11 +4,12 @@ A post that says ``after: d1-story`` may write ``{{ story('d1-story').url }}``. 
 is not known until the story is live, so the draft holds a stand-in instead: a URL on a
 reserved documentation domain, naming the post and account it stands for, padded to the
 room the real address may take (``room``: the post's ``url_max``, else what the platform of
-the post waited on foretells, else ``DEFAULT_URL_MAX``). Every count sees a URL there (X
-and Mastodon count any URL as 23; Bluesky counts it in full, so the padding reserves the
-room), the pages show where the address goes, and the content hash covers everything but
-the address. The daemon swaps the stand-in for the address the ledger recorded when the
-story went out (``substitute``) and counts again before sending.
+the post waited on foretells, else ``DEFAULT_URL_MAX``). Every count sees a URL there (a
+platform that shortens URLs counts it at its fixed length; one that counts URLs in full
+sees the padding, which reserves the room), the pages show where the address goes, and the
+content hash covers everything but the address. The daemon swaps the stand-in for the
+address the ledger recorded when the story went out (``substitute``) and counts again
+before sending.
 
 Which of the story's drafts a post waits on: the one on the same account when the story goes
 there too, else the story's only account; a story on several other accounts is waited on

@@ -379,11 +379,21 @@ class Renderer:
             )
         reply_settings = None
         if rules.reply_settings:
-            reply_settings = (
+            wanted = (
                 values["reply_settings"]
                 or account.setting("reply_settings")
                 or c.defaults.reply_settings
             )
+            reply_settings = None if wanted is None else rules.reply_value(wanted)
+            if wanted is not None and reply_settings is None:
+                takes = ", ".join(value for value, _ in rules.reply_values)
+                self.post_problem(
+                    index,
+                    ("reply_settings",),
+                    f"{platform} has no reply setting {wanted!r} (account {account_name!r})",
+                    f"use one of: {takes}, or add a variant for {platform}",
+                )
+                return None
         assert post.due is not None
         return Draft(
             campaign=c.id,

@@ -1,5 +1,8 @@
-"""Threads counts graphemes, except that an emoji counts as its UTF-8 length, which is what
-Meta's documentation describes; it errs on the side of refusing."""
+"""Threads' length: Meta says "text posts are limited to 500 characters" and "emojis are
+counted as the number of UTF-8 bytes". What a character is otherwise it does not say, so a
+grapheme counts 1; an emoji (a cluster starting with a pictograph or a regional indicator)
+counts as its UTF-8 length, the literal reading of that sentence and the stricter one
+(docs/platforms.md says what stays unconfirmed)."""
 
 from __future__ import annotations
 

@@ -485,3 +485,37 @@ def test_substitution_fast_path_matches_jinja(source: str) -> None:
     elif expected is not None:
         # fell back to Jinja2: only for what the fast path does not handle
         assert pieces is None or "items" in source
+
+
+THREADS_HEADER = HEADER.replace(
+    "  bird: {platform: x, username: testweek}\n",
+    "  bird: {platform: x, username: testweek}\n  thr: {platform: threads, username: testweek}\n",
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "x", "threads"),
+    [
+        ("following", "following", "accounts_you_follow"),
+        ("mentionedUsers", "mentionedUsers", "mentioned_only"),
+    ],
+)
+def test_reply_settings_go_as_each_platform_names_them(
+    tmp_path: Path, value: str, x: str, threads: str
+) -> None:
+    post = f"  - {{id: r, day: 1, time: '08:00', text: W., reply_settings: {value}}}\n"
+    d = drafts_of(one_post(tmp_path, post, THREADS_HEADER))
+    assert (d["r", "bird"].reply_settings, d["r", "thr"].reply_settings) == (x, threads)
+    assert d["r", "masto"].reply_settings is None
+
+
+@pytest.mark.parametrize(
+    ("value", "refused_by"), [("verified", "threads"), ("followers_only", "x")]
+)
+def test_a_reply_setting_a_platform_lacks_is_a_check_error(
+    tmp_path: Path, value: str, refused_by: str
+) -> None:
+    post = f"  - {{id: r, day: 1, time: '08:00', text: W., reply_settings: {value}}}\n"
+    [problem] = problems_of(one_post(tmp_path, post, THREADS_HEADER))
+    assert f"{refused_by} has no reply setting {value!r}" in problem
+    assert ":" in problem.split(" ")[0], "it says where: file and line"

@@ -37,6 +37,7 @@ from scheduler.settings import X_API_BASE_VAR
 from tests.conftest import ROOT
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.threads import FakeThreads
 from tests.fakes.x import FakeX
 
 REVIEWER = "rev@example.org"
@@ -44,7 +45,9 @@ MASTO_TOKEN = "mastodon-token-0123456789"
 SKY_PASSWORD = "app-pass-abcd-efgh-ijkl"
 X_ACCESS = "x-access-token-0123456789"
 X_REFRESH = "x-refresh-token-9876543210"
+THREADS_TOKEN = "threads-long-lived-token-0123456789"
 ACCOUNTS = ("masto", "sky", "bird")
+THREADS_ACCOUNT = "thr"  # in the campaign when ``prepare`` is asked for it
 
 
 CHATTER = "Chatter"  # posts the account makes through another app: not the campaign's
@@ -53,7 +56,13 @@ IMAGE_ALT = "Illustration: a pale path winds across green hills towards a rising
 
 
 def campaign_text(
-    masto_url: str, sky_url: str, x_user: str, posts: int, threads: int, images: bool = False
+    masto_url: str,
+    sky_url: str,
+    x_user: str,
+    posts: int,
+    threads: int,
+    images: bool = False,
+    threads_url: str | None = None,
 ) -> str:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     when = now.strftime("%Y-%m-%d %H:%M")
@@ -66,6 +75,14 @@ def campaign_text(
         f'  masto: {{platform: mastodon, instance: "{masto_url}"}}',
         f'  sky: {{platform: bluesky, handle: mhaw.test, service: "{sky_url}"}}',
         f"  bird: {{platform: x, username: {x_user}}}",
+        *(
+            [
+                f"  {THREADS_ACCOUNT}: {{platform: threads, username: mhaw.stories, "
+                f'api: "{threads_url}"}}'
+            ]
+            if threads_url
+            else []
+        ),
         "team:",
         "  - {name: Author, email: author@example.org, roles: [writer]}",
         "  - {name: Reviewer, email: rev@example.org, roles: [reviewer]}",
@@ -110,13 +127,25 @@ class Stage:
     sky: FakeBluesky
     x: FakeX
     env: dict[str, str]
+    threads: FakeThreads
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    with_threads: bool = False  # whether the campaign has the Threads account too
+
+    @property
+    def accounts(self) -> tuple[str, ...]:
+        return (*ACCOUNTS, THREADS_ACCOUNT) if self.with_threads else ACCOUNTS
 
     @property
     def campaign(self) -> Path:
         return self.folder / "campaign"
 
-    def prepare(self, posts: int, threads: int, *, images: bool = False) -> None:
+    def prepare(
+        self, posts: int, threads: int, *, images: bool = False, with_threads: bool = False
+    ) -> None:
+        """The campaign; ``with_threads`` adds a Threads account (text only: the daemon here
+        has no public media host for its images)."""
+        assert not (images and with_threads)
+        self.with_threads = with_threads
         self.campaign.mkdir(parents=True, exist_ok=True)
         if images:
             (self.campaign / "images").mkdir(exist_ok=True)
@@ -124,7 +153,13 @@ class Stage:
             (self.campaign / "images" / IMAGE).write_bytes(source.read_bytes())
         (self.campaign / "campaign.yaml").write_text(
             campaign_text(
-                self.masto.base_url, self.sky.base_url, self.x.username, posts, threads, images
+                self.masto.base_url,
+                self.sky.base_url,
+                self.x.username,
+                posts,
+                threads,
+                images,
+                self.threads.base_url if with_threads else None,
             ),
             encoding="utf-8",
         )
@@ -202,6 +237,7 @@ def make_stage(
         ) as masto,
         FakeBluesky(SystemClock()) as sky,
         FakeX() as x,
+        FakeThreads(SystemClock(), THREADS_TOKEN) as threads,
     ):
         x.issue_tokens(X_ACCESS, X_REFRESH)
         env = {
@@ -210,6 +246,7 @@ def make_stage(
             "SCHEDULER_HOME": str(tmp_path / "home"),
             "SCHEDULER_SECRET_MASTO_ACCESS_TOKEN": MASTO_TOKEN,
             "SCHEDULER_SECRET_SKY_APP_PASSWORD": SKY_PASSWORD,
+            env_name(THREADS_ACCOUNT, "access_token"): THREADS_TOKEN,
             env_name("bird", "client_id"): "x-client-id",
             env_name("bird", "access_token"): X_ACCESS,
             env_name("bird", "refresh_token"): X_REFRESH,
@@ -225,7 +262,15 @@ def make_stage(
         }
         for var in ("SCHEDULER_LEDGER", "SCHEDULER_OUTBOX", "SCHEDULER_NOTIFY_WEBHOOK"):
             env.pop(var, None)
-        made = Stage(folder=tmp_path, ledger_url=ledger_url, masto=masto, sky=sky, x=x, env=env)
+        made = Stage(
+            folder=tmp_path,
+            ledger_url=ledger_url,
+            masto=masto,
+            sky=sky,
+            x=x,
+            env=env,
+            threads=threads,
+        )
         try:
             yield made
         finally:
@@ -250,8 +295,8 @@ def expected_texts(posts: int, threads: int) -> list[str]:
 
 
 def published(stage: Stage) -> int:
-    """Campaign parts stored on the three fakes together."""
-    return len(_masto(stage)) + len(stage.sky.records) + len(_tweets(stage))
+    """Campaign parts stored on the fakes together."""
+    return len(_masto(stage)) + len(stage.sky.records) + len(_tweets(stage)) + len(_threads(stage))
 
 
 def _masto(stage: Stage) -> list[Any]:
@@ -260,6 +305,10 @@ def _masto(stage: Stage) -> list[Any]:
 
 def _tweets(stage: Stage) -> list[Any]:
     return [t for t in list(stage.x.tweets) if not t.text.startswith(CHATTER)]
+
+
+def _threads(stage: Stage) -> list[Any]:
+    return [p for p in list(stage.threads.posts) if not p.text.startswith(CHATTER)]
 
 
 def _check_chain(platform: str, posts: list[tuple[str, str, str | None]]) -> None:
@@ -291,8 +340,11 @@ def check_exactly_once(stage: Stage, posts: int, threads: int) -> None:
     _check_chain("mastodon", [(s.id, s.text, s.in_reply_to_id) for s in _masto(stage)])
     _check_chain("x", [(t.id, t.text, t.in_reply_to) for t in _tweets(stage)])
     _check_chain("bluesky", [(r.uri, r.text, _sky_parent(r)) for r in stage.sky.records])
+    if stage.with_threads:
+        assert sorted(p.text for p in _threads(stage)) == want, "threads: missing or duplicated"
+        _check_chain("threads", [(p.id, p.text, p.reply_to) for p in _threads(stage)])
     records = stage.records()
-    assert len(records) == len(ACCOUNTS) * (posts + threads)
+    assert len(records) == len(stage.accounts) * (posts + threads)
     assert {str(r.state) for r in records} == {"published"}, [
         (str(r.key), str(r.state), r.last_error) for r in records if str(r.state) != "published"
     ]
@@ -300,6 +352,7 @@ def check_exactly_once(stage: Stage, posts: int, threads: int) -> None:
         "masto": {s.id for s in _masto(stage)},
         "sky": {r.uri for r in stage.sky.records},
         "bird": {t.id for t in _tweets(stage)},
+        THREADS_ACCOUNT: {p.id for p in _threads(stage)},
     }
     for record in records:
         assert len(record.parts_done) == len(record.draft.parts)

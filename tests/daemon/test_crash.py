@@ -3,7 +3,9 @@
 Each test runs ``scheduler run`` as a subprocess against the fake Mastodon (which here does
 NOT honour Idempotency-Key, so only the ledger and reconciliation stand between a crash and a
 duplicate), the fake Bluesky and the fake X (which has no idempotency key at all: a lost answer
-is settled by reading the account's timeline).
+is settled by reading the account's timeline) and, where a test asks for it, the fake Threads
+(no key either: a container is staged in the ledger before it is published, and a lost answer
+is settled by the container's status and the account's posts).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from tests.daemon.process import (
 )
 from tests.fakes.base import Fault
 from tests.fakes.mastodon import STATUSES
+from tests.fakes.threads import CONTAINERS as THREADS_CONTAINERS
+from tests.fakes.threads import PUBLISH as THREADS_PUBLISH
 from tests.fakes.x import CREATE as TWEETS
 from tests.fakes.x import TOKEN
 
@@ -42,6 +46,7 @@ def _slow(stage: Stage, seconds: float, count: int) -> None:
     stage.masto.inject("POST", STATUSES, Fault.delay(seconds), times=count)
     stage.sky.inject("POST", CREATE, Fault.delay(seconds), times=count)
     stage.x.inject("POST", TWEETS, Fault.delay(seconds), times=count)
+    stage.threads.inject("POST", THREADS_PUBLISH, Fault.delay(seconds), times=count)
 
 
 def _x_parts_recorded(stage: Stage) -> int:
@@ -64,11 +69,11 @@ def _kill_between_x_create_and_record(stage: Stage) -> None:
 
 def test_sigkill_at_random_moments_never_loses_or_duplicates_a_post(stage: Stage) -> None:
     posts, threads = 8, 2
-    stage.prepare(posts, threads)
+    stage.prepare(posts, threads, with_threads=True)
     _kill_between_x_create_and_record(stage)
     _slow(stage, 0.12, 400)
     rng = random.Random(20260511)
-    want = 3 * (posts + 3 * threads)
+    want = 4 * (posts + 3 * threads)
     kills = 1
     for round_ in range(12):
         if published(stage) >= want:
@@ -99,7 +104,7 @@ def test_sigkill_at_random_moments_never_loses_or_duplicates_a_post(stage: Stage
 
 def test_injected_faults_end_published_once_or_marked(stage: Stage) -> None:
     posts, threads = 6, 1
-    stage.prepare(posts, threads)
+    stage.prepare(posts, threads, with_threads=True)
     m, s = stage.masto, stage.sky
     m.inject("POST", STATUSES, m.rate_limit_fault(seconds=1))  # 429 with a reset header
     m.inject("POST", STATUSES, Fault.status(503, {"error": "please try again"}))
@@ -117,6 +122,22 @@ def test_injected_faults_end_published_once_or_marked(stage: Stage) -> None:
     x.inject("POST", TWEETS, Fault.delay(4))  # posted, answered past the client timeout
     x.inject("POST", TWEETS, Fault.drop_before())
     x.expire_access_tokens()  # the first call is refused: refresh through the operator's base
+    t = stage.threads
+    # Threads: a 429 with Meta's usage headers, a Graph "temporarily unavailable" on publish
+    # (the post may exist: the container says), a publish stored then dropped, one answered
+    # too late, a container made but its answer dropped (an orphan), containers slow to build
+    # and one that fails to build (the next attempt makes a new one).
+    usage = {"X-App-Usage": '{"call_count": 100, "total_cputime": 4, "total_time": 9}'}
+    t.inject("POST", THREADS_PUBLISH, t.rate_limit_fault(minutes=0.02))  # about a second
+    t.inject(
+        "POST", THREADS_PUBLISH, Fault.status(429, t.error(429, 4, "limit", usage).body, usage)
+    )
+    t.inject("POST", THREADS_PUBLISH, Fault.status(503, t.error(503, 2, "unavailable").body))
+    t.inject("POST", THREADS_PUBLISH, Fault.drop_after())
+    t.inject("POST", THREADS_PUBLISH, Fault.delay(4))
+    t.inject("POST", THREADS_CONTAINERS, Fault.passthrough(), Fault.drop_after())
+    t.stuck, t.stuck_for = 1, 3
+    t.fail_next("UNKNOWN")
     stage.env["SCHEDULER_DAEMON_HTTP_TIMEOUT"] = "1.5"
     proc = stage.start("--exit-when-done")
     assert wait_exit(proc, 150) == 0, stage.logs()
@@ -125,9 +146,12 @@ def test_injected_faults_end_published_once_or_marked(stage: Stage) -> None:
     log = stage.logs()
     assert '"event":"retry_wait"' in log
     paused = {e.get("account") for e in events(stage, "account_paused")}
-    assert {"masto", "sky", "bird"} <= paused, paused
+    assert {"masto", "sky", "bird", "thr"} <= paused, paused
     found = [e for e in events(stage, "reconciled") if e.get("found")]
     assert sum(e["key"].endswith("@bird") for e in found) >= 2, stage.logs()
+    # Threads' lost answers were settled by looking, never by a second post.
+    assert sum(e["key"].endswith("@thr") for e in found) >= 1, stage.logs()
+    assert len([c for c in t.containers.values() if c.status == "PUBLISHED"]) == len(t.posts)
 
 
 def test_sigterm_finishes_or_releases_in_flight_work_and_exits_cleanly(stage: Stage) -> None:

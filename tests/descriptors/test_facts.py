@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from scheduler import descriptors
@@ -61,10 +63,15 @@ def test_the_default_endpoint_is_https() -> None:
         )
 
 
-PREVIEW_ONLY = [pytest.param(d, id=d.name) for d in descriptors.descriptors() if d.preview_only]
-
-
-@pytest.mark.parametrize("descriptor", PREVIEW_ONLY)
-def test_a_preview_only_platform_says_it_cannot_be_sent_to(descriptor: Descriptor) -> None:
-    with pytest.raises(UsageError, match="not yet published to"):
-        factory_for(descriptor.name)
+def test_a_preview_only_platform_says_it_cannot_be_sent_to() -> None:
+    """A platform known by its facts before it has a publisher (none ships as one now, so
+    one is made here from another's facts)."""
+    made = replace(
+        descriptors.get("mastodon"), name="preview-only", publisher=None, preview_only=True
+    )
+    descriptors.register(made)
+    try:
+        with pytest.raises(UsageError, match="not yet published to"):
+            factory_for(made.name)
+    finally:
+        descriptors.unregister(made.name)

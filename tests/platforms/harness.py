@@ -132,6 +132,8 @@ class Harness(ABC):
     supports_cw: ClassVar[bool] = False
     # False where a post is one part only (LinkedIn): a thread is refused before sending.
     threads: ClassVar[bool] = True
+    # False where the platform takes no GIFs (Threads): one is refused before sending.
+    gifs: ClassVar[bool] = True
     # True when a blind retry of the same request cannot post twice (idempotency key, rkey,
     # outbox file); False when only reconciliation (find) protects against duplicates.
     dedupes: ClassVar[bool] = True

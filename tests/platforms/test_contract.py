@@ -140,6 +140,12 @@ def test_media_keeps_its_alt_text(harness: Harness) -> None:
 
 def test_gif_keeps_its_alt_text(harness: Harness) -> None:
     gif = harness.gif()
+    if not harness.gifs:
+        with pytest.raises(Invalid) as info:
+            harness.publisher().publish(harness.request("Wave back", media=(gif,)))
+        assert info.value.part_index == 0
+        assert harness.posted() == [], "a GIF is refused before anything is sent"
+        return
     harness.publisher().publish(harness.request("Wave back", media=(gif,)))
     assert [p.media_alts for p in harness.posted()] == [(gif.alt,)]
 

@@ -9,7 +9,7 @@ import pytest
 
 from scheduler import descriptors
 from scheduler.descriptors import Quota
-from scheduler.platforms.quota import next_allowed, overflows, quotas_for
+from scheduler.platforms.quota import counts, next_allowed, overflows, quotas_for
 
 NOW = datetime(2026, 5, 11, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -83,7 +83,7 @@ def test_overflows(
         # requests of every kind and uploads are the headers' to report, not counted here
         ("mastodon", {}, ["statuses per 3 hours"]),
         ("bluesky", {}, ["write points per hour", "write points per 24 hours"]),
-        ("threads", {}, ["posts per 24 hours"]),
+        ("threads", {}, ["posts per 24 hours", "replies per 24 hours"]),
         ("sandbox", {}, []),
         ("nowhere", {}, []),
     ],
@@ -99,3 +99,15 @@ def test_every_quota_is_declared_sanely() -> None:
             assert quota.counts in ("every part", "first part", "replies", None), quota
             # an app's total is every account's: one account's ledger cannot count it
             assert quota.scope != "app" or quota.counts is None, quota
+
+
+def test_threads_counts_posts_and_replies_apart() -> None:
+    posts, replies = quotas_for("threads")
+    assert (posts.requests, replies.requests) == (250, 1000)
+    thread = [(NOW, 0), (NOW, 1), (NOW, 2)]
+    assert [counts(posts, i) for _, i in thread] == [True, False, False]
+    assert [counts(replies, i) for _, i in thread] == [False, True, True]
+    # 250 threads of three parts in a day spend the posts, and 500 of the replies.
+    day = [(NOW + timedelta(minutes=n), i) for n in range(250) for i in range(3)]
+    assert overflows(posts, day) == [] and overflows(replies, day) == []
+    assert overflows(posts, [*day, (NOW + timedelta(hours=5), 0)])

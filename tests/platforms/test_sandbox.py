@@ -178,3 +178,15 @@ def test_without_hard_links_the_first_writer_still_wins(
     assert make(tmp_path).publish(request("hello")) == first
     assert len(outbox_files(tmp_path)) == 1
     assert json.loads(outbox_files(tmp_path)[0].read_text())["request"]["text"] == "hello"
+
+
+def test_as_threads_writes_the_containers_and_counts_emoji_as_bytes(tmp_path: Path) -> None:
+    publisher = make(tmp_path, as_platform="threads")
+    result = publisher.publish(request("one", "two", reply_settings="everyone"))
+    first, second = (json.loads(p.read_text())["request"] for p in outbox_files(tmp_path))
+    assert first["media_type"] == "TEXT" and "reply_to_id" not in first
+    assert second["reply_to_id"] == result.parts[0].remote_id
+    assert second["reply_control"] == "everyone"
+    publisher.preflight(request("a" * 496 + "\U0001f44b"))  # 500 exactly
+    with pytest.raises(Invalid, match="501 characters long; threads allows 500"):
+        publisher.preflight(request("a" * 497 + "\U0001f44b"))

@@ -106,7 +106,7 @@ def test_verify_names_the_user(site: Site, tmp_path: Path) -> None:
 
 def test_a_wrong_password_is_auth_failed(site: Site, tmp_path: Path) -> None:
     with pytest.raises(AuthFailed):
-        publisher(site.url, site.username, "x" * 24, tmp_path).verify()
+        publisher(site.url, site.username, "Wr0ng AppP ass7 word Q2zk", tmp_path).verify()
 
 
 def test_a_story_with_its_image_and_terms(site: Site, tmp_path: Path) -> None:

@@ -168,3 +168,19 @@ def test_graphemes() -> None:
 def test_count_text() -> None:
     assert str(descriptors.get("x").count("hi")) == "2/280 weighted characters"
     assert str(descriptors.get("bluesky").count("hé")) == "2/300 graphemes, 3/3000 bytes"
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [
+        ("hello", 5),
+        ("\U0001f44b", 4),  # waving hand: one emoji, 4 UTF-8 bytes
+        ("\U0001f1ec\U0001f1e7", 8),  # a flag: two regional indicators
+        ("\U0001f468\u200d\U0001f469\u200d\U0001f467", 18),  # a family: one ZWJ sequence
+        ("\u2764\ufe0f", 6),  # a heart with its variation selector
+        ("café", 4),  # an accented letter is one character, not its two bytes
+        ("hi \U0001f44b!", 8),
+    ],
+)
+def test_threads_counts_an_emoji_as_its_utf8_bytes(text: str, length: int) -> None:
+    assert threads_length(text) == length
