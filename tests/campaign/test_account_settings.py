@@ -119,8 +119,10 @@ def test_settings_are_stored_as_the_platform_reads_them(tmp_path: Path) -> None:
         ),
         (
             "posts:\n  - {id: a, day: 1, time: '08:00', text: A., reply_settings: all}\n",
+            # A post may go to any platform: the words of every one that has replies.
             "c/campaign.yaml:26:46: posts[0].reply_settings: 'all' is not one of the allowed "
-            "values (hint: allowed: following, mentionedUsers, subscribers or verified)",
+            "values (hint: allowed: following, mentionedUsers, subscribers, verified, everyone, "
+            "accounts_you_follow, mentioned_only, followers_only or parent_post_author_only)",
         ),
     ],
 )

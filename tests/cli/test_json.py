@@ -159,7 +159,11 @@ def test_accounts_check(
 ) -> None:
     monkeypatch.setenv(env_name("mhaw-mastodon", "access_token"), TOKEN)
     monkeypatch.setenv(env_name("mhaw-bluesky", "app_password"), PASSWORD)
-    for var in [v for v in os.environ if v.startswith("SCHEDULER_SECRET_MHAW_X_")]:
+    for var in [
+        v
+        for v in os.environ
+        if v.startswith(("SCHEDULER_SECRET_MHAW_X_", "SCHEDULER_SECRET_MHAW_FACEBOOK_"))
+    ]:
         monkeypatch.delenv(var)
     with FakeMastodon(token=TOKEN) as mastodon, FakeBluesky(password=PASSWORD) as bluesky:
         path = campaign_at(tmp_path, mastodon.base_url, bluesky)
@@ -170,6 +174,7 @@ def test_accounts_check(
     status = {a["account"]: a["status"] for a in doc["accounts"]}
     assert status == {
         "mhaw-bluesky": "ok",
+        "mhaw-facebook": "missing",
         "mhaw-mastodon": "ok",
         "mhaw-x": "missing",
         "mhaw-instagram": "missing",  # no token given here

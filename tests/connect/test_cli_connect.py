@@ -57,7 +57,8 @@ def test_an_unknown_account_names_the_known_ones(
     code = main(["accounts", "connect", str(folder), "nobody"])
     err = capsys.readouterr().err
     assert code == 1
-    assert "no account 'nobody'" in err and "mhaw-bluesky, mhaw-mastodon, mhaw-x" in err
+    assert "no account 'nobody'" in err
+    assert "mhaw-bluesky, mhaw-facebook, mhaw-mastodon, mhaw-x" in err
 
 
 def test_bluesky_prompts_for_an_app_password_and_checks_it(

@@ -16,12 +16,15 @@ from scheduler.credentials import env_name
 from scheduler.platforms.mastodon import clear_instance_cache
 from tests.conftest import CAMPAIGNS
 from tests.fakes.bluesky import FakeBluesky
+from tests.fakes.facebook import FakeFacebook
 from tests.fakes.instagram import FakeInstagram
 from tests.fakes.mastodon import FakeMastodon
 
 TOKEN = "mastodon-token-0123456789"
 PASSWORD = "app-pass-abcd-efgh-ijkl"
 IG_TOKEN = "IGAA-instagram-token-0123456789"
+FACEBOOK_TOKEN = "EAAGuser-long-lived-token-0123456789"
+PAGE = "104233215612345"  # the example campaign's Page
 
 
 @pytest.fixture
@@ -32,7 +35,11 @@ def fakes() -> Iterator[tuple[FakeMastodon, FakeBluesky]]:
 
 
 def campaign_at(
-    tmp_path: Path, mastodon_url: str, bluesky: FakeBluesky, instagram_url: str | None = None
+    tmp_path: Path,
+    mastodon_url: str,
+    bluesky: FakeBluesky,
+    facebook_url: str | None = None,
+    instagram_url: str | None = None,
 ) -> Path:
     folder = tmp_path / "mhaw"
     shutil.copytree(CAMPAIGNS / "mhaw-2026", folder)
@@ -43,6 +50,8 @@ def campaign_at(
         "handle: mhaw-stories.bsky.social",
         f"handle: {bluesky.handle}\n    service: {bluesky.base_url}",
     )
+    if facebook_url is not None:
+        text = text.replace('page: "104233215612345"', f'page: "{PAGE}"\n    api: {facebook_url}')
     if instagram_url:
         text = text.replace(
             "username: mhaw.stories", f"username: mhaw.stories\n    api: {instagram_url}"
@@ -71,11 +80,22 @@ def test_reports_each_account_plainly(
     monkeypatch.setenv(env_name("mhaw-instagram", "expires_at"), "2099-07-01T09:30:00Z")
     for var in [v for v in os.environ if v.startswith("SCHEDULER_SECRET_MHAW_X_")]:
         monkeypatch.delenv(var)
-    with FakeInstagram(SystemClock(), token=IG_TOKEN) as instagram:
-        path = campaign_at(tmp_path, mastodon.base_url, bluesky, instagram.base_url)
-        code, out = run(path, capsys)
+    clock = SystemClock()
+    with (
+        FakeFacebook(clock, user_token=FACEBOOK_TOKEN, page=PAGE) as facebook,
+        FakeInstagram(clock, token=IG_TOKEN) as instagram,
+    ):
+        monkeypatch.setenv(env_name("mhaw-facebook", "access_token"), FACEBOOK_TOKEN)
+        folder = campaign_at(
+            tmp_path, mastodon.base_url, bluesky, facebook.base_url, instagram.base_url
+        )
+        code, out = run(folder, capsys)
     assert code == 1
     lines = out.splitlines()
+    assert any(
+        line.startswith("ok") and "mhaw-facebook (facebook): @RunTalkRunCommunity" in line
+        for line in lines
+    )
     assert any(
         line.startswith("ok") and "mhaw-mastodon (mastodon): @mhaw" in line for line in lines
     )
@@ -88,8 +108,9 @@ def test_reports_each_account_plainly(
     instagram_line = next(line for line in out.splitlines() if "mhaw-instagram" in line)
     assert instagram_line.startswith("ok") and "@mhaw" in instagram_line
     assert "the token expires at 2099-07-01 09:30 UTC" in instagram_line
-    assert "2 of 5 accounts need attention" in out  # mhaw-x, and the blog without a password
-    assert TOKEN not in out and PASSWORD not in out and IG_TOKEN not in out
+    assert "2 of 6 accounts need attention" in out  # mhaw-x, and the blog without a password
+    assert TOKEN not in out and PASSWORD not in out and FACEBOOK_TOKEN not in out
+    assert IG_TOKEN not in out
 
 
 def test_rejected_and_unreachable(

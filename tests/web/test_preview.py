@@ -8,6 +8,7 @@ import pytest
 
 from scheduler.draft import LinkCard, Part
 from scheduler.web.preview import Segment, describe, diff, draft_view, segments
+from scheduler.web.site import templates
 from tests.web.drafts import facet, make_draft, media
 
 
@@ -121,3 +122,18 @@ def test_other_platforms_keep_the_text_first() -> None:
     page = _rendered(draft_view(make_draft(parts=(Part("Words first", (media(),)),))))
     assert page.index("Words first") < page.index("Worn running shoes by a door")
     assert "Image 1 of" not in page
+
+
+def test_a_facebook_page_post_shows_its_photos_in_order_with_their_alt_text() -> None:
+    """The review page shows a Page post as Facebook lays it out: the text, then the photos
+    in the order they are attached, each with its alt text, in the Page post's style."""
+    photos = (media("images/a.png", "First: the start line"), media("images/b.png", "Second"))
+    draft = make_draft(
+        account="mhaw-facebook", platform="facebook", parts=(Part("Saturday", media=photos),)
+    )
+    html = templates().get_template("_preview.html").render(v=draft_view(draft), when=str)
+    assert 'class="preview preview-facebook"' in html
+    assert "Facebook" in html and "/ 63206 characters" in html
+    first, second = html.index("First: the start line"), html.index("Second</figcaption>")
+    assert html.index("Saturday") < first < second
+    assert 'alt="First: the start line"' in html
