@@ -41,6 +41,8 @@ _FIELDS = (
     r"access_token|refresh_token|id_token|client_secret|code_verifier|app_password|password"
     r"|passwd|secret|api_key|apikey|api_secret|token|oauth_token|oauth_token_secret"
     r"|oauth_signature|oauth_consumer_key|oauth_verifier|accessJwt|refreshJwt|jwt"
+    # An S3 presigned URL's signature, the key that made it and a temporary session's token.
+    r"|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token"
 )
 _FIELD_NAMES = tuple(name.lower() for name in _FIELDS.split("|"))
 _EXPLICIT = (

@@ -40,6 +40,7 @@ APP_DIR_NAME = "campaign-scheduler"
 X_API_BASE_VAR = "SCHEDULER_X_API_BASE"
 DAEMON_PREFIX = "SCHEDULER_DAEMON_"
 NOTIFY_PREFIX = "SCHEDULER_NOTIFY_"
+MEDIA_PREFIX = "SCHEDULER_MEDIA_"
 
 _DAY = 86400.0
 _TEN_YEARS = 10 * 365 * _DAY
@@ -113,6 +114,15 @@ VARIABLES: dict[str, Variable] = {
         Variable("SCHEDULER_NOTIFY_SMTP_USER", str),
         Variable("SCHEDULER_NOTIFY_SMTP_PASSWORD", str),
         Variable("SCHEDULER_NOTIFY_SMTP_STARTTLS", bool),
+        # Public media for platforms that fetch images from a URL (scheduler.media.config).
+        Variable("SCHEDULER_MEDIA_HOST", str),  # s3 | site
+        Variable("SCHEDULER_MEDIA_S3_BUCKET", str),
+        Variable("SCHEDULER_MEDIA_S3_ENDPOINT", str),  # checked further by ``api_base``
+        Variable("SCHEDULER_MEDIA_S3_REGION", str),
+        Variable("SCHEDULER_MEDIA_S3_PREFIX", str),
+        Variable("SCHEDULER_MEDIA_S3_EXPIRES", int, 3600, 7 * 24 * 3600),  # SigV4: 7 days at most
+        Variable("SCHEDULER_MEDIA_S3_PATH_STYLE", bool),
+        Variable("SCHEDULER_MEDIA_SITE_URL", str),  # checked further by ``api_base``
     )
 }
 

@@ -45,3 +45,7 @@ def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     for var in ("SCHEDULER_LEDGER", "SCHEDULER_OUTBOX", "SCHEDULER_SECRETS"):
         monkeypatch.delenv(var, raising=False)
     yield home
+
+
+# The loopback S3 server and a ready public media host, for any test (tests/fakes/s3.py).
+from tests.fakes.s3 import moto_s3, moto_server, s3_media  # noqa: E402, F401

@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "pausing": 7,
     "connect": 7,
     "metrics": 7,
+    "media": 7,
     "review": 8,
     "daemon": 8,
     "web": 8,

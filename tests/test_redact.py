@@ -43,6 +43,13 @@ CASES = [
     ("https://tok-in-userinfo@pds.example/x", ["tok-in-userinfo"], ["pds.example"]),
     ("https://hooks.slack.com/services/T0/B0/XXXX", ["T0/B0/XXXX"], ["hooks.slack.com"]),
     (f"{base64.b64encode(('id:' + PASSWORD).encode()).decode()}", ["aWQ6"], []),
+    (
+        "https://b.s3.example/k.png?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential="
+        "AKIAUNREGISTERED%2F20260511%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Expires=3600"
+        "&X-Amz-Security-Token=sess-tok-42&X-Amz-Signature=0a1b2c3d4e5f",
+        ["AKIAUNREGISTERED", "sess-tok-42", "0a1b2c3d4e5f"],
+        ["b.s3.example/k.png", "X-Amz-Expires=3600"],
+    ),
 ]
 
 

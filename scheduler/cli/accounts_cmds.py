@@ -28,24 +28,28 @@ def cmd_accounts_check(args: argparse.Namespace) -> int:
     from scheduler.campaign import load_campaign
     from scheduler.clock import SystemClock
     from scheduler.credentials import CredentialStore
+    from scheduler.media.config import public_media
     from scheduler.platforms.base import PlatformContext
 
     campaign = load_campaign(args.path)
     settings = settings_from(args)
     clock = SystemClock()
+    credentials = CredentialStore(settings.env, settings.secrets_file)
     context = PlatformContext(
         clock=clock,
-        credentials=CredentialStore(settings.env, settings.secrets_file),
+        credentials=credentials,
         state_dir=settings.data_dir / "state",
         outbox=settings.outbox,
         timeout=args.timeout,
         x_api_base=settings.x_api_base,
+        public_media=public_media(settings.env, credentials, timeout=args.timeout),
     )
     ledger = open_ledger(settings, clock)
     checked: list[dict[str, object]] = []
+    media = MediaCheck(context)
     try:
         for name, account in sorted(campaign.accounts.items()):
-            checked.append(check_one(args, ledger, context, name, account.spec(name)))
+            checked.append(check_one(args, ledger, context, name, account.spec(name), media))
     finally:
         ledger.close()
     total = len(campaign.accounts)
@@ -72,6 +76,7 @@ def check_one(
     context: PlatformContext,
     name: str,
     spec: AccountSpec,
+    media: MediaCheck | None = None,
 ) -> dict[str, object]:
     """Check one account, printing its lines unless ``--json``; its row for the document."""
     from scheduler.descriptors import destination_of
@@ -104,6 +109,8 @@ def check_one(
         if binding.recorded:
             notes.append(f"first use: bound to {binding.wanted.describe()}")
         info = publisher.verify()
+        if media is not None:
+            notes += media.notes(spec)
     except SchedulerError as exc:
         verdict, words = account_problem(exc)
         say(f"{verdict:<11} {label}: {words}")
@@ -142,6 +149,36 @@ def check_one(
         "url": info.url or None,
         "notes": [*notes, *(f"warning: {w}" for w in info.warnings)],
     }
+
+
+class MediaCheck:
+    """The public media host, tried once per run for the accounts whose platform fetches
+    images from a URL (``Descriptor.media_by_url``); its error is each such account's."""
+
+    def __init__(self, context: PlatformContext) -> None:
+        self.context = context
+        self._said: str | SchedulerError | None = None
+
+    def notes(self, spec: AccountSpec) -> list[str]:
+        from scheduler import descriptors
+        from scheduler.media.probe import probe
+
+        if not descriptors.get(spec.platform).media_by_url:
+            return []
+        media = self.context.public_media
+        if media is None:
+            return [
+                "posts with images need a public media host: set SCHEDULER_MEDIA_HOST "
+                "(README: Public media for Instagram and Threads)"
+            ]
+        if self._said is None:
+            try:
+                self._said = probe(media, account=spec.name)
+            except SchedulerError as exc:
+                self._said = exc
+        if isinstance(self._said, SchedulerError):
+            raise self._said
+        return [self._said]
 
 
 def token_expiry(expires_at: datetime | None, now: datetime) -> tuple[str, str]:

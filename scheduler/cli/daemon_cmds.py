@@ -222,6 +222,7 @@ def platform_context(
     gate: Any = None,
 ) -> Any:
     """What every publisher the daemon builds is given."""
+    from scheduler.media.config import public_media
     from scheduler.platforms.base import PlatformContext
 
     return PlatformContext(
@@ -233,6 +234,8 @@ def platform_context(
         # A rehearsal never talks to X, so the operator's X settings do not matter to it.
         x_api_base=None if sandbox else settings.x_api_base,
         **({"gate": gate} if gate is not None else {}),
+        # The outbox needs no public URL; a real run checks its media host's settings now.
+        public_media=None if sandbox else public_media(settings.env, credentials, timeout=timeout),
     )
 
 

@@ -28,6 +28,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from scheduler.clock import SystemClock
     from scheduler.destination import is_loopback
     from scheduler.log import EventLog
+    from scheduler.media.config import media_settings
     from scheduler.notify import FanOut, notifiers_from_env
     from scheduler.web.app import create_app
 
@@ -38,6 +39,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     workspace = web_workspace(campaign_paths(args.paths), ledger, clock)
     workspace.refresh()  # a campaign that does not load stops here, with every problem
     notifiers = notifiers_from_env(settings.env)
+    media_host = media_settings(settings.env).host
     app = create_app(
         ledger=ledger,
         workspace=workspace,
@@ -46,6 +48,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings=settings,
         log=EventLog(sys.stderr),
         notifier=FanOut(notifiers) if notifiers else None,
+        public_media=media_host == "site",
     )
     # Bound here, before the server starts, so a busy port is one clear line and port 0's
     # choice is known and printed.

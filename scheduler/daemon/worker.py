@@ -382,6 +382,10 @@ class Worker:
                 "released", key=str(claim.key), parts_done=len(done), reason=str(why) or "stopping"
             )
             return "released"
+        except ConfigError as exc:
+            # Raised before a request left (a public media host that is not usable as
+            # configured): nothing was sent, so it waits for a person like refused credentials.
+            return self._needs_reconnect(holder[0], record, exc)
         except PublishError as exc:
             sent = self._sent(exc, recorded=len(done) - len(request.done))
             if sent == "nothing":

@@ -173,6 +173,9 @@ class Descriptor:
     # error. Empty: every value goes out as written.
     reply_values: tuple[tuple[str, str], ...] = ()
     facets: bool = False  # entities sent with the text, found by us (Bluesky)
+    # The platform fetches images itself from a public URL (Instagram, Threads): posting one
+    # needs the operator's public media host (scheduler.media, SCHEDULER_MEDIA_HOST).
+    media_by_url: bool = False
     # What kinds of post it takes: social posts (text, threads) and long-form stories
     # (a title, an HTML body, an excerpt, a featured image, categories, tags and a slug).
     posts: bool = True

@@ -35,6 +35,7 @@ INSTAGRAM = register(
         max_hashtags=30,
         max_mentions=20,
         needs_media=True,
+        media_by_url=True,  # Meta fetches each image from the operator's public media host
         media_first=True,  # the image (or carousel), then the caption under it
         first_comment=True,  # POST /{media-id}/comments
         # A carousel takes up to 10 images; feed images are JPEG only. Meta says "less than

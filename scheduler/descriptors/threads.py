@@ -43,6 +43,8 @@ THREADS = register(
         # and only a post without images takes one.
         link_cards=True,
         card_beside_images=False,
+        # Images are fetched by Meta from a public address (the operator's media host).
+        media_by_url=True,
         reply_settings=True,
         reply_values=REPLY_VALUES,
         identity_setting="username",

@@ -285,7 +285,7 @@ class ThreadsPublisher:
     def _public_url(self, media: MediaUpload, index: int) -> str:
         """Where Meta fetches the image. No host, or one not usable as configured, is the
         operator's to fix: nothing is sent, and the draft says so (not a publisher fault)."""
-        hint = "configure a public media host (see the README's Threads section)"
+        hint = "configure a public media host (README: Public media for Instagram and Threads)"
         if self.public_media is None:
             raise Permanent(
                 f"threads: part {index + 1} has images, and Threads fetches images from a "

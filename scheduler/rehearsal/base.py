@@ -20,6 +20,7 @@ KINDS: dict[str, str] = {
     "unapproved": "not approved",
     "care_block": "blocked by the care lint",
     "token": "account token expires",
+    "media_host": "images have no public address",
     "quota": "platform quota exceeded",
     "failed": "would not be published",
     "too_close": "posts too close together",

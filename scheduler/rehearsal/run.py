@@ -31,6 +31,7 @@ from scheduler.platforms.base import PlatformContext, Publisher
 from scheduler.progress import Progress, Silent
 from scheduler.rehearsal.base import Problem, Rehearsal, RehearsalError
 from scheduler.rehearsal.clockwork import Clockwork
+from scheduler.rehearsal.media import media_problems
 from scheduler.rehearsal.moving import clock_changes, default_start, first_day, move, too_close
 from scheduler.rehearsal.outcomes import Hold, outcomes
 from scheduler.rehearsal.simulate import Platforms, simulated_platform
@@ -146,6 +147,7 @@ def rehearse(
     problems += clock_changes(campaign, moved)
     problems += too_close(campaign, moved)
     problems += token_problems(tokens, first, last, path)
+    problems += media_problems(moved, loaded.accounts, setup.env, path)
 
     publishers: dict[str, Publisher] = {}
 

@@ -36,6 +36,7 @@ from scheduler.web.housekeeping import Housekeeping
 from scheduler.web.pages import Pages
 from scheduler.web.pausing import PausePages
 from scheduler.web.probes import Probes
+from scheduler.web.public_media import PublicMediaRoutes
 from scheduler.web.review import Review
 from scheduler.web.site import HERE, SecurityHeaders, Site
 from scheduler.web.store import AuthStore
@@ -69,12 +70,15 @@ def create_app(
     settings: Settings | None = None,
     log: EventSink | None = None,
     notifier: Notifier | None = None,
+    public_media: bool = False,
 ) -> Starlette:
     """The review site over ``ledger`` for the campaigns in ``workspace``.
 
     ``settings`` is accepted for symmetry with the other commands; nothing from it is shown.
     ``log`` receives what pages do not show (the detail of a ledger that cannot be reached).
     ``notifier`` tells the team when someone pauses or resumes publishing on the pages.
+    ``public_media`` serves the media of approved drafts to the platforms that fetch images
+    from a URL (``web.public_media``), when the operator chose this site as their host.
     """
     del settings
     events: EventSink = log or NullLog()
@@ -167,8 +171,10 @@ def create_app(
 
     probes = Probes(ledger, clock)
     pages = Pages(site)
+    served = PublicMediaRoutes(ledger, workspace).routes() if public_media else []
     routes = [
         *probes.routes(),
+        *served,
         *pages.routes(),
         *ApproveAll(pages).routes(),
         *PausePages(site, notifier, events).routes(),

@@ -8,7 +8,16 @@ import sys
 
 from tests.conftest import ROOT
 
-HEAVY = ("rich", "jsonschema", "starlette", "uvicorn", "sqlalchemy", "scheduler.web")
+HEAVY = (
+    "rich",
+    "jsonschema",
+    "starlette",
+    "uvicorn",
+    "sqlalchemy",
+    "scheduler.web",
+    "boto3",
+    "botocore",
+)
 
 
 def test_help_imports_nothing_heavy() -> None:
