@@ -180,7 +180,7 @@ def test_accounts_check(
         "mhaw-instagram": "missing",  # no token given here
         "mhaw-blog": "missing",
     }
-    assert doc["counts"] == {"ok": 2, "problems": 3}
+    assert doc["counts"] == {"ok": 2, "problems": 4}
     assert TOKEN not in str(doc) and PASSWORD not in str(doc)
 
 
