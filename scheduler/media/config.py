@@ -148,13 +148,14 @@ def public_media(
 ) -> PublicMedia | None:
     """The public media host the settings in ``env`` choose, ready to use; None when none."""
     chosen = media_settings(env)
-    # Imported here: boto3 takes a while to import, and most commands need no bucket.
-    from scheduler.media.s3 import S3Media
-    from scheduler.media.site import SiteMedia
-
+    # Imported only when chosen: boto3 takes a while to import, and most runs need no bucket.
     if chosen.s3 is not None:
+        from scheduler.media.s3 import S3Media
+
         return S3Media(chosen.s3, keys=keys_from(credentials), timeout=timeout)
     if chosen.site_url is not None:
+        from scheduler.media.site import SiteMedia
+
         return SiteMedia(chosen.site_url, timeout=timeout)
     return None
 

@@ -38,7 +38,6 @@ from scheduler.platforms.base import (
     OutcomeUnknown,
     PartCallback,
     PartResult,
-    Permanent,
     PlatformContext,
     PublishError,
     PublishRequest,
@@ -284,22 +283,16 @@ class ThreadsPublisher:
 
     def _public_url(self, media: MediaUpload, index: int) -> str:
         """Where Meta fetches the image. No host, or one not usable as configured, is the
-        operator's to fix: nothing is sent, and the draft says so (not a publisher fault)."""
+        operator's to fix (a ConfigError: the draft waits for a person, nothing is sent);
+        once it is fixed the post goes out."""
         hint = "configure a public media host (README: Public media for Instagram and Threads)"
         if self.public_media is None:
-            raise Permanent(
+            raise ConfigError(
                 f"threads: part {index + 1} has images, and Threads fetches images from a "
                 "public address: none is configured",
-                platform=self.platform,
-                part_index=index,
                 hint=hint,
             )
-        try:
-            return self.public_media.url_for(media, account=self.account)
-        except ConfigError as exc:
-            raise Permanent(
-                f"threads: {exc.message}", platform=self.platform, part_index=index, hint=hint
-            ) from exc
+        return self.public_media.url_for(media, account=self.account)
 
     def _status(self, container: str, index: int) -> tuple[str, str]:
         what = f"reading the status of part {index + 1}"

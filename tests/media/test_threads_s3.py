@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from scheduler.errors import ConfigError
 from scheduler.media.s3 import S3Media
 from scheduler.platforms import build_publisher
-from scheduler.platforms.base import Permanent
 from tests.fakes.s3 import MotoS3
 from tests.platforms.harness_threads import ThreadsHarness
 
@@ -48,7 +48,7 @@ def test_an_image_post_goes_through_the_bucket(
 def test_a_missing_bucket_sends_nothing_to_threads(h: ThreadsHarness, moto_s3: MotoS3) -> None:
     media = moto_s3.media("no-bucket-for-threads")
     publisher = build_publisher(h.spec(), replace(h.context(), public_media=media))
-    with pytest.raises(Permanent, match="no-bucket-for-threads does not exist"):
+    with pytest.raises(ConfigError, match="no-bucket-for-threads does not exist"):
         publisher.publish(h.request("A walk", media=(h.image(),)))
     assert h.fake.posts == []
     assert [c for c in h.fake.calls("POST", "/v1.0/") if c.path.endswith("/threads")] == []
