@@ -160,6 +160,7 @@ class Draft:
     latest: datetime | None = None  # aware UTC; after this the post is missed
     source: str = ""  # "path:line" of the post in the campaign files
     destination: Destination | None = None  # where it goes; None only in old payloads
+    first_comment: str | None = None  # posted under the post, where the platform has them
     after: tuple[After, ...] = ()  # posts this one waits on (``after:`` in the campaign)
     story: Story | None = None  # a long-form story's title, HTML, slug and terms
     content_hash: str = field(default="", compare=False)
@@ -199,6 +200,8 @@ class Draft:
         }
         if self.destination is not None:
             sent["destination"] = self.destination.to_data()
+        if self.first_comment is not None:  # absent otherwise: older drafts keep their hash
+            sent["first_comment"] = self.first_comment
         if self.after:
             # Which post's address goes where: the address itself is not known until that
             # post is live, and the approval covers everything but it.
@@ -251,6 +254,7 @@ class Draft:
             "latest": None if self.latest is None else self.latest.isoformat(),
             "source": self.source,
             "destination": None if self.destination is None else self.destination.to_data(),
+            "first_comment": self.first_comment,
             "story": None if self.story is None else self.story.to_data(),
             "content_hash": self.content_hash,
         } | (
@@ -288,6 +292,7 @@ class Draft:
             latest=None if latest is None else datetime.fromisoformat(latest),
             source=data.get("source", ""),
             destination=Destination.from_data(data.get("destination")),
+            first_comment=data.get("first_comment"),
             after=tuple(After(*a) for a in data.get("after", ())),
             story=Story.from_data(data.get("story")),
             content_hash=data.get("content_hash", ""),

@@ -125,7 +125,9 @@ class LinkSpec(Strict):
 
 class PartSpec(Strict):
     text: str
-    media: list[MediaItem] = Field(default_factory=list, max_length=4)
+    # Ten at most: the largest post of any platform (a carousel); each platform's own limit
+    # (four on most) is applied when the draft is rendered for it.
+    media: list[MediaItem] = Field(default_factory=list, max_length=10)
 
 
 def _labels(value: Any) -> Any:
@@ -162,7 +164,7 @@ class Content(Strict):
 
     text: str | None = None
     thread: list[PartSpec] | None = Field(default=None, min_length=1)
-    media: list[MediaItem] | None = Field(default=None, max_length=4)
+    media: list[MediaItem] | None = Field(default=None, max_length=10)
     # The platform's content warning field where it has one; a "CW:" line elsewhere
     # (defaults.cw_prefix).
     cw: str | None = None
@@ -173,6 +175,9 @@ class Content(Strict):
     visibility: Visibility | None = None
     reply_settings: ReplySettings | None = None
     footer: str | None = None  # snippet name; "" turns the default footer off
+    # A comment the account posts under its own post, where the platform's descriptor says
+    # it can (``first_comment``; the usual place for hashtags); other platforms leave it out.
+    first_comment: str | None = None
 
     @_model_validator(mode="after")
     def _text_or_thread(self) -> Content:

@@ -167,6 +167,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
         link = shown_link(campaign, d)
         if link is not None:
             print(f"    link card: {link.url}" + (f" - {link.title}" if link.title else ""))
+        if d.first_comment:
+            print(f"--- first comment\n{d.first_comment}")
         for line in waits_described(d):
             print(f"    {line}")
         print(f"    hash {d.content_hash[:19]}  source {d.source}")

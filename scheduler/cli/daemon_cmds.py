@@ -29,6 +29,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from scheduler.daemon.source import CampaignFiles
     from scheduler.log import EventLog
     from scheduler.notify import FanOut, notifiers_from_env
+    from scheduler.platforms import renewal
 
     settings = settings_from(args)
     clock = SystemClock()
@@ -55,6 +56,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     ledger = open_ledger(settings, clock)
     metrics.watch_ledger(ledger, clock)
     gate = LedgerGate(ledger, clock, quotas=account_quotas(named), reporter=reporter)
+    context = platform_context(
+        settings, clock, credentials, sandbox=args.sandbox, timeout=options.http_timeout, gate=gate
+    )
+    state_dir = context.state_dir
     publisher_for = publisher_factory(
         settings,
         clock,
@@ -72,7 +77,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         reporter=reporter,
         gate=gate,
         bind_destinations=not args.sandbox,  # a rehearsal sends nothing anywhere
-        expiry_of=credentials.expires_at,
+        # The renewed token's expiry where the daemon renewed it, else the credentials'.
+        expiry_of=lambda name: renewal.expiry(credentials, state_dir, name),
+        # A rehearsal sends nothing anywhere, so it renews nothing either.
+        tokens=None if args.sandbox else token_keeper(context, reporter),
     )
     holder.append(daemon)
     server = metrics_server(options, metrics, ledger, log)
@@ -204,6 +212,46 @@ def same_destination(draft: Any, spec: Any) -> None:
     )
 
 
+def platform_context(
+    settings: Settings,
+    clock: Any,
+    credentials: Any,
+    *,
+    sandbox: bool,
+    timeout: float = 30.0,
+    gate: Any = None,
+) -> Any:
+    """What every publisher the daemon builds is given."""
+    from scheduler.media.config import public_media
+    from scheduler.platforms.base import PlatformContext
+
+    return PlatformContext(
+        clock=clock,
+        credentials=credentials,
+        state_dir=settings.data_dir / "state",
+        outbox=settings.outbox,
+        timeout=timeout,
+        # A rehearsal never talks to X, so the operator's X settings do not matter to it.
+        x_api_base=None if sandbox else settings.x_api_base,
+        **({"gate": gate} if gate is not None else {}),
+        # The outbox needs no public URL; a real run checks its media host's settings now.
+        public_media=None if sandbox else public_media(settings.env, credentials, timeout=timeout),
+    )
+
+
+def token_keeper(context: Any, reporter: Any) -> Any:
+    """The daemon's keeper of renewable tokens (see ``scheduler.daemon.tokens``)."""
+    from scheduler.daemon.tokens import TokenKeeper
+    from scheduler.platforms import build_publisher, renewal
+
+    return TokenKeeper(
+        lambda spec: build_publisher(spec, context),
+        lambda name: renewal.current(context.credentials, context.state_dir, name),
+        context.clock,
+        reporter,
+    )
+
+
 def publisher_factory(
     settings: Settings,
     clock: Any,
@@ -224,23 +272,11 @@ def publisher_factory(
     from dataclasses import replace
 
     from scheduler import descriptors
-    from scheduler.media.config import public_media
     from scheduler.platforms import build_publisher
-    from scheduler.platforms.base import PlatformContext
 
     stand_in = descriptors.stand_in()
-
-    context = PlatformContext(
-        clock=clock,
-        credentials=credentials,
-        state_dir=settings.data_dir / "state",
-        outbox=settings.outbox,
-        timeout=timeout,
-        # A rehearsal never talks to X, so the operator's X settings do not matter to it.
-        x_api_base=None if sandbox else settings.x_api_base,
-        **({"gate": gate} if gate is not None else {}),
-        # The outbox needs no public URL; a real run checks its media host's settings now.
-        public_media=None if sandbox else public_media(settings.env, credentials, timeout=timeout),
+    context = platform_context(
+        settings, clock, credentials, sandbox=sandbox, timeout=timeout, gate=gate
     )
     local = threading.local()
 

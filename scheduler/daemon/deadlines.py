@@ -17,6 +17,7 @@ from scheduler.daemon.base import DaemonOptions, Loaded
 from scheduler.daemon.notices import unfinished
 from scheduler.daemon.reconcile import UNAPPROVED, WAITING, Step
 from scheduler.daemon.report import Reporter
+from scheduler.daemon.tokens import TokenKeeper, expiry_notice
 from scheduler.daemon.windows import finish_by, window_end
 from scheduler.draft import DraftKey
 from scheduler.errors import LedgerError, SchedulerError
@@ -33,6 +34,8 @@ class Deadlines:
         reporter: Reporter
         campaigns: dict[str, Loaded]
         expiry_of: Callable[[str], datetime | None] | None
+        tokens: TokenKeeper | None
+        last_due: dict[tuple[str, str], datetime]
 
         def _last_chance(self, record: Any) -> datetime: ...
 
@@ -65,34 +68,42 @@ class Deadlines:
             once_key=f"{'due' if at_due else 'ahead'}:{record.content_hash}",
         )
 
+    def renew_tokens(self) -> None:
+        """Renew the tokens of the loaded campaigns' accounts that are due (see
+        ``daemon.tokens``)."""
+        if self.tokens is None:
+            return
+        specs = {
+            n: s for loaded in list(self.campaigns.values()) for n, s in loaded.accounts.items()
+        }
+        self.tokens.renew_due(specs[name] for name in sorted(specs))
+
     def warn_expiring(self) -> None:
         """Tell a person, once per token, that an account's token runs out within
-        EXPIRY_NOTICE (or has run out): a 60-day token is renewed by hand."""
+        EXPIRY_NOTICE (or has run out), and at once when posts of a campaign are due after
+        a token that nobody renews runs out."""
         if self.expiry_of is None:
             return
         now = self.clock.now()
         for loaded in list(self.campaigns.values()):
             for name in sorted(loaded.accounts):
                 try:
-                    expires = self.expiry_of(name)
+                    known = self.tokens.expiry(name) if self.tokens is not None else None
+                    expires = known or self.expiry_of(name)
                 except SchedulerError:
                     continue  # an unreadable date: ``accounts check`` says what is wrong
-                if expires is None or expires - now > EXPIRY_NOTICE:
+                if expires is None:
                     continue
-                when = expires.strftime("%Y-%m-%d %H:%M UTC")
-                ran_out = expires <= now
-                self.reporter.notice(
-                    Notice(
-                        kind="token_expiring",
-                        draft=f"{loaded.campaign_id}@{name}",
-                        summary=f"the token of {name} {'ran' if ran_out else 'runs'} out at "
-                        f"{when}; its posts fail from then",
-                        when=now,
-                        detail="make a new token, store it with its expires_at, then run "
-                        "`scheduler accounts check`",
-                    ),
-                    once_key=expires.isoformat(),
+                soon = expires - now <= EXPIRY_NOTICE
+                kept = (
+                    not soon
+                    and self.tokens is not None
+                    and self.tokens.renews(loaded.accounts[name])
                 )
+                last = None if kept else self.last_due.get((loaded.campaign_id, name))
+                found = expiry_notice(f"{loaded.campaign_id}@{name}", name, expires, now, last)
+                if found is not None:
+                    self.reporter.notice(found[0], once_key=found[1])
 
     def _close(self, step: Step) -> None:
         """A window closed: an unpublished draft becomes missed, and a person is told.

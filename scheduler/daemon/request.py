@@ -102,6 +102,7 @@ def build_request(
         link=None
         if link is None
         else LinkCardRequest(url=link.url, title=link.title, description=link.description),
+        first_comment=draft.first_comment,
         done=done,
         story=draft.story,
     )

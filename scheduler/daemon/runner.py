@@ -45,6 +45,7 @@ from scheduler.daemon.reconcile import WAITING, Step, plan
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.serial import SerialWrites
 from scheduler.daemon.timers import Timers, guarded
+from scheduler.daemon.tokens import TokenKeeper
 from scheduler.daemon.windows import last_chance, window_end
 from scheduler.daemon.worker import Worker
 from scheduler.descriptors import destination_of
@@ -86,6 +87,7 @@ class Daemon(Deadlines, Lifecycle):
         gate: LedgerGate | None = None,
         bind_destinations: bool = True,
         expiry_of: Callable[[str], datetime | None] | None = None,
+        tokens: TokenKeeper | None = None,
     ) -> None:
         """``bind_destinations``: each account's credential goes only to the host bound to it
         in the ledger. A rehearsal (``run --sandbox``, the demo) sends nothing anywhere, so it
@@ -103,6 +105,9 @@ class Daemon(Deadlines, Lifecycle):
         self.bind_destinations = bind_destinations
         # An account's token expiry as recorded with its credentials (None: unknown).
         self.expiry_of = expiry_of
+        # Renews the tokens of platforms that allow it (None: nobody renews, as in a rehearsal).
+        self.tokens = tokens
+        self.last_due: dict[tuple[str, str], datetime] = {}  # (campaign, account) -> due
         self.stopping = threading.Event()
         self.roots: dict[str, Path] = {}
         self.campaigns: dict[str, Loaded] = {}
@@ -161,6 +166,11 @@ class Daemon(Deadlines, Lifecycle):
             report = self.ledger.sync(campaign.campaign_id, campaign.drafts, now=now, **kwargs)
             # The drafts now live in the ledger; keeping them here too would double the memory.
             self.campaigns[campaign.campaign_id] = replace(campaign, drafts=[])
+            # What the token notices need of them: each account's last due post.
+            for draft in campaign.drafts:
+                key = (campaign.campaign_id, draft.account)
+                if draft.due > self.last_due.get(key, draft.due - timedelta(seconds=1)):
+                    self.last_due[key] = draft.due
             self.roots[campaign.campaign_id] = campaign.root
             self.reporter.event(
                 "synced",

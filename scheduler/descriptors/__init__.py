@@ -48,6 +48,16 @@ __all__ = [
 ]
 
 # The order the help texts list them in.
-SHIPPED = ("x", "mastodon", "bluesky", "linkedin", "facebook", "threads", "wordpress", "sandbox")
+SHIPPED = (
+    "x",
+    "mastodon",
+    "bluesky",
+    "linkedin",
+    "facebook",
+    "instagram",
+    "threads",
+    "wordpress",
+    "sandbox",
+)
 for _module in SHIPPED:
     importlib.import_module(f"scheduler.descriptors.{_module}")

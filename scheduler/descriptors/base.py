@@ -150,6 +150,16 @@ class Descriptor:
     max_chars: int
     media: MediaLimits
     max_bytes: int | None = None  # a second limit on UTF-8 bytes (Bluesky)
+    # How many hashtags and @mentions one post may carry (Instagram's caption); None: any.
+    max_hashtags: int | None = None
+    max_mentions: int | None = None
+    # Every post needs an image (Instagram has no text-only posts).
+    needs_media: bool = False
+    # The platform shows a post's images first and the text under them (Instagram's
+    # caption); the review pages lay a preview out the same way.
+    media_first: bool = False
+    # The account can comment under its own post right after it (a campaign's first_comment).
+    first_comment: bool = False
     url_length: int = 23  # what a URL counts, where the platform shortens URLs
     # A content warning field of its own; the platform sends it with every part of a thread,
     # so it counts against each part's limit.
@@ -192,6 +202,9 @@ class Descriptor:
     # A stand-in (the sandbox) may take another platform's rules with ``as_platform``.
     stands_in: bool = False
     connect: Connect | None = None  # None: no way to connect it from the scheduler
+    # How long the platform's long-lived tokens last, where it says (Meta's: 60 days); a
+    # publisher that can exchange one for a fresh one implements ``platforms.base.Renewable``.
+    token_lifetime: timedelta | None = None
     # The public address of one post: ``{who}`` is the identity setting's value, ``{id}`` the
     # post's id there, at most ``post_id_max`` characters. Posts that wait on one (``after:``)
     # keep room for its address from this; None where the address cannot be foretold.

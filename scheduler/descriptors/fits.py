@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from scheduler.descriptors.base import Descriptor
 from scheduler.draft import Draft, LinkCard
 from scheduler.text.base import GIF, Count, byte_limit, gif_mix
+from scheduler.text.tags import hashtags, mentions
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,8 @@ class MediaFacts:
 @dataclass(frozen=True, slots=True)
 class Misfit:
     part: int  # index of the part in its thread
-    # "thread" | "length" | "bytes" | "media_count" | "gif_mix" | "mime" | "size" | "alt"
+    # "thread" | "length" | "bytes" | "hashtags" | "mentions" | "no_media" | "media_count"
+    # | "gif_mix" | "mime" | "size" | "alt"
     kind: str
     used: int | str = 0  # the part's figure (for gif_mix, what is mixed, e.g. "2 GIFs")
     limit: int = 0
@@ -74,6 +76,16 @@ def part_misfits(
         found.append(Misfit(part, "length", count.used, count.limit, count=count))
     elif not count.ok and count.extra_used is not None and count.extra_limit is not None:
         found.append(Misfit(part, "bytes", count.extra_used, count.extra_limit, count=count))
+    if descriptor.max_hashtags is not None:
+        tags = len(hashtags(text))
+        if tags > descriptor.max_hashtags:
+            found.append(Misfit(part, "hashtags", tags, descriptor.max_hashtags))
+    if descriptor.max_mentions is not None:
+        named = len(mentions(text))
+        if named > descriptor.max_mentions:
+            found.append(Misfit(part, "mentions", named, descriptor.max_mentions))
+    if descriptor.needs_media and not media:
+        found.append(Misfit(part, "no_media"))
     if len(media) > descriptor.media.max_media:
         found.append(Misfit(part, "media_count", len(media), descriptor.media.max_media))
     mix = gif_mix([m.mime for m in media]) if descriptor.media.gif_alone else None

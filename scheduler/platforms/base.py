@@ -182,6 +182,8 @@ class PublishRequest:
     visibility: str | None = None
     reply_settings: str | None = None
     link: LinkCardRequest | None = None
+    # A comment to post under the first part once it exists (Instagram's first comment).
+    first_comment: str | None = None
     # Parts already published by earlier attempts, in order; publishing resumes after them.
     done: tuple[PartResult, ...] = ()
     # What earlier attempts staged on the platform before making a part public (a Meta media

@@ -57,6 +57,14 @@ TEMPORARY = frozenset({1, 2})
 # downloading the media).
 TEMPORARY_INSTAGRAM = frozenset({-1, -2})
 INVALID = frozenset({100, 1609005})
+# Instagram: the account published as many posts as the Content Publishing API allows in a
+# rolling 24 hours (code 9, subcode 2207042). Meta says to try the next day; the ledger's
+# quota normally stops us first, so this is posts made elsewhere: look again in an hour.
+PUBLISHING_LIMIT = 9
+PUBLISHING_LIMIT_WAIT = 3600.0
+# Instagram: the container expired (24 hours old) before it was published; nothing was
+# published, and a new container is needed.
+CONTAINER_EXPIRED = 2207020
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +116,10 @@ def classify(error: GraphError, *, creates: bool) -> type[PublishError] | None:
     code, subcode = error.code, error.subcode
     if code in REAUTHORISE or subcode in REAUTHORISE_SUBCODES:
         return AuthFailed
-    if code in THROTTLED or code == BLOCKED:
+    if code in THROTTLED or code in (BLOCKED, PUBLISHING_LIMIT):
         return RateLimited
+    if subcode == CONTAINER_EXPIRED:
+        return Transient
     if code == DUPLICATE:
         return Duplicate
     if code in PERMISSION:
@@ -163,6 +173,13 @@ def failure(
                 f"{platform}: Meta has blocked posting from the account for a while ({what})",
                 retry_after=max(retry_after or 0.0, BLOCKED_WAIT),
                 hint="wait; if it lasts, sign in to the account and read what Meta says",
+                **common,
+            )
+        if error.code == PUBLISHING_LIMIT:
+            return RateLimited(
+                f"{platform}: the account reached its daily publishing limit ({what})",
+                retry_after=max(retry_after or 0.0, PUBLISHING_LIMIT_WAIT),
+                hint="posts wait until the 24-hour window frees a place",
                 **common,
             )
         return RateLimited(

@@ -19,6 +19,11 @@ def _message(misfit: Misfit, descriptor: Descriptor, name: str, where: str) -> s
         return f"part {n} is {misfit.used} characters long; {where} allows {misfit.limit}"
     if kind == "bytes":
         return f"part {n} is {misfit.used} bytes long; {where} allows {misfit.limit}"
+    if kind in ("hashtags", "mentions"):
+        what = "hashtags" if kind == "hashtags" else "@mentions"
+        return f"part {n} has {misfit.used} {what}; {where} allows {misfit.limit}"
+    if kind == "no_media":
+        return f"part {n} has no image; every {where} post needs one"
     if kind == "media_count":
         return f"part {n} has {misfit.used} images; {where} allows {misfit.limit}"
     if kind == "gif_mix":
@@ -37,6 +42,9 @@ _HINTS = {
     "thread": "make it one post, or add a variant for the platform",
     "length": "shorten the text or split it into a thread",
     "gif_mix": "give each GIF a thread part of its own",
+    "hashtags": "use fewer hashtags",
+    "mentions": "mention fewer accounts",
+    "no_media": "add an image with alt text",
 }
 
 

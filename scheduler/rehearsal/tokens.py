@@ -14,8 +14,9 @@ from pathlib import Path
 
 from scheduler import descriptors
 from scheduler.credentials import EXPIRY_FIELD, CredentialStore
-from scheduler.errors import ConfigError
-from scheduler.platforms.base import AccountSpec, PlatformContext
+from scheduler.errors import ConfigError, SchedulerError
+from scheduler.platforms import build_publisher, renewal
+from scheduler.platforms.base import AccountSpec, PlatformContext, Renewable
 from scheduler.rehearsal.base import Problem, TokenInfo
 
 
@@ -28,6 +29,8 @@ def token_info(
         fields = credentials.fields(spec.name)
     except ConfigError as exc:
         return TokenInfo(spec.name, platform, None, f"unknown: {exc.message}")
+    if _renewed_by_the_daemon(spec, context):
+        return TokenInfo(spec.name, platform, None, "renewed by the daemon before it runs out")
     given = fields.get(EXPIRY_FIELD)
     if given is not None:
         try:
@@ -51,6 +54,27 @@ def token_info(
                 )
             return TokenInfo(spec.name, platform, pair.expires_at, "the stored X token pair")
     return TokenInfo(spec.name, platform, None, "unknown: the credentials do not say")
+
+
+def _renewed_by_the_daemon(spec: AccountSpec, context: PlatformContext) -> bool:
+    """Whether the account's publisher renews its own token (``platforms.base.Renewable``)
+    and the daemon will ask it to in time; a token already run out cannot be renewed."""
+    descriptor = descriptors.get(spec.platform)
+    if descriptor.token_lifetime is None:
+        return False
+    try:
+        publisher = build_publisher(spec, context)
+    except SchedulerError:
+        return False
+    try:
+        if not isinstance(publisher, Renewable):
+            return False
+        expires = renewal.expiry(context.credentials, context.state_dir, spec.name)
+    except SchedulerError:
+        return False
+    finally:
+        publisher.close()
+    return expires is None or expires > context.clock.now()
 
 
 def _instant(text: str) -> datetime:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from scheduler.campaign.account import Account
 from scheduler.campaign.media import MediaFile, MediaProblem, inspect
@@ -301,6 +301,11 @@ class Renderer:
             elif c.defaults.cw_prefix:
                 texts[0] = f"CW: {cw}\n\n{texts[0]}"
 
+        comment = self._first_comment(index, values, origin, rules, scope, key)
+        if comment is False:
+            ok = False
+            comment = None
+
         parts: list[Part] = []
         total = len(specs)
         for k, ((spec, loc), text) in enumerate(zip(specs, texts, strict=True)):
@@ -338,6 +343,9 @@ class Renderer:
                 elif misfit.kind in _MEDIA_KINDS:
                     ok = False
                     self._media_misfit(index, loc, misfit, found, rules)
+                elif misfit.kind in _TEXT_KINDS:
+                    ok = False
+                    self.post_problem(index, (*loc, "text"), *_text_misfit(misfit, platform))
             if not text and not media:
                 self.post_problem(index, (*loc, "text"), "this part is empty", "write some text")
                 ok = False
@@ -407,8 +415,44 @@ class Renderer:
             latest=post.latest_due,
             source=post.source,
             destination=destination_of(account.spec(account_name)),
+            first_comment=comment,
             after=addresses.after(),
         )
+
+    def _first_comment(
+        self,
+        index: int,
+        values: dict[str, Any],
+        origin: dict[str, Loc],
+        rules: Descriptor,
+        scope: dict[str, Any],
+        key: Any,
+    ) -> str | Literal[False] | None:
+        """The post's first comment where its platform has them (None elsewhere); False
+        after reporting a problem with it. It is held to the platform's limits for a post's
+        text (a comment there takes what a caption takes)."""
+        template = values["first_comment"]
+        if not template or not rules.first_comment:
+            return None
+        loc: Loc = (*origin["first_comment"], "first_comment")
+        try:
+            comment = self.render_text(template, scope, key).strip()
+        except TemplateFailure as failure:
+            self.template_problem(index, loc, failure)
+            return False
+        misfits = [m for m in part_misfits(rules, 0, comment, ()) if m.kind != "no_media"]
+        if misfits:
+            misfit = misfits[0]
+            what = {"hashtags": "hashtags", "mentions": "@mentions"}.get(misfit.kind, rules.unit)
+            self.post_problem(
+                index,
+                loc,
+                f"the first comment has {misfit.used} {what}; {rules.name} takes at most "
+                f"{misfit.limit}",
+                "shorten it",
+            )
+            return False
+        return comment or None
 
     def _media_misfit(
         self,
@@ -485,6 +529,21 @@ class Renderer:
 
 
 _MEDIA_KINDS = frozenset({"media_count", "gif_mix", "mime", "size", "alt"})
+_TEXT_KINDS = frozenset({"hashtags", "mentions", "no_media"})
+
+
+def _text_misfit(misfit: Misfit, platform: str) -> tuple[str, str]:
+    """(what is wrong, what to do) for a part's hashtags, mentions or missing image."""
+    if misfit.kind == "no_media":
+        return (
+            f"{platform} has no text-only posts: this part needs an image",
+            "add `media:` with a JPEG and its alt text, or leave the account out of this post",
+        )
+    what = "hashtags" if misfit.kind == "hashtags" else "@mentions"
+    return (
+        f"{misfit.used} {what}, but {platform} takes at most {misfit.limit} per post",
+        f"use fewer {what}, or add a variant for {platform}",
+    )
 
 
 def _amount(n: int, unit: str) -> str:

@@ -75,6 +75,8 @@ class DraftView:
     link_description: str | None
     parts: tuple[PartView, ...]
     content_hash: str
+    media_first: bool = False  # images above the text, as the platform shows them
+    first_comment: str | None = None  # posted under the post
     waits: tuple[str, ...] = ()  # what it waits on, and where that post's address goes
     # A story's title, slug, terms and HTML. The HTML is shown only inside a sandboxed frame
     # (no scripts, no forms, an origin of its own, the pages' own policy inherited): it is
@@ -190,6 +192,8 @@ def draft_view(draft: Draft, rules: Descriptor | None = None) -> DraftView:
         link_description=link.description if link else None,
         parts=tuple(_part_view(draft, i, p, rules) for i, p in enumerate(draft.parts)),
         content_hash=draft.content_hash,
+        media_first=rules.media_first,
+        first_comment=draft.first_comment,
         waits=tuple(described(draft)),
         story=draft.story,
     )
@@ -226,6 +230,8 @@ def describe(draft: Draft) -> list[str]:
         lines.append(f"visibility: {draft.visibility}")
     if draft.reply_settings:
         lines.append(f"replies: {draft.reply_settings}")
+    if draft.first_comment:
+        lines.append(f"first comment: {draft.first_comment}")
     lines.extend(described(draft))
     return lines
 

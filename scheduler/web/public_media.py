@@ -1,7 +1,8 @@
 """``GET /media/<sha256>.<ext>``: the media of approved drafts, for the platforms to fetch.
 
 When the operator chooses the review site as the public media host
-(``SCHEDULER_MEDIA_HOST=site``), Instagram and Threads fetch each image from here. These paths
+(``SCHEDULER_MEDIA_HOST=site``), the platforms that fetch images by URL (``media_by_url``)
+fetch each image from here. These paths
 need no sign-in (the platforms have none) and so answer for exactly one kind of file: one that
 a draft shows in its current, approved content (its approved hash is its current hash, as the
 ledger says) and that it has not yet finished with. Anything else is a 404 with nothing in it:

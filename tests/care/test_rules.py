@@ -174,9 +174,12 @@ TABLE: list[tuple[str, str, dict[str, Any], bool]] = [
         False,
     ),
     ("cw-missing", "Suicide prevention matters." + SAM, {"platform": "x"}, False),
+    # Instagram's readers expect one too: it goes as the caption's first line.
+    ("cw-missing", "Anorexia is not a choice." + BEAT, {"platform": "instagram"}, True),
     ("cw-missing", "Depression is common. Talk to us.", {"platform": "mastodon"}, False),
     # a11y-alt-missing
     ("a11y-alt-missing", "Our team!", {"alt": ""}, True),
+    ("a11y-alt-missing", "Our team!", {"alt": "", "platform": "instagram"}, True),
     ("a11y-alt-missing", "Our team!", {"alt": " \n "}, True),
     (
         "a11y-alt-missing",
@@ -201,6 +204,7 @@ TABLE: list[tuple[str, str, dict[str, Any], bool]] = [
     ("a11y-alt-limit", "Route.", {"alt": "Path by the river. " * 60, "platform": "bluesky"}, False),
     # a11y-hashtag-case
     ("a11y-hashtag-case", "Support #mentalhealthawareness", {}, True),
+    ("a11y-hashtag-case", "Support #runtalkrun", {"platform": "instagram"}, True),
     ("a11y-hashtag-case", "Walking for #mentalhealthawarenessweek", {}, True),
     ("a11y-hashtag-case", "Support #MENTALHEALTH", {}, True),
     ("a11y-hashtag-case", "Support #MentalHealthAwareness #MHAW #running #anxiety", {}, False),

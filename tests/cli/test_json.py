@@ -177,9 +177,10 @@ def test_accounts_check(
         "mhaw-facebook": "missing",
         "mhaw-mastodon": "ok",
         "mhaw-x": "missing",
+        "mhaw-instagram": "missing",  # no token given here
         "mhaw-blog": "missing",
     }
-    assert doc["counts"] == {"ok": 2, "problems": 3}
+    assert doc["counts"] == {"ok": 2, "problems": 4}
     assert TOKEN not in str(doc) and PASSWORD not in str(doc)
 
 

@@ -54,3 +54,23 @@ def test_a_token_that_ran_out_is_told_too(rig: Rig) -> None:
     rig.flush()
     (notice,) = [n for n in rig.notifier.notices if n.kind == "token_expiring"]
     assert "ran out at" in notice.summary
+
+
+def test_posts_due_after_a_token_runs_out_are_told_at_once(rig: Rig) -> None:
+    """Weeks ahead, a person hears that the campaign's posts come after the token's end."""
+    rig.clock.set(T_START - timedelta(days=20))
+    daemon = _daemon(rig, T_START - timedelta(days=5))
+    daemon.warn_expiring()
+    daemon.warn_expiring()
+    rig.flush()
+    (notice,) = [n for n in rig.notifier.notices if n.kind == "token_expiring"]
+    assert notice.draft == "test-daemon@masto"
+    assert "before the campaign's last post for it is due" in notice.summary
+
+
+def test_no_early_notice_when_every_post_comes_before_the_end(rig: Rig) -> None:
+    rig.clock.set(T_START - timedelta(days=20))
+    daemon = _daemon(rig, T_START + timedelta(days=30))
+    daemon.warn_expiring()
+    rig.flush()
+    assert [n for n in rig.notifier.notices if n.kind == "token_expiring"] == []

@@ -17,10 +17,12 @@ from scheduler.platforms.mastodon import clear_instance_cache
 from tests.conftest import CAMPAIGNS
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.facebook import FakeFacebook
+from tests.fakes.instagram import FakeInstagram
 from tests.fakes.mastodon import FakeMastodon
 
 TOKEN = "mastodon-token-0123456789"
 PASSWORD = "app-pass-abcd-efgh-ijkl"
+IG_TOKEN = "IGAA-instagram-token-0123456789"
 FACEBOOK_TOKEN = "EAAGuser-long-lived-token-0123456789"
 PAGE = "104233215612345"  # the example campaign's Page
 
@@ -33,7 +35,11 @@ def fakes() -> Iterator[tuple[FakeMastodon, FakeBluesky]]:
 
 
 def campaign_at(
-    tmp_path: Path, mastodon_url: str, bluesky: FakeBluesky, facebook_url: str | None = None
+    tmp_path: Path,
+    mastodon_url: str,
+    bluesky: FakeBluesky,
+    facebook_url: str | None = None,
+    instagram_url: str | None = None,
 ) -> Path:
     folder = tmp_path / "mhaw"
     shutil.copytree(CAMPAIGNS / "mhaw-2026", folder)
@@ -46,6 +52,10 @@ def campaign_at(
     )
     if facebook_url is not None:
         text = text.replace('page: "104233215612345"', f'page: "{PAGE}"\n    api: {facebook_url}')
+    if instagram_url:
+        text = text.replace(
+            "username: mhaw.stories", f"username: mhaw.stories\n    api: {instagram_url}"
+        )
     header.write_text(text, encoding="utf-8")
     return folder
 
@@ -66,12 +76,19 @@ def test_reports_each_account_plainly(
     mastodon, bluesky = fakes
     monkeypatch.setenv(env_name("mhaw-mastodon", "access_token"), TOKEN)
     monkeypatch.setenv(env_name("mhaw-bluesky", "app_password"), PASSWORD)
+    monkeypatch.setenv(env_name("mhaw-instagram", "access_token"), IG_TOKEN)
+    monkeypatch.setenv(env_name("mhaw-instagram", "expires_at"), "2099-07-01T09:30:00Z")
     for var in [v for v in os.environ if v.startswith("SCHEDULER_SECRET_MHAW_X_")]:
         monkeypatch.delenv(var)
     clock = SystemClock()
-    with FakeFacebook(clock, user_token=FACEBOOK_TOKEN, page=PAGE) as facebook:
+    with (
+        FakeFacebook(clock, user_token=FACEBOOK_TOKEN, page=PAGE) as facebook,
+        FakeInstagram(clock, token=IG_TOKEN) as instagram,
+    ):
         monkeypatch.setenv(env_name("mhaw-facebook", "access_token"), FACEBOOK_TOKEN)
-        folder = campaign_at(tmp_path, mastodon.base_url, bluesky, facebook.base_url)
+        folder = campaign_at(
+            tmp_path, mastodon.base_url, bluesky, facebook.base_url, instagram.base_url
+        )
         code, out = run(folder, capsys)
     assert code == 1
     lines = out.splitlines()
@@ -88,8 +105,12 @@ def test_reports_each_account_plainly(
     missing = next(line for line in lines if "mhaw-x (x)" in line)
     assert missing.startswith("MISSING")
     assert "SCHEDULER_SECRET_MHAW_X_ACCESS_TOKEN" in out  # says which variable to set
-    assert "2 of 5 accounts need attention" in out  # mhaw-x, and the blog without a password
+    instagram_line = next(line for line in out.splitlines() if "mhaw-instagram" in line)
+    assert instagram_line.startswith("ok") and "@mhaw" in instagram_line
+    assert "the token expires at 2099-07-01 09:30 UTC" in instagram_line
+    assert "2 of 6 accounts need attention" in out  # mhaw-x, and the blog without a password
     assert TOKEN not in out and PASSWORD not in out and FACEBOOK_TOKEN not in out
+    assert IG_TOKEN not in out
 
 
 def test_rejected_and_unreachable(

@@ -57,6 +57,8 @@ NOW = datetime(2026, 5, 11, 9, 0, tzinfo=UTC)
         (1609005, None, None, True, Invalid),
         (36000, 2207004, False, True, None),  # unknown to us: the status decides
         (12345, None, True, False, Transient),  # is_transient says so
+        (9, 2207042, None, True, RateLimited),  # Instagram's daily publishing limit
+        (-2, 2207020, None, True, Transient),  # an expired container: nothing published
         (12345, None, True, True, OutcomeUnknown),
     ],
 )

@@ -147,7 +147,11 @@ def kinds(result: Rehearsal) -> list[str]:
     return sorted({p.kind for p in result.problems})
 
 
-def shipped_rig(tmp_path: Path) -> Rig:
+# The review site as the public media host: the shipped campaign's Instagram posts need one.
+MEDIA_SITE = {"SCHEDULER_MEDIA_HOST": "site", "SCHEDULER_MEDIA_SITE_URL": "https://review.example"}
+
+
+def shipped_rig(tmp_path: Path, env: dict[str, str] | None = None) -> Rig:
     """The shipped campaign, as it is in the repository, with a ledger of its own."""
     shipped = Path(__file__).resolve().parents[2] / "campaigns" / "mhaw-2026"
-    return Rig(shipped, shipped, tmp_path / "ledger.sqlite3", {}, FixedClock(TODAY))
+    return Rig(shipped, shipped, tmp_path / "ledger.sqlite3", env or {}, FixedClock(TODAY))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from scheduler.campaign import load_campaign
 from scheduler.rehearsal.moving import default_start
-from tests.rehearsal.support import TODAY, kinds, make_rig, shipped_rig
+from tests.rehearsal.support import MEDIA_SITE, TODAY, kinds, make_rig, shipped_rig
 
 MONDAY = date(2027, 1, 4)
 
@@ -172,7 +172,7 @@ def test_a_week_with_a_clock_change_and_a_time_that_does_not_exist(tmp_path: Pat
 
 
 def test_the_shipped_campaign_rehearsed_across_the_autumn_clock_change(tmp_path: Path) -> None:
-    rig = shipped_rig(tmp_path)
+    rig = shipped_rig(tmp_path, MEDIA_SITE)
     refused = rig.approve()
     result = rig.rehearse(date(2026, 10, 19))
     assert refused == []

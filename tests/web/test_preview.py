@@ -98,6 +98,32 @@ def test_describe_names_alt_text_and_parts() -> None:
     assert "image images/shoes.png: alt: Worn running shoes by a door" in lines
 
 
+def _rendered(view: object) -> str:
+    from scheduler.web.site import templates
+
+    template = templates().get_template("_preview.html")
+    return template.render(v=view, when=lambda at: at.isoformat())
+
+
+def test_instagram_shows_the_images_first_in_order_then_the_caption() -> None:
+    photos = tuple(media(f"images/walk{i}.jpg", f"Photo {i} of the walk") for i in (1, 2, 3))
+    draft = make_draft(
+        account="mhaw-instagram", platform="instagram", parts=(Part("Our walk #MHAW", photos),)
+    )
+    page = _rendered(draft_view(draft))
+    order = [page.index(f"Image {i} of 3") for i in (1, 2, 3)]
+    assert order == sorted(order) and order[-1] < page.index("Our walk")
+    assert 'class="carousel"' in page and "preview-instagram" in page
+    for i in (1, 2, 3):
+        assert f"Photo {i} of the walk" in page  # each image's alt text is shown
+
+
+def test_other_platforms_keep_the_text_first() -> None:
+    page = _rendered(draft_view(make_draft(parts=(Part("Words first", (media(),)),))))
+    assert page.index("Words first") < page.index("Worn running shoes by a door")
+    assert "Image 1 of" not in page
+
+
 def test_a_facebook_page_post_shows_its_photos_in_order_with_their_alt_text() -> None:
     """The review page shows a Page post as Facebook lays it out: the text, then the photos
     in the order they are attached, each with its alt text, in the Page post's style."""

@@ -1,0 +1,76 @@
+"""Instagram (professional accounts, the Content Publishing API): sources in docs/platforms.md.
+
+Both ways in work with the same calls: Instagram Login on graph.instagram.com (the default)
+and Facebook Login on graph.facebook.com (an account's ``api`` setting). Either way the
+account is named by its Instagram user id (``user_id``), and every path carries the Graph
+API version (the account's ``version``, else ``API_VERSION``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from scheduler.descriptors.base import Dedupe, Descriptor, Quota, RateLimits, register
+from scheduler.text.base import MediaLimits
+
+# The Graph API version in every path. Meta keeps a version for about two years; an account
+# may name a newer one with its ``version`` setting.
+API_VERSION = "v23.0"
+# Instagram Login's host; Facebook Login's is https://graph.facebook.com.
+INSTAGRAM_LOGIN_HOST = "https://graph.instagram.com"
+# How many posts the Content Publishing API publishes for one account in a rolling 24 hours
+# (``content_publishing_limit`` reports the same figure); a carousel is one post.
+POSTS_PER_DAY = 50
+
+INSTAGRAM = register(
+    Descriptor(
+        name="instagram",
+        label="Instagram",
+        # Meta gives a caption 2,200 characters without saying how it counts them: code
+        # points, which count an emoji of several code points as several, err on the side of
+        # refusing a caption Instagram would take.
+        counter=lambda text, url_length: len(text),
+        unit="characters",
+        max_chars=2200,
+        max_hashtags=30,
+        max_mentions=20,
+        needs_media=True,
+        media_by_url=True,  # Meta fetches each image from the operator's public media host
+        media_first=True,  # the image (or carousel), then the caption under it
+        first_comment=True,  # POST /{media-id}/comments
+        # A carousel takes up to 10 images; feed images are JPEG only. Meta says "less than
+        # 8 MiB"; publishing tools say 8 MB, the smaller, which is what we check.
+        media=MediaLimits(
+            max_media=10,
+            max_image_bytes=8_000_000,
+            max_alt_chars=1000,
+            mimes=("image/jpeg",),
+        ),
+        threads=False,  # a post is one caption; replies are comments, not posts
+        # No content warning field: render puts "CW: ..." as the caption's first line, and
+        # the care lint expects one on hard topics, as readers there do.
+        cw_expected=True,
+        settings=("user_id", "username", "api", "version"),
+        required=(("user_id", "e.g. user_id: '17841400008460056'"),),
+        endpoint_setting="api",
+        default_endpoint=INSTAGRAM_LOGIN_HOST,
+        identity_setting="username",
+        # No idempotency key: the container id is kept in the ledger before publishing, its
+        # status says whether it was published, and the account's media can be listed.
+        dedupe=Dedupe(key=None, lookup=True),
+        rate_limits=RateLimits(
+            reset_header="Retry-After",
+            reset_format="seconds",
+            headers=("Retry-After", "X-Business-Use-Case-Usage", "X-App-Usage"),
+            usage=(
+                ("X-Business-Use-Case-Usage", "Instagram's business use case limit"),
+                ("X-App-Usage", "the app's Graph API limit"),
+            ),
+            quotas=(Quota(POSTS_PER_DAY, timedelta(hours=24), "account"),),
+        ),
+        publisher="scheduler.platforms.instagram:create",
+        # Long-lived tokens last 60 days; Instagram Login's can be refreshed once a day old.
+        token_lifetime=timedelta(days=60),
+        colour="#c13584",  # 5.1:1 against white
+    )
+)
