@@ -86,6 +86,7 @@ def decide(
     policy: RetryPolicy,
     rand: float,
     finish_by: datetime | None = None,
+    capped: bool = True,
 ) -> Decision:
     """The next step after ``error`` on the ``attempts``-th attempt (1 = the first).
 
@@ -99,13 +100,17 @@ def decide(
     part may leave readers without the support line in its last. For the same reason such a
     thread is not given up after ``max_attempts``: ``finish_by`` bounds it instead (with the
     capped backoff, a day of outage is a few dozen attempts).
+
+    ``capped=False`` lifts ``max_attempts`` where the window alone should bound the retries:
+    a lookup the platform rate limited, which said when to look again (giving up there asks a
+    person about a post that a later look would settle).
     """
     reason = error_reason(error)
     if isinstance(error, Permanent):
         return Decision("failed", None, reason)
     if not (error.retryable or isinstance(error, OutcomeUnknown)):
         return Decision("failed", None, reason)
-    if attempts >= policy.max_attempts and finish_by is None:
+    if capped and attempts >= policy.max_attempts and finish_by is None:
         return Decision("failed", None, f"gave up after {attempts} attempts: {reason}")
     delay = backoff(attempts, policy, rand)
     pause: datetime | None = None

@@ -306,6 +306,8 @@ class Worker:
             policy=self.options.retry,
             rand=self.rand(),
             finish_by=self._finish_by(claim.draft) if claim.parts_done else None,
+            # The platform said when to look again: the window bounds the looking, not a count.
+            capped=answer.retry_after is None,
         )
         if decision.action == "retry" and decision.at is not None:
             error = OutcomeUnknown(

@@ -335,3 +335,17 @@ def test_what_was_sent(
 ) -> None:
     got = what_was_sent(error, requests=requests, creates=creates, recorded=recorded)
     assert got == expected, case
+
+
+def test_a_rate_limited_lookup_is_bounded_by_the_window_not_the_count() -> None:
+    """After ``max_attempts`` a lookup the platform rate limited is looked at again at its
+    reset while the window is open (a person would otherwise be asked about a post a later
+    look settles); without the platform's word the count still ends it."""
+    limited = RateLimited("lookup rate limited", retry_after=60)
+    late = POLICY.max_attempts + 5
+    kw = {"now": NOW, "latest": NOW + timedelta(hours=1), "policy": POLICY, "rand": 0.0}
+    got = decide(limited, attempts=late, capped=False, **kw)  # type: ignore[arg-type]
+    assert got.action == "retry" and got.at == NOW + timedelta(seconds=60)
+    assert decide(limited, attempts=late, **kw).action == "failed"  # type: ignore[arg-type]
+    closing = {**kw, "latest": NOW + timedelta(seconds=30)}
+    assert decide(limited, attempts=late, capped=False, **closing).action == "missed"  # type: ignore[arg-type]
