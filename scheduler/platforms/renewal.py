@@ -113,6 +113,33 @@ def save(state_dir: Path, account: str, token: Token) -> None:
         write_private(path, json.dumps(data).encode())
 
 
+def adopt(state_dir: Path, account: str, old_name: str) -> None:
+    """Move a renewed token an earlier release kept elsewhere in the state folder (Threads:
+    ``threads-{}.token.json``, ``{}`` the account) into the account's file, once, so that an
+    upgrade does not fall back to a token the renewal made stale. An unreadable old file is
+    left for a person (the operator's token is used meanwhile)."""
+    old = state_dir / old_name.format(_UNSAFE.sub("_", account))
+    if not old.exists() or path_for(state_dir, account).exists():
+        return
+    try:
+        data = json.loads(old.read_text(encoding="utf-8"))
+        value = data["access_token"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if not isinstance(value, str) or not value:
+        return
+    issued = data.get("issued_at", data.get("renewed_at"))
+    token = Token(
+        Secret(value),
+        _instant(data.get("expires_at")),
+        _instant(issued),
+        renewed=True,
+        source=str(data.get("source") or ""),
+    )
+    save(state_dir, account, token)
+    old.unlink()
+
+
 def current(
     credentials: CredentialStore, state_dir: Path, account: str, field: str = "access_token"
 ) -> Token:

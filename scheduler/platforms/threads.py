@@ -75,6 +75,8 @@ REPLY_CONTROLS = frozenset(platform for _, platform in THREADS.reply_values)
 NOT_READY = 9007
 # A container that failed on one of these will fail again: the content must change.
 _CONTENT_ERRORS = ("INVALID_",)
+# Where renewed tokens were kept before they joined the other platforms' (platforms.renewal).
+OLD_TOKEN_FILE = "threads-{}.token.json"
 
 
 class ThreadsPublisher:
@@ -92,6 +94,7 @@ class ThreadsPublisher:
         stored = context.credentials.fields(spec.name).get("access_token")
         # The renewals begin from the stored token; a different one stored since wins.
         self._source = renewal.fingerprint(stored.reveal()) if stored is not None else ""
+        renewal.adopt(context.state_dir, spec.name, OLD_TOKEN_FILE)
         self._token = renewal.current(context.credentials, context.state_dir, spec.name)
         self.host = endpoint_of(spec) or ""
         self.http = HttpClient(

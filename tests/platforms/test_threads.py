@@ -7,7 +7,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -246,6 +246,30 @@ def test_renew_keeps_the_new_token_and_uses_it(h: ThreadsHarness) -> None:
     # Kept where the daemon's renewals and expiry warnings look.
     context = h.context()
     assert renewal.expiry(context.credentials, context.state_dir, h.account) == expires
+
+
+def test_a_token_renewed_by_an_earlier_release_is_moved_and_used(h: ThreadsHarness) -> None:
+    renewed = "THAArenewed-by-an-earlier-release-0123"
+    h.fake.tokens[renewed] = h.clock.now()
+    h.fake.tokens.pop(h.secret or "")  # the renewal made the operator's token stale
+    old = h.state_dir / f"threads-{h.account}.token.json"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_text(
+        json.dumps(
+            {
+                "access_token": renewed,
+                "renewed_at": "2026-05-01T09:00:00+00:00",
+                "expires_at": "2026-06-30T09:00:00+00:00",
+                "source": renewal.fingerprint(h.secret or ""),
+            }
+        )
+    )
+    h.publisher().publish(h.request("after the upgrade"))
+    assert h.fake.requests[-1].headers["authorization"] == f"Bearer {renewed}"
+    assert not old.exists()
+    kept = renewal.load(h.state_dir, h.account)
+    assert kept is not None and kept.value.reveal() == renewed
+    assert kept.issued_at == datetime(2026, 5, 1, 9, tzinfo=UTC)
 
 
 def test_a_token_stored_anew_wins_over_the_renewed_one(
