@@ -445,5 +445,10 @@ if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "child":
         _, _, url, fake_url, total, sample, spacing = sys.argv
         raise SystemExit(child(url, fake_url, int(total), int(sample), float(spacing)))
+    if len(sys.argv) >= 2 and sys.argv[1] == "burst":
+        # Only the burst rows: ``python -m bench.bench_daemon burst [POSTS]``.
+        for row in burst_rows(int(sys.argv[2]) if len(sys.argv) > 2 else 1_000):
+            print(row)
+        raise SystemExit(0)
     for row in run("--quick" in sys.argv):
         print(row)

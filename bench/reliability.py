@@ -1,26 +1,29 @@
 """Exactly once under crashes and faults, at realistic counts: ``python -m bench.reliability``.
 
 Two daemons share one PostgreSQL ledger and publish a campaign of 500 posts (every fifth a
-thread of three parts, threads and some posts with an image) to the fake Mastodon server,
-while one of them is killed with SIGKILL and restarted every second or two (at least 100
-kills), and every request to the server draws a fault: 20% 503, 10% 429 with reset headers,
-5% answered later than the client timeout, 5% applied and then the connection dropped. The
-account also posts through another app all along, so lookups have many newer statuses to
-read. It runs once per key mode:
+thread of three parts, threads and some posts with an image) on five Mastodon accounts, each
+on a fake server of its own, while one of the daemons is killed with SIGKILL and restarted
+every second or two (at least 100 kills), and every request to a server draws a fault: 20%
+503, 10% 429 with reset headers, 5% answered later than the client timeout, 5% applied and
+then the connection dropped. Each account also posts through another app all along, so
+lookups have many newer statuses to read. It runs once per key mode:
 
 * ``honoured``: the server honours Idempotency-Key and sends ``Link`` headers (Mastodon);
 * ``ignored``: the server ignores the key and sends no ``Link`` header (some Mastodon-API
   servers), so only the ledger and the lookups stand between a crash and a duplicate.
 
-Then it counts, from the server and the ledger: duplicates, lost parts, thread parts replying
+Then it counts, from the servers and the ledger: duplicates, lost parts, thread parts replying
 to the wrong parent, drafts published, failed, missed and outcome_unknown (and, for each of
-these, whether the part is in fact on the server and what evidence the ledger holds).
+these, whether the part is in fact on the server and what evidence the ledger holds), and the
+requests that reached an account while a reset its server announced (a 429, or headers saying
+nothing remains) was pending, from any daemon.
 ``--posts 40 --kills 10`` is a quick smoke run.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -33,7 +36,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,19 +49,30 @@ TERMINAL = {"published", "failed", "missed", "outcome_unknown", "cancelled"}
 TIMEOUT = 1.0  # the daemons' HTTP timeout; a slow answer comes after it
 CHATTER_EVERY = 2.0  # seconds between statuses the account posts through another app
 FAULTS = (("503", 0.20), ("429", 0.10), ("slow", 0.05), ("dropped", 0.05))
+ACCOUNTS = 5  # each on a fake server of its own; a 429 pauses only its account
+# A request that reached a server this soon after a daemon wrote a pause had passed the gate
+# before the pause was there: in flight, not sent during the pause.
+IN_FLIGHT = 0.1
 
 
 # --- the campaign ---------------------------------------------------------------------------
 
 
-def campaign_text(instance: str, posts: int, start: datetime, spread: int) -> str:
+def account_name(i: int) -> str:
+    return f"masto{i}"
+
+
+def campaign_text(instances: list[str], posts: int, start: datetime, spread: int) -> str:
     lines = [
         "id: reliability",
         "title: Reliability run",
         "timezone: Etc/UTC",
         "language: en",
         "accounts:",
-        f'  masto: {{platform: mastodon, instance: "{instance}"}}',
+        *[
+            f'  {account_name(i)}: {{platform: mastodon, instance: "{url}"}}'
+            for i, url in enumerate(instances)
+        ],
         "team:",
         "  - {name: Author, email: author@example.org, roles: [writer]}",
         f"  - {{name: Reviewer, email: {REVIEWER}, roles: [reviewer]}}",
@@ -70,7 +84,12 @@ def campaign_text(instance: str, posts: int, start: datetime, spread: int) -> st
     image = ["      - {file: images/sunrise.png, alt: 'A pale path towards a rising sun.'}"]
     for i in range(posts):
         when = (start + timedelta(minutes=i * spread // max(posts, 1))).strftime("%Y-%m-%d %H:%M")
-        lines += [f"  - id: p{i:03d}", f"    at: {when}", "    author: author@example.org"]
+        lines += [
+            f"  - id: p{i:03d}",
+            f"    at: {when}",
+            "    author: author@example.org",
+            f"    accounts: [{account_name(i % len(instances))}]",
+        ]
         if i % 5 == 4:
             lines += [
                 "    thread:",
@@ -111,7 +130,7 @@ class Chaos:
 
     fake: Any
     rng: random.Random
-    counts: Counter[str] = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)  # shared by every server's chaos
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, method: str, pattern: str) -> Any:
@@ -167,9 +186,15 @@ class Figures:
     lookups: dict[str, int]
     deepest_absent_pages: int
     chatter: int
+    accounts: int
+    resets_announced: int
+    pauses_written: int
+    requests_during_resets: int
+    sent_before_the_pause_was_written: int
+    paused_share: float
 
 
-def _prepare(folder: Path, instance: str, ledger_url: str, posts: int, spread: int) -> int:
+def _prepare(folder: Path, instances: list[str], ledger_url: str, posts: int, spread: int) -> int:
     from scheduler.approval import Policy, approve
     from scheduler.campaign import load_campaign
     from scheduler.clock import SystemClock
@@ -180,7 +205,7 @@ def _prepare(folder: Path, instance: str, ledger_url: str, posts: int, spread: i
     (campaign / "images").mkdir(parents=True, exist_ok=True)
     (campaign / "images" / "sunrise.png").write_bytes(IMAGE.read_bytes())
     start = datetime.now(UTC).replace(second=0, microsecond=0)
-    text = campaign_text(instance, posts, start, spread)
+    text = campaign_text(instances, posts, start, spread)
     (campaign / "campaign.yaml").write_text(text, encoding="utf-8")
     loaded = load_campaign(campaign)
     policy = Policy.from_campaign(loaded)
@@ -196,12 +221,14 @@ def _prepare(folder: Path, instance: str, ledger_url: str, posts: int, spread: i
     return len(drafts)
 
 
-def _env(folder: Path) -> dict[str, str]:
+def _env(folder: Path, accounts: int) -> dict[str, str]:
+    from scheduler.credentials import env_name
+
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "SCHEDULER_HOME": str(folder / "home"),
-        "SCHEDULER_SECRET_MASTO_ACCESS_TOKEN": TOKEN,
+        **{env_name(account_name(i), "access_token"): TOKEN for i in range(accounts)},
         "SCHEDULER_DAEMON_LEASE": "5",
         "SCHEDULER_DAEMON_SWEEP_INTERVAL": "0.3",
         "SCHEDULER_DAEMON_RELOAD_INTERVAL": "5",
@@ -250,7 +277,14 @@ def _states(ledger_url: str) -> list[Any]:
 
 
 def run_mode(
-    mode: str, posts: int, kills: int, ledger_url: str, folder: Path, seed: int, limit: float
+    mode: str,
+    posts: int,
+    kills: int,
+    ledger_url: str,
+    folder: Path,
+    seed: int,
+    limit: float,
+    accounts: int = ACCOUNTS,
 ) -> Figures:
     from scheduler.clock import SystemClock
     from scheduler.platforms.mastodon import clear_instance_cache
@@ -259,17 +293,31 @@ def run_mode(
     clear_instance_cache()
     honoured = mode == "honoured"
     rng = random.Random(seed)
-    with FakeMastodon(
-        SystemClock(), token=TOKEN, honour_idempotency=honoured, link_headers=honoured
-    ) as fake:
-        fake.remaining = 10**9  # only the drawn faults limit the run
-        chaos = Chaos(fake, random.Random(seed + 1))
-        total = _prepare(folder, fake.base_url, ledger_url, posts, spread=max(1, posts // 100))
-        fake.chaos = chaos
+    with contextlib.ExitStack() as stack:
+        fakes = [
+            stack.enter_context(
+                FakeMastodon(
+                    SystemClock(), token=TOKEN, honour_idempotency=honoured, link_headers=honoured
+                )
+            )
+            for _ in range(accounts)
+        ]
+        counts: Counter[str] = Counter()
+        lock = threading.Lock()
+        for i, fake in enumerate(fakes):
+            fake.remaining = 10**9  # only the drawn faults limit the run
+            fake.chaos = Chaos(fake, random.Random(seed + 1 + i), counts, lock)
+        total = _prepare(
+            folder, [f.base_url for f in fakes], ledger_url, posts, spread=max(1, posts // 100)
+        )
         stop = threading.Event()
-        talker = threading.Thread(target=chatter, args=(fake, stop, CHATTER_EVERY), daemon=True)
-        talker.start()
-        env = _env(folder)
+        talkers = [
+            threading.Thread(target=chatter, args=(fake, stop, CHATTER_EVERY), daemon=True)
+            for fake in fakes
+        ]
+        for talker in talkers:
+            talker.start()
+        env = _env(folder, accounts)
         started = time.monotonic()
         procs = {owner: _start(folder, ledger_url, env, owner, 0) for owner in ("a", "b")}
         runs = Counter({"a": 0, "b": 0})
@@ -298,25 +346,72 @@ def run_mode(
                     proc.kill()
                     proc.wait(timeout=30)
             stop.set()
-            talker.join(timeout=10)
-            fake.chaos = None
+            for talker in talkers:
+                talker.join(timeout=10)
+            for fake in fakes:
+                fake.chaos = None
         seconds = time.monotonic() - started
-        with fake.lock:
-            statuses = [s for s in fake.statuses if not s.text.startswith("Chatter")]
-            chatter_count = len(fake.statuses) - len(statuses)
+        statuses: list[Any] = []
+        chatter_count = 0
+        for fake in fakes:
+            with fake.lock:
+                ours = [s for s in fake.statuses if not s.text.startswith("Chatter")]
+                chatter_count += len(fake.statuses) - len(ours)
+            statuses += ours
+        resets = _resets(fakes, seconds, folder)
     records = _states(ledger_url)
-    return _figures(
-        mode,
-        posts,
-        total,
-        done_kills,
-        seconds,
-        statuses,
-        records,
-        chaos.counts,
-        folder,
-        chatter_count,
+    figures = _figures(
+        mode, posts, total, done_kills, seconds, statuses, records, counts, folder, chatter_count
     )
+    return replace(figures, accounts=accounts, **resets)
+
+
+def _resets(fakes: list[Any], seconds: float, folder: Path) -> dict[str, Any]:
+    """Requests that reached an account while a pause of it was written in the ledger (from
+    the daemons' ``account_paused`` lines, written once the pause is stored), across every
+    daemon; requests after a reset was announced but before any daemon had written it; and
+    how much of the run each account spent under an announced reset, as a share."""
+    pauses: dict[str, list[tuple[float, float]]] = {}
+    for log in folder.glob("daemon-*.log"):
+        for line in log.read_text(errors="replace").splitlines():
+            if '"event":"account_paused"' not in line:
+                continue
+            try:
+                event = json.loads(line)
+                written = _epoch(event["ts"])
+                until = _epoch(event["until"])
+            except (ValueError, KeyError):
+                continue
+            pauses.setdefault(str(event.get("account")), []).append((written, until))
+    during = before_written = 0
+    for i, fake in enumerate(fakes):
+        spans = pauses.get(account_name(i), [])
+        with fake.lock:
+            arrivals, notes = list(fake.arrivals), list(fake.announced)
+        for a in arrivals:
+            if any(w + IN_FLIGHT < a.at < until for w, until in spans):
+                during += 1
+            elif any(n.at < a.at < n.reset for n in notes):
+                before_written += 1
+    paused = 0.0
+    for fake in fakes:
+        end = 0.0
+        for note in sorted(fake.announced, key=lambda n: n.at):
+            start = max(note.at, end)
+            if note.reset > start:
+                paused += note.reset - start
+                end = note.reset
+    return {
+        "resets_announced": sum(len(f.announced) for f in fakes),
+        "pauses_written": sum(len(spans) for spans in pauses.values()),
+        "requests_during_resets": during,
+        "sent_before_the_pause_was_written": before_written,
+        "paused_share": round(paused / max(len(fakes) * seconds, 1e-9), 3),
+    }
+
+
+def _epoch(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
 def _figures(
@@ -393,6 +488,12 @@ def _figures(
         lookups=dict(lookups),
         deepest_absent_pages=deepest,
         chatter=chatter_count,
+        accounts=1,
+        resets_announced=0,
+        pauses_written=0,
+        requests_during_resets=0,
+        sent_before_the_pause_was_written=0,
+        paused_share=0.0,
     )
 
 
@@ -410,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=500)
     parser.add_argument("--kills", type=int, default=100)
+    parser.add_argument("--accounts", type=int, default=ACCOUNTS)
     parser.add_argument("--modes", default="honoured,ignored")
     parser.add_argument("--seed", type=int, default=20261207)
     parser.add_argument("--limit", type=float, default=3600.0, help="seconds per mode at most")
@@ -421,7 +523,14 @@ def main(argv: list[str] | None = None) -> int:
         try:
             with tempfile.TemporaryDirectory(prefix=f"reliability-{mode}-") as tmp:
                 figures = run_mode(
-                    mode, args.posts, args.kills, url, Path(tmp), args.seed, args.limit
+                    mode,
+                    args.posts,
+                    args.kills,
+                    url,
+                    Path(tmp),
+                    args.seed,
+                    args.limit,
+                    args.accounts,
                 )
         finally:
             drop()

@@ -13,6 +13,8 @@ _.process_bind_param
 _.process_result_value
 _._on_connect
 _._on_begin
+_._on_checkin
+_._on_checkout
 _.isolation_level
 # Jinja2: a loader's hook and its argument; a code generator's visitors and an
 # environment's classes; the methods the generated template code calls by name

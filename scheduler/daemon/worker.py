@@ -251,10 +251,10 @@ class Worker:
             return self._cannot_tell(claim, request, answer, end), claim, done
         if isinstance(answer, Absent):
             return None, claim, done
-        claim = self.ledger.record_part(claim, answer.part, now=self.clock.now()) or claim
         done = (*done, answer.part)
         if len(done) >= len(request.parts):
-            return self._finish(claim, done), claim, done
+            return self._finish(claim, done, last=answer.part), claim, done
+        claim = self.ledger.record_part(claim, answer.part, now=self.clock.now()) or claim
         return None, claim, done
 
     def _reported(self, claim: Claim, index: int, answer: Lookup) -> None:
@@ -277,9 +277,10 @@ class Worker:
         """
         now = self.clock.now()
         index = len(claim.parts_done)
-        if answer.retry_after is not None:
+        if answer.retry_after is not None and self.gate.paused(claim.key.account) is None:
             # A 429 on the lookup: every request of the account waits for the reset, in
-            # every daemon (the gate's pause in the ledger; a later one already stored stays).
+            # every daemon. The gate paused the account already when the 429's headers said
+            # until when, or refused the read because a pause was in force: no second write.
             self.gate.pause(
                 claim.key.account,
                 now + _seconds(answer.retry_after),
@@ -341,10 +342,16 @@ class Worker:
         draft: Draft = claim.draft
         done = list(request.done)
         total = len(request.parts)
+        finished = [False]
 
         def on_part(part: PartResult) -> None:
             now = self.clock.now()
-            holder[0] = self.ledger.record_part(holder[0], part, now=now) or holder[0]
+            if len(done) + 1 == total:
+                # The last part is recorded and the draft finished in one transaction.
+                self.ledger.finish(holder[0], now=now, part=part)
+                finished[0] = True
+            else:
+                holder[0] = self.ledger.record_part(holder[0], part, now=now) or holder[0]
             done.append(part)
             self.reporter.event(
                 "part_published", key=str(claim.key), part=f"{part.index + 1}/{total}", url=part.url
@@ -387,6 +394,8 @@ class Worker:
             # configured): nothing was sent, so it waits for a person like refused credentials.
             return self._needs_reconnect(holder[0], record, exc)
         except PublishError as exc:
+            if finished[0]:
+                return self._finished(holder[0], tuple(done))  # it failed after the last part
             sent = self._sent(exc, recorded=len(done) - len(request.done))
             if sent == "nothing":
                 return self._defer(holder[0], exc)
@@ -402,17 +411,28 @@ class Worker:
             # A bug in a publisher: it may have posted before failing, so treat the outcome
             # as unknown (reconciled before any new attempt) and keep the traceback.
             logging.getLogger("scheduler.daemon").exception("publisher bug on %s", claim.key)
+            if finished[0]:
+                return self._finished(holder[0], tuple(done))
             unknown = OutcomeUnknown(
                 f"unexpected error in the {draft_platform(claim)} publisher: "
                 f"{type(exc).__name__}: {exc}"
             )
             self.reporter.event("bug", "error", key=str(claim.key), error=unknown.message)
             return self._failed_attempt(holder[0], record, unknown, end, request, publisher)
+        if finished[0]:
+            return self._finished(holder[0], tuple(done))
         return self._finish(holder[0], tuple(done))
 
-    def _finish(self, claim: Claim, done: tuple[PartResult, ...]) -> str:
+    def _finish(
+        self, claim: Claim, done: tuple[PartResult, ...], *, last: PartResult | None = None
+    ) -> str:
+        """Finish the draft in the ledger (recording ``last``, its last part, with it)."""
+        self.ledger.finish(claim, now=self.clock.now(), part=last)
+        return self._finished(claim, done)
+
+    def _finished(self, claim: Claim, done: tuple[PartResult, ...]) -> str:
+        """What follows a finish: the notice, and a word when parts went out late."""
         now = self.clock.now()
-        self.ledger.finish(claim, now=now)
         url = done[0].url if done else ""
         self._notice("published", claim.draft, f"published ({len(done)} part(s))", url=url)
         draft: Draft = claim.draft
@@ -504,9 +524,9 @@ class Worker:
         self._reported(claim, index, answer)
         if not isinstance(answer, Found):
             return None  # absent or cannot tell: the next attempt looks first again
-        claim = self.ledger.record_part(claim, answer.part, now=self.clock.now()) or claim
         if index + 1 >= len(request.parts):
-            return self._finish(claim, (*done, answer.part))
+            return self._finish(claim, (*done, answer.part), last=answer.part)
+        self.ledger.record_part(claim, answer.part, now=self.clock.now())
         return None
 
     def _apply(self, claim: Claim, decision: Decision, exc: PublishError) -> str:

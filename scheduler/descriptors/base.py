@@ -43,6 +43,11 @@ class Dedupe:
     key: str | None  # what carries our idempotency key, e.g. "Idempotency-Key header"
     window: timedelta | None = None  # how long the platform honours it; None: for ever
     lookup: bool = True  # whether a lost answer can be settled by looking on the account
+    # How far the platform's clock may be behind ours. A lookup reads back to the first
+    # attempt less this margin, and takes a post stamped no earlier than that for ours: a
+    # part posted at the due instant may carry an earlier time on the platform. Larger reads
+    # more pages; smaller may prove a post absent that is there.
+    clock_margin: timedelta = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)

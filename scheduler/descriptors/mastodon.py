@@ -33,7 +33,13 @@ MASTODON = register(
         limit_setting="max_chars",
         required=(("instance", "e.g. instance: https://mastodon.social"),),
         endpoint_setting="instance",
-        dedupe=Dedupe(key="Idempotency-Key header", window=timedelta(hours=1), lookup=True),
+        dedupe=Dedupe(
+            key="Idempotency-Key header",
+            window=timedelta(hours=1),
+            lookup=True,
+            # Every instance keeps its own clock, often on a small volunteer-run server.
+            clock_margin=timedelta(minutes=10),
+        ),
         rate_limits=RateLimits(
             reset_header="X-RateLimit-Reset",
             reset_format="iso8601",

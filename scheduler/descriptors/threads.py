@@ -56,7 +56,8 @@ THREADS = register(
         default_endpoint="https://graph.threads.net",
         # No idempotency key: a container is staged, then published; a lost answer is settled
         # by the container's status, then the account's own posts.
-        dedupe=Dedupe(key=None, lookup=True),
+        # Ten minutes, as the Threads lookup has had from the start (Meta's clock).
+        dedupe=Dedupe(key=None, lookup=True, clock_margin=timedelta(minutes=10)),
         rate_limits=RateLimits(
             # Meta's Graph usage headers (JSON percentages); Threads' own pages do not name
             # them, so both are read when they come.

@@ -470,7 +470,10 @@ class Ledger(Protocol):
 
     def staged(self, key: DraftKey, content_hash: str) -> dict[int, str]: ...
 
-    def finish(self, claim: Claim, *, now: datetime) -> None: ...
+    def finish(self, claim: Claim, *, now: datetime, part: PartResult | None = None) -> None:
+        """Published. With ``part``, the last part is recorded in the same transaction (stored
+        even when the lease is lost or parts are missing, which then raise as ever)."""
+        ...
 
     def retry_later(
         self, claim: Claim, *, next_attempt: datetime, error: BaseException | str, now: datetime

@@ -21,9 +21,22 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, not_, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from scheduler.clock import ensure_utc
@@ -33,7 +46,9 @@ from scheduler.ledger.after import waits_over
 from scheduler.ledger.base import ALL_CAMPAIGNS, Claim, LeaseLost, LedgerError
 from scheduler.ledger.core import (
     LedgerCore,
+    key_binds,
     key_of,
+    key_params,
     key_where,
     parts_from_json,
     parts_to_json,
@@ -84,7 +99,7 @@ def started() -> ColumnElement[bool]:
     return t.drafts.c.parts_done.like("%{%")
 
 
-def account_not_paused(now: datetime) -> ColumnElement[bool]:
+def account_not_paused(now: Any) -> ColumnElement[bool]:
     """The draft's account has no pause in force: a paused account's drafts wait unclaimed
     (so waiting costs no attempt), a started thread's later parts too."""
     p, d = t.account_pauses, t.drafts
@@ -97,17 +112,17 @@ def not_paused() -> ColumnElement[bool]:
     return not_(exists().where(p.c.scope.in_([d.c.campaign, ALL_CAMPAIGNS])))
 
 
-def claimable(now: datetime, thread_completion: Lease = 0.0) -> ColumnElement[bool]:
-    """The claim condition at ``now``; started threads may be finished until their window
-    end + ``thread_completion``. (A draft without a latest time has no window here: the
+def claimable(now: Any, completion_since: Any = None) -> ColumnElement[bool]:
+    """The claim condition at ``now``; started threads may be finished while their window
+    end is no earlier than ``completion_since`` (now less the completion limit), if given.
+    Both are values or bound parameters. (A draft without a latest time has no window here: the
     daemon applies its default lateness.) Nothing of a paused campaign is claimed, not even
     an expired lease: the draft stays as it is until the pause ends; nor anything of an
     account a platform asked to wait (``account_not_paused``)."""
     d = t.drafts
     window_open = or_(d.c.latest.is_(None), d.c.latest >= now)
-    completion = _span(thread_completion)
-    if completion > timedelta(0):
-        window_open = or_(window_open, and_(d.c.latest >= now - completion, started()))
+    if completion_since is not None:
+        window_open = or_(window_open, and_(d.c.latest >= completion_since, started()))
     return and_(
         account_not_paused(now),
         d.c.approved_hash.is_not(None),
@@ -130,6 +145,90 @@ def claimable(now: datetime, thread_completion: Lease = 0.0) -> ColumnElement[bo
             # part of it may be out. The taker reconciles first and decides what it became.
             and_(d.c.state == State.PUBLISHING.value, d.c.lease_until < now),
         ),
+    )
+
+
+# --- the statements of every post, built once (see core.key_params) ---------------------------
+
+_d, _a = t.drafts, t.attempts
+# The row was read under the claim condition in this transaction and is locked (FOR UPDATE;
+# on SQLite the transaction holds the write lock): an unchanged version is the condition
+# still holding, and far cheaper to state than the condition again.
+_CLAIM = (
+    update(_d)
+    .where(key_params(_d), _d.c.version == bindparam("k_version"))
+    .values(
+        state=State.PUBLISHING.value,
+        lease_owner=bindparam("v_owner"),
+        lease_token=bindparam("v_token"),
+        lease_until=bindparam("v_until"),
+        next_attempt=None,
+        attempts=_d.c.attempts + 1,
+        version=_d.c.version + 1,
+        updated_at=bindparam("v_now"),
+    )
+    .returning(_d)
+)
+_INSERT_ATTEMPT = _a.insert()
+_END_ATTEMPT = (
+    update(_a)
+    .where(key_params(_a), _a.c.number == bindparam("k_number"), _a.c.ended_at.is_(None))
+    .values(
+        ended_at=bindparam("v_now"),
+        outcome=bindparam("v_outcome"),
+        error_class=bindparam("v_error_class"),
+        platform_message=bindparam("v_platform_message"),
+    )
+)
+_RECORD_PART = (
+    update(_d)
+    .where(key_params(_d))
+    .values(
+        parts_done=bindparam("v_parts"),
+        version=_d.c.version + 1,
+        updated_at=bindparam("v_now"),
+    )
+)
+
+
+@lru_cache(maxsize=8)
+def _candidates(completion: bool, by_key: bool, by_campaigns: bool) -> Select[Any]:
+    """The drafts claimable at ``c_now``, earliest due first, at most ``c_limit``, locked
+    (rows another worker locked are skipped); of the key's draft, of ``c_campaigns``, and
+    with started threads until ``c_since`` as asked."""
+    at = bindparam("c_now", type_=_d.c.due.type)
+    since = bindparam("c_since", type_=_d.c.latest.type) if completion else None
+    cond = claimable(at, since)
+    if by_key:
+        cond = and_(cond, key_params(_d))
+    if by_campaigns:
+        cond = and_(cond, _d.c.campaign.in_(bindparam("c_campaigns", expanding=True)))
+    return (
+        select(_d.c.campaign, _d.c.post_id, _d.c.account, _d.c.state, _d.c.attempts, _d.c.version)
+        .where(cond)
+        .order_by(_d.c.due, _d.c.campaign, _d.c.post_id, _d.c.account)
+        .limit(bindparam("c_limit"))
+        .with_for_update(skip_locked=True)
+    )
+
+
+@lru_cache(maxsize=8)
+def _end_statement(extra: tuple[str, ...]) -> Update:
+    """The UPDATE that ends an attempt, setting also the columns named in ``extra`` (from
+    parameters ``v_<column>``)."""
+    return (
+        update(_d)
+        .where(key_params(_d))
+        .values(
+            state=bindparam("v_state"),
+            lease_owner=None,
+            lease_token=None,
+            lease_until=None,
+            last_error=bindparam("v_last_error"),
+            version=_d.c.version + 1,
+            updated_at=bindparam("v_now"),
+            **{column: bindparam(f"v_{column}") for column in extra},
+        )
     )
 
 
@@ -192,21 +291,18 @@ class ClaimOps(LedgerCore):
         campaigns: Sequence[str] | None = None,
         thread_completion: Lease = 0.0,
     ) -> list[Claim]:
-        d = t.drafts
-        cond = claimable(now, thread_completion)
+        completion = _span(thread_completion)
+        params: dict[str, Any] = {"c_now": now, "c_limit": limit}
+        if completion > timedelta(0):
+            params["c_since"] = now - completion
         if key is not None:
-            cond = and_(cond, key_where(d, key))
+            params.update(key_binds(key))
         if campaigns is not None:
-            cond = and_(cond, d.c.campaign.in_(list(campaigns)))
+            params["c_campaigns"] = list(campaigns)
+        statement = _candidates(completion > timedelta(0), key is not None, campaigns is not None)
         claims: list[Claim] = []
         with self._write() as conn:
-            candidates = conn.execute(
-                select(d.c.campaign, d.c.post_id, d.c.account, d.c.state, d.c.attempts, d.c.version)
-                .where(cond)
-                .order_by(d.c.due, d.c.campaign, d.c.post_id, d.c.account)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            ).all()
+            candidates = conn.execute(statement, params).all()
             for cand in candidates:
                 claim = self._claim_row(
                     conn, key_of(cand), State(cand.state), cand.version, owner, now, lease
@@ -225,26 +321,18 @@ class ClaimOps(LedgerCore):
         now: datetime,
         lease: timedelta,
     ) -> Claim | None:
-        d = t.drafts
         check("claim", key, previous, State.PUBLISHING)
         token = uuid.uuid4().hex
-        # The row was read under the claim condition in this transaction and is locked (FOR
-        # UPDATE; on SQLite the transaction holds the write lock): an unchanged version is
-        # the condition still holding, and far cheaper to state than the condition again.
         row = conn.execute(
-            update(d)
-            .where(key_where(d, key), d.c.version == version)
-            .values(
-                state=State.PUBLISHING.value,
-                lease_owner=owner,
-                lease_token=token,
-                lease_until=now + lease,
-                next_attempt=None,
-                attempts=d.c.attempts + 1,
-                version=d.c.version + 1,
-                updated_at=now,
-            )
-            .returning(d)
+            _CLAIM,
+            {
+                **key_binds(key),
+                "k_version": version,
+                "v_owner": owner,
+                "v_token": token,
+                "v_until": now + lease,
+                "v_now": now,
+            },
         ).first()
         if row is None:
             return None  # taken between the look and the claim
@@ -252,15 +340,16 @@ class ClaimOps(LedgerCore):
         if takeover:
             self._end_attempt(conn, key, row.attempts - 1, now, "lease_expired")
         conn.execute(
-            t.attempts.insert().values(
-                campaign=key.campaign,
-                post_id=key.post_id,
-                account=key.account,
-                number=row.attempts,
-                owner=owner,
-                content_hash=row.content_hash,
-                started_at=now,
-            )
+            _INSERT_ATTEMPT,
+            {
+                "campaign": key.campaign,
+                "post_id": key.post_id,
+                "account": key.account,
+                "number": row.attempts,
+                "owner": owner,
+                "content_hash": row.content_hash,
+                "started_at": now,
+            },
         )
         self._log(
             conn,
@@ -299,29 +388,33 @@ class ClaimOps(LedgerCore):
         error_class: str | None = None,
         platform_message: str | None = None,
     ) -> None:
-        a = t.attempts
         conn.execute(
-            update(a)
-            .where(key_where(a, key), a.c.number == number, a.c.ended_at.is_(None))
-            .values(
-                ended_at=now,
-                outcome=outcome,
-                error_class=error_class,
-                platform_message=platform_message,
-            )
+            _END_ATTEMPT,
+            {
+                **key_binds(key),
+                "k_number": number,
+                "v_now": now,
+                "v_outcome": outcome,
+                "v_error_class": error_class,
+                "v_platform_message": platform_message,
+            },
         )
 
     def _held(self, conn: Connection, claim: Claim, action: str) -> Any:
         """The draft row, locked, if ``claim`` still holds it; LeaseLost otherwise."""
         row = self._lock(conn, claim.key)
         if row.lease_token != claim.token or row.state != State.PUBLISHING.value:
-            holder = row.lease_owner or "nobody"
-            raise LeaseLost(
-                f"{claim.key}: cannot {action}: the claim of {claim.owner} was replaced "
-                f"(state {row.state}, held by {holder})",
-                hint="stop working on this draft; the current holder reconciles it",
-            )
+            raise self._lost(claim, row, action)
         return row
+
+    @staticmethod
+    def _lost(claim: Claim, row: Any, action: str) -> LeaseLost:
+        holder = row.lease_owner or "nobody"
+        return LeaseLost(
+            f"{claim.key}: cannot {action}: the claim of {claim.owner} was replaced "
+            f"(state {row.state}, held by {holder})",
+            hint="stop working on this draft; the current holder reconciles it",
+        )
 
     # --- while publishing -------------------------------------------------------------------
 
@@ -341,48 +434,55 @@ class ClaimOps(LedgerCore):
     def record_part(self, claim: Claim, part: PartResult, *, now: datetime) -> Claim:
         """Store a published part at once; a crash after this never posts it again."""
         now = ensure_utc(now)
-        d = t.drafts
-        lost: LeaseLost | None = None
         with self._write() as conn:
-            row = self._lock(conn, claim.key)
-            if row.content_hash != claim.content_hash:
-                raise LedgerError(
-                    f"{claim.key}: part {part.index} belongs to version {claim.content_hash}, "
-                    f"but the draft is now {row.content_hash}"
-                )
-            if row.lease_token != claim.token:
-                lost = LeaseLost(
-                    f"{claim.key}: part {part.index} was stored, but another worker "
-                    f"({row.lease_owner or 'nobody'}) holds the draft now"
-                )
-            parts = {p.index: p for p in parts_from_json(row.parts_done)}
-            if part.index not in parts:
-                parts[part.index] = part
+            row, parts, lost = self._add_part(conn, claim, part, now)
+            if parts is not None:
                 conn.execute(
-                    update(d)
-                    .where(key_where(d, claim.key))
-                    .values(
-                        parts_done=parts_to_json(parts.values()),
-                        version=d.c.version + 1,
-                        updated_at=now,
-                    )
-                )
-                self._log(
-                    conn,
-                    self._event(
-                        claim.key,
-                        at=now,
-                        action="record_part",
-                        from_state=State(row.state),
-                        to_state=State(row.state),
-                        actor=claim.owner,
-                        content_hash=row.content_hash,
-                        detail={"index": part.index, "remote_id": part.remote_id, "url": part.url},
-                    ),
+                    _RECORD_PART,
+                    {**key_binds(claim.key), "v_parts": parts_to_json(parts), "v_now": now},
                 )
         if lost is not None:
             raise lost
-        return replace(claim, parts_done=tuple(sorted(parts.values(), key=lambda p: p.index)))
+        done = parts if parts is not None else parts_from_json(row.parts_done)
+        return replace(claim, parts_done=tuple(sorted(done, key=lambda p: p.index)))
+
+    def _add_part(
+        self, conn: Connection, claim: Claim, part: PartResult, now: datetime
+    ) -> tuple[Any, list[PartResult] | None, LeaseLost | None]:
+        """Lock the draft and log ``part`` as recorded: (the row, every part with this one, or
+        None when it was recorded already, and LeaseLost when another worker holds the draft
+        now). The part is stored even then: it exists on the platform whatever the lease says.
+        The caller writes the parts."""
+        row = self._lock(conn, claim.key)
+        if row.content_hash != claim.content_hash:
+            raise LedgerError(
+                f"{claim.key}: part {part.index} belongs to version {claim.content_hash}, "
+                f"but the draft is now {row.content_hash}"
+            )
+        lost = None
+        if row.lease_token != claim.token:
+            lost = LeaseLost(
+                f"{claim.key}: part {part.index} was stored, but another worker "
+                f"({row.lease_owner or 'nobody'}) holds the draft now"
+            )
+        parts = {p.index: p for p in parts_from_json(row.parts_done)}
+        if part.index in parts:
+            return row, None, lost
+        parts[part.index] = part
+        self._log(
+            conn,
+            self._event(
+                claim.key,
+                at=now,
+                action="record_part",
+                from_state=State(row.state),
+                to_state=State(row.state),
+                actor=claim.owner,
+                content_hash=row.content_hash,
+                detail={"index": part.index, "remote_id": part.remote_id, "url": part.url},
+            ),
+        )
+        return row, sorted(parts.values(), key=lambda p: p.index), lost
 
     # --- ending an attempt ------------------------------------------------------------------
 
@@ -396,61 +496,85 @@ class ClaimOps(LedgerCore):
         outcome: str,
         error: BaseException | str | None = None,
         values: dict[str, Any] | None = None,
+        part: PartResult | None = None,
     ) -> None:
         now = ensure_utc(now)
-        d = t.drafts
         message, error_class, platform_message = (
             describe_error(error) if error is not None else (None, None, None)
         )
+        values = dict(values or {})
+        lost: LedgerError | None = None
         with self._write() as conn:
-            row = self._held(conn, claim, action)
-            check(action, claim.key, State(row.state), target)
-            if target is State.PUBLISHED:
-                total = len(claim.draft.parts)
+            if part is None:
+                row = self._held(conn, claim, action)
                 done = len(parts_from_json(row.parts_done))
-                if done < total:
-                    raise LedgerError(
+            else:
+                # The last part and the end in one transaction: the part is stored whatever
+                # follows (a lost lease, too few parts), the end only when all is well.
+                row, parts, lost = self._add_part(conn, claim, part, now)
+                if parts is not None:
+                    values["parts_done"] = parts_to_json(parts)
+                done = len(parts) if parts is not None else len(parts_from_json(row.parts_done))
+                if lost is None and row.state != State.PUBLISHING.value:
+                    lost = self._lost(claim, row, action)
+            total = len(claim.draft.parts)
+            short = target is State.PUBLISHED and done < total
+            if lost is not None or short:
+                if "parts_done" in values:
+                    conn.execute(
+                        _RECORD_PART,
+                        {**key_binds(claim.key), "v_parts": values["parts_done"], "v_now": now},
+                    )
+                if lost is None:
+                    # Committed with the part it stores (a raise here would roll it back).
+                    lost = LedgerError(
                         f"{claim.key}: cannot finish with {done} of {total} parts recorded",
                         hint="record each part (record_part) as soon as it is published",
                     )
-            conn.execute(
-                update(d)
-                .where(key_where(d, claim.key))
-                .values(
-                    state=target.value,
-                    lease_owner=None,
-                    lease_token=None,
-                    lease_until=None,
-                    last_error=message,
-                    version=d.c.version + 1,
-                    updated_at=now,
-                    **(values or {}),
+            else:
+                check(action, claim.key, State(row.state), target)
+                extra = tuple(sorted(values))
+                conn.execute(
+                    _end_statement(extra),
+                    {
+                        **key_binds(claim.key),
+                        "v_state": target.value,
+                        "v_last_error": message,
+                        "v_now": now,
+                        **{f"v_{column}": value for column, value in values.items()},
+                    },
                 )
-            )
-            self._end_attempt(
-                conn, claim.key, claim.attempt, now, outcome, error_class, platform_message
-            )
-            detail: dict[str, Any] = {"attempt": claim.attempt}
-            if message:
-                detail["error"] = message
-            if values and values.get("next_attempt") is not None:
-                detail["next_attempt"] = values["next_attempt"].isoformat()
-            self._log(
-                conn,
-                self._event(
-                    claim.key,
-                    at=now,
-                    action=action,
-                    from_state=State.PUBLISHING,
-                    to_state=target,
-                    actor=claim.owner,
-                    content_hash=row.content_hash,
-                    detail=detail,
-                ),
-            )
+                self._end_attempt(
+                    conn, claim.key, claim.attempt, now, outcome, error_class, platform_message
+                )
+                detail: dict[str, Any] = {"attempt": claim.attempt}
+                if message:
+                    detail["error"] = message
+                if values.get("next_attempt") is not None:
+                    detail["next_attempt"] = values["next_attempt"].isoformat()
+                self._log(
+                    conn,
+                    self._event(
+                        claim.key,
+                        at=now,
+                        action=action,
+                        from_state=State.PUBLISHING,
+                        to_state=target,
+                        actor=claim.owner,
+                        content_hash=row.content_hash,
+                        detail=detail,
+                    ),
+                )
+        if lost is not None:
+            raise lost
 
-    def finish(self, claim: Claim, *, now: datetime) -> None:
-        self._end(claim, action="finish", target=State.PUBLISHED, now=now, outcome="published")
+    def finish(self, claim: Claim, *, now: datetime, part: PartResult | None = None) -> None:
+        """Mark the draft published. With ``part`` (the last one), record it in the same
+        transaction: stored whatever happens, as ``record_part`` would, then finished when
+        the claim still holds and every part is recorded."""
+        self._end(
+            claim, action="finish", target=State.PUBLISHED, now=now, outcome="published", part=part
+        )
 
     def retry_later(
         self, claim: Claim, *, next_attempt: datetime, error: BaseException | str, now: datetime

@@ -13,6 +13,7 @@ LedgerUnavailable (retryable); nothing from SQLAlchemy leaks past this module.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -32,7 +33,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from scheduler.clock import Clock
@@ -51,6 +58,7 @@ from scheduler.ledger.states import State
 from scheduler.redact import redact as redact_url
 
 BUSY_TIMEOUT_S = 10.0
+IDLE_PING_S = 10.0  # a pooled connection idle longer than this is pinged before use
 
 
 def normalise_url(url: str) -> str:
@@ -77,6 +85,30 @@ def key_where(table: Any, key: DraftKey) -> ColumnElement[bool]:
         table.c.post_id == key.post_id,
         table.c.account == key.account,
     )
+
+
+# --- statements built once ---------------------------------------------------------------------
+# Building a statement and working out its cache key costs about 0.25 ms each time (more
+# than the database's own work on a small row); a statement built once keeps its cache key,
+# so the daemon's per-post statements are built here, with the draft's key as parameters.
+
+
+def key_params(table: Any) -> ColumnElement[bool]:
+    """The row of the draft given as the parameters ``k_campaign``, ``k_post_id``,
+    ``k_account`` (``key_binds``)."""
+    return and_(
+        table.c.campaign == bindparam("k_campaign"),
+        table.c.post_id == bindparam("k_post_id"),
+        table.c.account == bindparam("k_account"),
+    )
+
+
+def key_binds(key: DraftKey) -> dict[str, str]:
+    return {"k_campaign": key.campaign, "k_post_id": key.post_id, "k_account": key.account}
+
+
+LOCK_DRAFT = select(t.drafts).where(key_params(t.drafts)).with_for_update()
+INSERT_EVENT = t.events.insert()
 
 
 def standing_decisions(kind: str) -> Select[Any]:
@@ -144,11 +176,43 @@ def _make_engine(url: str) -> Engine:
 
         return engine
     if sa_url.get_backend_name() == "postgresql":
-        return create_engine(sa_url, pool_pre_ping=True)
+        engine = create_engine(sa_url)
+        _ping_when_idle(engine)
+        return engine
     raise LedgerError(
         f"unsupported ledger URL {redact_url(url)!r}",
         hint="use a file path, sqlite:///PATH or postgresql://USER@HOST/DB",
     )
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled PostgreSQL connection before use only when it sat idle for a while.
+
+    A connection left in the pool may have died with a database restart or an idle timeout;
+    used, it fails the transaction (LedgerUnavailable), so it is tried first. But a ping is a
+    round trip, and pinging at every checkout (``pool_pre_ping``) cost each post three: a
+    connection used within the last IDLE_PING_S seconds is taken as it is. If one dies all
+    the same, its error is LedgerUnavailable (retryable) and SQLAlchemy drops the pool's
+    other connections with it.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_S:
+            return
+        try:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_conn.rollback()
+        except Exception as exc:
+            # The pool discards this connection and checks out another (a fresh one).
+            raise DisconnectionError(str(exc)) from exc
 
 
 class LedgerCore:
@@ -232,7 +296,7 @@ class LedgerCore:
 
     def _log(self, conn: Connection, *events: dict[str, Any]) -> None:
         if events:
-            conn.execute(t.events.insert(), list(events))
+            conn.execute(INSERT_EVENT, list(events))
 
     @staticmethod
     def _void(conn: Connection, keys: Sequence[DraftKey], *, at: datetime, reason: str) -> None:
@@ -259,9 +323,7 @@ class LedgerCore:
     # --- reading ----------------------------------------------------------------------------
 
     def _lock(self, conn: Connection, key: DraftKey) -> Row[Any]:
-        row = conn.execute(
-            select(t.drafts).where(key_where(t.drafts, key)).with_for_update()
-        ).first()
+        row = conn.execute(LOCK_DRAFT, key_binds(key)).first()
         if row is None:
             raise NotFound(f"no draft {key} in the ledger", hint="run a sync (check) first")
         return row

@@ -18,7 +18,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from scheduler.clock import ensure_utc
@@ -103,24 +103,30 @@ class RateLimitOps(LedgerCore):
 
     def count_published(self, account: str, *, since: datetime) -> int:
         """How many parts ``account`` published after ``since`` (one indexed count)."""
-        e = t.events
         with self._read() as conn:
             found = conn.execute(
-                select(func.count())
-                .select_from(e)
-                .where(
-                    e.c.account == account,
-                    e.c.action == "record_part",
-                    e.c.at > ensure_utc(since),
-                )
+                _COUNT_PUBLISHED, {"k_account": account, "k_since": ensure_utc(since)}
             ).scalar()
         return int(found or 0)
 
     @staticmethod
     def _pause_in(conn: Connection, account: str) -> AccountPause | None:
-        p = t.account_pauses
-        row = conn.execute(select(p).where(p.c.account == account)).first()
+        row = conn.execute(_PAUSE_OF, {"k_account": account}).first()
         return None if row is None else _pause(row)
+
+
+# Read before every request to an account, and around every post: built once (see
+# core.key_params).
+_PAUSE_OF = select(t.account_pauses).where(t.account_pauses.c.account == bindparam("k_account"))
+_COUNT_PUBLISHED = (
+    select(func.count())
+    .select_from(t.events)
+    .where(
+        t.events.c.account == bindparam("k_account"),
+        t.events.c.action == "record_part",
+        t.events.c.at > bindparam("k_since"),
+    )
+)
 
 
 def _pause(row: Any) -> AccountPause:

@@ -15,7 +15,7 @@ Errors are read by the one Graph reading (``platforms.graph``).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -55,8 +55,6 @@ from scheduler.settings import Secret
 __all__ = ["FacebookPublisher", "create", "sandbox_body"]
 
 PAGE_SIZE = 25
-# Meta's clock may be behind ours: a post made at the due instant may say a little earlier.
-CLOCK_MARGIN = timedelta(minutes=5)
 _PAGE = re.compile(r"^\d{5,25}$")
 _VERSION = re.compile(r"^v\d{1,3}\.\d$")
 _FIELDS = "id,message,created_time,permalink_url"
@@ -287,8 +285,8 @@ class FacebookPublisher:
         self, request: PublishRequest, part_index: int, since: datetime | None = None
     ) -> Lookup:
         """The Page's published posts, newest first, until one made before ``since`` (less
-        CLOCK_MARGIN) or the end of the listing."""
-        since = (since or request.created_at) - CLOCK_MARGIN
+        the descriptor's clock margin) or the end of the listing."""
+        since = (since or request.created_at) - FACEBOOK.dedupe.clock_margin
         text = request.parts[part_index].text.strip()
         if not text:
             # Posts are told apart by their text: one without any cannot be, so a person

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import requests
 
 from scheduler.clock import Clock
+from scheduler.descriptors.instagram import INSTAGRAM
 from scheduler.platforms.base import (
     Absent,
     CannotTell,
@@ -30,9 +31,6 @@ from scheduler.platforms.base import (
 from scheduler.platforms.http import HttpClient, json_body
 
 PAGE_SIZE = 50
-# Instagram's clock may differ from ours a little: a post made at the due instant may say
-# a little earlier.
-CLOCK_MARGIN = timedelta(minutes=5)
 # Container states from which nothing was published.
 NEVER_PUBLISHED = frozenset({"IN_PROGRESS", "FINISHED", "EXPIRED", "ERROR"})
 
@@ -117,7 +115,7 @@ def _search(
 ) -> Lookup:
     """The account's media, newest first, back to ``since``, for the part's caption."""
     caption = request.parts[part_index].text.strip()
-    since = since - CLOCK_MARGIN
+    since = since - INSTAGRAM.dedupe.clock_margin
     deadline = lister.clock.monotonic() + lister.seconds
     after: str | None = None
     pages = 0

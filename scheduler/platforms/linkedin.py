@@ -14,7 +14,7 @@ earlier post, which is ours when the author made it since the post was due.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -57,8 +57,6 @@ POSTS = "/rest/posts"
 IMAGES = "/rest/images"
 USERINFO = "/v2/userinfo"
 PAGE_SIZE = 50
-# LinkedIn's clock may be behind ours: a post made at the due instant may say a little earlier.
-CLOCK_MARGIN = timedelta(minutes=5)
 _AUTHOR = re.compile(r"^urn:li:(person|organization):[A-Za-z0-9_-]+$")
 # LinkedIn's answer to a version it no longer serves ("Upgrade Required").
 SUNSET = 426
@@ -208,7 +206,8 @@ class LinkedInPublisher:
             raise self._failure(response, what) from error
         post = json_body(response, platform=self.platform, what=what)
         created = _instant(post.get("createdAt"))
-        ours = created is not None and created >= request.created_at - CLOCK_MARGIN
+        margin = LINKEDIN.dedupe.clock_margin
+        ours = created is not None and created >= request.created_at - margin
         if post.get("author") != self.author or not ours:
             raise error
         return PartResult(index=0, remote_id=urn, url=post_url(urn))
@@ -244,8 +243,9 @@ class LinkedInPublisher:
         self, request: PublishRequest, part_index: int, since: datetime | None = None
     ) -> Lookup:
         """The author's posts, most recently modified first, until one last modified before
-        ``since`` (less CLOCK_MARGIN): a post created since then was modified since then too."""
-        since = (since or request.created_at) - CLOCK_MARGIN
+        ``since`` (less the descriptor's clock margin): a post created since then was modified
+        since then too."""
+        since = (since or request.created_at) - LINKEDIN.dedupe.clock_margin
         commentary = little_text(request.parts[part_index].text)
         deadline = self.clock.monotonic() + self.lookup_seconds
         start = 0

@@ -51,7 +51,6 @@ from scheduler.platforms.base import (
 )
 from scheduler.platforms.http import HttpClient, json_body
 from scheduler.platforms.mastodon_find import (
-    FIND_MARGIN,
     PROGRESS,
     Wanted,
     comparable,
@@ -420,7 +419,7 @@ class MastodonPublisher:
                 else None
             ),
         )
-        start = (since or request.created_at) - FIND_MARGIN
+        start = (since or request.created_at) - MASTODON.dedupe.clock_margin
         first = f"/api/v1/accounts/{self._account_id}/statuses"
         key = (
             self.instance,

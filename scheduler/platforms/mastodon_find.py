@@ -3,7 +3,8 @@
 The publisher reads the account's statuses newest first (``MastodonPublisher.find``) and asks
 ``Wanted.matches`` of each: the same text once the status's HTML is taken back to plain text,
 the same content warning, replying to the right parent, and created no earlier than the first
-attempt (less ``FIND_MARGIN``: a server's clock may be behind ours). Statuses come 40 a page,
+attempt (less the descriptor's ``Dedupe.clock_margin``: a server's clock may be behind ours).
+Statuses come 40 a page,
 by the ``Link`` header's next page or, on a server that sends none, by ``max_id``.
 
 A lookup cut short (a 429, an error, out of time) leaves its progress in ``PROGRESS``: the
@@ -18,11 +19,10 @@ import html
 import re
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 FIND_PAGE_SIZE = 40  # statuses per page, Mastodon's most
-FIND_MARGIN = timedelta(minutes=10)  # server clocks may be this far behind ours
 
 _TAG = re.compile(r"<[^>]+>")
 _BREAK = re.compile(r"<br\s*/?>|</p>\s*<p>", re.IGNORECASE)

@@ -53,7 +53,6 @@ from scheduler.platforms.rules import check_request
 from scheduler.platforms.statefile import locked
 from scheduler.platforms.threads_body import item_body, post_body, sandbox_body
 from scheduler.platforms.threads_find import (
-    CLOCK_MARGIN,
     PAGE_SIZE,
     POST_FIELDS,
     REPLY_FIELDS,
@@ -341,7 +340,7 @@ class ThreadsPublisher:
         """The staged container's status first: ``IN_PROGRESS`` may be a publish under way
         (cannot tell yet). Then the listing, which gives a published part's id, and proves
         absence for a container that was never published."""
-        start = (since or request.created_at) - CLOCK_MARGIN
+        start = (since or request.created_at) - THREADS.dedupe.clock_margin
         staged = request.staged.get(part_index)
         status = ""
         if staged is not None:

@@ -7,18 +7,17 @@ every post since then); a later part among the replies to the part before it
 recorded, among the account's own replies (``GET /{user}/replies``, from ``since`` on).
 Pages follow the Graph cursor (``paging.cursors.after``) while ``paging.next`` says there is
 more. A post matches on its text, and when it was made no earlier than the first attempt
-(less ``CLOCK_MARGIN``: Meta's clock may be behind ours).
+(less the descriptor's ``Dedupe.clock_margin``: Meta's clock may be behind ours).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 PAGE_SIZE = 50
-CLOCK_MARGIN = timedelta(minutes=10)
 POST_FIELDS = "id,text,timestamp,permalink"
 REPLY_FIELDS = "id,text,timestamp,permalink,username"
 

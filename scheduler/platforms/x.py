@@ -23,10 +23,10 @@ into the text for platforms without a warning field).
 Account settings (non-secret): ``username`` (else read once with ``get_me``), ``user_id``,
 ``api_base`` (default https://api.x.com; tweepy's hard-coded host is redirected there through
 the session), ``token_url`` and ``client_id`` for OAuth 2.0, ``auth`` (oauth1|oauth2),
-``find_margin_minutes`` (default 5), ``threads``: ``reply`` (default) or ``separate``. A
-campaign file sets only ``username`` and ``reply_settings``; the operator's
-``PlatformContext.x_api_base`` wins over ``api_base`` and ``token_url``, so every call and
-every token refresh goes to the one host the operator named.
+``find_margin_minutes`` (default: the descriptor's ``Dedupe.clock_margin``), ``threads``:
+``reply`` (default) or ``separate``. A campaign file sets only ``username`` and
+``reply_settings``; the operator's ``PlatformContext.x_api_base`` wins over ``api_base`` and
+``token_url``, so every call and every token refresh goes to the one host the operator named.
 
 Since February 2026 X refuses programmatic replies on self-serve tiers unless the replied-to
 author mentioned or quoted the account; whether a reply to one's own post is exempt is not
@@ -87,7 +87,6 @@ log = logging.getLogger(__name__)
 
 RULES = X
 PUBLIC_BASE = "https://x.com"
-DEFAULT_FIND_MARGIN = timedelta(minutes=5)
 FIND_PAGE_SIZE = 100
 
 _FOREIGN = (
@@ -160,7 +159,7 @@ class XPublisher:
                 f"not {self._threads!r}"
             )
         minutes = spec.settings.get("find_margin_minutes")
-        self._margin = timedelta(minutes=float(minutes)) if minutes else DEFAULT_FIND_MARGIN
+        self._margin = timedelta(minutes=float(minutes)) if minutes else RULES.dedupe.clock_margin
         # The media keys of every create call sent, per part: what ``find`` can prove a post by.
         self._sent = SentMedia(Path(context.state_dir) / f"x-{slug(spec.name)}.sent.json")
 

@@ -7,6 +7,11 @@ consumed in order:
     fake.inject("POST", "/api/v1/statuses", Fault.status(503))
     fake.inject("POST", "/api/v1/statuses", Fault.drop_after())   # stored, then no answer
     fake.inject("POST", "/api/v1/statuses", Fault.delay(2.0))     # past the client timeout
+
+Every request's arrival is kept with the account it was for, and every answer that announced
+a reset (a 429, or headers saying nothing remains) with the instant it announced, so a test can
+count the requests that reached an account while its reset was pending
+(``FakeServer.during_resets``). Times are the fake's clock's, in epoch seconds.
 """
 
 from __future__ import annotations
@@ -70,6 +75,11 @@ class Response:
     body: Any = None  # dict/list -> JSON; bytes -> raw; None -> empty
     headers: dict[str, str] = field(default_factory=dict)
 
+    def header(self, name: str) -> str | None:
+        """A header's value, whatever the case of its name."""
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
+
     def encode(self) -> tuple[bytes, str]:
         if self.body is None:
             return b"", "application/json"
@@ -78,12 +88,33 @@ class Response:
         return json.dumps(self.body).encode(), "application/json; charset=utf-8"
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """One request as it reached the server."""
+
+    account: str
+    at: float  # epoch seconds, by the fake's clock
+    method: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Announced:
+    """An answer that told the client not to call ``account`` again before ``reset``."""
+
+    account: str
+    at: float  # epoch seconds when the answer was sent
+    reset: float  # epoch seconds
+    status: int
+
+
 @dataclass
 class Fault:
-    kind: str  # "status" | "delay" | "drop_before" | "drop_after" | "pass" | "while"
+    kind: str  # "status" | "delay" | "drop_before" | "drop_after" | "pass" | "while" | "later"
     response: Response | None = None
     seconds: float = 0.0
     meanwhile: Callable[[], None] | None = None
+    build: Callable[[], Fault] | None = None
 
     @classmethod
     def status(cls, code: int, body: Any = None, headers: dict[str, str] | None = None) -> Fault:
@@ -105,6 +136,12 @@ class Fault:
         """Run ``action`` while the platform handles this request (say, let the injected
         clock run on and another daemon act), then handle it normally."""
         return cls("while", meanwhile=action)
+
+    @classmethod
+    def later(cls, build: Callable[[], Fault]) -> Fault:
+        """The fault ``build`` makes when the request comes: a 429 whose reset is counted
+        from when it is answered, not from when it was queued."""
+        return cls("later", build=build)
 
     @classmethod
     def drop_before(cls) -> Fault:
@@ -155,6 +192,8 @@ class FakeServer:
         self.chaos: Callable[[str, str], Fault | None] | None = None
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.arrivals: list[Arrival] = []
+        self.announced: list[Announced] = []
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -220,7 +259,8 @@ class FakeServer:
         with self.lock:
             queue = self._faults.get((method, pattern))
             if queue:
-                return queue.pop(0)
+                fault = queue.pop(0)
+                return fault.build() if fault.build is not None else fault
             return self.chaos(method, pattern) if self.chaos is not None else None
 
     # --- dispatch ----------------------------------------------------------------------
@@ -236,8 +276,12 @@ class FakeServer:
             headers={k.lower(): v for k, v in h.headers.items()},
             body=body,
         )
+        arrived = self.instant()
         with self.lock:
             self.requests.append(request)
+            self.arrivals.append(
+                Arrival(self.account_of(request), arrived, request.method, request.path)
+            )
         for method, regex, attr in self.routes:
             match = regex.match(request.path)
             if method == h.command and match:
@@ -249,7 +293,7 @@ class FakeServer:
                     return
                 if fault is not None and fault.kind == "status":
                     assert fault.response is not None
-                    self._send(h, fault.response)
+                    self._answer(h, request, fault.response)
                     return
                 if fault is not None and fault.meanwhile is not None:
                     fault.meanwhile()
@@ -259,9 +303,49 @@ class FakeServer:
                     return
                 if fault is not None and fault.kind == "delay":
                     time.sleep(fault.seconds)
-                self._send(h, response)
+                self._answer(h, request, response)
                 return
-        self._send(h, self.not_found(request))
+        self._answer(h, request, self.not_found(request))
+
+    def _answer(self, h: BaseHTTPRequestHandler, request: Request, response: Response) -> None:
+        reset = self.announced_reset(response)
+        if reset is not None:
+            with self.lock:
+                self.announced.append(
+                    Announced(self.account_of(request), self.instant(), reset, response.status)
+                )
+        self._send(h, response)
+
+    # --- pending resets ------------------------------------------------------------------
+
+    def instant(self) -> float:
+        """Now, in epoch seconds, by the fake's clock when it has one (the time its rate-limit
+        headers are written in)."""
+        clock = getattr(self, "clock", None)
+        return clock.now().timestamp() if clock is not None else time.time()
+
+    def account_of(self, request: Request) -> str:
+        """The account a request is for. A fake serves one account unless it says otherwise."""
+        return "account"
+
+    def announced_reset(self, response: Response) -> float | None:
+        """The reset (epoch seconds) an answer announces, if it tells the client to stop: a
+        429, or headers saying nothing remains. Fakes with rate-limit headers override this."""
+        return None
+
+    def during_resets(self, grace: float = 0.0) -> list[Arrival]:
+        """Requests that reached an account after an answer announced a reset for it and before
+        that reset. ``grace`` seconds after each announcement are left out: a request sent
+        before the client could read the answer was in flight, not a request during a reset."""
+        with self.lock:
+            arrivals, announced = list(self.arrivals), list(self.announced)
+        found = []
+        for arrival in arrivals:
+            for note in announced:
+                if note.account == arrival.account and note.at + grace < arrival.at < note.reset:
+                    found.append(arrival)
+                    break
+        return found
 
     def not_found(self, request: Request) -> Response:
         return Response(404, {"error": f"no route for {request.method} {request.path}"})

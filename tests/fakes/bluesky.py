@@ -116,6 +116,14 @@ class FakeBluesky(FakeServer):
     def error(self, status: int, name: str, message: str) -> Response:
         return self.answer(status, {"error": name, "message": message})
 
+    def announced_reset(self, response: Response) -> float | None:
+        reset = response.header("RateLimit-Reset")
+        if reset is None:
+            return None
+        if response.status != 429 and response.header("RateLimit-Remaining") != "0":
+            return None
+        return float(reset)
+
     def rate_limit_fault(self, seconds: float) -> Fault:
         reset = int(self.clock.now().timestamp() + seconds)
         return Fault.status(

@@ -193,6 +193,14 @@ class FakeMastodon(FakeServer):
             },
         )
 
+    def announced_reset(self, response: Response) -> float | None:
+        reset = response.header("X-RateLimit-Reset")
+        if reset is None:
+            return None
+        if response.status != 429 and response.header("X-RateLimit-Remaining") != "0":
+            return None
+        return datetime.fromisoformat(reset.replace("Z", "+00:00")).timestamp()
+
     def entity(self, posted: Posted) -> dict[str, Any]:
         return posted.entity
 

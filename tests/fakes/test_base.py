@@ -61,3 +61,30 @@ def test_multipart_form() -> None:
             )
         assert seen == {"description": ["alt"], "file": [b"\x89PNG"]}
         assert fake.requests == []
+
+
+class Limited(Echo):
+    """Answers a 429 with a reset in a ``Reset`` header (epoch seconds)."""
+
+    def announced_reset(self, response: Response) -> float | None:
+        reset = response.header("reset")
+        return float(reset) if reset is not None and response.status == 429 else None
+
+
+def test_requests_during_an_announced_reset_are_counted_after_the_grace() -> None:
+    with Limited() as fake:
+        url = f"{fake.base_url}/items/a"
+        # The reset is counted from when the request is answered, not from when it was queued.
+        fake.inject(
+            "POST",
+            "/items/{name}",
+            Fault.later(lambda: Fault.status(429, headers={"Reset": str(fake.instant() + 60)})),
+        )
+        assert requests.post(url, json={}, timeout=5).status_code == 429
+        assert fake.during_resets() == []
+        assert requests.post(url, json={}, timeout=5).status_code == 201
+        early = fake.during_resets()
+        assert [(a.method, a.path) for a in early] == [("POST", "/items/a")]
+        assert fake.during_resets(grace=60) == []  # "in flight" that long: none counted
+        (note,) = fake.announced
+        assert note.status == 429 and note.reset - note.at == pytest.approx(60, abs=1)

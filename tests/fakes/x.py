@@ -170,6 +170,13 @@ class FakeX(XMediaRoutes, FakeServer):
 
     def rate_limit(self, method: str, path: str, *, reset_in: int = 60, cap24: bool = False) -> int:
         """Queue a 429 with X's headers; returns the reset instant (epoch seconds)."""
+        fault = self.rate_limit_fault(reset_in=reset_in, cap24=cap24)
+        self.inject(method, path, fault)
+        assert fault.response is not None
+        return int(fault.response.headers["x-rate-limit-reset"])
+
+    def rate_limit_fault(self, *, reset_in: int = 60, cap24: bool = False) -> Fault:
+        """A 429 with X's headers, its reset ``reset_in`` seconds from now."""
         reset = int(self.now().timestamp()) + reset_in
         headers = {
             "x-rate-limit-limit": "200",
@@ -187,8 +194,7 @@ class FakeX(XMediaRoutes, FakeServer):
                 "Usage cap exceeded: Monthly product cap",
                 "https://api.twitter.com/2/problems/usage-capped",
             )
-        self.inject(method, path, Fault.status(429, body, headers))
-        return reset
+        return Fault.status(429, body, headers)
 
     def server_error(self, method: str, path: str, status: int = 503) -> None:
         titles = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
@@ -226,6 +232,16 @@ class FakeX(XMediaRoutes, FakeServer):
             "x-rate-limit-remaining": str(remaining),
             "x-rate-limit-reset": str(int(reset.timestamp())),
         }
+
+    def announced_reset(self, response: Response) -> float | None:
+        resets = []
+        for prefix in ("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour"):
+            reset = response.header(f"{prefix}-reset")
+            if reset is not None and (
+                response.status == 429 or response.header(f"{prefix}-remaining") == "0"
+            ):
+                resets.append(float(reset))
+        return max(resets, default=None)
 
     # --- routes -------------------------------------------------------------------------
 

@@ -310,6 +310,42 @@ def test_thread_parts_are_recorded_as_they_go_and_finish_needs_them_all(
     assert attempt.outcome == "published" and attempt.ended_at == LATER and attempt.owner == "w"
 
 
+def test_finish_records_the_last_part_in_the_same_transaction(ledger: SqlLedger) -> None:
+    approved_ledger(ledger, make_draft(parts=2))
+    claim = ledger.claim(make_draft().key, owner="w", now=LATER, lease=60)
+    assert claim is not None
+    # Without the part before it, the last part is stored but the draft is not finished.
+    with pytest.raises(LedgerError, match="1 of 2 parts"):
+        ledger.finish(claim, now=LATER, part=PartResult(1, "b", "https://s/b"))
+    rec = ledger.get(claim.key)
+    assert rec.state is State.PUBLISHING and [p.remote_id for p in rec.parts_done] == ["b"]
+    claim = ledger.record_part(claim, PartResult(0, "a", "https://s/a"), now=LATER)
+    ledger.finish(claim, now=LATER, part=PartResult(1, "b", "https://s/b"))  # again: once
+    rec = ledger.get(claim.key)
+    assert rec.state is State.PUBLISHED and rec.lease_owner is None
+    assert [p.remote_id for p in rec.parts_done] == ["a", "b"]
+    (attempt,) = ledger.attempts(claim.key)
+    assert attempt.outcome == "published" and attempt.ended_at == LATER
+    actions = [e.action for e in ledger.events(claim.key)]
+    assert actions[-3:] == ["record_part", "record_part", "finish"]
+
+
+def test_finish_with_the_last_part_after_a_lost_lease_keeps_the_part(ledger: SqlLedger) -> None:
+    approved_ledger(ledger)
+    first = ledger.claim(make_draft().key, owner="w1", now=LATER, lease=30)
+    assert first is not None
+    second = ledger.claim(first.key, owner="w2", now=LATER + timedelta(seconds=31), lease=30)
+    assert second is not None and second.takeover
+    with pytest.raises(LeaseLost):
+        ledger.finish(first, now=LATER + timedelta(seconds=32), part=PartResult(0, "a", "u"))
+    rec = ledger.get(first.key)
+    # The part exists on the platform whatever the lease says; the new holder finishes.
+    assert [p.remote_id for p in rec.parts_done] == ["a"]
+    assert rec.state is State.PUBLISHING and rec.lease_owner == "w2"
+    ledger.finish(second, now=LATER + timedelta(seconds=33))
+    assert ledger.get(first.key).state is State.PUBLISHED
+
+
 def test_retry_later_waits_for_next_attempt(ledger: SqlLedger) -> None:
     approved_ledger(ledger, make_draft(parts=2))
     claim = ledger.claim(make_draft().key, owner="w", now=LATER, lease=60)
