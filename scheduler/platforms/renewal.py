@@ -5,11 +5,13 @@ The token an operator stores with the credentials is the first of a chain; each 
 writes the next one to ``<state>/tokens/<account>.json`` (mode 600, written whole or not at
 all), and from then on the publisher reads that file first. An operator who reconnects the
 account stores a new token with the credentials again: it wins when it lasts longer than the
-renewed one, so a dead chain never hides a fresh token.
+renewed one, so a dead chain never hides a fresh token. A chain that names (by a hash) the
+stored token it began from is also set aside as soon as a different token is stored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -22,7 +24,17 @@ from scheduler.platforms.statefile import locked, write_private
 from scheduler.redact import register
 from scheduler.settings import Secret
 
-__all__ = ["Secret", "Token", "current", "expiry", "load", "path_for", "renewal_due", "save"]
+__all__ = [
+    "Secret",
+    "Token",
+    "current",
+    "expiry",
+    "fingerprint",
+    "load",
+    "path_for",
+    "renewal_due",
+    "save",
+]
 
 FOLDER = "tokens"
 # Renew once fewer than this many days remain: a week before anyone is warned, so that a
@@ -43,9 +55,15 @@ class Token:
     expires_at: datetime | None
     issued_at: datetime | None = None
     renewed: bool = False  # from the state folder (a renewal), not from the credentials
+    source: str = ""  # ``fingerprint`` of the stored token the renewals began from, if known
 
     def __repr__(self) -> str:
         return f"Token(expires_at={self.expires_at!r}, renewed={self.renewed})"
+
+
+def fingerprint(token: str) -> str:
+    """A stored token's hash: names the start of a chain without keeping the token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def path_for(state_dir: Path, account: str) -> Path:
@@ -77,6 +95,7 @@ def load(state_dir: Path, account: str) -> Token | None:
         _instant(data.get("expires_at")),
         _instant(data.get("issued_at")),
         renewed=True,
+        source=str(data.get("source") or ""),
     )
 
 
@@ -88,16 +107,45 @@ def save(state_dir: Path, account: str, token: Token) -> None:
         "access_token": token.value.reveal(),
         "expires_at": token.expires_at.isoformat() if token.expires_at else None,
         "issued_at": token.issued_at.isoformat() if token.issued_at else None,
+        "source": token.source,
     }
     with locked(path):
         write_private(path, json.dumps(data).encode())
 
 
+def adopt(state_dir: Path, account: str, old_name: str) -> None:
+    """Move a renewed token an earlier release kept elsewhere in the state folder (Threads:
+    ``threads-{}.token.json``, ``{}`` the account) into the account's file, once, so that an
+    upgrade does not fall back to a token the renewal made stale. An unreadable old file is
+    left for a person (the operator's token is used meanwhile)."""
+    old = state_dir / old_name.format(_UNSAFE.sub("_", account))
+    if not old.exists() or path_for(state_dir, account).exists():
+        return
+    try:
+        data = json.loads(old.read_text(encoding="utf-8"))
+        value = data["access_token"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if not isinstance(value, str) or not value:
+        return
+    issued = data.get("issued_at", data.get("renewed_at"))
+    token = Token(
+        Secret(value),
+        _instant(data.get("expires_at")),
+        _instant(issued),
+        renewed=True,
+        source=str(data.get("source") or ""),
+    )
+    save(state_dir, account, token)
+    old.unlink()
+
+
 def current(
     credentials: CredentialStore, state_dir: Path, account: str, field: str = "access_token"
 ) -> Token:
-    """The token to use: the renewed one, unless the credentials hold one that lasts longer
-    (a person reconnected the account). ConfigError when there is none at all."""
+    """The token to use: the renewed one, unless a person reconnected the account (the
+    credentials hold another token than the chain began from or, when the chain does not
+    say, one that lasts longer). ConfigError when there is none at all."""
     renewed = load(state_dir, account)
     given = credentials.fields(account).get(field)
     if given is None and renewed is not None:
@@ -106,6 +154,10 @@ def current(
     stored = Token(value, credentials.expires_at(account))
     if renewed is None or renewed.value.reveal() == value.reveal():
         return renewed or stored
+    if renewed.source:
+        # The chain names its start: the same token stored, the chain goes on; another one
+        # stored, the account was reconnected since.
+        return renewed if renewed.source == fingerprint(value.reveal()) else stored
     if stored.expires_at is not None and (
         renewed.expires_at is None or stored.expires_at > renewed.expires_at
     ):
@@ -119,6 +171,10 @@ def expiry(credentials: CredentialStore, state_dir: Path, account: str) -> datet
     given = credentials.expires_at(account)
     if renewed is None:
         return given
+    stored = credentials.fields(account).get("access_token")
+    if renewed.source and stored is not None:
+        # As ``current`` decides: the chain goes on, or the account was reconnected since.
+        return renewed.expires_at if fingerprint(stored.reveal()) == renewed.source else given
     if renewed.expires_at is None or (given is not None and given > renewed.expires_at):
         return given
     return renewed.expires_at

@@ -11,7 +11,8 @@ a new one is made. Threads has no idempotency key, so a publish whose answer was
 
 The container's status is polled on the injected clock until it is ``FINISHED``. Errors are
 Meta's Graph errors (``platforms.graph``); the account's token is the renewed one in the state
-folder when there is one (``threads_token``), and ``renew`` exchanges it for a fresh one.
+folder when there is one (``platforms.renewal``, shared with the daemon's renewals and
+expiry warnings), and ``renew`` exchanges it for a fresh one.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import requests
 from scheduler.descriptors import endpoint_of
 from scheduler.descriptors.threads import API_VERSION, THREADS
 from scheduler.errors import ConfigError
-from scheduler.platforms import graph
+from scheduler.platforms import graph, renewal
 from scheduler.platforms.base import (
     Absent,
     AccountInfo,
@@ -59,15 +60,6 @@ from scheduler.platforms.threads_find import (
     Wanted,
     comparable,
 )
-from scheduler.platforms.threads_token import (
-    MIN_AGE,
-    RenewedToken,
-    Token,
-    fingerprint,
-    load,
-    save,
-    token_path,
-)
 from scheduler.redact import register
 
 __all__ = ["ThreadsPublisher", "create", "sandbox_body"]
@@ -82,6 +74,8 @@ REPLY_CONTROLS = frozenset(platform for _, platform in THREADS.reply_values)
 NOT_READY = 9007
 # A container that failed on one of these will fail again: the content must change.
 _CONTENT_ERRORS = ("INVALID_",)
+# Where renewed tokens were kept before they joined the other platforms' (platforms.renewal).
+OLD_TOKEN_FILE = "threads-{}.token.json"
 
 
 class ThreadsPublisher:
@@ -95,20 +89,12 @@ class ThreadsPublisher:
         self.clock = context.clock
         self.lookup_seconds = context.lookup_seconds
         self.public_media = context.public_media
-        self._token_file = token_path(context.state_dir, spec.name)
+        self.state_dir = context.state_dir
         stored = context.credentials.fields(spec.name).get("access_token")
-        # The renewals began from the stored token; a different one stored since wins.
-        self._source = fingerprint(stored.reveal()) if stored is not None else ""
-        renewed = load(self._token_file)
-        self._renewed_at: datetime | None = None
-        if renewed is not None and (stored is None or renewed.source == self._source):
-            token, self.expires_at = renewed.token, renewed.expires_at
-            self._renewed_at = renewed.renewed_at
-        else:
-            secret = context.credentials.require(spec.name, "access_token")["access_token"]
-            token, self.expires_at = secret.reveal(), context.credentials.expires_at(spec.name)
-        register(token)
-        self._token = Token(token)
+        # The renewals begin from the stored token; a different one stored since wins.
+        self._source = renewal.fingerprint(stored.reveal()) if stored is not None else ""
+        renewal.adopt(context.state_dir, spec.name, OLD_TOKEN_FILE)
+        self._token = renewal.current(context.credentials, context.state_dir, spec.name)
         self.host = endpoint_of(spec) or ""
         self.http = HttpClient(
             platform=self.platform,
@@ -117,14 +103,19 @@ class ThreadsPublisher:
             account=spec.name,
             gate=context.gate,
         )
-        self._use(token)
+        self._use(self._token)
 
     def __repr__(self) -> str:
         return f"ThreadsPublisher(account={self.account!r}, host={self.host!r})"
 
-    def _use(self, token: str) -> None:
-        self._token = Token(token)
-        self.http.session.headers["Authorization"] = f"Bearer {token}"
+    @property
+    def expires_at(self) -> datetime | None:
+        return self._token.expires_at
+
+    def _use(self, token: renewal.Token) -> None:
+        register(token.value.reveal())
+        self._token = token
+        self.http.session.headers["Authorization"] = f"Bearer {token.value.reveal()}"
 
     def close(self) -> None:
         self.http.close()
@@ -444,20 +435,28 @@ class ThreadsPublisher:
         """Exchange the token for a fresh one (valid 60 days from now) and keep it in the
         state folder. A token renewed less than a day ago is kept as it is: Meta refreshes
         only tokens at least a day old."""
-        with locked(self._token_file):
-            kept = load(self._token_file)
-            if kept is not None and kept.source == self._source and kept.token != self._token.value:
-                self._use(kept.token)  # another process renewed it meanwhile
-                register(kept.token)
-                self._renewed_at, self.expires_at = kept.renewed_at, kept.expires_at
+        # One renewal at a time across processes (the file itself has its own write lock).
+        path = renewal.path_for(self.state_dir, self.account)
+        with locked(path.with_name(path.name + ".renewing")):
+            kept = renewal.load(self.state_dir, self.account)
+            if (
+                kept is not None
+                and kept.source == self._source
+                and kept.value.reveal() != self._token.value.reveal()
+            ):
+                self._use(kept)  # another process renewed it meanwhile
             now = self.clock.now()
-            if self._renewed_at is not None and now - self._renewed_at < MIN_AGE:
+            issued = self._token.issued_at if self._token.renewed else None
+            if issued is not None and now - issued < renewal.MIN_AGE:
                 return self.expires_at
             what = "renewing the token"
             response = self.http.request(
                 "GET",
                 "/refresh_access_token",
-                params={"grant_type": "th_refresh_token", "access_token": self._token.value},
+                params={
+                    "grant_type": "th_refresh_token",
+                    "access_token": self._token.value.reveal(),
+                },
                 what=what,
             )
             if response.status_code != 200:
@@ -471,9 +470,11 @@ class ThreadsPublisher:
             expires = (
                 now + timedelta(seconds=float(lasts)) if isinstance(lasts, int | float) else None
             )
-            save(self._token_file, RenewedToken(token, now, expires, self._source))
-            self._use(token)
-            self._renewed_at, self.expires_at = now, expires
+            fresh = renewal.Token(
+                renewal.Secret(token), expires, now, renewed=True, source=self._source
+            )
+            renewal.save(self.state_dir, self.account, fresh)
+            self._use(fresh)
             return expires
 
 

@@ -7,12 +7,13 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from scheduler.errors import ConfigError
+from scheduler.platforms import renewal
 from scheduler.platforms.base import (
     Absent,
     AuthFailed,
@@ -26,9 +27,9 @@ from scheduler.platforms.base import (
     Renewable,
     Transient,
 )
+from scheduler.platforms.renewal import path_for
 from scheduler.platforms.threads import CONTAINER_WAIT_SECONDS
 from scheduler.platforms.threads_body import sandbox_body
-from scheduler.platforms.threads_token import token_path
 from tests.fakes.base import Fault
 from tests.fakes.threads import CONTAINERS, PUBLISH
 from tests.platforms.harness import DUE
@@ -234,7 +235,7 @@ def test_renew_keeps_the_new_token_and_uses_it(h: ThreadsHarness) -> None:
     expires = publisher.renew()
     assert expires is not None and expires - h.clock.now() > timedelta(days=59)
     assert h.fake.refreshed == 1
-    path = token_path(h.state_dir, h.account)
+    path = path_for(h.state_dir, h.account)
     assert os.stat(path).st_mode & 0o777 == 0o600
     assert json.loads(path.read_text())["access_token"] in h.fake.tokens
     # The operator's token no longer works; a new publisher reads the renewed one first.
@@ -242,6 +243,33 @@ def test_renew_keeps_the_new_token_and_uses_it(h: ThreadsHarness) -> None:
     h.publisher().publish(h.request("after renewal"))
     assert publisher.renew() == expires, "a token renewed within a day is kept"
     assert h.fake.refreshed == 1
+    # Kept where the daemon's renewals and expiry warnings look.
+    context = h.context()
+    assert renewal.expiry(context.credentials, context.state_dir, h.account) == expires
+
+
+def test_a_token_renewed_by_an_earlier_release_is_moved_and_used(h: ThreadsHarness) -> None:
+    renewed = "THAArenewed-by-an-earlier-release-0123"
+    h.fake.tokens[renewed] = h.clock.now()
+    h.fake.tokens.pop(h.secret or "")  # the renewal made the operator's token stale
+    old = h.state_dir / f"threads-{h.account}.token.json"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_text(
+        json.dumps(
+            {
+                "access_token": renewed,
+                "renewed_at": "2026-05-01T09:00:00+00:00",
+                "expires_at": "2026-06-30T09:00:00+00:00",
+                "source": renewal.fingerprint(h.secret or ""),
+            }
+        )
+    )
+    h.publisher().publish(h.request("after the upgrade"))
+    assert h.fake.requests[-1].headers["authorization"] == f"Bearer {renewed}"
+    assert not old.exists()
+    kept = renewal.load(h.state_dir, h.account)
+    assert kept is not None and kept.value.reveal() == renewed
+    assert kept.issued_at == datetime(2026, 5, 1, 9, tzinfo=UTC)
 
 
 def test_a_token_stored_anew_wins_over_the_renewed_one(
