@@ -26,18 +26,19 @@ from scheduler.clock import Clock
 from scheduler.daemon.after import WaitingOn, fill
 from scheduler.daemon.base import DaemonOptions, PublisherFor
 from scheduler.daemon.gate import LedgerGate
+from scheduler.daemon.lookups import LooksFirst
 from scheduler.daemon.notices import (
     due_local,
-    evidence,
     finished_late,
     late_parts,
     published_parts,
     unfinished,
 )
-from scheduler.daemon.reconcile import described, first_attempt, needs_reconcile
+from scheduler.daemon.reconcile import needs_reconcile
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.request import NotPublishable, build_request
-from scheduler.daemon.retry import Decision, backoff, decide, error_reason, what_was_sent
+from scheduler.daemon.retry import Decision, decide, error_reason, what_was_sent
+from scheduler.daemon.waits import WaitsForPeople
 from scheduler.daemon.windows import finish_by, window_end
 from scheduler.draft import Draft, PartResult
 from scheduler.errors import (
@@ -47,24 +48,16 @@ from scheduler.errors import (
     PublishError,
     SchedulerError,
 )
-from scheduler.ledger.base import Binding, Claim, Ledger
+from scheduler.ledger.base import Claim, Ledger
 from scheduler.notify.base import Notice
 from scheduler.platforms.base import (
-    Absent,
-    AccountPaused,
     AuthFailed,
     CannotTell,
     Found,
-    Lookup,
     OutcomeUnknown,
     Publisher,
     PublishRequest,
-    RateLimited,
 )
-
-# How long a binding read from the ledger is trusted before it is read again: an operator's
-# confirmation of another host reaches a running daemon within this time.
-BOUND_FOR = timedelta(seconds=60)
 
 
 class _Stopping(Exception):
@@ -72,7 +65,7 @@ class _Stopping(Exception):
     paused: the part being sent is out and recorded, the rest waits."""
 
 
-class Worker:
+class Worker(LooksFirst, WaitsForPeople):
     """Processes claims. Thread-safe: one Worker serves every executor thread."""
 
     def __init__(
@@ -231,106 +224,6 @@ class Worker:
         return claim
 
     # --- steps ----------------------------------------------------------------------------
-
-    def _reconcile(
-        self, claim: Claim, request: PublishRequest, publisher: Publisher, end: datetime
-    ) -> tuple[str | None, Claim, tuple[PartResult, ...]]:
-        """Look for the part an earlier attempt may have posted.
-
-        Returns (outcome, claim, parts done); an outcome of None means: go on publishing,
-        which only a found part or a proof of absence allows. Only one part can be
-        unrecorded: parts go out in order and each is recorded as soon as it exists.
-        """
-        done = tuple(claim.parts_done)
-        index = len(done)
-        if index >= len(request.parts):
-            return self._finish(claim, done), claim, done
-        answer = publisher.find(request, index, self._first_attempt(claim, request))
-        self._reported(claim, index, answer)
-        if isinstance(answer, CannotTell):
-            return self._cannot_tell(claim, request, answer, end), claim, done
-        if isinstance(answer, Absent):
-            return None, claim, done
-        done = (*done, answer.part)
-        if len(done) >= len(request.parts):
-            return self._finish(claim, done, last=answer.part), claim, done
-        claim = self.ledger.record_part(claim, answer.part, now=self.clock.now()) or claim
-        return None, claim, done
-
-    def _reported(self, claim: Claim, index: int, answer: Lookup) -> None:
-        self.reporter.event("reconciled", key=str(claim.key), part=index + 1, **described(answer))
-
-    def _first_attempt(self, claim: Claim, request: PublishRequest) -> datetime:
-        try:
-            attempts = self.ledger.attempts(claim.key)
-        except LedgerError:
-            return request.created_at
-        return first_attempt(attempts, claim.content_hash, default=request.created_at)
-
-    def _cannot_tell(
-        self, claim: Claim, request: PublishRequest, answer: CannotTell, end: datetime
-    ) -> str:
-        """The lookup could not decide: look again later inside the window (no sooner than
-        the platform asked, on a 429), else ask a person.
-
-        Nothing is published meanwhile: the next attempt looks first again.
-        """
-        now = self.clock.now()
-        index = len(claim.parts_done)
-        if answer.retry_after is not None and self.gate.paused(claim.key.account) is None:
-            # A 429 on the lookup: every request of the account waits for the reset, in
-            # every daemon. The gate paused the account already when the 429's headers said
-            # until when, or refused the read because a pause was in force: no second write.
-            self.gate.pause(
-                claim.key.account,
-                now + _seconds(answer.retry_after),
-                reason=f"a lookup was rate limited: {answer.reason}",
-                source="rate_limited",
-            )
-            if self.gate.sent().requests == 0:
-                # The gate refused the lookup's first request: nothing was sent, so this was
-                # no attempt; the draft waits for the pause and looks first then.
-                return self._defer(
-                    claim, AccountPaused(answer.reason, retry_after=answer.retry_after)
-                )
-        asked: PublishError = (
-            RateLimited(answer.reason, retry_after=answer.retry_after)
-            if answer.retry_after is not None
-            else OutcomeUnknown(answer.reason)
-        )
-        decision = decide(
-            asked,
-            attempts=claim.attempt,
-            now=now,
-            latest=end,
-            policy=self.options.retry,
-            rand=self.rand(),
-            finish_by=self._finish_by(claim.draft) if claim.parts_done else None,
-            # The platform said when to look again: the window bounds the looking, not a count.
-            capped=answer.retry_after is None,
-        )
-        if decision.action == "retry" and decision.at is not None:
-            error = OutcomeUnknown(
-                f"could not yet tell whether part {index + 1} was posted: {answer.reason}",
-                status=answer.status,
-            )
-            self.ledger.retry_later(claim, next_attempt=decision.at, error=error, now=now)
-            self.reporter.event(
-                "reconcile_later",
-                "warning",
-                key=str(claim.key),
-                next_attempt=decision.at,
-                error=answer.reason,
-                retry_after=answer.retry_after,
-            )
-            return "retry_wait"
-        reason = (
-            f"part {index + 1} of {len(request.parts)} may or may not have been posted "
-            f"and the platform cannot tell: {answer.reason}"
-        )
-        self.ledger.give_up(claim, state="outcome_unknown", reason=reason, now=now)
-        self._notice("outcome_unknown", claim.draft, reason, detail=evidence(claim, request, index))
-        return "outcome_unknown"
 
     def _publish(
         self,
@@ -558,101 +451,6 @@ class Worker:
         self.ledger.give_up(claim, state=state, reason=decision.reason, now=now)
         self._notice(state, draft, decision.reason, detail=detail)
         return state
-
-    def _check_destination(self, draft: Draft, now: datetime) -> None:
-        """DestinationHeld unless the draft's destination is the one its account is bound to.
-
-        The first publish of an account with nothing bound records where it goes.
-        """
-        if not self.bind_destinations or draft.destination is None:
-            return
-        wanted = (draft.destination.platform, draft.destination.host)
-        seen = self._bound.get(draft.account)
-        if seen is not None and seen[0] == wanted and now - seen[1] < BOUND_FOR:
-            return  # read from the ledger a moment ago: no database round trip per post
-        binding = self.ledger.bind_destination(draft.account, draft.destination, now=now)
-        self.remember(binding, now)
-        if binding.recorded:
-            self.reporter.event(
-                "destination_recorded",
-                account=draft.account,
-                destination=draft.destination.describe(),
-            )
-        if binding.held:
-            where = self.roots.get(draft.campaign)
-            command = binding.command(str(where) if where else "CAMPAIGN")
-            raise DestinationHeld(binding.reason(), account=draft.account, hint=f"run `{command}`")
-
-    def remember(self, binding: Binding, now: datetime) -> None:
-        """Keep a binding that lets the account post, for ``BOUND_FOR``; forget any other."""
-        if binding.held or binding.bound is None:
-            self._bound.pop(binding.account, None)
-            return
-        d = binding.bound.destination
-        self._bound[binding.account] = ((d.platform, d.host), now)
-
-    def _held(self, claim: Claim, record: Draft, exc: DestinationHeld) -> str:
-        """Wait (inside the window) for an operator to confirm the account's new host."""
-        now = self.clock.now()
-        draft: Draft = claim.draft
-        end = window_end(record.due, record.latest, self.options.max_lateness)
-        if claim.parts_done:
-            end = self._finish_by(draft)
-        self.reporter.notice(
-            Notice(
-                kind="destination_held",
-                draft=str(claim.key),
-                summary=exc.message,
-                when=now,
-                detail=exc.hint or "",
-            ),
-            once_key=f"{draft.account}->{draft.destination.host if draft.destination else ''}",
-        )
-        retry_at = now + _seconds(backoff(claim.attempt, self.options.retry, self.rand()))
-        if retry_at > end:
-            reason = f"{exc.message}; its window closed before the new host was confirmed"
-            self.ledger.give_up(claim, state="missed", reason=reason, now=now)
-            self._notice("missed", draft, reason)
-            return "missed"
-        self.gate.pause(draft.account, retry_at, reason=exc.message, source="held")
-        self.ledger.retry_later(claim, next_attempt=retry_at, error=exc, now=now)
-        return "retry_wait"
-
-    def _needs_reconnect(self, claim: Claim, record: Draft, exc: SchedulerError) -> str:
-        """Credentials missing or refused: wait (inside the window) for a person to reconnect."""
-        now = self.clock.now()
-        draft: Draft = claim.draft
-        end = window_end(record.due, record.latest, self.options.max_lateness)
-        if claim.parts_done:
-            end = self._finish_by(draft)  # a started thread: reconnecting can still finish it
-        delay = backoff(claim.attempt, self.options.retry, self.rand())
-        retry_at = now + _seconds(delay)
-        reason = f"account {draft.account} needs reconnecting: {error_reason(exc)}"
-        self.reporter.notice(
-            Notice(
-                kind="needs_reconnect",
-                draft=str(claim.key),
-                summary=reason,
-                when=now,
-                detail="run `scheduler accounts check` after fixing the credentials",
-            ),
-            once_key=draft.account,
-        )
-        # A started thread is bounded by its completion limit, not by the attempt cap.
-        out_of_attempts = claim.attempt >= self.options.retry.max_attempts and not claim.parts_done
-        if retry_at > end or out_of_attempts:
-            self.ledger.give_up(claim, state="failed", reason=reason, now=now)
-            self._notice("failed", draft, reason)
-            return "failed"
-        self.gate.pause(draft.account, retry_at, reason=reason, source="auth")
-        # The stored error says "needs reconnecting", so status shows it as a problem.
-        stored: SchedulerError = (
-            AuthFailed(reason, status=getattr(exc, "status", None))
-            if isinstance(exc, AuthFailed)
-            else ConfigError(reason)
-        )
-        self.ledger.retry_later(claim, next_attempt=retry_at, error=stored, now=now)
-        return "retry_wait"
 
     def _refuse(self, claim: Claim, reason: str, hint: str = "") -> str:
         now = self.clock.now()
