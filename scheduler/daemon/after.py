@@ -1,7 +1,7 @@
 """Drafts that wait on others (``after:``), on the daemon's side.
 
 A draft that waits is not claimed until every draft it waits on is published (the claim
-condition, ``ledger.claims.waits_over``). Once claimed, the address the ledger recorded for
+condition, ``ledger.after.waits_over``). Once claimed, the address the ledger recorded for
 the waited-on draft's first part takes the place of the stand-in in its text (``fill``):
 that address never changes once recorded, so an attempt resumed after a crash sends the same
 text, under the same idempotency keys (they are taken over the approved hash, which covers

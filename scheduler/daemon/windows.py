@@ -9,7 +9,7 @@ a reader who sees only the first has nowhere to turn. Past that limit the thread
 a person is told which parts are out.
 
 The rules are pure functions, pinned by table tests; the ledger's claim condition
-(``scheduler.ledger.claims.claimable``) applies the same rule in SQL, with the same limit.
+(``scheduler.ledger.claimable.claimable``) applies the same rule in SQL, with the same limit.
 What people are told about it is in ``notices``.
 """
 

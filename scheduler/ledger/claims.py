@@ -1,6 +1,7 @@
 """The daemon's side of the ledger: claims under a lease, and what happened to each attempt.
 
-A claim is one conditional UPDATE: it succeeds only for a draft whose current content hash
+A claim is one conditional UPDATE (the condition is ``ledger.claimable``): it succeeds only
+for a draft whose current content hash
 is the approved hash, whose time has come and whose window is open, that is approved (or
 waiting for a retry that is due, or publishing under a lease that has expired). A thread with
 a part already public may also be claimed after its window, within the completion limit the
@@ -26,24 +27,17 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Select,
     Update,
-    and_,
     bindparam,
     delete,
-    exists,
-    not_,
-    or_,
-    select,
     update,
 )
-from sqlalchemy.sql.elements import ColumnElement
 
 from scheduler.clock import ensure_utc
 from scheduler.draft import Draft, DraftKey, PartResult
 from scheduler.ledger import tables as t
-from scheduler.ledger.after import waits_over
-from scheduler.ledger.base import ALL_CAMPAIGNS, Claim, LeaseLost, LedgerError
+from scheduler.ledger.base import Claim, LeaseLost, LedgerError
+from scheduler.ledger.claimable import candidates as claimable_rows
 from scheduler.ledger.core import (
     LedgerCore,
     key_binds,
@@ -84,68 +78,6 @@ def describe_error(error: BaseException | str) -> tuple[str, str | None, str | N
 def _span(value: Lease) -> timedelta:
     span = value if isinstance(value, timedelta) else timedelta(seconds=value)
     return max(span, timedelta(0))
-
-
-def started() -> ColumnElement[bool]:
-    """Some part of the thread is public: ``parts_done`` holds at least one recorded part.
-
-    ``parts_done`` is JSON text, a list of objects. Every recorded part is an object, so a
-    list holding one contains "{" and an empty list (however spaced, or an empty text) does
-    not. This is plain LIKE, the same on SQLite and PostgreSQL: no JSON functions (which
-    PostgreSQL would apply only after a cast from text that fails on any malformed row, and
-    which an SQLite build may lack), and nothing that can fail for one row and so stop
-    every claim.
-    """
-    return t.drafts.c.parts_done.like("%{%")
-
-
-def account_not_paused(now: Any) -> ColumnElement[bool]:
-    """The draft's account has no pause in force: a paused account's drafts wait unclaimed
-    (so waiting costs no attempt), a started thread's later parts too."""
-    p, d = t.account_pauses, t.drafts
-    return ~exists().where(p.c.account == d.c.account, p.c.until > now)
-
-
-def not_paused() -> ColumnElement[bool]:
-    """No pause is in force over the draft's campaign (nor over every campaign)."""
-    d, p = t.drafts, t.campaign_pauses
-    return not_(exists().where(p.c.scope.in_([d.c.campaign, ALL_CAMPAIGNS])))
-
-
-def claimable(now: Any, completion_since: Any = None) -> ColumnElement[bool]:
-    """The claim condition at ``now``; started threads may be finished while their window
-    end is no earlier than ``completion_since`` (now less the completion limit), if given.
-    Both are values or bound parameters. (A draft without a latest time has no window here: the
-    daemon applies its default lateness.) Nothing of a paused campaign is claimed, not even
-    an expired lease: the draft stays as it is until the pause ends; nor anything of an
-    account a platform asked to wait (``account_not_paused``)."""
-    d = t.drafts
-    window_open = or_(d.c.latest.is_(None), d.c.latest >= now)
-    if completion_since is not None:
-        window_open = or_(window_open, and_(d.c.latest >= completion_since, started()))
-    return and_(
-        account_not_paused(now),
-        d.c.approved_hash.is_not(None),
-        d.c.approved_hash == d.c.content_hash,
-        d.c.due <= now,
-        not_paused(),
-        waits_over(),
-        or_(
-            and_(
-                window_open,
-                or_(
-                    d.c.state.in_([State.APPROVED.value, State.SCHEDULED.value]),
-                    and_(
-                        d.c.state == State.RETRY_WAIT.value,
-                        or_(d.c.next_attempt.is_(None), d.c.next_attempt <= now),
-                    ),
-                ),
-            ),
-            # A holder died mid-publish: take over even after the window closed, because
-            # part of it may be out. The taker reconciles first and decides what it became.
-            and_(d.c.state == State.PUBLISHING.value, d.c.lease_until < now),
-        ),
-    )
 
 
 # --- the statements of every post, built once (see core.key_params) ---------------------------
@@ -189,27 +121,6 @@ _RECORD_PART = (
         updated_at=bindparam("v_now"),
     )
 )
-
-
-@lru_cache(maxsize=8)
-def _candidates(completion: bool, by_key: bool, by_campaigns: bool) -> Select[Any]:
-    """The drafts claimable at ``c_now``, earliest due first, at most ``c_limit``, locked
-    (rows another worker locked are skipped); of the key's draft, of ``c_campaigns``, and
-    with started threads until ``c_since`` as asked."""
-    at = bindparam("c_now", type_=_d.c.due.type)
-    since = bindparam("c_since", type_=_d.c.latest.type) if completion else None
-    cond = claimable(at, since)
-    if by_key:
-        cond = and_(cond, key_params(_d))
-    if by_campaigns:
-        cond = and_(cond, _d.c.campaign.in_(bindparam("c_campaigns", expanding=True)))
-    return (
-        select(_d.c.campaign, _d.c.post_id, _d.c.account, _d.c.state, _d.c.attempts, _d.c.version)
-        .where(cond)
-        .order_by(_d.c.due, _d.c.campaign, _d.c.post_id, _d.c.account)
-        .limit(bindparam("c_limit"))
-        .with_for_update(skip_locked=True)
-    )
 
 
 @lru_cache(maxsize=8)
@@ -299,7 +210,9 @@ class ClaimOps(LedgerCore):
             params.update(key_binds(key))
         if campaigns is not None:
             params["c_campaigns"] = list(campaigns)
-        statement = _candidates(completion > timedelta(0), key is not None, campaigns is not None)
+        statement = claimable_rows(
+            completion > timedelta(0), key is not None, campaigns is not None
+        )
         claims: list[Claim] = []
         with self._write() as conn:
             candidates = conn.execute(statement, params).all()

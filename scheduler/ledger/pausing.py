@@ -1,6 +1,6 @@
 """Pausing publishing: a person stops a campaign (or every campaign) at once, and resumes it.
 
-A pause is a row of ``campaign_pauses``; the claim condition (``claims.claimable``) refuses
+A pause is a row of ``campaign_pauses``; the claim condition (``claimable.claimable``) refuses
 every draft of a paused campaign in the same SQL that grants claims, so every daemon sharing
 the ledger stops with its next claim and a restart changes nothing. Pausing and resuming are
 written to ``campaign_events``, append-only like the draft events.

@@ -5,7 +5,7 @@ One row per account says until when it must not be called, why, and what said so
 only ever grows: writing an earlier ``until`` than the one stored leaves the stored one
 (two daemons told different resets keep the later), unless the stored one has passed. The
 write is a single upsert, atomic on SQLite and PostgreSQL alike. Claims skip the drafts of a
-paused account (``claims.claimable``).
+paused account (``claimable.claimable``).
 
 Quotas are counted from the events: every part recorded (``record_part``) is one published
 part, at the time it was recorded, whichever daemon recorded it.
