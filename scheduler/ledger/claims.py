@@ -1,14 +1,14 @@
 """The daemon's side of the ledger: claims under a lease, and what happened to each attempt.
 
 A claim is one conditional UPDATE (the condition is ``ledger.claimable``): it succeeds only
-for a draft whose current content hash
-is the approved hash, whose time has come and whose window is open, that is approved (or
-waiting for a retry that is due, or publishing under a lease that has expired). A thread with
-a part already public may also be claimed after its window, within the completion limit the
-caller gives (``thread_completion``), so that it is finished rather than left broken. On
-PostgreSQL candidates are first locked with FOR UPDATE SKIP LOCKED, so workers sharing a
-ledger never wait for nor take each other's rows; SQLite serialises writers (BEGIN
-IMMEDIATE), so a row read under the claim condition stays so until the claim commits.
+for a draft whose current content hash is the approved hash, whose time has come and whose
+window is open, that is approved (or waiting for a retry that is due, or publishing under a
+lease that has expired). A thread with a part already public may also be claimed after its
+window, within the completion limit the caller gives (``thread_completion``), so that it is
+finished rather than left broken. On PostgreSQL candidates are first locked with FOR UPDATE
+SKIP LOCKED, so workers sharing a ledger never wait for nor take each other's rows; SQLite
+serialises writers (BEGIN IMMEDIATE), so a row read under the claim condition stays so until
+the claim commits.
 
 Each claim carries a token. Everything a worker does afterwards names the token, and fails
 with LeaseLost once another worker has claimed the draft. A published part is stored even
