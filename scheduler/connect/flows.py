@@ -9,6 +9,8 @@
   proves the exchange). X rotates refresh tokens, so the pair goes where the X publisher
   keeps them (its token store, which it reads before the credentials); LinkedIn's token goes
   to the secrets file with its ``expires_at``, which ``accounts check`` shows.
+  Meta's (Facebook, Instagram, Threads) go the same way, then trade the hour-long token the
+  code gives for a 60-day one (the descriptor's ``long_lived`` exchange) before storing it.
 * ``app_password`` (Bluesky, WordPress): a prompt that does not echo; a value not in the shape
   the descriptor gives is refused, since it is most likely the account's own password.
 """
@@ -25,10 +27,18 @@ import requests
 
 from scheduler import redact
 from scheduler.accounts import AccountSpec
-from scheduler.connect.oauth import Client, Opener, Say, authorize, post_json
+from scheduler.connect.oauth import (
+    Client,
+    Opener,
+    Say,
+    Tokens,
+    authorize,
+    exchange_long_lived,
+    post_json,
+)
 from scheduler.connect.secrets_file import save_account
 from scheduler.credentials import EXPIRY_FIELD
-from scheduler.descriptors.base import Connect, Descriptor, endpoint_of
+from scheduler.descriptors.base import Connect, Descriptor, LongLived, endpoint_of
 from scheduler.errors import ConfigError, UsageError
 from scheduler.platforms.base import AuthFailed, PlatformContext
 from scheduler.platforms.x_auth import TokenPair, token_store_for
@@ -164,15 +174,23 @@ def _own_app(
     assert client_id is not None
     api = endpoint_of(spec, context.x_api_base)
     assert api and way.authorize_path and way.token_path
+    if way.not_at and api.rstrip("/") == way.not_at[0]:
+        raise UsageError(
+            f"account {spec.name!r}: {descriptor.label} on {api} signs in another way",
+            hint=way.not_at[1],
+        )
     # An account pointed at a server of the operator's own (a test server) signs in there
     # too, and gets its tokens there, as it makes every other call there.
     own_server = api if api != descriptor.default_endpoint else None
     sign_in = own_server or way.authorize_base or api
     issuer = own_server or way.token_base or api
+    if way.note:
+        prompts.say(f"note: {way.note}")
+    app = Client(client_id.reveal(), fields.get("client_secret") or None)
     tokens = authorize(
         authorize_url=sign_in.rstrip("/") + way.authorize_path,
         token_url=issuer.rstrip("/") + way.token_path,
-        client=Client(client_id.reveal(), fields.get("client_secret") or None),
+        client=app,
         scopes=way.scopes_of(spec.settings),
         session=session,
         platform=descriptor.name,
@@ -183,7 +201,12 @@ def _own_app(
         http_timeout=context.timeout,
         client_auth=way.client_auth,
         pkce=way.pkce,
+        token_method=way.token_method,
     )
+    if way.long_lived is not None:
+        # Where the long-lived token is made: the account's own server when it names one.
+        at = own_server or way.long_lived.base or issuer
+        tokens = _long_lived(way.long_lived, tokens, app, at, descriptor.name, session, context)
     expires = (
         None
         if tokens.expires_in is None
@@ -208,6 +231,26 @@ def _own_app(
     save_account(secrets_file, spec.name, stored)
     until = "" if expires is None else f" (it expires on {expires:%Y-%m-%d %H:%M} UTC)"
     return f"access token stored in {secrets_file}{until}"
+
+
+def _long_lived(
+    rule: LongLived,
+    short: Tokens,
+    app: Client,
+    at: str,
+    platform: str,
+    session: requests.Session,
+    context: PlatformContext,
+) -> Tokens:
+    """The descriptor's second exchange: the code's short-lived token for a long-lived one."""
+    assert app.client_secret is not None  # required above: no PKCE without a secret
+    params = {"grant_type": rule.grant, "client_secret": app.client_secret.reveal()}
+    if rule.client_id:
+        params["client_id"] = app.client_id
+    params[rule.token_param] = short.access_token.reveal()
+    return exchange_long_lived(
+        session, at.rstrip("/") + rule.path, params, platform=platform, timeout=context.timeout
+    )
 
 
 def _app_password(spec: AccountSpec, way: Connect, secrets_file: Path, prompts: Prompts) -> str:

@@ -68,10 +68,16 @@ def post_json(
     auth: HTTPBasicAuth | None = None,
     platform: str,
     timeout: float,
+    method: str = "POST",
 ) -> dict[str, Any]:
-    """POST a form; the JSON answer, or our error saying which step failed (no secrets)."""
+    """POST a form (or GET with the same fields as the query, where the platform wants
+    that); the JSON answer, or our error saying which step failed (no secrets)."""
+    fields = dict(data)
     try:
-        response = session.post(url, data=dict(data), auth=auth, timeout=timeout)
+        if method == "GET":
+            response = session.get(url, params=fields, auth=auth, timeout=timeout)
+        else:
+            response = session.post(url, data=fields, auth=auth, timeout=timeout)
     except requests.RequestException as exc:
         raise Transient(
             f"{platform}: cannot reach the server to {what} ({type(exc).__name__})",
@@ -112,6 +118,7 @@ def authorize(
     http_timeout: float = 30.0,
     client_auth: str = "basic",
     pkce: bool = True,
+    token_method: str = "POST",
 ) -> Tokens:
     """Run the flow: (register the app for the loopback address,) send the person to sign
     in, take the code at the loopback receiver and exchange it with the verifier (or, for a
@@ -163,7 +170,34 @@ def authorize(
         auth=auth,
         platform=platform,
         timeout=http_timeout,
+        method=token_method,
     )
+    return tokens_of(body, platform)
+
+
+def exchange_long_lived(
+    session: requests.Session,
+    url: str,
+    params: Mapping[str, str],
+    *,
+    platform: str,
+    timeout: float,
+) -> Tokens:
+    """Trade a short-lived token for a long-lived one (a GET; its query holds the client
+    secret and the token, which the HTTP loggers never see: both are registered)."""
+    body = post_json(
+        session,
+        url,
+        "exchange the token for a long-lived one",
+        data=params,
+        platform=platform,
+        timeout=timeout,
+        method="GET",
+    )
+    return tokens_of(body, platform)
+
+
+def tokens_of(body: Mapping[str, Any], platform: str) -> Tokens:
     access = body.get("access_token")
     if not isinstance(access, str) or not access:
         raise AuthFailed(f"{platform}: the token answer has no access token", platform=platform)

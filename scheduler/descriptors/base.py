@@ -101,6 +101,20 @@ class RateLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class LongLived:
+    """A second exchange after the code flow: the short-lived token the code gave for a
+    long-lived one (Meta's: an hour becomes 60 days). A GET on ``path`` (at ``base``, else
+    where the code was exchanged) with ``grant_type`` = ``grant``, the app's client secret
+    (and client id where ``client_id``), and the short token as ``token_param``."""
+
+    path: str
+    grant: str
+    token_param: str = "access_token"
+    client_id: bool = False
+    base: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Connect:
     """How a person connects an account of the platform (``scheduler accounts connect``).
 
@@ -136,6 +150,14 @@ class Connect:
     token_store: str = "secrets"
     # The scopes for one account, from its settings, where they depend on them.
     scopes_for: Callable[[Mapping[str, str]], tuple[str, ...]] | None = None
+    # How the code is exchanged: a form POST, or the same fields as a GET query (Facebook's).
+    token_method: str = "POST"
+    long_lived: LongLived | None = None
+    # Said before the browser opens: what the app's settings must allow (a redirect rule).
+    note: str = ""
+    # An endpoint this way does not sign in at, and what to do instead (an Instagram
+    # account on Facebook Login's host signs in through Facebook, not Instagram).
+    not_at: tuple[str, str] | None = None
 
     def scopes_of(self, settings: Mapping[str, str]) -> tuple[str, ...]:
         return self.scopes if self.scopes_for is None else self.scopes_for(settings)

@@ -3,7 +3,14 @@ docs/platforms.md."""
 
 from __future__ import annotations
 
-from scheduler.descriptors.base import Dedupe, Descriptor, RateLimits, register
+from scheduler.descriptors.base import (
+    Connect,
+    Dedupe,
+    Descriptor,
+    LongLived,
+    RateLimits,
+    register,
+)
 from scheduler.text.base import MediaLimits
 
 # The Graph API version in every path. Meta keeps a version for at least two years after the
@@ -12,6 +19,37 @@ API_VERSION = "v24.0"
 
 # The permissions a Page token needs to post, read the Page's posts back and check the Page.
 PERMISSIONS = ("pages_manage_posts", "pages_read_engagement", "pages_show_list")
+
+# Facebook Login takes http redirects only to localhost, and only while the app is in
+# development mode ("Enforce HTTPS"): what the person is told before signing in.
+LOOPBACK_NOTE = (
+    "Facebook Login sends the browser back to http://127.0.0.1 only while the Meta app is "
+    "in development mode (and the address is among its Valid OAuth Redirect URIs); a live "
+    "app must use an https redirect, so store the token by hand instead"
+)
+
+# Facebook Login's manual flow with the operator's app: the dialog on www.facebook.com, the
+# code exchanged (a GET, client secret in the query) on graph.facebook.com, then the
+# hour-long user token traded for a 60-day one (fb_exchange_token), which the publisher
+# turns into the Page's token.
+FACEBOOK_LOGIN = Connect(
+    kind="oauth",
+    scopes=PERMISSIONS,
+    authorize_base="https://www.facebook.com",
+    authorize_path=f"/{API_VERSION}/dialog/oauth",
+    token_base="https://graph.facebook.com",
+    token_path=f"/{API_VERSION}/oauth/access_token",
+    client_auth="post",
+    pkce=False,
+    token_method="GET",
+    long_lived=LongLived(
+        path=f"/{API_VERSION}/oauth/access_token",
+        grant="fb_exchange_token",
+        token_param="fb_exchange_token",
+        client_id=True,
+    ),
+    note=LOOPBACK_NOTE,
+)
 
 FACEBOOK = register(
     Descriptor(
@@ -55,6 +93,7 @@ FACEBOOK = register(
             ),
         ),
         publisher="scheduler.platforms.facebook:create",
+        connect=FACEBOOK_LOGIN,
         colour="#0b5fcc",  # 6.2:1 against white
         colour_tags=True,  # Facebook shows hashtags as links
     )

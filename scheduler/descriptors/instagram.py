@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduler.descriptors.base import Dedupe, Descriptor, Quota, RateLimits, register
+from scheduler.descriptors.base import (
+    Connect,
+    Dedupe,
+    Descriptor,
+    LongLived,
+    Quota,
+    RateLimits,
+    register,
+)
 from scheduler.text.base import MediaLimits
 
 # The Graph API version in every path. Meta keeps a version for about two years; an account
@@ -71,6 +79,32 @@ INSTAGRAM = register(
         publisher="scheduler.platforms.instagram:create",
         # Long-lived tokens last 60 days; Instagram Login's can be refreshed once a day old.
         token_lifetime=timedelta(days=60),
+        # Business Login for Instagram with the app's Instagram app id and secret (no PKCE):
+        # the code is exchanged on api.instagram.com for an hour-long token, then that on
+        # graph.instagram.com for a 60-day one (ig_exchange_token).
+        connect=Connect(
+            kind="oauth",
+            scopes=("instagram_business_basic", "instagram_business_content_publish"),
+            authorize_base="https://www.instagram.com",
+            authorize_path="/oauth/authorize",
+            token_base="https://api.instagram.com",
+            token_path="/oauth/access_token",
+            client_auth="post",
+            pkce=False,
+            long_lived=LongLived(
+                path="/access_token", grant="ig_exchange_token", base=INSTAGRAM_LOGIN_HOST
+            ),
+            note=(
+                "the address the browser comes back to must be among the Instagram app's "
+                "OAuth redirect URIs; if Meta refuses an http://127.0.0.1 address there, "
+                "store the token by hand instead"
+            ),
+            not_at=(
+                "https://graph.facebook.com",
+                "connecting signs in with Instagram Login (leave out `api:`); an account on "
+                "Facebook Login keeps a token stored by hand",
+            ),
+        ),
         colour="#c13584",  # 5.1:1 against white
     )
 )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduler.descriptors.base import Dedupe, Descriptor, Quota, RateLimits, register
+from scheduler.descriptors.base import (
+    Connect,
+    Dedupe,
+    Descriptor,
+    LongLived,
+    Quota,
+    RateLimits,
+    register,
+)
 from scheduler.descriptors.setting import Setting
 from scheduler.text.base import MediaLimits
 from scheduler.text.threads import threads_length
@@ -73,5 +81,23 @@ THREADS = register(
             ),
         ),
         publisher="scheduler.platforms.threads:create",
+        # The Authorization Window with the app's Threads app id and secret (no PKCE); the
+        # code is exchanged for an hour-long token, then that for a 60-day one
+        # (th_exchange_token), which the publisher renews from then on.
+        connect=Connect(
+            kind="oauth",
+            scopes=("threads_basic", "threads_content_publish", "threads_manage_replies"),
+            authorize_base="https://threads.com",
+            authorize_path="/oauth/authorize",
+            token_path="/oauth/access_token",
+            client_auth="post",
+            pkce=False,
+            long_lived=LongLived(path="/access_token", grant="th_exchange_token"),
+            note=(
+                "the address the browser comes back to must be among the Threads app's "
+                "redirect callback URLs; if Meta refuses an http://127.0.0.1 address there, "
+                "store the token by hand instead"
+            ),
+        ),
     )
 )

@@ -273,11 +273,11 @@ def test_x_account_on_oauth1_is_not_switched_silently(x: FakeX, tmp_path: Path) 
 
 def test_a_platform_without_a_way_to_connect_says_so(tmp_path: Path) -> None:
     secrets = tmp_path / "secrets.toml"
-    spec = AccountSpec("mhaw-threads", "threads", {"username": "mhaw"})
-    with pytest.raises(UsageError, match="Threads has no way to connect from the scheduler"):
+    spec = AccountSpec("rehearsal", "sandbox", {})
+    with pytest.raises(UsageError, match="Sandbox has no way to connect from the scheduler"):
         connect_account(
             spec,
-            get("threads"),
+            get("sandbox"),
             context_for(tmp_path, secrets),
             secrets,
             prompts(Browser(), []),

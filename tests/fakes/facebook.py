@@ -14,6 +14,7 @@ from typing import Any
 
 from scheduler.clock import Clock
 from tests.fakes.base import FakeServer, Fault, Request, Response, route
+from tests.fakes.oauth import MetaSignIn
 
 VERSION = "v24.0"
 NODE = "/{version}/{node}"
@@ -88,7 +89,10 @@ class PagePost:
         }
 
 
-class FakeFacebook(FakeServer):
+class FakeFacebook(MetaSignIn, FakeServer):
+    long_grant = "fb_exchange_token"
+    long_token_param = "fb_exchange_token"
+
     def __init__(
         self,
         clock: Clock,
@@ -97,6 +101,7 @@ class FakeFacebook(FakeServer):
         page_token: str = "EAAGpage-token-for-the-page-0042",
     ) -> None:
         super().__init__()
+        self.sign_in_setup()
         self.clock = clock
         self.user_token = user_token
         self.page = page
@@ -108,6 +113,9 @@ class FakeFacebook(FakeServer):
         self.expired = False  # every token answers 190 (expired) once set
         self.token_expires_at = 0  # debug_token's expires_at: 0 means never
         self._ids = itertools.count(555_000_001)
+
+    def issued(self, token: str) -> None:
+        self.user_token = token
 
     # --- what Graph checks first ----------------------------------------------------------
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from scheduler.clock import Clock
 from tests.fakes.base import FakeServer, Fault, Request, Response, route
+from tests.fakes.oauth import MetaSignIn
 
 VERSION = "v23.0"
 CONTAINERS = "/{version}/{user}/media"
@@ -93,11 +94,14 @@ def usage_header(minutes: int) -> dict[str, str]:
     return {"X-Business-Use-Case-Usage": json.dumps(usage)}
 
 
-class FakeInstagram(FakeServer):
+class FakeInstagram(MetaSignIn, FakeServer):
+    long_grant = "ig_exchange_token"
+
     def __init__(
         self, clock: Clock, token: str, user_id: str = "17841400008460056", username: str = "mhaw"
     ) -> None:
         super().__init__()
+        self.sign_in_setup()
         self.clock = clock
         self.tokens = {token}
         self.user_id = user_id
@@ -108,6 +112,9 @@ class FakeInstagram(FakeServer):
         self._ids = itertools.count(17_900_000_000_000_001)
         self._hold: list[int | None] = []
         self._doom: list[str] = []
+
+    def issued(self, token: str) -> None:
+        self.tokens.add(token)
 
     # --- faults -------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from tests.fakes.base import Request, Response
+from tests.fakes.base import Request, Response, route
 
 
 @dataclass
@@ -86,3 +86,83 @@ def basic_client(request: Request) -> tuple[str, str] | None:
         return None
     user, _, password = base64.b64decode(header[6:]).decode().partition(":")
     return user, password
+
+
+SHORT_SECONDS = 3600
+LONG_SECONDS = 60 * 24 * 3600
+
+
+class MetaSignIn:
+    """Meta's sign-in on a fake Graph host: the authorization window (Facebook's dialog
+    under a version, Threads' and Instagram's at ``/oauth/authorize``), the code exchanged
+    at ``oauth/access_token`` (a form POST, or Facebook's GET) for an hour-long token, and
+    that token traded at ``access_token`` (Facebook: ``oauth/access_token`` again) for a
+    60-day one with the app's secret. A mixin listed before ``FakeServer``, so its routes
+    come first; the fake says which grant its long-lived exchange takes and which query
+    field carries the short token, and ``issued`` is told of the long-lived token."""
+
+    long_grant = "ig_exchange_token"
+    long_token_param = "access_token"
+
+    def sign_in_setup(
+        self, client_id: str = "990602627938098", secret: str = "meta-app-secret"
+    ) -> None:
+        self.client_id = client_id
+        self.client_secret = secret
+        self.grants = CodeGrants(pkce=False)
+        self.token_forms: list[dict[str, str]] = []
+        self.long_queries: list[dict[str, str]] = []
+        self.short_tokens: list[str] = []
+        self.long_token: str | None = None
+
+    def issued(self, token: str) -> None:  # the fake now takes this token
+        raise NotImplementedError
+
+    @route("GET", "/{version}/dialog/oauth")
+    def meta_dialog(self, request: Request) -> Response:
+        return self.grants.authorize(request, known_client=self.client_id)
+
+    @route("GET", "/oauth/authorize")
+    def meta_authorize(self, request: Request) -> Response:
+        return self.grants.authorize(request, known_client=self.client_id)
+
+    @route("POST", "/oauth/access_token")
+    def meta_code(self, request: Request) -> Response:
+        return self._code({k: v[0] for k, v in request.form().items()})
+
+    @route("GET", "/{version}/oauth/access_token")
+    def meta_graph_token(self, request: Request) -> Response:
+        query = {k: v[0] for k, v in request.query.items()}
+        if query.get("grant_type") == "fb_exchange_token":
+            return self._long(query)
+        return self._code(query)
+
+    @route("GET", "/access_token")
+    def meta_long(self, request: Request) -> Response:
+        return self._long({k: v[0] for k, v in request.query.items()})
+
+    def _code(self, form: dict[str, str]) -> Response:
+        self.token_forms.append(form)
+        # Facebook's code exchange names no grant type; Threads' and Instagram's do.
+        if form.get("grant_type", "authorization_code") != "authorization_code":
+            return Response(400, {"error": {"message": "unsupported grant", "code": 100}})
+        if form.get("client_secret") != self.client_secret:
+            return Response(400, {"error": {"message": "Invalid client_secret", "code": 101}})
+        if self.grants.redeem(form, form.get("client_id", "")) is None:
+            return Response(400, {"error": {"message": "Invalid verification code", "code": 100}})
+        short = f"short-{len(self.grants.redeemed)}-{secrets.token_hex(4)}"
+        self.short_tokens.append(short)
+        return Response(200, {"access_token": short, "user_id": 1, "expires_in": SHORT_SECONDS})
+
+    def _long(self, query: dict[str, str]) -> Response:
+        self.long_queries.append(query)
+        if query.get("grant_type") != self.long_grant:
+            return Response(400, {"error": {"message": "unsupported grant", "code": 100}})
+        if query.get("client_secret") != self.client_secret:
+            return Response(400, {"error": {"message": "Invalid client_secret", "code": 101}})
+        if query.get(self.long_token_param) not in self.short_tokens:
+            return Response(400, {"error": {"message": "Invalid OAuth access token", "code": 190}})
+        self.long_token = f"long-{secrets.token_hex(8)}"
+        self.issued(self.long_token)
+        body = {"access_token": self.long_token, "token_type": "bearer"}
+        return Response(200, {**body, "expires_in": LONG_SECONDS})

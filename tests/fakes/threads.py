@@ -23,6 +23,7 @@ from typing import Any
 
 from scheduler.clock import Clock
 from tests.fakes.base import FakeServer, Fault, Request, Response, route
+from tests.fakes.oauth import MetaSignIn
 
 ME = "/v1.0/me"
 NODE = "/v1.0/{node}"
@@ -73,9 +74,12 @@ class Post:
         }
 
 
-class FakeThreads(FakeServer):
+class FakeThreads(MetaSignIn, FakeServer):
+    long_grant = "th_exchange_token"
+
     def __init__(self, clock: Clock, token: str) -> None:
         super().__init__()
+        self.sign_in_setup()
         self.clock = clock
         self.tokens: dict[str, datetime] = {token: clock.now()}  # valid token -> issued
         self.containers: dict[str, Container] = {}
@@ -89,6 +93,9 @@ class FakeThreads(FakeServer):
     def __enter__(self) -> FakeThreads:
         self.start()
         return self
+
+    def issued(self, token: str) -> None:
+        self.tokens[token] = self.clock.now()
 
     # --- helpers ----------------------------------------------------------------------------
 
