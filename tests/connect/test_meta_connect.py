@@ -5,7 +5,10 @@ the publisher's own check passes with it."""
 
 from __future__ import annotations
 
+import re
+import shutil
 import tomllib
+import webbrowser
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,12 +17,14 @@ from pathlib import Path
 import pytest
 
 from scheduler.accounts import AccountSpec
+from scheduler.cli import main
 from scheduler.clock import FixedClock
 from scheduler.connect.flows import connect_account
 from scheduler.descriptors import get
 from scheduler.errors import UsageError
 from scheduler.platforms import build_publisher
 from scheduler.platforms.base import AuthFailed
+from tests.conftest import CAMPAIGNS
 from tests.connect.support import Browser, query_of
 from tests.connect.test_connect import context_for, prompts
 from tests.fakes.facebook import FakeFacebook
@@ -171,3 +176,36 @@ def test_an_instagram_account_on_facebook_login_is_told_how(tmp_path: Path) -> N
             spec, get("instagram"), context_for(tmp_path, secrets), secrets, prompts(browser, [])
         )
     assert browser.opened == []
+
+
+def test_connect_then_check_for_the_examples_facebook_page(
+    tmp_path: Path,
+    data_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with FakeFacebook(FixedClock(), user_token="none-yet") as fake:
+        folder = tmp_path / "mhaw"
+        shutil.copytree(CAMPAIGNS / "mhaw-2026", folder)
+        header = folder / "campaign.yaml"
+        text = header.read_text(encoding="utf-8").replace(
+            '    platform: facebook\n    page: "104233215612345"\n',
+            f'    platform: facebook\n    page: "104233215612345"\n    api: {fake.base_url}\n',
+        )
+        assert fake.base_url in text
+        header.write_text(text, encoding="utf-8")
+        secrets = app_secrets(tmp_path, fake, "mhaw-facebook")
+        browser = Browser()
+        monkeypatch.setattr(webbrowser, "open", browser)
+
+        code = main(
+            ["accounts", "connect", str(folder), "mhaw-facebook", "--secrets", str(secrets)]
+        )
+
+        out = capsys.readouterr().out
+        assert code == 0, out
+        assert "note: Facebook Login sends the browser back to http://127.0.0.1 only" in out
+        assert f"connected mhaw-facebook: access token stored in {secrets}" in out
+        assert re.search(r"ok +mhaw-facebook \(facebook\).*\(in (59|60) days\)", out), out
+        assert fake.long_token is not None and fake.long_token not in out
+        assert fake.client_secret not in out and fake.short_tokens[0] not in out
