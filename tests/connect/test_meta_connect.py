@@ -29,14 +29,16 @@ from tests.connect.support import Browser, query_of
 from tests.connect.test_connect import context_for, prompts
 from tests.fakes.facebook import FakeFacebook
 from tests.fakes.instagram import FakeInstagram
-from tests.fakes.oauth import LONG_SECONDS, MetaSignIn
+from tests.fakes.oauth import LONG_SECONDS
 from tests.fakes.threads import FakeThreads
+
+Fake = FakeFacebook | FakeInstagram | FakeThreads
 
 
 @dataclass(frozen=True)
 class Case:
     platform: str
-    make: Callable[[], MetaSignIn]
+    make: Callable[[], Fake]
     settings: Callable[[str], dict[str, str]]
     scope: str
     authorize_path: str
@@ -76,14 +78,14 @@ CASES = [
 
 
 @pytest.fixture(params=CASES, ids=[c.platform for c in CASES])
-def case(request: pytest.FixtureRequest) -> Iterator[tuple[Case, MetaSignIn]]:
+def case(request: pytest.FixtureRequest) -> Iterator[tuple[Case, Fake]]:
     chosen: Case = request.param
     fake = chosen.make()
-    with fake:  # type: ignore[attr-defined]
+    with fake:
         yield chosen, fake
 
 
-def app_secrets(tmp_path: Path, fake: MetaSignIn, account: str) -> Path:
+def app_secrets(tmp_path: Path, fake: Fake, account: str) -> Path:
     secrets = tmp_path / "secrets.toml"
     secrets.write_text(
         f'[accounts.{account}]\nclient_id = "{fake.client_id}"\n'
@@ -95,12 +97,12 @@ def app_secrets(tmp_path: Path, fake: MetaSignIn, account: str) -> Path:
 
 
 def test_the_long_lived_token_is_stored_with_its_expiry_and_checks(
-    case: tuple[Case, MetaSignIn], tmp_path: Path
+    case: tuple[Case, Fake], tmp_path: Path
 ) -> None:
     chosen, fake = case
     account = f"mhaw-{chosen.platform}"
     secrets = app_secrets(tmp_path, fake, account)
-    base = fake.base_url  # type: ignore[attr-defined]
+    base = fake.base_url
     spec = AccountSpec(account, chosen.platform, chosen.settings(base))
     context = context_for(tmp_path, secrets)
     browser, said = Browser(), list[str]()
@@ -121,7 +123,7 @@ def test_the_long_lived_token_is_stored_with_its_expiry_and_checks(
     (form,) = fake.token_forms
     assert form["client_secret"] == fake.client_secret
     assert form["redirect_uri"] == query["redirect_uri"]
-    code_calls = [r for r in fake.requests if r.path.endswith("oauth/access_token")]  # type: ignore[attr-defined]
+    code_calls = [r for r in fake.requests if r.path.endswith("oauth/access_token")]
     assert code_calls and all(r.method == chosen.code_method for r in code_calls)
     (long_query,) = fake.long_queries
     assert long_query[chosen.long_param] == fake.short_tokens[0]
@@ -142,14 +144,14 @@ def test_the_long_lived_token_is_stored_with_its_expiry_and_checks(
 
 
 def test_a_refused_long_lived_exchange_stores_nothing(
-    case: tuple[Case, MetaSignIn], tmp_path: Path
+    case: tuple[Case, Fake], tmp_path: Path
 ) -> None:
     chosen, fake = case
     account = f"mhaw-{chosen.platform}"
     secrets = app_secrets(tmp_path, fake, account)
     before = secrets.read_text(encoding="utf-8")
     fake.long_grant = "rotated"  # Meta refuses the second exchange
-    spec = AccountSpec(account, chosen.platform, chosen.settings(fake.base_url))  # type: ignore[attr-defined]
+    spec = AccountSpec(account, chosen.platform, chosen.settings(fake.base_url))
     browser = Browser()
     with pytest.raises(AuthFailed, match="refused to exchange the token for a long-lived one"):
         connect_account(
@@ -184,7 +186,8 @@ def test_connect_then_check_for_the_examples_facebook_page(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    with FakeFacebook(FixedClock(), user_token="none-yet") as fake:
+    fake = FakeFacebook(FixedClock(), user_token="none-yet")
+    with fake:
         folder = tmp_path / "mhaw"
         shutil.copytree(CAMPAIGNS / "mhaw-2026", folder)
         header = folder / "campaign.yaml"
