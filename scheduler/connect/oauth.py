@@ -183,8 +183,9 @@ def exchange_long_lived(
     platform: str,
     timeout: float,
 ) -> Tokens:
-    """Trade a short-lived token for a long-lived one (a GET; its query holds the client
-    secret and the token, which the HTTP loggers never see: both are registered)."""
+    """Trade a short-lived token for a long-lived one: a GET whose query holds the client
+    secret and the short token, both registered with ``redact`` before this is called, and
+    never put in our errors (which name only the step and the status)."""
     body = post_json(
         session,
         url,

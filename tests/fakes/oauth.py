@@ -6,7 +6,8 @@ given ``state``; the token endpoint wants that code once, the same redirect addr
 client, and a verifier whose S256 challenge is the one sent to the authorize endpoint.
 ``deny`` makes the sign-in page answer ``error=access_denied`` instead. A platform that
 does not take PKCE from every app (``pkce=False``) ignores the challenge; its token endpoint
-checks the client secret instead (the caller's part).
+checks the client secret instead (the caller's part). ``MetaSignIn`` puts Meta's sign-in and
+its second, long-lived exchange on the Graph fakes.
 """
 
 from __future__ import annotations
