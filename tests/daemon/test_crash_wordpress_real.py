@@ -1,6 +1,6 @@
 """Stories on a real WordPress and the social posts that wait on them, under SIGKILL and
-injected faults, with real daemon processes: each published exactly once, the social posts
-with the address the site gave the story.
+injected faults, with real daemon processes: each published exactly once (the first with its
+featured image and alt text), the social posts with the address the site gave the story.
 
 The site is Debian's WordPress on loopback (tests/platforms/wordpress_site.py), reached
 through a relay that answers the creation of a post late, loses its answer or fails after
@@ -27,7 +27,17 @@ from scheduler.clock import SystemClock
 from scheduler.credentials import env_name
 from scheduler.ledger import open_ledger
 from scheduler.render import render_campaign
-from tests.daemon.process import CHATTER, REVIEWER, Stage, events, stage, wait_exit
+from tests.conftest import ROOT
+from tests.daemon.process import (
+    CHATTER,
+    IMAGE,
+    IMAGE_ALT,
+    REVIEWER,
+    Stage,
+    events,
+    stage,
+    wait_exit,
+)
 from tests.fakes.base import Fault
 from tests.fakes.bluesky import CREATE_RECORD
 from tests.fakes.mastodon import STATUSES
@@ -95,6 +105,7 @@ class Week:
                 "    body: Asking for help was the first step.",
                 "    tags: [running]",
                 "    categories: [Guest stories]",
+                *([f"    image: {{file: images/{IMAGE}, alt: {IMAGE_ALT!r}}}"] if i == 0 else []),
                 # Social posts only, on Mastodon and Bluesky, once the story is live.
                 f"  - id: promo-{i:02d}",
                 f"    at: {when}",
@@ -102,7 +113,9 @@ class Week:
                 "    author: author@example.org",
                 f"    text: \"{self.promo(i)} {{{{ story('story-{i:02d}').url }}}}\"",
             ]
-        stage.campaign.mkdir(parents=True, exist_ok=True)
+        (stage.campaign / "images").mkdir(parents=True, exist_ok=True)
+        source = ROOT / "campaigns" / "mhaw-2026" / "images" / IMAGE
+        (stage.campaign / "images" / IMAGE).write_bytes(source.read_bytes())
         (stage.campaign / "campaign.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
         campaign = load_campaign(stage.campaign)
         policy = Policy.from_campaign(campaign)
@@ -121,21 +134,22 @@ class Week:
     def records(self) -> dict[str, Any]:
         return {str(r.key): r for r in self.stage.records()}
 
-    def held(self, slug: str) -> list[dict[str, Any]]:
-        """Every post on the site holding ``slug`` or WordPress's renamings of it, in any
-        status, read straight from the site with the Application Password."""
+    def read(self, route: str, **params: str) -> Any:
+        """``route`` of the API, read straight from the site with the Application Password."""
         response = requests.get(
-            f"{self.site.url}/?rest_route=/wp/v2/posts",
-            params={
-                "slug": f"{slug},{slug}-2,{slug}-3",
-                "status": ANY_STATUS,
-                "context": "edit",
-            },
+            f"{self.site.url}/?rest_route=/wp/v2{route}",
+            params={"context": "edit", **params},
             auth=(self.site.username, self.site.password),
             timeout=30,
         )
         assert response.status_code == 200, response.text
-        posts: list[dict[str, Any]] = response.json()
+        return response.json()
+
+    def held(self, slug: str) -> list[dict[str, Any]]:
+        """Every post holding ``slug`` or WordPress's renamings of it, in any status."""
+        posts: list[dict[str, Any]] = self.read(
+            "/posts", slug=f"{slug},{slug}-2,{slug}-3", status=ANY_STATUS
+        )
         return posts
 
     def stored(self) -> int:
@@ -169,6 +183,9 @@ class Week:
             assert [p["slug"] for p in held] == [self.slug(i)], "missing, duplicated or renamed"
             post = held[0]
             assert post["status"] == "publish" and post["title"]["raw"] == self.title(i)
+            if i == 0:
+                media = self.read(f"/media/{post['featured_media']}")
+                assert media["alt_text"] == IMAGE_ALT
             link = post["link"]
             assert link.startswith(self.site.url + "/"), link  # the site's own address
             story = records[f"crash-week/story-{i:02d}@blog"].parts_done[0]
