@@ -179,8 +179,9 @@ def test_accounts_check(
         "mhaw-x": "missing",
         "mhaw-instagram": "missing",  # no token given here
         "mhaw-blog": "missing",
+        "mhaw-linkedin": "missing",
     }
-    assert doc["counts"] == {"ok": 2, "problems": 4}
+    assert doc["counts"] == {"ok": 2, "problems": 5}
     assert TOKEN not in str(doc) and PASSWORD not in str(doc)
 
 

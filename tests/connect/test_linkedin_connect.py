@@ -126,11 +126,13 @@ def test_connect_then_check_shows_when_the_token_expires(
     folder = tmp_path / "mhaw"
     shutil.copytree(CAMPAIGNS / "mhaw-2026", folder)
     header = folder / "campaign.yaml"
+    # The example's LinkedIn page, pointed at the fake.
     text = header.read_text(encoding="utf-8").replace(
-        "accounts:\n",
-        f'accounts:\n  mhaw-linkedin:\n    platform: linkedin\n    author: "{PAGE}"\n'
+        "  mhaw-linkedin:\n    platform: linkedin\n    author: urn:li:organization:2414183\n",
+        f'  mhaw-linkedin:\n    platform: linkedin\n    author: "{PAGE}"\n'
         f"    api: {linkedin.base_url}\n",
     )
+    assert linkedin.base_url in text
     header.write_text(text, encoding="utf-8")
     secrets = app_secrets(tmp_path, linkedin)
     browser = Browser()

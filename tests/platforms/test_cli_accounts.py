@@ -108,7 +108,8 @@ def test_reports_each_account_plainly(
     instagram_line = next(line for line in out.splitlines() if "mhaw-instagram" in line)
     assert instagram_line.startswith("ok") and "@mhaw" in instagram_line
     assert "the token expires at 2099-07-01 09:30 UTC" in instagram_line
-    assert "2 of 6 accounts need attention" in out  # mhaw-x, and the blog without a password
+    # mhaw-x, the blog without a password and the LinkedIn page without a token
+    assert "3 of 7 accounts need attention" in out
     assert TOKEN not in out and PASSWORD not in out and FACEBOOK_TOKEN not in out
     assert IG_TOKEN not in out
 
