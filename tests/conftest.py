@@ -49,3 +49,6 @@ def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 # The loopback S3 server and a ready public media host, for any test (tests/fakes/s3.py).
 from tests.fakes.s3 import moto_s3, moto_server, s3_media  # noqa: E402, F401
+
+# One real WordPress for the whole run, shared by the tests that need it.
+from tests.platforms.wordpress_site import wordpress_site  # noqa: E402, F401

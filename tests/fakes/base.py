@@ -110,7 +110,9 @@ class Announced:
 
 @dataclass
 class Fault:
-    kind: str  # "status" | "delay" | "drop_before" | "drop_after" | "pass" | "while" | "later"
+    # "status" | "status_after" | "delay" | "drop_before" | "drop_after" | "pass" | "while"
+    # | "later"
+    kind: str
     response: Response | None = None
     seconds: float = 0.0
     meanwhile: Callable[[], None] | None = None
@@ -120,6 +122,13 @@ class Fault:
     def status(cls, code: int, body: Any = None, headers: dict[str, str] | None = None) -> Fault:
         body = {"error": f"injected {code}"} if body is None else body
         return cls("status", Response(code, body, dict(headers or {})))
+
+    @classmethod
+    def status_after(cls, code: int, body: Any = None) -> Fault:
+        """Handle the request (the post is stored), then answer ``code`` instead: a server
+        that fails after storing, as when a plugin's hook breaks after the insert."""
+        body = {"error": f"injected {code}"} if body is None else body
+        return cls("status_after", Response(code, body))
 
     @classmethod
     def delay(cls, seconds: float) -> Fault:
@@ -303,6 +312,9 @@ class FakeServer:
                     return
                 if fault is not None and fault.kind == "delay":
                     time.sleep(fault.seconds)
+                if fault is not None and fault.kind == "status_after":
+                    assert fault.response is not None
+                    response = fault.response
                 self._answer(h, request, response)
                 return
         self._answer(h, request, self.not_found(request))

@@ -4,7 +4,6 @@ by its slug, and a slug held by someone else's post refused before anything is s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from hashlib import sha256
 from pathlib import Path
@@ -29,20 +28,17 @@ from scheduler.platforms.base import (
     PublishRequest,
     Story,
 )
+from tests.fakes.base import Fault
 from tests.platforms.harness import DUE, tiny_png
-from tests.platforms.wordpress_site import AnswerDropper, Site, missing, start_site
+from tests.platforms.wordpress_site import Site, SiteRelay, missing
 
 ACCOUNT = "mhaw-blog"
 pytestmark = pytest.mark.skipif(missing() is not None, reason=missing() or "")
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    started = start_site(tmp_path_factory.mktemp("wordpress"))
-    try:
-        yield started
-    finally:
-        started.stop()
+@pytest.fixture
+def site(wordpress_site: Site) -> Site:
+    return wordpress_site
 
 
 def publisher(
@@ -140,12 +136,12 @@ def test_a_story_with_its_image_and_terms(site: Site, tmp_path: Path) -> None:
 
 
 def test_a_lost_answer_is_found_by_its_slug_and_not_sent_again(site: Site, tmp_path: Path) -> None:
-    dropper = AnswerDropper(site.url)
+    relay = SiteRelay(site.url)
     try:
         request = story("lost-answer-story", tmp_path)
-        dropper.drop_next = True
+        relay.inject("POST", "/wp/v2/posts", Fault.drop_after())
         with pytest.raises(OutcomeUnknown):
-            publisher(dropper.url, site.username, site.password, tmp_path).publish(request)
+            publisher(relay.url, site.username, site.password, tmp_path).publish(request)
         answer = publisher(site.url, site.username, site.password, tmp_path).find(request, 0)
         assert isinstance(answer, Found), answer
         # A publisher that lost every result publishes again: the slug answers, nothing new.
@@ -155,7 +151,7 @@ def test_a_lost_answer_is_found_by_its_slug_and_not_sent_again(site: Site, tmp_p
                     status="publish,future,draft,pending,private")  # fmt: skip
         assert [p["id"] for p in held] == [int(answer.part.remote_id)]
     finally:
-        dropper.stop()
+        relay.stop()
 
 
 def test_a_slug_held_by_another_post_is_refused_before_anything_is_sent(

@@ -4,7 +4,9 @@ PHP's built-in server from a copied docroot, on a private MariaDB in a temporary
 ``start_site(folder)`` installs the site with a small PHP script (``wp_install()``), makes
 an editor and an Application Password for it, and returns a ``Site``; ``Site.stop()`` ends
 both servers. ``missing()`` says what is not installed (the tests skip with that reason,
-which CI refuses: .ci/run installs the packages).
+which CI refuses: .ci/run installs the packages). The session fixture ``wordpress_site``
+(made available to every test by tests/conftest.py) starts one site for the whole run, and
+``SiteRelay`` stands in front of it to lose, delay or fail its answers.
 
 The site has no pretty permalinks (PHP's built-in server has no rewrite rules), so its API
 is at ``/?rest_route=/wp/v2/...``, and its environment type is ``local``, the one case in
@@ -13,6 +15,7 @@ which WordPress offers Application Passwords over plain http.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -21,11 +24,16 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
+
+from tests.fakes.base import Fault
 
 WORDPRESS = Path("/usr/share/wordpress")
 PROGRAMS = ("php", "mariadbd", "mariadb-install-db", "mariadb")
@@ -199,14 +207,22 @@ def start_site(folder: Path) -> Site:
     return Site(url, USERNAME, str(made["password"]), (database, php))
 
 
-class AnswerDropper:
-    """An HTTP relay to the site that, when told to, lets the next create of a post reach
-    WordPress and then closes the connection without its answer: a lost answer, which a
-    real site will not produce on demand."""
+class SiteRelay:
+    """An HTTP relay in front of the site that does to the next requests for an API route
+    what a real site will not do on demand, with the fakes' faults (tests/fakes/base.py):
+    ``drop_after`` lets WordPress store the post and closes without its answer, ``delay``
+    stores it and answers late, ``status_after`` stores it and answers an error instead,
+    ``status`` and ``drop_before`` answer without passing the request on.
+
+        relay.inject("POST", "/wp/v2/posts", Fault.drop_after())
+    """
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
-        self.drop_next = False
+        self._faults: dict[tuple[str, str], list[Fault]] = {}
+        # Every request passed on to the site, as (method, route, the site's status).
+        self.passed: list[tuple[str, str, int]] = []
+        self._lock = threading.Lock()
         relay = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -214,25 +230,9 @@ class AnswerDropper:
                 return None
 
             def _relay(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                answer = requests.request(
-                    self.command, relay.upstream + self.path, headers=headers, data=body,
-                    timeout=30, allow_redirects=False,
-                )  # fmt: skip
-                creates = self.command == "POST" and self.path.endswith("/wp/v2/posts")
-                if creates and relay.drop_next:
-                    relay.drop_next = False
-                    self.close_connection = True
-                    return  # the post is made; its answer never comes
-                self.send_response(answer.status_code)
-                for name, value in answer.headers.items():
-                    if name.lower() not in ("content-length", "transfer-encoding", "connection"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
+                # A daemon killed mid-request leaves its connection broken: nothing to answer.
+                with contextlib.suppress(OSError):
+                    relay._handle(self)
 
             do_GET = do_POST = _relay
 
@@ -241,6 +241,81 @@ class AnswerDropper:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
+    def inject(self, method: str, route: str, *faults: Fault, times: int = 1) -> None:
+        """Queue faults for ``route`` (as in ``?rest_route=``), consumed in order."""
+        with self._lock:
+            self._faults.setdefault((method.upper(), route), []).extend(list(faults) * times)
+
+    @staticmethod
+    def _route(path: str) -> str:
+        return parse_qs(urlsplit(path).query).get("rest_route", [""])[0]
+
+    def _next(self, method: str, path: str) -> Fault | None:
+        route = self._route(path)
+        with self._lock:
+            queue = self._faults.get((method, route))
+            return queue.pop(0) if queue else None
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        length = int(h.headers.get("Content-Length") or 0)
+        body = h.rfile.read(length) if length else None
+        fault = self._next(h.command, h.path)
+        kind = fault.kind if fault is not None else "pass"
+        if kind == "drop_before":
+            h.close_connection = True
+            return
+        if kind == "status" and fault is not None and fault.response is not None:
+            self._send(h, fault.response.status, fault.response.encode(), {})
+            return
+        headers = {k: v for k, v in h.headers.items() if k.lower() != "host"}
+        answer = requests.request(
+            h.command, self.upstream + h.path, headers=headers, data=body,
+            timeout=60, allow_redirects=False,
+        )  # fmt: skip
+        with self._lock:
+            self.passed.append((h.command, self._route(h.path), answer.status_code))
+        if kind == "drop_after":
+            h.close_connection = True
+            return  # the post is made; its answer never comes
+        if kind == "delay" and fault is not None:
+            time.sleep(fault.seconds)
+        if kind == "status_after" and fault is not None and fault.response is not None:
+            self._send(h, fault.response.status, fault.response.encode(), {})
+            return
+        passed = {
+            name: value
+            for name, value in answer.headers.items()
+            if name.lower() not in ("content-length", "transfer-encoding", "connection")
+        }
+        content_type = answer.headers.get("Content-Type", "application/octet-stream")
+        self._send(h, answer.status_code, (answer.content, content_type), passed)
+
+    @staticmethod
+    def _send(
+        h: BaseHTTPRequestHandler, status: int, payload: tuple[bytes, str], headers: dict[str, str]
+    ) -> None:
+        content, content_type = payload
+        h.send_response(status)
+        for name, value in {"Content-Type": content_type, **headers}.items():
+            h.send_header(name, value)
+        h.send_header("Content-Length", str(len(content)))
+        h.end_headers()
+        h.wfile.write(content)
+
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def wordpress_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One real site for the whole run (it takes seconds to install); each test gives its
+    stories slugs of their own."""
+    why = missing()
+    if why is not None:
+        pytest.skip(why)
+    started = start_site(tmp_path_factory.mktemp("wordpress"))
+    try:
+        yield started
+    finally:
+        started.stop()
