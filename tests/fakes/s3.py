@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 REGION = "us-east-1"
 # Long and unlike any word: they are registered with scheduler.redact, process-wide.
-KEYS = S3Keys("AKIAMOTOTESTKEY00001", "motoSecretAccessKey/for+the+tests/0001")
+KEYS = S3Keys("moto-test-access-key-1", "motoSecretAccessKey/for+the+tests/0001")
 _numbers = itertools.count(1)
 
 

@@ -37,7 +37,7 @@ def test_s3_host_with_keys_from_the_credential_store(moto_s3: MotoS3, tmp_path: 
         "SCHEDULER_MEDIA_S3_ENDPOINT": moto_s3.endpoint,
         "SCHEDULER_MEDIA_S3_REGION": "us-east-1",
         "SCHEDULER_MEDIA_S3_PATH_STYLE": "true",
-        env_name("media-s3", "access_key_id"): "AKIASTOREKEY00042",
+        env_name("media-s3", "access_key_id"): "stored-test-key-42",
         env_name("media-s3", "secret_access_key"): secret,
     }
     made = public_media(env, CredentialStore(env, None), timeout=5)
@@ -50,7 +50,7 @@ def test_half_a_key_pair_is_a_clear_error() -> None:
     env = {
         "SCHEDULER_MEDIA_HOST": "s3",
         "SCHEDULER_MEDIA_S3_BUCKET": "b",
-        env_name("media-s3", "access_key_id"): "AKIAHALFPAIR0001",
+        env_name("media-s3", "access_key_id"): "half-pair-test-key-1",
     }
     with pytest.raises(Exception, match="missing credential secret_access_key"):
         public_media(env, CredentialStore(env, None))
