@@ -34,6 +34,11 @@ from scheduler.platforms import ratelimit
 from scheduler.platforms.base import CREATE, AccountPaused
 from scheduler.platforms.quota import next_allowed, quotas_for
 
+# The count after a post is skipped while the count before it left room for at least this
+# many more posts. That count only pauses the account early, so that its next drafts wait
+# unclaimed; what keeps a quota is the count before every post, which is never skipped.
+NEAR_QUOTA = 32
+
 QuotasFor = Callable[[str, str], tuple[Quota, ...]]
 """The quotas of an account, from its name and platform."""
 
@@ -44,6 +49,9 @@ class Sent:
 
     requests: int = 0
     creates: int = 0
+    # Posts the account's fullest quota had room for after the one being created, as its
+    # count before the request said (None: not counted, or no quota).
+    room: int | None = None
 
 
 def platform_quotas(account: str, platform: str) -> tuple[Quota, ...]:
@@ -87,9 +95,22 @@ class LedgerGate:
 
     def before(self, account: str, platform: str, kind: str) -> None:
         now = self.clock.now()
-        pause = self.ledger.account_pause(account, now=now)
-        if pause is None and kind == CREATE:
-            pause = self._quota_pause(account, platform, now, extra=())
+        sent = self.sent()
+        sent.room = None
+        if kind == CREATE:
+            # The pause and every quota's count in one read: it comes before every post.
+            quotas = self.quotas(account, platform)
+            pause, counts = self.ledger.account_gate(
+                account, now=now, since=[now - q.per for q in quotas]
+            )
+            if pause is None:
+                pause = self._quota_pause(account, platform, now, extra=(), counts=counts)
+            if pause is None and quotas:
+                sent.room = min(
+                    q.requests // q.cost - n - 1 for q, n in zip(quotas, counts, strict=True)
+                )
+        else:
+            pause = self.ledger.account_pause(account, now=now)
         if pause is not None:
             until = pause.until.isoformat(timespec="seconds")
             raise AccountPaused(
@@ -98,7 +119,6 @@ class LedgerGate:
                 retry_after=max((pause.until - now).total_seconds(), 0.0),
                 platform=platform,
             )
-        sent = self.sent()
         sent.requests += 1
         if kind == CREATE:
             sent.creates += 1
@@ -133,7 +153,8 @@ class LedgerGate:
         spent = limits.spent_until()
         if spent is not None and spent[0] > now:
             self.pause(account, spent[0], reason=f"{spent[1]} has nothing left", source="headers")
-        if kind == CREATE and 200 <= status < 300:
+        room = self.sent().room
+        if kind == CREATE and 200 <= status < 300 and (room is None or room < NEAR_QUOTA):
             # This post counts from now on: if it spent a quota, stop before the next one.
             self._quota_pause(account, platform, now, extra=((now, 0),))
 
@@ -172,9 +193,6 @@ class LedgerGate:
 
     # --- quotas -------------------------------------------------------------------------------
 
-    def _count(self, account: str, now: datetime, window: timedelta) -> int:
-        return int(self.ledger.count_published(account, since=now - window))
-
     def _quota_pause(
         self,
         account: str,
@@ -182,15 +200,23 @@ class LedgerGate:
         now: datetime,
         *,
         extra: tuple[tuple[datetime, int], ...],
+        counts: tuple[int, ...] | None = None,
     ) -> Any:
-        """Pause the account when one of its quotas has no room for another post."""
+        """Pause the account when one of its quotas has no room for another post (``counts``:
+        each quota's count, when the caller read them already)."""
         quotas = self.quotas(account, platform)
+        if not quotas:
+            return None
+        if counts is None:
+            _, counts = self.ledger.account_gate(
+                account, now=now, since=[now - q.per for q in quotas]
+            )
         # Most checks end here: one count per quota, over every part (so never less than
         # what the quota counts), shows room for one more post.
         full = [
             q
-            for q in quotas
-            if (self._count(account, now, q.per) + len(extra) + 1) * q.cost > q.requests
+            for q, n in zip(quotas, counts, strict=True)
+            if (n + len(extra) + 1) * q.cost > q.requests
         ]
         if not full:
             return None

@@ -537,6 +537,10 @@ class Ledger(Protocol):
 
     def account_pauses(self, *, now: datetime) -> builtins.list[AccountPause]: ...
 
+    def account_gate(
+        self, account: str, *, now: datetime, since: Sequence[datetime] = ()
+    ) -> tuple[AccountPause | None, tuple[int, ...]]: ...
+
     def published_parts(
         self, account: str, *, since: datetime
     ) -> builtins.list[tuple[datetime, int]]: ...

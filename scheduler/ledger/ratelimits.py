@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import builtins
 import json
+from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, Select, String, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from scheduler.clock import ensure_utc
@@ -109,6 +111,21 @@ class RateLimitOps(LedgerCore):
             ).scalar()
         return int(found or 0)
 
+    def account_gate(
+        self, account: str, *, now: datetime, since: Sequence[datetime] = ()
+    ) -> tuple[AccountPause | None, tuple[int, ...]]:
+        """The pause in force for ``account`` at ``now`` and how many parts it published after
+        each instant of ``since`` (as ``count_published``): one statement, so one round trip
+        for what the gate reads before every post."""
+        params: dict[str, Any] = {"k_account": account}
+        params.update({f"k_since{i}": ensure_utc(at) for i, at in enumerate(since)})
+        with self._read() as conn:
+            row = conn.execute(_gate_statement(len(since)), params).one()
+        counts = tuple(int(row._mapping[f"n{i}"] or 0) for i in range(len(since)))
+        if row.until is None or row.until <= ensure_utc(now):
+            return None, counts
+        return _pause(row), counts
+
     @staticmethod
     def _pause_in(conn: Connection, account: str) -> AccountPause | None:
         row = conn.execute(_PAUSE_OF, {"k_account": account}).first()
@@ -127,6 +144,29 @@ _COUNT_PUBLISHED = (
         t.events.c.at > bindparam("k_since"),
     )
 )
+
+
+@lru_cache(maxsize=8)
+def _gate_statement(windows: int) -> Select[Any]:
+    """The account's pause row (all NULL when there is none) beside one count per window
+    (parameters ``k_account``, ``k_since0``...)."""
+    p, e = t.account_pauses, t.events
+    one = select(bindparam("k_account", type_=String).label("account")).subquery("one")
+    counts = [
+        select(func.count())
+        .select_from(e)
+        .where(
+            e.c.account == one.c.account,
+            e.c.action == "record_part",
+            e.c.at > bindparam(f"k_since{i}", type_=e.c.at.type),
+        )
+        .scalar_subquery()
+        .label(f"n{i}")
+        for i in range(windows)
+    ]
+    return select(
+        one.c.account, p.c.until, p.c.reason, p.c.source, p.c.updated_at, *counts
+    ).select_from(one.outerjoin(p, p.c.account == one.c.account))
 
 
 def _pause(row: Any) -> AccountPause:

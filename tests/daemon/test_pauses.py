@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from scheduler.accounts import AccountSpec
 from scheduler.approval import Policy, approve
@@ -19,7 +20,7 @@ from scheduler.campaign import load_campaign
 from scheduler.clock import FixedClock
 from scheduler.credentials import CredentialStore, env_name
 from scheduler.daemon.base import DaemonOptions
-from scheduler.daemon.gate import LedgerGate, platform_quotas
+from scheduler.daemon.gate import NEAR_QUOTA, LedgerGate, platform_quotas
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.retry import RetryPolicy
 from scheduler.daemon.runner import Daemon
@@ -351,6 +352,35 @@ def test_a_quota_spreads_a_burst_instead_of_refusing_it(stage: Stage) -> None:
     stage.clock.set(DUE + 60 * M)
     assert daemon.fire(stage.key("third")) == "published"
     assert stage.attempts("third") == 1
+
+
+def _counts(ledger: Any) -> list[str]:
+    """The quota counts ``ledger`` sends to its database from now on."""
+    seen: list[str] = []
+
+    def look(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "count(" in statement.lower() and "events" in statement:
+            seen.append(statement)
+
+    event.listen(ledger.engine, "before_cursor_execute", look)
+    return seen
+
+
+def test_a_post_is_counted_again_after_it_only_near_its_quota(stage: Stage) -> None:
+    # Counted before every post, whatever the room; after it only when little is left.
+    stage.quotas = lambda account, platform: (
+        Quota(NEAR_QUOTA + 1, timedelta(hours=1), "account"),
+    )
+    daemon = stage.daemon()
+    stage.approve_all()
+    counts = _counts(stage.ledgers[-1])
+    stage.clock.set(DUE)
+    assert daemon.fire(stage.key("first")) == "published"
+    assert len(counts) == 1  # room for NEAR_QUOTA more after it: far from the quota
+    stage.clock.set(DUE + M)
+    assert daemon.fire(stage.key("second")) == "published"
+    assert len(counts) == 3  # room for fewer after it: counted before and after
+    assert _pause(stage) is None
 
 
 def test_a_spent_window_stops_a_thread_between_parts_without_sending_the_next(

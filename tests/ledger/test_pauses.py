@@ -145,3 +145,20 @@ def test_published_parts_are_counted_per_account_across_campaigns(ledger: SqlLed
     assert ledger.count_published("masto", since=DUE + M) == 1
     assert ledger.count_published("sky", since=DUE + M) == 0
     assert ledger.count_published("nobody", since=DUE) == 0
+
+
+def test_the_gate_reads_the_pause_and_the_counts_at_once(ledger: SqlLedger) -> None:
+    _approved(ledger, make_draft("t", due=DUE, parts=2))
+    claim = ledger.claim(make_draft("t").key, owner="a", now=DUE, lease=60)
+    assert claim is not None
+    for i in range(2):
+        claim = ledger.record_part(claim, PartResult(i, f"t-{i}", "u"), now=DUE + (i + 1) * M)
+    assert ledger.account_gate("masto", now=DUE) == (None, ())
+    assert ledger.account_gate("masto", now=DUE, since=[DUE, DUE + M, DUE + 9 * M]) == (
+        None,
+        (2, 1, 0),
+    )
+    pause = _pause(ledger, DUE + 15 * M)
+    assert ledger.account_gate("masto", now=DUE + 14 * M, since=[DUE]) == (pause, (2,))
+    assert ledger.account_gate("masto", now=DUE + 15 * M, since=[DUE]) == (None, (2,))
+    assert ledger.account_gate("sky", now=DUE, since=[DUE]) == (None, (0,))
