@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, and_, delete, exists, select
+from sqlalchemy import Connection, and_, bindparam, delete, exists, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from scheduler.draft import Draft, DraftKey
 from scheduler.ledger import tables as t
 from scheduler.ledger.base import Wait
-from scheduler.ledger.core import LedgerCore, key_where, parts_from_json
+from scheduler.ledger.core import LedgerCore, key_binds, key_where, parts_from_json
 from scheduler.ledger.states import State
 
 
@@ -90,15 +90,18 @@ class AfterOps(LedgerCore):
 
     def dependants(self, key: DraftKey) -> list[DraftKey]:
         """The drafts that wait on ``key``."""
-        a = t.draft_after
-        query = (
-            select(a.c.campaign, a.c.post_id, a.c.account)
-            .where(
-                a.c.campaign == key.campaign,
-                a.c.after_post == key.post_id,
-                a.c.after_account == key.account,
-            )
-            .order_by(a.c.post_id, a.c.account)
-        )
         with self._read() as conn:
-            return [DraftKey(r.campaign, r.post_id, r.account) for r in conn.execute(query)]
+            rows = conn.execute(_DEPENDANTS, key_binds(key))
+            return [DraftKey(r.campaign, r.post_id, r.account) for r in rows]
+
+
+# Read after every post (see core.key_params): built once.
+_DEPENDANTS = (
+    select(t.draft_after.c.campaign, t.draft_after.c.post_id, t.draft_after.c.account)
+    .where(
+        t.draft_after.c.campaign == bindparam("k_campaign"),
+        t.draft_after.c.after_post == bindparam("k_post_id"),
+        t.draft_after.c.after_account == bindparam("k_account"),
+    )
+    .order_by(t.draft_after.c.post_id, t.draft_after.c.account)
+)

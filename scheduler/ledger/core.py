@@ -223,6 +223,14 @@ class LedgerCore:
         self.clock = clock
         try:
             self.engine = _make_engine(self.url)
+            # Reads on PostgreSQL run outside a transaction: at READ COMMITTED each statement
+            # sees its own snapshot inside one too, so BEGIN and COMMIT (a round trip each)
+            # would buy nothing. SQLite's reads keep theirs (BEGIN, a WAL snapshot).
+            self._reads = (
+                self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                if self.engine.dialect.name == "postgresql"
+                else self.engine
+            )
             migrate(self.engine, now=clock.now())
         except SQLAlchemyError as exc:
             raise self._unavailable(exc) from exc
@@ -257,7 +265,7 @@ class LedgerCore:
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         try:
-            with self.engine.connect() as conn:
+            with self._reads.connect() as conn:
                 conn.execution_options(ledger_read=True)
                 with conn.begin():
                     yield conn

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from scheduler.clock import ensure_utc
@@ -33,6 +33,20 @@ from scheduler.ledger.states import State, check
 from scheduler.redact import redact
 
 CHOICES = ("missed", "shift")
+
+
+# Read before every post (see core.key_params): built once.
+_PAUSE_OVER = (
+    select(t.campaign_pauses)
+    .where(
+        or_(
+            t.campaign_pauses.c.scope == bindparam("k_campaign"),
+            t.campaign_pauses.c.scope == ALL_CAMPAIGNS,
+        )
+    )
+    .order_by(t.campaign_pauses.c.since)
+    .limit(1)
+)
 
 
 def _pause_of(row: Any) -> Pause:
@@ -84,14 +98,8 @@ class PauseOps(SettleOps):
 
     def paused(self, campaign: str) -> Pause | None:
         """The pause in force over ``campaign`` (the earliest, if it is paused twice over)."""
-        p = t.campaign_pauses
         with self._read() as conn:
-            row = conn.execute(
-                select(p)
-                .where(p.c.scope.in_([campaign, ALL_CAMPAIGNS]))
-                .order_by(p.c.since)
-                .limit(1)
-            ).first()
+            row = conn.execute(_PAUSE_OVER, {"k_campaign": campaign}).first()
         return None if row is None else _pause_of(row)
 
     def pause_history(self, scope: str | None = None) -> builtins.list[CampaignEvent]:
