@@ -143,6 +143,33 @@ def _end_statement(extra: tuple[str, ...]) -> Update:
     )
 
 
+def _attempt_row(claim: Claim) -> dict[str, Any]:
+    """The attempt row a claim begins (inserted with the rest of its batch)."""
+    key = claim.key
+    return {
+        "campaign": key.campaign,
+        "post_id": key.post_id,
+        "account": key.account,
+        "number": claim.attempt,
+        "owner": claim.owner,
+        "content_hash": claim.content_hash,
+        "started_at": claim.claimed_at,
+    }
+
+
+def _claim_event(claim: Claim) -> dict[str, Any]:
+    return LedgerCore._event(
+        claim.key,
+        at=claim.claimed_at,
+        action="claim",
+        from_state=claim.previous_state,
+        to_state=State.PUBLISHING,
+        actor=claim.owner,
+        content_hash=claim.content_hash,
+        detail={"attempt": claim.attempt, "lease_until": claim.lease_until.isoformat()},
+    )
+
+
 class ClaimOps(LedgerCore):
     # --- claiming ---------------------------------------------------------------------------
 
@@ -214,6 +241,8 @@ class ClaimOps(LedgerCore):
             completion > timedelta(0), key is not None, campaigns is not None
         )
         claims: list[Claim] = []
+        attempts: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
         with self._write() as conn:
             candidates = conn.execute(statement, params).all()
             for cand in candidates:
@@ -222,6 +251,12 @@ class ClaimOps(LedgerCore):
                 )
                 if claim is not None:
                     claims.append(claim)
+                    attempts.append(_attempt_row(claim))
+                    events.append(_claim_event(claim))
+            # A batch's attempt and event rows go in one statement each.
+            if attempts:
+                conn.execute(_INSERT_ATTEMPT, attempts)
+                self._log(conn, *events)
         return claims
 
     def _claim_row(
@@ -252,31 +287,6 @@ class ClaimOps(LedgerCore):
         takeover = previous is State.PUBLISHING
         if takeover:
             self._end_attempt(conn, key, row.attempts - 1, now, "lease_expired")
-        conn.execute(
-            _INSERT_ATTEMPT,
-            {
-                "campaign": key.campaign,
-                "post_id": key.post_id,
-                "account": key.account,
-                "number": row.attempts,
-                "owner": owner,
-                "content_hash": row.content_hash,
-                "started_at": now,
-            },
-        )
-        self._log(
-            conn,
-            self._event(
-                key,
-                at=now,
-                action="claim",
-                from_state=previous,
-                to_state=State.PUBLISHING,
-                actor=owner,
-                content_hash=row.content_hash,
-                detail={"attempt": row.attempts, "lease_until": (now + lease).isoformat()},
-            ),
-        )
         return Claim(
             key=key,
             owner=owner,
