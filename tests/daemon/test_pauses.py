@@ -368,9 +368,7 @@ def _counts(ledger: Any) -> list[str]:
 
 def test_a_post_is_counted_again_after_it_only_near_its_quota(stage: Stage) -> None:
     # Counted before every post, whatever the room; after it only when little is left.
-    stage.quotas = lambda account, platform: (
-        Quota(NEAR_QUOTA + 1, timedelta(hours=1), "account"),
-    )
+    stage.quotas = lambda account, platform: (Quota(NEAR_QUOTA + 1, timedelta(hours=1), "account"),)
     daemon = stage.daemon()
     stage.approve_all()
     counts = _counts(stage.ledgers[-1])
