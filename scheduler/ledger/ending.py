@@ -186,15 +186,8 @@ class EndOps(ClaimOps):
         """``finish`` for several claims in one transaction, so one commit (on SQLite, one
         fsync) makes them all durable. Each is written under a savepoint: one that fails
         leaves the others as they are. Returns, in order, what ``finish`` would have raised
-        for each (None: finished). When the transaction of several fails as a whole, that
-        raises, and nothing of any of them was written."""
-        if len(finishes) == 1:  # no savepoint needed: its transaction is its own
-            claim, now, part = finishes[0]
-            try:
-                self.finish(claim, now=now, part=part)
-            except LedgerError as exc:
-                return [exc]
-            return [None]
+        for each (None: finished). A failure of the transaction itself raises, and then
+        nothing of any of them was written."""
         results: list[LedgerError | None] = []
         with self._write() as conn:
             for claim, now, part in finishes:
