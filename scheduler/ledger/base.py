@@ -475,13 +475,6 @@ class Ledger(Protocol):
         even when the lease is lost or parts are missing, which then raise as ever)."""
         ...
 
-    def finish_many(
-        self, finishes: Sequence[tuple[Claim, datetime, PartResult | None]]
-    ) -> builtins.list[LedgerError | None]:
-        """``finish`` for each (claim, now, last part) in one transaction; what each would
-        have raised, in order (None: finished)."""
-        ...
-
     def retry_later(
         self, claim: Claim, *, next_attempt: datetime, error: BaseException | str, now: datetime
     ) -> None: ...
