@@ -40,7 +40,11 @@ INSTAGRAM = register(
         counter=lambda text, url_length: len(text),
         unit="characters",
         max_chars=2200,
-        max_hashtags=30,
+        # Instagram took its limit from 30 hashtags a post to 5 in December 2025 (announced
+        # by its head and its @Creators account); Meta's API reference still reads 30 in the
+        # copies we found. The smaller is what we check: a caption with more would either be
+        # refused or lose its tags.
+        max_hashtags=5,
         max_mentions=20,
         needs_media=True,
         media_by_url=True,  # Meta fetches each image from the operator's public media host
