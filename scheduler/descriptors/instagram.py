@@ -88,7 +88,12 @@ INSTAGRAM = register(
         # graph.instagram.com for a 60-day one (ig_exchange_token).
         connect=Connect(
             kind="oauth",
-            scopes=("instagram_business_basic", "instagram_business_content_publish"),
+            # Publishing, and the first comment (a comment needs its own permission).
+            scopes=(
+                "instagram_business_basic",
+                "instagram_business_content_publish",
+                "instagram_business_manage_comments",
+            ),
             authorize_base="https://www.instagram.com",
             authorize_path="/oauth/authorize",
             token_base="https://api.instagram.com",

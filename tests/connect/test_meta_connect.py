@@ -60,7 +60,8 @@ CASES = [
         "instagram",
         lambda: FakeInstagram(FixedClock(), token="none-yet"),
         lambda base: {"user_id": "17841400008460056", "api": base},
-        "instagram_business_basic instagram_business_content_publish",
+        "instagram_business_basic instagram_business_content_publish "
+        "instagram_business_manage_comments",
         "/oauth/authorize",
         "POST",
         "access_token",
