@@ -181,7 +181,11 @@ class InstagramPublisher:
         if on_part is not None:
             on_part(result)
         if request.first_comment:
-            self.comment(result.remote_id, request.first_comment)
+            failure = self.comment(result.remote_id, request.first_comment)
+            if failure is not None:
+                return PublishResult(
+                    (result,), notes=(f"its first comment was not posted: {failure}",)
+                )
         return PublishResult((result,))
 
     def _earlier_container(self, request: PublishRequest) -> str | PartResult | None:
@@ -308,11 +312,11 @@ class InstagramPublisher:
             )
         return PartResult(index=0, remote_id=str(media_id), url=self.permalink(str(media_id)))
 
-    def comment(self, media_id: str, message: str) -> bool:
-        """Post the first comment under the post; whether it was posted. At most once: the
-        post is already recorded, and a comment whose answer is lost is not tried again (a
-        second copy under a campaign's post is worse than none), so a failure is logged and
-        the post stands."""
+    def comment(self, media_id: str, message: str) -> str | None:
+        """Post the first comment under the post; None when it was posted, else why not. At
+        most once: the post is already recorded, and a comment whose answer is lost is not
+        tried again (a second copy under a campaign's post is worse than none), so the post
+        stands and a person is told."""
         what = "posting the first comment"
         try:
             response = self.http.request(
@@ -320,12 +324,12 @@ class InstagramPublisher:
             )
         except PublishError as exc:
             log.warning("%s: %s: %s", self.account, what, exc.message)
-            return False
+            return exc.message
         if response.status_code != 200:
             error = self._failure(response, what)
             log.warning("%s: %s: %s", self.account, what, error.message)
-            return False
-        return True
+            return error.message + (f" ({error.hint})" if error.hint else "")
+        return None
 
     def permalink(self, media_id: str) -> str:
         """The post's address; the profile's when Instagram cannot say yet (the post exists,
