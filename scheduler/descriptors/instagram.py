@@ -8,6 +8,7 @@ API version (the account's ``version``, else ``API_VERSION``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from scheduler.descriptors.base import (
@@ -19,6 +20,7 @@ from scheduler.descriptors.base import (
     RateLimits,
     register,
 )
+from scheduler.descriptors.facebook import FACEBOOK_LOGIN
 from scheduler.text.base import MediaLimits
 
 # The Graph API version in every path. Meta keeps a version for about two years; an account
@@ -29,6 +31,22 @@ INSTAGRAM_LOGIN_HOST = "https://graph.instagram.com"
 # How many posts the Content Publishing API publishes for one account in a rolling 24 hours
 # (``content_publishing_limit`` reports the same figure); a carousel is one post.
 POSTS_PER_DAY = 50
+
+# Facebook Login's host serves the same calls to an Instagram account linked to a Page.
+FACEBOOK_LOGIN_HOST = "https://graph.facebook.com"
+# There the person signs in with Facebook Login, as for a Page, and grants Instagram's
+# Facebook Login permissions: publishing (with the Page's engagement), the first comment,
+# and the list of Pages the linked account is found through.
+INSTAGRAM_ON_FACEBOOK_LOGIN = replace(
+    FACEBOOK_LOGIN,
+    scopes=(
+        "instagram_basic",
+        "instagram_content_publish",
+        "instagram_manage_comments",
+        "pages_read_engagement",
+        "pages_show_list",
+    ),
+)
 
 INSTAGRAM = register(
     Descriptor(
@@ -108,11 +126,7 @@ INSTAGRAM = register(
                 "OAuth redirect URIs; if Meta refuses an http://127.0.0.1 address there, "
                 "store the token by hand instead"
             ),
-            not_at=(
-                "https://graph.facebook.com",
-                "connecting signs in with Instagram Login (leave out `api:`); an account on "
-                "Facebook Login keeps a token stored by hand",
-            ),
+            elsewhere=((FACEBOOK_LOGIN_HOST, INSTAGRAM_ON_FACEBOOK_LOGIN),),
         ),
         colour="#c13584",  # 5.1:1 against white
     )

@@ -23,7 +23,7 @@ from typing import Any
 import requests
 
 from scheduler.descriptors import endpoint_of
-from scheduler.descriptors.instagram import API_VERSION, INSTAGRAM
+from scheduler.descriptors.instagram import API_VERSION, FACEBOOK_LOGIN_HOST, INSTAGRAM
 from scheduler.errors import ConfigError
 from scheduler.platforms import graph, renewal
 from scheduler.platforms.base import (
@@ -54,8 +54,6 @@ __all__ = ["InstagramPublisher", "RenewableInstagramPublisher", "create", "sandb
 log = logging.getLogger("scheduler.platforms.instagram")
 URL_LOGGERS = ("scheduler.platforms.http", "urllib3", "urllib3.connectionpool")
 
-# Facebook Login's host: its tokens are not refreshed by Instagram's endpoint.
-FACEBOOK_LOGIN_HOST = "https://graph.facebook.com"
 # Meta asks to poll a container about once a minute for at most five minutes; images are
 # usually ready within seconds, so the first looks come sooner.
 POLL_FIRST = 2.0
@@ -454,7 +452,7 @@ class RenewableInstagramPublisher(InstagramPublisher):
         token = renewal.Token(Secret(value), expires, now, renewed=True)
         renewal.save(self.state_dir, self.account, token)
         self.token = token
-        self.http.session.headers["Authorization"] = f"Bearer {value}"
+        self.http.use_bearer(value)
         return expires
 
 
