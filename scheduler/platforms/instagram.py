@@ -130,14 +130,12 @@ class InstagramPublisher:
         self.credentials = context.credentials
         self.state_dir = context.state_dir
         self.token = renewal.current(context.credentials, context.state_dir, spec.name)
-        register(self.token.value.reveal())
-        self.http = HttpClient(
+        self.http = HttpClient.for_account(
+            context,
+            spec.name,
             platform=self.platform,
             base_url=f"{self.host}/{version}",
-            timeout=context.timeout,
-            headers={"Authorization": f"Bearer {self.token.value.reveal()}"},
-            account=spec.name,
-            gate=context.gate,
+            bearer=self.token.value.reveal(),
         )
 
     def __repr__(self) -> str:
@@ -153,9 +151,8 @@ class InstagramPublisher:
         """Use the newest token: the daemon may have renewed it since this was built."""
         token = renewal.current(self.credentials, self.state_dir, self.account)
         if token.value.reveal() != self.token.value.reveal():
-            register(token.value.reveal())
             self.token = token
-            self.http.session.headers["Authorization"] = f"Bearer {token.value.reveal()}"
+            self.http.use_bearer(token.value.reveal())
 
     # --- publishing -----------------------------------------------------------------------
 

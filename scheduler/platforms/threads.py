@@ -96,12 +96,8 @@ class ThreadsPublisher:
         renewal.adopt(context.state_dir, spec.name, OLD_TOKEN_FILE)
         self._token = renewal.current(context.credentials, context.state_dir, spec.name)
         self.host = endpoint_of(spec) or ""
-        self.http = HttpClient(
-            platform=self.platform,
-            base_url=self.host,
-            timeout=context.timeout,
-            account=spec.name,
-            gate=context.gate,
+        self.http = HttpClient.for_account(
+            context, spec.name, platform=self.platform, base_url=self.host
         )
         self._use(self._token)
 
@@ -113,9 +109,8 @@ class ThreadsPublisher:
         return self._token.expires_at
 
     def _use(self, token: renewal.Token) -> None:
-        register(token.value.reveal())
         self._token = token
-        self.http.session.headers["Authorization"] = f"Bearer {token.value.reveal()}"
+        self.http.use_bearer(token.value.reveal())
 
     def close(self) -> None:
         self.http.close()
