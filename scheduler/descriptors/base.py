@@ -156,9 +156,16 @@ class Connect:
     long_lived: LongLived | None = None
     # Said before the browser opens: what the app's settings must allow (a redirect rule).
     note: str = ""
-    # An endpoint this way does not sign in at, and what to do instead (an Instagram
-    # account on Facebook Login's host signs in through Facebook, not Instagram).
-    not_at: tuple[str, str] | None = None
+    # (endpoint, way): an account whose endpoint is this one connects that way instead (an
+    # Instagram account on Facebook Login's host signs in through Facebook, not Instagram).
+    elsewhere: tuple[tuple[str, Connect], ...] = ()
+
+    def at(self, endpoint: str) -> tuple[Connect, str | None]:
+        """The way an account on ``endpoint`` connects, and the endpoint that chose it."""
+        for known, way in self.elsewhere:
+            if endpoint.rstrip("/") == known:
+                return way, known
+        return self, None
 
     def scopes_of(self, settings: Mapping[str, str]) -> tuple[str, ...]:
         return self.scopes if self.scopes_for is None else self.scopes_for(settings)

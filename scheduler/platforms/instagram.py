@@ -23,7 +23,7 @@ from typing import Any
 import requests
 
 from scheduler.descriptors import endpoint_of
-from scheduler.descriptors.instagram import API_VERSION, INSTAGRAM
+from scheduler.descriptors.instagram import API_VERSION, FACEBOOK_LOGIN_HOST, INSTAGRAM
 from scheduler.errors import ConfigError
 from scheduler.platforms import graph, renewal
 from scheduler.platforms.base import (
@@ -54,8 +54,6 @@ __all__ = ["InstagramPublisher", "RenewableInstagramPublisher", "create", "sandb
 log = logging.getLogger("scheduler.platforms.instagram")
 URL_LOGGERS = ("scheduler.platforms.http", "urllib3", "urllib3.connectionpool")
 
-# Facebook Login's host: its tokens are not refreshed by Instagram's endpoint.
-FACEBOOK_LOGIN_HOST = "https://graph.facebook.com"
 # Meta asks to poll a container about once a minute for at most five minutes (the account's
 # ``container_wait``, INSTAGRAM.polls_for); images are usually ready within seconds, so the
 # first looks come sooner.
@@ -182,7 +180,11 @@ class InstagramPublisher:
         if on_part is not None:
             on_part(result)
         if request.first_comment:
-            self.comment(result.remote_id, request.first_comment)
+            failure = self.comment(result.remote_id, request.first_comment)
+            if failure is not None:
+                return PublishResult(
+                    (result,), notes=(f"its first comment was not posted: {failure}",)
+                )
         return PublishResult((result,))
 
     def _earlier_container(self, request: PublishRequest) -> str | PartResult | None:
@@ -309,11 +311,11 @@ class InstagramPublisher:
             )
         return PartResult(index=0, remote_id=str(media_id), url=self.permalink(str(media_id)))
 
-    def comment(self, media_id: str, message: str) -> bool:
-        """Post the first comment under the post; whether it was posted. At most once: the
-        post is already recorded, and a comment whose answer is lost is not tried again (a
-        second copy under a campaign's post is worse than none), so a failure is logged and
-        the post stands."""
+    def comment(self, media_id: str, message: str) -> str | None:
+        """Post the first comment under the post; None when it was posted, else why not. At
+        most once: the post is already recorded, and a comment whose answer is lost is not
+        tried again (a second copy under a campaign's post is worse than none), so the post
+        stands and a person is told."""
         what = "posting the first comment"
         try:
             response = self.http.request(
@@ -321,12 +323,12 @@ class InstagramPublisher:
             )
         except PublishError as exc:
             log.warning("%s: %s: %s", self.account, what, exc.message)
-            return False
+            return exc.message
         if response.status_code != 200:
             error = self._failure(response, what)
             log.warning("%s: %s: %s", self.account, what, error.message)
-            return False
-        return True
+            return error.message + (f" ({error.hint})" if error.hint else "")
+        return None
 
     def permalink(self, media_id: str) -> str:
         """The post's address; the profile's when Instagram cannot say yet (the post exists,
@@ -451,7 +453,7 @@ class RenewableInstagramPublisher(InstagramPublisher):
         token = renewal.Token(Secret(value), expires, now, renewed=True)
         renewal.save(self.state_dir, self.account, token)
         self.token = token
-        self.http.session.headers["Authorization"] = f"Bearer {value}"
+        self.http.use_bearer(value)
         return expires
 
 

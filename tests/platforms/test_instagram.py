@@ -244,8 +244,21 @@ def test_the_sandbox_writes_the_container_the_publisher_sends(h: InstagramHarnes
 
 def test_the_first_comment_follows_the_post(h: InstagramHarness) -> None:
     request = replace(h.request("A walk"), first_comment="#RunTalkRun #WalkTogether")
-    h.publisher().publish(request)
+    result = h.publisher().publish(request)
     assert h.fake.media[0].comments == ["#RunTalkRun #WalkTogether"]
+    assert result.notes == ()
+
+
+def test_a_refused_first_comment_is_a_note_for_a_person(h: InstagramHarness) -> None:
+    # A token without the comments permission: Graph's permission error.
+    body = {"error": {"message": "(#10) Application does not have permission for this action",
+                      "type": "OAuthException", "code": 10}}  # fmt: skip
+    h.fake.inject("POST", COMMENTS, Fault.status(403, body))
+    request = replace(h.request("A walk"), first_comment="Samaritans: call 116 123")
+    result = h.publisher().publish(request)
+    assert [p.remote_id for p in result.parts] == [h.fake.media[0].id]
+    (note,) = result.notes
+    assert note.startswith("its first comment was not posted") and "permission" in note
 
 
 def test_a_failed_first_comment_leaves_the_post_recorded(h: InstagramHarness) -> None:
