@@ -3,8 +3,8 @@
 A worker renews its lease before each step that talks to a platform, once half of it is
 gone (``Worker._keep``), so a step may begin with only half the lease left. A step is one
 request (up to the HTTP timeout to connect and as long again to read) and, where the
-platform builds something first, the polling that waits for it (an Instagram or Threads
-container, an X GIF: ``Descriptor.polls_for``). A step that outlives the lease lets another
+platform builds something first, the polling that waits for it (a container, a processed
+upload: ``Descriptor.polls_for``). A step that outlives the lease lets another
 daemon take the draft over while the request is still out: the new holder looks for the
 post before posting, but a request that lands after that look is a second copy where the
 platform has no idempotency key. The daemon says so once, at start.
