@@ -392,6 +392,7 @@ class Worker(LooksFirst, WaitsForPeople):
             policy=self.options.retry,
             rand=self.rand(),
             finish_by=self._finish_by(draft) if claim.parts_done else None,
+            counted=self._counted(claim),
         )
         if decision.pause_account_until is not None:
             self.gate.pause(

@@ -21,6 +21,7 @@ from scheduler.descriptors.base import (
     register,
 )
 from scheduler.descriptors.facebook import FACEBOOK_LOGIN
+from scheduler.descriptors.setting import Setting
 from scheduler.text.base import MediaLimits
 
 # The Graph API version in every path. Meta keeps a version for about two years; an account
@@ -31,6 +32,10 @@ INSTAGRAM_LOGIN_HOST = "https://graph.instagram.com"
 # How many posts the Content Publishing API publishes for one account in a rolling 24 hours
 # (``content_publishing_limit`` reports the same figure); a carousel is one post.
 POSTS_PER_DAY = 50
+# How long the publisher asks about a container before the attempt gives up (the next one
+# asks the same container): Meta asks to poll about once a minute for at most five minutes.
+# An account's ``container_wait`` setting changes it.
+CONTAINER_WAIT = 300
 
 # Facebook Login's host serves the same calls to an Instagram account linked to a Page.
 FACEBOOK_LOGIN_HOST = "https://graph.facebook.com"
@@ -80,7 +85,8 @@ INSTAGRAM = register(
         # No content warning field: render puts "CW: ..." as the caption's first line, and
         # the care lint expects one on hard topics, as readers there do.
         cw_expected=True,
-        settings=("user_id", "username", "api", "version"),
+        settings=("user_id", "username", "api", "version", "container_wait"),
+        setting_rules=(Setting("container_wait", number=(10, 3600)),),
         required=(("user_id", "e.g. user_id: '17841400008460056'"),),
         endpoint_setting="api",
         default_endpoint=INSTAGRAM_LOGIN_HOST,
@@ -129,5 +135,7 @@ INSTAGRAM = register(
             elsewhere=((FACEBOOK_LOGIN_HOST, INSTAGRAM_ON_FACEBOOK_LOGIN),),
         ),
         colour="#c13584",  # 5.1:1 against white
+        poll_for=CONTAINER_WAIT,
+        poll_setting="container_wait",
     )
 )

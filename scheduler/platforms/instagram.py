@@ -54,11 +54,11 @@ __all__ = ["InstagramPublisher", "RenewableInstagramPublisher", "create", "sandb
 log = logging.getLogger("scheduler.platforms.instagram")
 URL_LOGGERS = ("scheduler.platforms.http", "urllib3", "urllib3.connectionpool")
 
-# Meta asks to poll a container about once a minute for at most five minutes; images are
-# usually ready within seconds, so the first looks come sooner.
+# Meta asks to poll a container about once a minute for at most five minutes (the account's
+# ``container_wait``, INSTAGRAM.polls_for); images are usually ready within seconds, so the
+# first looks come sooner.
 POLL_FIRST = 2.0
 POLL_MAX = 60.0
-POLL_FOR = 300.0
 # What a container's ``status_code`` says.
 IN_PROGRESS, FINISHED, PUBLISHED = "IN_PROGRESS", "FINISHED", "PUBLISHED"
 EXPIRED, ERROR = "EXPIRED", "ERROR"
@@ -121,6 +121,7 @@ class InstagramPublisher:
             )
         self.host = endpoint_of(spec) or ""
         self.username = spec.settings.get("username") or ""
+        self.poll_for = INSTAGRAM.polls_for(spec.settings)
         self.clock = context.clock
         self.lookup_seconds = context.lookup_seconds
         self.public_media = context.public_media
@@ -260,7 +261,7 @@ class InstagramPublisher:
 
     def _wait_until_finished(self, container: str) -> None:
         """Poll the container on the injected clock until Instagram has fetched its images."""
-        deadline = self.clock.monotonic() + POLL_FOR
+        deadline = self.clock.monotonic() + self.poll_for
         delay = POLL_FIRST
         while True:
             status = self.status(container)
@@ -279,7 +280,7 @@ class InstagramPublisher:
             if self.clock.monotonic() + delay > deadline:
                 raise Transient(
                     f"{self.platform}: container {container} still {status or 'unknown'} after "
-                    f"{POLL_FOR:g} s",
+                    f"{self.poll_for:g} s",
                     platform=self.platform,
                     part_index=0,
                     hint="Instagram is slow to fetch the image; the next attempt asks again",

@@ -66,7 +66,7 @@ __all__ = ["ThreadsPublisher", "create", "sandbox_body"]
 
 # How long a container may take to be built before the attempt gives up (Meta suggests
 # asking once a minute for no more than five); the next attempt asks the same container.
-CONTAINER_WAIT_SECONDS = 300.0
+CONTAINER_WAIT_SECONDS = THREADS.poll_for
 FIRST_POLL_SECONDS = 1.0
 MAX_POLL_SECONDS = 30.0
 REPLY_CONTROLS = frozenset(platform for _, platform in THREADS.reply_values)

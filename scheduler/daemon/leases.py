@@ -1,0 +1,76 @@
+"""Whether the claim lease outlasts the longest step of publishing.
+
+A worker renews its lease before each step that talks to a platform, once half of it is
+gone (``Worker._keep``), so a step may begin with only half the lease left. A step is one
+request (up to the HTTP timeout to connect and as long again to read) and, where the
+platform builds something first, the polling that waits for it (a container, a processed
+upload: ``Descriptor.polls_for``). A step that outlives the lease lets another
+daemon take the draft over while the request is still out: the new holder looks for the
+post before posting, but a request that lands after that look is a second copy where the
+platform has no idempotency key. The daemon says so once, at start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from scheduler import descriptors
+from scheduler.accounts import AccountSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The longest step of one account: its request and its polling, in seconds."""
+
+    account: str
+    platform: str
+    request: float
+    polling: float
+    setting: str | None = None  # the account setting that changes the polling
+
+    @property
+    def seconds(self) -> float:
+        return self.request + self.polling
+
+
+def longest_step(spec: AccountSpec, http_timeout: float) -> Step:
+    known = descriptors.find(spec.platform)
+    if known is not None and known.stands_in:  # the sandbox writes files: nothing to time out
+        return Step(spec.name, spec.platform, 0.0, 0.0)
+    if known is None:
+        return Step(spec.name, spec.platform, 2 * http_timeout, 0.0)
+    polling = known.polls_for(spec.settings)
+    return Step(spec.name, spec.platform, 2 * http_timeout, polling, known.poll_setting)
+
+
+def too_long(lease: float, http_timeout: float, accounts: Iterable[AccountSpec]) -> list[Step]:
+    """The accounts whose longest step is longer than the half lease a step may begin
+    with, longest first."""
+    steps = [longest_step(spec, http_timeout) for spec in accounts]
+    over = [step for step in steps if step.seconds > lease / 2]
+    return sorted(over, key=lambda step: (-step.seconds, step.account))
+
+
+def warning(lease: float, http_timeout: float, over: list[Step]) -> dict[str, object]:
+    """The fields of the one ``lease_too_short`` event for ``over`` (see ``too_long``)."""
+    worst = over[0]
+    polling = f" and {worst.polling:g} s of polling" if worst.polling else ""
+    return {
+        "lease": lease,
+        "account": worst.account,
+        "platform": worst.platform,
+        "step": worst.seconds,
+        "accounts": len(over),
+        "message": (
+            f"the claim lease ({lease:g} s) is renewed when half is left, and one step for "
+            f"account {worst.account} ({worst.platform}) can take {worst.seconds:g} s "
+            f"(HTTP timeout {http_timeout:g} s to connect and to read{polling}): another "
+            "daemon may take a draft over while its request is out"
+        ),
+        "hint": (
+            f"set SCHEDULER_DAEMON_LEASE to at least {2 * worst.seconds:g}"
+            + (f", or lower the account's {worst.setting}" if worst.setting else "")
+            + (", or SCHEDULER_DAEMON_HTTP_TIMEOUT" if worst.request > lease / 2 else "")
+        ),
+    }
