@@ -1,13 +1,18 @@
-"""Whether the claim lease outlasts the longest step of publishing.
+"""Whether the claim lease outlasts a request that may create a post.
 
-A worker renews its lease before each step that talks to a platform, once half of it is
-gone (``Worker._keep``), so a step may begin with only half the lease left. A step is one
-request (up to the HTTP timeout to connect and as long again to read) and, where the
-platform builds something first, the polling that waits for it (a container, a processed
-upload: ``Descriptor.polls_for``). A step that outlives the lease lets another
-daemon take the draft over while the request is still out: the new holder looks for the
-post before posting, but a request that lands after that look is a second copy where the
-platform has no idempotency key. The daemon says so once, at start.
+A worker renews its lease before each step that talks to a platform once half of it is
+gone (``Worker._keep``), so a request may begin with only half the lease left. A create
+request (up to the HTTP timeout to connect and as long again to read) that outlives the
+lease lets another daemon take the draft over while it is still out: the new holder looks
+for the post before posting, but a request that lands after that look is a second copy
+where the platform has no idempotency key. The daemon says so once, at start.
+
+Polling does not count (a container being built, an upload being processed: the
+descriptors' ``polls_for``): it comes before the renewal made just ahead of the create
+call (``before_create``), and the staged container or upload is in the ledger. A daemon
+that takes a draft over during a long poll finds that container and publishes it; the
+first holder then fails its renewal and stops. Polling longer than the lease only wastes
+the first holder's wait, so it is reported with the step, not warned about on its own.
 """
 
 from __future__ import annotations
@@ -45,17 +50,16 @@ def longest_step(spec: AccountSpec, http_timeout: float) -> Step:
 
 
 def too_long(lease: float, http_timeout: float, accounts: Iterable[AccountSpec]) -> list[Step]:
-    """The accounts whose longest step is longer than the half lease a step may begin
-    with, longest first."""
+    """The accounts whose create request can outlast the half lease it may begin with,
+    longest step first."""
     steps = [longest_step(spec, http_timeout) for spec in accounts]
-    over = [step for step in steps if step.seconds > lease / 2]
+    over = [step for step in steps if step.request > lease / 2]
     return sorted(over, key=lambda step: (-step.seconds, step.account))
 
 
 def warning(lease: float, http_timeout: float, over: list[Step]) -> dict[str, object]:
     """The fields of the one ``lease_too_short`` event for ``over`` (see ``too_long``)."""
     worst = over[0]
-    polling = f" and {worst.polling:g} s of polling" if worst.polling else ""
     return {
         "lease": lease,
         "account": worst.account,
@@ -63,14 +67,13 @@ def warning(lease: float, http_timeout: float, over: list[Step]) -> dict[str, ob
         "step": worst.seconds,
         "accounts": len(over),
         "message": (
-            f"the claim lease ({lease:g} s) is renewed when half is left, and one step for "
-            f"account {worst.account} ({worst.platform}) can take {worst.seconds:g} s "
-            f"(HTTP timeout {http_timeout:g} s to connect and to read{polling}): another "
-            "daemon may take a draft over while its request is out"
+            f"the claim lease ({lease:g} s) is renewed when half is left, and one request "
+            f"for account {worst.account} ({worst.platform}) can take {worst.request:g} s "
+            f"(HTTP timeout {http_timeout:g} s to connect and to read): another daemon may "
+            "take a draft over while its create request is out"
         ),
         "hint": (
-            f"set SCHEDULER_DAEMON_LEASE to at least {2 * worst.seconds:g}"
-            + (f", or lower the account's {worst.setting}" if worst.setting else "")
-            + (", or SCHEDULER_DAEMON_HTTP_TIMEOUT" if worst.request > lease / 2 else "")
+            f"set SCHEDULER_DAEMON_LEASE to at least {2 * worst.request:g}, or lower "
+            "SCHEDULER_DAEMON_HTTP_TIMEOUT"
         ),
     }
