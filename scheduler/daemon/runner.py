@@ -152,7 +152,7 @@ class Daemon(Deadlines, Lifecycle):
         """
         now = self.clock.now()
         try:
-            loaded = self.source.load()
+            loaded = list(self.source.load())  # a copy: it is emptied as it is synced
         except CampaignError as exc:
             self.reporter.event(
                 "reload_failed",
@@ -161,7 +161,12 @@ class Daemon(Deadlines, Lifecycle):
                 first=str(exc.problems[0]) if exc.problems else str(exc),
             )
             return False
-        for campaign in loaded:
+        # Each campaign's drafts are let go once synced, and all of them before the plan
+        # reads the ledger back: the allocator keeps the high-water mark of a reload, so
+        # drafts and records must not be alive at the same time.
+        loaded.reverse()
+        while loaded:
+            campaign = loaded.pop()
             kwargs = {"rule": campaign.rule} if campaign.rule is not None else {}
             report = self.ledger.sync(campaign.campaign_id, campaign.drafts, now=now, **kwargs)
             # The drafts now live in the ledger; keeping them here too would double the memory.
@@ -190,6 +195,8 @@ class Daemon(Deadlines, Lifecycle):
                     key=str(key),
                     reason="the post may already be out; the stored version stays",
                 )
+            del campaign, report
+        _give_back_memory()
         self.replan()
         _give_back_memory()
         return True
