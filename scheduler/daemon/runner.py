@@ -1,8 +1,8 @@
 """The daemon: APScheduler timers derived from the ledger, which stays the single truth.
 
-APScheduler (3.x, BackgroundScheduler, in-memory job store only) holds one timer per draft
-step: publish at the due time or the next attempt, remind about unapproved drafts, close
-their window. Timers are rebuilt from the ledger at start, on every reload (campaign files
+The timers (``timers.py``: run times in a heap, one APScheduler job armed for the earliest)
+hold one timer per draft step: publish at the due time or the next attempt, remind about
+unapproved drafts, close their window. Timers are rebuilt from the ledger at start, on every reload (campaign files
 changed on disk, polled by mtime, or SIGHUP) and periodically; a timer that fires re-reads
 the ledger before doing anything, so a stale timer is harmless. A publish timer, the
 catch-up after downtime and the periodic sweep only wake the dispatcher (``dispatch``), which
