@@ -41,6 +41,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.gate_probe_report import account_name, stored_pause_report
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "mastodon-token-0123456789"
 REVIEWER = "rev@example.org"
@@ -50,16 +52,9 @@ TIMEOUT = 1.0  # the daemons' HTTP timeout; a slow answer comes after it
 CHATTER_EVERY = 2.0  # seconds between statuses the account posts through another app
 FAULTS = (("503", 0.20), ("429", 0.10), ("slow", 0.05), ("dropped", 0.05))
 ACCOUNTS = 5  # each on a fake server of its own; a 429 pauses only its account
-# A request that reached a server this soon after a daemon wrote a pause had passed the gate
-# before the pause was there: in flight, not sent during the pause.
-IN_FLIGHT = 0.1
 
 
 # --- the campaign ---------------------------------------------------------------------------
-
-
-def account_name(i: int) -> str:
-    return f"masto{i}"
 
 
 def campaign_text(instances: list[str], posts: int, start: datetime, spread: int) -> str:
@@ -192,6 +187,7 @@ class Figures:
     requests_during_resets: int
     sent_before_the_pause_was_written: int
     paused_share: float
+    gate: dict[str, Any] = field(default_factory=dict)
 
 
 def _prepare(folder: Path, instances: list[str], ledger_url: str, posts: int, spread: int) -> int:
@@ -249,7 +245,7 @@ def _start(folder: Path, ledger_url: str, env: dict[str, str], owner: str, n: in
         [
             sys.executable,
             "-m",
-            "scheduler",
+            "bench.probed",  # the scheduler, its gate noting times (see bench.probed)
             "run",
             str(folder / "campaign"),
             "--ledger",
@@ -358,56 +354,12 @@ def run_mode(
                 ours = [s for s in fake.statuses if not s.text.startswith("Chatter")]
                 chatter_count += len(fake.statuses) - len(ours)
             statuses += ours
-        resets = _resets(fakes, seconds, folder)
+        resets = stored_pause_report(fakes, seconds, folder)
     records = _states(ledger_url)
     figures = _figures(
         mode, posts, total, done_kills, seconds, statuses, records, counts, folder, chatter_count
     )
     return replace(figures, accounts=accounts, **resets)
-
-
-def _resets(fakes: list[Any], seconds: float, folder: Path) -> dict[str, Any]:
-    """Requests that reached an account while a pause of it was written in the ledger (from
-    the daemons' ``account_paused`` lines, written once the pause is stored), across every
-    daemon; requests after a reset was announced but before any daemon had written it; and
-    how much of the run each account spent under an announced reset, as a share."""
-    pauses: dict[str, list[tuple[float, float]]] = {}
-    for log in folder.glob("daemon-*.log"):
-        for line in log.read_text(errors="replace").splitlines():
-            if '"event":"account_paused"' not in line:
-                continue
-            try:
-                event = json.loads(line)
-                written = _epoch(event["ts"])
-                until = _epoch(event["until"])
-            except (ValueError, KeyError):
-                continue
-            pauses.setdefault(str(event.get("account")), []).append((written, until))
-    during = before_written = 0
-    for i, fake in enumerate(fakes):
-        spans = pauses.get(account_name(i), [])
-        with fake.lock:
-            arrivals, notes = list(fake.arrivals), list(fake.announced)
-        for a in arrivals:
-            if any(w + IN_FLIGHT < a.at < until for w, until in spans):
-                during += 1
-            elif any(n.at < a.at < n.reset for n in notes):
-                before_written += 1
-    paused = 0.0
-    for fake in fakes:
-        end = 0.0
-        for note in sorted(fake.announced, key=lambda n: n.at):
-            start = max(note.at, end)
-            if note.reset > start:
-                paused += note.reset - start
-                end = note.reset
-    return {
-        "resets_announced": sum(len(f.announced) for f in fakes),
-        "pauses_written": sum(len(spans) for spans in pauses.values()),
-        "requests_during_resets": during,
-        "sent_before_the_pause_was_written": before_written,
-        "paused_share": round(paused / max(len(fakes) * seconds, 1e-9), 3),
-    }
 
 
 def _epoch(value: str) -> float:
@@ -494,6 +446,7 @@ def _figures(
         requests_during_resets=0,
         sent_before_the_pause_was_written=0,
         paused_share=0.0,
+        gate={},
     )
 
 

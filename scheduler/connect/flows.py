@@ -173,15 +173,12 @@ def _own_app(
         context.credentials.require(spec.name, "client_secret")
     assert client_id is not None
     api = endpoint_of(spec, context.x_api_base)
-    assert api and way.authorize_path and way.token_path
-    if way.not_at and api.rstrip("/") == way.not_at[0]:
-        raise UsageError(
-            f"account {spec.name!r}: {descriptor.label} on {api} signs in another way",
-            hint=way.not_at[1],
-        )
+    assert api
+    way, chosen_by = way.at(api)
+    assert way.authorize_path and way.token_path
     # An account pointed at a server of the operator's own (a test server) signs in there
     # too, and gets its tokens there, as it makes every other call there.
-    own_server = api if api != descriptor.default_endpoint else None
+    own_server = api if api not in (descriptor.default_endpoint, chosen_by) else None
     sign_in = own_server or way.authorize_base or api
     issuer = own_server or way.token_base or api
     if way.note:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from scheduler.clock import Clock
 from scheduler.daemon.base import CampaignSource, DaemonError, DaemonOptions, Loaded
 from scheduler.daemon.dispatch import Dispatcher
+from scheduler.daemon.leases import too_long, warning
 from scheduler.daemon.reconcile import UNAPPROVED, WAITING
 from scheduler.daemon.report import Reporter
 from scheduler.daemon.timers import Timers
@@ -132,12 +133,25 @@ class Lifecycle:
                 "no campaign could be loaded, so nothing can be published",
                 hint="fix the problems above (`scheduler check PATH`), then start again",
             )
+        self.warn_short_lease()
         self.watch_pauses()
         interval = min(self.options.sweep_interval, self.options.reload_interval)
         self.timers.begin(interval, self._periodic)
         self.reporter.event(
             "running", timers=len(self.timers.planned), campaigns=len(self.campaigns)
         )
+
+    def warn_short_lease(self) -> None:
+        """One warning when a step of publishing can outlast the claim lease (``leases``)."""
+        accounts = {
+            name: spec
+            for loaded in self.campaigns.values()
+            for name, spec in loaded.accounts.items()
+        }
+        lease, timeout = self.options.lease, self.options.http_timeout
+        over = too_long(lease, timeout, accounts.values())
+        if over:
+            self.reporter.event("lease_too_short", "warning", **warning(lease, timeout, over))
 
     def stop(self) -> None:
         """Start nothing new; let in-flight posts finish (threads release between parts)."""

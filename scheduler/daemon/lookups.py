@@ -17,7 +17,7 @@ from scheduler.daemon.gate import LedgerGate
 from scheduler.daemon.notices import evidence
 from scheduler.daemon.reconcile import described, first_attempt
 from scheduler.daemon.report import Reporter
-from scheduler.daemon.retry import decide
+from scheduler.daemon.retry import counted_attempts, decide
 from scheduler.draft import Draft, PartResult
 from scheduler.errors import LedgerError, PublishError
 from scheduler.ledger.base import Claim, Ledger
@@ -86,6 +86,18 @@ class LooksFirst:
         claim = self.ledger.record_part(claim, answer.part, now=self.clock.now()) or claim
         return None, claim, done
 
+    def _counted(self, claim: Claim) -> int:
+        """The attempts of ``claim`` that count toward the cap (``retry.counted_attempts``):
+        read from the ledger only when the attempt number alone would reach it."""
+        if claim.attempt < self.options.retry.max_attempts:
+            return claim.attempt
+        try:
+            rows = self.ledger.attempts(claim.key)
+        except LedgerError:
+            return claim.attempt
+        earlier = (row.error_class for row in rows if row.number < claim.attempt)
+        return counted_attempts(claim.attempt, earlier)
+
     def _reported(self, claim: Claim, index: int, answer: Lookup) -> None:
         self.reporter.event("reconciled", key=str(claim.key), part=index + 1, **described(answer))
 
@@ -135,8 +147,8 @@ class LooksFirst:
             policy=self.options.retry,
             rand=self.rand(),
             finish_by=self._finish_by(claim.draft) if claim.parts_done else None,
-            # The platform said when to look again: the window bounds the looking, not a count.
-            capped=answer.retry_after is None,
+            # A 429 (``asked`` is RateLimited) is bounded by the window, not by a count.
+            counted=self._counted(claim),
         )
         if decision.action == "retry" and decision.at is not None:
             error = OutcomeUnknown(

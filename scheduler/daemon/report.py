@@ -25,6 +25,7 @@ LEVELS = {
     "not_approved": "warning",
     "not_approved_soon": "warning",
     "published": "info",
+    "published_incomplete": "warning",  # out, but without something it should carry
     "token_expiring": "warning",
 }
 

@@ -7,6 +7,7 @@ daemon continues the same schedule instead of starting it over.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,6 +66,24 @@ def what_was_sent(error: PublishError, *, requests: int, creates: int, recorded:
     return "attempt"
 
 
+# The classes (as the ledger stores them) of the errors that end an attempt in a rate limit:
+# the platform's 429 or throttle, or the gate holding back the rest of an attempt.
+RATE_LIMITED = frozenset({RateLimited.__name__, AccountPaused.__name__})
+
+
+def counted_attempts(attempt: int, earlier: Iterable[str | None]) -> int:
+    """How many of the attempts up to the ``attempt``-th count toward ``max_attempts``, from
+    the error classes that ended the ``earlier`` ones (the ledger's attempt rows).
+
+    An attempt that ended in a rate limit is not counted: the request the platform refused
+    for its rate did nothing there (and one the gate held back was never sent), the account
+    is paused meanwhile so nothing is hammered, and the draft's window bounds the waiting
+    instead. Waiting is not an attempt.
+    """
+    refused = sum(1 for error_class in earlier if error_class in RATE_LIMITED)
+    return max(attempt - refused, 1)
+
+
 def error_reason(error: BaseException) -> str:
     """A person-readable reason, with the platform's own words when it gave any."""
     platform_message = getattr(error, "platform_message", None)
@@ -86,7 +105,7 @@ def decide(
     policy: RetryPolicy,
     rand: float,
     finish_by: datetime | None = None,
-    capped: bool = True,
+    counted: int | None = None,
 ) -> Decision:
     """The next step after ``error`` on the ``attempts``-th attempt (1 = the first).
 
@@ -101,17 +120,23 @@ def decide(
     thread is not given up after ``max_attempts``: ``finish_by`` bounds it instead (with the
     capped backoff, a day of outage is a few dozen attempts).
 
-    ``capped=False`` lifts ``max_attempts`` where the window alone should bound the retries:
-    a lookup the platform rate limited, which said when to look again (giving up there asks a
-    person about a post that a later look would settle).
+    ``max_attempts`` bounds ``counted`` (by default ``attempts``): the attempts that sent
+    something the platform did not refuse for its rate (``counted_attempts``). An attempt
+    ending in a rate limit is never capped: the account waits for its reset and the window
+    bounds the retries, so a post whose uploads meet 429 after 429 is published once the
+    limit lets it, not failed for having waited. ``attempts`` still sets the backoff.
+    A lookup the platform rate limited is held to the window the same way (giving up there
+    would ask a person about a post that a later look settles).
     """
     reason = error_reason(error)
     if isinstance(error, Permanent):
         return Decision("failed", None, reason)
     if not (error.retryable or isinstance(error, OutcomeUnknown)):
         return Decision("failed", None, reason)
-    if capped and attempts >= policy.max_attempts and finish_by is None:
-        return Decision("failed", None, f"gave up after {attempts} attempts: {reason}")
+    spent = attempts if counted is None else counted
+    limited = isinstance(error, RateLimited)
+    if not limited and spent >= policy.max_attempts and finish_by is None:
+        return Decision("failed", None, f"gave up after {spent} attempts: {reason}")
     delay = backoff(attempts, policy, rand)
     pause: datetime | None = None
     if isinstance(error, RateLimited) and error.retry_after is not None:

@@ -277,7 +277,7 @@ class Worker(LooksFirst, WaitsForPeople):
             late=round((self.clock.now() - record.due).total_seconds(), 3),
         )
         try:
-            publisher.publish(request, on_part, before_create, on_staged)
+            result = publisher.publish(request, on_part, before_create, on_staged)
         except _Stopping as why:
             self.ledger.release(holder[0], now=self.clock.now())
             self.reporter.event(
@@ -315,21 +315,38 @@ class Worker(LooksFirst, WaitsForPeople):
             self.reporter.event("bug", "error", key=str(claim.key), error=unknown.message)
             return self._failed_attempt(holder[0], record, unknown, end, request, publisher)
         if finished[0]:
-            return self._finished(holder[0], tuple(done))
-        return self._finish(holder[0], tuple(done))
+            return self._finished(holder[0], tuple(done), result.notes)
+        return self._finish(holder[0], tuple(done), notes=result.notes)
 
     def _finish(
-        self, claim: Claim, done: tuple[PartResult, ...], *, last: PartResult | None = None
+        self,
+        claim: Claim,
+        done: tuple[PartResult, ...],
+        *,
+        last: PartResult | None = None,
+        notes: tuple[str, ...] = (),
     ) -> str:
         """Finish the draft in the ledger (recording ``last``, its last part, with it)."""
         self.ledger.finish(claim, now=self.clock.now(), part=last)
-        return self._finished(claim, done)
+        return self._finished(claim, done, notes)
 
-    def _finished(self, claim: Claim, done: tuple[PartResult, ...]) -> str:
-        """What follows a finish: the notice, and a word when parts went out late."""
+    def _finished(
+        self, claim: Claim, done: tuple[PartResult, ...], notes: tuple[str, ...] = ()
+    ) -> str:
+        """What follows a finish: the notice (a warning when something the post should carry
+        did not go out with it), and a word when parts went out late."""
         now = self.clock.now()
         url = done[0].url if done else ""
-        self._notice("published", claim.draft, f"published ({len(done)} part(s))", url=url)
+        if notes:
+            self._notice(
+                "published_incomplete",
+                claim.draft,
+                f"published ({len(done)} part(s)), but " + "; ".join(notes),
+                url=url,
+                detail="add what is missing by hand on the platform; it is not tried again",
+            )
+        else:
+            self._notice("published", claim.draft, f"published ({len(done)} part(s))", url=url)
         draft: Draft = claim.draft
         end = window_end(draft.due, draft.latest, self.options.max_lateness)
         if now > end:
@@ -375,6 +392,7 @@ class Worker(LooksFirst, WaitsForPeople):
             policy=self.options.retry,
             rand=self.rand(),
             finish_by=self._finish_by(draft) if claim.parts_done else None,
+            counted=self._counted(claim),
         )
         if decision.pause_account_until is not None:
             self.gate.pause(

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Any
 
 from scheduler.accounts import AccountSpec
 from scheduler.descriptors.setting import Setting, SettingRefused, Value
@@ -155,9 +156,16 @@ class Connect:
     long_lived: LongLived | None = None
     # Said before the browser opens: what the app's settings must allow (a redirect rule).
     note: str = ""
-    # An endpoint this way does not sign in at, and what to do instead (an Instagram
-    # account on Facebook Login's host signs in through Facebook, not Instagram).
-    not_at: tuple[str, str] | None = None
+    # (endpoint, way): an account whose endpoint is this one connects that way instead (an
+    # Instagram account on Facebook Login's host signs in through Facebook, not Instagram).
+    elsewhere: tuple[tuple[str, Connect], ...] = ()
+
+    def at(self, endpoint: str) -> tuple[Connect, str | None]:
+        """The way an account on ``endpoint`` connects, and the endpoint that chose it."""
+        for known, way in self.elsewhere:
+            if endpoint.rstrip("/") == known:
+                return way, known
+        return self, None
 
     def scopes_of(self, settings: Mapping[str, str]) -> tuple[str, ...]:
         return self.scopes if self.scopes_for is None else self.scopes_for(settings)
@@ -235,6 +243,16 @@ class Descriptor:
     # Its accent on the review pages ("#rrggbb", at least 4.5:1 against white); None: neutral.
     colour: str | None = None
     colour_tags: bool = False  # hashtags and mentions shown in that colour, as it does
+    # How long one publishing step may poll the platform (a container being built, media
+    # being processed), in seconds, and the account setting that changes it, if any: the
+    # daemon's claim lease has to outlast it (``polls_for``).
+    poll_for: float = 0.0
+    poll_setting: str | None = None
+
+    def polls_for(self, settings: Mapping[str, Any]) -> float:
+        """How long one step of an account with ``settings`` may poll, in seconds."""
+        own = settings.get(self.poll_setting) if self.poll_setting else None
+        return float(own) if own not in (None, "") else self.poll_for
 
     def endpoint(self, settings: Mapping[str, str], override: str | None = None) -> str | None:
         """The server an account's requests go to, checked by the one endpoint rule: an

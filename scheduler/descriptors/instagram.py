@@ -8,6 +8,7 @@ API version (the account's ``version``, else ``API_VERSION``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from scheduler.descriptors.base import (
@@ -19,6 +20,8 @@ from scheduler.descriptors.base import (
     RateLimits,
     register,
 )
+from scheduler.descriptors.facebook import FACEBOOK_LOGIN
+from scheduler.descriptors.setting import Setting
 from scheduler.text.base import MediaLimits
 
 # The Graph API version in every path. Meta keeps a version for about two years; an account
@@ -29,6 +32,26 @@ INSTAGRAM_LOGIN_HOST = "https://graph.instagram.com"
 # How many posts the Content Publishing API publishes for one account in a rolling 24 hours
 # (``content_publishing_limit`` reports the same figure); a carousel is one post.
 POSTS_PER_DAY = 50
+# How long the publisher asks about a container before the attempt gives up (the next one
+# asks the same container): Meta asks to poll about once a minute for at most five minutes.
+# An account's ``container_wait`` setting changes it.
+CONTAINER_WAIT = 300
+
+# Facebook Login's host serves the same calls to an Instagram account linked to a Page.
+FACEBOOK_LOGIN_HOST = "https://graph.facebook.com"
+# There the person signs in with Facebook Login, as for a Page, and grants Instagram's
+# Facebook Login permissions: publishing (with the Page's engagement), the first comment,
+# and the list of Pages the linked account is found through.
+INSTAGRAM_ON_FACEBOOK_LOGIN = replace(
+    FACEBOOK_LOGIN,
+    scopes=(
+        "instagram_basic",
+        "instagram_content_publish",
+        "instagram_manage_comments",
+        "pages_read_engagement",
+        "pages_show_list",
+    ),
+)
 
 INSTAGRAM = register(
     Descriptor(
@@ -40,7 +63,11 @@ INSTAGRAM = register(
         counter=lambda text, url_length: len(text),
         unit="characters",
         max_chars=2200,
-        max_hashtags=30,
+        # Instagram took its limit from 30 hashtags a post to 5 in December 2025 (announced
+        # by its head and its @Creators account); Meta's API reference still reads 30 in the
+        # copies we found. The smaller is what we check: a caption with more would either be
+        # refused or lose its tags.
+        max_hashtags=5,
         max_mentions=20,
         needs_media=True,
         media_by_url=True,  # Meta fetches each image from the operator's public media host
@@ -58,7 +85,8 @@ INSTAGRAM = register(
         # No content warning field: render puts "CW: ..." as the caption's first line, and
         # the care lint expects one on hard topics, as readers there do.
         cw_expected=True,
-        settings=("user_id", "username", "api", "version"),
+        settings=("user_id", "username", "api", "version", "container_wait"),
+        setting_rules=(Setting("container_wait", number=(10, 3600)),),
         required=(("user_id", "e.g. user_id: '17841400008460056'"),),
         endpoint_setting="api",
         default_endpoint=INSTAGRAM_LOGIN_HOST,
@@ -84,7 +112,12 @@ INSTAGRAM = register(
         # graph.instagram.com for a 60-day one (ig_exchange_token).
         connect=Connect(
             kind="oauth",
-            scopes=("instagram_business_basic", "instagram_business_content_publish"),
+            # Publishing, and the first comment (a comment needs its own permission).
+            scopes=(
+                "instagram_business_basic",
+                "instagram_business_content_publish",
+                "instagram_business_manage_comments",
+            ),
             authorize_base="https://www.instagram.com",
             authorize_path="/oauth/authorize",
             token_base="https://api.instagram.com",
@@ -99,12 +132,10 @@ INSTAGRAM = register(
                 "OAuth redirect URIs; if Meta refuses an http://127.0.0.1 address there, "
                 "store the token by hand instead"
             ),
-            not_at=(
-                "https://graph.facebook.com",
-                "connecting signs in with Instagram Login (leave out `api:`); an account on "
-                "Facebook Login keeps a token stored by hand",
-            ),
+            elsewhere=((FACEBOOK_LOGIN_HOST, INSTAGRAM_ON_FACEBOOK_LOGIN),),
         ),
         colour="#c13584",  # 5.1:1 against white
+        poll_for=CONTAINER_WAIT,
+        poll_setting="container_wait",
     )
 )

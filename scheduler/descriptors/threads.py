@@ -62,6 +62,9 @@ THREADS = register(
         setting_rules=(Setting("reply_settings", choices=tuple(v for v, _ in REPLY_VALUES)),),
         endpoint_setting="api",
         default_endpoint="https://graph.threads.net",
+        # A container is asked about until it is built, for up to five minutes (Meta
+        # suggests once a minute for no more than five).
+        poll_for=300.0,
         # No idempotency key: a container is staged, then published; a lost answer is settled
         # by the container's status, then the account's own posts.
         # Ten minutes, as the Threads lookup has had from the start (Meta's clock).

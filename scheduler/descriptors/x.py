@@ -76,6 +76,8 @@ X = register(
             ),
         ),
         colour="#0f1419",
+        # A GIF's processing is asked about for up to a minute (x_chunked).
+        poll_for=60.0,
         publisher="scheduler.platforms.x:create",
         # OAuth 2.0 with PKCE; offline.access is what brings a refresh token. People sign in
         # on twitter.com; the token endpoint is on the API host.

@@ -28,6 +28,7 @@ KINDS = (
     "not_approved",
     "not_approved_soon",
     "published",
+    "published_incomplete",
     "resumed",
     "token_expiring",
 )
@@ -60,6 +61,7 @@ class Notice:
             "not_approved": "NOT APPROVED",
             "not_approved_soon": "NOT APPROVED YET",
             "published": "published",
+            "published_incomplete": "PUBLISHED, BUT",
             "paused": "PUBLISHING PAUSED",
             "resumed": "publishing resumed",
             "token_expiring": "TOKEN RUNS OUT",

@@ -196,6 +196,9 @@ class PublishRequest:
 @dataclass(frozen=True, slots=True)
 class PublishResult:
     parts: tuple[PartResult, ...]
+    # What did not go out with a published post (its first comment): a person is told, as
+    # the post stands and is not published again for it.
+    notes: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:

@@ -93,13 +93,7 @@ class BlueskyPublisher:
         self._clock = context.clock
         self._password = context.credentials.require(spec.name, "app_password")["app_password"]
         register(self._password.reveal())
-        self.http = HttpClient(
-            platform=PLATFORM,
-            base_url=service,
-            timeout=context.timeout,
-            account=spec.name,
-            gate=context.gate,
-        )
+        self.http = HttpClient.for_account(context, spec.name, platform=PLATFORM, base_url=service)
         self._session_file = Path(context.state_dir) / PLATFORM / f"{folder_name(spec.name)}.json"
         self._session: Session | None = None
         self._dids: dict[str, str | None] = {}

@@ -100,12 +100,11 @@ class FacebookPublisher:
         self.expires_at = context.credentials.expires_at(spec.name)
         self.clock = context.clock
         self.lookup_seconds = context.lookup_seconds
-        self.http = HttpClient(
+        self.http = HttpClient.for_account(
+            context,
+            spec.name,
             platform=self.platform,
             base_url=f"{endpoint_of(spec) or ''}/{version}",
-            timeout=context.timeout,
-            account=spec.name,
-            gate=context.gate,
         )
 
     def __repr__(self) -> str:

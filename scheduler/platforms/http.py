@@ -1,4 +1,4 @@
-"""Shared HTTP plumbing for the requests-based publishers (Mastodon, Bluesky).
+"""Shared HTTP plumbing for the requests-based publishers.
 
 Every call has explicit connect and read timeouts. requests' exceptions and the platforms'
 HTTP statuses are translated here into the errors of ``platforms.base``, chained with
@@ -33,13 +33,14 @@ from scheduler.platforms.base import (
     Forbidden,
     Invalid,
     OutcomeUnknown,
+    PlatformContext,
     PublishError,
     RateLimited,
     RequestGate,
     Transient,
 )
 from scheduler.platforms.sent import never_sent
-from scheduler.redact import redact, redact_optional
+from scheduler.redact import redact, redact_optional, register
 
 log = logging.getLogger("scheduler.platforms.http")
 
@@ -95,6 +96,37 @@ class HttpClient:
         self.session.headers["Accept"] = "application/json"
         if headers:
             self.session.headers.update(headers)
+
+    @classmethod
+    def for_account(
+        cls,
+        context: PlatformContext,
+        account: str,
+        *,
+        platform: str,
+        base_url: str,
+        bearer: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> HttpClient:
+        """A client for one account's requests: the context's timeout and gate, and, when
+        ``bearer`` is given, that token as the Authorization header (and masked in output)."""
+        client = cls(
+            platform=platform,
+            base_url=base_url,
+            timeout=context.timeout,
+            account=account,
+            gate=context.gate,
+            headers=headers,
+        )
+        if bearer is not None:
+            client.use_bearer(bearer)
+        return client
+
+    def use_bearer(self, token: str) -> None:
+        """Send ``token`` as the bearer from now on (a renewed token replaces the old)."""
+        # Registered before it is set: no message built from this session may show it.
+        register(token)
+        self.session.headers["Authorization"] = f"Bearer {token}"
 
     def __repr__(self) -> str:
         return f"HttpClient({self.platform}, {self.base_url})"

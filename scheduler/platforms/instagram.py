@@ -23,7 +23,7 @@ from typing import Any
 import requests
 
 from scheduler.descriptors import endpoint_of
-from scheduler.descriptors.instagram import API_VERSION, INSTAGRAM
+from scheduler.descriptors.instagram import API_VERSION, FACEBOOK_LOGIN_HOST, INSTAGRAM
 from scheduler.errors import ConfigError
 from scheduler.platforms import graph, renewal
 from scheduler.platforms.base import (
@@ -54,13 +54,11 @@ __all__ = ["InstagramPublisher", "RenewableInstagramPublisher", "create", "sandb
 log = logging.getLogger("scheduler.platforms.instagram")
 URL_LOGGERS = ("scheduler.platforms.http", "urllib3", "urllib3.connectionpool")
 
-# Facebook Login's host: its tokens are not refreshed by Instagram's endpoint.
-FACEBOOK_LOGIN_HOST = "https://graph.facebook.com"
-# Meta asks to poll a container about once a minute for at most five minutes; images are
-# usually ready within seconds, so the first looks come sooner.
+# Meta asks to poll a container about once a minute for at most five minutes (the account's
+# ``container_wait``, INSTAGRAM.polls_for); images are usually ready within seconds, so the
+# first looks come sooner.
 POLL_FIRST = 2.0
 POLL_MAX = 60.0
-POLL_FOR = 300.0
 # What a container's ``status_code`` says.
 IN_PROGRESS, FINISHED, PUBLISHED = "IN_PROGRESS", "FINISHED", "PUBLISHED"
 EXPIRED, ERROR = "EXPIRED", "ERROR"
@@ -123,20 +121,19 @@ class InstagramPublisher:
             )
         self.host = endpoint_of(spec) or ""
         self.username = spec.settings.get("username") or ""
+        self.poll_for = INSTAGRAM.polls_for(spec.settings)
         self.clock = context.clock
         self.lookup_seconds = context.lookup_seconds
         self.public_media = context.public_media
         self.credentials = context.credentials
         self.state_dir = context.state_dir
         self.token = renewal.current(context.credentials, context.state_dir, spec.name)
-        register(self.token.value.reveal())
-        self.http = HttpClient(
+        self.http = HttpClient.for_account(
+            context,
+            spec.name,
             platform=self.platform,
             base_url=f"{self.host}/{version}",
-            timeout=context.timeout,
-            headers={"Authorization": f"Bearer {self.token.value.reveal()}"},
-            account=spec.name,
-            gate=context.gate,
+            bearer=self.token.value.reveal(),
         )
 
     def __repr__(self) -> str:
@@ -152,9 +149,8 @@ class InstagramPublisher:
         """Use the newest token: the daemon may have renewed it since this was built."""
         token = renewal.current(self.credentials, self.state_dir, self.account)
         if token.value.reveal() != self.token.value.reveal():
-            register(token.value.reveal())
             self.token = token
-            self.http.session.headers["Authorization"] = f"Bearer {token.value.reveal()}"
+            self.http.use_bearer(token.value.reveal())
 
     # --- publishing -----------------------------------------------------------------------
 
@@ -184,7 +180,11 @@ class InstagramPublisher:
         if on_part is not None:
             on_part(result)
         if request.first_comment:
-            self.comment(result.remote_id, request.first_comment)
+            failure = self.comment(result.remote_id, request.first_comment)
+            if failure is not None:
+                return PublishResult(
+                    (result,), notes=(f"its first comment was not posted: {failure}",)
+                )
         return PublishResult((result,))
 
     def _earlier_container(self, request: PublishRequest) -> str | PartResult | None:
@@ -261,7 +261,7 @@ class InstagramPublisher:
 
     def _wait_until_finished(self, container: str) -> None:
         """Poll the container on the injected clock until Instagram has fetched its images."""
-        deadline = self.clock.monotonic() + POLL_FOR
+        deadline = self.clock.monotonic() + self.poll_for
         delay = POLL_FIRST
         while True:
             status = self.status(container)
@@ -280,7 +280,7 @@ class InstagramPublisher:
             if self.clock.monotonic() + delay > deadline:
                 raise Transient(
                     f"{self.platform}: container {container} still {status or 'unknown'} after "
-                    f"{POLL_FOR:g} s",
+                    f"{self.poll_for:g} s",
                     platform=self.platform,
                     part_index=0,
                     hint="Instagram is slow to fetch the image; the next attempt asks again",
@@ -311,11 +311,11 @@ class InstagramPublisher:
             )
         return PartResult(index=0, remote_id=str(media_id), url=self.permalink(str(media_id)))
 
-    def comment(self, media_id: str, message: str) -> bool:
-        """Post the first comment under the post; whether it was posted. At most once: the
-        post is already recorded, and a comment whose answer is lost is not tried again (a
-        second copy under a campaign's post is worse than none), so a failure is logged and
-        the post stands."""
+    def comment(self, media_id: str, message: str) -> str | None:
+        """Post the first comment under the post; None when it was posted, else why not. At
+        most once: the post is already recorded, and a comment whose answer is lost is not
+        tried again (a second copy under a campaign's post is worse than none), so the post
+        stands and a person is told."""
         what = "posting the first comment"
         try:
             response = self.http.request(
@@ -323,12 +323,12 @@ class InstagramPublisher:
             )
         except PublishError as exc:
             log.warning("%s: %s: %s", self.account, what, exc.message)
-            return False
+            return exc.message
         if response.status_code != 200:
             error = self._failure(response, what)
             log.warning("%s: %s: %s", self.account, what, error.message)
-            return False
-        return True
+            return error.message + (f" ({error.hint})" if error.hint else "")
+        return None
 
     def permalink(self, media_id: str) -> str:
         """The post's address; the profile's when Instagram cannot say yet (the post exists,
@@ -453,7 +453,7 @@ class RenewableInstagramPublisher(InstagramPublisher):
         token = renewal.Token(Secret(value), expires, now, renewed=True)
         renewal.save(self.state_dir, self.account, token)
         self.token = token
-        self.http.session.headers["Authorization"] = f"Bearer {value}"
+        self.http.use_bearer(value)
         return expires
 
 

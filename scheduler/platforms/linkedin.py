@@ -49,7 +49,6 @@ from scheduler.platforms.base import (
 from scheduler.platforms.http import HttpClient, json_body
 from scheduler.platforms.linkedin_body import little_text, post_body, sandbox_body
 from scheduler.platforms.rules import check_request
-from scheduler.redact import register
 
 __all__ = ["LinkedInPublisher", "create", "sandbox_body"]
 
@@ -97,18 +96,13 @@ class LinkedInPublisher:
         self.expires_at = context.credentials.expires_at(spec.name)
         self.clock = context.clock
         self.lookup_seconds = context.lookup_seconds
-        register(token.reveal())
-        self.http = HttpClient(
+        self.http = HttpClient.for_account(
+            context,
+            spec.name,
             platform=self.platform,
             base_url=endpoint_of(spec) or "",
-            timeout=context.timeout,
-            headers={
-                "Authorization": f"Bearer {token.reveal()}",
-                "LinkedIn-Version": version,
-                "X-Restli-Protocol-Version": "2.0.0",
-            },
-            account=spec.name,
-            gate=context.gate,
+            bearer=token.reveal(),
+            headers={"LinkedIn-Version": version, "X-Restli-Protocol-Version": "2.0.0"},
         )
 
     def __repr__(self) -> str:

@@ -58,7 +58,6 @@ from scheduler.platforms.mastodon_find import (
     parse_time,
 )
 from scheduler.platforms.rules import check_request
-from scheduler.redact import register
 
 PLATFORM = MASTODON.name
 STATUSES = "/api/v1/statuses"
@@ -136,14 +135,8 @@ class MastodonPublisher:
         self._clock = context.clock
         self._lookup_seconds = context.lookup_seconds
         token = context.credentials.require(spec.name, "access_token")["access_token"]
-        register(token.reveal())
-        self.http = HttpClient(
-            platform=PLATFORM,
-            base_url=instance,
-            timeout=context.timeout,
-            headers={"Authorization": f"Bearer {token.reveal()}"},
-            account=spec.name,
-            gate=context.gate,
+        self.http = HttpClient.for_account(
+            context, spec.name, platform=PLATFORM, base_url=instance, bearer=token.reveal()
         )
         self._account_id: str | None = spec.settings.get("account_id")
         self._limits_loaded = False

@@ -66,7 +66,7 @@ __all__ = ["ThreadsPublisher", "create", "sandbox_body"]
 
 # How long a container may take to be built before the attempt gives up (Meta suggests
 # asking once a minute for no more than five); the next attempt asks the same container.
-CONTAINER_WAIT_SECONDS = 300.0
+CONTAINER_WAIT_SECONDS = THREADS.poll_for
 FIRST_POLL_SECONDS = 1.0
 MAX_POLL_SECONDS = 30.0
 REPLY_CONTROLS = frozenset(platform for _, platform in THREADS.reply_values)
@@ -96,12 +96,8 @@ class ThreadsPublisher:
         renewal.adopt(context.state_dir, spec.name, OLD_TOKEN_FILE)
         self._token = renewal.current(context.credentials, context.state_dir, spec.name)
         self.host = endpoint_of(spec) or ""
-        self.http = HttpClient(
-            platform=self.platform,
-            base_url=self.host,
-            timeout=context.timeout,
-            account=spec.name,
-            gate=context.gate,
+        self.http = HttpClient.for_account(
+            context, spec.name, platform=self.platform, base_url=self.host
         )
         self._use(self._token)
 
@@ -113,9 +109,8 @@ class ThreadsPublisher:
         return self._token.expires_at
 
     def _use(self, token: renewal.Token) -> None:
-        register(token.value.reveal())
         self._token = token
-        self.http.session.headers["Authorization"] = f"Bearer {token.value.reveal()}"
+        self.http.use_bearer(token.value.reveal())
 
     def close(self) -> None:
         self.http.close()

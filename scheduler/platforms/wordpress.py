@@ -79,13 +79,12 @@ class WordPressPublisher:
         self.site = endpoint_of(spec) or ""
         self.clock = context.clock
         self.lookup_seconds = context.lookup_seconds
-        self.http = HttpClient(
+        self.http = HttpClient.for_account(
+            context,
+            spec.name,
             platform=self.platform,
             base_url=self.site,
-            timeout=context.timeout,
             headers={"Authorization": f"Basic {basic}"},
-            account=spec.name,
-            gate=context.gate,
         )
         self.terms = Terms(self.http, self.route, self._failure)
 

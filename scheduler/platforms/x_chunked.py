@@ -39,6 +39,7 @@ import requests
 import tweepy
 from requests.auth import AuthBase
 
+from scheduler.descriptors.x import X
 from scheduler.platforms.base import MediaUpload
 
 GIF_CATEGORY = "tweet_gif"
@@ -50,7 +51,7 @@ APPEND_TRIES = 3
 APPEND_PAUSE = 2.0  # seconds before the second try of a segment; doubled for the third
 # Processing a GIF takes X seconds. The bound keeps one part well inside the daemon's
 # 5-minute lease; a longer wait is a Transient failure, retried later with a fresh upload.
-MAX_PROCESSING_WAIT = 60.0
+MAX_PROCESSING_WAIT = X.poll_for
 DEFAULT_CHECK_AFTER = 2.0  # when X names no interval
 MIN_CHECK_AFTER = 1.0
 

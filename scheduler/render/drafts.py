@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any
 
 from scheduler.campaign.account import Account
 from scheduler.campaign.media import MediaFile, MediaProblem, inspect
@@ -38,12 +38,13 @@ from scheduler.campaign.problems import Problem, where_of
 from scheduler.campaign.schedule import TimeProblem, resolve_post
 from scheduler.campaign.yamlread import Loc
 from scheduler.clock import Clock
-from scheduler.descriptors import Descriptor, destination_of
-from scheduler.descriptors.fits import MediaFacts, Misfit, is_gif_limit, part_misfits
+from scheduler.descriptors import destination_of
+from scheduler.descriptors.fits import MediaFacts
 from scheduler.draft import Draft, LinkCard, Media, Part
 from scheduler.errors import CampaignError
 from scheduler.render.after import FUNCTION, addresses_for
 from scheduler.render.budgets import Limits, cpu_time
+from scheduler.render.misfits import first_comment, part_fits
 from scheduler.render.story import kind_problem, story_draft
 from scheduler.render.templates import (
     ACCOUNT_NAMES,
@@ -301,7 +302,7 @@ class Renderer:
             elif c.defaults.cw_prefix:
                 texts[0] = f"CW: {cw}\n\n{texts[0]}"
 
-        comment = self._first_comment(index, values, origin, rules, scope, key)
+        comment = first_comment(self, index, values, origin, rules, scope, key)
         if comment is False:
             ok = False
             comment = None
@@ -329,43 +330,10 @@ class Renderer:
                         height=got.height,
                     )
                 )
-            # The one rule publishers apply before sending, with the same inputs.
-            misfits = part_misfits(rules, k, text, [facts for _, facts in found], content_warning)
-            for misfit in misfits:
-                if misfit.kind == "thread":
-                    ok = False
-                    self.post_problem(
-                        index,
-                        (*loc, "text"),
-                        f"{platform} has no threads, but this post has {total} parts",
-                        f"make it one post, or add a variant for {platform}",
-                    )
-                elif misfit.kind in _MEDIA_KINDS:
-                    ok = False
-                    self._media_misfit(index, loc, misfit, found, rules)
-                elif misfit.kind in _TEXT_KINDS:
-                    ok = False
-                    self.post_problem(index, (*loc, "text"), *_text_misfit(misfit, platform))
-            if not text and not media:
-                self.post_problem(index, (*loc, "text"), "this part is empty", "write some text")
-                ok = False
-            for misfit in misfits:
-                if ok and misfit.count is not None:
-                    count = misfit.count
-                    which = f"part {k + 1} of {total}" if total > 1 else "the post"
-                    over = count.used - count.limit
-                    if over <= 0 and count.extra_used is not None and count.extra_limit is not None:
-                        over_text = _amount(count.extra_used - count.extra_limit, count.extra_unit)
-                    else:
-                        over_text = _amount(over, count.unit)
-                    self.post_problem(
-                        index,
-                        (*loc, "text"),
-                        f"too long for {platform} (account {account_name!r}, {which}): {count}",
-                        f"shorten it by {over_text}, split it into a thread, "
-                        f"or add a variant for {platform}",
-                    )
-                    ok = False
+            ok = part_fits(
+                self, index, loc, (k, total), text, media, found, rules, account_name,
+                content_warning, ok,
+            )  # fmt: skip
             part_facets = facets(text) if rules.facets else ()
             parts.append(Part(text=text, media=tuple(media), facets=part_facets))
         if not ok:
@@ -419,92 +387,6 @@ class Renderer:
             after=addresses.after(),
         )
 
-    def _first_comment(
-        self,
-        index: int,
-        values: dict[str, Any],
-        origin: dict[str, Loc],
-        rules: Descriptor,
-        scope: dict[str, Any],
-        key: Any,
-    ) -> str | Literal[False] | None:
-        """The post's first comment where its platform has them (None elsewhere); False
-        after reporting a problem with it. It is held to the platform's limits for a post's
-        text (a comment there takes what a caption takes)."""
-        template = values["first_comment"]
-        if not template or not rules.first_comment:
-            return None
-        loc: Loc = (*origin["first_comment"], "first_comment")
-        try:
-            comment = self.render_text(template, scope, key).strip()
-        except TemplateFailure as failure:
-            self.template_problem(index, loc, failure)
-            return False
-        misfits = [m for m in part_misfits(rules, 0, comment, ()) if m.kind != "no_media"]
-        if misfits:
-            misfit = misfits[0]
-            what = {"hashtags": "hashtags", "mentions": "@mentions"}.get(misfit.kind, rules.unit)
-            self.post_problem(
-                index,
-                loc,
-                f"the first comment has {misfit.used} {what}; {rules.name} takes at most "
-                f"{misfit.limit}",
-                "shorten it",
-            )
-            return False
-        return comment or None
-
-    def _media_misfit(
-        self,
-        index: int,
-        loc: Loc,
-        misfit: Misfit,
-        found: list[tuple[int, MediaFacts]],
-        rules: Descriptor,
-    ) -> None:
-        platform = rules.name
-        if misfit.kind == "media_count":
-            self.post_problem(
-                index,
-                (*loc, "media"),
-                f"{misfit.used} images, but {platform} takes at most {misfit.limit} per post",
-                "split them over thread parts",
-            )
-            return
-        if misfit.kind == "gif_mix":
-            self.post_problem(
-                index,
-                (*loc, "media"),
-                f"{misfit.used} in one post, but {platform} takes a GIF only on its own",
-                "give each GIF a thread part of its own, or turn a still GIF into a PNG",
-            )
-            return
-        assert misfit.media is not None
-        m, item = found[misfit.media]
-        where = (*loc, "media", m)
-        if misfit.kind == "mime":
-            self.post_problem(
-                index, (*where, "file"), f"{platform} does not take {item.mime} images", None
-            )
-        elif misfit.kind == "size":
-            gif = is_gif_limit(rules, item.mime)
-            self.post_problem(
-                index,
-                (*where, "file"),
-                f"{item.name!r} is {item.size:,} bytes; {platform} takes "
-                f"{'GIFs' if gif else 'images'} of at most {misfit.limit:,}",
-                "make the GIF smaller (fewer frames or colours)"
-                if gif
-                else "make the image smaller",
-            )
-        elif misfit.kind == "alt":
-            self.post_problem(
-                index,
-                (*where, "alt"),
-                f"alt text is {misfit.used} characters; {platform} takes at most {misfit.limit}",
-                "describe the key content more briefly",
-            )
-
     def render(self) -> list[Draft]:
         drafts: list[Draft] = []
         for index, post in enumerate(self.campaign.posts):
@@ -526,28 +408,6 @@ class Renderer:
         if self.problems:
             raise CampaignError([*self.problems])
         return drafts
-
-
-_MEDIA_KINDS = frozenset({"media_count", "gif_mix", "mime", "size", "alt"})
-_TEXT_KINDS = frozenset({"hashtags", "mentions", "no_media"})
-
-
-def _text_misfit(misfit: Misfit, platform: str) -> tuple[str, str]:
-    """(what is wrong, what to do) for a part's hashtags, mentions or missing image."""
-    if misfit.kind == "no_media":
-        return (
-            f"{platform} has no text-only posts: this part needs an image",
-            "add `media:` with a JPEG and its alt text, or leave the account out of this post",
-        )
-    what = "hashtags" if misfit.kind == "hashtags" else "@mentions"
-    return (
-        f"{misfit.used} {what}, but {platform} takes at most {misfit.limit} per post",
-        f"use fewer {what}, or add a variant for {platform}",
-    )
-
-
-def _amount(n: int, unit: str) -> str:
-    return f"{n} {unit.removesuffix('s') if n == 1 else unit}"
 
 
 def hashtag_line(tags: list[str], text: str) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from tests.campaign.helpers import HEADER
 from tests.campaign.test_features import drafts_of, one_post, problems_of
 from tests.platforms.harness_instagram import tiny_jpeg
@@ -41,14 +43,25 @@ def test_a_png_is_refused_for_instagram_and_taken_elsewhere(tmp_path: Path) -> N
     assert "instagram does not take image/png images" in problem
 
 
-def test_too_many_hashtags_for_instagram(tmp_path: Path) -> None:
-    tags = " ".join(f"#Tag{i}" for i in range(31))
+def _tagged(tmp_path: Path, count: int) -> Path:
+    tags = " ".join(f"#Tag{i}" for i in range(count))
     post = (
         "  - id: tags\n    day: 1\n    time: '09:00'\n    accounts: [insta]\n"
+        "    campaign_hashtags: false\n"
         f"    text: '{tags}'\n    media: [{{file: img/walk.jpg, alt: A path in a park.}}]\n"
     )
-    problems = problems_of(_campaign(tmp_path, post))
-    assert any("hashtags, but instagram takes at most 30" in p for p in problems), problems
+    return _campaign(tmp_path, post)
+
+
+def test_instagram_takes_five_hashtags(tmp_path: Path) -> None:
+    draft = drafts_of(_tagged(tmp_path, 5))[("tags", "insta")]
+    assert draft.parts[0].text.count("#") == 5
+
+
+@pytest.mark.parametrize("count", [6, 31])
+def test_more_than_five_hashtags_are_refused_for_instagram(tmp_path: Path, count: int) -> None:
+    problems = problems_of(_tagged(tmp_path, count))
+    assert any(f"{count} hashtags, but instagram takes at most 5" in p for p in problems), problems
 
 
 def test_the_first_comment_goes_to_instagram_only(tmp_path: Path) -> None:

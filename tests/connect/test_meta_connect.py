@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 import tomllib
 import webbrowser
 from collections.abc import Callable, Iterator
@@ -15,11 +16,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import requests
 
 from scheduler.accounts import AccountSpec
 from scheduler.cli import main
 from scheduler.clock import FixedClock
-from scheduler.connect.flows import connect_account
+from scheduler.connect.flows import Prompts, connect_account
 from scheduler.descriptors import get
 from scheduler.errors import UsageError
 from scheduler.platforms import build_publisher
@@ -60,7 +62,8 @@ CASES = [
         "instagram",
         lambda: FakeInstagram(FixedClock(), token="none-yet"),
         lambda base: {"user_id": "17841400008460056", "api": base},
-        "instagram_business_basic instagram_business_content_publish",
+        "instagram_business_basic instagram_business_content_publish "
+        "instagram_business_manage_comments",
         "/oauth/authorize",
         "POST",
         "access_token",
@@ -165,19 +168,74 @@ def test_a_refused_long_lived_exchange_stores_nothing(
     assert fake.short_tokens and secrets.read_text(encoding="utf-8") == before
 
 
-def test_an_instagram_account_on_facebook_login_is_told_how(tmp_path: Path) -> None:
+class Declines:
+    """A person who reads Facebook's dialog and declines: the browser goes straight back to
+    the loopback receiver with Facebook's answer, and nothing reaches Facebook here."""
+
+    def __init__(self) -> None:
+        self.opened: list[str] = []
+
+    def __call__(self, url: str) -> None:
+        self.opened.append(url)
+        asked = query_of(url)
+        back = f"{asked['redirect_uri']}?error=access_denied&state={asked['state']}"
+        threading.Thread(
+            target=lambda: requests.get(back, timeout=10), daemon=True
+        ).start()  # fmt: skip
+
+
+def test_an_instagram_account_on_facebook_login_signs_in_with_facebook(tmp_path: Path) -> None:
     secrets = tmp_path / "secrets.toml"
-    secrets.write_text('[accounts.ig]\nclient_id = "1"\nclient_secret = "s"\n')
+    secrets.write_text('[accounts.ig]\nclient_id = "1234"\nclient_secret = "s"\n')
     secrets.chmod(0o600)
+    before = secrets.read_text()
     spec = AccountSpec(
         "ig", "instagram", {"user_id": "17841400008460056", "api": "https://graph.facebook.com"}
     )
-    browser = Browser()
-    with pytest.raises(UsageError, match="signs in another way"):
+    person = Declines()
+    said: list[str] = []
+    with pytest.raises(UsageError, match=re.escape("did not authorise the app (access_denied)")):
         connect_account(
-            spec, get("instagram"), context_for(tmp_path, secrets), secrets, prompts(browser, [])
+            spec,
+            get("instagram"),
+            context_for(tmp_path, secrets),
+            secrets,
+            Prompts(open_browser=person, say=said.append, ask_secret=str, timeout=10),
         )
-    assert browser.opened == []
+    (url,) = person.opened
+    assert url.startswith("https://www.facebook.com/v24.0/dialog/oauth?")
+    asked = query_of(url)
+    assert asked["client_id"] == "1234"
+    assert asked["scope"].replace(",", " ").split() == [
+        "instagram_basic",
+        "instagram_content_publish",
+        "instagram_manage_comments",
+        "pages_read_engagement",
+        "pages_show_list",
+    ]
+    assert asked["redirect_uri"].startswith("http://127.0.0.1:")
+    assert any("Facebook Login sends the browser back" in line for line in said)
+    assert secrets.read_text() == before  # nothing stored
+
+
+def test_an_instagram_account_on_instagram_login_signs_in_with_instagram(
+    tmp_path: Path,
+) -> None:
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('[accounts.ig]\nclient_id = "1234"\nclient_secret = "s"\n')
+    secrets.chmod(0o600)
+    spec = AccountSpec("ig", "instagram", {"user_id": "17841400008460056"})
+    person = Declines()
+    with pytest.raises(UsageError, match="did not authorise"):
+        connect_account(
+            spec,
+            get("instagram"),
+            context_for(tmp_path, secrets),
+            secrets,
+            Prompts(open_browser=person, say=lambda _: None, ask_secret=str, timeout=10),
+        )
+    (url,) = person.opened
+    assert url.startswith("https://www.instagram.com/oauth/authorize?")
 
 
 def test_connect_then_check_for_the_examples_facebook_page(

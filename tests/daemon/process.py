@@ -14,11 +14,7 @@ daemon and a second copy.
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,20 +23,15 @@ from typing import Any
 
 import pytest
 
-from scheduler.approval import Policy, approve
-from scheduler.campaign import load_campaign
 from scheduler.clock import SystemClock
 from scheduler.credentials import env_name
-from scheduler.ledger import open_ledger
-from scheduler.render import render_campaign
 from scheduler.settings import X_API_BASE_VAR
-from tests.conftest import ROOT
+from tests.daemon.daemons import Daemons, copy_image, daemon_env, sync_and_approve
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.threads import FakeThreads
 from tests.fakes.x import FakeX
 
-REVIEWER = "rev@example.org"
 MASTO_TOKEN = "mastodon-token-0123456789"
 SKY_PASSWORD = "app-pass-abcd-efgh-ijkl"
 X_ACCESS = "x-access-token-0123456789"
@@ -120,7 +111,7 @@ def _image(images: bool) -> list[str]:
 
 
 @dataclass
-class Stage:
+class Stage(Daemons):
     folder: Path
     ledger_url: str
     masto: FakeMastodon
@@ -130,14 +121,11 @@ class Stage:
     threads: FakeThreads
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     with_threads: bool = False  # whether the campaign has the Threads account too
+    campaign_id = "crash-week"
 
     @property
     def accounts(self) -> tuple[str, ...]:
         return (*ACCOUNTS, THREADS_ACCOUNT) if self.with_threads else ACCOUNTS
-
-    @property
-    def campaign(self) -> Path:
-        return self.folder / "campaign"
 
     def prepare(
         self, posts: int, threads: int, *, images: bool = False, with_threads: bool = False
@@ -148,9 +136,7 @@ class Stage:
         self.with_threads = with_threads
         self.campaign.mkdir(parents=True, exist_ok=True)
         if images:
-            (self.campaign / "images").mkdir(exist_ok=True)
-            source = ROOT / "campaigns" / "mhaw-2026" / "images" / IMAGE
-            (self.campaign / "images" / IMAGE).write_bytes(source.read_bytes())
+            copy_image(self.campaign, IMAGE)
         (self.campaign / "campaign.yaml").write_text(
             campaign_text(
                 self.masto.base_url,
@@ -163,68 +149,7 @@ class Stage:
             ),
             encoding="utf-8",
         )
-        campaign = load_campaign(self.campaign)
-        policy = Policy.from_campaign(campaign)
-        clock = SystemClock()
-        ledger = open_ledger(self.ledger_url, clock=clock)
-        try:
-            drafts = render_campaign(campaign)
-            ledger.sync(campaign.id, drafts, now=clock.now(), rule=policy.rule())
-            for draft in drafts:
-                approve(
-                    ledger, draft.key, REVIEWER, draft.content_hash, policy=policy, now=clock.now()
-                )
-        finally:
-            ledger.close()
-
-    def start(self, *extra: str, owner: str | None = None) -> subprocess.Popen[bytes]:
-        env = dict(self.env)
-        if owner:
-            env["SCHEDULER_DAEMON_OWNER"] = owner
-        log = open(self.folder / f"daemon-{len(self.procs)}.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "scheduler",
-                "run",
-                str(self.campaign),
-                "--ledger",
-                self.ledger_url,
-                "--log-json",
-                *extra,
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=self.folder,
-        )
-        log.close()
-        self.procs.append(proc)
-        return proc
-
-    def kill(self, proc: subprocess.Popen[bytes]) -> None:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-
-    def logs(self) -> str:
-        return "\n".join(
-            p.read_text(errors="replace") for p in sorted(self.folder.glob("daemon-*.log"))
-        )
-
-    def records(self) -> list[Any]:
-        ledger = open_ledger(self.ledger_url, clock=SystemClock())
-        try:
-            return ledger.list("crash-week")
-        finally:
-            ledger.close()
-
-    def close(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=30)
+        sync_and_approve(self.campaign, self.ledger_url)
 
 
 @contextlib.contextmanager
@@ -240,28 +165,18 @@ def make_stage(
         FakeThreads(SystemClock(), THREADS_TOKEN) as threads,
     ):
         x.issue_tokens(X_ACCESS, X_REFRESH)
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "SCHEDULER_HOME": str(tmp_path / "home"),
-            "SCHEDULER_SECRET_MASTO_ACCESS_TOKEN": MASTO_TOKEN,
-            "SCHEDULER_SECRET_SKY_APP_PASSWORD": SKY_PASSWORD,
-            env_name(THREADS_ACCOUNT, "access_token"): THREADS_TOKEN,
-            env_name("bird", "client_id"): "x-client-id",
-            env_name("bird", "access_token"): X_ACCESS,
-            env_name("bird", "refresh_token"): X_REFRESH,
-            X_API_BASE_VAR: x.base_url,
-            "SCHEDULER_DAEMON_LEASE": "2",
-            "SCHEDULER_DAEMON_SWEEP_INTERVAL": "0.2",
-            "SCHEDULER_DAEMON_RELOAD_INTERVAL": "0.5",
-            "SCHEDULER_DAEMON_GRACE": "5",
-            "SCHEDULER_DAEMON_RETRY_BASE": "0.3",
-            "SCHEDULER_DAEMON_RETRY_CAP": "2",
-            "SCHEDULER_DAEMON_RETRY_MAX_ATTEMPTS": "40",
-            "SCHEDULER_DAEMON_HTTP_TIMEOUT": "1.5",
-        }
-        for var in ("SCHEDULER_LEDGER", "SCHEDULER_OUTBOX", "SCHEDULER_NOTIFY_WEBHOOK"):
-            env.pop(var, None)
+        env = daemon_env(
+            tmp_path / "home",
+            SCHEDULER_SECRET_MASTO_ACCESS_TOKEN=MASTO_TOKEN,
+            SCHEDULER_SECRET_SKY_APP_PASSWORD=SKY_PASSWORD,
+            **{
+                env_name(THREADS_ACCOUNT, "access_token"): THREADS_TOKEN,
+                env_name("bird", "client_id"): "x-client-id",
+                env_name("bird", "access_token"): X_ACCESS,
+                env_name("bird", "refresh_token"): X_REFRESH,
+                X_API_BASE_VAR: x.base_url,
+            },
+        )
         made = Stage(
             folder=tmp_path,
             ledger_url=ledger_url,
@@ -361,17 +276,9 @@ def check_exactly_once(stage: Stage, posts: int, threads: int) -> None:
         assert len(set(ids)) == len(ids), str(record.key)
 
 
-def events(stage: Stage, name: str) -> list[dict[str, Any]]:
+def events(stage: Daemons, name: str) -> list[dict[str, Any]]:
     """The daemons' JSON log events called ``name`` (other lines are skipped)."""
-    found = []
-    for line in stage.logs().splitlines():
-        if f'"event":"{name}"' not in line:
-            continue
-        try:
-            found.append(json.loads(line))
-        except ValueError:
-            continue
-    return found
+    return stage.events(name)
 
 
 def wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> int:

@@ -17,12 +17,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scheduler.approval import Policy, approve
-from scheduler.campaign import load_campaign
-from scheduler.clock import SystemClock
-from scheduler.ledger import open_ledger
-from scheduler.render import render_campaign
-from tests.daemon.process import CHATTER, REVIEWER, Stage, events, stage, wait_exit
+from tests.daemon.daemons import sync_and_approve
+from tests.daemon.process import CHATTER, Stage, events, stage, wait_exit
 from tests.fakes.base import Fault
 from tests.fakes.mastodon import STATUSES
 from tests.fakes.x import CREATE as TWEETS
@@ -67,17 +63,7 @@ posts:
     text: "{PROMO} {{{{ story('story').url }}}}"
 """
     (stage.campaign / "campaign.yaml").write_text(text, encoding="utf-8")
-    campaign = load_campaign(stage.campaign)
-    policy = Policy.from_campaign(campaign)
-    clock = SystemClock()
-    ledger = open_ledger(stage.ledger_url, clock=clock)
-    try:
-        drafts = render_campaign(campaign)
-        ledger.sync(campaign.id, drafts, now=clock.now(), rule=policy.rule())
-        for draft in drafts:
-            approve(ledger, draft.key, REVIEWER, draft.content_hash, policy=policy, now=clock.now())
-    finally:
-        ledger.close()
+    sync_and_approve(stage.campaign, stage.ledger_url)
 
 
 def _kill_once(stage: Stage, stored: Callable[[], object]) -> None:

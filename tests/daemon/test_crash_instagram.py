@@ -10,29 +10,20 @@ between the daemon and a second copy. The week mixes one-image posts and two-ima
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import random
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from scheduler.approval import Policy, approve
-from scheduler.campaign import load_campaign
 from scheduler.clock import SystemClock
 from scheduler.credentials import env_name
-from scheduler.ledger import open_ledger
-from scheduler.render import render_campaign
-from tests.conftest import ROOT
-from tests.daemon.process import REVIEWER, wait_exit
+from tests.daemon.daemons import Daemons, copy_image, daemon_env, sync_and_approve
+from tests.daemon.process import wait_exit
 from tests.fakes.base import Fault
 from tests.fakes.instagram import CONTAINERS, NODE, PUBLISH, FakeInstagram, graph_error
 from tests.fakes.s3 import MotoS3
@@ -89,120 +80,49 @@ def campaign_text(api: str, posts: int) -> str:
 
 
 @dataclass
-class InstaStage:
+class InstaStage(Daemons):
     folder: Path
     fake: FakeInstagram
     env: dict[str, str]
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    campaign_id = WEEK
 
     @property
     def ledger_url(self) -> str:
         return f"sqlite:///{self.folder / 'ledger.sqlite3'}"
 
-    @property
-    def campaign(self) -> Path:
-        return self.folder / "campaign"
-
     def prepare(self, posts: int) -> None:
-        (self.campaign / "images").mkdir(parents=True)
         for name in IMAGES:
-            source = ROOT / "campaigns" / "mhaw-2026" / "images" / name
-            (self.campaign / "images" / name).write_bytes(source.read_bytes())
+            copy_image(self.campaign, name)
         (self.campaign / "campaign.yaml").write_text(
             campaign_text(self.fake.base_url, posts), encoding="utf-8"
         )
-        campaign = load_campaign(self.campaign)
-        policy = Policy.from_campaign(campaign)
-        clock = SystemClock()
-        ledger = open_ledger(self.ledger_url, clock=clock)
-        try:
-            drafts = render_campaign(campaign)
-            ledger.sync(campaign.id, drafts, now=clock.now(), rule=policy.rule())
-            for draft in drafts:
-                approve(
-                    ledger, draft.key, REVIEWER, draft.content_hash, policy=policy, now=clock.now()
-                )
-        finally:
-            ledger.close()
-
-    def start(self, *extra: str) -> subprocess.Popen[bytes]:
-        log = open(self.folder / f"daemon-{len(self.procs)}.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "scheduler", "run", str(self.campaign)),
-                *("--ledger", self.ledger_url, "--log-json", *extra),
-            ],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=self.folder,
-        )
-        log.close()
-        self.procs.append(proc)
-        return proc
-
-    def kill(self, proc: subprocess.Popen[bytes]) -> None:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=30)
-
-    def logs(self) -> str:
-        return "\n".join(
-            p.read_text(errors="replace") for p in sorted(self.folder.glob("daemon-*.log"))
-        )
-
-    def records(self) -> list[Any]:
-        ledger = open_ledger(self.ledger_url, clock=SystemClock())
-        try:
-            return ledger.list(WEEK)
-        finally:
-            ledger.close()
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        """The daemons' JSON log events called ``name``."""
-        found = []
-        for line in self.logs().splitlines():
-            if f'"event":"{name}"' in line:
-                with contextlib.suppress(ValueError):
-                    found.append(json.loads(line))
-        return found
+        sync_and_approve(self.campaign, self.ledger_url)
 
 
 @pytest.fixture
 def insta(tmp_path: Path, moto_s3: MotoS3) -> Iterator[InstaStage]:
     bucket = moto_s3.bucket()
     with FakeInstagram(SystemClock(), token=TOKEN, user_id=USER_ID) as fake:
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "SCHEDULER_HOME": str(tmp_path / "home"),
-            env_name(ACCOUNT, "access_token"): TOKEN,
-            # The public media host the fake fetches the images from.
-            "SCHEDULER_MEDIA_HOST": "s3",
-            "SCHEDULER_MEDIA_S3_BUCKET": bucket,
-            "SCHEDULER_MEDIA_S3_ENDPOINT": moto_s3.endpoint,
-            "SCHEDULER_MEDIA_S3_REGION": "us-east-1",
-            "SCHEDULER_MEDIA_S3_PATH_STYLE": "1",
-            env_name("media-s3", "access_key_id"): moto_s3.keys.access_key_id,
-            env_name("media-s3", "secret_access_key"): moto_s3.keys.secret_access_key,
-            "SCHEDULER_DAEMON_LEASE": "2",
-            "SCHEDULER_DAEMON_SWEEP_INTERVAL": "0.2",
-            "SCHEDULER_DAEMON_RELOAD_INTERVAL": "0.5",
-            "SCHEDULER_DAEMON_GRACE": "5",
-            "SCHEDULER_DAEMON_RETRY_BASE": "0.3",
-            "SCHEDULER_DAEMON_RETRY_CAP": "2",
-            "SCHEDULER_DAEMON_RETRY_MAX_ATTEMPTS": "40",
-            "SCHEDULER_DAEMON_HTTP_TIMEOUT": "1.5",
-        }
-        for var in ("SCHEDULER_LEDGER", "SCHEDULER_OUTBOX", "SCHEDULER_NOTIFY_WEBHOOK"):
-            env.pop(var, None)
+        env = daemon_env(
+            tmp_path / "home",
+            **{
+                env_name(ACCOUNT, "access_token"): TOKEN,
+                # The public media host the fake fetches the images from.
+                "SCHEDULER_MEDIA_HOST": "s3",
+                "SCHEDULER_MEDIA_S3_BUCKET": bucket,
+                "SCHEDULER_MEDIA_S3_ENDPOINT": moto_s3.endpoint,
+                "SCHEDULER_MEDIA_S3_REGION": "us-east-1",
+                "SCHEDULER_MEDIA_S3_PATH_STYLE": "1",
+                env_name("media-s3", "access_key_id"): moto_s3.keys.access_key_id,
+                env_name("media-s3", "secret_access_key"): moto_s3.keys.secret_access_key,
+            },
+        )
         stage = InstaStage(tmp_path, fake, env)
         try:
             yield stage
         finally:
-            for proc in stage.procs:
-                with contextlib.suppress(Exception):
-                    stage.kill(proc)
+            stage.close()
 
 
 def check_exactly_once(stage: InstaStage, posts: int) -> None:

@@ -9,26 +9,18 @@ stands between a crash and a second copy.
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from scheduler.approval import Policy, approve
-from scheduler.campaign import load_campaign
 from scheduler.clock import SystemClock
 from scheduler.credentials import env_name
-from scheduler.ledger import open_ledger
-from scheduler.render import render_campaign
-from tests.conftest import ROOT
-from tests.daemon.process import IMAGE, IMAGE_ALT, REVIEWER, events, wait_exit
+from tests.daemon.daemons import Daemons, copy_image, daemon_env, sync_and_approve
+from tests.daemon.process import IMAGE, IMAGE_ALT, events, wait_exit
 from tests.fakes.base import Fault
 from tests.fakes.wordpress import POSTS, FakeWordPress
 
@@ -39,37 +31,18 @@ PASSWORD = "abcd1234EFGH5678ijkl9012"
 STORIES = 8
 
 
-class Stage:
+class Stage(Daemons):
+    campaign_id = "crash-stories"
+
     def __init__(self, folder: Path, site: FakeWordPress) -> None:
         self.folder = folder
         self.site = site
         self.ledger_url = f"sqlite:///{folder / 'ledger.sqlite3'}"
-        self.procs: list[subprocess.Popen[bytes]] = []
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "SCHEDULER_HOME": str(folder / "home"),
-            env_name("blog", "app_password"): PASSWORD,
-            "SCHEDULER_DAEMON_LEASE": "2",
-            "SCHEDULER_DAEMON_SWEEP_INTERVAL": "0.2",
-            "SCHEDULER_DAEMON_RELOAD_INTERVAL": "0.5",
-            "SCHEDULER_DAEMON_GRACE": "5",
-            "SCHEDULER_DAEMON_RETRY_BASE": "0.3",
-            "SCHEDULER_DAEMON_RETRY_CAP": "2",
-            "SCHEDULER_DAEMON_RETRY_MAX_ATTEMPTS": "40",
-            "SCHEDULER_DAEMON_HTTP_TIMEOUT": "1.5",
-        }
-        for var in ("SCHEDULER_LEDGER", "SCHEDULER_OUTBOX", "SCHEDULER_NOTIFY_WEBHOOK"):
-            self.env.pop(var, None)
-
-    @property
-    def campaign(self) -> Path:
-        return self.folder / "campaign"
+        self.procs = []
+        self.env = daemon_env(folder / "home", **{env_name("blog", "app_password"): PASSWORD})
 
     def prepare(self) -> None:
-        (self.campaign / "images").mkdir(parents=True)
-        source = ROOT / "campaigns" / "mhaw-2026" / "images" / IMAGE
-        (self.campaign / "images" / IMAGE).write_bytes(source.read_bytes())
+        copy_image(self.campaign, IMAGE)
         when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
         lines = [
             "id: crash-stories",
@@ -98,42 +71,7 @@ class Stage:
             if i % 2 == 0:
                 lines.append(f"    image: {{file: images/{IMAGE}, alt: {IMAGE_ALT!r}}}")
         (self.campaign / "campaign.yaml").write_text("\n".join(lines) + "\n")
-        campaign = load_campaign(self.campaign)
-        policy = Policy.from_campaign(campaign)
-        clock = SystemClock()
-        ledger = open_ledger(self.ledger_url, clock=clock)
-        try:
-            drafts = render_campaign(campaign)
-            ledger.sync(campaign.id, drafts, now=clock.now(), rule=policy.rule())
-            for draft in drafts:
-                approve(
-                    ledger, draft.key, REVIEWER, draft.content_hash, policy=policy, now=clock.now()
-                )
-        finally:
-            ledger.close()
-
-    def start(self, *extra: str) -> subprocess.Popen[bytes]:
-        log = open(self.folder / f"daemon-{len(self.procs)}.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "scheduler", "run", str(self.campaign),
-             "--ledger", self.ledger_url, "--log-json", *extra],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.folder,
-        )  # fmt: skip
-        log.close()
-        self.procs.append(proc)
-        return proc
-
-    def logs(self) -> str:
-        return "\n".join(
-            p.read_text(errors="replace") for p in sorted(self.folder.glob("daemon-*.log"))
-        )
-
-    def records(self) -> list[Any]:
-        ledger = open_ledger(self.ledger_url, clock=SystemClock())
-        try:
-            return ledger.list("crash-stories")
-        finally:
-            ledger.close()
+        sync_and_approve(self.campaign, self.ledger_url)
 
     def check_exactly_once(self) -> None:
         posts = list(self.site.posts)
@@ -155,12 +93,6 @@ class Stage:
         )
         with_image = [p for p in posts if int(p.title.split()[1][:2]) % 2 == 0]
         assert all(self.site.alts(p) == (IMAGE_ALT,) for p in with_image)
-
-    def close(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=30)
 
 
 @pytest.fixture

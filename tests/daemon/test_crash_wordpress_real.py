@@ -21,18 +21,12 @@ from typing import Any
 import pytest
 import requests
 
-from scheduler.approval import Policy, approve
-from scheduler.campaign import load_campaign
-from scheduler.clock import SystemClock
 from scheduler.credentials import env_name
-from scheduler.ledger import open_ledger
-from scheduler.render import render_campaign
-from tests.conftest import ROOT
+from tests.daemon.daemons import copy_image, sync_and_approve
 from tests.daemon.process import (
     CHATTER,
     IMAGE,
     IMAGE_ALT,
-    REVIEWER,
     Stage,
     events,
     stage,
@@ -113,23 +107,9 @@ class Week:
                 "    author: author@example.org",
                 f"    text: \"{self.promo(i)} {{{{ story('story-{i:02d}').url }}}}\"",
             ]
-        (stage.campaign / "images").mkdir(parents=True, exist_ok=True)
-        source = ROOT / "campaigns" / "mhaw-2026" / "images" / IMAGE
-        (stage.campaign / "images" / IMAGE).write_bytes(source.read_bytes())
+        copy_image(stage.campaign, IMAGE)
         (stage.campaign / "campaign.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        campaign = load_campaign(stage.campaign)
-        policy = Policy.from_campaign(campaign)
-        clock = SystemClock()
-        ledger = open_ledger(stage.ledger_url, clock=clock)
-        try:
-            drafts = render_campaign(campaign)
-            ledger.sync(campaign.id, drafts, now=clock.now(), rule=policy.rule())
-            for draft in drafts:
-                approve(
-                    ledger, draft.key, REVIEWER, draft.content_hash, policy=policy, now=clock.now()
-                )
-        finally:
-            ledger.close()
+        sync_and_approve(stage.campaign, stage.ledger_url)
 
     def records(self) -> dict[str, Any]:
         return {str(r.key): r for r in self.stage.records()}

@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scheduler.daemon.retry import Decision, RetryPolicy, backoff, decide, what_was_sent
+from scheduler.daemon.retry import (
+    Decision,
+    RetryPolicy,
+    backoff,
+    counted_attempts,
+    decide,
+    what_was_sent,
+)
 from scheduler.platforms.base import (
     AccountPaused,
     AuthFailed,
@@ -340,12 +347,135 @@ def test_what_was_sent(
 def test_a_rate_limited_lookup_is_bounded_by_the_window_not_the_count() -> None:
     """After ``max_attempts`` a lookup the platform rate limited is looked at again at its
     reset while the window is open (a person would otherwise be asked about a post a later
-    look settles); without the platform's word the count still ends it."""
+    look settles); a lookup that cannot tell for another reason is still capped."""
     limited = RateLimited("lookup rate limited", retry_after=60)
     late = POLICY.max_attempts + 5
     kw = {"now": NOW, "latest": NOW + timedelta(hours=1), "policy": POLICY, "rand": 0.0}
-    got = decide(limited, attempts=late, capped=False, **kw)  # type: ignore[arg-type]
+    got = decide(limited, attempts=late, **kw)  # type: ignore[arg-type]
     assert got.action == "retry" and got.at == NOW + timedelta(seconds=60)
-    assert decide(limited, attempts=late, **kw).action == "failed"  # type: ignore[arg-type]
+    unknown = OutcomeUnknown("cannot tell: page 3 failed")
+    assert decide(unknown, attempts=late, **kw).action == "failed"  # type: ignore[arg-type]
     closing = {**kw, "latest": NOW + timedelta(seconds=30)}
-    assert decide(limited, attempts=late, capped=False, **closing).action == "missed"  # type: ignore[arg-type]
+    assert decide(limited, attempts=late, **closing).action == "missed"  # type: ignore[arg-type]
+
+
+UPLOAD_429 = RateLimited("mastodon: rate limited during uploading sunrise.png", retry_after=60)
+GATE_HELD = AccountPaused("account paused until 08:01", retry_after=60)
+WIDE = NOW + timedelta(hours=2)
+
+# (case, error, attempt number, error classes of the earlier attempts, window end, action)
+CAP_CASES: list[tuple[str, PublishError, int, list[str | None], datetime, str]] = [
+    (
+        "a 429 on the 40th attempt: waits, not capped",
+        UPLOAD_429,
+        40,
+        ["RateLimited"] * 39,
+        WIDE,
+        "retry",
+    ),
+    (
+        "a 429 with earlier 503s past the cap: still waits",
+        UPLOAD_429,
+        12,
+        ["Transient"] * 11,
+        WIDE,
+        "retry",
+    ),
+    (
+        "the gate held back the rest of an attempt: waits",
+        GATE_HELD,
+        15,
+        ["Transient"] * 14,
+        WIDE,
+        "retry",
+    ),
+    (
+        "a 429 whose reset is after the window: missed, not failed",
+        UPLOAD_429,
+        40,
+        [],
+        _at(30),
+        "missed",
+    ),
+    (
+        "a 503 after 39 refused uploads: the 1st counted attempt",
+        Transient("503"),
+        40,
+        ["RateLimited"] * 39,
+        WIDE,
+        "retry",
+    ),
+    (
+        "a 503 after 5 refusals and 4 failures: the 5th counted",
+        Transient("503"),
+        10,
+        ["RateLimited", "Transient"] * 4 + ["AccountPaused"],
+        WIDE,
+        "retry",
+    ),
+    (
+        "a 503 after 9 counted failures: the 10th, capped",
+        Transient("503"),
+        12,
+        ["Transient"] * 9 + ["RateLimited"] * 2,
+        WIDE,
+        "failed",
+    ),
+    (
+        "lost answers and expired leases count",
+        Transient("503"),
+        10,
+        ["OutcomeUnknown", None] * 4 + ["Transient"],
+        WIDE,
+        "failed",
+    ),
+    (
+        "a permanent refusal stops whatever the count",
+        Invalid("too long"),
+        3,
+        ["RateLimited"] * 2,
+        WIDE,
+        "failed",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "error", "attempt", "earlier", "latest", "action"),
+    CAP_CASES,
+    ids=[c[0] for c in CAP_CASES],
+)
+def test_the_cap_counts_requests_that_were_sent_not_rate_limits(
+    case: str,
+    error: PublishError,
+    attempt: int,
+    earlier: list[str | None],
+    latest: datetime,
+    action: str,
+) -> None:
+    counted = counted_attempts(attempt, earlier)
+    got = decide(
+        error,
+        attempts=attempt,
+        counted=counted,
+        now=NOW,
+        latest=latest,
+        policy=POLICY,
+        rand=0.0,
+    )
+    assert got.action == action, case
+    if action == "failed" and not isinstance(error, Invalid):
+        assert got.reason.startswith(f"gave up after {counted} attempts"), got.reason
+
+
+@pytest.mark.parametrize(
+    ("attempt", "earlier", "expected"),
+    [
+        (1, [], 1),
+        (5, ["Transient", "OutcomeUnknown", None, "Transient"], 5),
+        (5, ["RateLimited", "AccountPaused", "RateLimited", "RateLimited"], 1),
+        (6, ["RateLimited", "Transient", "AccountPaused", "Transient", "RateLimited"], 3),
+    ],
+)
+def test_counted_attempts(attempt: int, earlier: list[str | None], expected: int) -> None:
+    assert counted_attempts(attempt, earlier) == expected

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from scheduler.descriptors import SettingRefused
+from scheduler.descriptors.instagram import CONTAINER_WAIT, INSTAGRAM
 from scheduler.errors import ConfigError
+from scheduler.platforms import build_publisher
 from scheduler.platforms.base import (
     Absent,
     CannotTell,
@@ -20,7 +23,7 @@ from scheduler.platforms.base import (
     RateLimited,
     Transient,
 )
-from scheduler.platforms.instagram import POLL_FOR, sandbox_body
+from scheduler.platforms.instagram import sandbox_body
 from tests.fakes.base import Fault
 from tests.fakes.instagram import COMMENTS, CONTAINERS, POSTS_PER_DAY, PUBLISH
 from tests.platforms.harness_instagram import InstagramHarness
@@ -79,13 +82,44 @@ def test_a_container_still_in_progress_is_waited_for_then_asked_again(
     request = h.request("Slow to fetch")
     staged, error = staged_publish(h, request)
     assert isinstance(error, Transient) and "still IN_PROGRESS" in error.message
-    assert h.clock.monotonic() >= POLL_FOR * 0.5  # the wait ran on the injected clock
+    # The wait ran on the injected clock, for the default bound (five minutes) at most.
+    assert CONTAINER_WAIT * 0.5 <= h.clock.monotonic() <= CONTAINER_WAIT
     (container,) = staged.values()
     h.fake.containers[container].polls_left = 0  # Instagram got the image at last
     _, result = staged_publish(h, replace(request, staged=staged))
     assert len(h.fake.media) == 1 and h.fake.media[0].container == container
     assert len(h.fake.containers) == 1, "the same container, not a new one"
     assert not isinstance(result, Exception)
+
+
+@pytest.mark.parametrize("wait", [30, 1200])
+def test_the_account_setting_bounds_how_long_a_container_is_waited_for(
+    h: InstagramHarness, wait: int
+) -> None:
+    h.fake.hold(None)  # never finishes while we watch
+    spec = h.spec()
+    spec = replace(spec, settings={**spec.settings, "container_wait": wait})
+    publisher = build_publisher(spec, h.context())
+    try:
+        started = h.clock.monotonic()
+        with pytest.raises(Transient, match=f"still IN_PROGRESS after {wait} s"):
+            publisher.publish(h.request("Slow to fetch"))
+    finally:
+        publisher.close()
+    waited = h.clock.monotonic() - started
+    assert wait * 0.5 <= waited <= wait  # polled up to the account's bound, not past it
+    polls = len(h.fake.calls("GET", "/v"))
+    assert polls >= 3
+
+
+def test_container_wait_is_a_declared_setting_with_the_default_unchanged() -> None:
+    assert "container_wait" in INSTAGRAM.settings
+    assert INSTAGRAM.polls_for({}) == CONTAINER_WAIT == 300
+    assert INSTAGRAM.accept("container_wait", "120") == 120
+    assert INSTAGRAM.polls_for({"container_wait": 120}) == 120
+    for refused in ("5", "7200", "soon"):
+        with pytest.raises(SettingRefused, match="container_wait takes a whole number"):
+            INSTAGRAM.accept("container_wait", refused)
 
 
 @pytest.mark.parametrize("state", ["EXPIRED", "ERROR"])
@@ -210,8 +244,21 @@ def test_the_sandbox_writes_the_container_the_publisher_sends(h: InstagramHarnes
 
 def test_the_first_comment_follows_the_post(h: InstagramHarness) -> None:
     request = replace(h.request("A walk"), first_comment="#RunTalkRun #WalkTogether")
-    h.publisher().publish(request)
+    result = h.publisher().publish(request)
     assert h.fake.media[0].comments == ["#RunTalkRun #WalkTogether"]
+    assert result.notes == ()
+
+
+def test_a_refused_first_comment_is_a_note_for_a_person(h: InstagramHarness) -> None:
+    # A token without the comments permission: Graph's permission error.
+    body = {"error": {"message": "(#10) Application does not have permission for this action",
+                      "type": "OAuthException", "code": 10}}  # fmt: skip
+    h.fake.inject("POST", COMMENTS, Fault.status(403, body))
+    request = replace(h.request("A walk"), first_comment="Samaritans: call 116 123")
+    result = h.publisher().publish(request)
+    assert [p.remote_id for p in result.parts] == [h.fake.media[0].id]
+    (note,) = result.notes
+    assert note.startswith("its first comment was not posted") and "permission" in note
 
 
 def test_a_failed_first_comment_leaves_the_post_recorded(h: InstagramHarness) -> None:
