@@ -2,12 +2,13 @@
 
 The timers (``timers.py``: run times in a heap, one APScheduler job armed for the earliest)
 hold one timer per draft step: publish at the due time or the next attempt, remind about
-unapproved drafts, close their window. Timers are rebuilt from the ledger at start, on every reload (campaign files
-changed on disk, polled by mtime, or SIGHUP) and periodically; a timer that fires re-reads
-the ledger before doing anything, so a stale timer is harmless. A publish timer, the
-catch-up after downtime and the periodic sweep only wake the dispatcher (``dispatch``), which
-claims due drafts in batches for its idle workers: drafts approved after the last rebuild and
-the work of a daemon that died (its lease expired) are claimed the same way. Several daemons
+unapproved drafts, close their window. Timers are rebuilt from the ledger at start, on every
+reload (campaign files changed on disk, polled by mtime, or SIGHUP) and periodically; a
+timer that fires re-reads the ledger before doing anything, so a stale timer is harmless. A
+publish timer, the catch-up after downtime and the periodic sweep only wake the dispatcher
+(``dispatch``), which claims due drafts in batches for its idle workers: drafts approved
+after the last rebuild and the work of a daemon that died (its lease expired) are claimed
+the same way. Several daemons
 may run against one PostgreSQL ledger; they divide the due drafts between them.
 
 ``reload``, ``fire`` and ``sweep`` do the work and can be driven directly with a FixedClock;
