@@ -463,6 +463,21 @@ if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "child":
         _, _, url, fake_url, total, sample, spacing = sys.argv
         raise SystemExit(child(url, fake_url, int(total), int(sample), float(spacing)))
+    if len(sys.argv) >= 2 and sys.argv[1] == "scheduled":
+        # Only lateness, memory and idle CPU: ``python -m bench.bench_daemon scheduled [DRAFTS]``.
+        drafts = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
+        got = scenario(drafts, 200, 0.05, idle=10.0)
+        print(
+            f"p50 {statistics.median(got['lateness']) * 1000:.1f} ms, "
+            f"p99 {_percentile(got['lateness'], 0.99) * 1000:.1f} ms, "
+            f"RSS {got['rss']:.1f} MB (peak {got['peak']:.1f}), "
+            f"idle CPU {got['idle_cpu'] * 100:.1f} %, duplicates {got['duplicates']}"
+        )
+        raise SystemExit(0)
+    if len(sys.argv) >= 2 and sys.argv[1] == "real":
+        # Only the real command's memory: ``python -m bench.bench_daemon real [POSTS]``.
+        print(real_run(int(sys.argv[2]) if len(sys.argv) > 2 else 3_334))
+        raise SystemExit(0)
     if len(sys.argv) >= 2 and sys.argv[1] == "burst":
         # Only the burst rows: ``python -m bench.bench_daemon burst [POSTS]``.
         for row in burst_rows(int(sys.argv[2]) if len(sys.argv) > 2 else 1_000):

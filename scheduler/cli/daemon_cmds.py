@@ -35,7 +35,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     clock = SystemClock()
     metrics = DaemonMetrics()
     log = MetricsSink(EventLog(sys.stderr, json_lines=args.log_json, clock=clock), metrics)
-    source = CampaignFiles(campaign_paths(args.paths))
+    # Loaded apart: the loading's high-water mark stays out of the long-running process.
+    source = CampaignFiles(campaign_paths(args.paths), apart=True)
     # The flag can only switch stopping on: without it, SCHEDULER_DAEMON_EXIT_WHEN_DONE decides.
     options = DaemonOptions.from_env(settings.env)
     if args.exit_when_done:

@@ -8,7 +8,8 @@ worker.py     one claimed draft: check, reconcile, publish part by part, record
 request.py    what is sent: the request rebuilt from the draft, hash and media checked again
 report.py     the log and the notifier: nothing silent
 runner.py     the steps (reload, fire, sweep, remind, close) derived from the ledger; signals
-timers.py     one APScheduler job per step, guarded; a clean stop waits for those running
+timers.py     step run times in a heap, one APScheduler job for the earliest; guarded; a clean
+              stop waits for those running
 source.py     campaign files, loaded and watched by mtime
 status.py     what `scheduler status` shows
 """

@@ -30,7 +30,6 @@ from scheduler.errors import LedgerError
 from scheduler.ledger.base import Ledger, Wait
 from scheduler.notify.base import Notice
 from scheduler.platforms.base import PublishRequest
-from scheduler.render.after import substitute
 from scheduler.text import facets
 
 
@@ -69,6 +68,10 @@ def fill(ledger: Ledger, draft: Draft, request: PublishRequest) -> PublishReques
     urls = addresses(ledger, draft)
     if not urls:
         return request
+    # Imported on use: the render package brings Jinja2 and markdown-it, which the running
+    # daemon leaves to its loader process until a post waits on another.
+    from scheduler.render.after import substitute
+
     texts = substitute(draft.parts, draft.after, urls)
     rules = descriptors.find(draft.platform)
     parts = []

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from scheduler.campaign.paths import OutsideFolder, inside
 from scheduler.draft import Draft, PartResult, content_hash, idempotency_key
 from scheduler.errors import SchedulerError
 from scheduler.platforms.base import LinkCardRequest, MediaUpload, PartRequest, PublishRequest
@@ -23,6 +22,10 @@ class NotPublishable(SchedulerError):
 
 def resolve_media(root: Path, relative: str) -> Path:
     """The absolute path of a media file, refusing anything outside the campaign folder."""
+    # Imported on use: the campaign package brings the loading stack (pydantic, PyYAML),
+    # which the running daemon leaves to its loader process.
+    from scheduler.campaign.paths import OutsideFolder, inside
+
     try:
         return inside(root, root / relative)
     except OutsideFolder:

@@ -1,13 +1,14 @@
 """The daemon: APScheduler timers derived from the ledger, which stays the single truth.
 
-APScheduler (3.x, BackgroundScheduler, in-memory job store only) holds one timer per draft
-step: publish at the due time or the next attempt, remind about unapproved drafts, close
-their window. Timers are rebuilt from the ledger at start, on every reload (campaign files
-changed on disk, polled by mtime, or SIGHUP) and periodically; a timer that fires re-reads
-the ledger before doing anything, so a stale timer is harmless. A publish timer, the
-catch-up after downtime and the periodic sweep only wake the dispatcher (``dispatch``), which
-claims due drafts in batches for its idle workers: drafts approved after the last rebuild and
-the work of a daemon that died (its lease expired) are claimed the same way. Several daemons
+The timers (``timers.py``: run times in a heap, one APScheduler job armed for the earliest)
+hold one timer per draft step: publish at the due time or the next attempt, remind about
+unapproved drafts, close their window. Timers are rebuilt from the ledger at start, on every
+reload (campaign files changed on disk, polled by mtime, or SIGHUP) and periodically; a
+timer that fires re-reads the ledger before doing anything, so a stale timer is harmless. A
+publish timer, the catch-up after downtime and the periodic sweep only wake the dispatcher
+(``dispatch``), which claims due drafts in batches for its idle workers: drafts approved
+after the last rebuild and the work of a daemon that died (its lease expired) are claimed
+the same way. Several daemons
 may run against one PostgreSQL ledger; they divide the due drafts between them.
 
 ``reload``, ``fire`` and ``sweep`` do the work and can be driven directly with a FixedClock;
@@ -152,7 +153,7 @@ class Daemon(Deadlines, Lifecycle):
         """
         now = self.clock.now()
         try:
-            loaded = self.source.load()
+            loaded = list(self.source.load())  # a copy: it is emptied as it is synced
         except CampaignError as exc:
             self.reporter.event(
                 "reload_failed",
@@ -161,7 +162,12 @@ class Daemon(Deadlines, Lifecycle):
                 first=str(exc.problems[0]) if exc.problems else str(exc),
             )
             return False
-        for campaign in loaded:
+        # Each campaign's drafts are let go once synced, and all of them before the plan
+        # reads the ledger back: the allocator keeps the high-water mark of a reload, so
+        # drafts and records must not be alive at the same time.
+        loaded.reverse()
+        while loaded:
+            campaign = loaded.pop()
             kwargs = {"rule": campaign.rule} if campaign.rule is not None else {}
             report = self.ledger.sync(campaign.campaign_id, campaign.drafts, now=now, **kwargs)
             # The drafts now live in the ledger; keeping them here too would double the memory.
@@ -190,6 +196,8 @@ class Daemon(Deadlines, Lifecycle):
                     key=str(key),
                     reason="the post may already be out; the stored version stays",
                 )
+            del campaign, report
+        _give_back_memory()
         self.replan()
         _give_back_memory()
         return True

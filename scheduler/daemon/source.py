@@ -15,8 +15,10 @@ from scheduler.errors import UsageError
 class CampaignFiles:
     """The campaigns at ``paths`` (files or folders); ``changed()`` compares file mtimes."""
 
-    def __init__(self, paths: Sequence[str | Path]) -> None:
+    def __init__(self, paths: Sequence[str | Path], *, apart: bool = False) -> None:
         self.paths = [Path(p) for p in paths]
+        # Load in a child process (the running daemon: see loading.py); else here.
+        self.apart = apart
         for path in self.paths:
             if not path.exists():
                 raise UsageError(f"{path}: no such campaign file or folder")
@@ -46,30 +48,39 @@ class CampaignFiles:
         return self._signature is not None and self.signature() != self._signature
 
     def load(self) -> list[Loaded]:
-        from scheduler.campaign import load_campaign
-        from scheduler.render import render_campaign
-
         # Take the signature first: a change during loading is seen at the next poll, and a
         # broken file is reported once, not at every poll until someone fixes it.
         self._signature = self.signature()
-        loaded: list[Loaded] = []
-        for path in self.paths:
-            campaign = load_campaign(path)
-            drafts = render_campaign(campaign)
-            policy = approval_policy(campaign)
-            loaded.append(
-                Loaded(
-                    campaign_id=campaign.id,
-                    title=campaign.title,
-                    root=Path(campaign.root),
-                    timezone=campaign.timezone,
-                    drafts=list(drafts),
-                    rule=policy.rule(),
-                    policy=policy,
-                    accounts={name: acc.spec(name) for name, acc in campaign.accounts.items()},
-                )
+        if self.apart:
+            from scheduler.daemon.loading import load_apart
+
+            return load_apart(self.paths)
+        return load_here(self.paths)
+
+
+def load_here(paths: Sequence[Path]) -> list[Loaded]:
+    """Load, check and render the campaigns at ``paths`` in this process."""
+    from scheduler.campaign import load_campaign
+    from scheduler.render import render_campaign
+
+    loaded: list[Loaded] = []
+    for path in paths:
+        campaign = load_campaign(path)
+        drafts = render_campaign(campaign)
+        policy = approval_policy(campaign)
+        loaded.append(
+            Loaded(
+                campaign_id=campaign.id,
+                title=campaign.title,
+                root=Path(campaign.root),
+                timezone=campaign.timezone,
+                drafts=list(drafts),
+                rule=policy.rule(),
+                policy=policy,
+                accounts={name: acc.spec(name) for name, acc in campaign.accounts.items()},
             )
-        return loaded
+        )
+    return loaded
 
 
 def approval_policy(campaign: Any) -> Policy:

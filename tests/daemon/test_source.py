@@ -63,3 +63,22 @@ def test_a_costly_template_is_a_reported_problem_not_a_crash(tmp_path: Path) -> 
         source.load()
     [problem] = info.value.problems
     assert "template too expensive: loops run more than 100,000 times" in str(problem)
+
+
+def test_loaded_apart_is_loaded_the_same_and_problems_come_back(tmp_path: Path) -> None:
+    folder = tmp_path / "campaign"
+    folder.mkdir()
+    path = folder / "campaign.yaml"
+    path.write_text(CAMPAIGN, encoding="utf-8")
+    here, apart = CampaignFiles([folder]), CampaignFiles([folder], apart=True)
+    assert apart.load() == here.load()
+    assert not apart.changed()
+    _touch(path, CAMPAIGN.replace("timezone: Etc/UTC", "timezone: Mars/Olympus"))
+    assert apart.changed()
+    with pytest.raises(CampaignError) as at_home:
+        here.load()
+    with pytest.raises(CampaignError) as away:
+        apart.load()
+    assert [str(p) for p in away.value.problems] == [str(p) for p in at_home.value.problems]
+    assert str(away.value) == str(at_home.value)
+    assert not apart.changed()
