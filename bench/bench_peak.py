@@ -357,7 +357,7 @@ if __name__ == "__main__":
         _, _, url, front, due, posts, accounts, workers = sys.argv
         raise SystemExit(child(url, front, due, int(posts), int(accounts), int(workers)))
     # ``--daemons 4`` runs that count only (a row at a time on a machine shared with others).
-    only = ()
+    only: tuple[int, ...] = ()
     if "--daemons" in sys.argv:
         only = tuple(int(n) for n in sys.argv[sys.argv.index("--daemons") + 1].split(","))
     for row in run("--quick" in sys.argv, only):
