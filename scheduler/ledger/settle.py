@@ -13,13 +13,13 @@ from scheduler.clock import ensure_utc
 from scheduler.draft import DraftKey, PartResult
 from scheduler.ledger import tables as t
 from scheduler.ledger.base import DraftRecord, LeaseLost, LedgerError, ResolveOutcome
-from scheduler.ledger.claims import ClaimOps
 from scheduler.ledger.core import key_where, parts_from_json, parts_to_json
+from scheduler.ledger.endings import EndOps
 from scheduler.ledger.states import State, check
 from scheduler.redact import redact
 
 
-class SettleOps(ClaimOps):
+class SettleOps(EndOps):
     def resolve(
         self,
         key: DraftKey,
