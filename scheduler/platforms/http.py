@@ -124,7 +124,7 @@ class HttpClient:
 
     def use_bearer(self, token: str) -> None:
         """Send ``token`` as the bearer from now on (a renewed token replaces the old)."""
-        # Registered before it is set: no message built from this session may show it.
+        # Registered before it is set: no message this client builds may show it.
         register(token)
         self.session.headers["Authorization"] = f"Bearer {token}"
 
