@@ -184,14 +184,15 @@ class Declines:
         ).start()  # fmt: skip
 
 
-def test_an_instagram_account_on_facebook_login_signs_in_with_facebook(tmp_path: Path) -> None:
+@pytest.mark.parametrize("api", ["https://graph.facebook.com", "https://graph.facebook.com/"])
+def test_an_instagram_account_on_facebook_login_signs_in_with_facebook(
+    tmp_path: Path, api: str
+) -> None:
     secrets = tmp_path / "secrets.toml"
     secrets.write_text('[accounts.ig]\nclient_id = "1234"\nclient_secret = "s"\n')
     secrets.chmod(0o600)
     before = secrets.read_text()
-    spec = AccountSpec(
-        "ig", "instagram", {"user_id": "17841400008460056", "api": "https://graph.facebook.com"}
-    )
+    spec = AccountSpec("ig", "instagram", {"user_id": "17841400008460056", "api": api})
     person = Declines()
     said: list[str] = []
     with pytest.raises(UsageError, match=re.escape("did not authorise the app (access_denied)")):
