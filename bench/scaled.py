@@ -9,6 +9,7 @@ week, in files of posts that the header includes (``include: [weeks/*.yaml]``).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,24 @@ def shipped_posts() -> tuple[dict[str, Any], list[dict[str, Any]]]:
             header = {k: v for k, v in data.items() if k != "posts"}
         posts.extend(data.get("posts") or [])
     return header, posts
+
+
+# ``story('d1-lou-story')`` in a text: a copy links to its own copy of the story.
+_STORY = re.compile(r"""(story\(\s*['"])([^'"]+)(['"]\s*\))""")
+
+
+def _same_copy(value: Any, suffix: str, key: str = "") -> Any:
+    """``value`` with the posts it names (``after:``, ``story('id')``) renamed to the same
+    copy, so that each copy's dependants wait on and link to its own story."""
+    if isinstance(value, dict):
+        return {k: _same_copy(v, suffix, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_same_copy(v, suffix, key) for v in value]
+    if isinstance(value, str):
+        if key == "after":
+            return value + suffix
+        return _STORY.sub(lambda m: f"{m[1]}{m[2]}{suffix}{m[3]}", value)
+    return value
 
 
 def next_monday(today: dt.date) -> dt.date:
@@ -60,7 +79,7 @@ def write_campaign(folder: Path, posts: int, start: dt.date | None = None) -> Pa
         elif "weekday" in post:
             post["date"] = first + dt.timedelta(days=WEEKDAYS.index(post.pop("weekday")))
         post = {"id": f"{post['id']}-w{copy:04d}", **{k: v for k, v in post.items() if k != "id"}}
-        out.append(post)
+        out.append(_same_copy(post, f"-w{copy:04d}"))
     for f in range(0, len(out), PER_FILE):
         (folder / "weeks" / f"posts-{f // PER_FILE:04d}.yaml").write_text(
             yaml.safe_dump({"posts": out[f : f + PER_FILE]}, sort_keys=False, allow_unicode=True),
