@@ -355,6 +355,10 @@ class Campaign(CampaignHeader):
     root: Path = Path(".")
     files: list[Path] = Field(default_factory=list)
     _sources: SourceMap | None = PrivateAttr(default=None)
+    # Posts by id, for the list they were read from (its identity and length): every post
+    # that waits on or links to another looks it up, so a scan each time made rendering a
+    # campaign quadratic in its posts.
+    _by_id: tuple[int, int, dict[str, Post]] | None = PrivateAttr(default=None)
 
     @property
     def sources(self) -> SourceMap | None:
@@ -362,10 +366,17 @@ class Campaign(CampaignHeader):
         return self._sources
 
     def post(self, post_id: str) -> Post:
-        for p in self.posts:
-            if p.id == post_id:
-                return p
-        raise KeyError(post_id)
+        posts = self.posts
+        index = self._by_id
+        if index is None or index[0] != id(posts) or index[1] != len(posts):
+            found: dict[str, Post] = {}
+            for p in posts:
+                found.setdefault(p.id, p)  # the first of a repeated id, as a scan finds
+            index = self._by_id = (id(posts), len(posts), found)
+        try:
+            return index[2][post_id]
+        except KeyError:
+            raise KeyError(post_id) from None
 
     def accounts_of(self, post: Post) -> list[str]:
         """The post's accounts; by default every account whose platform takes its kind (a
