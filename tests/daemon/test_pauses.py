@@ -43,7 +43,8 @@ T0 = datetime.fromisoformat("2026-05-11T07:00:00+00:00")
 DUE = datetime.fromisoformat("2026-05-11T08:00:00+00:00")
 M = timedelta(minutes=1)
 TOKEN = "mastodon-token-0123456789"
-CAMPAIGN = """\
+# The campaign's header: one Mastodon account on the fake, a reviewer, three hours' window.
+HEADER = """\
 id: limits
 title: Rate limits
 timezone: Etc/UTC
@@ -57,6 +58,10 @@ team:
 approval: {{required: 1, approvers: [reviewer]}}
 defaults:
   max_lateness: 3h
+"""
+CAMPAIGN = (
+    HEADER
+    + """\
 posts:
   - {{id: first, day: 1, time: "08:00", author: author@example.org, text: "You are not alone."}}
   - {{id: second, day: 1, time: "08:01", author: author@example.org, text: "Help is near."}}
@@ -70,6 +75,7 @@ posts:
       - text: "Asking for help was the first step. 2/3"
       - text: "Support is there day or night. 3/3"
 """
+)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from scheduler.platforms.mastodon import clear_instance_cache
-from tests.daemon.test_pauses import DUE, Stage, stage
+from tests.daemon.test_pauses import DUE, HEADER, Stage, stage
 from tests.fakes.base import Fault
 from tests.fakes.mastodon import MEDIA, STATUSES
 from tests.ledger.support import ledger_url
@@ -19,20 +19,9 @@ PIXEL = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
     "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
-CAMPAIGN = """\
-id: limits
-title: Rate limits
-timezone: Etc/UTC
-language: en
-week_start: 2026-05-11
-accounts:
-  masto: {{platform: mastodon, instance: "{instance}"}}
-team:
-  - {{name: Author, email: author@example.org, roles: [writer]}}
-  - {{name: Reviewer, email: rev@example.org, roles: [reviewer]}}
-approval: {{required: 1, approvers: [reviewer]}}
-defaults:
-  max_lateness: 3h
+CAMPAIGN = (
+    HEADER
+    + """\
 posts:
   - id: sunrise
     day: 1
@@ -42,6 +31,7 @@ posts:
     media:
       - {{file: images/sunrise.png, alt: "A pale path towards a rising sun."}}
 """
+)
 REFUSALS = 12  # four times the attempt cap
 RESET = 60.0  # seconds each 429 announces
 
