@@ -142,6 +142,18 @@ def _dependencies(conn: Connection) -> None:
     )
 
 
+def _open_drafts(conn: Connection) -> None:
+    # Imported here: the claim's condition and this index must agree (see OPEN_STATES).
+    from scheduler.ledger.claimable import open_states_sql
+
+    conn.execute(
+        text(
+            "CREATE INDEX IF NOT EXISTS ix_drafts_open ON drafts (campaign, due, post_id, account)"
+            f" WHERE {open_states_sql('state')}"
+        )
+    )
+
+
 Migration = tuple[str, Callable[[Connection], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -154,6 +166,7 @@ MIGRATIONS: list[Migration] = [
     ("0007_destinations", _destinations),
     ("0008_campaign_pause", _campaign_pause),
     ("0010_dependencies", _dependencies),
+    ("0011_open_drafts", _open_drafts),
 ]
 
 
