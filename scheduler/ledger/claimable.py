@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, not_, or_, select, text
+from sqlalchemy import Select, and_, bindparam, exists, literal_column, not_, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from scheduler.ledger import tables as t
@@ -45,8 +45,12 @@ def started() -> ColumnElement[bool]:
     PostgreSQL would apply only after a cast from text that fails on any malformed row, and
     which an SQLite build may lack), and nothing that can fail for one row and so stop
     every claim.
+
+    The pattern is written into the statement, not bound: SQLite prepares a statement again
+    at every new value bound to a LIKE pattern (the value may change its plan), which cost
+    each claim about 0.2 ms, eight times the claim's own work.
     """
-    return t.drafts.c.parts_done.like("%{%")
+    return t.drafts.c.parts_done.like(literal_column("'%{%'"))
 
 
 def account_not_paused(now: Any) -> ColumnElement[bool]:

@@ -51,7 +51,12 @@ def _claim_statement(ledger: SqlLedger) -> tuple[str, Any]:
     event.listen(ledger.engine, "before_cursor_execute", keep)
     try:
         claims = ledger.claim_due(
-            owner="w1", now=DUE + timedelta(minutes=10), lease=60, limit=1, campaigns=["mhaw"]
+            owner="w1",
+            now=DUE + timedelta(minutes=10),
+            lease=60,
+            limit=1,
+            campaigns=["mhaw"],
+            thread_completion=6 * 3600,  # as the daemon claims: started threads finish late
         )
     finally:
         event.remove(ledger.engine, "before_cursor_execute", keep)
@@ -81,6 +86,15 @@ def test_the_claim_walks_the_open_drafts_index_in_order(ledger: SqlLedger) -> No
         plan = _plan(ledger, "EXPLAIN ", statement, parameters)
         assert "ix_drafts_open" in plan, plan
         assert "Sort" not in plan, plan
+
+
+def test_no_pattern_is_bound_in_the_claim(ledger: SqlLedger) -> None:
+    """SQLite prepares a statement again whenever a new value is bound to a LIKE pattern:
+    the claim's pattern is part of its text, so the prepared claim is reused."""
+    _week(ledger)
+    statement, _ = _claim_statement(ledger)
+    assert "LIKE" in statement
+    assert "LIKE ?" not in statement and "LIKE %(" not in statement
 
 
 def test_the_index_holds_the_states_a_claim_takes_drafts_from() -> None:
