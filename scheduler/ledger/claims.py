@@ -331,12 +331,18 @@ class ClaimOps(LedgerCore):
         return replace(claim, parts_done=tuple(sorted(done, key=lambda p: p.index)))
 
     def _add_part(
-        self, conn: Connection, claim: Claim, part: PartResult, now: datetime
+        self,
+        conn: Connection,
+        claim: Claim,
+        part: PartResult,
+        now: datetime,
+        events: list[dict[str, Any]] | None = None,
     ) -> tuple[Any, list[PartResult] | None, LeaseLost | None]:
         """Lock the draft and log ``part`` as recorded: (the row, every part with this one, or
         None when it was recorded already, and LeaseLost when another worker holds the draft
         now). The part is stored even then: it exists on the platform whatever the lease says.
-        The caller writes the parts."""
+        The caller writes the parts; with ``events``, it logs the event too (in one statement
+        with its own)."""
         row = self._lock(conn, claim.key)
         if row.content_hash != claim.content_hash:
             raise LedgerError(
@@ -353,17 +359,18 @@ class ClaimOps(LedgerCore):
         if part.index in parts:
             return row, None, lost
         parts[part.index] = part
-        self._log(
-            conn,
-            self._event(
-                claim.key,
-                at=now,
-                action="record_part",
-                from_state=State(row.state),
-                to_state=State(row.state),
-                actor=claim.owner,
-                content_hash=row.content_hash,
-                detail={"index": part.index, "remote_id": part.remote_id, "url": part.url},
-            ),
+        event = self._event(
+            claim.key,
+            at=now,
+            action="record_part",
+            from_state=State(row.state),
+            to_state=State(row.state),
+            actor=claim.owner,
+            content_hash=row.content_hash,
+            detail={"index": part.index, "remote_id": part.remote_id, "url": part.url},
         )
+        if events is None:
+            self._log(conn, event)
+        else:
+            events.append(event)
         return row, sorted(parts.values(), key=lambda p: p.index), lost

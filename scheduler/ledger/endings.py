@@ -82,6 +82,7 @@ class EndOps(ClaimOps):
         )
         values = dict(values or {})
         lost: LedgerError | None = None
+        events: list[dict[str, Any]] = []  # logged in one statement, whatever the way out
         with self._write() as conn:
             if part is None:
                 row = self._held(conn, claim, action)
@@ -89,7 +90,7 @@ class EndOps(ClaimOps):
             else:
                 # The last part and the end in one transaction: the part is stored whatever
                 # follows (a lost lease, too few parts), the end only when all is well.
-                row, parts, lost = self._add_part(conn, claim, part, now)
+                row, parts, lost = self._add_part(conn, claim, part, now, events)
                 if parts is not None:
                     values["parts_done"] = parts_to_json(parts)
                 done = len(parts) if parts is not None else len(parts_from_json(row.parts_done))
@@ -130,8 +131,7 @@ class EndOps(ClaimOps):
                     detail["error"] = message
                 if values.get("next_attempt") is not None:
                     detail["next_attempt"] = values["next_attempt"].isoformat()
-                self._log(
-                    conn,
+                events.append(
                     self._event(
                         claim.key,
                         at=now,
@@ -141,8 +141,9 @@ class EndOps(ClaimOps):
                         actor=claim.owner,
                         content_hash=row.content_hash,
                         detail=detail,
-                    ),
+                    )
                 )
+            self._log(conn, *events)
         if lost is not None:
             raise lost
 
