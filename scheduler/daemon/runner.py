@@ -142,6 +142,9 @@ class Daemon(Deadlines, Lifecycle):
         self.outcomes: dict[str, int] = {}
         self.pending_catch_up: tuple[Step, ...] = ()
         self.paused_scopes: dict[str, Any] = {}
+        # The drafts another waits on, as of the last plan (None: no plan yet): only their
+        # outcome can wake anything, so no other post reads the ledger for dependants.
+        self.awaited: frozenset[DraftKey] | None = None
 
     # --- loading ----------------------------------------------------------------------------
 
@@ -230,13 +233,18 @@ class Daemon(Deadlines, Lifecycle):
     def replan(self) -> None:
         """Derive every timer from the ledger; handle what is already late."""
         now = self.clock.now()
+        records = self.records()
+        self.awaited = frozenset(
+            DraftKey(r.key.campaign, a.post_id, a.account) for r in records for a in r.draft.after
+        )
         the_plan = plan(
-            self.records(),
+            records,
             now=now,
             max_lateness=self.options.max_lateness,
             remind_ahead=self.options.remind_ahead,
             thread_completion=self.options.thread_completion,
         )
+        del records  # not kept while the timers are set: the plan holds what it needs
         for step in the_plan.missed:
             self._close(step)  # (not while its campaign is paused: see _close)
         for step in the_plan.problems:
@@ -351,6 +359,9 @@ class Daemon(Deadlines, Lifecycle):
         """``key`` was published (its dependants may go now) or will not go without a person
         (its due dependants are told)."""
         if outcome not in ("published", *NOT_PUBLISHED):
+            return
+        if self.awaited is not None and key not in self.awaited:
+            # A draft synced since by another daemon is claimed by the sweep all the same.
             return
         try:
             dependants = self.ledger.dependants(key)
