@@ -106,6 +106,7 @@ def child(url: str, front: str, due_text: str, posts: int, accounts: int, worker
     from scheduler.ledger import ApprovalRule, open_ledger
     from scheduler.platforms import build_publisher
     from scheduler.platforms.base import PlatformContext
+    from scheduler.platforms.lending import PublisherPool
 
     clock = SystemClock()
     names = _accounts(accounts)
@@ -137,14 +138,10 @@ def child(url: str, front: str, due_text: str, posts: int, accounts: int, worker
         outbox=Path(tempfile.mkdtemp()),
         timeout=30,
     )
-    local = threading.local()
+    pool = PublisherPool()  # as ``scheduler run`` lends its publishers
 
     def publisher_for(draft: Any) -> Any:
-        cache: dict[str, Any] = getattr(local, "cache", None) or {}
-        local.cache = cache
-        if draft.account not in cache:
-            cache[draft.account] = build_publisher(specs[draft.account], context)
-        return cache[draft.account]
+        return pool.lend(draft.account, lambda: build_publisher(specs[draft.account], context))
 
     class Announce:
         def event(self, name: str, /, level: str = "info", **fields: Any) -> None:

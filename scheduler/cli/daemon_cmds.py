@@ -264,22 +264,23 @@ def publisher_factory(
 ) -> Callable[[Callable[[str, str], Any]], Callable[[Any], Any]]:
     """A function from ``spec_of(campaign, account)`` to the daemon's ``publisher_for``.
 
-    Each worker thread keeps its own publisher per account (HTTP sessions are not shared
-    between threads). With ``sandbox`` every account writes to the outbox instead, keeping
+    Publishers are lent to one worker thread at a time (``platforms.lending``: HTTP sessions
+    are not shared by two threads at once) and reused by the next thread posting to the same
+    account. With ``sandbox`` every account writes to the outbox instead, keeping
     its real platform's rules (``as_platform``). Every request passes ``gate`` (the daemon's
     account pauses and quotas) when one is given.
     """
-    import threading
     from dataclasses import replace
 
     from scheduler import descriptors
     from scheduler.platforms import build_publisher
+    from scheduler.platforms.lending import PublisherPool
 
     stand_in = descriptors.stand_in()
     context = platform_context(
         settings, clock, credentials, sandbox=sandbox, timeout=timeout, gate=gate
     )
-    local = threading.local()
+    pool = PublisherPool()
 
     def make(spec_of: Callable[[str, str], Any]) -> Callable[[Any], Any]:
         def publisher_for(draft: Any) -> Any:
@@ -289,12 +290,8 @@ def publisher_factory(
             if sandbox and spec.platform != stand_in.name:
                 settings_ = {"as_platform": spec.platform}
                 spec = replace(spec, platform=stand_in.name, settings=settings_)
-            cache: dict[Any, Any] = getattr(local, "cache", None) or {}
-            local.cache = cache
             marker = (spec.name, spec.platform, tuple(sorted(spec.settings.items())))
-            if marker not in cache:
-                cache[marker] = build_publisher(spec, context)
-            return cache[marker]
+            return pool.lend(marker, lambda: build_publisher(spec, context))
 
         return publisher_for
 
