@@ -278,8 +278,7 @@ class LedgerCore:
     def _read_one(self) -> Iterator[Connection]:
         """For a read of one statement: no BEGIN and COMMIT around it on SQLite either (a
         statement outside a transaction reads one snapshot all the same). The reads before
-        and after every post are such reads; the two round trips were a third of their cost.
-        """
+        and after every post are such reads, and were two more statements each."""
         try:
             with self._reads.connect() as conn:
                 conn.execution_options(ledger_read="one")

@@ -43,11 +43,3 @@ class PublisherPool:
                 self.built += 1
         self._held.lent = (marker, publisher)
         return publisher
-
-    def close(self) -> None:
-        """Close every publisher on the shelves (those lent out are their threads' to end)."""
-        with self._lock:
-            shelves, self._shelves = self._shelves, {}
-        for shelf in shelves.values():
-            for publisher in shelf:
-                publisher.close()

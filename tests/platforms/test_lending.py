@@ -16,7 +16,6 @@ class Made:
         self.marker = marker
         self.users = 0
         self.overlaps = 0
-        self.closed = False
         self._lock = threading.Lock()
 
     def use(self) -> None:
@@ -27,9 +26,6 @@ class Made:
         threading.Event().wait(0.0005)
         with self._lock:
             self.users -= 1
-
-    def close(self) -> None:
-        self.closed = True
 
 
 def _lend(pool: PublisherPool, marker: str) -> Any:
@@ -106,11 +102,3 @@ def test_many_workers_on_many_accounts_build_few_and_never_overlap() -> None:
     for publisher in made:
         per_account[publisher.marker] = per_account.get(publisher.marker, 0) + 1
     assert max(per_account.values()) <= 16
-
-
-def test_close_ends_what_is_on_the_shelves() -> None:
-    pool = PublisherPool()
-    first = _lend(pool, "a")
-    second = _lend(pool, "b")  # "a" is back on the shelf, "b" is lent
-    pool.close()
-    assert first.closed and not second.closed
