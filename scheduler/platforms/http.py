@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.utils import get_environ_proxies
 
 from scheduler import __version__
 from scheduler.errors import ConfigError
@@ -100,12 +98,9 @@ class HttpClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
-        # The environment is read here and in ``_proxies``, once (see the module's docstring).
+        # The environment is read once per host, by ``_environment`` (see the docstring).
         self.session.trust_env = False
-        self._verify: bool | str = (
-            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        )
-        self._proxies_by_host: dict[tuple[str, str], dict[str, str]] = {}
+        self._by_host: dict[tuple[str, str], dict[str, Any]] = {}
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Accept"] = "application/json"
         if headers:
@@ -148,13 +143,17 @@ class HttpClient:
     def close(self) -> None:
         self.session.close()
 
-    def _proxies(self, url: str) -> dict[str, str]:
-        """The environment's proxies for ``url``'s host ({} where NO_PROXY exempts it)."""
+    def _environment(self, url: str) -> dict[str, Any]:
+        """The proxies (none where NO_PROXY exempts the host) and the CA bundle the
+        environment gives ``url``'s host, as requests itself would work them out."""
         parts = urlsplit(url)
         host = (parts.scheme, parts.netloc)
-        found = self._proxies_by_host.get(host)
+        found = self._by_host.get(host)
         if found is None:
-            found = self._proxies_by_host[host] = dict(get_environ_proxies(url))
+            with requests.Session() as reader:  # trusts the environment, as by default
+                merged = reader.merge_environment_settings(url, {}, None, None, None)
+            found = {"proxies": dict(merged["proxies"]), "verify": merged["verify"]}
+            self._by_host[host] = found
         return found
 
     def request(
@@ -171,8 +170,8 @@ class HttpClient:
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         what = what or f"{method} {path.split('?', 1)[0]}"
         kwargs.setdefault("timeout", (self.timeout, self.timeout))
-        kwargs.setdefault("verify", self._verify)
-        kwargs.setdefault("proxies", self._proxies(url))
+        for name, value in self._environment(url).items():
+            kwargs.setdefault(name, value)
         kind = CREATE if creates else READ if method.upper() in ("GET", "HEAD") else WRITE
         self.gate.before(self.account, self.platform, kind)
         try:
