@@ -3,7 +3,9 @@
 Every daemon is its own process (the real ``Daemon``, its timers and worker pool, the real
 Mastodon publisher) on one PostgreSQL ledger (a throwaway schema). The accounts are fake
 Mastodon accounts behind one asyncio front (bench/peak_fake.py) that answers every request
-after 200 ms and refuses a post over the account's limit with a 429.
+after 200 ms and refuses a post over the account's limit with a 429. Every request passes the
+account gate as in ``scheduler run`` (the pause read before each request, the quota counts
+before each post), and publishers are lent to the workers as there.
 
 * all out after: the receipt of the last post minus the due time (minus the daemons' late
   start when setting up took longer than planned, on a loaded machine, so that the daemons
@@ -101,6 +103,7 @@ def child(url: str, front: str, due_text: str, posts: int, accounts: int, worker
     from scheduler.clock import SystemClock
     from scheduler.credentials import CredentialStore, env_name
     from scheduler.daemon.base import DaemonOptions, Loaded
+    from scheduler.daemon.gate import LedgerGate
     from scheduler.daemon.report import Reporter
     from scheduler.daemon.runner import Daemon
     from scheduler.ledger import ApprovalRule, open_ledger
@@ -131,31 +134,37 @@ def child(url: str, front: str, due_text: str, posts: int, accounts: int, worker
         def changed(self) -> bool:
             return False
 
-    context = PlatformContext(
-        clock=clock,
-        credentials=CredentialStore({env_name(a, "access_token"): _token(a) for a in names}, None),
-        state_dir=Path(tempfile.mkdtemp()),
-        outbox=Path(tempfile.mkdtemp()),
-        timeout=30,
-    )
-    pool = PublisherPool()  # as ``scheduler run`` lends its publishers
-
-    def publisher_for(draft: Any) -> Any:
-        return pool.lend(draft.account, lambda: build_publisher(specs[draft.account], context))
-
     class Announce:
         def event(self, name: str, /, level: str = "info", **fields: Any) -> None:
             if name == "running":
                 print(json.dumps({"running": True}), flush=True)
 
     ledger = open_ledger(url, clock=clock)
+    reporter = Reporter(Announce())
+    # The account gate as ``scheduler run`` composes it: every request reads the account's
+    # pause, every post its quota counts (Mastodon's, 300 a window: room for the 100 each).
+    gate = LedgerGate(ledger, clock, reporter=reporter)
+    context = PlatformContext(
+        clock=clock,
+        credentials=CredentialStore({env_name(a, "access_token"): _token(a) for a in names}, None),
+        state_dir=Path(tempfile.mkdtemp()),
+        outbox=Path(tempfile.mkdtemp()),
+        timeout=30,
+        gate=gate,
+    )
+    pool = PublisherPool()  # as ``scheduler run`` lends its publishers
+
+    def publisher_for(draft: Any) -> Any:
+        return pool.lend(draft.account, lambda: build_publisher(specs[draft.account], context))
+
     daemon = Daemon(
         ledger,
         Source(),
         publisher_for,
         clock=clock,
         options=DaemonOptions(workers=workers),
-        reporter=Reporter(Announce()),
+        reporter=reporter,
+        gate=gate,
     )
     try:
         return daemon.run()
