@@ -90,7 +90,7 @@ class AfterOps(LedgerCore):
 
     def dependants(self, key: DraftKey) -> list[DraftKey]:
         """The drafts that wait on ``key``."""
-        with self._read_one() as conn:
+        with self._read(one=True) as conn:
             rows = conn.execute(_DEPENDANTS, key_binds(key))
             return [DraftKey(r.campaign, r.post_id, r.account) for r in rows]
 

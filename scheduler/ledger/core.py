@@ -173,7 +173,7 @@ def _make_engine(url: str) -> Engine:
         def _on_begin(conn: Connection) -> None:
             read = conn.get_execution_options().get("ledger_read", False)
             if read == "one":
-                return  # one statement: SQLite gives it a snapshot of its own (``_read_one``)
+                return  # one statement: SQLite gives it a snapshot of its own (``_read``)
             conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
         return engine
@@ -265,23 +265,14 @@ class LedgerCore:
             raise self._unavailable(exc) from exc
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
+    def _read(self, *, one: bool = False) -> Iterator[Connection]:
+        """A read in a transaction of its own; ``one``: a read of one statement, with no BEGIN
+        and COMMIT around it on SQLite either (a statement outside a transaction reads one
+        snapshot all the same). The reads before and after every post are such reads, and
+        were two more statements each."""
         try:
             with self._reads.connect() as conn:
-                conn.execution_options(ledger_read=True)
-                with conn.begin():
-                    yield conn
-        except (OperationalError, DBAPIError) as exc:
-            raise self._unavailable(exc) from exc
-
-    @contextmanager
-    def _read_one(self) -> Iterator[Connection]:
-        """For a read of one statement: no BEGIN and COMMIT around it on SQLite either (a
-        statement outside a transaction reads one snapshot all the same). The reads before
-        and after every post are such reads, and were two more statements each."""
-        try:
-            with self._reads.connect() as conn:
-                conn.execution_options(ledger_read="one")
+                conn.execution_options(ledger_read="one" if one else True)
                 with conn.begin():
                     yield conn
         except (OperationalError, DBAPIError) as exc:

@@ -98,7 +98,7 @@ class PauseOps(SettleOps):
 
     def paused(self, campaign: str) -> Pause | None:
         """The pause in force over ``campaign`` (the earliest, if it is paused twice over)."""
-        with self._read_one() as conn:
+        with self._read(one=True) as conn:
             row = conn.execute(_PAUSE_OVER, {"k_campaign": campaign}).first()
         return None if row is None else _pause_of(row)
 

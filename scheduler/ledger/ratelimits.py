@@ -72,7 +72,7 @@ class RateLimitOps(LedgerCore):
 
     def account_pause(self, account: str, *, now: datetime) -> AccountPause | None:
         """The pause in force for ``account`` at ``now``, if any."""
-        with self._read_one() as conn:
+        with self._read(one=True) as conn:
             found = self._pause_in(conn, account)
         return found if found is not None and found.until > ensure_utc(now) else None
 
@@ -105,7 +105,7 @@ class RateLimitOps(LedgerCore):
 
     def count_published(self, account: str, *, since: datetime) -> int:
         """How many parts ``account`` published after ``since`` (one indexed count)."""
-        with self._read_one() as conn:
+        with self._read(one=True) as conn:
             found = conn.execute(
                 _COUNT_PUBLISHED, {"k_account": account, "k_since": ensure_utc(since)}
             ).scalar()
@@ -119,7 +119,7 @@ class RateLimitOps(LedgerCore):
         for what the gate reads before every post."""
         params: dict[str, Any] = {"k_account": account}
         params.update({f"k_since{i}": ensure_utc(at) for i, at in enumerate(since)})
-        with self._read_one() as conn:
+        with self._read(one=True) as conn:
             row = conn.execute(_gate_statement(len(since)), params).one()
         counts = tuple(int(row._mapping[f"n{i}"] or 0) for i in range(len(since)))
         if row.until is None or row.until <= ensure_utc(now):

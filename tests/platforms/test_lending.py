@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from typing import Any
 
 from scheduler.platforms.lending import PublisherPool
@@ -23,7 +24,7 @@ class Made:
             self.users += 1
             if self.users > 1:
                 self.overlaps += 1
-        threading.Event().wait(0.0005)
+        time.sleep(0)  # lets another thread run while this one holds the publisher
         with self._lock:
             self.users -= 1
 
