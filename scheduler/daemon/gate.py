@@ -19,6 +19,7 @@ an attempt: an attempt refused before it sent anything is no attempt at all.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +39,10 @@ from scheduler.platforms.quota import next_allowed, quotas_for
 # many more posts. That count only pauses the account early, so that its next drafts wait
 # unclaimed; what keeps a quota is the count before every post, which is never skipped.
 NEAR_QUOTA = 32
+# How long a read made just before a request (``campaign_paused``) may stand in for the
+# request's own: the publisher's preparation in between takes microseconds; one that takes
+# longer (a large file read, say) has its request read afresh.
+PRIMED_FOR_S = 0.5
 
 QuotasFor = Callable[[str, str], tuple[Quota, ...]]
 """The quotas of an account, from its name and platform."""
@@ -52,6 +57,18 @@ class Sent:
     # Posts the account's fullest quota had room for after the one being created, as its
     # count before the request said (None: not counted, or no quota).
     room: int | None = None
+    # The account's pause and counts, read with the campaign's pause just before the next
+    # request (``LedgerGate.campaign_paused``); that request uses them, and only it.
+    primed: _Primed | None = None
+
+
+@dataclass(frozen=True)
+class _Primed:
+    account: str
+    platform: str  # the quotas counted are this platform's
+    pause: Any
+    counts: tuple[int, ...]
+    at: float  # time.monotonic() of the read: freshness, not the injected clock's time
 
 
 def platform_quotas(account: str, platform: str) -> tuple[Quota, ...]:
@@ -97,20 +114,33 @@ class LedgerGate:
         now = self.clock.now()
         sent = self.sent()
         sent.room = None
+        primed, sent.primed = sent.primed, None
+        if primed is not None and (
+            (primed.account, primed.platform) != (account, platform)
+            or time.monotonic() - primed.at > PRIMED_FOR_S
+        ):
+            primed = None
         if kind == CREATE:
             # The pause and every quota's count in one read: it comes before every post.
             quotas = self.quotas(account, platform)
-            pause, counts = self.ledger.account_gate(
-                account, now=now, since=[now - q.per for q in quotas]
-            )
+            if primed is not None:
+                pause, counts = primed.pause, primed.counts
+            else:
+                pause, counts = self.ledger.account_gate(
+                    account, now=now, since=[now - q.per for q in quotas]
+                )
             if pause is None:
                 pause = self._quota_pause(account, platform, now, extra=(), counts=counts)
             if pause is None and quotas:
                 sent.room = min(
                     q.requests // q.cost - n - 1 for q, n in zip(quotas, counts, strict=True)
                 )
+        elif primed is not None:
+            pause = primed.pause
         else:
             pause = self.ledger.account_pause(account, now=now)
+        if pause is not None and pause.until <= now:
+            pause = None
         if pause is not None:
             until = pause.until.isoformat(timespec="seconds")
             raise AccountPaused(
@@ -176,6 +206,23 @@ class LedgerGate:
                 source=stored.source,
             )
         return stored
+
+    def campaign_paused(self, campaign: str, account: str, platform: str) -> bool:
+        """Whether a person paused ``campaign``: the daemon asks just before a post's first
+        request and before each later part. The account's pause and quota counts come in the
+        same statement, and this thread's next request to ``account`` uses them instead of
+        reading them again (only that request, and only within PRIMED_FOR_S): nothing runs in
+        between but the publisher's own preparation, so they are as fresh as its own read."""
+        now = self.clock.now()
+        quotas = self.quotas(account, platform)
+        pause, counts, paused = self.ledger.gate_with_campaign(
+            account, campaign, now=now, since=[now - q.per for q in quotas]
+        )
+        sent = self.sent()
+        sent.primed = (
+            None if paused else _Primed(account, platform, pause, counts, time.monotonic())
+        )
+        return bool(paused)
 
     def paused(self, account: str) -> Any:
         """The account's pause in force now, if any."""

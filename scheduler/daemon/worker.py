@@ -201,8 +201,9 @@ class Worker(LooksFirst, WaitsForPeople):
         return self._publish(self._keep(claim), record, request, publisher, end)
 
     def _paused(self, draft: Draft) -> bool:
-        """A person paused the campaign (read from the ledger, so it holds for every daemon)."""
-        return self.ledger.paused(draft.campaign) is not None
+        """A person paused the campaign (read from the ledger, so it holds for every daemon).
+        Read by the gate, with what the account's next request needs in the same statement."""
+        return self.gate.campaign_paused(draft.campaign, draft.account, draft.platform)
 
     def _finish_by(self, draft: Draft) -> datetime:
         return finish_by(

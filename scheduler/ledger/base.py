@@ -285,6 +285,10 @@ class Ledger(Protocol):
         self, account: str, *, now: datetime, since: Sequence[datetime] = ()
     ) -> tuple[AccountPause | None, tuple[int, ...]]: ...
 
+    def gate_with_campaign(
+        self, account: str, campaign: str, *, now: datetime, since: Sequence[datetime] = ()
+    ) -> tuple[AccountPause | None, tuple[int, ...], bool]: ...
+
     def published_parts(
         self, account: str, *, since: datetime
     ) -> builtins.list[tuple[datetime, int]]: ...

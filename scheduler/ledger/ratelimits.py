@@ -20,12 +20,12 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, String, bindparam, func, select
+from sqlalchemy import Connection, Select, String, bindparam, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from scheduler.clock import ensure_utc
 from scheduler.ledger import tables as t
-from scheduler.ledger.base import AccountPause
+from scheduler.ledger.base import ALL_CAMPAIGNS, AccountPause
 from scheduler.ledger.core import LedgerCore
 from scheduler.redact import redact
 
@@ -117,14 +117,30 @@ class RateLimitOps(LedgerCore):
         """The pause in force for ``account`` at ``now`` and how many parts it published after
         each instant of ``since`` (as ``count_published``): one statement, so one round trip
         for what the gate reads before every post."""
+        pause, counts, _ = self._gate(account, now=now, since=since, campaign=None)
+        return pause, counts
+
+    def gate_with_campaign(
+        self, account: str, campaign: str, *, now: datetime, since: Sequence[datetime] = ()
+    ) -> tuple[AccountPause | None, tuple[int, ...], bool]:
+        """``account_gate`` and whether ``campaign`` is paused (as ``paused``), in the same
+        statement: the daemon asks both just before a post's first request."""
+        return self._gate(account, now=now, since=since, campaign=campaign)
+
+    def _gate(
+        self, account: str, *, now: datetime, since: Sequence[datetime], campaign: str | None
+    ) -> tuple[AccountPause | None, tuple[int, ...], bool]:
         params: dict[str, Any] = {"k_account": account}
         params.update({f"k_since{i}": ensure_utc(at) for i, at in enumerate(since)})
+        if campaign is not None:
+            params["k_campaign"] = campaign
         with self._read(one=True) as conn:
-            row = conn.execute(_gate_statement(len(since)), params).one()
+            row = conn.execute(_gate_statement(len(since), campaign is not None), params).one()
         counts = tuple(int(row._mapping[f"n{i}"] or 0) for i in range(len(since)))
+        campaign_paused = campaign is not None and bool(row.campaign_paused)
         if row.until is None or row.until <= ensure_utc(now):
-            return None, counts
-        return _pause(row), counts
+            return None, counts, campaign_paused
+        return _pause(row), counts, campaign_paused
 
     @staticmethod
     def _pause_in(conn: Connection, account: str) -> AccountPause | None:
@@ -146,10 +162,11 @@ _COUNT_PUBLISHED = (
 )
 
 
-@lru_cache(maxsize=8)
-def _gate_statement(windows: int) -> Select[Any]:
+@lru_cache(maxsize=16)
+def _gate_statement(windows: int, campaign: bool) -> Select[Any]:
     """The account's pause row (all NULL when there is none) beside one count per window
-    (parameters ``k_account``, ``k_since0``...)."""
+    (parameters ``k_account``, ``k_since0``...) and, with ``campaign``, whether the campaign
+    ``k_campaign`` is paused (by its own pause or one over every campaign)."""
     p, e = t.account_pauses, t.events
     one = select(bindparam("k_account", type_=String).label("account")).subquery("one")
     counts = [
@@ -164,6 +181,10 @@ def _gate_statement(windows: int) -> Select[Any]:
         .label(f"n{i}")
         for i in range(windows)
     ]
+    if campaign:
+        c = t.campaign_pauses
+        over = or_(c.c.scope == bindparam("k_campaign", type_=String), c.c.scope == ALL_CAMPAIGNS)
+        counts.append(exists().where(over).label("campaign_paused"))
     return select(
         one.c.account, p.c.until, p.c.reason, p.c.source, p.c.updated_at, *counts
     ).select_from(one.outerjoin(p, p.c.account == one.c.account))

@@ -20,8 +20,10 @@ from tests.ledger.support import ledger_url
 __all__ = ["ledger_url", "rig"]
 
 # fire (the account's pause), the claim (select, update, attempt, event), the campaign's
-# pause, the finish (lock, draft, attempt, events), and on SQLite a BEGIN IMMEDIATE for each
-# of the two writes (its one-statement reads need none).
+# pause (read with the account's pause and counts, which a publisher's first request then
+# uses instead of reading them: tests/daemon/test_gate_primed.py), the finish (lock, draft,
+# attempt, events), and on SQLite a BEGIN IMMEDIATE for each of the two writes (its
+# one-statement reads need none).
 BUDGET = {"sqlite": 12, "postgresql": 10}
 
 
