@@ -172,8 +172,12 @@ def test_sigkill_at_random_moments_never_loses_or_duplicates_an_instagram_post(
     insta.fake.clear_faults()
     assert _media_recorded(insta) < len(insta.fake.media), insta.logs()
     # Then containers and publishes answer late, so kills land between making and recording.
-    insta.fake.inject("POST", PUBLISH, Fault.delay(0.15), times=200)
-    insta.fake.inject("POST", CONTAINERS, Fault.delay(0.1), times=200)
+    # One worker, and a post slower than the longest wait before a kill: each daemon is
+    # killed with work left, however fast it has become, instead of finishing the week
+    # before the kill comes.
+    insta.fake.inject("POST", PUBLISH, Fault.delay(0.4), times=200)
+    insta.fake.inject("POST", CONTAINERS, Fault.delay(0.25), times=200)
+    insta.env["SCHEDULER_DAEMON_WORKERS"] = "1"
     rng = random.Random(20260511)
     kills = 1
     for _ in range(6):
@@ -191,6 +195,7 @@ def test_sigkill_at_random_moments_never_loses_or_duplicates_an_instagram_post(
             kills += 1
         insta.kill(proc)
     assert kills >= 3, insta.logs()
+    del insta.env["SCHEDULER_DAEMON_WORKERS"]
     proc = insta.start("--exit-when-done")
     assert wait_exit(proc, 120) == 0, insta.logs()
     check_exactly_once(insta, posts)
