@@ -11,7 +11,9 @@ Mastodon server running in this process, which stamps each post with its time of
   time until the last against a bare ``requests`` loop posting the same (goal <= 2x), and
   the daemon's CPU per post. Every post passes the account gate as in ``scheduler run``
   (the pause and quota reads), with room in the quotas and the fake's allowance for the
-  whole burst on one account.
+  whole burst on one account. Beside the bare loop, the same loop with the least a ledger
+  must write for exactly-once (two durable SQLite transactions a post, raw ``sqlite3``):
+  how much of the distance is the promise itself, and how much the daemon's own work.
 * memory: the daemon's resident set with 10,000 drafts loaded and scheduled (<= 100 MB), in
   this harness and in the real ``scheduler run`` with a generated campaign (its loading,
   rendering and imports included).
@@ -418,6 +420,56 @@ def real_run(posts: int) -> dict[str, float]:
     return {"drafts": float(drafts), "rss": rss, "peak": peak}
 
 
+class DurableLedger:
+    """The least a ledger must write to promise exactly-once, on the raw ``sqlite3`` module:
+    before each request a durable record that the post is being sent (its state and an
+    attempt row), after it a durable record of what the platform answered (the state, the
+    attempt's end and an event). The same WAL mode and ``synchronous=FULL`` as the ledger,
+    no SQLAlchemy, no checks: the floor under the daemon's bookkeeping, for the burst."""
+
+    def __init__(self, path: Path, n: int) -> None:
+        import sqlite3
+
+        self.db = sqlite3.connect(path, isolation_level=None)
+        for pragma in ("journal_mode=WAL", "synchronous=FULL"):
+            self.db.execute(f"PRAGMA {pragma}")
+        self.db.execute("CREATE TABLE drafts (post TEXT PRIMARY KEY, state TEXT, remote TEXT)")
+        self.db.execute("CREATE TABLE attempts (post TEXT, started TEXT, ended TEXT)")
+        self.db.execute("CREATE TABLE events (post TEXT, at TEXT, action TEXT)")
+        self.db.executemany(
+            "INSERT INTO drafts VALUES (?, 'approved', NULL)", [(f"p{i}",) for i in range(n)]
+        )
+
+    def before(self, i: int) -> None:
+        now = datetime.now().isoformat()
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("UPDATE drafts SET state = 'publishing' WHERE post = ?", (f"p{i}",))
+        self.db.execute("INSERT INTO attempts VALUES (?, ?, NULL)", (f"p{i}", now))
+        self.db.execute("COMMIT")
+
+    def after(self, i: int, remote_id: str) -> None:
+        now, post = datetime.now().isoformat(), f"p{i}"
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute(
+            "UPDATE drafts SET state = 'published', remote = ? WHERE post = ?", (remote_id, post)
+        )
+        self.db.execute("UPDATE attempts SET ended = ? WHERE post = ?", (now, post))
+        self.db.execute("INSERT INTO events VALUES (?, ?, 'finish')", (post, now))
+        self.db.execute("COMMIT")
+
+
+def durable_loop(n: int) -> float:
+    """The bare loop with the least exactly-once bookkeeping around each post."""
+    from bench.bench_publish import bare_loop
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ledger = DurableLedger(Path(tmp) / "floor.sqlite3", n)
+        try:
+            return bare_loop(n, ledger)
+        finally:
+            ledger.db.close()
+
+
 def burst_rows(burst: int) -> list[Row]:
     """A burst due at once, on SQLite and on PostgreSQL, against a bare loop of requests."""
     from bench.bench_ledger import postgres_url
@@ -427,6 +479,7 @@ def burst_rows(burst: int) -> list[Row]:
     with postgres_url() as fresh:
         for backend, url in (("SQLite", None), ("PostgreSQL", fresh())):
             bare = bare_loop(burst)
+            floor = durable_loop(burst)
             result = scenario(burst, burst, 0.0, url=url)
             late = result["lateness"]
             label = f"burst of {burst:,} due at once, {backend}"
@@ -440,6 +493,14 @@ def burst_rows(burst: int) -> list[Row]:
                     baseline_name="bare requests loop",
                     goal=f"<= {BURST_GOAL}x",
                     ok=result["last"] <= BURST_GOAL * bare,
+                ),
+                Row(
+                    "daemon",
+                    f"{label}: the bare loop with two durable SQLite writes a post (floor)",
+                    floor,
+                    "s",
+                    baseline=bare,
+                    baseline_name="bare requests loop",
                 ),
                 Row("daemon", f"{label}: p50 lateness", statistics.median(late), "s"),
                 Row("daemon", f"{label}: p99 lateness", _percentile(late, 0.99), "s"),

@@ -13,6 +13,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import requests
 
@@ -69,7 +70,15 @@ def through_publisher(n: int, state: Path) -> float:
     return elapsed
 
 
-def bare_loop(n: int) -> float:
+class Around(Protocol):
+    """What a baseline loop does before and after each request (``durable_ledger``)."""
+
+    def before(self, i: int) -> None: ...
+
+    def after(self, i: int, remote_id: str) -> None: ...
+
+
+def bare_loop(n: int, around: Around | None = None) -> float:
     with FakeMastodon(FixedClock(DUE), token=TOKEN) as fake:
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {TOKEN}"
@@ -84,12 +93,16 @@ def bare_loop(n: int) -> float:
                 "sensitive": True,
                 "language": "en",
             }
+            if around is not None:
+                around.before(i)
             response = session.post(
                 url, json=body, headers={"Idempotency-Key": f"bench-{i:05d}"}, timeout=(10, 10)
             )
             if response.status_code != 200:
                 raise RuntimeError(response.text)
-            response.json()["id"]
+            remote_id = response.json()["id"]
+            if around is not None:
+                around.after(i, remote_id)
         elapsed = time.perf_counter() - t0
         session.close()
         assert len(fake.statuses) == n
