@@ -117,7 +117,9 @@ def child(ledger_url: str, fake_url: str, total: int, sample: int, spacing: floa
     from scheduler.platforms.quota import quotas_for
 
     clock = SystemClock()
-    ledger = open_ledger(ledger_url, clock=clock)
+    options = DaemonOptions(owner="bench")
+    # As ``scheduler run`` opens it: a connection kept for each thread that uses it.
+    ledger = open_ledger(ledger_url, clock=clock, connections=options.ledger_connections)
     rule = ApprovalRule(required=1)
     waiting_from = later_start()
     # Far enough ahead that the daemon has loaded and scheduled every draft before the first
@@ -195,7 +197,7 @@ def child(ledger_url: str, fake_url: str, total: int, sample: int, spacing: floa
         Source(),
         publisher_for,
         clock=clock,
-        options=DaemonOptions(owner="bench"),
+        options=options,
         reporter=reporter,
         gate=gate,
     )

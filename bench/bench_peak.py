@@ -139,7 +139,9 @@ def child(url: str, front: str, due_text: str, posts: int, accounts: int, worker
             if name == "running":
                 print(json.dumps({"running": True}), flush=True)
 
-    ledger = open_ledger(url, clock=clock)
+    options = DaemonOptions(workers=workers)
+    # As ``scheduler run`` opens it: a connection kept for each thread that uses it.
+    ledger = open_ledger(url, clock=clock, connections=options.ledger_connections)
     reporter = Reporter(Announce())
     # The account gate as ``scheduler run`` composes it: every request reads the account's
     # pause, every post its quota counts (Mastodon's, 300 a window: room for the 100 each).
@@ -162,7 +164,7 @@ def child(url: str, front: str, due_text: str, posts: int, accounts: int, worker
         Source(),
         publisher_for,
         clock=clock,
-        options=DaemonOptions(workers=workers),
+        options=options,
         reporter=reporter,
         gate=gate,
     )

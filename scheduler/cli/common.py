@@ -95,14 +95,14 @@ def shown_link(campaign: Campaign, draft: Draft) -> LinkCard | None:
     return link_shown(account.rules, draft)
 
 
-def open_ledger(settings: Settings, clock: Any) -> Any:
+def open_ledger(settings: Settings, clock: Any, *, connections: int | None = None) -> Any:
     from scheduler.ledger import open_ledger
 
     if settings.ledger.startswith("sqlite:///"):
         from pathlib import Path
 
         Path(settings.ledger.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return open_ledger(settings.ledger, clock=clock)
+    return open_ledger(settings.ledger, clock=clock, connections=connections)
 
 
 def redact(url: str) -> str:

@@ -54,7 +54,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         found = (loaded.accounts.get(account) for loaded in holder[0].campaigns.values())
         return next((spec for spec in found if spec is not None), None)
 
-    ledger = open_ledger(settings, clock)
+    ledger = open_ledger(settings, clock, connections=options.ledger_connections)
     metrics.watch_ledger(ledger, clock)
     gate = LedgerGate(ledger, clock, quotas=account_quotas(named), reporter=reporter)
     context = platform_context(
@@ -151,7 +151,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         retry=RetryPolicy(base=2.0, factor=2.0, cap=10.0, jitter=0.2),
     )
     log_path = folder / "daemon.log"
-    ledger = open_ledger(settings, clock)
+    ledger = open_ledger(settings, clock, connections=options.ledger_connections)
     try:
         with open(log_path, "w", encoding="utf-8") as log_file:
             progress = demo.Progress(sys.stdout, EventLog(log_file, clock=clock), clock)

@@ -69,6 +69,12 @@ class DaemonOptions:
     metrics_host: str = "127.0.0.1"
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
+    @property
+    def ledger_connections(self) -> int:
+        """Ledger connections the daemon keeps open: one per worker, one for the dispatcher's
+        claims and one for the timers and periodic jobs (``ledger.open_ledger``)."""
+        return self.workers + 2
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> DaemonOptions:
         """Defaults, then ``SCHEDULER_DAEMON_<FIELD>`` (``SCHEDULER_DAEMON_RETRY_<FIELD>``),

@@ -70,13 +70,15 @@ __all__ = [
 ]
 
 
-def open_ledger(url: str, *, clock: Clock) -> SqlLedger:
+def open_ledger(url: str, *, clock: Clock, connections: int | None = None) -> SqlLedger:
     """Open (and migrate, idempotently) the ledger at ``url``.
 
     ``url`` is a SQLAlchemy URL (``sqlite:///PATH``, ``postgresql+psycopg://...``; plain
-    ``postgresql://`` means psycopg 3) or a path to an SQLite file.
+    ``postgresql://`` means psycopg 3) or a path to an SQLite file. ``connections``: how
+    many threads use it at once, kept open (the daemon's ``DaemonOptions.ledger_connections``);
+    None keeps SQLAlchemy's default of five.
     """
     from scheduler.ledger.store import SqlLedger
     from scheduler.settings import ledger_url
 
-    return SqlLedger(ledger_url(url), clock=clock)
+    return SqlLedger(ledger_url(url), clock=clock, connections=connections)

@@ -59,6 +59,9 @@ from scheduler.redact import redact as redact_url
 
 BUSY_TIMEOUT_S = 10.0
 IDLE_PING_S = 10.0  # a pooled connection idle longer than this is pinged before use
+# Connections opened beyond those the pool keeps, for a moment of more users than expected;
+# each is closed when given back, so they are for moments, not for every post.
+OVERFLOW_CONNECTIONS = 8
 
 
 def normalise_url(url: str) -> str:
@@ -146,14 +149,30 @@ class Conflict(Exception):
     """A row changed between a sync's read and its write; the sync starts again."""
 
 
-def _make_engine(url: str) -> Engine:
+def _pool(connections: int | None) -> dict[str, Any]:
+    """The pool's size for ``connections`` users at once (None: SQLAlchemy's default, five).
+
+    A pool keeps ``pool_size`` connections and closes any opened beyond them when given
+    back: a daemon whose workers outnumber the pool opened and closed a connection for
+    nearly every post (on PostgreSQL a new server process each time), and with more than
+    the default's fifteen at once its workers queued for one."""
+    if connections is None:
+        return {}
+    return {"pool_size": connections, "max_overflow": OVERFLOW_CONNECTIONS}
+
+
+def _make_engine(url: str, connections: int | None = None) -> Engine:
     sa_url = make_url(url)
     if sa_url.get_backend_name() == "sqlite":
         database = sa_url.database
-        if database and database != ":memory:":
+        in_memory = not database or database == ":memory:"
+        if database and not in_memory:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            sa_url, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False}
+            sa_url,
+            connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+            # An in-memory database is one connection per thread, not a pool to size.
+            **({} if in_memory else _pool(connections)),
         )
 
         @event.listens_for(engine, "connect")
@@ -178,7 +197,7 @@ def _make_engine(url: str) -> Engine:
 
         return engine
     if sa_url.get_backend_name() == "postgresql":
-        engine = create_engine(sa_url)
+        engine = create_engine(sa_url, **_pool(connections))
         _ping_when_idle(engine)
         return engine
     raise LedgerError(
@@ -220,11 +239,13 @@ def _ping_when_idle(engine: Engine) -> None:
 class LedgerCore:
     """Engine, transactions and the row readers every ledger operation shares."""
 
-    def __init__(self, url: str, *, clock: Clock) -> None:
+    def __init__(self, url: str, *, clock: Clock, connections: int | None = None) -> None:
+        """``connections``: how many threads use the ledger at once (the pool keeps that
+        many open; None: SQLAlchemy's default)."""
         self.url = normalise_url(url)
         self.clock = clock
         try:
-            self.engine = _make_engine(self.url)
+            self.engine = _make_engine(self.url, connections)
             # Reads on PostgreSQL run outside a transaction: at READ COMMITTED each statement
             # sees its own snapshot inside one too, so BEGIN and COMMIT (a round trip each)
             # would buy nothing. SQLite's reads keep theirs (BEGIN, a WAL snapshot).
